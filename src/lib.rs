@@ -1,0 +1,31 @@
+//! terraform-provider-planetscale: a Terraform provider, speaking plugin
+//! protocol 6, for private connections from AWS VPCs to PlanetScale for
+//! Postgres over AWS PrivateLink.
+//!
+//! Architecture, outside in (each boundary is an invariant):
+//! * [`plugin`]: the go-plugin host side (cookie, handshake, AutoMTLS,
+//!   serving). Knows processes and sockets, not Terraform's messages.
+//! * [`protocol`]: the gRPC services. The only module that knows protobuf;
+//!   it only converts.
+//! * [`framework`]: provider-agnostic values, schemas, diagnostics and the
+//!   planning and dispatch logic.
+//! * [`provider`], [`resources`]: this provider's schema and behaviour, as
+//!   plain data in and out.
+//! * [`aws`]: the only module that knows aws-sdk-ec2.
+
+pub mod aws;
+pub mod framework;
+pub mod logging;
+pub mod plugin;
+pub mod protocol;
+pub mod provider;
+pub mod resources;
+
+use std::sync::Arc;
+
+use framework::server::Server;
+
+/// The server for this provider, ready for [`protocol::router`].
+pub fn server() -> Arc<Server<provider::PlanetScale>> {
+    Arc::new(Server::new(provider::PlanetScale))
+}

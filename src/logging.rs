@@ -1,0 +1,285 @@
+//! Logging in the format Terraform expects from a plugin.
+//!
+//! go-plugin reads each line a plugin writes to stderr; a JSON object with
+//! `@level`, `@message` and `@timestamp` becomes a log entry at that level in
+//! Terraform's own log (shown with `TF_LOG` / `TF_LOG_PROVIDER`). Anything
+//! else is passed through as a debug line. stdout is reserved for the
+//! handshake, so nothing here ever writes to it.
+//!
+//! Two guards keep secrets out of logs:
+//! * third-party crates (the AWS SDK, hyper, h2, rustls) are capped at DEBUG,
+//!   because at TRACE they print whole HTTP requests, signatures included;
+//! * every line passes through [`redact`], which replaces any secret
+//!   registered with [`register_secret`] (access keys, session tokens,
+//!   PlanetScale service tokens) before it is written.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::RwLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value as Json};
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level, Metadata, Subscriber};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::prelude::*;
+use tracing_subscriber::registry::LookupSpan;
+
+const OWN_TARGET: &str = "terraform_provider_planetscale";
+const REDACTED: &str = "[REDACTED]";
+
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Remembers a secret so that it is replaced in every later log line.
+/// Values shorter than four characters are ignored: they would redact
+/// ordinary words and protect nothing.
+pub fn register_secret(secret: &str) {
+    if secret.len() < 4 {
+        return;
+    }
+    let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
+    if !secrets.iter().any(|s| s == secret) {
+        secrets.push(secret.to_owned());
+        // Longest first, so a secret containing another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+}
+
+/// Replaces every registered secret in `text`.
+pub fn redact(text: &str) -> String {
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    let mut out = text.to_owned();
+    for secret in secrets.iter() {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), REDACTED);
+        }
+    }
+    out
+}
+
+/// The most verbose level asked for by `TF_LOG_PROVIDER`, else `TF_LOG`.
+/// Terraform discards plugin lines below its own level anyway; filtering
+/// here saves formatting them. Without either variable only warnings and
+/// errors are written.
+pub fn level_from_env() -> Option<Level> {
+    let raw = std::env::var("TF_LOG_PROVIDER")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .or_else(|| std::env::var("TF_LOG").ok().filter(|v| !v.is_empty()));
+    match raw.as_deref().map(str::to_ascii_uppercase).as_deref() {
+        Some("TRACE") | Some("JSON") => Some(Level::TRACE),
+        Some("DEBUG") => Some(Level::DEBUG),
+        Some("INFO") => Some(Level::INFO),
+        Some("WARN") => Some(Level::WARN),
+        Some("ERROR") => Some(Level::ERROR),
+        Some("OFF") => None,
+        // Terraform treats unknown values as TRACE.
+        Some(_) => Some(Level::TRACE),
+        None => Some(Level::WARN),
+    }
+}
+
+/// Installs the stderr JSON logger as the global subscriber.
+pub fn init() {
+    let Some(max) = level_from_env() else {
+        return;
+    };
+    let layer = HclogLayer { max };
+    // A second init (in tests) keeps the first subscriber.
+    let _ = tracing_subscriber::registry().with(layer).try_init();
+}
+
+struct HclogLayer {
+    max: Level,
+}
+
+impl HclogLayer {
+    fn allows(&self, meta: &Metadata<'_>) -> bool {
+        let own = meta.target().starts_with(OWN_TARGET);
+        let max = if own || self.max > Level::DEBUG {
+            self.max
+        } else {
+            Level::DEBUG
+        };
+        *meta.level() <= max
+    }
+}
+
+impl<S> Layer<S> for HclogLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn enabled(&self, meta: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        self.allows(meta)
+    }
+
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        id: &tracing::span::Id,
+        ctx: Context<'_, S>,
+    ) {
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        if let Some(span) = ctx.span(id) {
+            span.extensions_mut().insert(fields);
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let meta = event.metadata();
+        let mut fields = Fields::default();
+        event.record(&mut fields);
+
+        let mut entry = Map::new();
+        entry.insert("@level".into(), level_name(meta.level()).into());
+        entry.insert(
+            "@message".into(),
+            Json::String(fields.message.take().unwrap_or_default()),
+        );
+        entry.insert("@module".into(), module_name(meta.target()).into());
+        entry.insert("@timestamp".into(), timestamp(SystemTime::now()).into());
+        if let Some(scope) = ctx.event_scope(event) {
+            for span in scope.from_root() {
+                if let Some(span_fields) = span.extensions().get::<Fields>() {
+                    for (k, v) in &span_fields.values {
+                        entry.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+        for (k, v) in fields.values {
+            entry.insert(k, v);
+        }
+        let mut line = redact(&Json::Object(entry).to_string());
+        line.push('\n');
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }
+}
+
+fn level_name(level: &Level) -> &'static str {
+    match *level {
+        Level::TRACE => "trace",
+        Level::DEBUG => "debug",
+        Level::INFO => "info",
+        Level::WARN => "warn",
+        Level::ERROR => "error",
+    }
+}
+
+/// `planetscale` for our own events, `planetscale.aws_smithy_runtime` for
+/// a dependency's, so Terraform's log says where a line came from.
+fn module_name(target: &str) -> String {
+    if target.starts_with(OWN_TARGET) {
+        "planetscale".to_owned()
+    } else {
+        let krate = target.split("::").next().unwrap_or(target);
+        format!("planetscale.{krate}")
+    }
+}
+
+#[derive(Default)]
+struct Fields {
+    message: Option<String>,
+    values: Vec<(String, Json)>,
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, Json::String(value.to_owned()));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, Json::Bool(value));
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, Json::from(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, Json::from(value));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.put(field, Json::String(format!("{value:?}")));
+    }
+}
+
+impl Fields {
+    fn put(&mut self, field: &Field, value: Json) {
+        if field.name() == "message" {
+            self.message = Some(match value {
+                Json::String(s) => s,
+                other => other.to_string(),
+            });
+        } else {
+            self.values.push((field.name().to_owned(), value));
+        }
+    }
+}
+
+/// RFC 3339 UTC with microseconds, the layout hclog writes and go-plugin parses.
+fn timestamp(now: SystemTime) -> String {
+    let since = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    let mut out = String::with_capacity(32);
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60,
+        since.subsec_micros()
+    );
+    out
+}
+
+/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's
+/// well-known algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamps_use_hclog_layout() {
+        let t = UNIX_EPOCH + Duration::from_micros(1_700_000_000_123_456);
+        assert_eq!(timestamp(t), "2023-11-14T22:13:20.123456Z");
+        assert_eq!(timestamp(UNIX_EPOCH), "1970-01-01T00:00:00.000000Z");
+        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
+        assert_eq!(&timestamp(leap)[..10], "2000-02-29");
+    }
+
+    #[test]
+    fn registered_secrets_are_replaced() {
+        register_secret("AKIAEXAMPLESECRET1");
+        register_secret("abc"); // too short to register
+        let line = redact("key=AKIAEXAMPLESECRET1 word abc");
+        assert_eq!(line, "key=[REDACTED] word abc");
+    }
+
+    #[test]
+    fn modules_name_their_crate() {
+        assert_eq!(
+            module_name("terraform_provider_planetscale::aws"),
+            "planetscale"
+        );
+        assert_eq!(
+            module_name("aws_smithy_runtime::client"),
+            "planetscale.aws_smithy_runtime"
+        );
+    }
+}

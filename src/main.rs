@@ -1,0 +1,53 @@
+//! The `terraform-provider-planetscale` binary: Terraform starts it as a
+//! plugin; `--debug` serves it for a debugger instead.
+
+use std::process::ExitCode;
+
+use terraform_provider_planetscale::{logging, plugin, provider, server};
+
+fn main() -> ExitCode {
+    let debug = match std::env::args().nth(1).as_deref() {
+        None => false,
+        Some("--debug") => true,
+        Some("--version" | "-v") => {
+            println!(
+                "terraform-provider-planetscale {}",
+                env!("CARGO_PKG_VERSION")
+            );
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("unknown argument {other:?}; the only flags are --debug and --version");
+            return ExitCode::from(2);
+        }
+    };
+    logging::init();
+    plugin::install_crypto_provider();
+
+    // Few threads: a provider process serves one Terraform command.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("could not start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        if debug {
+            plugin::serve_debug(server(), provider::PROVIDER_ADDRESS).await
+        } else {
+            plugin::serve(server()).await
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,588 @@
+//! The gRPC services Terraform talks to: tfplugin6's `Provider`, and
+//! go-plugin's controller, stdio, broker and health services.
+//!
+//! This layer only converts: protobuf in, framework values to
+//! [`Server`](crate::framework::server::Server), protobuf out. Each RPC runs
+//! in a tracing span naming the RPC and the resource type.
+
+mod convert;
+
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+
+use tokio_stream::Stream;
+use tokio_util::sync::CancellationToken;
+use tonic::{Request, Response, Status};
+use tracing::Instrument as _;
+
+use crate::framework::diag::Diagnostics;
+use crate::framework::server::{Provider, Server};
+
+#[allow(clippy::all, missing_docs)]
+pub mod tfplugin6 {
+    tonic::include_proto!("tfplugin6");
+}
+
+#[allow(clippy::all, missing_docs)]
+pub mod goplugin {
+    tonic::include_proto!("plugin");
+}
+
+#[allow(clippy::all, missing_docs)]
+pub mod health {
+    tonic::include_proto!("grpc.health.v1");
+}
+
+use tfplugin6 as pb;
+
+/// All services of one provider process, ready to serve. `shutdown` is
+/// cancelled by `GRPCController.Shutdown` and ends the long-lived streams.
+pub fn router<P: Provider>(
+    server: Arc<Server<P>>,
+    shutdown: CancellationToken,
+) -> tonic::transport::server::Router {
+    tonic::transport::Server::builder()
+        .add_service(pb::provider_server::ProviderServer::new(
+            ProviderService::new(server),
+        ))
+        .add_service(goplugin::grpc_controller_server::GrpcControllerServer::new(
+            Controller {
+                shutdown: shutdown.clone(),
+            },
+        ))
+        .add_service(goplugin::grpc_stdio_server::GrpcStdioServer::new(Stdio {
+            shutdown: shutdown.clone(),
+        }))
+        .add_service(goplugin::grpc_broker_server::GrpcBrokerServer::new(
+            Broker {
+                shutdown: shutdown.clone(),
+            },
+        ))
+        .add_service(health::health_server::HealthServer::new(Health {
+            shutdown,
+        }))
+}
+
+pub struct ProviderService<P: Provider> {
+    server: Arc<Server<P>>,
+    /// GetProviderSchema's answer never changes; it is built on first use.
+    schema: OnceLock<pb::get_provider_schema::Response>,
+}
+
+impl<P: Provider> ProviderService<P> {
+    pub fn new(server: Arc<Server<P>>) -> Self {
+        Self {
+            server,
+            schema: OnceLock::new(),
+        }
+    }
+
+    fn capabilities() -> pb::ServerCapabilities {
+        pb::ServerCapabilities {
+            plan_destroy: false,
+            get_provider_schema_optional: true,
+            move_resource_state: true,
+            generate_resource_config: false,
+        }
+    }
+
+    fn build_schema(&self) -> pb::get_provider_schema::Response {
+        let s = &self.server;
+        pb::get_provider_schema::Response {
+            provider: Some(convert::schema(&s.provider_schema)),
+            resource_schemas: s
+                .resources
+                .iter()
+                .map(|(name, e)| (name.to_string(), convert::schema(&e.schema)))
+                .collect(),
+            data_source_schemas: s
+                .data_sources
+                .iter()
+                .map(|(name, e)| (name.to_string(), convert::schema(&e.schema)))
+                .collect(),
+            server_capabilities: Some(Self::capabilities()),
+            ..Default::default()
+        }
+    }
+
+    fn resource_type(
+        &self,
+        type_name: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<crate::framework::types::Type> {
+        self.server.resource(type_name, diags).map(|e| e.ty.clone())
+    }
+}
+
+fn span(rpc: &'static str, type_name: &str) -> tracing::Span {
+    tracing::debug_span!("rpc", tf_rpc = rpc, tf_resource_type = type_name)
+}
+
+#[tonic::async_trait]
+impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
+    async fn get_metadata(
+        &self,
+        _request: Request<pb::get_metadata::Request>,
+    ) -> Result<Response<pb::get_metadata::Response>, Status> {
+        use pb::get_metadata as m;
+        let s = &self.server;
+        Ok(Response::new(m::Response {
+            server_capabilities: Some(Self::capabilities()),
+            resources: s
+                .resources
+                .keys()
+                .map(|n| m::ResourceMetadata {
+                    type_name: n.to_string(),
+                })
+                .collect(),
+            data_sources: s
+                .data_sources
+                .keys()
+                .map(|n| m::DataSourceMetadata {
+                    type_name: n.to_string(),
+                })
+                .collect(),
+            ..Default::default()
+        }))
+    }
+
+    async fn get_provider_schema(
+        &self,
+        _request: Request<pb::get_provider_schema::Request>,
+    ) -> Result<Response<pb::get_provider_schema::Response>, Status> {
+        let schema = self.schema.get_or_init(|| self.build_schema());
+        Ok(Response::new(schema.clone()))
+    }
+
+    async fn get_resource_identity_schemas(
+        &self,
+        _request: Request<pb::get_resource_identity_schemas::Request>,
+    ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
+        Ok(Response::new(Default::default()))
+    }
+
+    async fn get_functions(
+        &self,
+        _request: Request<pb::get_functions::Request>,
+    ) -> Result<Response<pb::get_functions::Response>, Status> {
+        Ok(Response::new(Default::default()))
+    }
+
+    async fn validate_provider_config(
+        &self,
+        request: Request<pb::validate_provider_config::Request>,
+    ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let config = convert::decode(
+            req.config.as_ref(),
+            &self.server.provider_ty,
+            "provider configuration",
+            &mut diags,
+        );
+        if !diags.has_errors() {
+            self.server.provider.validate(&config, &mut diags);
+        }
+        Ok(Response::new(pb::validate_provider_config::Response {
+            diagnostics: convert::diagnostics(diags),
+        }))
+    }
+
+    async fn validate_resource_config(
+        &self,
+        request: Request<pb::validate_resource_config::Request>,
+    ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(entry) = self.server.resource(&req.type_name, &mut diags) {
+            let config =
+                convert::decode(req.config.as_ref(), &entry.ty, "configuration", &mut diags);
+            if !diags.has_errors() {
+                crate::framework::timeouts::validate(&config, &mut diags);
+                entry.resource.validate(&config, &mut diags);
+            }
+        }
+        Ok(Response::new(pb::validate_resource_config::Response {
+            diagnostics: convert::diagnostics(diags),
+        }))
+    }
+
+    async fn validate_data_resource_config(
+        &self,
+        request: Request<pb::validate_data_resource_config::Request>,
+    ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some(entry) = self.server.data_source(&req.type_name, &mut diags) {
+            let config =
+                convert::decode(req.config.as_ref(), &entry.ty, "configuration", &mut diags);
+            if !diags.has_errors() {
+                entry.data_source.validate(&config, &mut diags);
+            }
+        }
+        Ok(Response::new(pb::validate_data_resource_config::Response {
+            diagnostics: convert::diagnostics(diags),
+        }))
+    }
+
+    async fn upgrade_resource_state(
+        &self,
+        request: Request<pb::upgrade_resource_state::Request>,
+    ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut upgraded_state = None;
+        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
+            let raw = req.raw_state.map(|r| r.json).unwrap_or_default();
+            let json = pb::DynamicValue {
+                msgpack: Vec::new(),
+                json: raw,
+            };
+            // Every schema is at version 0: upgrading is re-reading the JSON
+            // against the current type.
+            let state = convert::decode(Some(&json), &ty, "stored state", &mut diags);
+            if !diags.has_errors() {
+                upgraded_state = convert::encode(&state, &ty, "upgraded state", &mut diags);
+            }
+        }
+        Ok(Response::new(pb::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: convert::diagnostics(diags),
+        }))
+    }
+
+    async fn configure_provider(
+        &self,
+        request: Request<pb::configure_provider::Request>,
+    ) -> Result<Response<pb::configure_provider::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let config = convert::decode(
+            req.config.as_ref(),
+            &self.server.provider_ty,
+            "provider configuration",
+            &mut diags,
+        );
+        if !diags.has_errors() {
+            self.server
+                .configure(&config, &mut diags)
+                .instrument(span("ConfigureProvider", ""))
+                .await;
+        }
+        Ok(Response::new(pb::configure_provider::Response {
+            diagnostics: convert::diagnostics(diags),
+        }))
+    }
+
+    async fn read_resource(
+        &self,
+        request: Request<pb::read_resource::Request>,
+    ) -> Result<Response<pb::read_resource::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut new_state = None;
+        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
+            let state =
+                convert::decode(req.current_state.as_ref(), &ty, "current state", &mut diags);
+            if !diags.has_errors() {
+                let fresh = self
+                    .server
+                    .read(&req.type_name, state, &mut diags)
+                    .instrument(span("ReadResource", &req.type_name))
+                    .await;
+                new_state = convert::encode(&fresh, &ty, "new state", &mut diags);
+            }
+        }
+        Ok(Response::new(pb::read_resource::Response {
+            new_state,
+            diagnostics: convert::diagnostics(diags),
+            private: req.private,
+            ..Default::default()
+        }))
+    }
+
+    async fn plan_resource_change(
+        &self,
+        request: Request<pb::plan_resource_change::Request>,
+    ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut response = pb::plan_resource_change::Response::default();
+        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
+            let prior = convert::decode(req.prior_state.as_ref(), &ty, "prior state", &mut diags);
+            let proposed = convert::decode(
+                req.proposed_new_state.as_ref(),
+                &ty,
+                "proposed state",
+                &mut diags,
+            );
+            let config = convert::decode(req.config.as_ref(), &ty, "configuration", &mut diags);
+            if !diags.has_errors() {
+                let plan = self
+                    .server
+                    .plan(
+                        &req.type_name,
+                        prior,
+                        proposed,
+                        config,
+                        req.prior_private,
+                        &mut diags,
+                    )
+                    .instrument(span("PlanResourceChange", &req.type_name))
+                    .await;
+                response.planned_state =
+                    convert::encode(&plan.planned, &ty, "planned state", &mut diags);
+                response.requires_replace = plan
+                    .requires_replace
+                    .iter()
+                    .map(convert::attribute_path)
+                    .collect();
+                response.planned_private = plan.private;
+            }
+        }
+        response.diagnostics = convert::diagnostics(diags);
+        Ok(Response::new(response))
+    }
+
+    async fn apply_resource_change(
+        &self,
+        request: Request<pb::apply_resource_change::Request>,
+    ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut response = pb::apply_resource_change::Response::default();
+        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
+            let prior = convert::decode(req.prior_state.as_ref(), &ty, "prior state", &mut diags);
+            let planned =
+                convert::decode(req.planned_state.as_ref(), &ty, "planned state", &mut diags);
+            if !diags.has_errors() {
+                let applied = self
+                    .server
+                    .apply(
+                        &req.type_name,
+                        prior,
+                        planned,
+                        req.planned_private,
+                        &mut diags,
+                    )
+                    .instrument(span("ApplyResourceChange", &req.type_name))
+                    .await;
+                response.new_state =
+                    convert::encode(&applied.new_state, &ty, "new state", &mut diags);
+                response.private = applied.private;
+            }
+        }
+        response.diagnostics = convert::diagnostics(diags);
+        Ok(Response::new(response))
+    }
+
+    async fn import_resource_state(
+        &self,
+        request: Request<pb::import_resource_state::Request>,
+    ) -> Result<Response<pb::import_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut imported_resources = Vec::new();
+        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
+            let state = self
+                .server
+                .import(&req.type_name, &req.id, &mut diags)
+                .instrument(span("ImportResourceState", &req.type_name))
+                .await;
+            if let Some(state) = state.filter(|_| !diags.has_errors()) {
+                imported_resources.push(pb::import_resource_state::ImportedResource {
+                    type_name: req.type_name.clone(),
+                    state: convert::encode(&state, &ty, "imported state", &mut diags),
+                    ..Default::default()
+                });
+            }
+        }
+        Ok(Response::new(pb::import_resource_state::Response {
+            imported_resources,
+            diagnostics: convert::diagnostics(diags),
+            deferred: None,
+        }))
+    }
+
+    async fn move_resource_state(
+        &self,
+        request: Request<pb::move_resource_state::Request>,
+    ) -> Result<Response<pb::move_resource_state::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut target_state = None;
+        if let Some(entry) = self.server.resource(&req.target_type_name, &mut diags) {
+            let json = req.source_state.map(|s| s.json).unwrap_or_default();
+            let moved = entry
+                .resource
+                .move_state(
+                    &req.source_provider_address,
+                    &req.source_type_name,
+                    &json,
+                    &mut diags,
+                )
+                .instrument(span("MoveResourceState", &req.target_type_name))
+                .await;
+            match moved {
+                Some(state) => {
+                    target_state = convert::encode(&state, &entry.ty, "moved state", &mut diags)
+                }
+                None if !diags.has_errors() => diags.error(
+                    "Unsupported move",
+                    format!(
+                        "{} cannot take over the state of {} from {}.",
+                        req.target_type_name, req.source_type_name, req.source_provider_address
+                    ),
+                ),
+                None => {}
+            }
+        }
+        Ok(Response::new(pb::move_resource_state::Response {
+            target_state,
+            diagnostics: convert::diagnostics(diags),
+            ..Default::default()
+        }))
+    }
+
+    async fn read_data_source(
+        &self,
+        request: Request<pb::read_data_source::Request>,
+    ) -> Result<Response<pb::read_data_source::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut state = None;
+        if let Some(ty) = self
+            .server
+            .data_source(&req.type_name, &mut diags)
+            .map(|e| e.ty.clone())
+        {
+            let config = convert::decode(req.config.as_ref(), &ty, "configuration", &mut diags);
+            if !diags.has_errors() {
+                let value = self
+                    .server
+                    .read_data_source(&req.type_name, config, &mut diags)
+                    .instrument(span("ReadDataSource", &req.type_name))
+                    .await;
+                if !value.is_null() {
+                    state = convert::encode(&value, &ty, "data source state", &mut diags);
+                }
+            }
+        }
+        Ok(Response::new(pb::read_data_source::Response {
+            state,
+            diagnostics: convert::diagnostics(diags),
+            deferred: None,
+        }))
+    }
+
+    async fn stop_provider(
+        &self,
+        _request: Request<pb::stop_provider::Request>,
+    ) -> Result<Response<pb::stop_provider::Response>, Status> {
+        tracing::info!("StopProvider: cancelling work in flight");
+        self.server.stop();
+        Ok(Response::new(pb::stop_provider::Response {
+            error: String::new(),
+        }))
+    }
+}
+
+/// `GRPCController`: Terraform's way of saying the process may exit.
+struct Controller {
+    shutdown: CancellationToken,
+}
+
+#[tonic::async_trait]
+impl goplugin::grpc_controller_server::GrpcController for Controller {
+    async fn shutdown(
+        &self,
+        _request: Request<goplugin::Empty>,
+    ) -> Result<Response<goplugin::Empty>, Status> {
+        tracing::debug!("GRPCController.Shutdown");
+        self.shutdown.cancel();
+        Ok(Response::new(goplugin::Empty {}))
+    }
+}
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+/// A stream that sends nothing and ends at shutdown (or when the client
+/// goes away).
+fn idle_until<T: Send + 'static>(shutdown: CancellationToken) -> BoxStream<T> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<T, Status>>(1);
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = tx.closed() => {}
+        }
+    });
+    Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx))
+}
+
+/// `GRPCStdio`: this provider writes nothing to stdout or stderr but logs,
+/// which go-plugin reads from the process's stderr pipe, so the stream
+/// stays open and silent until shutdown.
+struct Stdio {
+    shutdown: CancellationToken,
+}
+
+#[tonic::async_trait]
+impl goplugin::grpc_stdio_server::GrpcStdio for Stdio {
+    async fn stream_stdio(
+        &self,
+        _request: Request<()>,
+    ) -> Result<Response<BoxStream<goplugin::StdioData>>, Status> {
+        Ok(Response::new(idle_until(self.shutdown.clone())))
+    }
+}
+
+/// `GRPCBroker`: this provider opens no extra connections, so the broker
+/// stream only stays open until shutdown.
+struct Broker {
+    shutdown: CancellationToken,
+}
+
+#[tonic::async_trait]
+impl goplugin::grpc_broker_server::GrpcBroker for Broker {
+    async fn start_stream(
+        &self,
+        _request: Request<tonic::Streaming<goplugin::ConnInfo>>,
+    ) -> Result<Response<BoxStream<goplugin::ConnInfo>>, Status> {
+        Ok(Response::new(idle_until(self.shutdown.clone())))
+    }
+}
+
+/// The standard health service: `plugin` (go-plugin's name) is serving.
+struct Health {
+    shutdown: CancellationToken,
+}
+
+#[tonic::async_trait]
+impl health::health_server::Health for Health {
+    async fn check(
+        &self,
+        request: Request<health::HealthCheckRequest>,
+    ) -> Result<Response<health::HealthCheckResponse>, Status> {
+        match request.into_inner().service.as_str() {
+            "" | "plugin" => Ok(Response::new(serving())),
+            other => Err(Status::not_found(format!("unknown service {other:?}"))),
+        }
+    }
+
+    async fn watch(
+        &self,
+        _request: Request<health::HealthCheckRequest>,
+    ) -> Result<Response<BoxStream<health::HealthCheckResponse>>, Status> {
+        let first = tokio_stream::once(Ok(serving()));
+        let rest = idle_until(self.shutdown.clone());
+        Ok(Response::new(Box::pin(tokio_stream::StreamExt::chain(
+            first, rest,
+        ))))
+    }
+}
+
+fn serving() -> health::HealthCheckResponse {
+    health::HealthCheckResponse {
+        status: health::health_check_response::ServingStatus::Serving as i32,
+    }
+}
