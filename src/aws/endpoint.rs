@@ -1,0 +1,289 @@
+//! Interface VPC endpoints and the endpoint services they connect to:
+//! finders (an endpoint in state `deleted` is not found), create with a
+//! client token, modify, delete, and the waiters.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::types::{ResourceType, VpcEndpointType};
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::model::{DnsEntry, Endpoint, EndpointService, Tags};
+use crate::aws::retry::{Backoff, Interrupted, pause};
+use crate::aws::security_group::{tag_specification, tags_of};
+use crate::aws::{AwsError, Ec2};
+
+pub struct NewEndpoint<'a> {
+    pub vpc_id: &'a str,
+    pub service_name: &'a str,
+    pub subnet_ids: &'a [String],
+    pub security_group_ids: &'a [String],
+    pub private_dns_enabled: bool,
+    pub tags: &'a Tags,
+    /// Makes a retried create return the first create's endpoint.
+    pub client_token: &'a str,
+}
+
+#[derive(Debug, Default)]
+pub struct EndpointChanges {
+    pub add_subnet_ids: Vec<String>,
+    pub remove_subnet_ids: Vec<String>,
+    pub add_security_group_ids: Vec<String>,
+    pub remove_security_group_ids: Vec<String>,
+    pub private_dns_enabled: Option<bool>,
+}
+
+impl EndpointChanges {
+    pub fn is_empty(&self) -> bool {
+        self.add_subnet_ids.is_empty()
+            && self.remove_subnet_ids.is_empty()
+            && self.add_security_group_ids.is_empty()
+            && self.remove_security_group_ids.is_empty()
+            && self.private_dns_enabled.is_none()
+    }
+}
+
+/// Why waiting for an endpoint ended without the state wanted.
+#[derive(Debug)]
+pub enum WaitError {
+    /// The endpoint failed or was rejected; the API's last error, if any.
+    Failed {
+        state: String,
+        last_error: Option<String>,
+    },
+    /// Still pending acceptance by the service's owner at the deadline.
+    AwaitingAcceptance,
+    /// Still in `state` at the deadline.
+    Timeout {
+        state: String,
+    },
+    /// StopProvider cancelled the wait.
+    Stopped {
+        state: String,
+    },
+    Aws(AwsError),
+}
+
+impl Ec2 {
+    /// The service, `NotFound` when EC2 does not know it, `AccessDenied`
+    /// when the caller may not look.
+    pub async fn find_endpoint_service(&self, name: &str) -> Result<EndpointService, AwsError> {
+        let out = self
+            .client
+            .describe_vpc_endpoint_services()
+            .service_names(name)
+            .send()
+            .await
+            .map_err(|e| match AwsError::from(e) {
+                AwsError::Api { code, message } if code == "InvalidServiceName" => {
+                    AwsError::NotFound { code, message }
+                }
+                other => other,
+            })?;
+        let detail = out
+            .service_details()
+            .iter()
+            .find(|d| d.service_name() == Some(name))
+            .ok_or_else(|| AwsError::not_found("InvalidServiceName", name))?;
+        let mut private_dns_names: Vec<String> = detail
+            .private_dns_names()
+            .iter()
+            .filter_map(|d| d.private_dns_name().map(str::to_owned))
+            .collect();
+        if private_dns_names.is_empty() {
+            private_dns_names.extend(detail.private_dns_name().map(str::to_owned));
+        }
+        Ok(EndpointService {
+            name: name.to_owned(),
+            availability_zones: detail.availability_zones().to_vec(),
+            base_endpoint_dns_names: detail.base_endpoint_dns_names().to_vec(),
+            private_dns_names,
+            acceptance_required: detail.acceptance_required().unwrap_or(false),
+        })
+    }
+
+    pub async fn create_endpoint(&self, new: &NewEndpoint<'_>) -> Result<Endpoint, AwsError> {
+        let out = self
+            .client
+            .create_vpc_endpoint()
+            .vpc_endpoint_type(VpcEndpointType::Interface)
+            .vpc_id(new.vpc_id)
+            .service_name(new.service_name)
+            .set_subnet_ids(Some(new.subnet_ids.to_vec()))
+            .set_security_group_ids(Some(new.security_group_ids.to_vec()))
+            .private_dns_enabled(new.private_dns_enabled)
+            .client_token(new.client_token)
+            .tag_specifications(tag_specification(ResourceType::VpcEndpoint, new.tags))
+            .send()
+            .await?;
+        out.vpc_endpoint().map(endpoint).ok_or_else(|| {
+            AwsError::Transport("CreateVpcEndpoint answered without an endpoint".into())
+        })
+    }
+
+    /// The endpoint, or `NotFound` (also when it is in state `deleted`).
+    pub async fn find_endpoint(&self, id: &str) -> Result<Endpoint, AwsError> {
+        let out = self
+            .client
+            .describe_vpc_endpoints()
+            .vpc_endpoint_ids(id)
+            .send()
+            .await?;
+        out.vpc_endpoints()
+            .iter()
+            .map(endpoint)
+            .find(|e| e.id == id && !e.state_is("deleted"))
+            .ok_or_else(|| AwsError::not_found("InvalidVpcEndpointId.NotFound", id))
+    }
+
+    pub async fn modify_endpoint(
+        &self,
+        id: &str,
+        changes: &EndpointChanges,
+    ) -> Result<(), AwsError> {
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let non_empty = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+        self.client
+            .modify_vpc_endpoint()
+            .vpc_endpoint_id(id)
+            .set_add_subnet_ids(non_empty(&changes.add_subnet_ids))
+            .set_remove_subnet_ids(non_empty(&changes.remove_subnet_ids))
+            .set_add_security_group_ids(non_empty(&changes.add_security_group_ids))
+            .set_remove_security_group_ids(non_empty(&changes.remove_security_group_ids))
+            .set_private_dns_enabled(changes.private_dns_enabled)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Asks EC2 to delete the endpoint; one already gone counts as deleted.
+    pub async fn delete_endpoint(&self, id: &str) -> Result<(), AwsError> {
+        let out = match self
+            .client
+            .delete_vpc_endpoints()
+            .vpc_endpoint_ids(id)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => {
+                return match AwsError::from(e) {
+                    e if e.is_not_found() => Ok(()),
+                    e => Err(e),
+                };
+            }
+        };
+        for item in out.unsuccessful() {
+            let code = item.error().and_then(|e| e.code()).unwrap_or_default();
+            let message = item.error().and_then(|e| e.message()).unwrap_or_default();
+            match AwsError::from_code(code, message) {
+                e if e.is_not_found() => {}
+                e => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until the endpoint is `available`. `pendingAcceptance` keeps
+    /// the wait going (the service's owner may still accept); `failed` and
+    /// `rejected` end it at once with the API's last error.
+    pub async fn wait_endpoint_available(
+        &self,
+        id: &str,
+        timeout: Duration,
+        stop: &CancellationToken,
+    ) -> Result<Endpoint, WaitError> {
+        let deadline = Instant::now() + timeout;
+        let mut backoff = Backoff::for_state();
+        // Right after a create, EC2 may not know the id yet: NotFound is
+        // retried for a while before it is believed.
+        let not_found_grace = Instant::now() + Duration::from_secs(30).min(timeout);
+        loop {
+            let state = match self.find_endpoint(id).await {
+                Ok(e) if e.state_is("available") => return Ok(e),
+                Ok(e)
+                    if e.state_is("failed") || e.state_is("rejected") || e.state_is("expired") =>
+                {
+                    return Err(WaitError::Failed {
+                        state: e.state,
+                        last_error: e.last_error,
+                    });
+                }
+                Ok(e) => e.state,
+                Err(e) if e.is_not_found() && Instant::now() < not_found_grace => {
+                    "not yet visible".to_owned()
+                }
+                Err(e) => return Err(WaitError::Aws(e)),
+            };
+            tracing::debug!(endpoint_id = id, %state, "waiting for the endpoint to be available");
+            if let Err(why) = pause(&mut backoff, deadline, stop).await {
+                return Err(match why {
+                    Interrupted::Stopped => WaitError::Stopped { state },
+                    Interrupted::Timeout if state.eq_ignore_ascii_case("pendingAcceptance") => {
+                        WaitError::AwaitingAcceptance
+                    }
+                    Interrupted::Timeout => WaitError::Timeout { state },
+                });
+            }
+        }
+    }
+
+    /// Waits until the endpoint is gone (`deleted`, or not found).
+    pub async fn wait_endpoint_deleted(
+        &self,
+        id: &str,
+        timeout: Duration,
+        stop: &CancellationToken,
+    ) -> Result<(), WaitError> {
+        let deadline = Instant::now() + timeout;
+        let mut backoff = Backoff::for_state();
+        loop {
+            let state = match self.find_endpoint(id).await {
+                Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) => return Err(WaitError::Aws(e)),
+                Ok(e) => e.state,
+            };
+            tracing::debug!(endpoint_id = id, %state, "waiting for the endpoint to be deleted");
+            if let Err(why) = pause(&mut backoff, deadline, stop).await {
+                return Err(match why {
+                    Interrupted::Stopped => WaitError::Stopped { state },
+                    Interrupted::Timeout => WaitError::Timeout { state },
+                });
+            }
+        }
+    }
+}
+
+fn endpoint(e: &aws_sdk_ec2::types::VpcEndpoint) -> Endpoint {
+    Endpoint {
+        id: e.vpc_endpoint_id().unwrap_or_default().to_owned(),
+        vpc_id: e.vpc_id().unwrap_or_default().to_owned(),
+        service_name: e.service_name().unwrap_or_default().to_owned(),
+        state: e.state().map(|s| s.as_str().to_owned()).unwrap_or_default(),
+        subnet_ids: e.subnet_ids().to_vec(),
+        security_group_ids: e
+            .groups()
+            .iter()
+            .filter_map(|g| g.group_id().map(str::to_owned))
+            .collect(),
+        private_dns_enabled: e.private_dns_enabled().unwrap_or(false),
+        dns_entries: e
+            .dns_entries()
+            .iter()
+            .map(|d| DnsEntry {
+                dns_name: d.dns_name().unwrap_or_default().to_owned(),
+                hosted_zone_id: d.hosted_zone_id().unwrap_or_default().to_owned(),
+            })
+            .collect(),
+        network_interface_ids: e.network_interface_ids().to_vec(),
+        owner_id: e.owner_id().unwrap_or_default().to_owned(),
+        tags: tags_of(e.tags()),
+        last_error: e.last_error().map(|l| match (l.code(), l.message()) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            (Some(code), None) => code.to_owned(),
+            (None, Some(message)) => message.to_owned(),
+            (None, None) => String::new(),
+        }),
+    }
+}

@@ -1,0 +1,107 @@
+//! EC2 errors, classified: callers match on the kind (not found, throttled,
+//! dependency violation...) instead of parsing strings.
+
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_smithy_runtime_api::client::result::SdkError;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AwsError {
+    /// The resource does not exist (or no longer does).
+    #[error("{code}: {message}")]
+    NotFound { code: String, message: String },
+    /// EC2 refused because something still depends on the resource.
+    #[error("{code}: {message}")]
+    DependencyViolation { code: String, message: String },
+    /// The caller lacks permission.
+    #[error("{code}: {message}")]
+    AccessDenied { code: String, message: String },
+    /// Any other error EC2 answered with.
+    #[error("{code}: {message}")]
+    Api { code: String, message: String },
+    /// No answer: connection, timeout, or an unreadable response.
+    #[error("{0}")]
+    Transport(String),
+    /// StopProvider or a timeout ended the wait.
+    #[error("{0}")]
+    Cancelled(String),
+}
+
+impl AwsError {
+    pub fn code(&self) -> &str {
+        match self {
+            AwsError::NotFound { code, .. }
+            | AwsError::DependencyViolation { code, .. }
+            | AwsError::AccessDenied { code, .. }
+            | AwsError::Api { code, .. } => code,
+            AwsError::Transport(_) | AwsError::Cancelled(_) => "",
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, AwsError::NotFound { .. })
+    }
+
+    /// Classifies an error code EC2 answered with.
+    pub fn from_code(code: &str, message: &str) -> Self {
+        let (code, message) = (code.to_owned(), message.to_owned());
+        if code.ends_with(".NotFound") {
+            AwsError::NotFound { code, message }
+        } else if code == "DependencyViolation" {
+            AwsError::DependencyViolation { code, message }
+        } else if code == "UnauthorizedOperation" || code == "AccessDenied" || code == "AuthFailure"
+        {
+            AwsError::AccessDenied { code, message }
+        } else {
+            AwsError::Api { code, message }
+        }
+    }
+}
+
+impl<E, R> From<SdkError<E, R>> for AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    fn from(err: SdkError<E, R>) -> Self {
+        match err.as_service_error() {
+            Some(service) if service.code().is_some() => AwsError::from_code(
+                service.code().unwrap_or_default(),
+                service.message().unwrap_or_default(),
+            ),
+            _ => AwsError::Transport(error_message(&err)),
+        }
+    }
+}
+
+/// A one-line message for any SDK error, with the AWS error code when there
+/// is one and the innermost cause otherwise (the SDK's own Display says only
+/// "service error" or "dispatch failure").
+pub fn error_message<E, R>(err: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    if let Some(service) = err.as_service_error() {
+        if let Some(code) = service.code() {
+            return format!("{code}: {}", service.message().unwrap_or_default());
+        }
+    }
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
+}
+
+impl AwsError {
+    /// A NotFound for an id EC2 did not return (some describe calls answer
+    /// an empty list instead of an error).
+    pub fn not_found(code: &str, id: &str) -> Self {
+        AwsError::NotFound {
+            code: code.to_owned(),
+            message: format!("{id} does not exist"),
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! Plain data the EC2 layer hands to resources: no SDK types leave `aws/`.
+
+use std::collections::BTreeMap;
+
+pub type Tags = BTreeMap<String, String>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Vpc {
+    pub id: String,
+    pub owner_id: String,
+    /// Associated IPv4 and IPv6 CIDR blocks.
+    pub cidr_blocks: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VpcDns {
+    pub support: bool,
+    pub hostnames: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub availability_zone: String,
+    pub cidr_block: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecurityGroup {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub vpc_id: String,
+    pub owner_id: String,
+    pub tags: Tags,
+}
+
+/// Where a rule lets traffic come from (ingress) or go to (egress).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Peer {
+    Group(String),
+    Cidr(String),
+}
+
+/// One security group rule as EC2 reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub id: String,
+    pub egress: bool,
+    /// `tcp`, `udp`, `icmp`, `-1` (all)...
+    pub protocol: String,
+    pub from_port: i32,
+    pub to_port: i32,
+    pub peer: Peer,
+    pub description: String,
+}
+
+/// An ingress rule to authorize: TCP on one port from one peer.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct IngressRule {
+    pub port: u16,
+    pub peer: Peer,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkInterface {
+    pub id: String,
+    pub description: String,
+    pub subnet_id: String,
+    pub availability_zone: String,
+    pub private_ips: Vec<String>,
+    pub group_ids: Vec<String>,
+}
+
+/// An endpoint service as a consumer sees it (DescribeVpcEndpointServices).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointService {
+    pub name: String,
+    pub availability_zones: Vec<String>,
+    pub base_endpoint_dns_names: Vec<String>,
+    pub private_dns_names: Vec<String>,
+    pub acceptance_required: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DnsEntry {
+    pub dns_name: String,
+    pub hosted_zone_id: String,
+}
+
+/// An interface VPC endpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub id: String,
+    pub vpc_id: String,
+    pub service_name: String,
+    /// As EC2 spells it: `available`, `pendingAcceptance`, `pending`, ...
+    pub state: String,
+    pub subnet_ids: Vec<String>,
+    pub security_group_ids: Vec<String>,
+    pub private_dns_enabled: bool,
+    pub dns_entries: Vec<DnsEntry>,
+    pub network_interface_ids: Vec<String>,
+    pub owner_id: String,
+    pub tags: Tags,
+    /// The API's last error, when the endpoint failed.
+    pub last_error: Option<String>,
+}
+
+impl Endpoint {
+    /// States compare without regard to case: EC2 answers lower camel case
+    /// (`pendingAcceptance`), while the SDK's enum expects other spellings.
+    pub fn state_is(&self, state: &str) -> bool {
+        self.state.eq_ignore_ascii_case(state)
+    }
+}

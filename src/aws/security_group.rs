@@ -1,0 +1,319 @@
+//! Security groups and their rules: finders, create with adoption, rule
+//! changes, and a delete that waits out DependencyViolation.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, Ipv6Range, ResourceType, Tag, TagSpecification, UserIdGroupPair,
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::model::{IngressRule, NetworkInterface, Peer, Rule, SecurityGroup, Tags};
+use crate::aws::retry::{Backoff, pause};
+use crate::aws::{AwsError, Ec2};
+
+/// The tag that proves a security group is the one a create made: EC2 has
+/// no client token for CreateSecurityGroup, so after a lost answer the
+/// retry meets `InvalidGroup.Duplicate` and must tell its own group from a
+/// stranger's.
+pub const CREATION_TOKEN_TAG: &str = "planetscale:creation-token";
+
+pub struct NewSecurityGroup<'a> {
+    pub vpc_id: &'a str,
+    pub name: &'a str,
+    pub description: &'a str,
+    pub tags: &'a Tags,
+    pub creation_token: &'a str,
+}
+
+pub fn tag_specification(resource: ResourceType, tags: &Tags) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(resource)
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect(),
+        ))
+        .build()
+}
+
+pub fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter()
+        .filter_map(|t| {
+            Some((
+                t.key()?.to_owned(),
+                t.value().unwrap_or_default().to_owned(),
+            ))
+        })
+        .collect()
+}
+
+impl Ec2 {
+    /// Creates the group; returns its id. A duplicate name is adopted only
+    /// when the existing group carries this create's token.
+    pub async fn create_security_group(
+        &self,
+        new: &NewSecurityGroup<'_>,
+    ) -> Result<String, AwsError> {
+        let mut tags = new.tags.clone();
+        tags.insert(CREATION_TOKEN_TAG.to_owned(), new.creation_token.to_owned());
+        let created = self
+            .client
+            .create_security_group()
+            .vpc_id(new.vpc_id)
+            .group_name(new.name)
+            .description(new.description)
+            .tag_specifications(tag_specification(ResourceType::SecurityGroup, &tags))
+            .send()
+            .await;
+        match created {
+            Ok(out) => out.group_id().map(str::to_owned).ok_or_else(|| {
+                AwsError::Transport("CreateSecurityGroup answered without a group id".into())
+            }),
+            Err(err) => {
+                let err = AwsError::from(err);
+                if err.code() != "InvalidGroup.Duplicate" {
+                    return Err(err);
+                }
+                match self.find_group_by_name(new.vpc_id, new.name).await? {
+                    Some(group)
+                        if group.tags.get(CREATION_TOKEN_TAG).map(String::as_str)
+                            == Some(new.creation_token) =>
+                    {
+                        tracing::info!(group_id = %group.id, "adopting the security group an earlier attempt of this create made");
+                        Ok(group.id)
+                    }
+                    Some(group) => Err(AwsError::Api {
+                        code: "InvalidGroup.Duplicate".into(),
+                        message: format!(
+                            "a security group named {:?} already exists in {} ({}) and was not made by this apply",
+                            new.name, new.vpc_id, group.id
+                        ),
+                    }),
+                    None => Err(err),
+                }
+            }
+        }
+    }
+
+    async fn find_group_by_name(
+        &self,
+        vpc_id: &str,
+        name: &str,
+    ) -> Result<Option<SecurityGroup>, AwsError> {
+        let out = self
+            .client
+            .describe_security_groups()
+            .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
+            .filters(Filter::builder().name("group-name").values(name).build())
+            .send()
+            .await?;
+        Ok(out
+            .security_groups()
+            .iter()
+            .map(group)
+            .find(|g| g.name == name && g.vpc_id == vpc_id))
+    }
+
+    /// The group, or `NotFound`.
+    pub async fn find_security_group(&self, id: &str) -> Result<SecurityGroup, AwsError> {
+        let out = self
+            .client
+            .describe_security_groups()
+            .group_ids(id)
+            .send()
+            .await?;
+        out.security_groups()
+            .iter()
+            .map(group)
+            .find(|g| g.id == id)
+            .ok_or_else(|| AwsError::not_found("InvalidGroup.NotFound", id))
+    }
+
+    /// Every rule of the group, ingress and egress.
+    pub async fn security_group_rules(&self, group_id: &str) -> Result<Vec<Rule>, AwsError> {
+        let mut rules = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .client
+                .describe_security_group_rules()
+                .filters(Filter::builder().name("group-id").values(group_id).build())
+                .set_next_token(token)
+                .send()
+                .await?;
+            rules.extend(out.security_group_rules().iter().filter_map(rule));
+            token = out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned);
+            if token.is_none() {
+                return Ok(rules);
+            }
+        }
+    }
+
+    /// Authorizes TCP ingress rules, grouped by port into one call.
+    pub async fn authorize_ingress(
+        &self,
+        group_id: &str,
+        rules: &[IngressRule],
+    ) -> Result<(), AwsError> {
+        if rules.is_empty() {
+            return Ok(());
+        }
+        let mut ports: Vec<u16> = rules.iter().map(|r| r.port).collect();
+        ports.sort_unstable();
+        ports.dedup();
+        let permissions = ports
+            .into_iter()
+            .map(|port| {
+                let mut p = IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(i32::from(port))
+                    .to_port(i32::from(port));
+                for r in rules.iter().filter(|r| r.port == port) {
+                    p = match &r.peer {
+                        Peer::Group(id) => p.user_id_group_pairs(
+                            UserIdGroupPair::builder()
+                                .group_id(id)
+                                .description(&r.description)
+                                .build(),
+                        ),
+                        Peer::Cidr(cidr) if cidr.contains(':') => p.ipv6_ranges(
+                            Ipv6Range::builder()
+                                .cidr_ipv6(cidr)
+                                .description(&r.description)
+                                .build(),
+                        ),
+                        Peer::Cidr(cidr) => p.ip_ranges(
+                            IpRange::builder()
+                                .cidr_ip(cidr)
+                                .description(&r.description)
+                                .build(),
+                        ),
+                    };
+                }
+                p.build()
+            })
+            .collect();
+        self.client
+            .authorize_security_group_ingress()
+            .group_id(group_id)
+            .set_ip_permissions(Some(permissions))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    pub async fn revoke_rules(
+        &self,
+        group_id: &str,
+        egress: bool,
+        rule_ids: Vec<String>,
+    ) -> Result<(), AwsError> {
+        if rule_ids.is_empty() {
+            return Ok(());
+        }
+        if egress {
+            self.client
+                .revoke_security_group_egress()
+                .group_id(group_id)
+                .set_security_group_rule_ids(Some(rule_ids))
+                .send()
+                .await?;
+        } else {
+            self.client
+                .revoke_security_group_ingress()
+                .group_id(group_id)
+                .set_security_group_rule_ids(Some(rule_ids))
+                .send()
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes the group, retrying while EC2 answers DependencyViolation (an
+    /// endpoint's interfaces still use it, or are still being released after
+    /// the endpoint's delete). At the deadline, the error lists what still
+    /// uses the group. A group already gone counts as deleted.
+    pub async fn delete_security_group(
+        &self,
+        id: &str,
+        timeout: Duration,
+        stop: &CancellationToken,
+    ) -> Result<(), DeleteGroupError> {
+        let deadline = Instant::now() + timeout;
+        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(10));
+        loop {
+            match self
+                .client
+                .delete_security_group()
+                .group_id(id)
+                .send()
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(err) => match AwsError::from(err) {
+                    e if e.is_not_found() => return Ok(()),
+                    AwsError::DependencyViolation { message, .. } => {
+                        tracing::debug!(group_id = id, %message, "security group still in use; waiting");
+                        if let Err(interrupted) = pause(&mut backoff, deadline, stop).await {
+                            let users = self.interfaces_using_group(id).await.unwrap_or_default();
+                            return Err(DeleteGroupError::InUse {
+                                message,
+                                users,
+                                stopped: interrupted == crate::aws::retry::Interrupted::Stopped,
+                            });
+                        }
+                    }
+                    other => return Err(DeleteGroupError::Aws(other)),
+                },
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum DeleteGroupError {
+    InUse {
+        message: String,
+        users: Vec<NetworkInterface>,
+        stopped: bool,
+    },
+    Aws(AwsError),
+}
+
+fn group(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroup {
+    SecurityGroup {
+        id: g.group_id().unwrap_or_default().to_owned(),
+        name: g.group_name().unwrap_or_default().to_owned(),
+        description: g.description().unwrap_or_default().to_owned(),
+        vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
+        owner_id: g.owner_id().unwrap_or_default().to_owned(),
+        tags: tags_of(g.tags()),
+    }
+}
+
+fn rule(r: &aws_sdk_ec2::types::SecurityGroupRule) -> Option<Rule> {
+    let peer = if let Some(g) = r.referenced_group_info().and_then(|g| g.group_id()) {
+        Peer::Group(g.to_owned())
+    } else if let Some(c) = r.cidr_ipv4() {
+        Peer::Cidr(c.to_owned())
+    } else if let Some(c) = r.cidr_ipv6() {
+        Peer::Cidr(c.to_owned())
+    } else if let Some(p) = r.prefix_list_id() {
+        Peer::Cidr(p.to_owned())
+    } else {
+        return None;
+    };
+    Some(Rule {
+        id: r.security_group_rule_id()?.to_owned(),
+        egress: r.is_egress().unwrap_or(false),
+        protocol: r.ip_protocol().unwrap_or("-1").to_owned(),
+        from_port: r.from_port().unwrap_or(-1),
+        to_port: r.to_port().unwrap_or(-1),
+        peer,
+        description: r.description().unwrap_or_default().to_owned(),
+    })
+}

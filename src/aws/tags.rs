@@ -1,0 +1,45 @@
+//! Tags on any EC2 resource: change only the difference.
+
+use aws_sdk_ec2::types::Tag;
+
+use crate::aws::model::Tags;
+use crate::aws::{AwsError, Ec2};
+
+impl Ec2 {
+    /// Moves a resource's tags from `old` to `new` with at most one delete
+    /// and one create call.
+    pub async fn update_tags(
+        &self,
+        resource_id: &str,
+        old: &Tags,
+        new: &Tags,
+    ) -> Result<(), AwsError> {
+        let removed: Vec<Tag> = old
+            .keys()
+            .filter(|k| !new.contains_key(*k))
+            .map(|k| Tag::builder().key(k).build())
+            .collect();
+        let changed: Vec<Tag> = new
+            .iter()
+            .filter(|(k, v)| old.get(*k) != Some(*v))
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        if !removed.is_empty() {
+            self.client
+                .delete_tags()
+                .resources(resource_id)
+                .set_tags(Some(removed))
+                .send()
+                .await?;
+        }
+        if !changed.is_empty() {
+            self.client
+                .create_tags()
+                .resources(resource_id)
+                .set_tags(Some(changed))
+                .send()
+                .await?;
+        }
+        Ok(())
+    }
+}
