@@ -1,0 +1,811 @@
+//! `planetscale_privatelink_endpoint`: the interface VPC endpoint of the
+//! PrivateLink procedure, to a database branch's Private Service Name, in
+//! the chosen subnets with the chosen security groups and private DNS on,
+//! waited for until `available`.
+//!
+//! Order: model, schema, validate, plan, create, read, update, delete, import.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::aws::AwsError;
+use crate::aws::endpoint::{EndpointChanges, NewEndpoint, WaitError};
+use crate::aws::model::{Endpoint, Tags};
+use crate::framework::diag::Diagnostics;
+use crate::framework::model::{Attrs, ObjectBuilder, string, string_list, string_map, string_set};
+use crate::framework::path::AttributePath;
+use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::server::{Ctx, PlanChange, Resource};
+use crate::framework::timeouts;
+use crate::framework::types::Type;
+use crate::framework::value::Value;
+use crate::provider::Clients;
+use crate::resources::validate;
+
+pub const TYPE_NAME: &str = "planetscale_privatelink_endpoint";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+fn root(name: &str) -> AttributePath {
+    AttributePath::root().attr(name)
+}
+
+// ---------------------------------------------------------------- model --
+
+#[derive(Clone, Debug, Default)]
+struct Model {
+    service_name: String,
+    vpc_id: String,
+    subnet_ids: BTreeSet<String>,
+    security_group_ids: BTreeSet<String>,
+    private_dns_enabled: bool,
+    tags_all: Tags,
+}
+
+impl Model {
+    fn from_value(value: &Value) -> Model {
+        let a = Attrs::of(value);
+        Model {
+            service_name: a.string("service_name").unwrap_or_default(),
+            vpc_id: a.string("vpc_id").unwrap_or_default(),
+            subnet_ids: a
+                .strings("subnet_ids")
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            security_group_ids: a
+                .strings("security_group_ids")
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+            private_dns_enabled: a.bool("private_dns_enabled").unwrap_or(true),
+            tags_all: a.string_map("tags_all").unwrap_or_default(),
+        }
+    }
+}
+
+fn dns_entry_type() -> Type {
+    Type::Object(
+        [
+            ("dns_name".to_owned(), Type::String),
+            ("hosted_zone_id".to_owned(), Type::String),
+        ]
+        .into_iter()
+        .collect(),
+        BTreeSet::new(),
+    )
+}
+
+/// `com.amazonaws.vpce.<region>.vpce-svc-<8 to 17 hex digits>`; returns the region.
+pub fn service_name_region(name: &str) -> Result<&str, String> {
+    let fail = || {
+        format!(
+            "{name:?} is not a PrivateLink service name. It looks like \
+             \"com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0\": copy the Private Service Name from the \
+             PlanetScale dashboard (database, Settings, Roles, any role of the branch)."
+        )
+    };
+    let rest = name.strip_prefix("com.amazonaws.vpce.").ok_or_else(fail)?;
+    let (region, id) = rest.split_once('.').ok_or_else(fail)?;
+    let hex = id.strip_prefix("vpce-svc-").ok_or_else(fail)?;
+    let hex_ok = (8..=17).contains(&hex.len())
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !hex_ok || !crate::provider::is_region(region) {
+        return Err(fail());
+    }
+    Ok(region)
+}
+
+pub struct EndpointResource;
+
+// --------------------------------------------------------------- schema --
+
+#[async_trait]
+impl Resource<Clients> for EndpointResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new(
+                "An interface VPC endpoint to a PlanetScale for Postgres database branch over AWS PrivateLink. \
+                 Create verifies the service, the subnets' availability zones and the VPC's DNS settings, then \
+                 waits until the endpoint is `available` (through `pendingAcceptance` while PlanetScale accepts \
+                 the connection).",
+            )
+            .attribute(Attribute::string("id").computed().use_state_for_unknown().describe("The endpoint id (`vpce-...`)."))
+            .attribute(Attribute::string("arn").computed().use_state_for_unknown().describe("The endpoint ARN."))
+            .attribute(Attribute::string("owner_id").computed().use_state_for_unknown().describe("The AWS account that owns the endpoint."))
+            .attribute(Attribute::string("service_name").required().requires_replace().describe(
+                "The branch's Private Service Name, `com.amazonaws.vpce.<region>.vpce-svc-...`: copy it from the \
+                 PlanetScale dashboard (database, Settings, Roles, any role of the branch), or take it from the \
+                 `planetscale_privatelink_service` data source. Its region must be the provider's. Changing it \
+                 replaces the endpoint.",
+            ))
+            .attribute(Attribute::string("vpc_id").required().requires_replace().describe(
+                "The VPC of the application. Changing it replaces the endpoint.",
+            ))
+            .attribute(Attribute::string_set("subnet_ids").required().describe(
+                "Subnets for the endpoint's network interfaces: ones the application reaches, at least one, \
+                 and two or more in different availability zones for resilience (one per zone). Changes in place.",
+            ))
+            .attribute(Attribute::string_set("security_group_ids").required().describe(
+                "Security groups of the endpoint, such as a `planetscale_privatelink_security_group`. At least \
+                 one. Changes in place.",
+            ))
+            .attribute(Attribute::bool("private_dns_enabled").default(Value::Bool(true)).describe(
+                "Resolve the branch's private host name to the endpoint inside the VPC (the console's \"Enable \
+                 DNS name\"). Needs DNS support and DNS hostnames on in the VPC. Default: `true`. Changes in place.",
+            ))
+            .attribute(Attribute::string("state").computed().describe("The endpoint's state, `available` once ready."))
+            .attribute(Attribute::string_list("network_interface_ids").computed().describe("The endpoint's network interfaces."))
+            .attribute(Attribute::new("dns_entries", Type::List(Box::new(dns_entry_type()))).computed().describe(
+                "The endpoint's DNS names (`dns_name`, `hosted_zone_id`).",
+            ))
+            .attribute(Attribute::string_map("tags").optional().describe("Tags for the endpoint."))
+            .attribute(Attribute::string_map("tags_all").computed().describe(
+                "All tags of the endpoint: the provider's `default_tags` merged with `tags`.",
+            ))
+            .block(timeouts::block(&[("create", DEFAULT_TIMEOUT), ("update", DEFAULT_TIMEOUT), ("delete", DEFAULT_TIMEOUT)])),
+        )
+    }
+
+    // ------------------------------------------------------------ validate --
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let c = Attrs::of(config);
+        if let Some(name) = c.str("service_name") {
+            if let Err(why) = service_name_region(name) {
+                diags.attr_error(root("service_name"), "Invalid service name", why);
+            }
+        }
+        if let Some(vpc) = c.str("vpc_id") {
+            if let Err(why) = validate::ec2_id(vpc, "vpc", "VPC") {
+                diags.attr_error(root("vpc_id"), "Invalid VPC id", why);
+            }
+        }
+        for (attr, prefix, what) in [
+            ("subnet_ids", "subnet", "subnet"),
+            ("security_group_ids", "sg", "security group"),
+        ] {
+            validate::each_string(
+                &c,
+                attr,
+                diags,
+                |s| validate::ec2_id(s, prefix, what),
+                &format!("Invalid {what} id"),
+            );
+            if c.elements(attr).is_some_and(<[Value]>::is_empty) {
+                diags.attr_error(
+                    root(attr),
+                    format!("No {what}s"),
+                    format!("Give at least one {what} id."),
+                );
+            }
+        }
+        validate::tags(&c, "tags", diags);
+    }
+
+    // ---------------------------------------------------------------- plan --
+
+    async fn plan(&self, ctx: &Ctx<Clients>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+        let clients = &ctx.data;
+        let c = Attrs::of(change.config);
+        let p = Attrs::of(change.prior);
+        plan_tags_all(clients, change);
+
+        if let Some(name) = c.str("service_name") {
+            if let Ok(region) = service_name_region(name) {
+                if region != clients.region {
+                    diags.attr_error(
+                        root("service_name"),
+                        "Service in another region",
+                        format!(
+                            "The service is in {region}, but the provider works in {}. An endpoint reaches \
+                             services of its own region only: configure the provider (region) for the \
+                             database branch's region, {region}.",
+                            clients.region
+                        ),
+                    );
+                    return;
+                }
+            }
+        }
+        // Checks that call AWS run only for values that change.
+        let creating = change.prior.is_null();
+        let subnets_change = creating || c.get("subnet_ids") != p.get("subnet_ids");
+        let dns_change = creating || c.get("private_dns_enabled") != p.get("private_dns_enabled");
+        let service_change = creating || c.get("service_name") != p.get("service_name");
+        if !(change.changing && (subnets_change || dns_change || service_change)) {
+            return;
+        }
+        let planned = Model::from_value(&change.planned);
+        let known = |a: &str| c.get(a).is_fully_known() && !c.is_null(a);
+        if known("service_name") && known("subnet_ids") && known("vpc_id") {
+            preflight(
+                clients,
+                &planned,
+                service_change,
+                subnets_change,
+                dns_change && planned.private_dns_enabled,
+                diags,
+            )
+            .await;
+        }
+    }
+
+    // -------------------------------------------------------------- create --
+
+    async fn create(
+        &self,
+        ctx: &Ctx<Clients>,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let clients = &ctx.data;
+        let m = Model::from_value(planned);
+        preflight(clients, &m, true, true, m.private_dns_enabled, diags).await;
+        if diags.has_errors() {
+            return None;
+        }
+        let subnets: Vec<String> = m.subnet_ids.iter().cloned().collect();
+        let groups: Vec<String> = m.security_group_ids.iter().cloned().collect();
+        let token = format!(
+            "tf-planetscale-{:016x}{:016x}",
+            fastrand::u64(..),
+            fastrand::u64(..)
+        );
+        let new = NewEndpoint {
+            vpc_id: &m.vpc_id,
+            service_name: &m.service_name,
+            subnet_ids: &subnets,
+            security_group_ids: &groups,
+            private_dns_enabled: m.private_dns_enabled,
+            tags: &m.tags_all,
+            client_token: &token,
+        };
+        let created = match clients.ec2.create_endpoint(&new).await {
+            Ok(e) => e,
+            Err(e) => {
+                diags.error(
+                    "Could not create the VPC endpoint",
+                    format!("CreateVpcEndpoint to {}: {e}", m.service_name),
+                );
+                return None;
+            }
+        };
+        tracing::info!(endpoint_id = %created.id, state = %created.state, "VPC endpoint created");
+        // From here on the endpoint exists: the state always carries its id.
+        let timeout = timeouts::get(planned, "create", DEFAULT_TIMEOUT);
+        match clients
+            .ec2
+            .wait_endpoint_available(&created.id, timeout, &ctx.stop)
+            .await
+        {
+            Ok(endpoint) => Some(state_of(clients, &endpoint, planned)),
+            Err(e) => {
+                report_wait(&created.id, "created", timeout, &e, diags);
+                let latest = clients
+                    .ec2
+                    .find_endpoint(&created.id)
+                    .await
+                    .unwrap_or(created);
+                Some(state_of(clients, &latest, planned))
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- read --
+
+    async fn read(
+        &self,
+        ctx: &Ctx<Clients>,
+        state: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let id = Attrs::of(state).string("id")?;
+        match ctx.data.ec2.find_endpoint(&id).await {
+            Ok(endpoint) => Some(state_of(&ctx.data, &endpoint, state)),
+            Err(e) if e.is_not_found() => {
+                tracing::info!(endpoint_id = %id, "VPC endpoint is gone; removing it from state");
+                None
+            }
+            Err(e) => {
+                diags.error("Could not read the VPC endpoint", format!("{id}: {e}"));
+                Some(state.clone())
+            }
+        }
+    }
+
+    // -------------------------------------------------------------- update --
+
+    async fn update(
+        &self,
+        ctx: &Ctx<Clients>,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let clients = &ctx.data;
+        let old = Model::from_value(prior);
+        let new = Model::from_value(planned);
+        let Some(id) = Attrs::of(prior).string("id") else {
+            diags.error(
+                "Missing id",
+                "The prior state has no id. This is a bug in the provider; please report it.",
+            );
+            return prior.clone();
+        };
+        let subnets_change = old.subnet_ids != new.subnet_ids;
+        let dns_change = old.private_dns_enabled != new.private_dns_enabled;
+        if subnets_change || dns_change {
+            preflight(
+                clients,
+                &new,
+                false,
+                subnets_change,
+                dns_change && new.private_dns_enabled,
+                diags,
+            )
+            .await;
+            if diags.has_errors() {
+                return prior.clone();
+            }
+        }
+        let changes = EndpointChanges {
+            add_subnet_ids: new
+                .subnet_ids
+                .difference(&old.subnet_ids)
+                .cloned()
+                .collect(),
+            remove_subnet_ids: old
+                .subnet_ids
+                .difference(&new.subnet_ids)
+                .cloned()
+                .collect(),
+            add_security_group_ids: new
+                .security_group_ids
+                .difference(&old.security_group_ids)
+                .cloned()
+                .collect(),
+            remove_security_group_ids: old
+                .security_group_ids
+                .difference(&new.security_group_ids)
+                .cloned()
+                .collect(),
+            private_dns_enabled: dns_change.then_some(new.private_dns_enabled),
+        };
+        let timeout = timeouts::get(planned, "update", DEFAULT_TIMEOUT);
+        let result: Result<Option<Endpoint>, String> = async {
+            if !changes.is_empty() {
+                clients
+                    .ec2
+                    .modify_endpoint(&id, &changes)
+                    .await
+                    .map_err(|e| format!("ModifyVpcEndpoint: {e}"))?;
+            }
+            if old.tags_all != new.tags_all {
+                clients
+                    .ec2
+                    .update_tags(&id, &old.tags_all, &new.tags_all)
+                    .await
+                    .map_err(|e| format!("tags: {e}"))?;
+            }
+            if changes.is_empty() {
+                return Ok(None);
+            }
+            match clients
+                .ec2
+                .wait_endpoint_available(&id, timeout, &ctx.stop)
+                .await
+            {
+                Ok(e) => Ok(Some(e)),
+                Err(e) => {
+                    report_wait(&id, "updated", timeout, &e, diags);
+                    Ok(None)
+                }
+            }
+        }
+        .await;
+        if let Err(message) = result {
+            diags.error(
+                "Could not update the VPC endpoint",
+                format!("{id}: {message}"),
+            );
+        }
+        // The state is what EC2 now says, so a partial update shows as a change.
+        match clients.ec2.find_endpoint(&id).await {
+            Ok(endpoint) if !diags.has_errors() => {
+                let mut state = state_of(clients, &endpoint, planned);
+                // EC2 applies modifications asynchronously: where it has not
+                // caught up yet, the requested values are what this apply did.
+                if let Value::Object(map) = &mut state {
+                    for attr in ["subnet_ids", "security_group_ids", "private_dns_enabled"] {
+                        map.insert(attr.into(), Attrs::of(planned).get(attr).clone());
+                    }
+                }
+                state
+            }
+            Ok(endpoint) => state_of(clients, &endpoint, prior),
+            Err(_) => prior.clone(),
+        }
+    }
+
+    // -------------------------------------------------------------- delete --
+
+    async fn delete(&self, ctx: &Ctx<Clients>, prior: &Value, diags: &mut Diagnostics) {
+        let Some(id) = Attrs::of(prior).string("id") else {
+            return;
+        };
+        let ec2 = &ctx.data.ec2;
+        if let Err(e) = ec2.delete_endpoint(&id).await {
+            diags.error("Could not delete the VPC endpoint", format!("{id}: {e}"));
+            return;
+        }
+        let timeout = timeouts::get(prior, "delete", DEFAULT_TIMEOUT);
+        match ec2.wait_endpoint_deleted(&id, timeout, &ctx.stop).await {
+            Ok(()) => tracing::info!(endpoint_id = %id, "VPC endpoint deleted"),
+            Err(e) => report_wait(&id, "deleted", timeout, &e, diags),
+        }
+    }
+
+    // -------------------------------------------------------------- import --
+
+    async fn import(
+        &self,
+        _ctx: &Ctx<Clients>,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        if let Err(why) = validate::ec2_id(id, "vpce", "VPC endpoint") {
+            diags.error(
+                "Invalid import id",
+                format!("{why} Import an endpoint by its id."),
+            );
+            return None;
+        }
+        let mut state = ObjectBuilder::new().set("id", string(id));
+        for attr in self
+            .schema()
+            .block
+            .attributes
+            .iter()
+            .filter(|a| a.name != "id")
+        {
+            state = state.set(attr.name, Value::Null);
+        }
+        Some(state.set("timeouts", Value::Null).build())
+    }
+}
+
+/// `tags_all` = default_tags merged with tags, planned like the AWS provider.
+pub fn plan_tags_all(clients: &Clients, change: &mut PlanChange<'_>) {
+    let c = Attrs::of(change.config);
+    let tags_all = if c.get("tags").is_fully_known() {
+        string_map(&validate::merge_tags(
+            &clients.default_tags,
+            &c.string_map("tags").unwrap_or_default(),
+        ))
+    } else {
+        Value::Unknown(Default::default())
+    };
+    let prior = Attrs::of(change.prior).get("tags_all").clone();
+    if let Value::Object(map) = &mut change.planned {
+        if tags_all != prior {
+            map.insert("tags_all".into(), tags_all);
+            if !change.prior.is_null() {
+                change.changing = true;
+            }
+        }
+    }
+}
+
+/// The checks of the console's "Verify service" and of the guide's advice,
+/// against AWS: the service exists and offers the subnets' zones, the
+/// subnets are in the VPC with at most one per zone (two or more zones
+/// recommended), and the VPC resolves private DNS names.
+async fn preflight(
+    clients: &Clients,
+    m: &Model,
+    service: bool,
+    subnets: bool,
+    dns: bool,
+    diags: &mut Diagnostics,
+) {
+    let ec2 = &clients.ec2;
+    let subnet_ids: Vec<String> = m.subnet_ids.iter().cloned().collect();
+    let (found_service, found_subnets, found_dns) = tokio::join!(
+        async {
+            if service || subnets {
+                Some(ec2.find_endpoint_service(&m.service_name).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if subnets {
+                Some(ec2.find_subnets(&subnet_ids).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if dns {
+                Some(ec2.vpc_dns(&m.vpc_id).await)
+            } else {
+                None
+            }
+        },
+    );
+    let mut service_zones = None;
+    match found_service {
+        Some(Ok(s)) => service_zones = Some(s.availability_zones),
+        Some(Err(e)) if e.is_not_found() => diags.attr_error(
+            root("service_name"),
+            "PrivateLink service not found",
+            format!(
+                "There is no endpoint service {:?} in {} that these credentials may use. Copy the Private Service \
+                 Name again from the PlanetScale dashboard (database, Settings, Roles, any role of the branch), \
+                 and check that PrivateLink is enabled for the branch and the provider's region is the \
+                 branch's.",
+                m.service_name, clients.region
+            ),
+        ),
+        Some(Err(e @ AwsError::AccessDenied { .. })) => diags.attr_warning(
+            root("service_name"),
+            "Could not verify the service",
+            format!("DescribeVpcEndpointServices was refused ({e}); the endpoint will be created without verifying the service first."),
+        ),
+        Some(Err(e)) => diags.attr_error(root("service_name"), "Could not verify the service", e.to_string()),
+        None => {}
+    }
+    match found_subnets {
+        Some(Ok(found)) => check_subnets(m, &found, service_zones.as_deref(), diags),
+        Some(Err(e)) if e.is_not_found() => diags.attr_error(
+            root("subnet_ids"),
+            "Subnet not found",
+            format!("{e}. Check the subnet ids and the provider's region."),
+        ),
+        Some(Err(e)) => diags.attr_error(
+            root("subnet_ids"),
+            "Could not check the subnets",
+            e.to_string(),
+        ),
+        None => {}
+    }
+    match found_dns {
+        Some(Ok(d)) if !(d.support && d.hostnames) => {
+            let off: Vec<&str> = [
+                (!d.support).then_some("DNS resolution (enableDnsSupport)"),
+                (!d.hostnames).then_some("DNS hostnames (enableDnsHostnames)"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            diags.attr_error(
+                root("private_dns_enabled"),
+                "The VPC cannot resolve private DNS names",
+                format!(
+                    "Private DNS needs DNS resolution and DNS hostnames on in {}, and {} off. Turn them on (in \
+                     hashicorp/aws: enable_dns_support and enable_dns_hostnames on aws_vpc), or set \
+                     private_dns_enabled = false and connect through the endpoint's own DNS names.",
+                    m.vpc_id,
+                    off.join(" and ")
+                ),
+            );
+        }
+        Some(Err(e)) if e.is_not_found() => diags.attr_error(
+            root("vpc_id"),
+            "VPC not found",
+            format!("{}: {e}", m.vpc_id),
+        ),
+        Some(Err(e)) => diags.attr_warning(
+            root("vpc_id"),
+            "Could not check the VPC's DNS settings",
+            e.to_string(),
+        ),
+        _ => {}
+    }
+}
+
+fn check_subnets(
+    m: &Model,
+    subnets: &[crate::aws::model::Subnet],
+    service_zones: Option<&[String]>,
+    diags: &mut Diagnostics,
+) {
+    let mut by_zone: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in subnets {
+        if s.vpc_id != m.vpc_id {
+            diags.attr_error(
+                root("subnet_ids"),
+                "Subnet of another VPC",
+                format!(
+                    "{} is in {}, not in {}. Choose subnets of the endpoint's VPC.",
+                    s.id, s.vpc_id, m.vpc_id
+                ),
+            );
+        }
+        by_zone.entry(&s.availability_zone).or_default().push(&s.id);
+    }
+    for (zone, ids) in &by_zone {
+        if ids.len() > 1 {
+            diags.attr_error(
+                root("subnet_ids"),
+                "Two subnets in one availability zone",
+                format!(
+                    "{} are all in {zone}. An endpoint takes one subnet per availability zone: keep one of them, and \
+                     add subnets of other zones for resilience.",
+                    ids.join(" and ")
+                ),
+            );
+        }
+    }
+    if let Some(offered) = service_zones.filter(|z| !z.is_empty()) {
+        for (zone, ids) in &by_zone {
+            if !offered.iter().any(|o| o == zone) {
+                diags.attr_error(
+                    root("subnet_ids"),
+                    "Availability zone not offered by the service",
+                    format!(
+                        "{} is in {zone}, where the PlanetScale service is not available. Its zones are {}: choose \
+                         subnets there.",
+                        ids.join(", "),
+                        offered.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    if by_zone.len() < 2 && !diags.has_errors() {
+        diags.attr_warning(
+            root("subnet_ids"),
+            "Endpoint in a single availability zone",
+            "The endpoint has interfaces in one availability zone only, so an outage of that zone cuts the \
+             application off from the database. Add a subnet in a second zone (two or more are recommended).",
+        );
+    }
+}
+
+fn report_wait(id: &str, done: &str, timeout: Duration, e: &WaitError, diags: &mut Diagnostics) {
+    let limit = timeouts::format_duration(timeout);
+    let (summary, detail) = match e {
+        WaitError::AwaitingAcceptance => (
+            "Endpoint awaiting acceptance".to_owned(),
+            format!(
+                "{id} was still pendingAcceptance after {limit}: PlanetScale has not accepted the connection yet. \
+                 Check that PrivateLink is enabled for the branch and that this AWS account is allowed to connect, \
+                 or contact PlanetScale support with the endpoint id. Terraform marks the endpoint tainted; the \
+                 next apply replaces it (raise timeouts to wait longer)."
+            ),
+        ),
+        WaitError::Failed { state, last_error } => (
+            format!("Endpoint {state}"),
+            format!(
+                "{id} went to state {state}: {}. Terraform marks it tainted; fix the cause and apply again.",
+                last_error
+                    .as_deref()
+                    .filter(|e| !e.is_empty())
+                    .unwrap_or("EC2 gave no reason")
+            ),
+        ),
+        WaitError::Timeout { state } => (
+            format!("Timed out waiting for the endpoint to be {done}"),
+            format!(
+                "{id} was still {state} after {limit}. Raise the timeout in the timeouts block, or check the endpoint in the AWS console."
+            ),
+        ),
+        WaitError::Stopped { state } => (
+            "Interrupted".to_owned(),
+            format!(
+                "Terraform was interrupted while {id} was {state}; it is kept in state and the next apply continues."
+            ),
+        ),
+        WaitError::Aws(e) => (
+            format!("Could not check that the endpoint was {done}"),
+            format!("{id}: {e}"),
+        ),
+    };
+    diags.error(summary, detail);
+}
+
+/// The state from what EC2 reports, keeping `timeouts` and the form of
+/// `tags` from `base` (the plan or the prior state).
+fn state_of(clients: &Clients, e: &Endpoint, base: &Value) -> Value {
+    let b = Attrs::of(base);
+    let tags_all: Tags = e
+        .tags
+        .iter()
+        .filter(|(k, _)| !clients.ignore_tags.ignores(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let own: Tags = tags_all
+        .iter()
+        .filter(|(k, v)| clients.default_tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let tags = if own.is_empty() && b.is_null("tags") {
+        Value::Null
+    } else {
+        string_map(&own)
+    };
+    let owner = if e.owner_id.is_empty() {
+        clients.account_id.clone().unwrap_or_default()
+    } else {
+        e.owner_id.clone()
+    };
+    ObjectBuilder::new()
+        .set("id", string(&e.id))
+        .set(
+            "arn",
+            string(format!(
+                "arn:{}:ec2:{}:{owner}:vpc-endpoint/{}",
+                clients.partition, clients.region, e.id
+            )),
+        )
+        .set("owner_id", string(&owner))
+        .set("service_name", string(&e.service_name))
+        .set("vpc_id", string(&e.vpc_id))
+        .set("subnet_ids", string_set(e.subnet_ids.iter().cloned()))
+        .set(
+            "security_group_ids",
+            string_set(e.security_group_ids.iter().cloned()),
+        )
+        .set("private_dns_enabled", Value::Bool(e.private_dns_enabled))
+        .set("state", string(&e.state))
+        .set(
+            "network_interface_ids",
+            string_list(e.network_interface_ids.iter().cloned()),
+        )
+        .set(
+            "dns_entries",
+            Value::List(
+                e.dns_entries
+                    .iter()
+                    .map(|d| {
+                        ObjectBuilder::new()
+                            .set("dns_name", string(&d.dns_name))
+                            .set("hosted_zone_id", string(&d.hosted_zone_id))
+                            .build()
+                    })
+                    .collect(),
+            ),
+        )
+        .set("tags", tags)
+        .set("tags_all", string_map(&tags_all))
+        .set("timeouts", b.get("timeouts").clone())
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_names_carry_their_region() {
+        assert_eq!(
+            service_name_region("com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"),
+            Ok("us-east-1")
+        );
+        assert_eq!(
+            service_name_region("com.amazonaws.vpce.eu-west-2.vpce-svc-a4ced6ef"),
+            Ok("eu-west-2")
+        );
+        for bad in [
+            "",
+            "vpce-svc-0123456789abcdef0",
+            "com.amazonaws.us-east-1.s3",
+            "com.amazonaws.vpce.us-east-1.vpce-svc-0123",
+            "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789ABCDEF0",
+            "com.amazonaws.vpce.useast1.vpce-svc-0123456789abcdef0",
+            "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef01234",
+        ] {
+            let err = service_name_region(bad).unwrap_err();
+            assert!(err.contains("PlanetScale dashboard"), "{bad}: {err}");
+        }
+    }
+}

@@ -1,0 +1,709 @@
+//! `planetscale_privatelink_security_group`: the security group of the
+//! PrivateLink procedure, letting PostgreSQL (5432) and PSBouncer (6432) in
+//! to the endpoint from the application's security groups, chosen CIDR
+//! blocks, or the VPC's own CIDR blocks.
+//!
+//! The resource owns every rule of its group: ingress is exactly
+//! `ports` × sources, egress is empty (security groups are stateful; an
+//! endpoint needs none), and anything else found is drift that the next
+//! apply removes.
+//!
+//! Order: model, schema, validate, plan, create, read, update, delete, import.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::aws::AwsError;
+use crate::aws::model::Tags;
+use crate::aws::security_group::{CREATION_TOKEN_TAG, DeleteGroupError, NewSecurityGroup};
+use crate::framework::diag::Diagnostics;
+use crate::framework::model::{Attrs, ObjectBuilder, string, string_map, string_set};
+use crate::framework::path::AttributePath;
+use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::server::{Ctx, PlanChange, Resource};
+use crate::framework::timeouts;
+use crate::framework::types::Type;
+use crate::framework::value::{Number, Value};
+use crate::provider::Clients;
+use crate::resources::sg_rules::{self, Access};
+use crate::resources::validate;
+
+pub const TYPE_NAME: &str = "planetscale_privatelink_security_group";
+pub const DEFAULT_PORTS: [u16; 2] = [5432, 6432];
+pub const DEFAULT_DESCRIPTION: &str =
+    "PostgreSQL and PSBouncer to a PlanetScale PrivateLink endpoint. Managed by Terraform.";
+const CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+const DELETE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+fn root(name: &str) -> AttributePath {
+    AttributePath::root().attr(name)
+}
+
+// ---------------------------------------------------------------- model --
+
+/// The arguments, once known.
+#[derive(Clone, Debug)]
+struct Model {
+    vpc_id: String,
+    name: Option<String>,
+    name_prefix: Option<String>,
+    description: String,
+    access: Access,
+    /// Whether each source argument was null (not set) rather than empty, so
+    /// the state keeps the form of the configuration.
+    groups_null: bool,
+    cidrs_null: bool,
+    tags: Option<Tags>,
+    tags_all: Tags,
+}
+
+impl Model {
+    fn from_value(value: &Value) -> Model {
+        let a = Attrs::of(value);
+        let ports = a
+            .elements("ports")
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| match v {
+                Value::Number(n) => validate::port(n).ok(),
+                _ => None,
+            })
+            .collect();
+        Model {
+            vpc_id: a.string("vpc_id").unwrap_or_default(),
+            name: a.string("name"),
+            name_prefix: a.string("name_prefix"),
+            description: a
+                .string("description")
+                .unwrap_or_else(|| DEFAULT_DESCRIPTION.to_owned()),
+            access: Access {
+                ports,
+                groups: a
+                    .strings("allowed_security_group_ids")
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
+                cidrs: a
+                    .strings("allowed_cidr_blocks")
+                    .unwrap_or_default()
+                    .into_iter()
+                    .collect(),
+                allow_vpc_cidr: a.bool("allow_vpc_cidr").unwrap_or(false),
+            },
+            groups_null: a.is_null("allowed_security_group_ids"),
+            cidrs_null: a.is_null("allowed_cidr_blocks"),
+            tags: a.string_map("tags"),
+            tags_all: a.string_map("tags_all").unwrap_or_default(),
+        }
+    }
+}
+
+fn ports_value(ports: impl IntoIterator<Item = u16>) -> Value {
+    Value::Set(
+        ports
+            .into_iter()
+            .map(|p| Value::Number(Number::from(i64::from(p))))
+            .collect(),
+    )
+}
+
+fn set_or_null(items: &std::collections::BTreeSet<String>, null_when_empty: bool) -> Value {
+    if items.is_empty() && null_when_empty {
+        Value::Null
+    } else {
+        string_set(items.iter().cloned())
+    }
+}
+
+/// The group's tags as the user sees them: without ignored keys and the
+/// creation token; `tags` without what only default_tags set.
+fn split_tags(clients: &Clients, aws_tags: &Tags) -> (Tags, Tags) {
+    let all: Tags = aws_tags
+        .iter()
+        .filter(|(k, _)| k.as_str() != CREATION_TOKEN_TAG && !clients.ignore_tags.ignores(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let own = all
+        .iter()
+        .filter(|(k, v)| clients.default_tags.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    (all, own)
+}
+
+pub struct SecurityGroupResource;
+
+// --------------------------------------------------------------- schema --
+
+#[async_trait]
+impl Resource<Clients> for SecurityGroupResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        let set = |t: Type| Type::Set(Box::new(t));
+        Schema::new(
+            Block::new(
+                "A security group for a PlanetScale PrivateLink endpoint: lets PostgreSQL (5432) and \
+                 PSBouncer (6432) in from the application's security groups, chosen CIDR blocks, or the \
+                 VPC's own CIDR blocks. The resource owns every rule of the group: rules added outside \
+                 Terraform show as changes and are removed on apply, and the group has no egress rules \
+                 (security groups are stateful; the endpoint needs none).",
+            )
+            .attribute(Attribute::string("id").computed().use_state_for_unknown().describe("The security group id (`sg-...`)."))
+            .attribute(Attribute::string("arn").computed().use_state_for_unknown().describe("The security group ARN."))
+            .attribute(Attribute::string("owner_id").computed().use_state_for_unknown().describe("The AWS account that owns the group."))
+            .attribute(Attribute::string("vpc_id").required().requires_replace().describe(
+                "The VPC the endpoint is in. Changing it replaces the group.",
+            ))
+            .attribute(Attribute::string("name").optional_computed().requires_replace().use_state_for_unknown().describe(
+                "The group's name. Conflicts with `name_prefix`; when neither is set, a unique name starting \
+                 with `terraform-` is generated. Changing it replaces the group.",
+            ))
+            .attribute(Attribute::string("name_prefix").optional().requires_replace().describe(
+                "Generate a unique name starting with this prefix. Conflicts with `name`.",
+            ))
+            .attribute(Attribute::string("description").default(string(DEFAULT_DESCRIPTION)).requires_replace().describe(format!(
+                "The group's description. EC2 cannot change it, so changing it replaces the group. \
+                 Default: `{DEFAULT_DESCRIPTION}`"
+            )))
+            .attribute(Attribute::new("ports", set(Type::Number)).default(ports_value(DEFAULT_PORTS)).describe(
+                "TCP ports to let in: PostgreSQL (5432) and PSBouncer (6432) by default. Each from 1 to 65535. \
+                 Changes in place.",
+            ))
+            .attribute(Attribute::new("allowed_security_group_ids", set(Type::String)).optional().describe(
+                "Security groups of the application hosts allowed to connect. Changes in place.",
+            ))
+            .attribute(Attribute::new("allowed_cidr_blocks", set(Type::String)).optional().describe(
+                "IPv4 or IPv6 CIDR blocks (such as subnets' CIDR blocks) allowed to connect. A block with \
+                 host bits set is refused with its network address as the fix. Changes in place.",
+            ))
+            .attribute(Attribute::bool("allow_vpc_cidr").default(Value::Bool(false)).describe(
+                "Allow the VPC's own CIDR blocks (all of them, IPv4 and IPv6). Default: `false`. At least one \
+                 of `allowed_security_group_ids`, `allowed_cidr_blocks` and `allow_vpc_cidr` is required.",
+            ))
+            .attribute(Attribute::string_map("tags").optional().describe("Tags for the group."))
+            .attribute(Attribute::string_map("tags_all").computed().describe(
+                "All tags of the group: the provider's `default_tags` merged with `tags`.",
+            ))
+            .block(timeouts::block(&[("create", CREATE_TIMEOUT), ("delete", DELETE_TIMEOUT)])),
+        )
+    }
+
+    // ------------------------------------------------------------ validate --
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let c = Attrs::of(config);
+        if let Some(vpc) = c.str("vpc_id") {
+            if let Err(why) = validate::ec2_id(vpc, "vpc", "VPC") {
+                diags.attr_error(root("vpc_id"), "Invalid VPC id", why);
+            }
+        }
+        if c.string("name").is_some() && c.string("name_prefix").is_some() {
+            diags.attr_error(
+                root("name_prefix"),
+                "Conflicting arguments",
+                "Set name or name_prefix, not both.",
+            );
+        }
+        for (attr, max) in [("name", 255), ("name_prefix", 100), ("description", 255)] {
+            if let Some(text) = c.str(attr) {
+                if let Err(why) = group_text(attr, text, max) {
+                    diags.attr_error(root(attr), format!("Invalid {attr}"), why);
+                }
+            }
+        }
+        if let Some(ports) = c.elements("ports") {
+            if ports.is_empty() {
+                diags.attr_error(root("ports"), "No ports", "Give at least one port, such as [5432, 6432], or leave ports out for that default.");
+            }
+            for p in ports {
+                if let Value::Number(n) = p {
+                    if let Err(why) = validate::port(n) {
+                        diags.attr_error(root("ports"), "Invalid port", why);
+                    }
+                }
+            }
+        }
+        validate::each_string(
+            &c,
+            "allowed_security_group_ids",
+            diags,
+            |s| validate::ec2_id(s, "sg", "security group"),
+            "Invalid security group id",
+        );
+        validate::each_string(
+            &c,
+            "allowed_cidr_blocks",
+            diags,
+            |s| validate::cidr(s).map(|_| ()),
+            "Invalid CIDR block",
+        );
+        validate::tags(&c, "tags", diags);
+
+        // At least one source, once all three are known.
+        let known = [
+            "allowed_security_group_ids",
+            "allowed_cidr_blocks",
+            "allow_vpc_cidr",
+        ]
+        .iter()
+        .all(|a| !c.is_unknown(a) && c.elements(a).is_none_or(|e| e.iter().all(Value::is_known)));
+        if known {
+            let none = c
+                .elements("allowed_security_group_ids")
+                .is_none_or(<[Value]>::is_empty)
+                && c.elements("allowed_cidr_blocks")
+                    .is_none_or(<[Value]>::is_empty)
+                && !c.bool("allow_vpc_cidr").unwrap_or(false);
+            if none {
+                diags.attr_error(
+                    root("allowed_security_group_ids"),
+                    "No source allowed",
+                    "The group would let nothing in. Set allowed_security_group_ids (the application hosts' \
+                     security groups), allowed_cidr_blocks, or allow_vpc_cidr = true.",
+                );
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- plan --
+
+    async fn plan(&self, ctx: &Ctx<Clients>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+        let clients = &ctx.data;
+        let c = Attrs::of(change.config);
+        let Value::Object(planned) = &mut change.planned else {
+            return;
+        };
+
+        // tags_all: default_tags merged with tags.
+        let tags_all = match c.get("tags") {
+            Value::Unknown(_) => Value::Unknown(Default::default()),
+            _ if !c.get("tags").is_fully_known() => Value::Unknown(Default::default()),
+            _ => {
+                let all = validate::merge_tags(
+                    &clients.default_tags,
+                    &c.string_map("tags").unwrap_or_default(),
+                );
+                string_map(&all)
+            }
+        };
+        let prior_tags_all = Attrs::of(change.prior).get("tags_all").clone();
+        if tags_all != prior_tags_all {
+            planned.insert("tags_all".into(), tags_all);
+            if !change.prior.is_null() {
+                change.changing = true;
+            }
+        }
+
+        if !change.prior.is_null() || !change.changing {
+            return;
+        }
+        // Create: the VPC must exist (EC2 emulators accept a group in a VPC
+        // that does not, so this is checked here, not left to EC2).
+        if let Some(vpc_id) = c.str("vpc_id") {
+            match clients.ec2.find_vpc(vpc_id).await {
+                Ok(_) => {}
+                Err(e) if e.is_not_found() => diags.attr_error(
+                    root("vpc_id"),
+                    "VPC not found",
+                    format!("There is no VPC {vpc_id} in {} for these credentials. Check the id and the provider's region.", clients.region),
+                ),
+                Err(e) => diags.attr_warning(root("vpc_id"), "Could not check the VPC", e.to_string()),
+            }
+        }
+    }
+
+    // -------------------------------------------------------------- create --
+
+    async fn create(
+        &self,
+        ctx: &Ctx<Clients>,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let clients = &ctx.data;
+        let m = Model::from_value(planned);
+        let name = m
+            .name
+            .clone()
+            .unwrap_or_else(|| unique_name(m.name_prefix.as_deref().unwrap_or("terraform-")));
+        let token = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+        let ec2 = &clients.ec2;
+
+        let vpc_cidrs = if m.access.allow_vpc_cidr {
+            match ec2.find_vpc(&m.vpc_id).await {
+                Ok(vpc) => vpc.cidr_blocks,
+                Err(e) => {
+                    diags.attr_error(
+                        root("vpc_id"),
+                        "Could not read the VPC's CIDR blocks",
+                        e.to_string(),
+                    );
+                    return None;
+                }
+            }
+        } else {
+            Vec::new()
+        };
+
+        let new = NewSecurityGroup {
+            vpc_id: &m.vpc_id,
+            name: &name,
+            description: &m.description,
+            tags: &m.tags_all,
+            creation_token: &token,
+        };
+        let id = match ec2.create_security_group(&new).await {
+            Ok(id) => id,
+            Err(e) => {
+                diags.error(
+                    "Could not create the security group",
+                    format!("CreateSecurityGroup in {}: {e}", m.vpc_id),
+                );
+                return None;
+            }
+        };
+        tracing::info!(group_id = %id, "security group created");
+
+        // From here on the group exists: every path returns a state with its
+        // id, so a failure taints it instead of losing it.
+        let mut state = self.state_after_write(clients, planned, &id, &name, None);
+        let wanted = sg_rules::desired(&m.access, &vpc_cidrs);
+        let result: Result<(), AwsError> = async {
+            ec2.authorize_ingress(&id, &wanted.iter().cloned().collect::<Vec<_>>())
+                .await?;
+            let rules = ec2.security_group_rules(&id).await?;
+            let changes = sg_rules::changes(&rules, &wanted);
+            ec2.revoke_rules(&id, true, changes.revoke_egress).await?;
+            Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            diags.error(
+                "Could not finish setting up the security group",
+                format!("{id} exists, but setting its rules failed: {e}. Terraform marks it tainted; the next apply replaces it."),
+            );
+            return Some(state);
+        }
+        if Attrs::of(&state)
+            .string("owner_id")
+            .unwrap_or_default()
+            .is_empty()
+        {
+            match ec2.find_security_group(&id).await {
+                Ok(g) => {
+                    state = self.state_after_write(clients, planned, &id, &name, Some(g.owner_id))
+                }
+                Err(e) => diags.error(
+                    "Could not read the new security group",
+                    format!("{id}: {e}"),
+                ),
+            }
+        }
+        Some(state)
+    }
+
+    // ---------------------------------------------------------------- read --
+
+    async fn read(
+        &self,
+        ctx: &Ctx<Clients>,
+        state: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let clients = &ctx.data;
+        let s = Attrs::of(state);
+        let id = s.string("id")?;
+        let (group, rules) = match tokio::try_join!(
+            clients.ec2.find_security_group(&id),
+            clients.ec2.security_group_rules(&id)
+        ) {
+            Ok(found) => found,
+            Err(e) if e.is_not_found() => {
+                tracing::info!(group_id = %id, "security group is gone; removing it from state");
+                return None;
+            }
+            Err(e) => {
+                diags.error("Could not read the security group", format!("{id}: {e}"));
+                return Some(state.clone());
+            }
+        };
+        let prior = Model::from_value(state);
+        let prior_access = (!s.is_null("ports")).then_some(&prior.access);
+        let mut access = sg_rules::read_access(&rules, prior_access);
+        if access.allow_vpc_cidr {
+            // The VPC may have gained or lost CIDR blocks since.
+            if let Ok(vpc) = clients.ec2.find_vpc(&group.vpc_id).await {
+                let wanted = sg_rules::desired(
+                    &Access {
+                        ports: access.ports.clone(),
+                        allow_vpc_cidr: true,
+                        ..Access::default()
+                    },
+                    &vpc.cidr_blocks,
+                );
+                let vpc_rules: Vec<_> = rules
+                    .iter()
+                    .filter(|r| r.description == sg_rules::FROM_VPC)
+                    .cloned()
+                    .collect();
+                if !sg_rules::changes(&vpc_rules, &wanted).authorize.is_empty() {
+                    access.allow_vpc_cidr = false;
+                }
+            }
+        }
+        let (tags_all, tags) = split_tags(clients, &group.tags);
+        let tags_value = if tags.is_empty() && s.is_null("tags") {
+            Value::Null
+        } else {
+            string_map(&tags)
+        };
+        Some(
+            ObjectBuilder::new()
+                .set("id", string(&group.id))
+                .set("arn", string(arn(clients, &group.owner_id, &group.id)))
+                .set("owner_id", string(&group.owner_id))
+                .set("vpc_id", string(&group.vpc_id))
+                .set("name", string(&group.name))
+                .set("name_prefix", s.get("name_prefix").clone())
+                .set("description", string(&group.description))
+                .set("ports", ports_value(access.ports.iter().copied()))
+                .set(
+                    "allowed_security_group_ids",
+                    set_or_null(&access.groups, prior.groups_null),
+                )
+                .set(
+                    "allowed_cidr_blocks",
+                    set_or_null(&access.cidrs, prior.cidrs_null),
+                )
+                .set("allow_vpc_cidr", Value::Bool(access.allow_vpc_cidr))
+                .set("tags", tags_value)
+                .set("tags_all", string_map(&tags_all))
+                .set("timeouts", s.get("timeouts").clone())
+                .build(),
+        )
+    }
+
+    // -------------------------------------------------------------- update --
+
+    async fn update(
+        &self,
+        ctx: &Ctx<Clients>,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let clients = &ctx.data;
+        let ec2 = &clients.ec2;
+        let old = Model::from_value(prior);
+        let new = Model::from_value(planned);
+        let Some(id) = Attrs::of(prior).string("id") else {
+            diags.error(
+                "Missing id",
+                "The prior state has no id. This is a bug in the provider; please report it.",
+            );
+            return prior.clone();
+        };
+        let result: Result<(), AwsError> = async {
+            let vpc_cidrs = if new.access.allow_vpc_cidr {
+                ec2.find_vpc(&new.vpc_id).await?.cidr_blocks
+            } else {
+                Vec::new()
+            };
+            let rules = ec2.security_group_rules(&id).await?;
+            let changes = sg_rules::changes(&rules, &sg_rules::desired(&new.access, &vpc_cidrs));
+            // Revoke first: a CIDR rule changing origin is revoked, then
+            // authorized again with its new description.
+            ec2.revoke_rules(&id, false, changes.revoke_ingress).await?;
+            ec2.revoke_rules(&id, true, changes.revoke_egress).await?;
+            ec2.authorize_ingress(&id, &changes.authorize).await?;
+            if old.tags_all != new.tags_all {
+                let aws_old: Tags = old
+                    .tags_all
+                    .iter()
+                    .filter(|(k, _)| !clients.ignore_tags.ignores(k))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                ec2.update_tags(&id, &aws_old, &new.tags_all).await?;
+            }
+            Ok(())
+        }
+        .await;
+        match result {
+            Ok(()) => {
+                let name = Attrs::of(prior).string("name").unwrap_or_default();
+                let owner = Attrs::of(prior).string("owner_id");
+                self.state_after_write(clients, planned, &id, &name, owner)
+            }
+            Err(e) => {
+                diags.error("Could not update the security group", format!("{id}: {e}"));
+                // Report what is really there now, so the next plan repairs it.
+                self.read(ctx, prior, &mut Diagnostics::new())
+                    .await
+                    .unwrap_or_else(|| prior.clone())
+            }
+        }
+    }
+
+    // -------------------------------------------------------------- delete --
+
+    async fn delete(&self, ctx: &Ctx<Clients>, prior: &Value, diags: &mut Diagnostics) {
+        let Some(id) = Attrs::of(prior).string("id") else {
+            return;
+        };
+        let timeout = timeouts::get(prior, "delete", DELETE_TIMEOUT);
+        match ctx
+            .data
+            .ec2
+            .delete_security_group(&id, timeout, &ctx.stop)
+            .await
+        {
+            Ok(()) => tracing::info!(group_id = %id, "security group deleted"),
+            Err(DeleteGroupError::InUse {
+                message,
+                users,
+                stopped,
+            }) => {
+                let users: Vec<String> = users
+                    .iter()
+                    .map(|n| {
+                        if n.description.is_empty() {
+                            n.id.clone()
+                        } else {
+                            format!("{} ({})", n.id, n.description)
+                        }
+                    })
+                    .collect();
+                let waited = if stopped {
+                    "The wait was interrupted"
+                } else {
+                    "The delete timed out"
+                };
+                let users = if users.is_empty() {
+                    "EC2 did not say which resources".to_owned()
+                } else {
+                    users.join(", ")
+                };
+                diags.error(
+                    "Security group still in use",
+                    format!(
+                        "{waited} while EC2 refused to delete {id} ({message}). Still using it: {users}. Delete or \
+                         change those (an endpoint's interfaces go away a few minutes after the endpoint is \
+                         deleted), then run terraform destroy again, or raise timeouts.delete."
+                    ),
+                );
+            }
+            Err(DeleteGroupError::Aws(e)) => {
+                diags.error("Could not delete the security group", format!("{id}: {e}"))
+            }
+        }
+    }
+
+    // -------------------------------------------------------------- import --
+
+    async fn import(
+        &self,
+        _ctx: &Ctx<Clients>,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        if let Err(why) = validate::ec2_id(id, "sg", "security group") {
+            diags.error(
+                "Invalid import id",
+                format!("{why} Import a security group by its id."),
+            );
+            return None;
+        }
+        let mut state = ObjectBuilder::new().set("id", string(id));
+        for attr in self
+            .schema()
+            .block
+            .attributes
+            .iter()
+            .filter(|a| a.name != "id")
+        {
+            state = state.set(attr.name, Value::Null);
+        }
+        Some(state.set("timeouts", Value::Null).build())
+    }
+}
+
+impl SecurityGroupResource {
+    /// The state once a write succeeded: the planned values with the
+    /// computed ones filled in.
+    fn state_after_write(
+        &self,
+        clients: &Clients,
+        planned: &Value,
+        id: &str,
+        name: &str,
+        owner: Option<String>,
+    ) -> Value {
+        let Value::Object(map) = planned else {
+            return planned.clone();
+        };
+        let mut map = map.clone();
+        let owner = owner
+            .or_else(|| clients.account_id.clone())
+            .unwrap_or_default();
+        map.insert("id".into(), string(id));
+        map.insert("name".into(), string(name));
+        map.insert("arn".into(), string(arn(clients, &owner, id)));
+        map.insert("owner_id".into(), string(owner));
+        if !map.get("tags_all").is_some_and(Value::is_fully_known) {
+            let m = Model::from_value(planned);
+            map.insert(
+                "tags_all".into(),
+                string_map(&validate::merge_tags(
+                    &clients.default_tags,
+                    &m.tags.unwrap_or_default(),
+                )),
+            );
+        }
+        Value::Object(map)
+    }
+}
+
+fn arn(clients: &Clients, owner: &str, id: &str) -> String {
+    format!(
+        "arn:{}:ec2:{}:{owner}:security-group/{id}",
+        clients.partition, clients.region
+    )
+}
+
+/// `prefix` + a time-ordered unique suffix, as the AWS provider names
+/// groups when no name is given.
+fn unique_name(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{prefix}{nanos:x}{:04x}", fastrand::u16(..))
+}
+
+/// Names and descriptions of security groups take letters, digits, spaces
+/// and `._-:/()#,@[]+=&;{}!$*`, up to `max` characters; names may not start
+/// with `sg-`.
+fn group_text(attr: &str, text: &str, max: usize) -> Result<(), String> {
+    if text.is_empty() {
+        return Err(format!("{attr} is empty. Leave it out instead."));
+    }
+    if text.chars().count() > max {
+        return Err(format!("{attr} is longer than {max} characters."));
+    }
+    if let Some(bad) = text
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(*c)))
+    {
+        return Err(format!(
+            "{attr} contains {bad:?}. EC2 takes letters, digits, spaces and ._-:/()#,@[]+=&;{{}}!$* only."
+        ));
+    }
+    if attr != "description" && text.to_ascii_lowercase().starts_with("sg-") {
+        return Err(format!("{attr} may not start with \"sg-\"."));
+    }
+    Ok(())
+}

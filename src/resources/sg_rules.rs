@@ -1,0 +1,324 @@
+//! The pure logic of `planetscale_privatelink_security_group`'s rules:
+//! from arguments to the exact set of ingress rules, from EC2's rules back to
+//! arguments (so drift and imports show up as argument changes), and the
+//! difference to authorize and revoke.
+//!
+//! Each rule's description records which argument it came from, so a VPC
+//! CIDR rule from `allow_vpc_cidr` is never mistaken for an entry of
+//! `allowed_cidr_blocks`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::aws::model::{IngressRule, Peer, Rule};
+
+pub const FROM_GROUPS: &str = "PlanetScale PrivateLink (allowed_security_group_ids)";
+pub const FROM_CIDRS: &str = "PlanetScale PrivateLink (allowed_cidr_blocks)";
+pub const FROM_VPC: &str = "PlanetScale PrivateLink (allow_vpc_cidr)";
+
+/// What the rules say, in the resource's terms.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Access {
+    pub ports: BTreeSet<u16>,
+    pub groups: BTreeSet<String>,
+    pub cidrs: BTreeSet<String>,
+    pub allow_vpc_cidr: bool,
+}
+
+/// The port markers a rule that is not "TCP, one port" reads back as: its
+/// range ends, or 0 and 65535 for all traffic. They only exist to make
+/// such a rule show up as a change to `ports`.
+fn port_keys(rule: &Rule) -> Vec<u16> {
+    let clamp = |p: i32| p.clamp(0, 65535) as u16;
+    match rule.protocol.as_str() {
+        "tcp" | "6" if rule.from_port == rule.to_port && rule.from_port > 0 => {
+            vec![clamp(rule.from_port)]
+        }
+        "tcp" | "6" | "udp" | "17" if rule.from_port >= 0 => {
+            vec![clamp(rule.from_port), clamp(rule.to_port)]
+        }
+        _ => vec![0, 65535],
+    }
+}
+
+/// The ingress rules the arguments ask for: every port from every source.
+pub fn desired(access: &Access, vpc_cidrs: &[String]) -> BTreeSet<IngressRule> {
+    let mut peers: Vec<(Peer, &str)> = Vec::new();
+    peers.extend(
+        access
+            .groups
+            .iter()
+            .map(|g| (Peer::Group(g.clone()), FROM_GROUPS)),
+    );
+    peers.extend(
+        access
+            .cidrs
+            .iter()
+            .map(|c| (Peer::Cidr(c.clone()), FROM_CIDRS)),
+    );
+    if access.allow_vpc_cidr {
+        peers.extend(vpc_cidrs.iter().map(|c| (Peer::Cidr(c.clone()), FROM_VPC)));
+    }
+    let mut rules = BTreeSet::new();
+    for port in &access.ports {
+        for (peer, description) in &peers {
+            rules.insert(IngressRule {
+                port: *port,
+                peer: peer.clone(),
+                description: (*description).to_owned(),
+            });
+        }
+    }
+    rules
+}
+
+/// What to change to get from `actual` to `wanted`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct RuleChanges {
+    pub authorize: Vec<IngressRule>,
+    pub revoke_ingress: Vec<String>,
+    pub revoke_egress: Vec<String>,
+}
+
+impl RuleChanges {
+    pub fn is_empty(&self) -> bool {
+        self.authorize.is_empty() && self.revoke_ingress.is_empty() && self.revoke_egress.is_empty()
+    }
+}
+
+fn matches(rule: &Rule, wanted: &IngressRule) -> bool {
+    !rule.egress
+        && matches!(rule.protocol.as_str(), "tcp" | "6")
+        && rule.from_port == i32::from(wanted.port)
+        && rule.to_port == i32::from(wanted.port)
+        && rule.peer == wanted.peer
+        // Group rules keep their description only sometimes (EC2 and its
+        // emulators differ), and a group source has one origin anyway.
+        && (matches!(rule.peer, Peer::Group(_)) || rule.description == wanted.description)
+}
+
+/// The difference: wanted rules that are missing, and every other rule
+/// (foreign ingress rules, and all egress rules) to revoke.
+pub fn changes(actual: &[Rule], wanted: &BTreeSet<IngressRule>) -> RuleChanges {
+    let mut out = RuleChanges::default();
+    for rule in actual {
+        if rule.egress {
+            out.revoke_egress.push(rule.id.clone());
+        } else if !wanted.iter().any(|w| matches(rule, w)) {
+            out.revoke_ingress.push(rule.id.clone());
+        }
+    }
+    out.authorize = wanted
+        .iter()
+        .filter(|w| !actual.iter().any(|r| matches(r, w)))
+        .cloned()
+        .collect();
+    // A CIDR rule whose origin changed (say from allowed_cidr_blocks to
+    // allow_vpc_cidr) must be revoked before it can be authorized again.
+    out
+}
+
+/// Reads EC2's ingress rules back as arguments.
+///
+/// When the rules are exactly "every port from every source", that is the
+/// answer. When they are not (a rule added or removed by hand), the answer
+/// is made to differ from `prior` so Terraform shows a change and the next
+/// apply restores the rules: first by listing every port and source found
+/// (which shows additions), and if that still equals `prior` (rules
+/// missing), by leaving out the sources that lack a port.
+pub fn read_access(rules: &[Rule], prior: Option<&Access>) -> Access {
+    let mut by_source: BTreeMap<(Peer, bool), BTreeSet<u16>> = BTreeMap::new();
+    for rule in rules.iter().filter(|r| !r.egress) {
+        let from_vpc = matches!(rule.peer, Peer::Cidr(_)) && rule.description == FROM_VPC;
+        by_source
+            .entry((rule.peer.clone(), from_vpc))
+            .or_default()
+            .extend(port_keys(rule));
+    }
+    let ports: BTreeSet<u16> = by_source.values().flatten().copied().collect();
+    let complete = by_source.values().all(|p| *p == ports);
+
+    let build = |keep: &dyn Fn(&BTreeSet<u16>) -> bool| {
+        let mut access = Access {
+            ports: ports.clone(),
+            ..Access::default()
+        };
+        for ((peer, from_vpc), source_ports) in &by_source {
+            if !keep(source_ports) {
+                continue;
+            }
+            match peer {
+                Peer::Group(g) => {
+                    access.groups.insert(g.clone());
+                }
+                Peer::Cidr(_) if *from_vpc => access.allow_vpc_cidr = true,
+                Peer::Cidr(c) => {
+                    access.cidrs.insert(c.clone());
+                }
+            }
+        }
+        access
+    };
+    let everything = build(&|_| true);
+    if complete || prior != Some(&everything) {
+        return everything;
+    }
+    build(&|source_ports| *source_ports == ports)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(id: &str, port: i32, peer: Peer, description: &str) -> Rule {
+        Rule {
+            id: id.into(),
+            egress: false,
+            protocol: "tcp".into(),
+            from_port: port,
+            to_port: port,
+            peer,
+            description: description.into(),
+        }
+    }
+
+    fn access(ports: &[u16], groups: &[&str], cidrs: &[&str], vpc: bool) -> Access {
+        Access {
+            ports: ports.iter().copied().collect(),
+            groups: groups.iter().map(|s| s.to_string()).collect(),
+            cidrs: cidrs.iter().map(|s| s.to_string()).collect(),
+            allow_vpc_cidr: vpc,
+        }
+    }
+
+    fn apply(actual: &[Rule], wanted: &BTreeSet<IngressRule>) -> Vec<Rule> {
+        let c = changes(actual, wanted);
+        let mut after: Vec<Rule> = actual
+            .iter()
+            .filter(|r| !c.revoke_ingress.contains(&r.id) && !c.revoke_egress.contains(&r.id))
+            .cloned()
+            .collect();
+        for (i, w) in c.authorize.iter().enumerate() {
+            after.push(rule(
+                &format!("new-{i}"),
+                i32::from(w.port),
+                w.peer.clone(),
+                &w.description,
+            ));
+        }
+        after
+    }
+
+    #[test]
+    fn desired_is_every_port_from_every_source() {
+        let a = access(&[5432, 6432], &["sg-app"], &["10.1.0.0/16"], true);
+        let rules = desired(&a, &["10.0.0.0/16".into()]);
+        assert_eq!(rules.len(), 6);
+        let vpc_rules: Vec<_> = rules.iter().filter(|r| r.description == FROM_VPC).collect();
+        assert_eq!(vpc_rules.len(), 2);
+    }
+
+    #[test]
+    fn changes_touch_only_the_difference() {
+        let actual = vec![
+            rule("r1", 5432, Peer::Group("sg-app".into()), ""),
+            rule("r2", 6432, Peer::Group("sg-app".into()), ""),
+            rule("r3", 22, Peer::Cidr("0.0.0.0/0".into()), "by hand"),
+            Rule {
+                egress: true,
+                protocol: "-1".into(),
+                from_port: -1,
+                to_port: -1,
+                ..rule("e1", 0, Peer::Cidr("0.0.0.0/0".into()), "")
+            },
+        ];
+        let wanted = desired(&access(&[5432, 6432, 7000], &["sg-app"], &[], false), &[]);
+        let c = changes(&actual, &wanted);
+        assert_eq!(c.revoke_ingress, vec!["r3".to_string()]);
+        assert_eq!(c.revoke_egress, vec!["e1".to_string()]);
+        assert_eq!(c.authorize.len(), 1);
+        assert_eq!(c.authorize[0].port, 7000);
+    }
+
+    #[test]
+    fn origin_of_a_cidr_rule_is_respected() {
+        // The same CIDR, once from allowed_cidr_blocks, now from allow_vpc_cidr.
+        let actual = vec![rule(
+            "r1",
+            5432,
+            Peer::Cidr("10.0.0.0/16".into()),
+            FROM_CIDRS,
+        )];
+        let wanted = desired(&access(&[5432], &[], &[], true), &["10.0.0.0/16".into()]);
+        let c = changes(&actual, &wanted);
+        assert_eq!(c.revoke_ingress, vec!["r1".to_string()]);
+        assert_eq!(c.authorize.len(), 1);
+    }
+
+    #[test]
+    fn read_round_trips_complete_rules() {
+        let cases = [
+            access(&[5432, 6432], &["sg-a", "sg-b"], &[], false),
+            access(&[5432], &[], &["10.1.0.0/16", "2001:db8::/56"], false),
+            access(&[5432, 6432], &["sg-a"], &["10.1.0.0/16"], true),
+        ];
+        for a in cases {
+            let rules = apply(&[], &desired(&a, &["10.0.0.0/16".into()]));
+            assert_eq!(read_access(&rules, Some(&a)), a);
+            assert_eq!(read_access(&rules, None), a, "import");
+        }
+    }
+
+    #[test]
+    fn vpc_rules_are_not_read_as_cidr_blocks() {
+        let a = access(&[5432], &[], &[], true);
+        let rules = apply(&[], &desired(&a, &["10.0.0.0/16".into()]));
+        let read = read_access(&rules, None);
+        assert!(read.allow_vpc_cidr);
+        assert!(read.cidrs.is_empty());
+    }
+
+    #[test]
+    fn a_rule_added_by_hand_shows_as_a_change() {
+        let a = access(&[5432, 6432], &["sg-a"], &[], false);
+        let mut rules = apply(&[], &desired(&a, &[]));
+        rules.push(rule(
+            "hand",
+            5432,
+            Peer::Cidr("0.0.0.0/0".into()),
+            "by hand",
+        ));
+        assert_ne!(read_access(&rules, Some(&a)), a);
+        rules.pop();
+        rules.push(rule("hand", 22, Peer::Group("sg-a".into()), ""));
+        assert_ne!(read_access(&rules, Some(&a)), a);
+    }
+
+    #[test]
+    fn a_rule_removed_by_hand_shows_as_a_change() {
+        let a = access(&[5432, 6432], &["sg-a", "sg-b"], &[], false);
+        let mut rules = apply(&[], &desired(&a, &[]));
+        rules.retain(|r| !(r.port_is(6432) && r.peer == Peer::Group("sg-b".into())));
+        let read = read_access(&rules, Some(&a));
+        assert_ne!(read, a);
+        // And applying the configuration again restores exactly the product.
+        let fixed = apply(&rules, &desired(&a, &[]));
+        assert_eq!(read_access(&fixed, Some(&a)), a);
+    }
+
+    #[test]
+    fn odd_rules_read_as_port_markers() {
+        let mut all = rule("all", -1, Peer::Cidr("0.0.0.0/0".into()), "");
+        all.protocol = "-1".into();
+        let read = read_access(&[all], None);
+        assert!(read.ports.contains(&0));
+    }
+
+    trait PortIs {
+        fn port_is(&self, port: i32) -> bool;
+    }
+    impl PortIs for Rule {
+        fn port_is(&self, port: i32) -> bool {
+            self.from_port == port
+        }
+    }
+}

@@ -1,0 +1,177 @@
+//! Checks shared by resources and data sources. Each returns a message that
+//! says what is wrong and how to fix it; callers attach the attribute path.
+
+use std::collections::BTreeMap;
+
+use ipnet::IpNet;
+
+use crate::framework::diag::Diagnostics;
+use crate::framework::model::Attrs;
+use crate::framework::path::AttributePath;
+use crate::framework::value::Value;
+
+/// An EC2 id: `<prefix>-` then 8 or 17 lowercase hex digits.
+pub fn ec2_id(value: &str, prefix: &str, what: &str) -> Result<(), String> {
+    let ok = value
+        .strip_prefix(prefix)
+        .and_then(|rest| rest.strip_prefix('-'))
+        .is_some_and(|hex| {
+            (8..=17).contains(&hex.len())
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{value:?} is not a {what} id. It looks like \"{prefix}-0123456789abcdef0\": \"{prefix}-\" and 8 or 17 \
+             lowercase hexadecimal digits."
+        ))
+    }
+}
+
+/// An IPv4 or IPv6 CIDR block with no host bits set.
+pub fn cidr(value: &str) -> Result<IpNet, String> {
+    if !value.contains('/') {
+        return Err(format!(
+            "{value:?} is not a CIDR block: it needs a prefix length, like \"{value}/32\" for one IPv4 address \
+             or \"10.0.0.0/16\" for a range."
+        ));
+    }
+    let net: IpNet = value
+        .parse()
+        .map_err(|_| format!("{value:?} is not a valid IPv4 or IPv6 CIDR block, such as \"10.0.0.0/16\" or \"2001:db8::/56\"."))?;
+    let canonical = net.trunc();
+    if canonical != net {
+        return Err(format!(
+            "{value:?} has host bits set: the network of that block is \"{canonical}\". Write \"{canonical}\"."
+        ));
+    }
+    if canonical.to_string() != value {
+        return Err(format!(
+            "{value:?} is not written canonically. Write \"{canonical}\"."
+        ));
+    }
+    Ok(net)
+}
+
+/// A TCP port from a number value.
+pub fn port(n: &crate::framework::value::Number) -> Result<u16, String> {
+    match n.as_i64() {
+        Some(p) if (1..=65535).contains(&p) => Ok(p as u16),
+        Some(p) => Err(format!("{p} is not a TCP port: ports run from 1 to 65535.")),
+        None => Err(format!(
+            "{n} is not a TCP port: ports are whole numbers from 1 to 65535."
+        )),
+    }
+}
+
+/// Tags as EC2 takes them: at most 50, keys 1-127 characters not starting
+/// with `aws:`, values up to 255 characters.
+pub fn tags(attrs: &Attrs<'_>, name: &str, diags: &mut Diagnostics) {
+    let Value::Map(map) = attrs.get(name) else {
+        return;
+    };
+    let path = AttributePath::root().attr(name);
+    if map.len() > 50 {
+        diags.attr_error(
+            path.clone(),
+            "Too many tags",
+            format!(
+                "EC2 takes at most 50 tags per resource; {} are set.",
+                map.len()
+            ),
+        );
+    }
+    for (key, value) in map {
+        let key_path = path.key(key);
+        if key.is_empty() || key.chars().count() > 127 {
+            diags.attr_error(
+                key_path.clone(),
+                "Invalid tag key",
+                "Tag keys are 1 to 127 characters long.",
+            );
+        }
+        if key.to_ascii_lowercase().starts_with("aws:") {
+            diags.attr_error(
+                key_path.clone(),
+                "Invalid tag key",
+                format!("{key:?} starts with \"aws:\", which AWS reserves for itself."),
+            );
+        }
+        if let Value::String(v) = value {
+            if v.chars().count() > 255 {
+                diags.attr_error(
+                    key_path,
+                    "Invalid tag value",
+                    format!("The value of tag {key:?} is longer than 255 characters."),
+                );
+            }
+        }
+    }
+}
+
+/// Checks every known element of a set of strings with `check`.
+pub fn each_string(
+    attrs: &Attrs<'_>,
+    name: &str,
+    diags: &mut Diagnostics,
+    check: impl Fn(&str) -> Result<(), String>,
+    summary: &str,
+) {
+    let Some(items) = attrs.elements(name) else {
+        return;
+    };
+    let path = AttributePath::root().attr(name);
+    for item in items {
+        if let Value::String(s) = item {
+            if let Err(why) = check(s) {
+                diags.attr_error(path.clone(), summary, why);
+            }
+        }
+    }
+}
+
+/// `tags_all`: the provider's default tags, overridden by the resource's.
+pub fn merge_tags(
+    defaults: &BTreeMap<String, String>,
+    tags: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let mut all = defaults.clone();
+    all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_need_prefix_and_hex() {
+        assert!(ec2_id("vpc-0123abcd", "vpc", "VPC").is_ok());
+        assert!(ec2_id("vpc-0123456789abcdef0", "vpc", "VPC").is_ok());
+        for bad in [
+            "vpc-123",
+            "subnet-0123abcd",
+            "vpc-0123ABCD",
+            "vpc-0123abcg",
+            "vpc0123abcd",
+            "vpc-0123456789abcdef01",
+        ] {
+            assert!(ec2_id(bad, "vpc", "VPC").is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cidrs_must_be_networks() {
+        assert!(cidr("10.0.0.0/16").is_ok());
+        assert!(cidr("2001:db8::/56").is_ok());
+        let host_bits = cidr("10.0.0.1/16").unwrap_err();
+        assert!(host_bits.contains("\"10.0.0.0/16\""), "{host_bits}");
+        assert!(cidr("10.0.0.0").unwrap_err().contains("prefix length"));
+        assert!(cidr("10.0.0.256/24").is_err());
+        assert!(cidr("10.0.0.0/33").is_err());
+        assert!(cidr("banana").is_err());
+    }
+}
