@@ -1,0 +1,93 @@
+# A private connection from an application VPC to a PlanetScale for Postgres
+# database branch over AWS PrivateLink: the network (or an existing one), a
+# security group for the endpoint that lets the application in, and the
+# interface endpoint to the branch's Private Service Name.
+
+terraform {
+  required_version = ">= 1.11"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.0"
+    }
+    planetscale = {
+      source = "privatelink/planetscale"
+    }
+  }
+}
+
+provider "aws" {
+  region = var.region
+}
+
+provider "planetscale" {
+  region = var.region
+
+  default_tags {
+    tags = {
+      ManagedBy = "terraform"
+    }
+  }
+}
+
+# The application network. Set vpc_id and subnet_ids to use an existing one.
+resource "aws_vpc" "app" {
+  count = var.vpc_id == null ? 1 : 0
+
+  cidr_block = var.vpc_cidr_block
+  # Private DNS names of endpoints need both.
+  enable_dns_support   = true
+  enable_dns_hostnames = true
+
+  tags = {
+    Name = "${var.name}-app"
+  }
+}
+
+resource "aws_subnet" "app" {
+  count = var.vpc_id == null ? length(var.availability_zones) : 0
+
+  vpc_id            = aws_vpc.app[0].id
+  availability_zone = var.availability_zones[count.index]
+  cidr_block        = cidrsubnet(var.vpc_cidr_block, 8, count.index)
+
+  tags = {
+    Name = "${var.name}-app-${var.availability_zones[count.index]}"
+  }
+}
+
+locals {
+  vpc_id     = var.vpc_id != null ? var.vpc_id : aws_vpc.app[0].id
+  subnet_ids = var.vpc_id != null ? var.subnet_ids : aws_subnet.app[*].id
+}
+
+# The application hosts' security group (their instances, tasks or pods use it).
+resource "aws_security_group" "app" {
+  name_prefix = "${var.name}-app-"
+  description = "Application hosts that connect to PlanetScale"
+  vpc_id      = local.vpc_id
+}
+
+# Lets PostgreSQL (5432) and PSBouncer (6432) in to the endpoint from the
+# application hosts, and nothing else.
+resource "planetscale_privatelink_security_group" "db" {
+  vpc_id                     = local.vpc_id
+  name_prefix                = "${var.name}-endpoint-"
+  allowed_security_group_ids = [aws_security_group.app.id]
+
+  tags = {
+    Name = "${var.name}-endpoint"
+  }
+}
+
+# The endpoint to the branch, with private DNS on, waited for until available.
+resource "planetscale_privatelink_endpoint" "db" {
+  service_name       = var.service_name
+  vpc_id             = local.vpc_id
+  subnet_ids         = local.subnet_ids
+  security_group_ids = [planetscale_privatelink_security_group.db.id]
+
+  tags = {
+    Name = "${var.name}-endpoint"
+  }
+}

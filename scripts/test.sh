@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Every check and test: formatting, lints, unit tests, protocol tests, and
+# acceptance tests with the real terraform against the local EC2 emulator.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+
+"$REPO_ROOT/scripts/setup-emulator.sh" >/dev/null
+if [ -z "${PLANETSCALE_EMULATOR_VENV:-}" ]; then
+  export PLANETSCALE_EMULATOR_VENV="$REPO_ROOT/.venv"
+fi
+find_aws_mirror
+command -v terraform >/dev/null || {
+  echo "terraform is not on PATH: install Terraform 1.11 or later (https://developer.hashicorp.com/terraform/install)" >&2
+  exit 1
+}
+
+cd "$REPO_ROOT"
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+cargo test --all-targets --locked "$@"

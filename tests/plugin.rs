@@ -1,0 +1,278 @@
+//! The binary as Terraform's plugin host sees it: refusal when run bare,
+//! the handshake line, and AutoMTLS that admits only Terraform's client
+//! certificate.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use base64::Engine as _;
+use hyper_util::rt::TokioIo;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use terraform_provider_planetscale::plugin::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
+use terraform_provider_planetscale::protocol::tfplugin6 as pb;
+use tokio_rustls::TlsConnector;
+
+fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_terraform-provider-planetscale"))
+}
+
+#[test]
+fn run_bare_it_says_it_is_a_terraform_plugin() {
+    let out = binary().env_remove(MAGIC_COOKIE_KEY).output().unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("plugin for Terraform"), "{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "nothing may reach stdout: {:?}",
+        out.stdout
+    );
+}
+
+#[test]
+fn it_refuses_a_protocol_it_does_not_speak() {
+    let out = binary()
+        .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5")
+        .env("PLUGIN_CLIENT_CERT", "x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("version 6"));
+}
+
+/// A client identity like the one Terraform makes for each plugin.
+struct ClientIdentity {
+    cert: CertificateDer<'static>,
+    key: PrivateKeyDer<'static>,
+    pem: String,
+}
+
+fn client_identity() -> ClientIdentity {
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let cert = params.self_signed(&key).unwrap();
+    ClientIdentity {
+        pem: cert.pem(),
+        cert: cert.der().clone(),
+        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+    }
+}
+
+struct Started {
+    child: Child,
+    addr: String,
+    server_cert: CertificateDer<'static>,
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(client_pem: &str) -> Started {
+    let mut child = binary()
+        .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
+        .env("PLUGIN_CLIENT_CERT", client_pem)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let fields: Vec<&str> = line.trim_end().split('|').collect();
+    assert_eq!(fields.len(), 6, "handshake: {line}");
+    assert_eq!(&fields[..3], &["1", "6", "tcp"]);
+    assert!(fields[3].starts_with("127.0.0.1:"), "loopback only: {line}");
+    assert_eq!(fields[4], "grpc");
+    let der = base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(fields[5])
+        .expect("unpadded base64 DER");
+    Started {
+        addr: fields[3].to_owned(),
+        server_cert: CertificateDer::from(der),
+        child,
+    }
+}
+
+/// Trusts exactly the certificate from the handshake, as go-plugin does.
+#[derive(Debug)]
+struct Pinned(CertificateDer<'static>);
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if end_entity.as_ref() == self.0.as_ref() {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(
+                "unexpected server certificate".into(),
+            ))
+        }
+    }
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(m, c, d, &algs)
+    }
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algs = rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(m, c, d, &algs)
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+async fn get_schema(
+    started: &Started,
+    identity: Option<&ClientIdentity>,
+) -> Result<pb::get_provider_schema::Response, String> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let builder = rustls::ClientConfig::builder()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Pinned(started.server_cert.clone())));
+    let mut config = match identity {
+        Some(id) => builder
+            .with_client_auth_cert(vec![id.cert.clone()], id.key.clone_key())
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let connector = TlsConnector::from(Arc::new(config));
+    let addr = started.addr.clone();
+    let channel = tonic::transport::Endpoint::try_from("http://localhost")
+        .unwrap()
+        .connect_with_connector(tower::service_fn(move |_| {
+            let (connector, addr) = (connector.clone(), addr.clone());
+            async move {
+                let tcp = tokio::net::TcpStream::connect(addr).await?;
+                let tls = connector
+                    .connect(ServerName::try_from("localhost").unwrap(), tcp)
+                    .await?;
+                Ok::<_, std::io::Error>(TokioIo::new(tls))
+            }
+        }))
+        .await
+        .map_err(|e| format!("connect: {e:?}"))?;
+    pb::provider_client::ProviderClient::new(channel)
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .map(|r| r.into_inner())
+        .map_err(|e| format!("rpc: {e:?}"))
+}
+
+#[tokio::test]
+async fn terraforms_client_certificate_is_admitted() {
+    let identity = client_identity();
+    let started = start(&identity.pem);
+    let schema = get_schema(&started, Some(&identity))
+        .await
+        .expect("schema over mutual TLS");
+    assert!(
+        schema
+            .resource_schemas
+            .contains_key("planetscale_privatelink_endpoint")
+    );
+}
+
+#[tokio::test]
+async fn a_client_without_a_certificate_is_refused() {
+    let identity = client_identity();
+    let started = start(&identity.pem);
+    let err = get_schema(&started, None)
+        .await
+        .expect_err("no certificate must be refused");
+    assert!(!err.is_empty());
+}
+
+#[tokio::test]
+async fn a_client_with_another_certificate_is_refused() {
+    let announced = client_identity();
+    let stranger = client_identity();
+    let started = start(&announced.pem);
+    get_schema(&started, Some(&stranger))
+        .await
+        .expect_err("another certificate must be refused");
+    // The server still serves the right client afterwards.
+    get_schema(&started, Some(&announced))
+        .await
+        .expect("still serving");
+}
+
+#[test]
+fn shutdown_through_the_controller_exits_cleanly() {
+    let identity = client_identity();
+    let mut started = start(&identity.pem);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        let mut config = rustls::ClientConfig::builder()
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Pinned(started.server_cert.clone())))
+            .with_client_auth_cert(vec![identity.cert.clone()], identity.key.clone_key())
+            .unwrap();
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        let connector = TlsConnector::from(Arc::new(config));
+        let addr = started.addr.clone();
+        let channel = tonic::transport::Endpoint::try_from("http://localhost")
+            .unwrap()
+            .connect_with_connector(tower::service_fn(move |_| {
+                let (connector, addr) = (connector.clone(), addr.clone());
+                async move {
+                    let tcp = tokio::net::TcpStream::connect(addr).await?;
+                    let tls = connector
+                        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+                        .await?;
+                    Ok::<_, std::io::Error>(TokioIo::new(tls))
+                }
+            }))
+            .await
+            .unwrap();
+        use terraform_provider_planetscale::protocol::goplugin;
+        goplugin::grpc_controller_client::GrpcControllerClient::new(channel)
+            .shutdown(goplugin::Empty {})
+            .await
+            .unwrap();
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(status) = started.child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the provider did not exit after Shutdown"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -1,0 +1,201 @@
+//! moto in server mode, one per test process, on a free loopback port.
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
+
+pub struct Emulator {
+    pub port: u16,
+    pub url: String,
+    _child: Child,
+}
+
+/// Where `scripts/setup-emulator.sh` installs moto.
+pub fn venv() -> PathBuf {
+    std::env::var_os("PLANETSCALE_EMULATOR_VENV")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv"))
+}
+
+pub fn python() -> PathBuf {
+    venv().join("bin/python")
+}
+
+impl Emulator {
+    /// The emulator shared by every test of this process. Tests keep out of
+    /// each other's way by working in VPCs of their own.
+    pub fn shared() -> &'static Emulator {
+        static SHARED: OnceLock<Emulator> = OnceLock::new();
+        SHARED.get_or_init(Emulator::start)
+    }
+
+    pub fn start() -> Emulator {
+        let server = venv().join("bin/moto_server");
+        assert!(
+            server.exists(),
+            "the EC2 emulator is not installed at {}.\nInstall it with: scripts/setup-emulator.sh",
+            server.display()
+        );
+        let port = free_port();
+        // moto lives exactly as long as this process: the shell kills it
+        // when its stdin (our pipe) closes, however the test process ends.
+        let script = format!(
+            "\"$1\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; \
+             echo started; cat >/dev/null; kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+        );
+        let mut child = Command::new("sh")
+            .args(["-c", &script, "sh"])
+            .arg(&server)
+            .envs(super::isolated_aws_env())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start moto_server");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("read from the emulator wrapper");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the emulator did not listen on 127.0.0.1:{port} within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Emulator {
+            port,
+            url: format!("http://127.0.0.1:{port}"),
+            _child: child,
+        }
+    }
+
+    /// An EC2 client for fixtures and for checking what exists.
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        let config = aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new(
+                "AKIATESTINGFIXTURES",
+                "fixtures",
+                None,
+                None,
+                "tests",
+            ))
+            .endpoint_url(&self.url)
+            .build();
+        aws_sdk_ec2::Client::from_conf(config)
+    }
+
+    /// Plays PlanetScale's side: an endpoint service (behind a network load
+    /// balancer in a VPC of its own) that endpoints can connect to. Returns
+    /// its service name.
+    pub fn create_endpoint_service(&self, private_dns_name: Option<&str>) -> String {
+        let mut cmd = Command::new(python());
+        cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/emulator-service.py"))
+            .args(["--endpoint", &self.url]);
+        if let Some(name) = private_dns_name {
+            cmd.args(["--private-dns-name", name]);
+        }
+        let out = cmd
+            .envs(super::isolated_aws_env())
+            .output()
+            .expect("run emulator-service.py");
+        assert!(
+            out.status.success(),
+            "emulator-service.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout)
+            .expect("utf-8")
+            .trim()
+            .to_owned()
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("find a free loopback port")
+}
+
+/// Fixtures built through the SDK, as a user's existing network would be.
+pub struct Network {
+    pub vpc_id: String,
+    pub cidr: String,
+    pub subnet_ids: Vec<String>,
+}
+
+pub async fn create_network(
+    ec2: &aws_sdk_ec2::Client,
+    second_octet: u8,
+    zones: &[&str],
+) -> Network {
+    let cidr = format!("10.{second_octet}.0.0/16");
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block(&cidr)
+        .send()
+        .await
+        .expect("CreateVpc");
+    let vpc_id = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_owned();
+    for attribute in ["hostnames", "support"] {
+        let mut req = ec2.modify_vpc_attribute().vpc_id(&vpc_id);
+        let on = aws_sdk_ec2::types::AttributeBooleanValue::builder()
+            .value(true)
+            .build();
+        req = if attribute == "hostnames" {
+            req.enable_dns_hostnames(on)
+        } else {
+            req.enable_dns_support(on)
+        };
+        req.send().await.expect("ModifyVpcAttribute");
+    }
+    let mut subnet_ids = Vec::new();
+    for (i, zone) in zones.iter().enumerate() {
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(format!("10.{second_octet}.{i}.0/24"))
+            .availability_zone(*zone)
+            .send()
+            .await
+            .expect("CreateSubnet");
+        subnet_ids.push(
+            subnet
+                .subnet()
+                .and_then(|s| s.subnet_id())
+                .expect("subnet id")
+                .to_owned(),
+        );
+    }
+    Network {
+        vpc_id,
+        cidr,
+        subnet_ids,
+    }
+}
+
+pub async fn create_group(ec2: &aws_sdk_ec2::Client, vpc_id: &str, name: &str) -> String {
+    ec2.create_security_group()
+        .vpc_id(vpc_id)
+        .group_name(name)
+        .description("test fixture")
+        .send()
+        .await
+        .expect("CreateSecurityGroup")
+        .group_id()
+        .expect("group id")
+        .to_owned()
+}
