@@ -298,21 +298,30 @@ impl Resource<Clients> for SecurityGroupResource {
             }
         }
 
-        if !change.prior.is_null() || !change.changing {
+        // Checks that call AWS run only for values that change: on create,
+        // and when the VPC's CIDR blocks matter to a change.
+        let p = Attrs::of(change.prior);
+        let creating = change.prior.is_null();
+        let cidrs_change = c.get("allow_vpc_cidr") != p.get("allow_vpc_cidr") || c.get("allowed_cidr_blocks") != p.get("allowed_cidr_blocks");
+        if !change.changing || !(creating || cidrs_change) {
             return;
         }
-        // Create: the VPC must exist (EC2 emulators accept a group in a VPC
-        // that does not, so this is checked here, not left to EC2).
-        if let Some(vpc_id) = c.str("vpc_id") {
-            match clients.ec2.find_vpc(vpc_id).await {
-                Ok(_) => {}
-                Err(e) if e.is_not_found() => diags.attr_error(
-                    root("vpc_id"),
-                    "VPC not found",
-                    format!("There is no VPC {vpc_id} in {} for these credentials. Check the id and the provider's region.", clients.region),
-                ),
-                Err(e) => diags.attr_warning(root("vpc_id"), "Could not check the VPC", e.to_string()),
+        // EC2 emulators accept a group in a VPC that does not exist, so the
+        // VPC is checked here rather than left to CreateSecurityGroup.
+        let Some(vpc_id) = c.str("vpc_id") else { return };
+        match clients.ec2.find_vpc(vpc_id).await {
+            Ok(vpc) => {
+                let m = Model::from_value(&change.planned);
+                if let Some(why) = vpc_cidr_overlap(&m.access, &vpc.cidr_blocks) {
+                    diags.attr_error(root("allowed_cidr_blocks"), "CIDR block allowed twice", why);
+                }
             }
+            Err(e) if e.is_not_found() => diags.attr_error(
+                root("vpc_id"),
+                "VPC not found",
+                format!("There is no VPC {vpc_id} in {} for these credentials. Check the id and the provider's region.", clients.region),
+            ),
+            Err(e) => diags.attr_warning(root("vpc_id"), "Could not check the VPC", e.to_string()),
         }
     }
 
@@ -665,6 +674,19 @@ impl SecurityGroupResource {
         }
         Value::Object(map)
     }
+}
+
+/// A CIDR block both in `allowed_cidr_blocks` and among the VPC's own,
+/// with `allow_vpc_cidr` on: EC2 refuses the second rule as a duplicate.
+fn vpc_cidr_overlap(access: &Access, vpc_cidrs: &[String]) -> Option<String> {
+    if !access.allow_vpc_cidr {
+        return None;
+    }
+    let both = access.cidrs.iter().find(|c| vpc_cidrs.contains(c))?;
+    Some(format!(
+        "{both} is one of the VPC's CIDR blocks, which allow_vpc_cidr = true already allows. Remove it from \
+         allowed_cidr_blocks."
+    ))
 }
 
 fn arn(clients: &Clients, owner: &str, id: &str) -> String {

@@ -1,0 +1,249 @@
+//! planetscale_privatelink_security_group against the EC2 emulator with the
+//! real terraform: create, drift, in-place updates, import, bad input,
+//! destroy. Each test works in a VPC of its own.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use support::emulator::{Network, create_group, create_network};
+use support::{Emulator, Workspace};
+
+const PROVIDER: &str = "provider \"planetscale\" {\n  region = \"us-east-1\"\n}\n";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().unwrap()
+}
+
+/// The ingress rules of a group as (port, source), and how many egress rules it has.
+async fn rules(ec2: &aws_sdk_ec2::Client, group_id: &str) -> (BTreeSet<(i32, String)>, usize) {
+    let out = ec2
+        .describe_security_group_rules()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("group-id").values(group_id).build())
+        .send()
+        .await
+        .unwrap();
+    let mut ingress = BTreeSet::new();
+    let mut egress = 0;
+    for r in out.security_group_rules() {
+        if r.is_egress() == Some(true) {
+            egress += 1;
+            continue;
+        }
+        assert_eq!(r.ip_protocol(), Some("tcp"));
+        assert_eq!(r.from_port(), r.to_port());
+        let source = r
+            .referenced_group_info()
+            .and_then(|g| g.group_id())
+            .or(r.cidr_ipv4())
+            .or(r.cidr_ipv6())
+            .unwrap()
+            .to_owned();
+        ingress.insert((r.from_port().unwrap(), source));
+    }
+    (ingress, egress)
+}
+
+/// Security groups in the VPC besides its default one.
+async fn groups_in(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> Vec<String> {
+    ec2.describe_security_groups()
+        .filters(aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(vpc_id).build())
+        .send()
+        .await
+        .unwrap()
+        .security_groups()
+        .iter()
+        .filter(|g| g.group_name() != Some("default"))
+        .map(|g| g.group_id().unwrap().to_owned())
+        .collect()
+}
+
+fn product(ports: &[i32], sources: &[&str]) -> BTreeSet<(i32, String)> {
+    ports.iter().flat_map(|p| sources.iter().map(move |s| (*p, s.to_string()))).collect()
+}
+
+fn config(vpc_id: &str, body: &str) -> String {
+    format!(
+        "{}{PROVIDER}\nresource \"planetscale_privatelink_security_group\" \"db\" {{\n  vpc_id = \"{vpc_id}\"\n{body}\n}}\n",
+        Workspace::required_providers(false)
+    )
+}
+
+struct Fixture {
+    emulator: &'static Emulator,
+    ec2: aws_sdk_ec2::Client,
+    network: Network,
+    app_group: String,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Fixture {
+    /// Groups in the test's VPC but its default and the test's own fixture.
+    fn created_groups(&self) -> Vec<String> {
+        let mut groups = self.rt.block_on(groups_in(&self.ec2, &self.network.vpc_id));
+        groups.retain(|g| *g != self.app_group);
+        groups
+    }
+}
+
+fn fixture(octet: u8) -> Fixture {
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let rt = runtime();
+    let network = rt.block_on(create_network(&ec2, octet, &["us-east-1a", "us-east-1b"]));
+    let app_group = rt.block_on(create_group(&ec2, &network.vpc_id, &support::unique("app")));
+    Fixture { emulator, ec2, network, app_group, rt }
+}
+
+#[test]
+fn create_matches_ports_times_sources_and_plans_empty_then_destroys() {
+    let f = fixture(11);
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write(
+        "main.tf",
+        &config(
+            &f.network.vpc_id,
+            &format!("  allowed_security_group_ids = [\"{}\"]\n  allowed_cidr_blocks = [\"10.99.0.0/16\"]\n  tags = {{ Name = \"db\" }}", f.app_group),
+        ),
+    );
+    ws.init();
+    ws.apply();
+    let state = ws.resource("planetscale_privatelink_security_group.db");
+    let id = state["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("sg-"));
+    assert!(state["name"].as_str().unwrap().starts_with("terraform-"));
+    assert_eq!(state["ports"], serde_json::json!([5432, 6432]));
+    assert_eq!(state["tags_all"], serde_json::json!({"Name": "db"}));
+    assert!(state["arn"].as_str().unwrap().ends_with(&format!(":security-group/{id}")));
+
+    let (ingress, egress) = f.rt.block_on(rules(&f.ec2, &id));
+    assert_eq!(ingress, product(&[5432, 6432], &[&f.app_group, "10.99.0.0/16"]));
+    assert_eq!(egress, 0, "the default egress rule must be revoked");
+    ws.assert_no_changes();
+
+    ws.destroy();
+    assert!(f.created_groups().is_empty(), "destroy left a group");
+}
+
+#[test]
+fn changes_update_in_place_and_drift_is_repaired() {
+    let f = fixture(12);
+    let ws = Workspace::new(Some(&f.emulator.url));
+    let body = |ports: &str, cidrs: &str| {
+        format!("  ports = {ports}\n  allowed_security_group_ids = [\"{}\"]\n  allowed_cidr_blocks = {cidrs}", f.app_group)
+    };
+    ws.write("main.tf", &config(&f.network.vpc_id, &body("[5432, 6432]", "[\"10.98.0.0/16\"]")));
+    ws.init();
+    ws.apply();
+    let id = ws.resource("planetscale_privatelink_security_group.db")["id"].as_str().unwrap().to_owned();
+
+    // Ports and sources change in place.
+    ws.write("main.tf", &config(&f.network.vpc_id, &body("[5432, 7000]", "[]")));
+    ws.apply();
+    assert_eq!(ws.resource("planetscale_privatelink_security_group.db")["id"], id.as_str());
+    let (ingress, _) = f.rt.block_on(rules(&f.ec2, &id));
+    assert_eq!(ingress, product(&[5432, 7000], &[&f.app_group]));
+    ws.assert_no_changes();
+
+    // A rule added by hand is drift: the plan shows it, apply removes it.
+    f.rt.block_on(
+        f.ec2
+            .authorize_security_group_ingress()
+            .group_id(&id)
+            .ip_permissions(
+                aws_sdk_ec2::types::IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(22)
+                    .to_port(22)
+                    .ip_ranges(aws_sdk_ec2::types::IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(ws.plan_code().code, 2, "a rule added by hand must show as a change");
+    ws.apply();
+    let (ingress, _) = f.rt.block_on(rules(&f.ec2, &id));
+    assert_eq!(ingress, product(&[5432, 7000], &[&f.app_group]));
+    ws.assert_no_changes();
+
+    // A group deleted by hand is created again.
+    f.rt.block_on(f.ec2.delete_security_group().group_id(&id).send()).unwrap();
+    let plan = ws.plan_json();
+    assert_eq!(
+        support::terraform::planned_actions(&plan),
+        vec![("planetscale_privatelink_security_group.db".to_owned(), vec!["create".to_owned()])]
+    );
+    ws.apply();
+    assert_ne!(ws.resource("planetscale_privatelink_security_group.db")["id"], id.as_str());
+    ws.destroy();
+}
+
+#[test]
+fn imports_rebuild_the_arguments() {
+    let f = fixture(13);
+    let cases = [
+        format!("  allowed_security_group_ids = [\"{}\"]", f.app_group),
+        "  allowed_cidr_blocks = [\"10.97.0.0/16\", \"2001:db8::/56\"]\n  ports = [5432]".to_owned(),
+        "  allow_vpc_cidr = true".to_owned(),
+        "  allow_vpc_cidr = true\n  allowed_cidr_blocks = [\"10.96.0.0/16\"]\n  name = \"imported-both\"".to_owned(),
+    ];
+    for (i, body) in cases.iter().enumerate() {
+        let made = Workspace::new(Some(&f.emulator.url));
+        made.write("main.tf", &config(&f.network.vpc_id, body));
+        made.init();
+        made.apply();
+        let id = made.resource("planetscale_privatelink_security_group.db")["id"].as_str().unwrap().to_owned();
+        let name = made.resource("planetscale_privatelink_security_group.db")["name"].as_str().unwrap().to_owned();
+        let pinned = if body.contains("name =") { body.clone() } else { format!("{body}\n  name = \"{name}\"") };
+
+        // terraform import
+        let imported = Workspace::new(Some(&f.emulator.url));
+        imported.write("main.tf", &config(&f.network.vpc_id, &pinned));
+        imported.init();
+        imported.ok(&["import", "-no-color", "planetscale_privatelink_security_group.db", &id]);
+        let run = imported.plan_code();
+        assert_eq!(run.code, 0, "case {i}: plan after import is not empty:\n{}", run.stdout);
+
+        // import block
+        let block = Workspace::new(Some(&f.emulator.url));
+        block.write(
+            "main.tf",
+            &format!(
+                "{}\nimport {{\n  to = planetscale_privatelink_security_group.db\n  id = \"{id}\"\n}}\n",
+                config(&f.network.vpc_id, &pinned)
+            ),
+        );
+        block.init();
+        let plan = block.plan_json();
+        let actions = support::terraform::planned_actions(&plan);
+        assert_eq!(actions, vec![("planetscale_privatelink_security_group.db".to_owned(), vec!["no-op".to_owned()])], "case {i}");
+        made.destroy();
+    }
+}
+
+#[test]
+fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() {
+    let f = fixture(14);
+    let cases = [
+        ("  allowed_cidr_blocks = [\"10.0.0.0/33\"]", "allowed_cidr_blocks", "not a valid"),
+        ("  allowed_cidr_blocks = [\"10.0.0.1/16\"]", "allowed_cidr_blocks", "10.0.0.0/16"),
+        ("  allow_vpc_cidr = true\n  ports = [0]", "ports", "1 to 65535"),
+        ("  allow_vpc_cidr = true\n  ports = [70000]", "ports", "1 to 65535"),
+        ("  ports = [5432]", "allowed_security_group_ids", "let nothing in"),
+        ("  allow_vpc_cidr = true\n  allowed_cidr_blocks = [\"10.14.0.0/16\"]", "allowed_cidr_blocks", "already"),
+    ];
+    for (body, attribute, hint) in cases {
+        let ws = Workspace::new(Some(&f.emulator.url));
+        ws.write("main.tf", &config(&f.network.vpc_id, body));
+        ws.init();
+        let run = ws.run(&["plan", "-no-color", "-input=false"]);
+        assert_eq!(run.code, 1, "{body}: plan must fail:\n{}", run.text());
+        let text = run.text();
+        assert!(text.contains(&format!("on main.tf line")) && text.contains(attribute), "{body}: attribute not named:\n{text}");
+        assert!(text.contains(hint), "{body}: no fix in:\n{text}");
+        let run = ws.try_apply();
+        assert_ne!(run.code, 0);
+    }
+    assert!(f.created_groups().is_empty(), "bad input created a group");
+}
