@@ -19,7 +19,12 @@ fn runtime() -> tokio::runtime::Runtime {
 async fn rules(ec2: &aws_sdk_ec2::Client, group_id: &str) -> (BTreeSet<(i32, String)>, usize) {
     let out = ec2
         .describe_security_group_rules()
-        .filters(aws_sdk_ec2::types::Filter::builder().name("group-id").values(group_id).build())
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-id")
+                .values(group_id)
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -47,7 +52,12 @@ async fn rules(ec2: &aws_sdk_ec2::Client, group_id: &str) -> (BTreeSet<(i32, Str
 /// Security groups in the VPC besides its default one.
 async fn groups_in(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> Vec<String> {
     ec2.describe_security_groups()
-        .filters(aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(vpc_id).build())
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(vpc_id)
+                .build(),
+        )
         .send()
         .await
         .unwrap()
@@ -59,7 +69,10 @@ async fn groups_in(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> Vec<String> {
 }
 
 fn product(ports: &[i32], sources: &[&str]) -> BTreeSet<(i32, String)> {
-    ports.iter().flat_map(|p| sources.iter().map(move |s| (*p, s.to_string()))).collect()
+    ports
+        .iter()
+        .flat_map(|p| sources.iter().map(move |s| (*p, s.to_string())))
+        .collect()
 }
 
 fn config(vpc_id: &str, body: &str) -> String {
@@ -92,7 +105,13 @@ fn fixture(octet: u8) -> Fixture {
     let rt = runtime();
     let network = rt.block_on(create_network(&ec2, octet, &["us-east-1a", "us-east-1b"]));
     let app_group = rt.block_on(create_group(&ec2, &network.vpc_id, &support::unique("app")));
-    Fixture { emulator, ec2, network, app_group, rt }
+    Fixture {
+        emulator,
+        ec2,
+        network,
+        app_group,
+        rt,
+    }
 }
 
 #[test]
@@ -114,10 +133,18 @@ fn create_matches_ports_times_sources_and_plans_empty_then_destroys() {
     assert!(state["name"].as_str().unwrap().starts_with("terraform-"));
     assert_eq!(state["ports"], serde_json::json!([5432, 6432]));
     assert_eq!(state["tags_all"], serde_json::json!({"Name": "db"}));
-    assert!(state["arn"].as_str().unwrap().ends_with(&format!(":security-group/{id}")));
+    assert!(
+        state["arn"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!(":security-group/{id}"))
+    );
 
     let (ingress, egress) = f.rt.block_on(rules(&f.ec2, &id));
-    assert_eq!(ingress, product(&[5432, 6432], &[&f.app_group, "10.99.0.0/16"]));
+    assert_eq!(
+        ingress,
+        product(&[5432, 6432], &[&f.app_group, "10.99.0.0/16"])
+    );
     assert_eq!(egress, 0, "the default egress rule must be revoked");
     ws.assert_no_changes();
 
@@ -130,17 +157,35 @@ fn changes_update_in_place_and_drift_is_repaired() {
     let f = fixture(12);
     let ws = Workspace::new(Some(&f.emulator.url));
     let body = |ports: &str, cidrs: &str| {
-        format!("  ports = {ports}\n  allowed_security_group_ids = [\"{}\"]\n  allowed_cidr_blocks = {cidrs}", f.app_group)
+        format!(
+            "  ports = {ports}\n  allowed_security_group_ids = [\"{}\"]\n  allowed_cidr_blocks = {cidrs}",
+            f.app_group
+        )
     };
-    ws.write("main.tf", &config(&f.network.vpc_id, &body("[5432, 6432]", "[\"10.98.0.0/16\"]")));
+    ws.write(
+        "main.tf",
+        &config(
+            &f.network.vpc_id,
+            &body("[5432, 6432]", "[\"10.98.0.0/16\"]"),
+        ),
+    );
     ws.init();
     ws.apply();
-    let id = ws.resource("planetscale_privatelink_security_group.db")["id"].as_str().unwrap().to_owned();
+    let id = ws.resource("planetscale_privatelink_security_group.db")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // Ports and sources change in place.
-    ws.write("main.tf", &config(&f.network.vpc_id, &body("[5432, 7000]", "[]")));
+    ws.write(
+        "main.tf",
+        &config(&f.network.vpc_id, &body("[5432, 7000]", "[]")),
+    );
     ws.apply();
-    assert_eq!(ws.resource("planetscale_privatelink_security_group.db")["id"], id.as_str());
+    assert_eq!(
+        ws.resource("planetscale_privatelink_security_group.db")["id"],
+        id.as_str()
+    );
     let (ingress, _) = f.rt.block_on(rules(&f.ec2, &id));
     assert_eq!(ingress, product(&[5432, 7000], &[&f.app_group]));
     ws.assert_no_changes();
@@ -155,27 +200,42 @@ fn changes_update_in_place_and_drift_is_repaired() {
                     .ip_protocol("tcp")
                     .from_port(22)
                     .to_port(22)
-                    .ip_ranges(aws_sdk_ec2::types::IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                    .ip_ranges(
+                        aws_sdk_ec2::types::IpRange::builder()
+                            .cidr_ip("0.0.0.0/0")
+                            .build(),
+                    )
                     .build(),
             )
             .send(),
     )
     .unwrap();
-    assert_eq!(ws.plan_code().code, 2, "a rule added by hand must show as a change");
+    assert_eq!(
+        ws.plan_code().code,
+        2,
+        "a rule added by hand must show as a change"
+    );
     ws.apply();
     let (ingress, _) = f.rt.block_on(rules(&f.ec2, &id));
     assert_eq!(ingress, product(&[5432, 7000], &[&f.app_group]));
     ws.assert_no_changes();
 
     // A group deleted by hand is created again.
-    f.rt.block_on(f.ec2.delete_security_group().group_id(&id).send()).unwrap();
+    f.rt.block_on(f.ec2.delete_security_group().group_id(&id).send())
+        .unwrap();
     let plan = ws.plan_json();
     assert_eq!(
         support::terraform::planned_actions(&plan),
-        vec![("planetscale_privatelink_security_group.db".to_owned(), vec!["create".to_owned()])]
+        vec![(
+            "planetscale_privatelink_security_group.db".to_owned(),
+            vec!["create".to_owned()]
+        )]
     );
     ws.apply();
-    assert_ne!(ws.resource("planetscale_privatelink_security_group.db")["id"], id.as_str());
+    assert_ne!(
+        ws.resource("planetscale_privatelink_security_group.db")["id"],
+        id.as_str()
+    );
     ws.destroy();
 }
 
@@ -193,17 +253,36 @@ fn imports_rebuild_the_arguments() {
         made.write("main.tf", &config(&f.network.vpc_id, body));
         made.init();
         made.apply();
-        let id = made.resource("planetscale_privatelink_security_group.db")["id"].as_str().unwrap().to_owned();
-        let name = made.resource("planetscale_privatelink_security_group.db")["name"].as_str().unwrap().to_owned();
-        let pinned = if body.contains("name =") { body.clone() } else { format!("{body}\n  name = \"{name}\"") };
+        let id = made.resource("planetscale_privatelink_security_group.db")["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let name = made.resource("planetscale_privatelink_security_group.db")["name"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let pinned = if body.contains("name =") {
+            body.clone()
+        } else {
+            format!("{body}\n  name = \"{name}\"")
+        };
 
         // terraform import
         let imported = Workspace::new(Some(&f.emulator.url));
         imported.write("main.tf", &config(&f.network.vpc_id, &pinned));
         imported.init();
-        imported.ok(&["import", "-no-color", "planetscale_privatelink_security_group.db", &id]);
+        imported.ok(&[
+            "import",
+            "-no-color",
+            "planetscale_privatelink_security_group.db",
+            &id,
+        ]);
         let run = imported.plan_code();
-        assert_eq!(run.code, 0, "case {i}: plan after import is not empty:\n{}", run.stdout);
+        assert_eq!(
+            run.code, 0,
+            "case {i}: plan after import is not empty:\n{}",
+            run.stdout
+        );
 
         // import block
         let block = Workspace::new(Some(&f.emulator.url));
@@ -217,7 +296,14 @@ fn imports_rebuild_the_arguments() {
         block.init();
         let plan = block.plan_json();
         let actions = support::terraform::planned_actions(&plan);
-        assert_eq!(actions, vec![("planetscale_privatelink_security_group.db".to_owned(), vec!["no-op".to_owned()])], "case {i}");
+        assert_eq!(
+            actions,
+            vec![(
+                "planetscale_privatelink_security_group.db".to_owned(),
+                vec!["no-op".to_owned()]
+            )],
+            "case {i}"
+        );
         made.destroy();
     }
 }
@@ -226,12 +312,36 @@ fn imports_rebuild_the_arguments() {
 fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() {
     let f = fixture(14);
     let cases = [
-        ("  allowed_cidr_blocks = [\"10.0.0.0/33\"]", "allowed_cidr_blocks", "not a valid"),
-        ("  allowed_cidr_blocks = [\"10.0.0.1/16\"]", "allowed_cidr_blocks", "10.0.0.0/16"),
-        ("  allow_vpc_cidr = true\n  ports = [0]", "ports", "1 to 65535"),
-        ("  allow_vpc_cidr = true\n  ports = [70000]", "ports", "1 to 65535"),
-        ("  ports = [5432]", "allowed_security_group_ids", "let nothing in"),
-        ("  allow_vpc_cidr = true\n  allowed_cidr_blocks = [\"10.14.0.0/16\"]", "allowed_cidr_blocks", "already"),
+        (
+            "  allowed_cidr_blocks = [\"10.0.0.0/33\"]",
+            "allowed_cidr_blocks",
+            "not a valid",
+        ),
+        (
+            "  allowed_cidr_blocks = [\"10.0.0.1/16\"]",
+            "allowed_cidr_blocks",
+            "10.0.0.0/16",
+        ),
+        (
+            "  allow_vpc_cidr = true\n  ports = [0]",
+            "ports",
+            "1 to 65535",
+        ),
+        (
+            "  allow_vpc_cidr = true\n  ports = [70000]",
+            "ports",
+            "1 to 65535",
+        ),
+        (
+            "  ports = [5432]",
+            "allowed_security_group_ids",
+            "let nothing in",
+        ),
+        (
+            "  allow_vpc_cidr = true\n  allowed_cidr_blocks = [\"10.14.0.0/16\"]",
+            "allowed_cidr_blocks",
+            "already",
+        ),
     ];
     for (body, attribute, hint) in cases {
         let ws = Workspace::new(Some(&f.emulator.url));
@@ -239,8 +349,11 @@ fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() {
         ws.init();
         let run = ws.run(&["plan", "-no-color", "-input=false"]);
         assert_eq!(run.code, 1, "{body}: plan must fail:\n{}", run.text());
-        let text = run.text();
-        assert!(text.contains(&format!("on main.tf line")) && text.contains(attribute), "{body}: attribute not named:\n{text}");
+        let text = run.flat();
+        assert!(
+            text.contains(&format!("on main.tf line")) && text.contains(attribute),
+            "{body}: attribute not named:\n{text}"
+        );
         assert!(text.contains(hint), "{body}: no fix in:\n{text}");
         let run = ws.try_apply();
         assert_ne!(run.code, 0);

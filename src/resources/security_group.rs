@@ -302,13 +302,16 @@ impl Resource<Clients> for SecurityGroupResource {
         // and when the VPC's CIDR blocks matter to a change.
         let p = Attrs::of(change.prior);
         let creating = change.prior.is_null();
-        let cidrs_change = c.get("allow_vpc_cidr") != p.get("allow_vpc_cidr") || c.get("allowed_cidr_blocks") != p.get("allowed_cidr_blocks");
+        let cidrs_change = c.get("allow_vpc_cidr") != p.get("allow_vpc_cidr")
+            || c.get("allowed_cidr_blocks") != p.get("allowed_cidr_blocks");
         if !change.changing || !(creating || cidrs_change) {
             return;
         }
         // EC2 emulators accept a group in a VPC that does not exist, so the
         // VPC is checked here rather than left to CreateSecurityGroup.
-        let Some(vpc_id) = c.str("vpc_id") else { return };
+        let Some(vpc_id) = c.str("vpc_id") else {
+            return;
+        };
         match clients.ec2.find_vpc(vpc_id).await {
             Ok(vpc) => {
                 let m = Model::from_value(&change.planned);

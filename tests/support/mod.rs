@@ -8,6 +8,7 @@
 
 pub mod emulator;
 pub mod inprocess;
+pub mod proxy;
 pub mod terraform;
 
 #[allow(unused_imports)]

@@ -101,6 +101,12 @@ impl Run {
     pub fn text(&self) -> String {
         format!("{}\n{}", self.stdout, self.stderr)
     }
+
+    /// stdout and stderr with runs of white space folded to one space, so
+    /// phrases match however Terraform wrapped them.
+    pub fn flat(&self) -> String {
+        self.text().split_whitespace().collect::<Vec<_>>().join(" ")
+    }
 }
 
 impl From<Output> for Run {

@@ -1,0 +1,392 @@
+//! planetscale_privatelink_endpoint against the EC2 emulator with the real
+//! terraform: create, in-place updates, replacement, disappearance, import,
+//! bad input, and waiting through states the emulator never shows (served
+//! by the fault proxy).
+
+mod support;
+
+use support::emulator::{Network, create_group, create_network};
+use support::proxy::{Faults, Proxy, StateRewrite};
+use support::terraform::planned_actions;
+use support::{Emulator, Workspace};
+
+const ADDRESS: &str = "planetscale_privatelink_endpoint.db";
+
+struct Fixture {
+    emulator: &'static Emulator,
+    ec2: aws_sdk_ec2::Client,
+    network: Network,
+    groups: Vec<String>,
+    service: String,
+    rt: tokio::runtime::Runtime,
+}
+
+/// A VPC with subnets in us-east-1a, b, c and a second one in a; two
+/// security groups; and PlanetScale's side, an endpoint service.
+fn fixture(octet: u8) -> Fixture {
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let network = rt.block_on(create_network(
+        &ec2,
+        octet,
+        &["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1a"],
+    ));
+    let groups = (0..2)
+        .map(|_| rt.block_on(create_group(&ec2, &network.vpc_id, &support::unique("app"))))
+        .collect();
+    let service = emulator.create_endpoint_service(Some(&format!("db{octet}.private.example.com")));
+    Fixture {
+        emulator,
+        ec2,
+        network,
+        groups,
+        service,
+        rt,
+    }
+}
+
+impl Fixture {
+    fn config(&self, body: &str) -> String {
+        format!(
+            "{}provider \"planetscale\" {{\n  region = \"us-east-1\"\n}}\n\nresource \"planetscale_privatelink_endpoint\" \"db\" {{\n{body}\n}}\n",
+            Workspace::required_providers(false)
+        )
+    }
+
+    fn body(&self, subnets: &[usize], group: usize, extra: &str) -> String {
+        let subnets: Vec<String> = subnets
+            .iter()
+            .map(|i| format!("\"{}\"", self.network.subnet_ids[*i]))
+            .collect();
+        format!(
+            "  service_name       = \"{}\"\n  vpc_id             = \"{}\"\n  subnet_ids         = [{}]\n  security_group_ids = [\"{}\"]\n{extra}",
+            self.service,
+            self.network.vpc_id,
+            subnets.join(", "),
+            self.groups[group]
+        )
+    }
+
+    /// Endpoints of the test's VPC in any state but `deleted`.
+    fn live_endpoints(&self) -> Vec<aws_sdk_ec2::types::VpcEndpoint> {
+        self.rt
+            .block_on(
+                self.ec2
+                    .describe_vpc_endpoints()
+                    .filters(
+                        aws_sdk_ec2::types::Filter::builder()
+                            .name("vpc-id")
+                            .values(&self.network.vpc_id)
+                            .build(),
+                    )
+                    .send(),
+            )
+            .unwrap()
+            .vpc_endpoints()
+            .iter()
+            .filter(|e| {
+                !e.state()
+                    .is_some_and(|s| s.as_str().eq_ignore_ascii_case("deleted"))
+            })
+            .cloned()
+            .collect()
+    }
+
+    fn endpoint(&self, id: &str) -> aws_sdk_ec2::types::VpcEndpoint {
+        self.live_endpoints()
+            .into_iter()
+            .find(|e| e.vpc_endpoint_id() == Some(id))
+            .expect("endpoint in EC2")
+    }
+}
+
+fn sorted(items: &[String]) -> Vec<String> {
+    let mut v = items.to_vec();
+    v.sort();
+    v
+}
+
+#[test]
+fn create_update_replace_and_destroy() {
+    let f = fixture(21);
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write(
+        "main.tf",
+        &f.config(&f.body(&[0, 1], 0, "  tags = { Name = \"db\" }")),
+    );
+    ws.init();
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    let id = state["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("vpce-"));
+    assert_eq!(state["state"], "available");
+    assert_eq!(state["private_dns_enabled"], true);
+    assert!(
+        state["dns_entries"][0]["dns_name"]
+            .as_str()
+            .is_some_and(|d| !d.is_empty())
+    );
+    let e = f.endpoint(&id);
+    assert_eq!(e.vpc_endpoint_type().map(|t| t.as_str()), Some("Interface"));
+    assert_eq!(e.service_name(), Some(f.service.as_str()));
+    assert_eq!(sorted(e.subnet_ids()), sorted(&f.network.subnet_ids[..2]));
+    assert_eq!(
+        e.groups()
+            .iter()
+            .filter_map(|g| g.group_id())
+            .collect::<Vec<_>>(),
+        vec![f.groups[0].as_str()]
+    );
+    assert_eq!(e.private_dns_enabled(), Some(true));
+    assert_eq!(f.live_endpoints().len(), 1);
+    ws.assert_no_changes();
+
+    // A subnet added, the security group swapped, tags changed: in place.
+    ws.write(
+        "main.tf",
+        &f.config(&f.body(&[0, 1, 2], 1, "  tags = { Name = \"db\", Env = \"test\" }")),
+    );
+    let plan = ws.plan_json();
+    assert_eq!(
+        planned_actions(&plan),
+        vec![(ADDRESS.to_owned(), vec!["update".to_owned()])]
+    );
+    ws.apply();
+    assert_eq!(ws.resource(ADDRESS)["id"], id.as_str());
+    let e = f.endpoint(&id);
+    assert_eq!(sorted(e.subnet_ids()), sorted(&f.network.subnet_ids[..3]));
+    assert_eq!(
+        e.groups()
+            .iter()
+            .filter_map(|g| g.group_id())
+            .collect::<Vec<_>>(),
+        vec![f.groups[1].as_str()]
+    );
+    let tags: Vec<(String, String)> = e
+        .tags()
+        .iter()
+        .map(|t| (t.key().unwrap().into(), t.value().unwrap().into()))
+        .collect();
+    assert!(tags.contains(&("Env".into(), "test".into())), "{tags:?}");
+    ws.assert_no_changes();
+
+    // Another service or another VPC replaces the endpoint, and says why.
+    let other_service = f.emulator.create_endpoint_service(None);
+    let replaced = f
+        .body(&[0, 1, 2], 1, "  tags = { Name = \"db\", Env = \"test\" }")
+        .replace(&f.service, &other_service);
+    ws.write("main.tf", &f.config(&replaced));
+    let plan = ws.plan_json();
+    let actions = planned_actions(&plan);
+    assert!(
+        actions[0].1.contains(&"delete".to_owned()) && actions[0].1.contains(&"create".to_owned()),
+        "{actions:?}"
+    );
+    assert_eq!(
+        plan["resource_changes"][0]["change"]["replace_paths"],
+        serde_json::json!([["service_name"]])
+    );
+    let run = ws.ok(&["plan", "-no-color"]);
+    assert!(
+        run.stdout.contains("# forces replacement"),
+        "{}",
+        run.stdout
+    );
+
+    ws.write(
+        "main.tf",
+        &f.config(&f.body(&[0, 1, 2], 1, "  tags = { Name = \"db\", Env = \"test\" }")),
+    );
+    ws.destroy();
+    assert!(f.live_endpoints().is_empty(), "destroy left an endpoint");
+}
+
+#[test]
+fn deleted_out_of_band_is_created_again_and_import_plans_empty() {
+    let f = fixture(22);
+    let ws = Workspace::new(Some(&f.emulator.url));
+    let body = f.body(&[0, 1], 0, "");
+    ws.write("main.tf", &f.config(&body));
+    ws.init();
+    ws.apply();
+    let id = ws.resource(ADDRESS)["id"].as_str().unwrap().to_owned();
+
+    // Import into a fresh workspace: the next plan is empty.
+    let imported = Workspace::new(Some(&f.emulator.url));
+    imported.write("main.tf", &f.config(&body));
+    imported.init();
+    imported.ok(&["import", "-no-color", ADDRESS, &id]);
+    let run = imported.plan_code();
+    assert_eq!(
+        run.code, 0,
+        "plan after import is not empty:\n{}",
+        run.stdout
+    );
+    let bad = imported.run(&[
+        "import",
+        "-no-color",
+        "planetscale_privatelink_endpoint.other",
+        "sg-0123456789abcdef0",
+    ]);
+    assert_ne!(bad.code, 0);
+
+    f.rt.block_on(f.ec2.delete_vpc_endpoints().vpc_endpoint_ids(&id).send())
+        .unwrap();
+    let plan = ws.plan_json();
+    assert_eq!(
+        planned_actions(&plan),
+        vec![(ADDRESS.to_owned(), vec!["create".to_owned()])]
+    );
+    ws.apply();
+    assert_ne!(ws.resource(ADDRESS)["id"], id.as_str());
+    ws.destroy();
+    assert!(f.live_endpoints().is_empty());
+}
+
+#[test]
+fn bad_input_fails_naming_the_attribute_and_creates_nothing() {
+    let f = fixture(23);
+    let good = f.body(&[0, 1], 0, "");
+    let cases = [
+        (
+            good.replace(&f.service, "vpce-svc-0123456789abcdef0"),
+            "service_name",
+            "PlanetScale dashboard",
+        ),
+        (
+            good.replace(&f.service, &f.service.replace("us-east-1", "eu-west-1")),
+            "service_name",
+            "eu-west-1",
+        ),
+        (
+            f.body(&[0, 3], 0, ""),
+            "subnet_ids",
+            "one availability zone",
+        ),
+        (
+            good.replace(
+                &f.service,
+                "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0",
+            ),
+            "service_name",
+            "Settings, Roles",
+        ),
+        (
+            good.replace(&f.network.subnet_ids[0], "subnet-nothex!"),
+            "subnet_ids",
+            "subnet id",
+        ),
+        (
+            good.replace(&f.groups[0], ""),
+            "security_group_ids",
+            "security group id",
+        ),
+    ];
+    for (body, attribute, hint) in cases {
+        let ws = Workspace::new(Some(&f.emulator.url));
+        ws.write("main.tf", &f.config(&body));
+        ws.init();
+        let run = ws.run(&["plan", "-no-color", "-input=false"]);
+        let text = run.flat();
+        assert_eq!(run.code, 1, "plan must fail:\n{text}");
+        assert!(
+            text.contains(&format!("{attribute} ")) || text.contains(&format!("{attribute}\n")),
+            "{attribute} not named:\n{text}"
+        );
+        assert!(text.contains(hint), "no {hint:?} in:\n{text}");
+        assert_ne!(ws.try_apply().code, 0);
+    }
+    assert!(
+        f.live_endpoints().is_empty(),
+        "bad input created an endpoint"
+    );
+}
+
+#[test]
+fn waits_through_pending_states_and_fails_clearly() {
+    let f = fixture(24);
+    let proxy = Proxy::start(&f.emulator.url);
+    let ws = Workspace::new(Some(&proxy.url));
+    let body = |timeout: &str| {
+        f.body(
+            &[0, 1],
+            0,
+            &format!("  timeouts {{\n    create = \"{timeout}\"\n  }}"),
+        )
+    };
+
+    // `pending` for a while: apply waits, then succeeds.
+    proxy.set_faults(Faults {
+        endpoint_state: Some(StateRewrite {
+            state: "pending".into(),
+            times: Some(3),
+            last_error: None,
+        }),
+        ..Faults::default()
+    });
+    ws.write("main.tf", &f.config(&body("2m")));
+    ws.init();
+    ws.apply();
+    assert_eq!(ws.resource(ADDRESS)["state"], "available");
+    ws.destroy();
+
+    // `pendingAcceptance` until the timeout: a clear error, the endpoint
+    // tainted in state, replaced by the next apply; destroy leaves nothing.
+    proxy.set_faults(Faults {
+        endpoint_state: Some(StateRewrite {
+            state: "pendingAcceptance".into(),
+            times: None,
+            last_error: None,
+        }),
+        ..Faults::default()
+    });
+    ws.write("main.tf", &f.config(&body("3s")));
+    let run = ws.try_apply();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.flat().contains("awaiting acceptance") && run.flat().contains("PlanetScale"),
+        "{}",
+        run.text()
+    );
+    let state = ws.state();
+    let resource = &state["values"]["root_module"]["resources"][0];
+    assert_eq!(resource["tainted"], true, "{state:#}");
+    let tainted_id = resource["values"]["id"].as_str().unwrap().to_owned();
+    proxy.set_faults(Faults::default());
+    let plan = ws.plan_json();
+    assert!(planned_actions(&plan)[0].1.contains(&"delete".to_owned()));
+    ws.apply();
+    assert_ne!(ws.resource(ADDRESS)["id"], tainted_id.as_str());
+    ws.destroy();
+    assert!(f.live_endpoints().is_empty(), "an endpoint was left behind");
+
+    // `failed` with the API's last error: the wait ends at once, with it.
+    proxy.set_faults(Faults {
+        endpoint_state: Some(StateRewrite {
+            state: "failed".into(),
+            times: None,
+            last_error: Some((
+                "InsufficientCapacity".into(),
+                "no capacity for the endpoint in us-east-1a".into(),
+            )),
+        }),
+        ..Faults::default()
+    });
+    ws.write("main.tf", &f.config(&body("10m")));
+    let started = std::time::Instant::now();
+    let run = ws.try_apply();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.flat().contains("no capacity for the endpoint"),
+        "{}",
+        run.text()
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "a failed endpoint must end the wait at once"
+    );
+    proxy.set_faults(Faults::default());
+    ws.destroy();
+    assert!(f.live_endpoints().is_empty());
+}

@@ -1,0 +1,404 @@
+//! A fault-injecting EC2 proxy between the provider and the emulator, for
+//! what the emulator cannot show: throttling, server errors, connection
+//! resets (before and after the emulator handled a call), latency, eventual
+//! consistency, endpoint states other than `available`, and
+//! DependencyViolation. It counts calls by action, so tests and benchmarks
+//! can say how many EC2 calls a command made.
+//!
+//! Where the emulator lacks an AWS guarantee the provider relies on, the
+//! proxy supplies it and says so: CreateVpcEndpoint is idempotent per
+//! ClientToken on AWS, and is made so here.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+
+/// An endpoint state the proxy reports instead of the emulator's.
+#[derive(Clone, Debug)]
+pub struct StateRewrite {
+    pub state: String,
+    /// How many endpoint answers to rewrite; `None` for all of them.
+    pub times: Option<u32>,
+    /// The API's last error to report with the state.
+    pub last_error: Option<(String, String)>,
+}
+
+/// What to inject; every field combines with the others.
+#[derive(Clone, Debug, Default)]
+pub struct Faults {
+    /// Share of calls answered `RequestLimitExceeded` (503), 0.0 to 1.0.
+    pub throttle: f64,
+    /// Share of calls answered `Unavailable` (503).
+    pub unavailable: f64,
+    /// Share of calls whose connection is reset before they reach the emulator.
+    pub reset_before: f64,
+    /// Share of calls whose connection is reset after the emulator handled them.
+    pub reset_after: f64,
+    /// Added to every call.
+    pub latency: Duration,
+    /// DescribeVpcEndpoints answers NotFound for a new endpoint this many
+    /// times after its create (eventual consistency).
+    pub not_found_after_create: u32,
+    pub endpoint_state: Option<StateRewrite>,
+    /// DeleteSecurityGroup answers DependencyViolation while an endpoint
+    /// uses the group, and for this long after the endpoint's delete (AWS
+    /// releases the endpoint's interfaces asynchronously). `None`: off.
+    pub dependency_hold: Option<Duration>,
+}
+
+#[derive(Default)]
+struct State {
+    faults: Faults,
+    counts: BTreeMap<String, u64>,
+    /// ClientToken -> the emulator's answer to the first create with it.
+    create_answers: HashMap<String, (StatusCode, Bytes)>,
+    /// Endpoint id -> (its security groups, when it was deleted).
+    endpoints: HashMap<String, (Vec<String>, Option<Instant>)>,
+    /// Endpoint id -> NotFound answers still to give.
+    hidden: HashMap<String, u32>,
+    /// Endpoints created through the proxy, in order.
+    created: Vec<String>,
+}
+
+#[derive(Clone)]
+pub struct Proxy {
+    pub url: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl Proxy {
+    /// Starts a proxy to `upstream` on a free loopback port. It runs on its
+    /// own thread until the test process ends.
+    pub fn start(upstream: &str) -> Proxy {
+        let upstream: SocketAddr = upstream
+            .trim_start_matches("http://")
+            .parse()
+            .expect("upstream as http://127.0.0.1:port");
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind proxy");
+        listener.set_nonblocking(true).unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    let Ok((tcp, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let state = shared.clone();
+                    tokio::spawn(async move {
+                        let service = hyper::service::service_fn(move |req| {
+                            handle(req, upstream, state.clone())
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(tcp), service)
+                            .await;
+                    });
+                }
+            });
+        });
+        Proxy { url, state }
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        self.state.lock().unwrap().faults = faults;
+    }
+
+    /// Calls seen so far, by action.
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        self.state.lock().unwrap().counts.clone()
+    }
+
+    pub fn reset_counts(&self) {
+        self.state.lock().unwrap().counts.clear();
+    }
+
+    pub fn total(&self) -> u64 {
+        self.state.lock().unwrap().counts.values().sum()
+    }
+
+    /// Endpoints the emulator created through this proxy (duplicates of one
+    /// resource would show here).
+    pub fn created_endpoints(&self) -> Vec<String> {
+        self.state.lock().unwrap().created.clone()
+    }
+}
+
+type Reply = Result<Response<Full<Bytes>>, std::io::Error>;
+
+fn form(body: &[u8]) -> Vec<(String, String)> {
+    url_decode_pairs(body)
+}
+
+fn url_decode_pairs(body: &[u8]) -> Vec<(String, String)> {
+    let text = String::from_utf8_lossy(body);
+    text.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn error(status: StatusCode, code: &str, message: &str) -> Reply {
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>proxy-injected</RequestID></Response>"
+    );
+    Ok(Response::builder()
+        .status(status)
+        .header("content-type", "text/xml")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap())
+}
+
+fn reset() -> Reply {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::ConnectionReset,
+        "injected reset",
+    ))
+}
+
+/// The value of `<tag>` inside each `<item>` of an XML text (good enough for
+/// the emulator's flat answers).
+fn values(xml: &str, tag: &str) -> Vec<String> {
+    let open = format!("<{tag}>");
+    let close = format!("</{tag}>");
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(start) = rest.find(&open) {
+        let after = &rest[start + open.len()..];
+        let Some(end) = after.find(&close) else { break };
+        out.push(after[..end].to_owned());
+        rest = &after[end..];
+    }
+    out
+}
+
+async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<State>>) -> Reply {
+    let (parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes();
+    let params = form(&body);
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let list = |prefix: &str| -> Vec<String> {
+        params
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let action = param("Action").unwrap_or_else(|| "unknown".into());
+
+    let faults = {
+        let mut s = state.lock().unwrap();
+        *s.counts.entry(action.clone()).or_default() += 1;
+        s.faults.clone()
+    };
+    if !faults.latency.is_zero() {
+        tokio::time::sleep(faults.latency).await;
+    }
+    let roll = fastrand::f64();
+    if roll < faults.throttle {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "RequestLimitExceeded",
+            "Request limit exceeded.",
+        );
+    }
+    if roll < faults.throttle + faults.unavailable {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Unavailable",
+            "The service is unavailable. Please try again shortly.",
+        );
+    }
+    if roll < faults.throttle + faults.unavailable + faults.reset_before {
+        return reset();
+    }
+
+    // AWS guarantee the emulator lacks: a repeated ClientToken returns the
+    // first endpoint instead of making another.
+    let token = (action == "CreateVpcEndpoint")
+        .then(|| param("ClientToken"))
+        .flatten();
+    if let Some(token) = &token {
+        let cached = state.lock().unwrap().create_answers.get(token).cloned();
+        if let Some((status, body)) = cached {
+            return Ok(Response::builder()
+                .status(status)
+                .header("content-type", "text/xml")
+                .body(Full::new(body))
+                .unwrap());
+        }
+    }
+
+    if action == "DeleteSecurityGroup" {
+        if let (Some(hold), Some(group)) = (faults.dependency_hold, param("GroupId")) {
+            let s = state.lock().unwrap();
+            let in_use = s.endpoints.iter().find(|(_, (groups, deleted))| {
+                groups.contains(&group) && deleted.is_none_or(|at| at.elapsed() < hold)
+            });
+            if let Some((endpoint, _)) = in_use {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "DependencyViolation",
+                    &format!("resource {group} has a dependent object ({endpoint})"),
+                );
+            }
+        }
+    }
+
+    if action == "DescribeVpcEndpoints" {
+        let mut s = state.lock().unwrap();
+        for id in list("VpcEndpointId.") {
+            if let Some(left) = s.hidden.get_mut(&id).filter(|n| **n > 0) {
+                *left -= 1;
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "InvalidVpcEndpointId.NotFound",
+                    &format!("The Vpc Endpoint Id '{id}' does not exist"),
+                );
+            }
+        }
+    }
+
+    // Forward.
+    let (status, answer) = forward(upstream, parts, body.clone()).await?;
+    let mut text = String::from_utf8_lossy(&answer).into_owned();
+
+    if status.is_success() {
+        let mut s = state.lock().unwrap();
+        match action.as_str() {
+            "CreateVpcEndpoint" => {
+                if let Some(id) = values(&text, "vpcEndpointId").into_iter().next() {
+                    s.endpoints
+                        .insert(id.clone(), (list("SecurityGroupId."), None));
+                    s.created.push(id.clone());
+                    if faults.not_found_after_create > 0 {
+                        s.hidden.insert(id, faults.not_found_after_create);
+                    }
+                }
+            }
+            "DeleteVpcEndpoints" => {
+                for id in list("VpcEndpointId.") {
+                    if let Some(entry) = s.endpoints.get_mut(&id) {
+                        entry.1.get_or_insert_with(Instant::now);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if matches!(
+            action.as_str(),
+            "CreateVpcEndpoint" | "DescribeVpcEndpoints"
+        ) {
+            if let Some(rewrite) = s.faults.endpoint_state.as_mut() {
+                if rewrite.times != Some(0) && text.contains("<state>available</state>") {
+                    let mut replacement = format!("<state>{}</state>", rewrite.state);
+                    if let Some((code, message)) = &rewrite.last_error {
+                        replacement.push_str(&format!(
+                            "<lastError><code>{code}</code><message>{message}</message></lastError>"
+                        ));
+                    }
+                    text = text.replace("<state>available</state>", &replacement);
+                    if let Some(n) = rewrite.times.as_mut() {
+                        *n -= 1;
+                    }
+                }
+            }
+        }
+        if let Some(token) = token {
+            s.create_answers
+                .insert(token, (status, Bytes::from(text.clone())));
+        }
+    }
+
+    if fastrand::f64() < faults.reset_after {
+        return reset();
+    }
+    Ok(Response::builder()
+        .status(status)
+        .header("content-type", "text/xml")
+        .body(Full::new(Bytes::from(text)))
+        .unwrap())
+}
+
+async fn forward(
+    upstream: SocketAddr,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> Result<(StatusCode, Bytes), std::io::Error> {
+    let tcp = tokio::net::TcpStream::connect(upstream).await?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
+        .await
+        .map_err(std::io::Error::other)?;
+    tokio::spawn(conn);
+    let mut req = Request::builder().method(parts.method).uri(
+        parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/"),
+    );
+    for (k, v) in &parts.headers {
+        req = req.header(k, v);
+    }
+    let response = sender
+        .send_request(req.body(Full::new(body)).unwrap())
+        .await
+        .map_err(std::io::Error::other)?;
+    let status = response.status();
+    let bytes = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes();
+    Ok((status, bytes))
+}
