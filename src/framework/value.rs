@@ -102,11 +102,12 @@ impl Value {
         }
     }
 
-    /// A set without duplicate elements.
+    /// A set without duplicate elements. Elements not yet fully known are
+    /// all kept: two unknowns may turn out to be different values.
     pub fn set(items: Vec<Value>) -> Value {
         let mut unique: Vec<Value> = Vec::with_capacity(items.len());
         for item in items {
-            if !unique.contains(&item) {
+            if !item.is_fully_known() || !unique.contains(&item) {
                 unique.push(item);
             }
         }
@@ -306,6 +307,20 @@ mod tests {
             a,
             Value::List(vec![Value::String("x".into()), Value::String("y".into())])
         );
+    }
+
+    #[test]
+    fn sets_keep_every_unknown_element() {
+        let set = Value::set(vec![
+            Value::unknown(),
+            Value::unknown(),
+            Value::String("a".into()),
+            Value::String("a".into()),
+        ]);
+        let Value::Set(items) = set else {
+            unreachable!()
+        };
+        assert_eq!(items.len(), 3);
     }
 
     #[test]
