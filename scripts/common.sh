@@ -43,10 +43,14 @@ write_cli_config() {
       echo "    path    = \"$TF_AWS_PROVIDER_MIRROR\""
       echo "    include = [\"registry.terraform.io/hashicorp/*\"]"
       echo "  }"
+      echo "  direct {"
+      echo "    exclude = [\"$PROVIDER_HOST_SOURCE\", \"registry.terraform.io/hashicorp/*\"]"
+      echo "  }"
+    else
+      echo "  direct {"
+      echo "    exclude = [\"$PROVIDER_HOST_SOURCE\"]"
+      echo "  }"
     fi
-    echo "  direct {"
-    echo "    exclude = [\"$PROVIDER_HOST_SOURCE\"]"
-    echo "  }"
     echo "}"
   } > "$config"
 }

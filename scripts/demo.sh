@@ -53,8 +53,6 @@ echo "==> terraform init" >&2
 terraform init -input=false -no-color >/dev/null
 echo "==> terraform apply" >&2
 terraform apply -auto-approve -input=false -no-color "${VARS[@]}"
-echo "==> outputs" >&2
-terraform output
 echo "==> terraform plan (expecting no changes)" >&2
 terraform plan -detailed-exitcode -input=false -no-color "${VARS[@]}" >/dev/null
 echo "==> terraform destroy" >&2

@@ -281,6 +281,16 @@ impl Provider for PlanetScale {
                 crate::logging::register_secret(s);
             }
         }
+        for var in [
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "PLANETSCALE_SERVICE_TOKEN",
+        ] {
+            if let Ok(s) = std::env::var(var) {
+                crate::logging::register_secret(&s);
+            }
+        }
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let skip_imds = c.bool("skip_metadata_api_check").unwrap_or(false)
             || env("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true"));

@@ -276,3 +276,45 @@ fn shutdown_through_the_controller_exits_cleanly() {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+#[tokio::test]
+async fn debug_mode_prints_a_reattach_config_that_works() {
+    let mut child = binary()
+        .arg("--debug")
+        .env_remove(MAGIC_COOKIE_KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut reattach = None;
+    for _ in 0..20 {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if let Some(value) = line.trim().strip_prefix("TF_REATTACH_PROVIDERS='") {
+            reattach = Some(value.trim_end_matches('\'').to_owned());
+            break;
+        }
+    }
+    let reattach: serde_json::Value =
+        serde_json::from_str(&reattach.expect("TF_REATTACH_PROVIDERS line")).unwrap();
+    let entry = &reattach["registry.terraform.io/privatelink/planetscale"];
+    assert_eq!(entry["ProtocolVersion"], 6);
+    assert_eq!(entry["Pid"], child.id());
+    let addr = entry["Addr"]["String"].as_str().unwrap().to_owned();
+    let channel = tonic::transport::Endpoint::try_from(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let schema = pb::provider_client::ProviderClient::new(channel)
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(schema.provider.is_some());
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -1,0 +1,56 @@
+//! Logs at TF_LOG=trace: the provider's lines reach Terraform's log as
+//! structured entries, and no credential or token appears anywhere in it.
+
+mod support;
+
+use support::emulator::create_network;
+use support::{Emulator, Workspace};
+
+const ACCESS_KEY: &str = "AKIALOGTESTACCESSKEY1";
+const SECRET_KEY: &str = "log-test-secret-key-value-never-logged";
+const TOKEN: &str = "log-test-session-token-value-never-logged";
+const ENV_SECRET: &str = "log-test-secret-from-the-environment";
+
+#[test]
+fn trace_logs_carry_the_provider_and_no_secret() {
+    let emulator = Emulator::shared();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let network = rt.block_on(create_network(&emulator.ec2(), 41, &["us-east-1a"]));
+    let mut ws = Workspace::new(Some(&emulator.url));
+    ws.set_env("AWS_SECRET_ACCESS_KEY", ENV_SECRET);
+    let log = ws.path().join("terraform.log");
+    ws.set_env("TF_LOG", "trace");
+    ws.set_env("TF_LOG_PATH", log.to_str().unwrap());
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}provider \"planetscale\" {{\n  region     = \"us-east-1\"\n  access_key = \"{ACCESS_KEY}\"\n  secret_key = \"{SECRET_KEY}\"\n  token      = \"{TOKEN}\"\n}}\n\nresource \"planetscale_privatelink_security_group\" \"db\" {{\n  vpc_id         = \"{}\"\n  allow_vpc_cidr = true\n}}\n",
+            Workspace::required_providers(false),
+            network.vpc_id
+        ),
+    );
+    ws.init();
+    ws.apply();
+    ws.destroy();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("provider.terraform-provider-planetscale"),
+        "the provider's lines are in the log"
+    );
+    assert!(
+        text.contains("security group created"),
+        "the provider's own events are in the log"
+    );
+    for secret in [ACCESS_KEY, SECRET_KEY, TOKEN, ENV_SECRET] {
+        let hits: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains(secret))
+            .take(3)
+            .collect();
+        assert!(
+            hits.is_empty(),
+            "{secret} leaked into the log:\n{}",
+            hits.join("\n")
+        );
+    }
+}
