@@ -159,7 +159,7 @@ impl Provider for PlanetScale {
             .attribute(Attribute::string("service_token").sensitive().describe(
                 "PlanetScale service token. Default: `PLANETSCALE_SERVICE_TOKEN`.",
             ))
-            .attribute(Attribute::string("api_url").describe(&format!(
+            .attribute(Attribute::string("api_url").describe(format!(
                 "PlanetScale API base URL. Default: `{DEFAULT_API_URL}`.",
             )))
             .block(NestedBlock::single(
@@ -194,14 +194,14 @@ impl Provider for PlanetScale {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let c = Attrs::of(config);
-        if let Some(region) = c.str("region") {
-            if !is_region(region) {
-                diags.attr_error(
-                    root("region"),
-                    "Invalid AWS region",
-                    format!("{region:?} is not an AWS region name. Write it like \"us-east-1\"."),
-                );
-            }
+        if let Some(region) = c.str("region")
+            && !is_region(region)
+        {
+            diags.attr_error(
+                root("region"),
+                "Invalid AWS region",
+                format!("{region:?} is not an AWS region name. Write it like \"us-east-1\"."),
+            );
         }
         if c.string("access_key").is_some() != c.string("secret_key").is_some()
             && !c.is_unknown("access_key")
@@ -219,14 +219,14 @@ impl Provider for PlanetScale {
                  environment provide credentials.",
             );
         }
-        if let Some(n) = c.number("max_retries") {
-            if n.as_i64().is_none_or(|n| !(0..=100).contains(&n)) {
-                diags.attr_error(
-                    root("max_retries"),
-                    "Invalid max_retries",
-                    format!("{n} is not a whole number from 0 to 100."),
-                );
-            }
+        if let Some(n) = c.number("max_retries")
+            && n.as_i64().is_none_or(|n| !(0..=100).contains(&n))
+        {
+            diags.attr_error(
+                root("max_retries"),
+                "Invalid max_retries",
+                format!("{n} is not a whole number from 0 to 100."),
+            );
         }
         if c.strings("allowed_account_ids")
             .is_some_and(|v| !v.is_empty())
@@ -240,24 +240,24 @@ impl Provider for PlanetScale {
             );
         }
         let assume = c.object("assume_role");
-        if let Some(d) = assume.str("duration") {
-            if let Err(why) = crate::framework::timeouts::parse_duration(d) {
-                diags.attr_error(
-                    root("assume_role").attr("duration"),
-                    "Invalid duration",
-                    format!("{d:?} is not a duration ({why}). Write it like \"1h\" or \"15m\"."),
-                );
-            }
+        if let Some(d) = assume.str("duration")
+            && let Err(why) = crate::framework::timeouts::parse_duration(d)
+        {
+            diags.attr_error(
+                root("assume_role").attr("duration"),
+                "Invalid duration",
+                format!("{d:?} is not a duration ({why}). Write it like \"1h\" or \"15m\"."),
+            );
         }
         for name in ["ec2", "sts"] {
-            if let Some(url) = c.object("endpoints").str(name) {
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    diags.attr_error(
-                        root("endpoints").attr(name),
-                        "Invalid endpoint URL",
-                        format!("{url:?} must be a URL starting with https:// (or http://)."),
-                    );
-                }
+            if let Some(url) = c.object("endpoints").str(name)
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                diags.attr_error(
+                    root("endpoints").attr(name),
+                    "Invalid endpoint URL",
+                    format!("{url:?} must be a URL starting with https:// (or http://)."),
+                );
             }
         }
     }

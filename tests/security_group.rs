@@ -351,7 +351,7 @@ fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() {
         assert_eq!(run.code, 1, "{body}: plan must fail:\n{}", run.text());
         let text = run.flat();
         assert!(
-            text.contains(&format!("on main.tf line")) && text.contains(attribute),
+            text.contains(&"on main.tf line".to_string()) && text.contains(attribute),
             "{body}: attribute not named:\n{text}"
         );
         assert!(text.contains(hint), "{body}: no fix in:\n{text}");

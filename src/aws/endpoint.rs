@@ -2,6 +2,7 @@
 //! finders (an endpoint in state `deleted` is not found), create with a
 //! client token, modify, delete, and the waiters.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{ResourceType, VpcEndpointType};
@@ -121,18 +122,9 @@ impl Ec2 {
     }
 
     /// The endpoint, or `NotFound` (also when it is in state `deleted`).
+    /// Lookups made together share one DescribeVpcEndpoints call.
     pub async fn find_endpoint(&self, id: &str) -> Result<Endpoint, AwsError> {
-        let out = self
-            .client
-            .describe_vpc_endpoints()
-            .vpc_endpoint_ids(id)
-            .send()
-            .await?;
-        out.vpc_endpoints()
-            .iter()
-            .map(endpoint)
-            .find(|e| e.id == id && !e.state_is("deleted"))
-            .ok_or_else(|| AwsError::not_found("InvalidVpcEndpointId.NotFound", id))
+        self.endpoints.get(id).await
     }
 
     pub async fn modify_endpoint(
@@ -251,6 +243,37 @@ impl Ec2 {
                     Interrupted::Timeout => WaitError::Timeout { state },
                 });
             }
+        }
+    }
+}
+
+/// One DescribeVpcEndpoints call (with its pages) over `ids`; endpoints in
+/// state `deleted` are left out, as not found. (By id, not with the
+/// `vpc-endpoint-id` filter, which some EC2 emulators do not implement.)
+pub(crate) async fn describe_endpoints(
+    client: aws_sdk_ec2::Client,
+    ids: Vec<String>,
+) -> Result<HashMap<String, Endpoint>, AwsError> {
+    let mut found = HashMap::new();
+    let mut token = None;
+    loop {
+        let out = client
+            .describe_vpc_endpoints()
+            .set_vpc_endpoint_ids(Some(ids.clone()))
+            .set_next_token(token)
+            .send()
+            .await?;
+        for e in out.vpc_endpoints().iter().map(endpoint) {
+            if !e.state_is("deleted") {
+                found.insert(e.id.clone(), e);
+            }
+        }
+        token = out
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        if token.is_none() {
+            return Ok(found);
         }
     }
 }

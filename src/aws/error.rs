@@ -81,10 +81,10 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    if let Some(service) = err.as_service_error() {
-        if let Some(code) = service.code() {
-            return format!("{code}: {}", service.message().unwrap_or_default());
-        }
+    if let Some(service) = err.as_service_error()
+        && let Some(code) = service.code()
+    {
+        return format!("{code}: {}", service.message().unwrap_or_default());
     }
     let mut text = err.to_string();
     let mut source = std::error::Error::source(err);

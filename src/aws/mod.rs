@@ -3,6 +3,7 @@
 //! Rust data ([`model`]), and get [`AwsError`]s that keep what kind of
 //! failure it was.
 
+pub mod batch;
 pub mod endpoint;
 pub mod error;
 pub mod model;
@@ -13,14 +14,35 @@ pub mod vpc;
 
 pub use error::{AwsError, error_message};
 
-/// The shared EC2 client, cheap to clone.
-#[derive(Clone, Debug)]
+use std::sync::Arc;
+
+use batch::{Batcher, WINDOW};
+use model::{Endpoint, Rule, SecurityGroup};
+
+/// The shared EC2 client, with the batchers reads go through. Cheap to
+/// clone; clones share the batchers.
+#[derive(Clone)]
 pub struct Ec2 {
     pub(crate) client: aws_sdk_ec2::Client,
+    endpoints: Arc<Batcher<Endpoint>>,
+    groups: Arc<Batcher<SecurityGroup>>,
+    rules: Arc<Batcher<Vec<Rule>>>,
 }
 
 impl Ec2 {
     pub fn new(client: aws_sdk_ec2::Client) -> Self {
-        Self { client }
+        let (c1, c2, c3) = (client.clone(), client.clone(), client.clone());
+        Self {
+            endpoints: Arc::new(Batcher::new(WINDOW, move |ids| {
+                Box::pin(endpoint::describe_endpoints(c1.clone(), ids))
+            })),
+            groups: Arc::new(Batcher::new(WINDOW, move |ids| {
+                Box::pin(security_group::describe_groups(c2.clone(), ids))
+            })),
+            rules: Arc::new(Batcher::new(WINDOW, move |ids| {
+                Box::pin(security_group::describe_rules(c3.clone(), ids))
+            })),
+            client,
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Security groups and their rules: finders, create with adoption, rule
 //! changes, and a delete that waits out DependencyViolation.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{
@@ -115,42 +116,16 @@ impl Ec2 {
             .find(|g| g.name == name && g.vpc_id == vpc_id))
     }
 
-    /// The group, or `NotFound`.
+    /// The group, or `NotFound`. Lookups made together share one
+    /// DescribeSecurityGroups call.
     pub async fn find_security_group(&self, id: &str) -> Result<SecurityGroup, AwsError> {
-        let out = self
-            .client
-            .describe_security_groups()
-            .group_ids(id)
-            .send()
-            .await?;
-        out.security_groups()
-            .iter()
-            .map(group)
-            .find(|g| g.id == id)
-            .ok_or_else(|| AwsError::not_found("InvalidGroup.NotFound", id))
+        self.groups.get(id).await
     }
 
-    /// Every rule of the group, ingress and egress.
+    /// Every rule of the group, ingress and egress. Lookups made together
+    /// share one DescribeSecurityGroupRules call.
     pub async fn security_group_rules(&self, group_id: &str) -> Result<Vec<Rule>, AwsError> {
-        let mut rules = Vec::new();
-        let mut token = None;
-        loop {
-            let out = self
-                .client
-                .describe_security_group_rules()
-                .filters(Filter::builder().name("group-id").values(group_id).build())
-                .set_next_token(token)
-                .send()
-                .await?;
-            rules.extend(out.security_group_rules().iter().filter_map(rule));
-            token = out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
-            if token.is_none() {
-                return Ok(rules);
-            }
-        }
+        self.rules.get(group_id).await
     }
 
     /// Authorizes TCP ingress rules, grouped by port into one call.
@@ -233,6 +208,17 @@ impl Ec2 {
         Ok(())
     }
 
+    /// The group's rules read now, not through the batcher: a read after a
+    /// write must not join a batch that started before the write.
+    pub async fn security_group_rules_now(&self, group_id: &str) -> Result<Vec<Rule>, AwsError> {
+        Ok(
+            describe_rules(self.client.clone(), vec![group_id.to_owned()])
+                .await?
+                .remove(group_id)
+                .unwrap_or_default(),
+        )
+    }
+
     /// Deletes the group, retrying while EC2 answers DependencyViolation (an
     /// endpoint's interfaces still use it, or are still being released after
     /// the endpoint's delete). At the deadline, the error lists what still
@@ -282,6 +268,72 @@ pub enum DeleteGroupError {
         stopped: bool,
     },
     Aws(AwsError),
+}
+
+/// One DescribeSecurityGroups call over `ids`.
+pub(crate) async fn describe_groups(
+    client: aws_sdk_ec2::Client,
+    ids: Vec<String>,
+) -> Result<HashMap<String, SecurityGroup>, AwsError> {
+    let mut found = HashMap::new();
+    let mut token = None;
+    loop {
+        let out = client
+            .describe_security_groups()
+            .set_group_ids(Some(ids.clone()))
+            .set_next_token(token)
+            .send()
+            .await?;
+        found.extend(
+            out.security_groups()
+                .iter()
+                .map(group)
+                .map(|g| (g.id.clone(), g)),
+        );
+        token = out
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        if token.is_none() {
+            return Ok(found);
+        }
+    }
+}
+
+/// One DescribeSecurityGroupRules call (with its pages) for the rules of
+/// every group in `ids`; a group without rules (or gone) gets none.
+pub(crate) async fn describe_rules(
+    client: aws_sdk_ec2::Client,
+    ids: Vec<String>,
+) -> Result<HashMap<String, Vec<Rule>>, AwsError> {
+    let mut found: HashMap<String, Vec<Rule>> =
+        ids.iter().map(|id| (id.clone(), Vec::new())).collect();
+    let mut token = None;
+    loop {
+        let out = client
+            .describe_security_group_rules()
+            .filters(
+                Filter::builder()
+                    .name("group-id")
+                    .set_values(Some(ids.clone()))
+                    .build(),
+            )
+            .set_next_token(token)
+            .send()
+            .await?;
+        for r in out.security_group_rules() {
+            if let (Some(group_id), Some(rule)) = (r.group_id(), rule(r)) {
+                found.entry(group_id.to_owned()).or_default().push(rule);
+            }
+        }
+        token = out
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        if token.is_none() {
+            return Ok(found);
+        }
+    }
 }
 
 fn group(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroup {

@@ -52,10 +52,10 @@ pub fn plan_attributes(
     };
 
     for a in &block.attributes {
-        if let Some(default) = &a.default {
-            if attr(config, a.name).is_null() {
-                map.insert(a.name.to_owned(), default.clone());
-            }
+        if let Some(default) = &a.default
+            && attr(config, a.name).is_null()
+        {
+            map.insert(a.name.to_owned(), default.clone());
         }
     }
 

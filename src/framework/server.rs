@@ -228,10 +228,10 @@ impl<P: Provider> Server<P> {
     }
 
     pub async fn configure(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(data) = self.provider.configure(config, diags).await {
-            if !diags.has_errors() {
-                *self.data.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(data));
-            }
+        if let Some(data) = self.provider.configure(config, diags).await
+            && !diags.has_errors()
+        {
+            *self.data.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(data));
         }
     }
 

@@ -43,17 +43,17 @@ pub fn validate(config: &Value, diags: &mut Diagnostics) {
         return;
     };
     for (op, value) in timeouts {
-        if let Value::String(text) = value {
-            if let Err(why) = parse_duration(text) {
-                diags.attr_error(
-                    AttributePath::root().attr("timeouts").attr(op),
-                    "Invalid timeout",
-                    format!(
-                        "{text:?} is not a duration: {why}. Write it like \"30s\", \"10m\" or \
+        if let Value::String(text) = value
+            && let Err(why) = parse_duration(text)
+        {
+            diags.attr_error(
+                AttributePath::root().attr("timeouts").attr(op),
+                "Invalid timeout",
+                format!(
+                    "{text:?} is not a duration: {why}. Write it like \"30s\", \"10m\" or \
                          \"1h30m\"."
-                    ),
-                );
-            }
+                ),
+            );
         }
     }
 }

@@ -158,15 +158,15 @@ impl Resource<Clients> for EndpointResource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let c = Attrs::of(config);
-        if let Some(name) = c.str("service_name") {
-            if let Err(why) = service_name_region(name) {
-                diags.attr_error(root("service_name"), "Invalid service name", why);
-            }
+        if let Some(name) = c.str("service_name")
+            && let Err(why) = service_name_region(name)
+        {
+            diags.attr_error(root("service_name"), "Invalid service name", why);
         }
-        if let Some(vpc) = c.str("vpc_id") {
-            if let Err(why) = validate::ec2_id(vpc, "vpc", "VPC") {
-                diags.attr_error(root("vpc_id"), "Invalid VPC id", why);
-            }
+        if let Some(vpc) = c.str("vpc_id")
+            && let Err(why) = validate::ec2_id(vpc, "vpc", "VPC")
+        {
+            diags.attr_error(root("vpc_id"), "Invalid VPC id", why);
         }
         for (attr, prefix, what) in [
             ("subnet_ids", "subnet", "subnet"),
@@ -198,10 +198,11 @@ impl Resource<Clients> for EndpointResource {
         let p = Attrs::of(change.prior);
         plan_tags_all(clients, change);
 
-        if let Some(name) = c.str("service_name") {
-            if let Ok(region) = service_name_region(name) {
-                if region != clients.region {
-                    diags.attr_error(
+        if let Some(name) = c.str("service_name")
+            && let Ok(region) = service_name_region(name)
+            && region != clients.region
+        {
+            diags.attr_error(
                         root("service_name"),
                         "Service in another region",
                         format!(
@@ -211,9 +212,7 @@ impl Resource<Clients> for EndpointResource {
                             clients.region
                         ),
                     );
-                    return;
-                }
-            }
+            return;
         }
         // Checks that call AWS run only for values that change.
         let creating = change.prior.is_null();
@@ -494,12 +493,12 @@ pub fn plan_tags_all(clients: &Clients, change: &mut PlanChange<'_>) {
         Value::Unknown(Default::default())
     };
     let prior = Attrs::of(change.prior).get("tags_all").clone();
-    if let Value::Object(map) = &mut change.planned {
-        if tags_all != prior {
-            map.insert("tags_all".into(), tags_all);
-            if !change.prior.is_null() {
-                change.changing = true;
-            }
+    if let Value::Object(map) = &mut change.planned
+        && tags_all != prior
+    {
+        map.insert("tags_all".into(), tags_all);
+        if !change.prior.is_null() {
+            change.changing = true;
         }
     }
 }

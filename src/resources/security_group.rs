@@ -15,7 +15,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
-use crate::aws::model::Tags;
+use std::collections::BTreeSet;
+
+use crate::aws::model::{IngressRule, Tags};
 use crate::aws::security_group::{CREATION_TOKEN_TAG, DeleteGroupError, NewSecurityGroup};
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::{Attrs, ObjectBuilder, string, string_map, string_set};
@@ -196,10 +198,10 @@ impl Resource<Clients> for SecurityGroupResource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let c = Attrs::of(config);
-        if let Some(vpc) = c.str("vpc_id") {
-            if let Err(why) = validate::ec2_id(vpc, "vpc", "VPC") {
-                diags.attr_error(root("vpc_id"), "Invalid VPC id", why);
-            }
+        if let Some(vpc) = c.str("vpc_id")
+            && let Err(why) = validate::ec2_id(vpc, "vpc", "VPC")
+        {
+            diags.attr_error(root("vpc_id"), "Invalid VPC id", why);
         }
         if c.string("name").is_some() && c.string("name_prefix").is_some() {
             diags.attr_error(
@@ -209,10 +211,10 @@ impl Resource<Clients> for SecurityGroupResource {
             );
         }
         for (attr, max) in [("name", 255), ("name_prefix", 100), ("description", 255)] {
-            if let Some(text) = c.str(attr) {
-                if let Err(why) = group_text(attr, text, max) {
-                    diags.attr_error(root(attr), format!("Invalid {attr}"), why);
-                }
+            if let Some(text) = c.str(attr)
+                && let Err(why) = group_text(attr, text, max)
+            {
+                diags.attr_error(root(attr), format!("Invalid {attr}"), why);
             }
         }
         if let Some(ports) = c.elements("ports") {
@@ -220,10 +222,10 @@ impl Resource<Clients> for SecurityGroupResource {
                 diags.attr_error(root("ports"), "No ports", "Give at least one port, such as [5432, 6432], or leave ports out for that default.");
             }
             for p in ports {
-                if let Value::Number(n) = p {
-                    if let Err(why) = validate::port(n) {
-                        diags.attr_error(root("ports"), "Invalid port", why);
-                    }
+                if let Value::Number(n) = p
+                    && let Err(why) = validate::port(n)
+                {
+                    diags.attr_error(root("ports"), "Invalid port", why);
                 }
             }
         }
@@ -384,16 +386,7 @@ impl Resource<Clients> for SecurityGroupResource {
         // id, so a failure taints it instead of losing it.
         let mut state = self.state_after_write(clients, planned, &id, &name, None);
         let wanted = sg_rules::desired(&m.access, &vpc_cidrs);
-        let result: Result<(), AwsError> = async {
-            ec2.authorize_ingress(&id, &wanted.iter().cloned().collect::<Vec<_>>())
-                .await?;
-            let rules = ec2.security_group_rules(&id).await?;
-            let changes = sg_rules::changes(&rules, &wanted);
-            ec2.revoke_rules(&id, true, changes.revoke_egress).await?;
-            Ok(())
-        }
-        .await;
-        if let Err(e) = result {
+        if let Err(e) = converge_rules(ec2, &id, &wanted).await {
             diags.error(
                 "Could not finish setting up the security group",
                 format!("{id} exists, but setting its rules failed: {e}. Terraform marks it tainted; the next apply replaces it."),
@@ -525,13 +518,7 @@ impl Resource<Clients> for SecurityGroupResource {
             } else {
                 Vec::new()
             };
-            let rules = ec2.security_group_rules(&id).await?;
-            let changes = sg_rules::changes(&rules, &sg_rules::desired(&new.access, &vpc_cidrs));
-            // Revoke first: a CIDR rule changing origin is revoked, then
-            // authorized again with its new description.
-            ec2.revoke_rules(&id, false, changes.revoke_ingress).await?;
-            ec2.revoke_rules(&id, true, changes.revoke_egress).await?;
-            ec2.authorize_ingress(&id, &changes.authorize).await?;
+            converge_rules(ec2, &id, &sg_rules::desired(&new.access, &vpc_cidrs)).await?;
             if old.tags_all != new.tags_all {
                 let aws_old: Tags = old
                     .tags_all
@@ -677,6 +664,47 @@ impl SecurityGroupResource {
         }
         Value::Object(map)
     }
+}
+
+/// Brings the group's rules to exactly `wanted`: revokes what is not
+/// wanted (egress included) before authorizing what is missing, so a CIDR
+/// rule changing origin is revoked and authorized again with its new
+/// description. Each round reads the rules first, so a round repeated after
+/// a lost answer (rules already there: `InvalidPermission.Duplicate`; already
+/// gone: `InvalidPermission.NotFound`) only does what is left.
+async fn converge_rules(
+    ec2: &crate::aws::Ec2,
+    id: &str,
+    wanted: &BTreeSet<IngressRule>,
+) -> Result<(), AwsError> {
+    const ROUNDS: usize = 3;
+    for round in 1..=ROUNDS {
+        let rules = ec2.security_group_rules_now(id).await?;
+        let changes = sg_rules::changes(&rules, wanted);
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let result = async {
+            ec2.revoke_rules(id, false, changes.revoke_ingress).await?;
+            ec2.revoke_rules(id, true, changes.revoke_egress).await?;
+            ec2.authorize_ingress(id, &changes.authorize).await
+        }
+        .await;
+        match result {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if round < ROUNDS
+                    && matches!(
+                        e.code(),
+                        "InvalidPermission.Duplicate" | "InvalidPermission.NotFound"
+                    ) =>
+            {
+                tracing::debug!(group_id = id, error = %e, "rules changed under a retried call; reading them again");
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// A CIDR block both in `allowed_cidr_blocks` and among the VPC's own,

@@ -100,14 +100,14 @@ pub fn tags(attrs: &Attrs<'_>, name: &str, diags: &mut Diagnostics) {
                 format!("{key:?} starts with \"aws:\", which AWS reserves for itself."),
             );
         }
-        if let Value::String(v) = value {
-            if v.chars().count() > 255 {
-                diags.attr_error(
-                    key_path,
-                    "Invalid tag value",
-                    format!("The value of tag {key:?} is longer than 255 characters."),
-                );
-            }
+        if let Value::String(v) = value
+            && v.chars().count() > 255
+        {
+            diags.attr_error(
+                key_path,
+                "Invalid tag value",
+                format!("The value of tag {key:?} is longer than 255 characters."),
+            );
         }
     }
 }
@@ -125,10 +125,10 @@ pub fn each_string(
     };
     let path = AttributePath::root().attr(name);
     for item in items {
-        if let Value::String(s) = item {
-            if let Err(why) = check(s) {
-                diags.attr_error(path.clone(), summary, why);
-            }
+        if let Value::String(s) = item
+            && let Err(why) = check(s)
+        {
+            diags.attr_error(path.clone(), summary, why);
         }
     }
 }

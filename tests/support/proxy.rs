@@ -278,19 +278,19 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
         }
     }
 
-    if action == "DeleteSecurityGroup" {
-        if let (Some(hold), Some(group)) = (faults.dependency_hold, param("GroupId")) {
-            let s = state.lock().unwrap();
-            let in_use = s.endpoints.iter().find(|(_, (groups, deleted))| {
-                groups.contains(&group) && deleted.is_none_or(|at| at.elapsed() < hold)
-            });
-            if let Some((endpoint, _)) = in_use {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "DependencyViolation",
-                    &format!("resource {group} has a dependent object ({endpoint})"),
-                );
-            }
+    if action == "DeleteSecurityGroup"
+        && let (Some(hold), Some(group)) = (faults.dependency_hold, param("GroupId"))
+    {
+        let s = state.lock().unwrap();
+        let in_use = s.endpoints.iter().find(|(_, (groups, deleted))| {
+            groups.contains(&group) && deleted.is_none_or(|at| at.elapsed() < hold)
+        });
+        if let Some((endpoint, _)) = in_use {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "DependencyViolation",
+                &format!("resource {group} has a dependent object ({endpoint})"),
+            );
         }
     }
 
@@ -337,20 +337,19 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
         if matches!(
             action.as_str(),
             "CreateVpcEndpoint" | "DescribeVpcEndpoints"
-        ) {
-            if let Some(rewrite) = s.faults.endpoint_state.as_mut() {
-                if rewrite.times != Some(0) && text.contains("<state>available</state>") {
-                    let mut replacement = format!("<state>{}</state>", rewrite.state);
-                    if let Some((code, message)) = &rewrite.last_error {
-                        replacement.push_str(&format!(
-                            "<lastError><code>{code}</code><message>{message}</message></lastError>"
-                        ));
-                    }
-                    text = text.replace("<state>available</state>", &replacement);
-                    if let Some(n) = rewrite.times.as_mut() {
-                        *n -= 1;
-                    }
-                }
+        ) && let Some(rewrite) = s.faults.endpoint_state.as_mut()
+            && rewrite.times != Some(0)
+            && text.contains("<state>available</state>")
+        {
+            let mut replacement = format!("<state>{}</state>", rewrite.state);
+            if let Some((code, message)) = &rewrite.last_error {
+                replacement.push_str(&format!(
+                    "<lastError><code>{code}</code><message>{message}</message></lastError>"
+                ));
+            }
+            text = text.replace("<state>available</state>", &replacement);
+            if let Some(n) = rewrite.times.as_mut() {
+                *n -= 1;
             }
         }
         if let Some(token) = token {
