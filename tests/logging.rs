@@ -16,11 +16,14 @@ fn trace_logs_carry_the_provider_and_no_secret() {
     let emulator = Emulator::shared();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let network = rt.block_on(create_network(&emulator.ec2(), 41, &["us-east-1a"]));
+    // Every workspace logs the provider at TRACE and checks each run's
+    // lines for its secrets; this one adds credentials set in HCL and in
+    // the environment.
     let mut ws = Workspace::new(Some(&emulator.url));
     ws.set_env("AWS_SECRET_ACCESS_KEY", ENV_SECRET);
-    let log = ws.path().join("terraform.log");
-    ws.set_env("TF_LOG", "trace");
-    ws.set_env("TF_LOG_PATH", log.to_str().unwrap());
+    ws.secrets
+        .extend([ACCESS_KEY, SECRET_KEY, TOKEN, ENV_SECRET].map(String::from));
+    let log = ws.path().join("provider.log");
     ws.write(
         "main.tf",
         &format!(

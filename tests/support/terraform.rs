@@ -81,9 +81,15 @@ fn mirror() -> &'static Mirror {
 }
 
 /// A Terraform working directory with the environment of one test.
+///
+/// Every command runs with the provider logging at TRACE into a log file,
+/// and every run's provider lines are searched for the credentials and
+/// tokens of the test: a secret in a log fails the test that leaked it.
 pub struct Workspace {
     pub dir: tempfile::TempDir,
     pub env: Vec<(String, String)>,
+    /// Strings that must never appear in the provider's log lines.
+    pub secrets: Vec<String>,
 }
 
 /// The result of one terraform command.
@@ -137,7 +143,22 @@ impl Workspace {
         if let Some(url) = endpoint {
             env.push(("AWS_ENDPOINT_URL".into(), url.to_owned()));
         }
-        Workspace { dir, env }
+        env.push(("TF_LOG_PROVIDER".into(), "trace".into()));
+        env.push((
+            "TF_LOG_PATH".into(),
+            dir.path().join("provider.log").display().to_string(),
+        ));
+        let secrets = super::isolated_aws_env()
+            .into_iter()
+            .filter(|(k, _)| {
+                matches!(
+                    *k,
+                    "AWS_ACCESS_KEY_ID" | "AWS_SECRET_ACCESS_KEY" | "AWS_SESSION_TOKEN"
+                )
+            })
+            .map(|(_, v)| v)
+            .collect();
+        Workspace { dir, env, secrets }
     }
 
     pub fn path(&self) -> &Path {
@@ -166,14 +187,38 @@ impl Workspace {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        Command::new(terraform_binary())
+        let run: Run = Command::new(terraform_binary())
             .args(args)
             .current_dir(self.path())
             .env_remove("TF_LOG")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .output()
             .expect("run terraform")
-            .into()
+            .into();
+        self.assert_no_secret_logged();
+        run
+    }
+
+    /// Fails when a secret of this test appears in a log line of this
+    /// provider (other providers' logs are theirs to answer for).
+    pub fn assert_no_secret_logged(&self) {
+        let Some((_, path)) = self.env.iter().rev().find(|(k, _)| k == "TF_LOG_PATH") else {
+            return;
+        };
+        let Ok(log) = std::fs::read_to_string(path) else {
+            return;
+        };
+        for line in log
+            .lines()
+            .filter(|l| l.contains("terraform-provider-planetscale"))
+        {
+            for secret in &self.secrets {
+                assert!(
+                    !line.contains(secret.as_str()),
+                    "a secret reached the provider's log:\n{line}"
+                );
+            }
+        }
     }
 
     /// Runs a command that must succeed, failing the test with its output.
