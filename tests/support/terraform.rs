@@ -292,6 +292,23 @@ impl Workspace {
     }
 }
 
+/// The whole state entry of a resource instance (values, `tainted`...), by address.
+pub fn find_in_state(state: &Json, address: &str) -> Option<Json> {
+    fn walk(module: &Json, address: &str) -> Option<Json> {
+        for r in module["resources"].as_array().into_iter().flatten() {
+            if r["address"] == address {
+                return Some(r.clone());
+            }
+        }
+        module["child_modules"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find_map(|c| walk(c, address))
+    }
+    walk(&state["values"]["root_module"], address)
+}
+
 fn find_resource(module: &Json, address: &str) -> Option<Json> {
     for r in module["resources"].as_array().into_iter().flatten() {
         if r["address"] == address {

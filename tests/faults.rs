@@ -1,0 +1,348 @@
+//! Reliability under faults the emulator cannot produce by itself, served
+//! by the fault proxy in front of this provider only: throttling, server
+//! errors, connection resets before and after EC2 handled a call, eventual
+//! consistency, waits interrupted by Ctrl-C, DependencyViolation, and many
+//! resources at once. After each scenario nothing is left behind and no
+//! resource was ever created twice.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::emulator::{Network, create_group, create_network};
+use support::proxy::{Faults, Proxy, StateRewrite};
+use support::{Emulator, Workspace};
+
+fn copy_complete_example(ws: &Workspace) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/complete");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "tf") {
+            std::fs::copy(&path, ws.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+}
+
+/// Points this provider (only) at the proxy: hashicorp/aws keeps talking
+/// to the emulator directly.
+fn through_proxy(ws: &Workspace, proxy: &Proxy) {
+    ws.write(
+        "planetscale_override.tf",
+        &format!("provider \"planetscale\" {{\n  endpoints {{\n    ec2 = \"{0}\"\n    sts = \"{0}\"\n  }}\n}}\n", proxy.url),
+    );
+}
+
+struct Fixture {
+    emulator: &'static Emulator,
+    ec2: aws_sdk_ec2::Client,
+    network: Network,
+    app_group: String,
+    service: String,
+    rt: tokio::runtime::Runtime,
+}
+
+fn fixture(octet: u8) -> Fixture {
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let network = rt.block_on(create_network(&ec2, octet, &["us-east-1a", "us-east-1b"]));
+    let app_group = rt.block_on(create_group(&ec2, &network.vpc_id, &support::unique("app")));
+    let service = emulator.create_endpoint_service(None);
+    Fixture {
+        emulator,
+        ec2,
+        network,
+        app_group,
+        service,
+        rt,
+    }
+}
+
+impl Fixture {
+    /// `count` pairs of a security group and an endpoint using it.
+    fn pairs(&self, count: usize, create_timeout: &str) -> String {
+        format!(
+            r#"{}provider "planetscale" {{
+  region = "us-east-1"
+}}
+
+resource "planetscale_privatelink_security_group" "db" {{
+  count                      = {count}
+  vpc_id                     = "{vpc}"
+  allowed_security_group_ids = ["{app}"]
+}}
+
+resource "planetscale_privatelink_endpoint" "db" {{
+  count              = {count}
+  service_name       = "{service}"
+  vpc_id             = "{vpc}"
+  subnet_ids         = ["{s0}", "{s1}"]
+  security_group_ids = [planetscale_privatelink_security_group.db[count.index].id]
+
+  timeouts {{
+    create = "{create_timeout}"
+  }}
+}}
+"#,
+            Workspace::required_providers(false),
+            vpc = self.network.vpc_id,
+            app = self.app_group,
+            service = self.service,
+            s0 = self.network.subnet_ids[0],
+            s1 = self.network.subnet_ids[1],
+        )
+    }
+
+    fn live_endpoints(&self) -> usize {
+        self.rt
+            .block_on(
+                self.ec2
+                    .describe_vpc_endpoints()
+                    .filters(
+                        aws_sdk_ec2::types::Filter::builder()
+                            .name("vpc-id")
+                            .values(&self.network.vpc_id)
+                            .build(),
+                    )
+                    .send(),
+            )
+            .unwrap()
+            .vpc_endpoints()
+            .iter()
+            .filter(|e| {
+                !e.state()
+                    .is_some_and(|s| s.as_str().eq_ignore_ascii_case("deleted"))
+            })
+            .count()
+    }
+
+    /// Groups in the VPC but its default and the fixture.
+    fn created_groups(&self) -> usize {
+        self.rt
+            .block_on(
+                self.ec2
+                    .describe_security_groups()
+                    .filters(
+                        aws_sdk_ec2::types::Filter::builder()
+                            .name("vpc-id")
+                            .values(&self.network.vpc_id)
+                            .build(),
+                    )
+                    .send(),
+            )
+            .unwrap()
+            .security_groups()
+            .iter()
+            .filter(|g| {
+                g.group_name() != Some("default") && g.group_id() != Some(self.app_group.as_str())
+            })
+            .count()
+    }
+
+    fn assert_nothing_left(&self) {
+        assert_eq!(self.live_endpoints(), 0, "an endpoint was left behind");
+        assert_eq!(self.created_groups(), 0, "a security group was left behind");
+    }
+}
+
+fn assert_unique(ids: &[String]) {
+    let mut sorted = ids.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(
+        sorted.len(),
+        ids.len(),
+        "an endpoint was created twice: {ids:?}"
+    );
+}
+
+#[test]
+fn complete_example_converges_through_throttling_errors_and_resets() {
+    let emulator = Emulator::shared();
+    let proxy = Proxy::start(&emulator.url);
+    proxy.set_faults(Faults {
+        throttle: 0.30,
+        unavailable: 0.05,
+        reset_before: 0.03,
+        reset_after: 0.03,
+        not_found_after_create: 2,
+        latency: Duration::from_millis(2),
+        ..Faults::default()
+    });
+    let service = emulator.create_endpoint_service(Some("faults.private.example.com"));
+    let ws = Workspace::new(Some(&emulator.url));
+    copy_complete_example(&ws);
+    through_proxy(&ws, &proxy);
+    ws.write(
+        "terraform.tfvars",
+        &format!("service_name = \"{service}\"\nvpc_cidr_block = \"10.51.0.0/16\"\n"),
+    );
+    ws.init();
+    ws.apply();
+    let endpoint = ws.resource("planetscale_privatelink_endpoint.db")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let group = ws.resource("planetscale_privatelink_security_group.db")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ws.assert_no_changes();
+    ws.destroy();
+
+    let counts = proxy.counts();
+    assert!(
+        proxy.total() > 20,
+        "the scenario made too few calls to mean anything: {counts:?}"
+    );
+    assert_eq!(
+        proxy.created_endpoints(),
+        vec![endpoint.clone()],
+        "one endpoint, created once"
+    );
+    let ec2 = emulator.ec2();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let left = rt
+        .block_on(
+            ec2.describe_vpc_endpoints()
+                .vpc_endpoint_ids(&endpoint)
+                .send(),
+        )
+        .unwrap();
+    assert!(
+        left.vpc_endpoints()
+            .iter()
+            .all(|e| e.state().is_some_and(|s| s.as_str() == "deleted"))
+    );
+    assert!(
+        rt.block_on(ec2.describe_security_groups().group_ids(&group).send())
+            .is_err(),
+        "the group is left"
+    );
+}
+
+#[test]
+fn an_interrupted_wait_ends_promptly_and_the_next_apply_converges() {
+    let f = fixture(52);
+    let proxy = Proxy::start(&f.emulator.url);
+    proxy.set_faults(Faults {
+        endpoint_state: Some(StateRewrite {
+            state: "pendingAcceptance".into(),
+            times: None,
+            last_error: None,
+        }),
+        ..Faults::default()
+    });
+    let ws = Workspace::new(Some(&proxy.url));
+    ws.write("main.tf", &f.pairs(1, "10m"));
+    ws.init();
+
+    let mut apply = Command::new(support::terraform::terraform_binary())
+        .args(["apply", "-auto-approve", "-input=false", "-no-color"])
+        .current_dir(ws.path())
+        .envs(ws.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while proxy.created_endpoints().is_empty() {
+        assert!(Instant::now() < deadline, "the endpoint was never created");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(2)); // well into the wait
+    let interrupted = Instant::now();
+    let status = Command::new("kill")
+        .args(["-INT", &apply.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = apply.wait_with_output().unwrap();
+    let stopped_after = interrupted.elapsed();
+    eprintln!("a 10-minute create timeout, interrupted, ended after {stopped_after:?}");
+    assert!(
+        stopped_after < Duration::from_secs(20),
+        "the wait did not end promptly: {stopped_after:?}"
+    );
+    assert!(!output.status.success());
+
+    // The endpoint is in state, tainted; with PlanetScale's acceptance
+    // given, the next apply converges; destroy leaves nothing.
+    let state = ws.state();
+    let endpoint =
+        support::terraform::find_in_state(&state, "planetscale_privatelink_endpoint.db[0]")
+            .expect("the endpoint is in state");
+    assert_eq!(endpoint["tainted"], true, "{state:#}");
+    proxy.set_faults(Faults::default());
+    ws.apply();
+    ws.assert_no_changes();
+    ws.destroy();
+    f.assert_nothing_left();
+    assert_unique(&proxy.created_endpoints());
+}
+
+#[test]
+fn destroying_a_group_in_use_waits_out_dependency_violation() {
+    let f = fixture(53);
+    let proxy = Proxy::start(&f.emulator.url);
+    proxy.set_faults(Faults {
+        dependency_hold: Some(Duration::from_secs(4)),
+        ..Faults::default()
+    });
+    let ws = Workspace::new(Some(&proxy.url));
+    ws.write("main.tf", &f.pairs(1, "10m"));
+    ws.init();
+    ws.apply();
+    proxy.reset_counts();
+    ws.destroy();
+    let deletes = proxy
+        .counts()
+        .get("DeleteSecurityGroup")
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        deletes >= 2,
+        "the delete met no DependencyViolation to wait out ({deletes} calls)"
+    );
+    f.assert_nothing_left();
+}
+
+#[test]
+fn fifty_pairs_in_parallel_converge_without_duplicates() {
+    let f = fixture(54);
+    let proxy = Proxy::start(&f.emulator.url);
+    // Answers lost after EC2 acted: retried creates must not duplicate.
+    proxy.set_faults(Faults {
+        reset_after: 0.05,
+        throttle: 0.05,
+        ..Faults::default()
+    });
+    let ws = Workspace::new(Some(&proxy.url));
+    ws.write("main.tf", &f.pairs(50, "10m"));
+    ws.init();
+    ws.ok(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=50",
+    ]);
+    assert_eq!(f.live_endpoints(), 50);
+    assert_eq!(f.created_groups(), 50);
+    assert_eq!(
+        proxy.created_endpoints().len(),
+        50,
+        "an endpoint was created twice"
+    );
+    assert_unique(&proxy.created_endpoints());
+    ws.assert_no_changes();
+    ws.ok(&[
+        "destroy",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-parallelism=50",
+    ]);
+    f.assert_nothing_left();
+}
