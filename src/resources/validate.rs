@@ -34,10 +34,18 @@ pub fn ec2_id(value: &str, prefix: &str, what: &str) -> Result<(), String> {
 /// An IPv4 or IPv6 CIDR block with no host bits set.
 pub fn cidr(value: &str) -> Result<IpNet, String> {
     if !value.contains('/') {
-        return Err(format!(
-            "{value:?} is not a CIDR block: it needs a prefix length, like \"{value}/32\" for one IPv4 address \
-             or \"10.0.0.0/16\" for a range."
-        ));
+        return Err(match value.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                let bits = if ip.is_ipv4() { 32 } else { 128 };
+                format!(
+                    "{value:?} is an address, not a CIDR block: write \"{value}/{bits}\" for that one address, or \
+                     the block of its network, such as \"10.0.0.0/16\"."
+                )
+            }
+            Err(_) => format!(
+                "{value:?} is not an IPv4 or IPv6 CIDR block, such as \"10.0.0.0/16\" or \"2001:db8::/56\"."
+            ),
+        });
     }
     let net: IpNet = value
         .parse()
@@ -169,7 +177,9 @@ mod tests {
         assert!(cidr("2001:db8::/56").is_ok());
         let host_bits = cidr("10.0.0.1/16").unwrap_err();
         assert!(host_bits.contains("\"10.0.0.0/16\""), "{host_bits}");
-        assert!(cidr("10.0.0.0").unwrap_err().contains("prefix length"));
+        assert!(cidr("10.0.0.7").unwrap_err().contains("\"10.0.0.7/32\""));
+        assert!(cidr("2001:db8::7").unwrap_err().contains("/128"));
+        assert!(cidr("banana").unwrap_err().contains("not an IPv4 or IPv6"));
         assert!(cidr("10.0.0.256/24").is_err());
         assert!(cidr("10.0.0.0/33").is_err());
         assert!(cidr("banana").is_err());

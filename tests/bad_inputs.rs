@@ -1,0 +1,617 @@
+//! The catalogue of bad input: each case is refused with an error
+//! diagnostic naming the attribute (or the import id) and saying how to fix
+//! it, before anything is written to EC2. Run in process, as Terraform runs
+//! a plan: ValidateResourceConfig, then PlanResourceChange against a
+//! configured provider whose EC2 calls go through a counting proxy.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use support::Emulator;
+use support::emulator::{create_group, create_network};
+use support::inprocess::{Client, connect, dynamic, path_of};
+use support::proxy::Proxy;
+use terraform_provider_planetscale::framework::types::Type;
+use terraform_provider_planetscale::framework::value::{Number, Value};
+use terraform_provider_planetscale::protocol::tfplugin6 as pb;
+
+const SG: &str = "planetscale_privatelink_security_group";
+const EP: &str = "planetscale_privatelink_endpoint";
+
+fn s(v: &str) -> Value {
+    Value::String(v.to_owned())
+}
+fn set(items: &[&str]) -> Value {
+    Value::Set(items.iter().map(|i| s(i)).collect())
+}
+fn num(text: &str) -> Value {
+    Value::Number(Number::parse(text).unwrap())
+}
+fn map(pairs: &[(&str, &str)]) -> Value {
+    Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), s(v))).collect())
+}
+fn object(ty: &Type, pairs: &[(&str, Value)]) -> Value {
+    let Type::Object(attrs, _) = ty else {
+        unreachable!()
+    };
+    let mut m: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
+    for (k, v) in pairs {
+        assert!(m.contains_key(*k), "no attribute {k}");
+        m.insert((*k).to_owned(), v.clone());
+    }
+    Value::Object(m)
+}
+fn ty(name: &str) -> Type {
+    let server = terraform_provider_planetscale::server();
+    server
+        .resources
+        .get(name)
+        .map(|e| e.ty.clone())
+        .unwrap_or_else(|| server.provider_ty.clone())
+}
+fn timeouts(op: &str, value: &str) -> Value {
+    let Type::Object(attrs, _) = ty(SG) else {
+        unreachable!()
+    };
+    let Type::Object(t, _) = &attrs["timeouts"] else {
+        unreachable!()
+    };
+    let mut m: BTreeMap<String, Value> = t.keys().map(|k| (k.clone(), Value::Null)).collect();
+    m.insert(op.into(), s(value));
+    Value::Object(m)
+}
+
+fn errors(diags: &[pb::Diagnostic]) -> Vec<&pb::Diagnostic> {
+    diags
+        .iter()
+        .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+        .collect()
+}
+
+/// Validates then plans `config` as a create, as Terraform would; returns
+/// the diagnostics of the first step that had errors.
+async fn plan(client: &mut Client, type_name: &str, config: &Value) -> Vec<pb::Diagnostic> {
+    let t = ty(type_name);
+    let validated = client
+        .validate_resource_config(pb::validate_resource_config::Request {
+            type_name: type_name.into(),
+            config: Some(dynamic(config, &t)),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics;
+    if !errors(&validated).is_empty() {
+        return validated;
+    }
+    client
+        .plan_resource_change(pb::plan_resource_change::Request {
+            type_name: type_name.into(),
+            prior_state: None,
+            proposed_new_state: Some(dynamic(config, &t)),
+            config: Some(dynamic(config, &t)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .diagnostics
+}
+
+async fn configured_client(proxy: &Proxy) -> Client {
+    let mut client = connect().await;
+    let t = ty("provider");
+    let Type::Object(attrs, _) = &t else {
+        unreachable!()
+    };
+    let Type::Object(endpoint_attrs, _) = &attrs["endpoints"] else {
+        unreachable!()
+    };
+    let endpoints = Value::Object(
+        endpoint_attrs
+            .keys()
+            .map(|k| (k.clone(), s(&proxy.url)))
+            .collect(),
+    );
+    let config = object(
+        &t,
+        &[
+            ("region", s("us-east-1")),
+            ("access_key", s("AKIABADINPUTSTESTING")),
+            ("secret_key", s("bad-inputs-secret")),
+            ("endpoints", endpoints),
+        ],
+    );
+    let response = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: Some(dynamic(&config, &t)),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        errors(&response.diagnostics).is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let proxy = Proxy::start(&emulator.url);
+    let net = create_network(&ec2, 61, &["us-east-1a", "us-east-1b", "us-east-1a"]).await;
+    let other = create_network(&ec2, 62, &["us-east-1c"]).await;
+    let no_dns = create_network(&ec2, 63, &["us-east-1a", "us-east-1b"]).await;
+    ec2.modify_vpc_attribute()
+        .vpc_id(&no_dns.vpc_id)
+        .enable_dns_hostnames(
+            aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(false)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let group = create_group(&ec2, &net.vpc_id, &support::unique("app")).await;
+    let service =
+        tokio::task::spawn_blocking(move || Emulator::shared().create_endpoint_service(None))
+            .await
+            .unwrap();
+    let (vpc, s0, s1, s_same_zone) = (
+        net.vpc_id.as_str(),
+        net.subnet_ids[0].as_str(),
+        net.subnet_ids[1].as_str(),
+        net.subnet_ids[2].as_str(),
+    );
+
+    let sg = |extra: Vec<(&'static str, Value)>| {
+        let mut pairs = vec![
+            ("vpc_id", s(vpc)),
+            ("allowed_security_group_ids", set(&[&group])),
+        ];
+        for (k, v) in extra {
+            pairs.retain(|(name, _)| *name != k);
+            pairs.push((k, v));
+        }
+        object(&ty(SG), &pairs)
+    };
+    let ep = |extra: Vec<(&'static str, Value)>| {
+        let mut pairs = vec![
+            ("service_name", s(&service)),
+            ("vpc_id", s(vpc)),
+            ("subnet_ids", set(&[s0, s1])),
+            ("security_group_ids", set(&[&group])),
+        ];
+        for (k, v) in extra {
+            pairs.retain(|(name, _)| *name != k);
+            pairs.push((k, v));
+        }
+        object(&ty(EP), &pairs)
+    };
+    let many_tags: Vec<(String, String)> =
+        (0..51).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+    let many_tags = Value::Map(many_tags.into_iter().map(|(k, v)| (k, s(&v))).collect());
+    let long = "x".repeat(300);
+    let other_region = service.replace("us-east-1", "eu-west-1");
+
+    // (what, resource type, configuration, attribute named, words of the fix)
+    let cases: Vec<(&str, &str, Value, &str, &str)> = vec![
+        (
+            "malformed VPC id",
+            SG,
+            sg(vec![("vpc_id", s("vpc-123"))]),
+            "vpc_id",
+            "hexadecimal",
+        ),
+        (
+            "subnet id as VPC id",
+            SG,
+            sg(vec![("vpc_id", s(s0))]),
+            "vpc_id",
+            "vpc-",
+        ),
+        (
+            "VPC that does not exist",
+            SG,
+            sg(vec![("vpc_id", s("vpc-0123456789abcdef0"))]),
+            "vpc_id",
+            "region",
+        ),
+        (
+            "CIDR prefix too long",
+            SG,
+            sg(vec![("allowed_cidr_blocks", set(&["10.0.0.0/33"]))]),
+            "allowed_cidr_blocks",
+            "10.0.0.0/16",
+        ),
+        (
+            "CIDR with host bits",
+            SG,
+            sg(vec![("allowed_cidr_blocks", set(&["10.0.0.1/16"]))]),
+            "allowed_cidr_blocks",
+            "\"10.0.0.0/16\"",
+        ),
+        (
+            "address without prefix",
+            SG,
+            sg(vec![("allowed_cidr_blocks", set(&["10.0.0.5"]))]),
+            "allowed_cidr_blocks",
+            "10.0.0.5/32",
+        ),
+        (
+            "IPv6 CIDR with host bits",
+            SG,
+            sg(vec![("allowed_cidr_blocks", set(&["2001:db8::1/56"]))]),
+            "allowed_cidr_blocks",
+            "2001:db8::/56",
+        ),
+        (
+            "not a CIDR",
+            SG,
+            sg(vec![("allowed_cidr_blocks", set(&["banana"]))]),
+            "allowed_cidr_blocks",
+            "IPv4 or IPv6",
+        ),
+        (
+            "port 0",
+            SG,
+            sg(vec![("ports", Value::Set(vec![num("0")]))]),
+            "ports",
+            "1 to 65535",
+        ),
+        (
+            "port 70000",
+            SG,
+            sg(vec![("ports", Value::Set(vec![num("70000")]))]),
+            "ports",
+            "1 to 65535",
+        ),
+        (
+            "fractional port",
+            SG,
+            sg(vec![("ports", Value::Set(vec![num("1.5")]))]),
+            "ports",
+            "whole numbers",
+        ),
+        (
+            "port 2^70",
+            SG,
+            sg(vec![(
+                "ports",
+                Value::Set(vec![num("1180591620717411303424")]),
+            )]),
+            "ports",
+            "1 to 65535",
+        ),
+        (
+            "no ports",
+            SG,
+            sg(vec![("ports", Value::Set(vec![]))]),
+            "ports",
+            "at least one port",
+        ),
+        (
+            "no source at all",
+            SG,
+            sg(vec![("allowed_security_group_ids", Value::Null)]),
+            "allowed_security_group_ids",
+            "allow_vpc_cidr",
+        ),
+        (
+            "empty sources",
+            SG,
+            sg(vec![
+                ("allowed_security_group_ids", set(&[])),
+                ("allowed_cidr_blocks", set(&[])),
+                ("allow_vpc_cidr", Value::Bool(false)),
+            ]),
+            "allowed_security_group_ids",
+            "let nothing in",
+        ),
+        (
+            "malformed source group",
+            SG,
+            sg(vec![("allowed_security_group_ids", set(&["sg-xyz"]))]),
+            "allowed_security_group_ids",
+            "sg-",
+        ),
+        (
+            "name and name_prefix",
+            SG,
+            sg(vec![("name", s("db")), ("name_prefix", s("db-"))]),
+            "name_prefix",
+            "not both",
+        ),
+        (
+            "name starting sg-",
+            SG,
+            sg(vec![("name", s("sg-db"))]),
+            "name",
+            "sg-",
+        ),
+        (
+            "name with a forbidden character",
+            SG,
+            sg(vec![("name", s("db\u{2713}"))]),
+            "name",
+            "letters, digits",
+        ),
+        (
+            "description too long",
+            SG,
+            sg(vec![("description", s(&long))]),
+            "description",
+            "255",
+        ),
+        (
+            "reserved tag key",
+            SG,
+            sg(vec![("tags", map(&[("aws:owner", "me")]))]),
+            "tags",
+            "aws:",
+        ),
+        (
+            "tag value too long",
+            SG,
+            sg(vec![("tags", map(&[("Name", &long)]))]),
+            "tags",
+            "255",
+        ),
+        (
+            "too many tags",
+            SG,
+            sg(vec![("tags", many_tags)]),
+            "tags",
+            "50",
+        ),
+        (
+            "timeout in words",
+            SG,
+            sg(vec![("timeouts", timeouts("create", "10 minutes"))]),
+            "timeouts",
+            "30s",
+        ),
+        (
+            "negative timeout",
+            SG,
+            sg(vec![("timeouts", timeouts("delete", "-5m"))]),
+            "timeouts",
+            "negative",
+        ),
+        (
+            "VPC CIDR allowed twice",
+            SG,
+            sg(vec![
+                ("allow_vpc_cidr", Value::Bool(true)),
+                ("allowed_cidr_blocks", set(&[net.cidr.as_str()])),
+            ]),
+            "allowed_cidr_blocks",
+            "already allows",
+        ),
+        (
+            "service name without its prefix",
+            EP,
+            ep(vec![("service_name", s("vpce-svc-0123456789abcdef0"))]),
+            "service_name",
+            "PlanetScale dashboard",
+        ),
+        (
+            "service name of another region",
+            EP,
+            ep(vec![("service_name", s(&other_region))]),
+            "service_name",
+            "eu-west-1",
+        ),
+        (
+            "service that does not exist",
+            EP,
+            ep(vec![(
+                "service_name",
+                s("com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"),
+            )]),
+            "service_name",
+            "Settings, Roles",
+        ),
+        (
+            "no subnets",
+            EP,
+            ep(vec![("subnet_ids", set(&[]))]),
+            "subnet_ids",
+            "at least one",
+        ),
+        (
+            "malformed subnet id",
+            EP,
+            ep(vec![("subnet_ids", set(&["subnet-zz"]))]),
+            "subnet_ids",
+            "subnet-",
+        ),
+        (
+            "two subnets in one zone",
+            EP,
+            ep(vec![("subnet_ids", set(&[s0, s_same_zone]))]),
+            "subnet_ids",
+            "one subnet per availability zone",
+        ),
+        (
+            "subnet of another VPC",
+            EP,
+            ep(vec![("subnet_ids", set(&[s0, &other.subnet_ids[0]]))]),
+            "subnet_ids",
+            "endpoint's VPC",
+        ),
+        (
+            "subnet that does not exist",
+            EP,
+            ep(vec![("subnet_ids", set(&["subnet-0123456789abcdef0"]))]),
+            "subnet_ids",
+            "Check the subnet ids",
+        ),
+        (
+            "no security groups",
+            EP,
+            ep(vec![("security_group_ids", set(&[]))]),
+            "security_group_ids",
+            "at least one",
+        ),
+        (
+            "malformed VPC id",
+            EP,
+            ep(vec![("vpc_id", s("vpc_0123abcd"))]),
+            "vpc_id",
+            "vpc-",
+        ),
+        (
+            "private DNS in a VPC without DNS hostnames",
+            EP,
+            ep(vec![
+                ("vpc_id", s(&no_dns.vpc_id)),
+                (
+                    "subnet_ids",
+                    set(&[&no_dns.subnet_ids[0], &no_dns.subnet_ids[1]]),
+                ),
+            ]),
+            "private_dns_enabled",
+            "enable_dns_hostnames",
+        ),
+    ];
+
+    let mut client = configured_client(&proxy).await;
+    let mut refused = 0;
+    for (what, type_name, config, attribute, fix) in &cases {
+        let diags = plan(&mut client, type_name, config).await;
+        let errs = errors(&diags);
+        let named = errs.iter().find(|d| path_of(d).starts_with(attribute));
+        let Some(d) = named else {
+            panic!("{what}: no error naming {attribute}: {diags:#?}");
+        };
+        assert!(
+            format!("{} {}", d.summary, d.detail).contains(fix),
+            "{what}: the fix {fix:?} is missing from {d:#?}"
+        );
+        refused += 1;
+    }
+
+    // Unknown values are judged once known, not refused at plan.
+    let unknown = sg(vec![
+        ("vpc_id", Value::unknown()),
+        ("allowed_security_group_ids", Value::unknown()),
+    ]);
+    assert!(
+        errors(&plan(&mut client, SG, &unknown).await).is_empty(),
+        "unknown values must not be refused"
+    );
+
+    // Import ids of the wrong kind or shape.
+    for (type_name, id) in [
+        (SG, "vpce-0123456789abcdef0"),
+        (EP, "sg-0123456789abcdef0"),
+        (EP, ""),
+        (SG, "sg-;drop"),
+        (EP, "vpce-0123456789abcdef0/extra"),
+    ] {
+        let response = client
+            .import_resource_state(pb::import_resource_state::Request {
+                type_name: type_name.into(),
+                id: id.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let errs = errors(&response.diagnostics);
+        assert!(
+            errs.iter().any(|d| d.summary.contains("import id")),
+            "{type_name} {id:?}: {:?}",
+            response.diagnostics
+        );
+        assert!(response.imported_resources.is_empty());
+        refused += 1;
+    }
+
+    // Provider arguments.
+    let provider_cases: Vec<(&str, Vec<(&str, Value)>, &str)> = vec![
+        ("region not a region", vec![("region", s("mars"))], "region"),
+        (
+            "access key alone",
+            vec![("access_key", s("AKIAONLY"))],
+            "secret_key",
+        ),
+        (
+            "endpoint not a URL",
+            vec![("endpoints", {
+                let Type::Object(a, _) = ty("provider") else {
+                    unreachable!()
+                };
+                let Type::Object(e, _) = &a["endpoints"] else {
+                    unreachable!()
+                };
+                Value::Object(
+                    e.keys()
+                        .map(|k| {
+                            (
+                                k.clone(),
+                                if k == "ec2" {
+                                    s("ftp://ec2")
+                                } else {
+                                    Value::Null
+                                },
+                            )
+                        })
+                        .collect(),
+                )
+            })],
+            "endpoints.ec2",
+        ),
+        (
+            "max_retries out of range",
+            vec![("max_retries", num("1000"))],
+            "max_retries",
+        ),
+        (
+            "allowed and forbidden accounts",
+            vec![
+                ("allowed_account_ids", set(&["123456789012"])),
+                ("forbidden_account_ids", set(&["210987654321"])),
+            ],
+            "forbidden_account_ids",
+        ),
+    ];
+    for (what, pairs, attribute) in provider_cases {
+        let t = ty("provider");
+        let response = client
+            .validate_provider_config(pb::validate_provider_config::Request {
+                config: Some(dynamic(&object(&t, &pairs), &t)),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            errors(&response.diagnostics)
+                .iter()
+                .any(|d| path_of(d) == attribute),
+            "{what}: no error naming {attribute}: {:?}",
+            response.diagnostics
+        );
+        refused += 1;
+    }
+
+    eprintln!("bad inputs refused: {refused}");
+    assert!(refused >= 30);
+    let writes: Vec<(String, u64)> = proxy
+        .counts()
+        .into_iter()
+        .filter(|(action, _)| !(action.starts_with("Describe") || action == "GetCallerIdentity"))
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "bad input reached EC2 writes: {writes:?}"
+    );
+}
