@@ -238,7 +238,7 @@ fn an_interrupted_wait_ends_promptly_and_the_next_apply_converges() {
     ws.write("main.tf", &f.pairs(1, "10m"));
     ws.init();
 
-    let mut apply = Command::new(support::terraform::terraform_binary())
+    let apply = Command::new(support::terraform::terraform_binary())
         .args(["apply", "-auto-approve", "-input=false", "-no-color"])
         .current_dir(ws.path())
         .envs(ws.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))

@@ -19,8 +19,21 @@ use tokio::sync::oneshot;
 
 use crate::aws::AwsError;
 
-/// How long a read waits for others to join it.
-pub const WINDOW: Duration = Duration::from_millis(4);
+/// How long a read waits for others to join it: at least `min`, and while
+/// others keep arriving (every `step`), up to `max`. Terraform starts reads
+/// as its parallelism slots free up, a few milliseconds apart.
+#[derive(Clone, Copy, Debug)]
+pub struct Window {
+    pub min: Duration,
+    pub step: Duration,
+    pub max: Duration,
+}
+
+pub const WINDOW: Window = Window {
+    min: Duration::from_millis(5),
+    step: Duration::from_millis(3),
+    max: Duration::from_millis(30),
+};
 /// The most ids one call carries.
 pub const MAX_BATCH: usize = 100;
 
@@ -35,12 +48,12 @@ type Resolved<T> = Pin<Box<dyn Future<Output = HashMap<String, Result<T, AwsErro
 pub struct Batcher<T> {
     fetch: Fetch<T>,
     pending: Arc<Mutex<Vec<Waiter<T>>>>,
-    window: Duration,
+    window: Window,
 }
 
 impl<T: Clone + Send + 'static> Batcher<T> {
     pub fn new(
-        window: Duration,
+        window: Window,
         fetch: impl Fn(Vec<String>) -> Fetched<T> + Send + Sync + 'static,
     ) -> Self {
         Self {
@@ -62,7 +75,17 @@ impl<T: Clone + Send + 'static> Batcher<T> {
         if first {
             let (pending, fetch, window) = (self.pending.clone(), self.fetch.clone(), self.window);
             tokio::spawn(async move {
-                tokio::time::sleep(window).await;
+                let started = tokio::time::Instant::now();
+                tokio::time::sleep(window.min).await;
+                let mut seen = pending.lock().unwrap_or_else(|e| e.into_inner()).len();
+                while started.elapsed() + window.step <= window.max {
+                    tokio::time::sleep(window.step).await;
+                    let now = pending.lock().unwrap_or_else(|e| e.into_inner()).len();
+                    if now == seen || now >= MAX_BATCH {
+                        break;
+                    }
+                    seen = now;
+                }
                 let batch = std::mem::take(&mut *pending.lock().unwrap_or_else(|e| e.into_inner()));
                 for chunk in chunks(batch) {
                     let fetch = fetch.clone();
@@ -201,6 +224,14 @@ mod tests {
         (calls, fetch)
     }
 
+    fn test_window(ms: u64) -> Window {
+        Window {
+            min: Duration::from_millis(ms),
+            step: Duration::from_millis(ms),
+            max: Duration::from_millis(ms),
+        }
+    }
+
     async fn ask_all(batcher: Arc<Batcher<String>>, ids: &[&str]) -> Vec<Result<String, AwsError>> {
         let handles: Vec<_> = ids
             .iter()
@@ -227,7 +258,7 @@ mod tests {
     async fn concurrent_reads_share_one_call() {
         let ids = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
         let (calls, fetch) = fake(&ids, true);
-        let batcher = Arc::new(Batcher::new(Duration::from_millis(20), fetch));
+        let batcher = Arc::new(Batcher::new(test_window(20), fetch));
         let results = ask_all(batcher, &ids).await;
         assert_eq!(calls.load(Ordering::SeqCst), 1);
         for (id, r) in ids.iter().zip(results) {
@@ -238,7 +269,7 @@ mod tests {
     #[tokio::test]
     async fn a_missing_id_is_found_by_name_in_two_calls() {
         let (calls, fetch) = fake(&["a", "b", "c", "d", "e", "f", "g", "h", "i"], true);
-        let batcher = Arc::new(Batcher::new(Duration::from_millis(20), fetch));
+        let batcher = Arc::new(Batcher::new(test_window(20), fetch));
         let results = ask_all(
             batcher,
             &["a", "b", "c", "d", "e", "gone", "f", "g", "h", "i"],
@@ -252,7 +283,7 @@ mod tests {
     #[tokio::test]
     async fn a_missing_id_unnamed_is_found_by_bounded_splitting() {
         let (calls, fetch) = fake(&["a", "b", "c", "d", "e", "f", "g", "h", "i"], false);
-        let batcher = Arc::new(Batcher::new(Duration::from_millis(20), fetch));
+        let batcher = Arc::new(Batcher::new(test_window(20), fetch));
         let results = ask_all(
             batcher,
             &["a", "b", "c", "d", "e", "gone", "f", "g", "h", "i"],
@@ -277,7 +308,7 @@ mod tests {
                 })
             })
         };
-        let batcher = Arc::new(Batcher::new(Duration::from_millis(5), fetch));
+        let batcher = Arc::new(Batcher::new(test_window(5), fetch));
         let results = ask_all(batcher, &["a", "b"]).await;
         assert!(
             results

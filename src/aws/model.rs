@@ -34,6 +34,10 @@ pub struct SecurityGroup {
     pub vpc_id: String,
     pub owner_id: String,
     pub tags: Tags,
+    /// The group's rules as DescribeSecurityGroups reports them: one per
+    /// peer of each permission, without rule ids (use
+    /// `security_group_rules` where ids are needed).
+    pub rules: Vec<Rule>,
 }
 
 /// Where a rule lets traffic come from (ingress) or go to (egress).

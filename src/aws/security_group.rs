@@ -344,7 +344,53 @@ fn group(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroup {
         vpc_id: g.vpc_id().unwrap_or_default().to_owned(),
         owner_id: g.owner_id().unwrap_or_default().to_owned(),
         tags: tags_of(g.tags()),
+        rules: g
+            .ip_permissions()
+            .iter()
+            .flat_map(|p| permission_rules(p, false))
+            .chain(
+                g.ip_permissions_egress()
+                    .iter()
+                    .flat_map(|p| permission_rules(p, true)),
+            )
+            .collect(),
     }
+}
+
+/// The rules of one permission of a DescribeSecurityGroups answer, one per
+/// peer (group, IPv4 or IPv6 range, prefix list).
+fn permission_rules(p: &aws_sdk_ec2::types::IpPermission, egress: bool) -> Vec<Rule> {
+    let make = |peer: Peer, description: Option<&str>| Rule {
+        id: String::new(),
+        egress,
+        protocol: p.ip_protocol().unwrap_or("-1").to_owned(),
+        from_port: p.from_port().unwrap_or(-1),
+        to_port: p.to_port().unwrap_or(-1),
+        peer,
+        description: description.unwrap_or_default().to_owned(),
+    };
+    let mut out = Vec::new();
+    for g in p.user_id_group_pairs() {
+        if let Some(id) = g.group_id() {
+            out.push(make(Peer::Group(id.to_owned()), g.description()));
+        }
+    }
+    for r in p.ip_ranges() {
+        if let Some(cidr) = r.cidr_ip() {
+            out.push(make(Peer::Cidr(cidr.to_owned()), r.description()));
+        }
+    }
+    for r in p.ipv6_ranges() {
+        if let Some(cidr) = r.cidr_ipv6() {
+            out.push(make(Peer::Cidr(cidr.to_owned()), r.description()));
+        }
+    }
+    for r in p.prefix_list_ids() {
+        if let Some(id) = r.prefix_list_id() {
+            out.push(make(Peer::Cidr(id.to_owned()), r.description()));
+        }
+    }
+    out
 }
 
 fn rule(r: &aws_sdk_ec2::types::SecurityGroupRule) -> Option<Rule> {

@@ -422,10 +422,9 @@ impl Resource<Clients> for SecurityGroupResource {
         let clients = &ctx.data;
         let s = Attrs::of(state);
         let id = s.string("id")?;
-        let (group, rules) = match tokio::try_join!(
-            clients.ec2.find_security_group(&id),
-            clients.ec2.security_group_rules(&id)
-        ) {
+        // One batched DescribeSecurityGroups answers both the group and its
+        // rules (rule ids are only needed to change rules).
+        let group = match clients.ec2.find_security_group(&id).await {
             Ok(found) => found,
             Err(e) if e.is_not_found() => {
                 tracing::info!(group_id = %id, "security group is gone; removing it from state");
@@ -438,7 +437,8 @@ impl Resource<Clients> for SecurityGroupResource {
         };
         let prior = Model::from_value(state);
         let prior_access = (!s.is_null("ports")).then_some(&prior.access);
-        let mut access = sg_rules::read_access(&rules, prior_access);
+        let rules = &group.rules;
+        let mut access = sg_rules::read_access(rules, prior_access);
         if access.allow_vpc_cidr {
             // The VPC may have gained or lost CIDR blocks since.
             if let Ok(vpc) = clients.ec2.find_vpc(&group.vpc_id).await {

@@ -119,6 +119,23 @@ impl Emulator {
     }
 }
 
+/// An EC2 client for the emulator (or a proxy in front of it) at `url`.
+pub fn ec2_client(url: &str) -> aws_sdk_ec2::Client {
+    let config = aws_sdk_ec2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "AKIATESTINGFIXTURES",
+            "fixtures",
+            None,
+            None,
+            "tests",
+        ))
+        .endpoint_url(url)
+        .build();
+    aws_sdk_ec2::Client::from_conf(config)
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind(("127.0.0.1", 0))
         .and_then(|l| l.local_addr())
