@@ -161,6 +161,13 @@ impl Workspace {
         Workspace { dir, env, secrets }
     }
 
+    /// The same workspace without provider logging, for measurements.
+    pub fn without_logs(mut self) -> Self {
+        self.env
+            .retain(|(k, _)| k != "TF_LOG_PROVIDER" && k != "TF_LOG_PATH");
+        self
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

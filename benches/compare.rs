@@ -1,0 +1,405 @@
+//! The same job done by this provider and by hashicorp/aws, measured side
+//! by side against the local EC2 emulator: N pairs of a security group
+//! (two ingress rules) and an interface endpoint in one VPC, applied,
+//! planned with refresh, and destroyed.
+//!
+//!     TF_AWS_PROVIDER_MIRROR=<mirror holding hashicorp/aws> cargo bench --bench compare
+//!
+//! Options through the environment: BENCH_SIZES (default "1,20,100"),
+//! BENCH_RUNS (runs per size and provider, default 3; sizes of 100 and more
+//! run once), BENCH_OUT (where to write the Markdown table; default stdout
+//! only). For each size and provider it prints the median wall time of
+//! apply, plan and destroy, the peak RSS of one provider process, and EC2
+//! calls by action (counted at a proxy in front of the emulator), then the
+//! ratios ours/theirs. Start-up is measured too: ten `terraform plan` runs
+//! of a configuration with only the provider block, next to one with a
+//! single `terraform_data` resource and no provider.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use support::emulator::{create_group, create_network};
+use support::proxy::Proxy;
+use support::{Emulator, Workspace};
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Side {
+    Ours,
+    Theirs,
+}
+
+impl Side {
+    fn name(self) -> &'static str {
+        match self {
+            Side::Ours => "planetscale",
+            Side::Theirs => "hashicorp/aws",
+        }
+    }
+    /// How the provider's binary is named, to find its processes.
+    fn binary_marker(self) -> &'static str {
+        match self {
+            Side::Ours => "terraform-provider-planetscale",
+            Side::Theirs => "terraform-provider-aws",
+        }
+    }
+}
+
+#[derive(Default, Clone)]
+struct Measured {
+    wall: Vec<Duration>,
+    peak_rss_kib: u64,
+    calls: BTreeMap<String, u64>,
+}
+
+/// Runs a terraform command while sampling the peak RSS of the provider's
+/// processes (VmHWM of each, the largest one).
+fn measure(ws: &Workspace, args: &[&str], side: Side) -> (Duration, u64) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let peak = Arc::new(Mutex::new(0u64));
+    let sampler = {
+        let (stop, peak) = (stop.clone(), peak.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for rss in provider_rss(side.binary_marker()) {
+                    let mut p = peak.lock().unwrap();
+                    *p = (*p).max(rss);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let started = Instant::now();
+    ws.ok(args);
+    let wall = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    sampler.join().unwrap();
+    let peak = *peak.lock().unwrap();
+    (wall, peak)
+}
+
+/// VmHWM (KiB) of every running process whose command line names `marker`.
+fn provider_rss(marker: &str) -> Vec<u64> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let Ok(cmdline) = std::fs::read(dir.join("cmdline")) else {
+            continue;
+        };
+        let first = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+        if !String::from_utf8_lossy(first).contains(marker) {
+            continue;
+        }
+        if let Ok(status) = std::fs::read_to_string(dir.join("status")) {
+            if let Some(kib) = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+            {
+                out.push(kib);
+            }
+        }
+    }
+    out
+}
+
+struct Fixture {
+    vpc: String,
+    subnets: Vec<String>,
+    app_group: String,
+    service: String,
+}
+
+fn config(side: Side, n: usize, f: &Fixture) -> String {
+    match side {
+        Side::Ours => format!(
+            r#"{}provider "planetscale" {{
+  region = "us-east-1"
+}}
+
+resource "planetscale_privatelink_security_group" "db" {{
+  count                      = {n}
+  vpc_id                     = "{vpc}"
+  allowed_security_group_ids = ["{app}"]
+}}
+
+resource "planetscale_privatelink_endpoint" "db" {{
+  count              = {n}
+  service_name       = "{service}"
+  vpc_id             = "{vpc}"
+  subnet_ids         = ["{s0}", "{s1}"]
+  security_group_ids = [planetscale_privatelink_security_group.db[count.index].id]
+}}
+"#,
+            Workspace::required_providers(false),
+            vpc = f.vpc,
+            app = f.app_group,
+            service = f.service,
+            s0 = f.subnets[0],
+            s1 = f.subnets[1],
+        ),
+        Side::Theirs => format!(
+            r#"terraform {{
+  required_providers {{
+    aws = {{
+      source  = "hashicorp/aws"
+      version = ">= 5.0"
+    }}
+  }}
+}}
+
+provider "aws" {{
+  region = "us-east-1"
+}}
+
+resource "aws_security_group" "db" {{
+  count  = {n}
+  vpc_id = "{vpc}"
+
+  ingress {{
+    from_port       = 5432
+    to_port         = 5432
+    protocol        = "tcp"
+    security_groups = ["{app}"]
+  }}
+
+  ingress {{
+    from_port       = 6432
+    to_port         = 6432
+    protocol        = "tcp"
+    security_groups = ["{app}"]
+  }}
+}}
+
+resource "aws_vpc_endpoint" "db" {{
+  count               = {n}
+  vpc_endpoint_type   = "Interface"
+  service_name        = "{service}"
+  vpc_id              = "{vpc}"
+  subnet_ids          = ["{s0}", "{s1}"]
+  security_group_ids  = [aws_security_group.db[count.index].id]
+  private_dns_enabled = true
+}}
+"#,
+            vpc = f.vpc,
+            app = f.app_group,
+            service = f.service,
+            s0 = f.subnets[0],
+            s1 = f.subnets[1],
+        ),
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v.get(v.len() / 2).copied().unwrap_or_default()
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1} MiB", kib as f64 / 1024.0)
+}
+
+fn ratio(ours: f64, theirs: f64) -> String {
+    if theirs == 0.0 {
+        "-".into()
+    } else {
+        format!("1/{:.0}", theirs / ours.max(f64::MIN_POSITIVE))
+    }
+}
+
+fn calls_text(calls: &BTreeMap<String, u64>) -> String {
+    let total: u64 = calls.values().sum();
+    let by: Vec<String> = calls.iter().map(|(a, n)| format!("{a} {n}")).collect();
+    format!("{total} ({})", by.join(", "))
+}
+
+/// Ten plans of a provider-only configuration, next to a configuration
+/// with one terraform_data resource and no provider.
+fn startup(table: &mut String) {
+    let time_plans = |ws: &Workspace| {
+        let runs: Vec<Duration> = (0..10)
+            .map(|_| {
+                let started = Instant::now();
+                ws.ok(&["plan", "-input=false", "-no-color"]);
+                started.elapsed()
+            })
+            .collect();
+        median(runs)
+    };
+    let ours = Workspace::new(None).without_logs();
+    ours.write(
+        "main.tf",
+        &format!(
+            "{}provider \"planetscale\" {{\n  region = \"us-east-1\"\n}}\n",
+            Workspace::required_providers(false)
+        ),
+    );
+    ours.init();
+    let bare = Workspace::new(None).without_logs();
+    bare.write("main.tf", "resource \"terraform_data\" \"x\" {}\n");
+    bare.init();
+    let (with_provider, without) = (time_plans(&ours), time_plans(&bare));
+    table.push_str(&format!(
+        "\n**Start-up:** median of 10 `terraform plan` runs of a configuration holding only the provider block: {}; \
+         of one holding a single `terraform_data` resource and no provider: {}.\n",
+        secs(with_provider),
+        secs(without)
+    ));
+}
+
+fn main() {
+    // `cargo bench` passes --bench; nothing else is accepted.
+    let sizes: Vec<usize> = std::env::var("BENCH_SIZES")
+        .unwrap_or_else(|_| "1,20,100".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    assert!(
+        std::env::var("TF_AWS_PROVIDER_MIRROR").is_ok_and(|m| !m.is_empty()),
+        "set TF_AWS_PROVIDER_MIRROR to a filesystem mirror holding hashicorp/aws"
+    );
+
+    let emulator = Emulator::shared();
+    let proxy = Proxy::start(&emulator.url);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ec2 = emulator.ec2();
+    let net = rt.block_on(create_network(&ec2, 90, &["us-east-1a", "us-east-1b"]));
+    let app_group = rt.block_on(create_group(&ec2, &net.vpc_id, "bench-app"));
+    let fixture = Fixture {
+        vpc: net.vpc_id.clone(),
+        subnets: net.subnet_ids.clone(),
+        app_group,
+        service: emulator.create_endpoint_service(None),
+    };
+
+    let mut results: BTreeMap<(usize, Side, &'static str), Measured> = BTreeMap::new();
+    for &n in &sizes {
+        for side in [Side::Ours, Side::Theirs] {
+            let ws = Workspace::new(Some(&proxy.url)).without_logs();
+            ws.write("main.tf", &config(side, n, &fixture));
+            ws.init();
+            let repeats = if n >= 100 { 1 } else { runs };
+            for run in 0..repeats {
+                for (step, args) in [
+                    (
+                        "apply",
+                        vec!["apply", "-auto-approve", "-input=false", "-no-color"],
+                    ),
+                    ("plan", vec!["plan", "-input=false", "-no-color"]),
+                    (
+                        "destroy",
+                        vec!["destroy", "-auto-approve", "-input=false", "-no-color"],
+                    ),
+                ] {
+                    proxy.reset_counts();
+                    let (wall, rss) = measure(&ws, &args, side);
+                    let m = results.entry((n, side, step)).or_default();
+                    m.wall.push(wall);
+                    m.peak_rss_kib = m.peak_rss_kib.max(rss);
+                    if run == 0 {
+                        m.calls = proxy
+                            .counts()
+                            .into_iter()
+                            .filter(|(a, _)| a != "GetCallerIdentity")
+                            .collect();
+                    }
+                    eprintln!(
+                        "N={n} {} {step} run {}: {}",
+                        side.name(),
+                        run + 1,
+                        secs(wall)
+                    );
+                }
+            }
+        }
+    }
+
+    let mut table = String::from(
+        "| N | step | planetscale | hashicorp/aws | ratio | EC2 calls (planetscale) | EC2 calls (hashicorp/aws) |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    let mut peak = BTreeMap::new();
+    for &n in &sizes {
+        for step in ["apply", "plan", "destroy"] {
+            let ours = &results[&(n, Side::Ours, step)];
+            let theirs = &results[&(n, Side::Theirs, step)];
+            let (o, t) = (median(ours.wall.clone()), median(theirs.wall.clone()));
+            table.push_str(&format!(
+                "| {n} | {step} | {} | {} | {} | {} | {} |\n",
+                secs(o),
+                secs(t),
+                ratio(o.as_secs_f64(), t.as_secs_f64()),
+                calls_text(&ours.calls),
+                calls_text(&theirs.calls)
+            ));
+            for side in [Side::Ours, Side::Theirs] {
+                let p = peak.entry(side).or_insert(0u64);
+                *p = (*p).max(results[&(n, side, step)].peak_rss_kib);
+            }
+        }
+    }
+    let (po, pt) = (peak[&Side::Ours], peak[&Side::Theirs]);
+    table.push_str(&format!(
+        "\n**Peak RSS of one provider process:** planetscale {}, hashicorp/aws {} ({}).\n",
+        mib(po),
+        mib(pt),
+        ratio(po as f64, pt as f64)
+    ));
+    let ours_size = std::fs::metadata(env!("CARGO_BIN_EXE_terraform-provider-planetscale"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let theirs_size = find_aws_binary()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .unwrap_or(0);
+    table.push_str(&format!(
+        "\n**Binary size:** planetscale {}, hashicorp/aws {} ({}).\n",
+        mib(ours_size / 1024),
+        mib(theirs_size / 1024),
+        ratio(ours_size as f64, theirs_size as f64)
+    ));
+    startup(&mut table);
+    println!("{table}");
+    if let Ok(path) = std::env::var("BENCH_OUT") {
+        std::fs::write(&path, &table).expect("write BENCH_OUT");
+        eprintln!("table written to {path}");
+    }
+}
+
+fn find_aws_binary() -> Option<PathBuf> {
+    let mirror = PathBuf::from(std::env::var("TF_AWS_PROVIDER_MIRROR").ok()?);
+    fn walk(dir: &std::path::Path) -> Option<PathBuf> {
+        for entry in std::fs::read_dir(dir).ok()?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                if let Some(found) = walk(&path) {
+                    return Some(found);
+                }
+            } else if path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("terraform-provider-aws"))
+            {
+                return Some(path);
+            }
+        }
+        None
+    }
+    walk(&mirror.join("registry.terraform.io/hashicorp/aws"))
+}
