@@ -17,4 +17,4 @@ command -v terraform >/dev/null || {
 cd "$REPO_ROOT"
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
-cargo test --all-targets --locked "$@"
+cargo test --locked --lib --bins --tests "$@"
