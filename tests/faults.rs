@@ -346,3 +346,66 @@ fn fifty_pairs_in_parallel_converge_without_duplicates() {
     ]);
     f.assert_nothing_left();
 }
+
+#[test]
+fn a_security_group_whose_create_answer_was_lost_is_adopted_once() {
+    let f = fixture(55);
+    let proxy = Proxy::start(&f.emulator.url);
+    proxy.set_faults(Faults {
+        lose_first_answer_of: Some("CreateSecurityGroup".into()),
+        ..Faults::default()
+    });
+    let ws = Workspace::new(Some(&proxy.url));
+    ws.write("main.tf", &f.pairs(1, "10m"));
+    ws.init();
+    ws.apply();
+    assert!(
+        proxy.counts()["CreateSecurityGroup"] >= 2,
+        "the create was not retried: {:?}",
+        proxy.counts()
+    );
+    assert_eq!(
+        f.created_groups(),
+        1,
+        "the retried create made a second group"
+    );
+    let id = ws.resource("planetscale_privatelink_security_group.db[0]")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(id.starts_with("sg-"));
+    ws.assert_no_changes();
+    ws.destroy();
+    f.assert_nothing_left();
+}
+
+#[test]
+fn a_group_of_the_same_name_made_by_someone_else_is_not_adopted() {
+    let f = fixture(56);
+    let taken = support::unique("taken");
+    let stranger =
+        f.rt.block_on(create_group(&f.ec2, &f.network.vpc_id, &taken));
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}provider \"planetscale\" {{\n  region = \"us-east-1\"\n}}\nresource \"planetscale_privatelink_security_group\" \"db\" {{\n  vpc_id = \"{}\"\n  name = \"{taken}\"\n  allow_vpc_cidr = true\n}}\n",
+            Workspace::required_providers(false),
+            f.network.vpc_id
+        ),
+    );
+    ws.init();
+    let run = ws.try_apply();
+    assert_eq!(run.code, 1);
+    assert!(
+        run.flat().contains("already exists") && run.flat().contains(&stranger),
+        "{}",
+        run.text()
+    );
+    let state = ws.run(&["state", "list"]);
+    assert!(
+        state.stdout.trim().is_empty(),
+        "the stranger's group must not enter the state: {}",
+        state.stdout
+    );
+}

@@ -47,6 +47,9 @@ pub struct Faults {
     /// times after its create (eventual consistency).
     pub not_found_after_create: u32,
     pub endpoint_state: Option<StateRewrite>,
+    /// The first call of this action has its connection reset after the
+    /// emulator handled it: the answer is lost, the effect is not.
+    pub lose_first_answer_of: Option<String>,
     /// DeleteSecurityGroup answers DependencyViolation while an endpoint
     /// uses the group, and for this long after the endpoint's delete (AWS
     /// releases the endpoint's interfaces asynchronously). `None`: off.
@@ -359,6 +362,10 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
     }
 
     if fastrand::f64() < faults.reset_after {
+        return reset();
+    }
+    if faults.lose_first_answer_of.as_deref() == Some(action.as_str()) {
+        state.lock().unwrap().faults.lose_first_answer_of = None;
         return reset();
     }
     Ok(Response::builder()
