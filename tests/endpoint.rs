@@ -70,27 +70,10 @@ impl Fixture {
 
     /// Endpoints of the test's VPC in any state but `deleted`.
     fn live_endpoints(&self) -> Vec<aws_sdk_ec2::types::VpcEndpoint> {
-        self.rt
-            .block_on(
-                self.ec2
-                    .describe_vpc_endpoints()
-                    .filters(
-                        aws_sdk_ec2::types::Filter::builder()
-                            .name("vpc-id")
-                            .values(&self.network.vpc_id)
-                            .build(),
-                    )
-                    .send(),
-            )
-            .unwrap()
-            .vpc_endpoints()
-            .iter()
-            .filter(|e| {
-                !e.state()
-                    .is_some_and(|s| s.as_str().eq_ignore_ascii_case("deleted"))
-            })
-            .cloned()
-            .collect()
+        self.rt.block_on(support::emulator::live_endpoints(
+            &self.ec2,
+            &self.network.vpc_id,
+        ))
     }
 
     fn endpoint(&self, id: &str) -> aws_sdk_ec2::types::VpcEndpoint {

@@ -96,25 +96,11 @@ resource "planetscale_privatelink_endpoint" "db" {{
 
     fn live_endpoints(&self) -> usize {
         self.rt
-            .block_on(
-                self.ec2
-                    .describe_vpc_endpoints()
-                    .filters(
-                        aws_sdk_ec2::types::Filter::builder()
-                            .name("vpc-id")
-                            .values(&self.network.vpc_id)
-                            .build(),
-                    )
-                    .send(),
-            )
-            .unwrap()
-            .vpc_endpoints()
-            .iter()
-            .filter(|e| {
-                !e.state()
-                    .is_some_and(|s| s.as_str().eq_ignore_ascii_case("deleted"))
-            })
-            .count()
+            .block_on(support::emulator::live_endpoints(
+                &self.ec2,
+                &self.network.vpc_id,
+            ))
+            .len()
     }
 
     /// Groups in the VPC but its default and the fixture.

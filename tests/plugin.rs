@@ -152,10 +152,12 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
-async fn get_schema(
+/// A gRPC channel to the started plugin over TLS, trusting only the
+/// handshake's certificate and presenting `identity` (or none).
+async fn channel(
     started: &Started,
     identity: Option<&ClientIdentity>,
-) -> Result<pb::get_provider_schema::Response, String> {
+) -> Result<tonic::transport::Channel, String> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let builder = rustls::ClientConfig::builder()
         .dangerous()
@@ -169,7 +171,7 @@ async fn get_schema(
     config.alpn_protocols = vec![b"h2".to_vec()];
     let connector = TlsConnector::from(Arc::new(config));
     let addr = started.addr.clone();
-    let channel = tonic::transport::Endpoint::try_from("http://localhost")
+    tonic::transport::Endpoint::try_from("http://localhost")
         .unwrap()
         .connect_with_connector(tower::service_fn(move |_| {
             let (connector, addr) = (connector.clone(), addr.clone());
@@ -182,8 +184,14 @@ async fn get_schema(
             }
         }))
         .await
-        .map_err(|e| format!("connect: {e:?}"))?;
-    pb::provider_client::ProviderClient::new(channel)
+        .map_err(|e| format!("connect: {e:?}"))
+}
+
+async fn get_schema(
+    started: &Started,
+    identity: Option<&ClientIdentity>,
+) -> Result<pb::get_provider_schema::Response, String> {
+    pb::provider_client::ProviderClient::new(channel(started, identity).await?)
         .get_provider_schema(pb::get_provider_schema::Request {})
         .await
         .map(|r| r.into_inner())
@@ -234,29 +242,7 @@ fn shutdown_through_the_controller_exits_cleanly() {
     let mut started = start(&identity.pem);
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-        let mut config = rustls::ClientConfig::builder()
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(Pinned(started.server_cert.clone())))
-            .with_client_auth_cert(vec![identity.cert.clone()], identity.key.clone_key())
-            .unwrap();
-        config.alpn_protocols = vec![b"h2".to_vec()];
-        let connector = TlsConnector::from(Arc::new(config));
-        let addr = started.addr.clone();
-        let channel = tonic::transport::Endpoint::try_from("http://localhost")
-            .unwrap()
-            .connect_with_connector(tower::service_fn(move |_| {
-                let (connector, addr) = (connector.clone(), addr.clone());
-                async move {
-                    let tcp = tokio::net::TcpStream::connect(addr).await?;
-                    let tls = connector
-                        .connect(ServerName::try_from("localhost").unwrap(), tcp)
-                        .await?;
-                    Ok::<_, std::io::Error>(TokioIo::new(tls))
-                }
-            }))
-            .await
-            .unwrap();
+        let channel = channel(&started, Some(&identity)).await.unwrap();
         use terraform_provider_planetscale::protocol::goplugin;
         goplugin::grpc_controller_client::GrpcControllerClient::new(channel)
             .shutdown(goplugin::Empty {})

@@ -216,3 +216,29 @@ pub async fn create_group(ec2: &aws_sdk_ec2::Client, vpc_id: &str, name: &str) -
         .expect("group id")
         .to_owned()
 }
+
+/// Endpoints of a VPC in any state but `deleted`: what "nothing created"
+/// and "nothing left" are checked against.
+pub async fn live_endpoints(
+    ec2: &aws_sdk_ec2::Client,
+    vpc_id: &str,
+) -> Vec<aws_sdk_ec2::types::VpcEndpoint> {
+    ec2.describe_vpc_endpoints()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(vpc_id)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("DescribeVpcEndpoints")
+        .vpc_endpoints()
+        .iter()
+        .filter(|e| {
+            !e.state()
+                .is_some_and(|s| s.as_str().eq_ignore_ascii_case("deleted"))
+        })
+        .cloned()
+        .collect()
+}
