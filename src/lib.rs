@@ -12,8 +12,10 @@
 //! * [`provider`], [`resources`]: this provider's schema and behaviour, as
 //!   plain data in and out.
 //! * [`aws`]: the only module that knows aws-sdk-ec2.
+//! * [`docs`]: the registry documentation, generated from the schemas.
 
 pub mod aws;
+pub mod docs;
 pub mod framework;
 pub mod logging;
 pub mod plugin;

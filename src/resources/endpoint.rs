@@ -123,11 +123,10 @@ impl Resource<Clients> for EndpointResource {
             .attribute(Attribute::string("service_name").required().requires_replace().describe(
                 "The branch's Private Service Name, `com.amazonaws.vpce.<region>.vpce-svc-...`: copy it from the \
                  PlanetScale dashboard (database, Settings, Roles, any role of the branch), or take it from the \
-                 `planetscale_privatelink_service` data source. Its region must be the provider's. Changing it \
-                 replaces the endpoint.",
+                 `planetscale_privatelink_service` data source. Its region must be the provider's.",
             ))
             .attribute(Attribute::string("vpc_id").required().requires_replace().describe(
-                "The VPC of the application. Changing it replaces the endpoint.",
+                "The VPC of the application.",
             ))
             .attribute(Attribute::string_set("subnet_ids").required().describe(
                 "Subnets for the endpoint's network interfaces: ones the application reaches, at least one, \
@@ -139,7 +138,7 @@ impl Resource<Clients> for EndpointResource {
             ))
             .attribute(Attribute::bool("private_dns_enabled").default(Value::Bool(true)).describe(
                 "Resolve the branch's private host name to the endpoint inside the VPC (the console's \"Enable \
-                 DNS name\"). Needs DNS support and DNS hostnames on in the VPC. Default: `true`. Changes in place.",
+                 DNS name\"). Needs DNS support and DNS hostnames on in the VPC. Changes in place.",
             ))
             .attribute(Attribute::string("state").computed().describe("The endpoint's state, `available` once ready."))
             .attribute(Attribute::string_list("network_interface_ids").computed().describe("The endpoint's network interfaces."))

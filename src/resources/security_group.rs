@@ -158,21 +158,20 @@ impl Resource<Clients> for SecurityGroupResource {
             .attribute(Attribute::string("arn").computed().use_state_for_unknown().describe("The security group ARN."))
             .attribute(Attribute::string("owner_id").computed().use_state_for_unknown().describe("The AWS account that owns the group."))
             .attribute(Attribute::string("vpc_id").required().requires_replace().describe(
-                "The VPC the endpoint is in. Changing it replaces the group.",
+                "The VPC the endpoint is in.",
             ))
             .attribute(Attribute::string("name").optional_computed().requires_replace().use_state_for_unknown().describe(
                 "The group's name. Conflicts with `name_prefix`; when neither is set, a unique name starting \
-                 with `terraform-` is generated. Changing it replaces the group.",
+                 with `terraform-` is generated.",
             ))
             .attribute(Attribute::string("name_prefix").optional().requires_replace().describe(
                 "Generate a unique name starting with this prefix. Conflicts with `name`.",
             ))
-            .attribute(Attribute::string("description").default(string(DEFAULT_DESCRIPTION)).requires_replace().describe(format!(
-                "The group's description. EC2 cannot change it, so changing it replaces the group. \
-                 Default: `{DEFAULT_DESCRIPTION}`"
-            )))
+            .attribute(Attribute::string("description").default(string(DEFAULT_DESCRIPTION)).requires_replace().describe(
+                "The group's description, which EC2 cannot change in place.",
+            ))
             .attribute(Attribute::new("ports", set(Type::Number)).default(ports_value(DEFAULT_PORTS)).describe(
-                "TCP ports to let in: PostgreSQL (5432) and PSBouncer (6432) by default. Each from 1 to 65535. \
+                "TCP ports to let in, each from 1 to 65535: PostgreSQL listens on 5432 and PSBouncer on 6432. \
                  Changes in place.",
             ))
             .attribute(Attribute::new("allowed_security_group_ids", set(Type::String)).optional().describe(
@@ -183,7 +182,7 @@ impl Resource<Clients> for SecurityGroupResource {
                  host bits set is refused with its network address as the fix. Changes in place.",
             ))
             .attribute(Attribute::bool("allow_vpc_cidr").default(Value::Bool(false)).describe(
-                "Allow the VPC's own CIDR blocks (all of them, IPv4 and IPv6). Default: `false`. At least one \
+                "Allow the VPC's own CIDR blocks (all of them, IPv4 and IPv6). At least one \
                  of `allowed_security_group_ids`, `allowed_cidr_blocks` and `allow_vpc_cidr` is required.",
             ))
             .attribute(Attribute::string_map("tags").optional().describe("Tags for the group."))
