@@ -19,7 +19,7 @@ NAME="terraform-provider-planetscale"
 
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
+  exit "${1:-2}"
 }
 
 ZIP=""
@@ -27,7 +27,7 @@ MIRROR="$HOME/.terraform.d/plugins"
 while [ $# -gt 0 ]; do
   case "$1" in
     --mirror) MIRROR="${2:?--mirror needs a directory}"; shift 2 ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     -*) echo "unknown option: $1" >&2; usage ;;
     *) [ -z "$ZIP" ] || usage; ZIP="$1"; shift ;;
   esac

@@ -27,7 +27,7 @@ NAME="terraform-provider-planetscale"
 
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
-  exit 2
+  exit "${1:-2}"
 }
 
 OUT="$REPO_ROOT/dist"
@@ -40,7 +40,7 @@ while [ $# -gt 0 ]; do
     --binary) BINARY="${2:?--binary needs a path}"; shift 2 ;;
     --platform) PLATFORM="${2:?--platform needs OS_ARCH, such as linux_amd64}"; shift 2 ;;
     --gpg-key) GPG_KEY="${2:?--gpg-key needs a key id or fingerprint}"; shift 2 ;;
-    -h|--help) usage ;;
+    -h|--help) usage 0 ;;
     *) echo "unknown argument: $1" >&2; usage ;;
   esac
 done
