@@ -4,9 +4,10 @@
 //! state as Terraform stores it (the JSON of the instance's attributes);
 //! each resource maps it to its own state in its `move_state`.
 //!
-//! The mapping only has to be faithful enough to find the object: the
-//! refresh that follows every move reads it again from EC2, and the plan
-//! after that compares the configuration with what is really there.
+//! The refresh that follows every move reads the object again from EC2, and
+//! the plan compares the configuration with that. What EC2 cannot tell a
+//! refresh comes from the mapped state and needs care: whether `tags` was
+//! set, a security group's `name_prefix`, and the prior reading of its rules.
 
 use serde_json::{Map, Value as Json};
 
