@@ -3,7 +3,8 @@
 //! the chosen subnets with the chosen security groups and private DNS on,
 //! waited for until `available`.
 //!
-//! Order: model, schema, validate, plan, create, read, update, delete, import.
+//! Order: model, schema, validate, plan, create, read, update, delete, import,
+//! move (from `aws_vpc_endpoint`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -22,6 +23,7 @@ use crate::framework::timeouts;
 use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::provider::Clients;
+use crate::resources::moves::{self, SourceState};
 use crate::resources::validate;
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_endpoint";
@@ -478,6 +480,101 @@ impl Resource<Clients> for EndpointResource {
         }
         Some(state.set("timeouts", Value::Null).build())
     }
+
+    // ---------------------------------------------------------------- move --
+
+    /// Takes over an `aws_vpc_endpoint` of hashicorp/aws named in a `moved`
+    /// block, when it is an interface endpoint to a PrivateLink service.
+    async fn move_state(
+        &self,
+        source_provider: &str,
+        source_type: &str,
+        source_json: &[u8],
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        if !moves::is_from_aws(source_provider, source_type, "aws_vpc_endpoint") {
+            return None;
+        }
+        let source = SourceState::parse(source_type, source_json, diags)?;
+        from_aws_vpc_endpoint(&source, diags)
+    }
+}
+
+/// This resource's state from an `aws_vpc_endpoint`'s (hashicorp/aws 5.x,
+/// schema version 0). Endpoints this resource does not manage (gateway
+/// endpoints, endpoints to AWS services) are refused with an error that
+/// says so.
+fn from_aws_vpc_endpoint(s: &SourceState, diags: &mut Diagnostics) -> Option<Value> {
+    let id = s.str("id").unwrap_or_default();
+    let service = s.str("service_name").unwrap_or_default();
+    let kind = s.str("vpc_endpoint_type").unwrap_or_default();
+    let keep_it = "Remove the moved block for it and keep it in hashicorp/aws.";
+    if validate::ec2_id(id, "vpce", "VPC endpoint").is_err() {
+        diags.error(
+            "Cannot move the endpoint",
+            format!(
+                "The {} to move has no endpoint id in its state ({id:?}).",
+                s.type_name()
+            ),
+        );
+        return None;
+    }
+    if !kind.eq_ignore_ascii_case("Interface") {
+        diags.error(
+            "Not an interface endpoint",
+            format!(
+                "{id} is a {kind} endpoint (to {service}), and {TYPE_NAME} manages interface endpoints \
+                 to a PlanetScale PrivateLink service only. {keep_it}"
+            ),
+        );
+        return None;
+    }
+    if service_name_region(service).is_err() {
+        diags.error(
+            "Not an endpoint to a PrivateLink service",
+            format!(
+                "{id} connects to {service}, not to a PrivateLink endpoint service \
+                 (com.amazonaws.vpce.<region>.vpce-svc-...) such as a PlanetScale database branch's. \
+                 {keep_it}"
+            ),
+        );
+        return None;
+    }
+    let dns_entries = s
+        .blocks("dns_entry")
+        .iter()
+        .map(|d| {
+            ObjectBuilder::new()
+                .set("dns_name", string(d.str("dns_name")))
+                .set("hosted_zone_id", string(d.str("hosted_zone_id")))
+                .build()
+        })
+        .collect();
+    let (tags, tags_all) = s.tags();
+    Some(
+        ObjectBuilder::new()
+            .set("id", string(id))
+            .set("arn", s.string("arn"))
+            .set("owner_id", s.string("owner_id"))
+            .set("service_name", string(service))
+            .set("vpc_id", s.string("vpc_id"))
+            .set("subnet_ids", s.string_set("subnet_ids"))
+            .set("security_group_ids", s.string_set("security_group_ids"))
+            .set(
+                "private_dns_enabled",
+                Value::Bool(s.bool("private_dns_enabled").unwrap_or(false)),
+            )
+            .set("state", s.string("state"))
+            .set(
+                "network_interface_ids",
+                s.string_list("network_interface_ids"),
+            )
+            .set("dns_entries", Value::List(dns_entries))
+            .set("tags", tags)
+            .set("tags_all", tags_all)
+            .set("timeouts", Value::Null)
+            .build(),
+    )
 }
 
 /// `tags_all` = default_tags merged with tags, planned like the AWS provider.
@@ -782,6 +879,123 @@ fn state_of(clients: &Clients, e: &Endpoint, base: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::moves::testing::{assert_fits, edited, source};
+    use serde_json::Value as Json;
+
+    /// Captured from hashicorp/aws 5.100.0 against the EC2 emulator
+    /// (`resources[].instances[].attributes` of terraform.tfstate).
+    const INTERFACE: &str = include_str!("testdata/aws_vpc_endpoint_interface.json");
+    const GATEWAY: &str = include_str!("testdata/aws_vpc_endpoint_gateway.json");
+
+    fn moved(json: &str) -> (Option<Value>, Diagnostics) {
+        let mut diags = Diagnostics::new();
+        let state = from_aws_vpc_endpoint(&source("aws_vpc_endpoint", json), &mut diags);
+        (state, diags)
+    }
+
+    #[test]
+    fn an_interface_endpoint_of_hashicorp_aws_moves_in() {
+        let (state, diags) = moved(INTERFACE);
+        assert!(diags.is_empty(), "{diags:?}");
+        let state = state.unwrap();
+        assert_fits(&state, &EndpointResource.schema());
+        let a = Attrs::of(&state);
+        assert_eq!(a.str("id"), Some("vpce-656d57023c5bdef64"));
+        assert_eq!(
+            a.str("arn"),
+            Some("arn:aws:ec2:us-east-1:123456789012:vpc-endpoint/vpce-656d57023c5bdef64")
+        );
+        assert_eq!(a.str("owner_id"), Some("123456789012"));
+        assert_eq!(
+            a.str("service_name"),
+            Some("com.amazonaws.vpce.us-east-1.vpce-svc-45181547")
+        );
+        assert_eq!(a.str("vpc_id"), Some("vpc-4bf39cdbc4a0f3887"));
+        assert_eq!(
+            a.get("subnet_ids"),
+            &string_set(["subnet-30253cdda27fdc07d", "subnet-30cbf3761ff70045f"])
+        );
+        assert_eq!(
+            a.get("security_group_ids"),
+            &string_set(["sg-8eaa593fc105c9afe"])
+        );
+        assert_eq!(a.bool("private_dns_enabled"), Some(true));
+        assert_eq!(a.str("state"), Some("available"));
+        assert_eq!(
+            a.get("network_interface_ids"),
+            &string_list(["eni-0dedd946da1be1c2e", "eni-6940a1b0cbca6447e"])
+        );
+        let dns = a.elements("dns_entries").unwrap();
+        assert_eq!(dns.len(), 1);
+        assert_eq!(
+            Attrs::of(&dns[0]).str("dns_name"),
+            Some("vpce-656d57023c5bdef64-9906b02f.com.amazonaws.vpce.us-east-1.vpce-svc-45181547")
+        );
+        assert_eq!(
+            Attrs::of(&dns[0]).str("hosted_zone_id"),
+            Some("82DCF3E5193C6")
+        );
+        let name_tag = BTreeMap::from([("Name".to_owned(), "db".to_owned())]);
+        assert_eq!(a.string_map("tags"), Some(name_tag.clone()));
+        assert_eq!(a.string_map("tags_all"), Some(name_tag));
+        assert!(a.is_null("timeouts"));
+    }
+
+    #[test]
+    fn untagged_endpoints_keep_tags_null() {
+        let json = edited(
+            INTERFACE,
+            &[("tags", Json::Null), ("tags_all", serde_json::json!({}))],
+        );
+        let (state, diags) = moved(&json);
+        assert!(diags.is_empty(), "{diags:?}");
+        let state = state.unwrap();
+        assert!(Attrs::of(&state).is_null("tags"));
+        assert_eq!(Attrs::of(&state).string_map("tags_all"), Some(Tags::new()));
+    }
+
+    #[test]
+    fn gateway_endpoints_and_endpoints_to_aws_services_are_refused() {
+        let (state, diags) = moved(GATEWAY);
+        assert!(state.is_none());
+        let text = format!("{diags:?}");
+        assert!(diags.has_errors(), "{text}");
+        assert!(text.contains("Gateway endpoint"), "{text}");
+        assert!(text.contains("Remove the moved block"), "{text}");
+
+        let to_ssm = edited(
+            INTERFACE,
+            &[("service_name", Json::from("com.amazonaws.us-east-1.ssm"))],
+        );
+        let (state, diags) = moved(&to_ssm);
+        assert!(state.is_none());
+        let text = format!("{diags:?}");
+        assert!(
+            text.contains("not to a PrivateLink endpoint service"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test]
+    async fn only_aws_vpc_endpoint_of_hashicorp_aws_moves_in() {
+        let moves = [
+            (moves::AWS_PROVIDER, "aws_vpc_endpoint", true),
+            (moves::AWS_PROVIDER, "aws_security_group", false),
+            (
+                "registry.terraform.io/example/aws",
+                "aws_vpc_endpoint",
+                false,
+            ),
+        ];
+        for (provider, type_name, accepted) in moves {
+            let mut diags = Diagnostics::new();
+            let state = EndpointResource
+                .move_state(provider, type_name, INTERFACE.as_bytes(), &mut diags)
+                .await;
+            assert_eq!(state.is_some(), accepted, "{provider} {type_name}");
+            assert!(diags.is_empty(), "{diags:?}");
+        }
+    }
 
     #[test]
     fn service_names_carry_their_region() {

@@ -1,6 +1,7 @@
 //! The managed resources, one module each, and the pure logic they share.
 
 pub mod endpoint;
+pub mod moves;
 pub mod security_group;
 pub mod sg_rules;
 pub mod validate;
