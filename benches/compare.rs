@@ -98,15 +98,14 @@ fn provider_rss(marker: &str) -> Vec<u64> {
         if !String::from_utf8_lossy(first).contains(marker) {
             continue;
         }
-        if let Ok(status) = std::fs::read_to_string(dir.join("status")) {
-            if let Some(kib) = status
+        if let Ok(status) = std::fs::read_to_string(dir.join("status"))
+            && let Some(kib) = status
                 .lines()
                 .find(|l| l.starts_with("VmHWM:"))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse().ok())
-            {
-                out.push(kib);
-            }
+        {
+            out.push(kib);
         }
     }
     out

@@ -537,7 +537,9 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
     }
 
     // Provider arguments.
-    let provider_cases: Vec<(&str, Vec<(&str, Value)>, &str)> = vec![
+    // (what, provider arguments, attribute named)
+    type ProviderCase<'a> = (&'a str, Vec<(&'a str, Value)>, &'a str);
+    let provider_cases: Vec<ProviderCase> = vec![
         ("region not a region", vec![("region", s("mars"))], "region"),
         (
             "access key alone",
