@@ -30,9 +30,9 @@ pub struct Window {
 }
 
 pub const WINDOW: Window = Window {
-    min: Duration::from_millis(5),
-    step: Duration::from_millis(3),
-    max: Duration::from_millis(30),
+    min: Duration::from_millis(3),
+    step: Duration::from_millis(2),
+    max: Duration::from_millis(20),
 };
 /// The most ids one call carries.
 pub const MAX_BATCH: usize = 100;
@@ -172,6 +172,39 @@ fn resolve<T: Clone + Send + 'static>(fetch: Fetch<T>, ids: Vec<String>) -> Reso
     })
 }
 
+/// Facts that do not change while a provider process serves one Terraform
+/// command (a VPC's CIDR blocks and DNS settings, subnets' zones, an
+/// endpoint service's zones), looked up once per key: concurrent callers
+/// share one call, later callers the answer. Failures are not kept, so the
+/// next caller asks again.
+pub struct Memo<V> {
+    cells: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<V>>>>,
+}
+
+impl<V> Default for Memo<V> {
+    fn default() -> Self {
+        Self {
+            cells: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<V: Clone> Memo<V> {
+    pub async fn get_or_fetch<F>(&self, key: &str, fetch: impl FnOnce() -> F) -> Result<V, AwsError>
+    where
+        F: Future<Output = Result<V, AwsError>>,
+    {
+        let cell = self
+            .cells
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key.to_owned())
+            .or_default()
+            .clone();
+        cell.get_or_try_init(fetch).await.cloned()
+    }
+}
+
 /// Whether `text` names `id` as a whole word (ids are letters, digits and
 /// dashes; `vpce-1` is not named by `vpce-12`).
 fn mentions(text: &str, id: &str) -> bool {
@@ -245,6 +278,24 @@ mod tests {
             out.push(h.await.unwrap());
         }
         out
+    }
+
+    #[tokio::test]
+    async fn memo_asks_once_and_forgets_failures() {
+        let memo = Memo::<u32>::default();
+        let calls = AtomicUsize::new(0);
+        let fail = || async { Err::<u32, _>(AwsError::Transport("down".into())) };
+        assert!(memo.get_or_fetch("k", fail).await.is_err());
+        for _ in 0..3 {
+            let got = memo
+                .get_or_fetch("k", || async {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    Ok(7)
+                })
+                .await;
+            assert_eq!(got.unwrap(), 7);
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -66,8 +66,16 @@ pub enum WaitError {
 
 impl Ec2 {
     /// The service, `NotFound` when EC2 does not know it, `AccessDenied`
-    /// when the caller may not look.
+    /// when the caller may not look; looked up once per process.
     pub async fn find_endpoint_service(&self, name: &str) -> Result<EndpointService, AwsError> {
+        self.facts
+            .services
+            .get_or_fetch(name, || self.fetch_endpoint_service(name))
+            .await
+    }
+
+    /// One DescribeVpcEndpointServices call for the service.
+    async fn fetch_endpoint_service(&self, name: &str) -> Result<EndpointService, AwsError> {
         let out = self
             .client
             .describe_vpc_endpoint_services()

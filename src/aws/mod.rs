@@ -16,8 +16,8 @@ pub use error::{AwsError, error_message};
 
 use std::sync::Arc;
 
-use batch::{Batcher, WINDOW};
-use model::{Endpoint, Rule, SecurityGroup};
+use batch::{Batcher, Memo, WINDOW};
+use model::{Endpoint, EndpointService, Rule, SecurityGroup, Subnet, Vpc, VpcDns};
 
 /// The shared EC2 client, with the batchers reads go through. Cheap to
 /// clone; clones share the batchers.
@@ -27,6 +27,17 @@ pub struct Ec2 {
     endpoints: Arc<Batcher<Endpoint>>,
     groups: Arc<Batcher<SecurityGroup>>,
     rules: Arc<Batcher<Vec<Rule>>>,
+    facts: Arc<Facts>,
+}
+
+/// Memos of what the plan-time and create-time checks look up: twenty
+/// endpoints in one VPC ask for its DNS settings once, not twenty times.
+#[derive(Default)]
+struct Facts {
+    vpcs: Memo<Vpc>,
+    vpc_dns: Memo<VpcDns>,
+    subnets: Memo<Vec<Subnet>>,
+    services: Memo<EndpointService>,
 }
 
 impl Ec2 {
@@ -42,6 +53,7 @@ impl Ec2 {
             rules: Arc::new(Batcher::new(WINDOW, move |ids| {
                 Box::pin(security_group::describe_rules(c3.clone(), ids))
             })),
+            facts: Arc::default(),
             client,
         }
     }

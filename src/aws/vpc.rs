@@ -10,8 +10,36 @@ fn associated(state: Option<&str>) -> bool {
 }
 
 impl Ec2 {
-    /// The VPC, or `NotFound`.
+    /// The VPC, or `NotFound`; looked up once per process.
     pub async fn find_vpc(&self, id: &str) -> Result<Vpc, AwsError> {
+        self.facts
+            .vpcs
+            .get_or_fetch(id, || self.fetch_vpc(id))
+            .await
+    }
+
+    /// Whether the VPC has DNS support and DNS hostnames on (private DNS for
+    /// an interface endpoint needs both); looked up once per process.
+    pub async fn vpc_dns(&self, id: &str) -> Result<VpcDns, AwsError> {
+        self.facts
+            .vpc_dns
+            .get_or_fetch(id, || self.fetch_vpc_dns(id))
+            .await
+    }
+
+    /// The subnets with these ids; a missing one is `NotFound` naming it.
+    /// Looked up once per process and set of ids.
+    pub async fn find_subnets(&self, ids: &[String]) -> Result<Vec<Subnet>, AwsError> {
+        let mut key: Vec<&str> = ids.iter().map(String::as_str).collect();
+        key.sort_unstable();
+        self.facts
+            .subnets
+            .get_or_fetch(&key.join(","), || self.fetch_subnets(ids))
+            .await
+    }
+
+    /// One DescribeVpcs call for the VPC.
+    async fn fetch_vpc(&self, id: &str) -> Result<Vpc, AwsError> {
         let out = self.client.describe_vpcs().vpc_ids(id).send().await?;
         let vpc = out
             .vpcs()
@@ -54,7 +82,7 @@ impl Ec2 {
 
     /// Whether the VPC has DNS support and DNS hostnames on (private DNS for
     /// an interface endpoint needs both).
-    pub async fn vpc_dns(&self, id: &str) -> Result<VpcDns, AwsError> {
+    async fn fetch_vpc_dns(&self, id: &str) -> Result<VpcDns, AwsError> {
         let support = self
             .client
             .describe_vpc_attribute()
@@ -79,7 +107,7 @@ impl Ec2 {
     }
 
     /// The subnets with these ids; a missing one is `NotFound` naming it.
-    pub async fn find_subnets(&self, ids: &[String]) -> Result<Vec<Subnet>, AwsError> {
+    async fn fetch_subnets(&self, ids: &[String]) -> Result<Vec<Subnet>, AwsError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
