@@ -24,11 +24,10 @@ fn main() -> ExitCode {
     logging::init();
     plugin::install_crypto_provider();
 
-    // One thread: a provider process serves one Terraform command, whose
-    // work is waiting on AWS, not computing. It keeps the process to a few
-    // megabytes (each worker thread would bring its own malloc arena);
-    // blocking work (DNS, files) still goes to tokio's blocking pool.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    // Two workers: a provider process serves one Terraform command, whose
+    // work is waiting on AWS, not computing.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
     {
