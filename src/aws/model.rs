@@ -116,3 +116,27 @@ impl Endpoint {
         self.state.eq_ignore_ascii_case(state)
     }
 }
+
+/// One numbered entry of a network ACL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkAclEntry {
+    pub rule_number: i32,
+    pub egress: bool,
+    /// As EC2 reports it: `-1` (all), `6` (TCP), `17` (UDP)...
+    pub protocol: String,
+    pub allow: bool,
+    /// The IPv4 or IPv6 block the entry matches.
+    pub cidr_block: String,
+    /// Inclusive; `None` when the entry covers every port.
+    pub port_range: Option<(i32, i32)>,
+}
+
+/// A network ACL and the subnets associated with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkAcl {
+    pub id: String,
+    pub vpc_id: String,
+    pub is_default: bool,
+    pub subnet_ids: Vec<String>,
+    pub entries: Vec<NetworkAclEntry>,
+}
