@@ -12,10 +12,14 @@
 //! * [`provider`], [`resources`]: this provider's schema and behaviour, as
 //!   plain data in and out.
 //! * [`aws`]: the only module that knows aws-sdk-ec2.
+//! * [`planetscale`]: the PlanetScale API client; [`dns`]: a stub resolver
+//!   that asks a chosen DNS server.
 
 pub mod aws;
+pub mod dns;
 pub mod framework;
 pub mod logging;
+pub mod planetscale;
 pub mod plugin;
 pub mod protocol;
 pub mod provider;
