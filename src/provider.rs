@@ -473,7 +473,7 @@ impl Provider for PlanetScale {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Clients>>> {
-        Vec::new()
+        crate::data_sources::all()
     }
 }
 
