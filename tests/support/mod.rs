@@ -1,13 +1,16 @@
 //! The test bench: a moto EC2 emulator on a free loopback port, the freshly
-//! built provider in a temporary filesystem mirror, and the real `terraform`
-//! binary run in temporary working directories.
+//! built provider in a temporary filesystem mirror, the real `terraform`
+//! binary run in temporary working directories, and loopback stand-ins for
+//! what the machine cannot reach (a DNS server, the PlanetScale API).
 //!
 //! Missing prerequisites fail loudly with the command that fixes them.
 
 #![allow(dead_code)]
 
+pub mod dns;
 pub mod emulator;
 pub mod inprocess;
+pub mod planetscale_api;
 pub mod proxy;
 pub mod terraform;
 
