@@ -11,7 +11,6 @@
 //!
 //! Order: schema, validate, read.
 
-use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -27,9 +26,9 @@ use crate::framework::path::AttributePath;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
 use crate::framework::types::Type;
-use crate::framework::value::{Number, Value};
+use crate::framework::value::Value;
 use crate::provider::Clients;
-use crate::resources::security_group::DEFAULT_PORTS;
+use crate::resources::security_group::{DEFAULT_PORTS, ports_value};
 use crate::resources::validate;
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_diagnostics";
@@ -120,22 +119,7 @@ impl DataSource<Clients> for DiagnosticsDataSource {
         {
             diags.attr_error(root("endpoint_id"), "Invalid VPC endpoint id", why);
         }
-        if let Some(ports) = c.elements("ports") {
-            if ports.is_empty() {
-                diags.attr_error(
-                    root("ports"),
-                    "No ports",
-                    "Give at least one port, such as [5432, 6432], or leave ports out for that default.",
-                );
-            }
-            for p in ports {
-                if let Value::Number(n) = p
-                    && let Err(why) = validate::port(n)
-                {
-                    diags.attr_error(root("ports"), "Invalid port", why);
-                }
-            }
-        }
+        validate::ports(&c, "ports", diags);
         validate::each_string(
             &c,
             "client_security_group_ids",
@@ -169,18 +153,9 @@ impl DataSource<Clients> for DiagnosticsDataSource {
     ) -> Option<Value> {
         let c = Attrs::of(config);
         let endpoint_id = c.string("endpoint_id")?;
-        let ports: Vec<u16> = match c.elements("ports") {
-            Some(values) => values
-                .iter()
-                .filter_map(|v| match v {
-                    Value::Number(n) => validate::port(n).ok(),
-                    _ => None,
-                })
-                .collect::<BTreeSet<u16>>()
-                .into_iter()
-                .collect(),
-            None => DEFAULT_PORTS.to_vec(),
-        };
+        let ports: Vec<u16> = validate::port_set(&c, "ports")
+            .map(|set| set.into_iter().collect())
+            .unwrap_or_else(|| DEFAULT_PORTS.to_vec());
         let client_groups = c.strings("client_security_group_ids").unwrap_or_default();
         let private_host = c.string("private_host");
         let dns_server = c.str("dns_server");
@@ -207,15 +182,7 @@ impl DataSource<Clients> for DiagnosticsDataSource {
         Some(
             ObjectBuilder::new()
                 .set("endpoint_id", string(&endpoint_id))
-                .set(
-                    "ports",
-                    Value::Set(
-                        ports
-                            .iter()
-                            .map(|p| Value::Number(Number::from(i64::from(*p))))
-                            .collect(),
-                    ),
-                )
+                .set("ports", ports_value(ports.iter().copied()))
                 .set(
                     "client_security_group_ids",
                     c.get("client_security_group_ids").clone(),
