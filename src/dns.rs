@@ -93,6 +93,8 @@ pub async fn resolve(
                 }
                 continue;
             }
+            // Some servers never answer AAAA questions: one answer is enough.
+            Err(_) if a.is_some() || aaaa.is_some() => break,
             Err(_) => return Err(DnsError::Timeout(timeout)),
         };
         // Anything that is not an answer to one of our questions (stale,
@@ -100,6 +102,10 @@ pub async fn resolve(
         let Ok(answer) = parse_response(buf.get(..len).unwrap_or_default()) else {
             continue;
         };
+        // A name that does not exist has no record of any type.
+        if answer.rcode == RCODE_NXDOMAIN && (answer.id == id_a || answer.id == id_aaaa) {
+            return Err(DnsError::NxDomain);
+        }
         if answer.id == id_a && a.is_none() {
             a = Some(answer);
         } else if answer.id == id_aaaa && aaaa.is_none() {
@@ -110,7 +116,6 @@ pub async fn resolve(
     for answer in [a, aaaa].into_iter().flatten() {
         match answer.rcode {
             0 => addresses.extend(answer.addresses),
-            RCODE_NXDOMAIN => return Err(DnsError::NxDomain),
             other => return Err(DnsError::Server(other)),
         }
     }
@@ -404,6 +409,39 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(found, vec![IpAddr::from([10, 9, 0, 7])]);
+    }
+
+    /// A server answering each A question with `rcode` and `records`,
+    /// and never answering AAAA questions.
+    fn a_only_server(rcode: u8, records: &'static [[u8; 4]]) -> SocketAddr {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let address = server.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            while let Ok((len, peer)) = server.recv_from(&mut buf) {
+                let query = &buf[..len];
+                if u16::from_be_bytes([query[len - 4], query[len - 3]]) == TYPE_A {
+                    let _ = server.send_to(&response(query, rcode, records), peer);
+                }
+            }
+        });
+        address
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_aaaa_question_keeps_the_a_records() {
+        let address = a_only_server(0, &[[10, 9, 0, 8]]);
+        let found = resolve("db.example.com", address, Duration::from_millis(400)).await;
+        assert_eq!(found, Ok(vec![IpAddr::from([10, 9, 0, 8])]));
+    }
+
+    #[tokio::test]
+    async fn nxdomain_ends_the_lookup_at_once() {
+        let address = a_only_server(RCODE_NXDOMAIN, &[]);
+        let started = std::time::Instant::now();
+        let found = resolve("gone.example.com", address, Duration::from_secs(10)).await;
+        assert_eq!(found, Err(DnsError::NxDomain));
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[tokio::test]

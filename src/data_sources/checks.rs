@@ -428,7 +428,7 @@ fn rule_name(rule: i32) -> String {
 }
 
 /// The guide's "Check NACLs": each network ACL of the endpoint's subnets
-/// lets each port in from the VPC's CIDR blocks, and the ephemeral range
+/// lets each port in from the `clients` blocks, and the ephemeral range
 /// 1024-65535 out to them (ACLs are stateless: the answers need a rule of
 /// their own).
 pub fn network_acls(

@@ -312,7 +312,16 @@ async fn run_checks(
     });
 
     out.push(match (&subnets, &acls, &vpc_cidrs) {
-        (Ok(subnets), Ok(acls), Some(cidrs)) => checks::network_acls(ports, subnets, acls, cidrs),
+        (Ok(subnets), Ok(acls), Some(cidrs)) => {
+            // An interface endpoint takes IPv4 addresses unless asked
+            // otherwise: judge IPv4 traffic, from the VPC's IPv4 blocks.
+            let ipv4: Vec<IpNet> = cidrs
+                .iter()
+                .filter(|c| matches!(c, IpNet::V4(_)))
+                .copied()
+                .collect();
+            checks::network_acls(ports, subnets, acls, &ipv4)
+        }
         (Err(e), _, _) => not_checked(checks::NETWORK_ACLS, "ec2:DescribeSubnets", e),
         (_, Err(e), _) => not_checked(checks::NETWORK_ACLS, "ec2:DescribeNetworkAcls", e),
         (_, _, None) => vpc_unknown(checks::NETWORK_ACLS, &vpc),

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, Limited};
+use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
 use hyper::header::{ACCEPT, AUTHORIZATION, HeaderValue, USER_AGENT};
 use hyper::{Request, StatusCode, Uri};
 use hyper_rustls::HttpsConnector;
@@ -321,7 +321,16 @@ impl Api {
         let body = Limited::new(response.into_body(), MAX_BODY)
             .collect()
             .await
-            .map_err(|e| ApiError::Transport(format!("reading the answer: {e}")))?
+            .map_err(|e| {
+                if e.is::<LengthLimitError>() {
+                    ApiError::Malformed(format!(
+                        "the answer is larger than {} KiB, not a role object",
+                        MAX_BODY / 1024
+                    ))
+                } else {
+                    ApiError::Transport(format!("reading the answer: {e}"))
+                }
+            })?
             .to_bytes();
         tracing::debug!(status = status.as_u16(), "PlanetScale API answered");
         if status.is_success() {
