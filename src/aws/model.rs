@@ -18,6 +18,19 @@ pub struct VpcDns {
     pub hostnames: bool,
 }
 
+impl VpcDns {
+    /// The settings that are off, as the console and the API name them.
+    pub fn settings_off(&self) -> Vec<&'static str> {
+        [
+            (!self.support).then_some("DNS resolution (enableDnsSupport)"),
+            (!self.hostnames).then_some("DNS hostnames (enableDnsHostnames)"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subnet {
     pub id: String,

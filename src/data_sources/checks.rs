@@ -540,13 +540,7 @@ pub fn network_acls(
 pub fn vpc_dns(vpc_id: &str, dns: &VpcDns, private_dns_enabled: bool) -> Check {
     let kind = VPC_DNS;
     if !(dns.support && dns.hostnames) {
-        let off: Vec<&str> = [
-            (!dns.support).then_some("DNS resolution (enableDnsSupport)"),
-            (!dns.hostnames).then_some("DNS hostnames (enableDnsHostnames)"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let off = dns.settings_off();
         return Check::fail(
             kind,
             format!(

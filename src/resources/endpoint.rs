@@ -586,13 +586,7 @@ async fn preflight(
     }
     match found_dns {
         Some(Ok(d)) if !(d.support && d.hostnames) => {
-            let off: Vec<&str> = [
-                (!d.support).then_some("DNS resolution (enableDnsSupport)"),
-                (!d.hostnames).then_some("DNS hostnames (enableDnsHostnames)"),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
+            let off = d.settings_off();
             diags.attr_error(
                 root("private_dns_enabled"),
                 "The VPC cannot resolve private DNS names",
