@@ -169,6 +169,18 @@ impl Setup {
         ws
     }
 
+    /// Applies a full diagnostics data source `db` and returns the
+    /// workspace, terraform's output and the checks found.
+    fn diagnose(&self) -> (Workspace, Run, BTreeMap<String, (String, String)>, bool) {
+        let ws = self.workspace(&self.full("db", &host(self.octet)));
+        let run = ws.apply();
+        let outputs = ws.outputs();
+        let healthy = outputs["db"]["value"]["healthy"]
+            .as_bool()
+            .expect("healthy is known");
+        (ws, run, checks(&outputs, "db"), healthy)
+    }
+
     fn default_network_acl(&self) -> String {
         self.rt
             .block_on(
@@ -323,11 +335,8 @@ fn a_network_acl_entry_denying_5432_fails_naming_the_rule() {
             .send(),
     )
     .expect("CreateNetworkAclEntry");
-    let ws = s.workspace(&s.full("db", &host(52)));
-    let run = ws.apply();
-    let outputs = ws.outputs();
-    let found = checks(&outputs, "db");
-    assert_eq!(outputs["db"]["value"]["healthy"], false);
+    let (ws, run, found, healthy) = s.diagnose();
+    assert!(!healthy);
     let (status, detail) = &found["network_acls"];
     assert_eq!(status, "fail");
     assert!(detail.contains(&format!("{acl} (of ")), "{detail}");
@@ -409,11 +418,8 @@ fn security_groups_without_6432_fail_naming_port_and_group() {
     )
     .expect("AuthorizeSecurityGroupEgress");
 
-    let ws = s.workspace(&s.full("db", &host(53)));
-    let run = ws.apply();
-    let outputs = ws.outputs();
-    let found = checks(&outputs, "db");
-    assert_eq!(outputs["db"]["value"]["healthy"], false);
+    let (_ws, run, found, healthy) = s.diagnose();
+    assert!(!healthy);
     let (status, detail) = &found["security_group_ingress"];
     assert_eq!(status, "fail");
     assert!(
@@ -466,11 +472,8 @@ fn a_vpc_without_dns_hostnames_fails_the_dns_check() {
             .send(),
     )
     .expect("ModifyVpcAttribute");
-    let ws = s.workspace(&s.full("db", &host(s.octet)));
-    let run = ws.apply();
-    let outputs = ws.outputs();
-    let found = checks(&outputs, "db");
-    assert_eq!(outputs["db"]["value"]["healthy"], false);
+    let (_ws, run, found, healthy) = s.diagnose();
+    assert!(!healthy);
     let (status, detail) = &found["vpc_dns"];
     assert_eq!(status, "fail");
     assert!(
@@ -851,16 +854,5 @@ fn the_service_token_and_role_password_stay_out_of_trace_logs() {
         text.contains("PlanetScale reported the branch's PrivateLink service"),
         "the provider's own events are in the log"
     );
-    for secret in [TOKEN, ROLE_PASSWORD] {
-        let hits: Vec<&str> = text
-            .lines()
-            .filter(|l| l.contains(secret))
-            .take(3)
-            .collect();
-        assert!(
-            hits.is_empty(),
-            "{secret} leaked into the log:\n{}",
-            hits.join("\n")
-        );
-    }
+    support::assert_no_secret_in_log(&text, &[TOKEN, ROLE_PASSWORD]);
 }

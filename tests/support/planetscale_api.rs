@@ -12,7 +12,6 @@ use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 
 /// The password every role carries; it must never reach state or logs.
 pub const ROLE_PASSWORD: &str = "pscale_pw_TestRolePasswordNeverStored0";
@@ -59,9 +58,6 @@ impl FakeApi {
     /// token `id:token`. It runs on its own thread until the test process
     /// ends.
     pub fn start(token_id: &str, token: &str) -> FakeApi {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind the fake API");
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}/v1", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State {
             authorization: format!("{token_id}:{token}"),
             behaviour: Behaviour::Normal,
@@ -69,29 +65,8 @@ impl FakeApi {
             seen: Vec::new(),
         }));
         let shared = state.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                loop {
-                    let Ok((tcp, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let state = shared.clone();
-                    tokio::spawn(async move {
-                        let service =
-                            hyper::service::service_fn(move |req| handle(req, state.clone()));
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(tcp), service)
-                            .await;
-                    });
-                }
-            });
-        });
+        let address = super::serve_http(move |req| handle(req, shared.clone()));
+        let url = format!("http://{address}/v1");
         FakeApi { url, state }
     }
 
