@@ -9,15 +9,20 @@
 //!   it only converts.
 //! * [`framework`]: provider-agnostic values, schemas, diagnostics and the
 //!   planning and dispatch logic.
-//! * [`provider`], [`resources`]: this provider's schema and behaviour, as
-//!   plain data in and out.
+//! * [`provider`], [`resources`], [`data_sources`]: this provider's schema
+//!   and behaviour, as plain data in and out.
 //! * [`aws`]: the only module that knows aws-sdk-ec2.
+//! * [`planetscale`]: the PlanetScale API client; [`dns`]: a stub resolver
+//!   that asks a chosen DNS server.
 //! * [`docs`]: the registry documentation, generated from the schemas.
 
 pub mod aws;
+pub mod data_sources;
+pub mod dns;
 pub mod docs;
 pub mod framework;
 pub mod logging;
+pub mod planetscale;
 pub mod plugin;
 pub mod protocol;
 pub mod provider;

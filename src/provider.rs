@@ -249,6 +249,11 @@ impl Provider for PlanetScale {
                 format!("{d:?} is not a duration ({why}). Write it like \"1h\" or \"15m\"."),
             );
         }
+        if let Some(url) = c.str("api_url")
+            && let Err(why) = crate::planetscale::check_api_url(url)
+        {
+            diags.attr_error(root("api_url"), "Invalid PlanetScale API URL", why);
+        }
         for name in ["ec2", "sts"] {
             if let Some(url) = c.object("endpoints").str(name)
                 && !(url.starts_with("http://") || url.starts_with("https://"))
@@ -468,7 +473,7 @@ impl Provider for PlanetScale {
     }
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Clients>>> {
-        Vec::new()
+        crate::data_sources::all()
     }
 }
 

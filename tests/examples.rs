@@ -77,3 +77,16 @@ fn every_resource_has_an_example_and_an_import_script() {
         );
     }
 }
+
+#[test]
+fn every_data_source_has_an_example() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/data-sources");
+    for data_source in terraform_provider_planetscale::server().data_sources.keys() {
+        let example = std::fs::read_to_string(root.join(data_source).join("data-source.tf"))
+            .unwrap_or_default();
+        assert!(
+            example.contains(&format!("data \"{data_source}\"")),
+            "{data_source} has no example"
+        );
+    }
+}

@@ -44,16 +44,5 @@ fn trace_logs_carry_the_provider_and_no_secret() {
         text.contains("security group created"),
         "the provider's own events are in the log"
     );
-    for secret in [ACCESS_KEY, SECRET_KEY, TOKEN, ENV_SECRET] {
-        let hits: Vec<&str> = text
-            .lines()
-            .filter(|l| l.contains(secret))
-            .take(3)
-            .collect();
-        assert!(
-            hits.is_empty(),
-            "{secret} leaked into the log:\n{}",
-            hits.join("\n")
-        );
-    }
+    support::assert_no_secret_in_log(&text, &[ACCESS_KEY, SECRET_KEY, TOKEN, ENV_SECRET]);
 }

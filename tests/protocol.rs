@@ -12,6 +12,8 @@ use terraform_provider_planetscale::protocol::tfplugin6 as pb;
 
 const SG: &str = "planetscale_privatelink_security_group";
 const ENDPOINT: &str = "planetscale_privatelink_endpoint";
+const SERVICE: &str = "planetscale_privatelink_service";
+const DIAGNOSTICS: &str = "planetscale_privatelink_diagnostics";
 
 fn resource_type(name: &str) -> Type {
     terraform_provider_planetscale::server().resources[name]
@@ -80,10 +82,14 @@ async fn schema_describes_every_attribute() {
     let mut names: Vec<&String> = schema.resource_schemas.keys().collect();
     names.sort();
     assert_eq!(names, [ENDPOINT, SG]);
+    let mut data_sources: Vec<&String> = schema.data_source_schemas.keys().collect();
+    data_sources.sort();
+    assert_eq!(data_sources, [DIAGNOSTICS, SERVICE]);
     let provider = schema.provider.unwrap().block.unwrap();
     let all_blocks = schema
         .resource_schemas
         .values()
+        .chain(schema.data_source_schemas.values())
         .map(|s| s.block.clone().unwrap())
         .chain(std::iter::once(provider.clone()));
     for block in all_blocks {
@@ -121,6 +127,11 @@ async fn metadata_lists_the_resources() {
         .into_inner();
     let names: Vec<String> = meta.resources.into_iter().map(|r| r.type_name).collect();
     assert!(names.contains(&SG.to_owned()) && names.contains(&ENDPOINT.to_owned()));
+    let data_sources: Vec<String> = meta.data_sources.into_iter().map(|d| d.type_name).collect();
+    assert!(
+        data_sources.contains(&SERVICE.to_owned())
+            && data_sources.contains(&DIAGNOSTICS.to_owned())
+    );
 }
 
 #[tokio::test]

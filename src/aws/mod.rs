@@ -7,6 +7,7 @@ pub mod batch;
 pub mod endpoint;
 pub mod error;
 pub mod model;
+pub mod network_acl;
 pub mod retry;
 pub mod security_group;
 pub mod tags;
@@ -14,6 +15,7 @@ pub mod vpc;
 
 pub use error::{AwsError, error_message};
 
+use std::future::Future;
 use std::sync::Arc;
 
 use batch::{Batcher, Memo, WINDOW};
@@ -56,5 +58,40 @@ impl Ec2 {
             facts: Arc::default(),
             client,
         }
+    }
+}
+
+impl Ec2 {
+    /// Runs `find` for every id at once, so lookups that go through a
+    /// batcher share one describe call; the results come back in the order
+    /// of `ids`.
+    pub(crate) async fn each<T, Fut>(
+        &self,
+        ids: &[String],
+        find: impl Fn(Ec2, String) -> Fut,
+    ) -> Vec<Result<T, AwsError>>
+    where
+        T: Send + 'static,
+        Fut: Future<Output = Result<T, AwsError>> + Send + 'static,
+    {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, id) in ids.iter().enumerate() {
+            let lookup = find(self.clone(), id.clone());
+            tasks.spawn(async move { (i, lookup.await) });
+        }
+        let mut results: Vec<Option<Result<T, AwsError>>> = ids.iter().map(|_| None).collect();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((i, result)) = joined
+                && let Some(slot) = results.get_mut(i)
+            {
+                *slot = Some(result);
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| {
+                r.unwrap_or_else(|| Err(AwsError::Transport("a lookup task ended early".into())))
+            })
+            .collect()
     }
 }

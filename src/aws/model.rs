@@ -18,6 +18,19 @@ pub struct VpcDns {
     pub hostnames: bool,
 }
 
+impl VpcDns {
+    /// The settings that are off, as the console and the API name them.
+    pub fn settings_off(&self) -> Vec<&'static str> {
+        [
+            (!self.support).then_some("DNS resolution (enableDnsSupport)"),
+            (!self.hostnames).then_some("DNS hostnames (enableDnsHostnames)"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Subnet {
     pub id: String,
@@ -119,4 +132,28 @@ impl Endpoint {
     pub fn state_is(&self, state: &str) -> bool {
         self.state.eq_ignore_ascii_case(state)
     }
+}
+
+/// One numbered entry of a network ACL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkAclEntry {
+    pub rule_number: i32,
+    pub egress: bool,
+    /// As EC2 reports it: `-1` (all), `6` (TCP), `17` (UDP)...
+    pub protocol: String,
+    pub allow: bool,
+    /// The IPv4 or IPv6 block the entry matches.
+    pub cidr_block: String,
+    /// Inclusive; `None` when the entry covers every port.
+    pub port_range: Option<(i32, i32)>,
+}
+
+/// A network ACL and the subnets associated with it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkAcl {
+    pub id: String,
+    pub vpc_id: String,
+    pub is_default: bool,
+    pub subnet_ids: Vec<String>,
+    pub entries: Vec<NetworkAclEntry>,
 }

@@ -128,6 +128,36 @@ impl Ec2 {
         self.rules.get(group_id).await
     }
 
+    /// Several groups, in the order asked, in one batched
+    /// DescribeSecurityGroups call; a missing one is `NotFound`.
+    pub async fn find_security_groups(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<SecurityGroup>, AwsError> {
+        self.each(
+            ids,
+            |ec2, id| async move { ec2.find_security_group(&id).await },
+        )
+        .await
+        .into_iter()
+        .collect()
+    }
+
+    /// The rules of several groups, by group id in the order asked, in one
+    /// batched DescribeSecurityGroupRules call.
+    pub async fn security_group_rules_of(
+        &self,
+        ids: &[String],
+    ) -> Result<Vec<(String, Vec<Rule>)>, AwsError> {
+        self.each(ids, |ec2, id| async move {
+            let rules = ec2.security_group_rules(&id).await?;
+            Ok((id, rules))
+        })
+        .await
+        .into_iter()
+        .collect()
+    }
+
     /// Authorizes TCP ingress rules, grouped by port into one call.
     pub async fn authorize_ingress(
         &self,

@@ -101,6 +101,25 @@ pub fn service_name_region(name: &str) -> Result<&str, String> {
     Ok(region)
 }
 
+/// Why a service the provider's region does not know cannot be used, and
+/// what to do about it.
+pub fn service_not_found_detail(name: &str, region: &str) -> String {
+    format!(
+        "There is no endpoint service {name:?} in {region} that these credentials may use. Copy the Private \
+         Service Name again from the PlanetScale dashboard (database, Settings, Roles, any role of the branch), \
+         and check that PrivateLink is enabled for the branch and the provider's region is the branch's."
+    )
+}
+
+/// A service in another region than the provider's, and what to do.
+pub fn region_mismatch_detail(service_region: &str, provider_region: &str) -> String {
+    format!(
+        "The service is in {service_region}, but the provider works in {provider_region}. An endpoint reaches \
+         services of its own region only: configure the provider (region) for the database branch's region, \
+         {service_region}."
+    )
+}
+
 pub struct EndpointResource;
 
 // --------------------------------------------------------------- schema --
@@ -204,15 +223,10 @@ impl Resource<Clients> for EndpointResource {
             && region != clients.region
         {
             diags.attr_error(
-                        root("service_name"),
-                        "Service in another region",
-                        format!(
-                            "The service is in {region}, but the provider works in {}. An endpoint reaches \
-                             services of its own region only: configure the provider (region) for the \
-                             database branch's region, {region}.",
-                            clients.region
-                        ),
-                    );
+                root("service_name"),
+                "Service in another region",
+                region_mismatch_detail(region, &clients.region),
+            );
             return;
         }
         // Checks that call AWS run only for values that change.
@@ -642,13 +656,7 @@ async fn preflight(
         Some(Err(e)) if e.is_not_found() => diags.attr_error(
             root("service_name"),
             "PrivateLink service not found",
-            format!(
-                "There is no endpoint service {:?} in {} that these credentials may use. Copy the Private Service \
-                 Name again from the PlanetScale dashboard (database, Settings, Roles, any role of the branch), \
-                 and check that PrivateLink is enabled for the branch and the provider's region is the \
-                 branch's.",
-                m.service_name, clients.region
-            ),
+            service_not_found_detail(&m.service_name, &clients.region),
         ),
         Some(Err(e @ AwsError::AccessDenied { .. })) => diags.attr_warning(
             root("service_name"),
@@ -674,13 +682,7 @@ async fn preflight(
     }
     match found_dns {
         Some(Ok(d)) if !(d.support && d.hostnames) => {
-            let off: Vec<&str> = [
-                (!d.support).then_some("DNS resolution (enableDnsSupport)"),
-                (!d.hostnames).then_some("DNS hostnames (enableDnsHostnames)"),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
+            let off = d.settings_off();
             diags.attr_error(
                 root("private_dns_enabled"),
                 "The VPC cannot resolve private DNS names",

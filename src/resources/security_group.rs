@@ -65,15 +65,7 @@ struct Model {
 impl Model {
     fn from_value(value: &Value) -> Model {
         let a = Attrs::of(value);
-        let ports = a
-            .elements("ports")
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|v| match v {
-                Value::Number(n) => validate::port(n).ok(),
-                _ => None,
-            })
-            .collect();
+        let ports = validate::port_set(&a, "ports").unwrap_or_default();
         Model {
             vpc_id: a.string("vpc_id").unwrap_or_default(),
             name: a.string("name"),
@@ -103,7 +95,8 @@ impl Model {
     }
 }
 
-fn ports_value(ports: impl IntoIterator<Item = u16>) -> Value {
+/// A `ports` value: a set of numbers.
+pub fn ports_value(ports: impl IntoIterator<Item = u16>) -> Value {
     Value::Set(
         ports
             .into_iter()
@@ -218,18 +211,7 @@ impl Resource<Clients> for SecurityGroupResource {
                 diags.attr_error(root(attr), format!("Invalid {attr}"), why);
             }
         }
-        if let Some(ports) = c.elements("ports") {
-            if ports.is_empty() {
-                diags.attr_error(root("ports"), "No ports", "Give at least one port, such as [5432, 6432], or leave ports out for that default.");
-            }
-            for p in ports {
-                if let Value::Number(n) = p
-                    && let Err(why) = validate::port(n)
-                {
-                    diags.attr_error(root("ports"), "Invalid port", why);
-                }
-            }
-        }
+        validate::ports(&c, "ports", diags);
         validate::each_string(
             &c,
             "allowed_security_group_ids",

@@ -1,7 +1,7 @@
 //! Checks shared by resources and data sources. Each returns a message that
 //! says what is wrong and how to fix it; callers attach the attribute path.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::IpNet;
 
@@ -73,6 +73,43 @@ pub fn port(n: &crate::framework::value::Number) -> Result<u16, String> {
             "{n} is not a TCP port: ports are whole numbers from 1 to 65535."
         )),
     }
+}
+
+/// Checks a set of ports, where known: at least one, each a TCP port.
+pub fn ports(attrs: &Attrs<'_>, name: &str, diags: &mut Diagnostics) {
+    let Some(ports) = attrs.elements(name) else {
+        return;
+    };
+    let path = AttributePath::root().attr(name);
+    if ports.is_empty() {
+        diags.attr_error(
+            path.clone(),
+            "No ports",
+            "Give at least one port, such as [5432, 6432], or leave ports out for that default.",
+        );
+    }
+    for p in ports {
+        if let Value::Number(n) = p
+            && let Err(why) = port(n)
+        {
+            diags.attr_error(path.clone(), "Invalid port", why);
+        }
+    }
+}
+
+/// The ports of a set of numbers, `None` when the set is null or unknown.
+/// Values that are not ports are left out ([`ports`] reports them).
+pub fn port_set(attrs: &Attrs<'_>, name: &str) -> Option<BTreeSet<u16>> {
+    Some(
+        attrs
+            .elements(name)?
+            .iter()
+            .filter_map(|v| match v {
+                Value::Number(n) => port(n).ok(),
+                _ => None,
+            })
+            .collect(),
+    )
 }
 
 /// Tags as EC2 takes them: at most 50, keys 1-127 characters not starting

@@ -1,13 +1,16 @@
 //! The test bench: a moto EC2 emulator on a free loopback port, the freshly
-//! built provider in a temporary filesystem mirror, and the real `terraform`
-//! binary run in temporary working directories.
+//! built provider in a temporary filesystem mirror, the real `terraform`
+//! binary run in temporary working directories, and loopback stand-ins for
+//! what the machine cannot reach (a DNS server, the PlanetScale API).
 //!
 //! Missing prerequisites fail loudly with the command that fixes them.
 
 #![allow(dead_code)]
 
+pub mod dns;
 pub mod emulator;
 pub mod inprocess;
+pub mod planetscale_api;
 pub mod proxy;
 pub mod terraform;
 
@@ -45,4 +48,57 @@ pub fn unique(prefix: &str) -> String {
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Fails the test when any secret appears in `log`, quoting the first lines
+/// that hold it.
+pub fn assert_no_secret_in_log(log: &str, secrets: &[&str]) {
+    for secret in secrets {
+        let hits: Vec<&str> = log.lines().filter(|l| l.contains(secret)).take(3).collect();
+        assert!(
+            hits.is_empty(),
+            "{secret} leaked into the log:\n{}",
+            hits.join("\n")
+        );
+    }
+}
+
+/// Serves HTTP/1 with `handler` on a free loopback port, on a thread of its
+/// own until the test process ends; returns the address.
+pub fn serve_http<H, Fut, E>(handler: H) -> std::net::SocketAddr
+where
+    H: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, E>>
+        + Send
+        + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind a loopback port");
+    listener.set_nonblocking(true).unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
+                let handler = handler.clone();
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(
+                            hyper_util::rt::TokioIo::new(tcp),
+                            hyper::service::service_fn(handler),
+                        )
+                        .await;
+                });
+            }
+        });
+    });
+    address
 }

@@ -84,35 +84,10 @@ impl Proxy {
             .trim_start_matches("http://")
             .parse()
             .expect("upstream as http://127.0.0.1:port");
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind proxy");
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
         let shared = state.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                loop {
-                    let Ok((tcp, _)) = listener.accept().await else {
-                        continue;
-                    };
-                    let state = shared.clone();
-                    tokio::spawn(async move {
-                        let service = hyper::service::service_fn(move |req| {
-                            handle(req, upstream, state.clone())
-                        });
-                        let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(tcp), service)
-                            .await;
-                    });
-                }
-            });
-        });
+        let address = super::serve_http(move |req| handle(req, upstream, shared.clone()));
+        let url = format!("http://{address}");
         Proxy { url, state }
     }
 

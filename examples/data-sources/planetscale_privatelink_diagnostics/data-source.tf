@@ -1,0 +1,30 @@
+# The PrivateLink guide's troubleshooting steps, run on every plan: endpoint
+# status, security groups both ways, network ACLs, the VPC's DNS settings,
+# availability zones, and whether the Private Host resolves into the VPC.
+data "planetscale_privatelink_diagnostics" "db" {
+  endpoint_id               = "vpce-0123456789abcdef0"
+  client_security_group_ids = ["sg-0123456789abcdef0"] # the application hosts' groups
+  private_host              = "abc123.private-pg.psdb.cloud"
+
+  # Run from inside the VPC, ask its own resolver (the VPC CIDR base + 2);
+  # by default the machine's resolver from /etc/resolv.conf is asked.
+  # dns_server = "10.0.0.2:53"
+}
+
+# A check block: when the connection would not work, terraform plan and apply
+# end with a warning listing what to fix.
+check "privatelink" {
+  assert {
+    condition = data.planetscale_privatelink_diagnostics.db.healthy
+    error_message = join("\n", [
+      for c in data.planetscale_privatelink_diagnostics.db.checks :
+      "${c.name}: ${c.detail}" if c.status == "fail"
+    ])
+  }
+}
+
+output "privatelink_checks" {
+  value = {
+    for c in data.planetscale_privatelink_diagnostics.db.checks : c.name => c.status
+  }
+}

@@ -1,0 +1,18 @@
+//! The data sources, one module each, and the pure check logic the
+//! diagnostics data source runs.
+
+pub mod checks;
+pub mod diagnostics;
+pub mod service;
+
+use std::sync::Arc;
+
+use crate::framework::server::DataSource;
+use crate::provider::Clients;
+
+pub fn all() -> Vec<Arc<dyn DataSource<Clients>>> {
+    vec![
+        Arc::new(diagnostics::DiagnosticsDataSource),
+        Arc::new(service::ServiceDataSource),
+    ]
+}

@@ -1,0 +1,536 @@
+//! `planetscale_privatelink_service`: a database branch's PrivateLink
+//! service as the console's "Verify service" sees it. Given the Private
+//! Service Name, or the organization, database and branch (then the name and
+//! the Private Host come from the PlanetScale API), it describes the service
+//! through EC2: its availability zones, DNS names and whether connections
+//! need acceptance.
+//!
+//! Order: schema, validate, read.
+
+use async_trait::async_trait;
+
+use crate::aws::AwsError;
+use crate::framework::diag::Diagnostics;
+use crate::framework::model::{Attrs, ObjectBuilder, opt_string, string, string_list};
+use crate::framework::path::AttributePath;
+use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::server::{Ctx, DataSource};
+use crate::framework::value::Value;
+use crate::planetscale::{self, Api, ApiError};
+use crate::provider::Clients;
+use crate::resources::endpoint::{
+    region_mismatch_detail, service_name_region, service_not_found_detail,
+};
+
+pub const TYPE_NAME: &str = "planetscale_privatelink_service";
+const BRANCH_ARGUMENTS: [&str; 3] = ["organization", "database", "branch"];
+
+fn root(name: &str) -> AttributePath {
+    AttributePath::root().attr(name)
+}
+
+pub struct ServiceDataSource;
+
+// --------------------------------------------------------------- schema --
+
+#[async_trait]
+impl DataSource<Clients> for ServiceDataSource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new(
+                "A PlanetScale database branch's PrivateLink service (its Private Service Name), described by \
+                 EC2 the way the console's \"Verify service\" does. Give `service_name`, or `organization`, \
+                 `database` and `branch` to look the name and the Private Host up through the PlanetScale API \
+                 (the provider's `service_token_id` and `service_token` are then needed).",
+            )
+            .attribute(Attribute::string("service_name").optional_computed().describe(
+                "The Private Service Name, `com.amazonaws.vpce.<region>.vpce-svc-...`, as the PlanetScale \
+                 dashboard shows it (database, Settings, Roles, any role of the branch). Conflicts with \
+                 `organization`, `database` and `branch`; when they are given instead, it is the name the \
+                 PlanetScale API reports.",
+            ))
+            .attribute(Attribute::string("organization").optional().describe(
+                "The PlanetScale organization, as in the dashboard's URL \
+                 (`app.planetscale.com/<organization>/<database>/<branch>`). With `database` and `branch`, \
+                 looks the service up through the PlanetScale API.",
+            ))
+            .attribute(Attribute::string("database").optional().describe(
+                "The PlanetScale database (Postgres). Goes with `organization` and `branch`.",
+            ))
+            .attribute(Attribute::string("branch").optional().describe(
+                "The database branch, such as `main`. Goes with `organization` and `database`.",
+            ))
+            .attribute(Attribute::string("private_host").computed().describe(
+                "The branch's Private Host: the host name applications connect to through the endpoint. Known \
+                 only when looked up by `organization`, `database` and `branch`; null otherwise.",
+            ))
+            .attribute(Attribute::string_list("availability_zones").computed().describe(
+                "The availability zones the service is offered in; the endpoint's subnets must be in them.",
+            ))
+            .attribute(Attribute::string_list("base_endpoint_dns_names").computed().describe(
+                "The service's base DNS names.",
+            ))
+            .attribute(Attribute::string_list("private_dns_names").computed().describe(
+                "The service's private DNS names, which resolve to the endpoint inside the VPC when the \
+                 endpoint has private DNS on.",
+            ))
+            .attribute(Attribute::bool("acceptance_required").computed().describe(
+                "Whether PlanetScale must accept each new endpoint before it becomes `available`.",
+            )),
+        )
+    }
+
+    // ------------------------------------------------------------ validate --
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let c = Attrs::of(config);
+        // Unknown counts as set: it will be once known.
+        let set = |name: &str| !c.is_null(name);
+        let by_branch: Vec<&str> = BRANCH_ARGUMENTS.into_iter().filter(|a| set(a)).collect();
+        if set("service_name") {
+            for arg in &by_branch {
+                diags.attr_error(
+                    root(arg),
+                    "Conflicting arguments",
+                    format!(
+                        "{arg} conflicts with service_name. Give the Private Service Name (service_name), or \
+                         organization, database and branch to look it up through the PlanetScale API, not both."
+                    ),
+                );
+            }
+        } else if by_branch.is_empty() {
+            diags.attr_error(
+                root("service_name"),
+                "Missing service",
+                "Give service_name (the Private Service Name from the PlanetScale dashboard: database, Settings, \
+                 Roles, any role of the branch), or organization, database and branch to look it up through \
+                 the PlanetScale API.",
+            );
+        } else {
+            for arg in BRANCH_ARGUMENTS.into_iter().filter(|a| !set(a)) {
+                diags.attr_error(
+                    root(arg),
+                    format!("Missing {arg}"),
+                    format!(
+                        "organization, database and branch go together: {} {} set, so set {arg} too (or give \
+                         service_name instead).",
+                        by_branch.join(" and "),
+                        if by_branch.len() == 1 { "is" } else { "are" }
+                    ),
+                );
+            }
+        }
+        if let Some(name) = c.str("service_name")
+            && let Err(why) = service_name_region(name)
+        {
+            diags.attr_error(root("service_name"), "Invalid service name", why);
+        }
+        for arg in BRANCH_ARGUMENTS {
+            if let Some(value) = c.str(arg)
+                && let Err(why) = planetscale::check_name(value)
+            {
+                diags.attr_error(root(arg), format!("Invalid {arg}"), why);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- read --
+
+    async fn read(
+        &self,
+        ctx: &Ctx<Clients>,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let clients = &ctx.data;
+        let c = Attrs::of(config);
+        // Where a problem with the service name points: the argument that
+        // produced it.
+        let (service_name, private_host, name_path) = match c.string("service_name") {
+            Some(name) => (name, None, root("service_name")),
+            None => {
+                let (Some(organization), Some(database), Some(branch)) = (
+                    c.string("organization"),
+                    c.string("database"),
+                    c.string("branch"),
+                ) else {
+                    // validate reported what is missing.
+                    return None;
+                };
+                let branch_ref = BranchRef {
+                    organization: &organization,
+                    database: &database,
+                    branch: &branch,
+                };
+                let settings = &clients.planetscale;
+                let found = match Api::new(
+                    &settings.api_url,
+                    settings.service_token_id.as_deref(),
+                    settings.service_token.as_deref(),
+                ) {
+                    Ok(api) => {
+                        api.branch_private_link(&organization, &database, &branch, &ctx.stop)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
+                match found {
+                    Ok(found) => {
+                        tracing::info!(
+                            %organization, %database, %branch, service_name = %found.service_name,
+                            "PlanetScale reported the branch's PrivateLink service"
+                        );
+                        (found.service_name, found.private_host, root("branch"))
+                    }
+                    Err(e) => {
+                        let (summary, detail) = api_error(&e, &branch_ref, &settings.api_url);
+                        diags.error(summary, detail);
+                        return None;
+                    }
+                }
+            }
+        };
+
+        match service_name_region(&service_name) {
+            Ok(region) if region != clients.region => {
+                diags.attr_error(
+                    name_path,
+                    "Service in another region",
+                    region_mismatch_detail(region, &clients.region),
+                );
+                return None;
+            }
+            Ok(_) => {}
+            Err(why) => {
+                diags.attr_error(
+                    name_path,
+                    "PlanetScale reported an invalid service name",
+                    format!(
+                        "The PlanetScale API gave {why} Contact PlanetScale support, or give service_name \
+                         from the dashboard instead."
+                    ),
+                );
+                return None;
+            }
+        }
+
+        let state = ObjectBuilder::new()
+            .set("service_name", string(&service_name))
+            .set("organization", c.get("organization").clone())
+            .set("database", c.get("database").clone())
+            .set("branch", c.get("branch").clone())
+            .set("private_host", opt_string(private_host));
+        let described = match clients.ec2.find_endpoint_service(&service_name).await {
+            Ok(service) => service,
+            Err(e) if e.is_not_found() => {
+                diags.attr_error(
+                    name_path,
+                    "PrivateLink service not found",
+                    service_not_found_detail(&service_name, &clients.region),
+                );
+                return None;
+            }
+            Err(e @ AwsError::AccessDenied { .. }) => {
+                diags.attr_warning(
+                    name_path,
+                    "Could not describe the service",
+                    format!(
+                        "DescribeVpcEndpointServices was refused ({e}): the service's zones and DNS names are \
+                         left empty. Allow ec2:DescribeVpcEndpointServices to the provider's credentials to \
+                         see them."
+                    ),
+                );
+                return Some(
+                    state
+                        .set("availability_zones", Value::Null)
+                        .set("base_endpoint_dns_names", Value::Null)
+                        .set("private_dns_names", Value::Null)
+                        .set("acceptance_required", Value::Null)
+                        .build(),
+                );
+            }
+            Err(e) => {
+                diags.attr_error(name_path, "Could not describe the service", e.to_string());
+                return None;
+            }
+        };
+        Some(
+            state
+                .set(
+                    "availability_zones",
+                    string_list(described.availability_zones),
+                )
+                .set(
+                    "base_endpoint_dns_names",
+                    string_list(described.base_endpoint_dns_names),
+                )
+                .set(
+                    "private_dns_names",
+                    string_list(described.private_dns_names),
+                )
+                .set(
+                    "acceptance_required",
+                    Value::Bool(described.acceptance_required),
+                )
+                .build(),
+        )
+    }
+}
+
+/// The branch a lookup was about, for messages.
+struct BranchRef<'a> {
+    organization: &'a str,
+    database: &'a str,
+    branch: &'a str,
+}
+
+/// What each way a PlanetScale API lookup can fail means, and its fix.
+fn api_error(e: &ApiError, b: &BranchRef<'_>, api_url: &str) -> (String, String) {
+    let BranchRef {
+        organization: org,
+        database: db,
+        branch,
+    } = b;
+    let said = |message: &Option<String>| {
+        message
+            .as_deref()
+            .map(|m| format!(" (the API said: {m})"))
+            .unwrap_or_default()
+    };
+    let (summary, detail) = match e {
+        ApiError::MissingCredentials(missing) => (
+            "PlanetScale service token missing".to_owned(),
+            format!(
+                "Looking the branch's Private Service Name up through the PlanetScale API needs a service token, \
+                 and {missing} is not set. Set service_token_id and service_token in the provider \"planetscale\" \
+                 block (pass service_token from a sensitive variable), or PLANETSCALE_SERVICE_TOKEN_ID and \
+                 PLANETSCALE_SERVICE_TOKEN in the environment. Or give service_name, copied from the dashboard, \
+                 instead of organization, database and branch."
+            ),
+        ),
+        ApiError::InvalidCredentials => (
+            "Invalid PlanetScale service token".to_owned(),
+            "service_token_id or service_token holds characters an HTTP header cannot carry (a line break, \
+             perhaps). Copy them again from the organization's Settings, Service tokens."
+                .to_owned(),
+        ),
+        ApiError::InvalidUrl(why) => (
+            "Invalid PlanetScale API URL".to_owned(),
+            format!("{why} Check api_url in the provider \"planetscale\" block."),
+        ),
+        ApiError::Unauthorized(message) => (
+            "PlanetScale rejected the service token (401)".to_owned(),
+            format!(
+                "The PlanetScale API did not accept service_token_id and service_token{}. Check both (in the \
+                 provider block, or PLANETSCALE_SERVICE_TOKEN_ID and PLANETSCALE_SERVICE_TOKEN): the token must \
+                 be the one created with that id, and a deleted token no longer works. Service tokens are under \
+                 the organization's Settings, Service tokens.",
+                said(message)
+            ),
+        ),
+        ApiError::Forbidden(message) => (
+            "The service token may not read the branch (403)".to_owned(),
+            format!(
+                "The service token has no access to database {db:?} of organization {org:?}{}. Give it the \
+                 read_branch access on that database (organization Settings, Service tokens, the token, \
+                 database access), then apply again.",
+                said(message)
+            ),
+        ),
+        ApiError::NotFound(message) => (
+            "Branch not found in PlanetScale (404)".to_owned(),
+            format!(
+                "PlanetScale found no default role of branch {branch:?} in database {db:?} of organization \
+                 {org:?}{}. Check organization, database and branch: they are the names in the dashboard's URL \
+                 (app.planetscale.com/<organization>/<database>/<branch>). The database must be a Postgres \
+                 database, and the service token must have access to it.",
+                said(message)
+            ),
+        ),
+        ApiError::RateLimited(message) => (
+            "PlanetScale API rate limit (429)".to_owned(),
+            format!(
+                "The PlanetScale API kept refusing for too many requests{}. Wait a minute and try again.",
+                said(message)
+            ),
+        ),
+        ApiError::Server { status, message } => (
+            format!("PlanetScale API error ({status})"),
+            format!(
+                "The PlanetScale API failed{} while looking up branch {branch:?} of {org}/{db}. The problem is \
+                 on PlanetScale's side: try again in a few minutes.",
+                said(message)
+            ),
+        ),
+        ApiError::Status { status, message } => (
+            format!("Unexpected answer from the PlanetScale API ({status})"),
+            format!(
+                "{api_url} answered HTTP {status}{}. Check that api_url is the PlanetScale API \
+                 ({default}).",
+                said(message),
+                default = crate::provider::DEFAULT_API_URL
+            ),
+        ),
+        ApiError::Timeout(limit) => (
+            "The PlanetScale API did not answer".to_owned(),
+            format!(
+                "No answer from {api_url} within {}. Check the network path to the API (firewall, proxy), \
+                 then try again.",
+                crate::framework::timeouts::format_duration(*limit)
+            ),
+        ),
+        ApiError::Transport(why) => (
+            "Could not reach the PlanetScale API".to_owned(),
+            format!("{api_url}: {why}. Check api_url and the network path to it, then try again."),
+        ),
+        ApiError::Malformed(why) => (
+            "Unreadable answer from the PlanetScale API".to_owned(),
+            format!(
+                "{why}. Check that api_url points at the PlanetScale API ({}).",
+                crate::provider::DEFAULT_API_URL
+            ),
+        ),
+        ApiError::NotEnabled => (
+            "PrivateLink is not enabled for the branch".to_owned(),
+            format!(
+                "PlanetScale reports no Private Service Name for branch {branch:?} of {org}/{db}, so the branch \
+                 has no PrivateLink service yet. Enable PrivateLink for the branch (or ask PlanetScale support \
+                 to); the dashboard then shows the Private Service Name under Settings, Roles."
+            ),
+        ),
+        ApiError::Stopped => (
+            "Interrupted".to_owned(),
+            "Terraform was interrupted while the PlanetScale API was being asked.".to_owned(),
+        ),
+    };
+    (summary, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::diag::Severity;
+
+    fn config(pairs: &[(&str, &str)]) -> Value {
+        let mut b = ObjectBuilder::new();
+        for name in ["service_name", "organization", "database", "branch"] {
+            b = b.set(name, Value::Null);
+        }
+        for (k, v) in pairs {
+            b = b.set(k, string(*v));
+        }
+        b.build()
+    }
+
+    /// The attribute paths of the errors validate reports.
+    fn errors(config: &Value) -> Vec<String> {
+        let mut diags = Diagnostics::new();
+        ServiceDataSource.validate(config, &mut diags);
+        diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    const NAME: &str = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0";
+
+    #[test]
+    fn one_way_to_name_the_service() {
+        assert!(errors(&config(&[("service_name", NAME)])).is_empty());
+        assert!(
+            errors(&config(&[
+                ("organization", "acme"),
+                ("database", "db"),
+                ("branch", "main")
+            ]))
+            .is_empty()
+        );
+        assert_eq!(errors(&config(&[])), vec!["service_name"]);
+        assert_eq!(
+            errors(&config(&[("service_name", NAME), ("organization", "acme")])),
+            vec!["organization"]
+        );
+        assert_eq!(
+            errors(&config(&[("organization", "acme")])),
+            vec!["database", "branch"]
+        );
+    }
+
+    #[test]
+    fn unknown_values_count_as_given() {
+        let mut c = config(&[("organization", "acme"), ("branch", "main")]);
+        if let Value::Object(map) = &mut c {
+            map.insert("database".into(), Value::unknown());
+        }
+        assert!(errors(&c).is_empty());
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        assert_eq!(
+            errors(&config(&[("service_name", "vpce-svc-0123456789abcdef0")])),
+            vec!["service_name"]
+        );
+        assert_eq!(
+            errors(&config(&[
+                ("organization", "acme"),
+                ("database", "../x"),
+                ("branch", "main")
+            ])),
+            vec!["database"]
+        );
+    }
+
+    #[test]
+    fn every_api_failure_has_its_own_summary() {
+        let b = BranchRef {
+            organization: "acme",
+            database: "db",
+            branch: "main",
+        };
+        let errors = [
+            ApiError::MissingCredentials("service_token".into()),
+            ApiError::InvalidCredentials,
+            ApiError::InvalidUrl("bad".into()),
+            ApiError::Unauthorized(None),
+            ApiError::Forbidden(None),
+            ApiError::NotFound(None),
+            ApiError::RateLimited(None),
+            ApiError::Server {
+                status: 500,
+                message: None,
+            },
+            ApiError::Status {
+                status: 302,
+                message: None,
+            },
+            ApiError::Timeout(std::time::Duration::from_secs(30)),
+            ApiError::Transport("refused".into()),
+            ApiError::Malformed("not valid JSON".into()),
+            ApiError::NotEnabled,
+            ApiError::Stopped,
+        ];
+        let mut summaries: Vec<String> = errors
+            .iter()
+            .map(|e| api_error(e, &b, "https://api.planetscale.com/v1").0)
+            .collect();
+        let n = summaries.len();
+        summaries.sort();
+        summaries.dedup();
+        assert_eq!(summaries.len(), n, "{summaries:?}");
+        let (_, detail) = api_error(&errors[0], &b, "");
+        assert!(detail.contains("service_token"), "{detail}");
+        let (_, detail) = api_error(&errors[4], &b, "");
+        assert!(detail.contains("read_branch"), "{detail}");
+    }
+}

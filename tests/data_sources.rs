@@ -1,0 +1,858 @@
+//! The data sources against the EC2 emulator with the real terraform:
+//! `planetscale_privatelink_service` by name and through a stand-in for the
+//! PlanetScale API (feeding an endpoint in one apply, failing distinctly,
+//! keeping the token and the role's password out of logs and state), and
+//! `planetscale_privatelink_diagnostics` on a healthy setup and on each
+//! kind of breakage the troubleshooting guide lists, with names served by a
+//! DNS server on loopback.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, Filter, IpPermission, IpRange, PortRange, RuleAction, UserIdGroupPair,
+    VpcEndpointType,
+};
+use serde_json::Value as Json;
+use support::dns::DnsServer;
+use support::emulator::{Network, create_group, create_network};
+use support::planetscale_api::{Behaviour, FakeApi, ROLE_PASSWORD, role_path};
+use support::terraform::Run;
+use support::{Emulator, Workspace};
+
+const TOKEN_ID: &str = "pscale_tkn_id_datasources";
+const TOKEN: &str = "pscale_tkn_SecretValueNeverInLogs0123456789";
+
+/// PlanetScale's side, one endpoint service for every test of this file.
+fn service() -> &'static str {
+    static SERVICE: OnceLock<String> = OnceLock::new();
+    SERVICE.get_or_init(|| {
+        Emulator::shared().create_endpoint_service(Some("db.private.datasources.example"))
+    })
+}
+
+fn provider_block(extra: &str) -> String {
+    format!(
+        "{}provider \"planetscale\" {{\n  region = \"us-east-1\"\n{extra}}}\n\n",
+        Workspace::required_providers(false)
+    )
+}
+
+/// The checks of a diagnostics output, by name: (status, detail).
+fn checks(outputs: &Json, output: &str) -> BTreeMap<String, (String, String)> {
+    outputs[output]["value"]["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no checks in output {output}: {outputs:#}"))
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_owned(),
+                (
+                    c["status"].as_str().unwrap().to_owned(),
+                    c["detail"].as_str().unwrap().to_owned(),
+                ),
+            )
+        })
+        .collect()
+}
+
+const CHECK_NAMES: [&str; 7] = [
+    "endpoint_state",
+    "security_group_ingress",
+    "client_security_group_egress",
+    "network_acls",
+    "vpc_dns",
+    "availability_zones",
+    "dns_resolution",
+];
+
+// ---------------------------------------------------------- diagnostics --
+
+/// A VPC with subnets in two zones, the application's security group
+/// (EC2's default egress: everything), the endpoint's group letting
+/// `ports` in from it, and an endpoint to PlanetScale's service.
+struct Setup {
+    ec2: aws_sdk_ec2::Client,
+    rt: tokio::runtime::Runtime,
+    network: Network,
+    octet: u8,
+    client_group: String,
+    endpoint_group: String,
+    endpoint_id: String,
+    dns: DnsServer,
+}
+
+fn setup(octet: u8, ports: &[i32]) -> Setup {
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let network = rt.block_on(create_network(&ec2, octet, &["us-east-1a", "us-east-1b"]));
+    let client_group = rt.block_on(create_group(&ec2, &network.vpc_id, &support::unique("app")));
+    let endpoint_group = rt.block_on(create_group(&ec2, &network.vpc_id, &support::unique("db")));
+    for port in ports {
+        rt.block_on(
+            ec2.authorize_security_group_ingress()
+                .group_id(&endpoint_group)
+                .ip_permissions(
+                    IpPermission::builder()
+                        .ip_protocol("tcp")
+                        .from_port(*port)
+                        .to_port(*port)
+                        .user_id_group_pairs(
+                            UserIdGroupPair::builder().group_id(&client_group).build(),
+                        )
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("AuthorizeSecurityGroupIngress");
+    }
+    let endpoint_id = rt
+        .block_on(
+            ec2.create_vpc_endpoint()
+                .vpc_endpoint_type(VpcEndpointType::Interface)
+                .vpc_id(&network.vpc_id)
+                .service_name(service())
+                .set_subnet_ids(Some(network.subnet_ids.clone()))
+                .security_group_ids(&endpoint_group)
+                .private_dns_enabled(true)
+                .send(),
+        )
+        .expect("CreateVpcEndpoint")
+        .vpc_endpoint()
+        .and_then(|e| e.vpc_endpoint_id())
+        .expect("endpoint id")
+        .to_owned();
+    let dns = DnsServer::start();
+    dns.add(
+        &host(octet),
+        &[
+            Ipv4Addr::new(10, octet, 0, 50),
+            Ipv4Addr::new(10, octet, 1, 50),
+        ],
+    );
+    Setup {
+        ec2,
+        rt,
+        network,
+        octet,
+        client_group,
+        endpoint_group,
+        endpoint_id,
+        dns,
+    }
+}
+
+fn host(octet: u8) -> String {
+    format!("db{octet}.private.datasources.example")
+}
+
+impl Setup {
+    /// A diagnostics data source with every argument, and its output.
+    fn full(&self, name: &str, private_host: &str) -> String {
+        format!(
+            "data \"planetscale_privatelink_diagnostics\" \"{name}\" {{\n  endpoint_id               = \"{}\"\n  client_security_group_ids = [\"{}\"]\n  private_host              = \"{private_host}\"\n  dns_server                = \"{}\"\n}}\n\noutput \"{name}\" {{\n  value = data.planetscale_privatelink_diagnostics.{name}\n}}\n\n",
+            self.endpoint_id,
+            self.client_group,
+            self.dns.server()
+        )
+    }
+
+    fn workspace(&self, body: &str) -> Workspace {
+        let ws = Workspace::new(Some(&Emulator::shared().url));
+        ws.write("main.tf", &format!("{}{body}", provider_block("")));
+        ws.init();
+        ws
+    }
+
+    /// Applies a full diagnostics data source `db` and returns the
+    /// workspace, terraform's output and the checks found.
+    fn diagnose(&self) -> (Workspace, Run, BTreeMap<String, (String, String)>, bool) {
+        let ws = self.workspace(&self.full("db", &host(self.octet)));
+        let run = ws.apply();
+        let outputs = ws.outputs();
+        let healthy = outputs["db"]["value"]["healthy"]
+            .as_bool()
+            .expect("healthy is known");
+        (ws, run, checks(&outputs, "db"), healthy)
+    }
+
+    fn default_network_acl(&self) -> String {
+        self.rt
+            .block_on(
+                self.ec2
+                    .describe_network_acls()
+                    .filters(
+                        Filter::builder()
+                            .name("vpc-id")
+                            .values(&self.network.vpc_id)
+                            .build(),
+                    )
+                    .filters(Filter::builder().name("default").values("true").build())
+                    .send(),
+            )
+            .expect("DescribeNetworkAcls")
+            .network_acls()
+            .first()
+            .and_then(|a| a.network_acl_id())
+            .expect("the VPC's default network ACL")
+            .to_owned()
+    }
+}
+
+/// Warnings in terraform's output with this summary.
+fn warnings(run: &Run, summary: &str) -> usize {
+    run.flat().matches(&format!("Warning: {summary}")).count()
+}
+
+#[test]
+fn diagnostics_pass_on_a_healthy_setup_and_judge_dns_answers() {
+    let s = setup(51, &[5432, 6432]);
+    s.dns.add(
+        "stale51.private.datasources.example",
+        &[Ipv4Addr::new(192, 168, 51, 5)],
+    );
+    s.dns.add(
+        "public51.private.datasources.example",
+        &[Ipv4Addr::new(203, 0, 113, 51)],
+    );
+    let minimal = format!(
+        "data \"planetscale_privatelink_diagnostics\" \"minimal\" {{\n  endpoint_id = \"{}\"\n}}\n\noutput \"minimal\" {{\n  value = data.planetscale_privatelink_diagnostics.minimal\n}}\n",
+        s.endpoint_id
+    );
+    let ws = s.workspace(&format!(
+        "{}{}{}{minimal}",
+        s.full("healthy", &host(51)),
+        s.full("stale", "stale51.private.datasources.example"),
+        s.full("public", "public51.private.datasources.example"),
+    ));
+    let run = ws.apply();
+    let outputs = ws.outputs();
+
+    // Everything given, everything right: every check passes.
+    let healthy = checks(&outputs, "healthy");
+    assert_eq!(healthy.keys().map(String::as_str).collect::<Vec<_>>(), {
+        let mut names = CHECK_NAMES.to_vec();
+        names.sort();
+        names
+    });
+    for (name, (status, detail)) in &healthy {
+        assert_eq!(status, "pass", "{name}: {detail}");
+    }
+    assert_eq!(outputs["healthy"]["value"]["healthy"], true);
+    assert!(
+        healthy["dns_resolution"]
+            .1
+            .contains("10.51.0.50, 10.51.1.50"),
+        "{:?}",
+        healthy["dns_resolution"]
+    );
+    assert!(
+        healthy["security_group_ingress"]
+            .1
+            .contains(&s.client_group)
+    );
+    assert!(
+        healthy["availability_zones"]
+            .1
+            .contains("us-east-1a, us-east-1b")
+    );
+
+    // Only the endpoint: the default ports, and what cannot be checked
+    // without the other arguments is a warning that says which to give.
+    let minimal = checks(&outputs, "minimal");
+    assert_eq!(outputs["minimal"]["value"]["healthy"], true);
+    assert_eq!(
+        outputs["minimal"]["value"]["ports"],
+        serde_json::json!([5432, 6432])
+    );
+    for name in ["client_security_group_egress", "dns_resolution"] {
+        assert_eq!(minimal[name].0, "warn", "{name}: {:?}", minimal[name]);
+        assert!(
+            minimal[name].1.starts_with("Not checked"),
+            "{:?}",
+            minimal[name]
+        );
+    }
+    assert_eq!(minimal["security_group_ingress"].0, "pass");
+
+    // A private address outside the VPC: the DNS check fails, and says so
+    // as a warning naming the guide's step; the apply still succeeds.
+    let stale = checks(&outputs, "stale");
+    assert_eq!(outputs["stale"]["value"]["healthy"], false);
+    assert_eq!(stale["dns_resolution"].0, "fail");
+    assert!(
+        stale["dns_resolution"].1.contains("192.168.51.5"),
+        "{:?}",
+        stale["dns_resolution"]
+    );
+    assert_eq!(
+        warnings(
+            &run,
+            "Test DNS resolution: the private host does not resolve into the VPC"
+        ),
+        1,
+        "{}",
+        run.text()
+    );
+    assert!(run.flat().contains("192.168.51.5"));
+
+    // A public address: Terraform probably runs outside the VPC, a warning.
+    let public = checks(&outputs, "public");
+    assert_eq!(outputs["public"]["value"]["healthy"], true);
+    assert_eq!(public["dns_resolution"].0, "warn");
+    assert!(
+        public["dns_resolution"].1.contains("outside the VPC"),
+        "{:?}",
+        public["dns_resolution"]
+    );
+    assert!(
+        public["dns_resolution"].1.contains("10.51.0.2:53"),
+        "{:?}",
+        public["dns_resolution"]
+    );
+    assert_eq!(warnings(&run, "Check"), 0, "{}", run.text());
+}
+
+#[test]
+fn a_network_acl_entry_denying_5432_fails_naming_the_rule() {
+    let s = setup(52, &[5432, 6432]);
+    let acl = s.default_network_acl();
+    s.rt.block_on(
+        s.ec2
+            .create_network_acl_entry()
+            .network_acl_id(&acl)
+            .rule_number(50)
+            .protocol("6")
+            .rule_action(RuleAction::Deny)
+            .egress(false)
+            .cidr_block("0.0.0.0/0")
+            .port_range(PortRange::builder().from(5432).to(5432).build())
+            .send(),
+    )
+    .expect("CreateNetworkAclEntry");
+    let (ws, run, found, healthy) = s.diagnose();
+    assert!(!healthy);
+    let (status, detail) = &found["network_acls"];
+    assert_eq!(status, "fail");
+    assert!(detail.contains(&format!("{acl} (of ")), "{detail}");
+    assert!(
+        detail.contains("rule 50 denies inbound TCP 5432 from 10.52.0.0/16"),
+        "{detail}"
+    );
+    assert!(
+        !detail.contains("6432 from"),
+        "only 5432 is denied: {detail}"
+    );
+    assert_eq!(
+        warnings(&run, "Check NACLs: a network ACL blocks the connection"),
+        1,
+        "{}",
+        run.text()
+    );
+    for name in CHECK_NAMES.iter().filter(|n| **n != "network_acls") {
+        assert_eq!(found[*name].0, "pass", "{name}: {:?}", found[*name]);
+    }
+
+    // Read again on the next plan: with the entry gone, the check passes.
+    s.rt.block_on(
+        s.ec2
+            .delete_network_acl_entry()
+            .network_acl_id(&acl)
+            .rule_number(50)
+            .egress(false)
+            .send(),
+    )
+    .expect("DeleteNetworkAclEntry");
+    ws.apply();
+    let outputs = ws.outputs();
+    assert_eq!(checks(&outputs, "db")["network_acls"].0, "pass");
+    assert_eq!(outputs["db"]["value"]["healthy"], true);
+}
+
+#[test]
+fn security_groups_without_6432_fail_naming_port_and_group() {
+    // The endpoint's group lets 5432 in only; the application's group lets
+    // 5432 out only (its allow-all egress replaced).
+    let s = setup(53, &[5432]);
+    let client = &s.client_group;
+    let rules =
+        s.rt.block_on(
+            s.ec2
+                .describe_security_group_rules()
+                .filters(Filter::builder().name("group-id").values(client).build())
+                .send(),
+        )
+        .unwrap();
+    let egress: Vec<String> = rules
+        .security_group_rules()
+        .iter()
+        .filter(|r| r.is_egress() == Some(true))
+        .filter_map(|r| r.security_group_rule_id().map(str::to_owned))
+        .collect();
+    s.rt.block_on(
+        s.ec2
+            .revoke_security_group_egress()
+            .group_id(client)
+            .set_security_group_rule_ids(Some(egress))
+            .send(),
+    )
+    .expect("RevokeSecurityGroupEgress");
+    s.rt.block_on(
+        s.ec2
+            .authorize_security_group_egress()
+            .group_id(client)
+            .ip_permissions(
+                IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(5432)
+                    .to_port(5432)
+                    .ip_ranges(IpRange::builder().cidr_ip(&s.network.cidr).build())
+                    .build(),
+            )
+            .send(),
+    )
+    .expect("AuthorizeSecurityGroupEgress");
+
+    let (_ws, run, found, healthy) = s.diagnose();
+    assert!(!healthy);
+    let (status, detail) = &found["security_group_ingress"];
+    assert_eq!(status, "fail");
+    assert!(
+        detail.contains(&format!("TCP 6432 from {client}")),
+        "{detail}"
+    );
+    assert!(detail.contains(&s.endpoint_group), "{detail}");
+    let (status, detail) = &found["client_security_group_egress"];
+    assert_eq!(status, "fail");
+    assert!(
+        detail.contains(&format!("{client} does not let TCP 6432 out")),
+        "{detail}"
+    );
+    assert_eq!(
+        warnings(
+            &run,
+            "Check security groups: the endpoint's security groups do not let the ports in"
+        ),
+        1,
+        "{}",
+        run.text()
+    );
+    assert_eq!(
+        warnings(
+            &run,
+            "Check security groups: the application's security groups do not let the ports out"
+        ),
+        1,
+        "{}",
+        run.text()
+    );
+    for name in [
+        "endpoint_state",
+        "network_acls",
+        "vpc_dns",
+        "dns_resolution",
+    ] {
+        assert_eq!(found[name].0, "pass", "{name}: {:?}", found[name]);
+    }
+}
+
+#[test]
+fn a_vpc_without_dns_hostnames_fails_the_dns_check() {
+    let s = setup(54, &[5432, 6432]);
+    s.rt.block_on(
+        s.ec2
+            .modify_vpc_attribute()
+            .vpc_id(&s.network.vpc_id)
+            .enable_dns_hostnames(AttributeBooleanValue::builder().value(false).build())
+            .send(),
+    )
+    .expect("ModifyVpcAttribute");
+    let (_ws, run, found, healthy) = s.diagnose();
+    assert!(!healthy);
+    let (status, detail) = &found["vpc_dns"];
+    assert_eq!(status, "fail");
+    assert!(
+        detail.contains("DNS hostnames (enableDnsHostnames)")
+            && !detail.contains("enableDnsSupport"),
+        "{detail}"
+    );
+    assert!(detail.contains(&s.network.vpc_id), "{detail}");
+    assert_eq!(
+        warnings(
+            &run,
+            "Test DNS resolution: the VPC does not resolve the endpoint's private DNS name"
+        ),
+        1,
+        "{}",
+        run.text()
+    );
+}
+
+#[test]
+fn diagnostics_bad_input_fails_at_plan_time() {
+    let s = setup(55, &[5432, 6432]);
+    let good = s.full("db", &host(55));
+    let cases = [
+        (
+            good.replace(&s.endpoint_id, "vpce-nothex!"),
+            "endpoint_id",
+            "Invalid VPC endpoint id",
+        ),
+        (
+            good.replace(&s.dns.server(), "dns.example.com:53"),
+            "dns_server",
+            "Invalid DNS server",
+        ),
+        (
+            good.replace(&host(55), "https://db.example.com:5432"),
+            "private_host",
+            "Invalid private host",
+        ),
+        (
+            good.replace(&s.client_group, "sg-x"),
+            "client_security_group_ids",
+            "Invalid security group id",
+        ),
+        (
+            good.replace("endpoint_id ", "ports = [0]\n  endpoint_id "),
+            "ports",
+            "Invalid port",
+        ),
+        (
+            good.replace(&s.endpoint_id, "vpce-0123456789abcdef0"),
+            "endpoint_id",
+            "VPC endpoint not found",
+        ),
+    ];
+    let ws = s.workspace(&good);
+    for (body, attribute, summary) in cases {
+        ws.write("main.tf", &format!("{}{body}", provider_block("")));
+        let run = ws.run(&["plan", "-no-color", "-input=false"]);
+        let text = run.flat();
+        assert_eq!(run.code, 1, "plan must fail:\n{text}");
+        assert!(
+            text.contains(&format!("Error: {summary}")),
+            "no {summary:?} in:\n{text}"
+        );
+        assert!(
+            text.contains(&format!("{attribute} ")),
+            "{attribute} not named:\n{text}"
+        );
+    }
+}
+
+// -------------------------------------------------------------- service --
+
+fn service_output(name: &str) -> String {
+    format!("output \"{name}\" {{\n  value = data.planetscale_privatelink_service.{name}\n}}\n")
+}
+
+#[test]
+fn service_by_name_describes_zones_and_dns_names() {
+    let ws = Workspace::new(Some(&Emulator::shared().url));
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}data \"planetscale_privatelink_service\" \"db\" {{\n  service_name = \"{}\"\n}}\n\n{}",
+            provider_block(""),
+            service(),
+            service_output("db")
+        ),
+    );
+    ws.init();
+    ws.apply();
+    let db = &ws.outputs()["db"]["value"];
+    assert_eq!(db["service_name"], service());
+    assert_eq!(
+        db["availability_zones"],
+        serde_json::json!(["us-east-1a", "us-east-1b", "us-east-1c"])
+    );
+    let id = service().rsplit('.').next().unwrap();
+    assert!(
+        db["base_endpoint_dns_names"][0]
+            .as_str()
+            .is_some_and(|n| n.starts_with(id)),
+        "{db:#}"
+    );
+    assert_eq!(
+        db["private_dns_names"],
+        serde_json::json!(["db.private.datasources.example"])
+    );
+    assert_eq!(db["acceptance_required"], false);
+    assert_eq!(db["private_host"], Json::Null);
+}
+
+/// A workspace whose provider reaches the fake API, with the token in the
+/// environment as a pipeline would set it.
+fn api_workspace(api: &FakeApi, body: &str) -> Workspace {
+    let mut ws = Workspace::new(Some(&Emulator::shared().url));
+    ws.set_env("PLANETSCALE_SERVICE_TOKEN_ID", TOKEN_ID);
+    ws.set_env("PLANETSCALE_SERVICE_TOKEN", TOKEN);
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}{body}",
+            provider_block(&format!("  api_url = \"{}\"\n", api.url))
+        ),
+    );
+    ws.init();
+    ws
+}
+
+fn branch_data_source(org: &str, db: &str, branch: &str) -> String {
+    format!(
+        "data \"planetscale_privatelink_service\" \"db\" {{\n  organization = \"{org}\"\n  database     = \"{db}\"\n  branch       = \"{branch}\"\n}}\n\n"
+    )
+}
+
+#[test]
+fn service_by_branch_feeds_an_endpoint_in_one_apply() {
+    let api = FakeApi::start(TOKEN_ID, TOKEN);
+    api.add_branch(
+        "acme",
+        "app-db",
+        "main",
+        service(),
+        "abc56.private-pg.example.test",
+    );
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let network = rt.block_on(create_network(&ec2, 56, &["us-east-1a", "us-east-1b"]));
+    let group = rt.block_on(create_group(&ec2, &network.vpc_id, &support::unique("db")));
+    let ws = api_workspace(
+        &api,
+        &format!(
+            "{}resource \"planetscale_privatelink_endpoint\" \"db\" {{\n  service_name       = data.planetscale_privatelink_service.db.service_name\n  vpc_id             = \"{}\"\n  subnet_ids         = [\"{}\", \"{}\"]\n  security_group_ids = [\"{group}\"]\n}}\n\n{}",
+            branch_data_source("acme", "app-db", "main"),
+            network.vpc_id,
+            network.subnet_ids[0],
+            network.subnet_ids[1],
+            service_output("db")
+        ),
+    );
+    ws.apply();
+    let db = &ws.outputs()["db"]["value"];
+    assert_eq!(db["service_name"], service());
+    assert_eq!(db["private_host"], "abc56.private-pg.example.test");
+    assert_eq!(db["availability_zones"][0], "us-east-1a");
+    let endpoint = ws.resource("planetscale_privatelink_endpoint.db");
+    assert_eq!(endpoint["service_name"], service());
+    assert_eq!(endpoint["state"], "available");
+
+    let seen = api.seen();
+    assert!(!seen.is_empty());
+    for request in &seen {
+        assert_eq!(request.path, role_path("acme", "app-db", "main"));
+        assert_eq!(
+            request.authorization.as_deref(),
+            Some(format!("{TOKEN_ID}:{TOKEN}").as_str())
+        );
+    }
+    let state = std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap();
+    assert!(
+        !state.contains(ROLE_PASSWORD),
+        "the role's password reached the state"
+    );
+    assert!(
+        !state.contains(TOKEN),
+        "the service token reached the state"
+    );
+    ws.destroy();
+}
+
+#[test]
+fn api_failures_give_distinct_diagnostics() {
+    let api = FakeApi::start(TOKEN_ID, TOKEN);
+    api.add_branch(
+        "acme",
+        "app-db",
+        "main",
+        service(),
+        "abc57.private-pg.example.test",
+    );
+    let mut ws = api_workspace(&api, &branch_data_source("acme", "app-db", "main"));
+    let plan_fails = |ws: &Workspace, summary: &str, hint: &str| -> String {
+        let run = ws.run(&["plan", "-no-color", "-input=false"]);
+        let text = run.flat();
+        assert_eq!(run.code, 1, "plan must fail with {summary:?}:\n{text}");
+        assert!(
+            text.contains(&format!("Error: {summary}")),
+            "no {summary:?} in:\n{text}"
+        );
+        assert!(text.contains(hint), "no {hint:?} in:\n{text}");
+        assert!(
+            !text.contains(ROLE_PASSWORD) && !text.contains(TOKEN),
+            "a secret in:\n{text}"
+        );
+        text
+    };
+    // Each failure has a summary of its own and a hint at the fix.
+    let cases: [(Behaviour, &str, &str); 5] = [
+        (
+            Behaviour::Status(403),
+            "The service token may not read the branch (403)",
+            "read_branch",
+        ),
+        (
+            Behaviour::Status(500),
+            "PlanetScale API error (500)",
+            "try again",
+        ),
+        (
+            Behaviour::Malformed,
+            "Unreadable answer from the PlanetScale API",
+            "not valid JSON",
+        ),
+        (
+            Behaviour::NoPrivateLink,
+            "PrivateLink is not enabled for the branch",
+            "Enable PrivateLink",
+        ),
+        (
+            Behaviour::Status(503),
+            "PlanetScale API error (503)",
+            "try again",
+        ),
+    ];
+    for (behaviour, summary, hint) in cases {
+        api.set_behaviour(behaviour.clone());
+        let before = api.seen().len();
+        plan_fails(&ws, summary, hint);
+        let calls = api.seen().len() - before;
+        // 503 is retried (three attempts); the others are answers.
+        let expected = if behaviour == Behaviour::Status(503) {
+            3
+        } else {
+            1
+        };
+        assert_eq!(calls, expected, "{behaviour:?}");
+    }
+    api.set_behaviour(Behaviour::Normal);
+
+    // A wrong branch: 404, naming the arguments to check.
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}{}",
+            provider_block(&format!("  api_url = \"{}\"\n", api.url)),
+            branch_data_source("acme", "app-db", "mian")
+        ),
+    );
+    let text = plan_fails(&ws, "Branch not found in PlanetScale (404)", "\"mian\"");
+    assert!(text.contains("organization, database and branch"), "{text}");
+
+    // A wrong token: 401, naming the token arguments.
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}{}",
+            provider_block(&format!("  api_url = \"{}\"\n", api.url)),
+            branch_data_source("acme", "app-db", "main")
+        ),
+    );
+    ws.set_env("PLANETSCALE_SERVICE_TOKEN", "pscale_tkn_wrong");
+    plan_fails(
+        &ws,
+        "PlanetScale rejected the service token (401)",
+        "service_token_id and service_token",
+    );
+
+    // No token at all: said before any request, naming service_token.
+    ws.env.retain(|(k, _)| k != "PLANETSCALE_SERVICE_TOKEN");
+    let before = api.seen().len();
+    plan_fails(
+        &ws,
+        "PlanetScale service token missing",
+        "service_token is not set",
+    );
+    assert_eq!(api.seen().len(), before);
+
+    // Both ways of naming the service: refused at validation.
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}{}",
+            provider_block(&format!("  api_url = \"{}\"\n", api.url)),
+            branch_data_source("acme", "app-db", "main").replace(
+                "  branch ",
+                &format!("  service_name = \"{}\"\n  branch ", service())
+            )
+        ),
+    );
+    let text = plan_fails(&ws, "Conflicting arguments", "conflicts with service_name");
+    assert!(text.contains("organization "), "{text}");
+    assert_eq!(api.seen().len(), before);
+
+    // An api_url sending the token in the clear elsewhere: refused.
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}{}",
+            provider_block("  api_url = \"http://api.planetscale.example/v1\"\n"),
+            branch_data_source("acme", "app-db", "main")
+        ),
+    );
+    plan_fails(&ws, "Invalid PlanetScale API URL", "unencrypted");
+}
+
+#[test]
+fn an_api_that_never_answers_times_out_clearly() {
+    let api = FakeApi::start(TOKEN_ID, TOKEN);
+    api.set_behaviour(Behaviour::Hang);
+    let ws = api_workspace(&api, &branch_data_source("acme", "app-db", "main"));
+    let started = Instant::now();
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    let elapsed = started.elapsed();
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(
+        run.flat()
+            .contains("Error: The PlanetScale API did not answer"),
+        "{}",
+        run.text()
+    );
+    assert!(run.flat().contains("within 30s"), "{}", run.text());
+    assert!(
+        elapsed >= Duration::from_secs(30) && elapsed < Duration::from_secs(90),
+        "{elapsed:?}"
+    );
+}
+
+#[test]
+fn the_service_token_and_role_password_stay_out_of_trace_logs() {
+    let api = FakeApi::start(TOKEN_ID, TOKEN);
+    api.add_branch(
+        "acme",
+        "app-db",
+        "main",
+        service(),
+        "abc58.private-pg.example.test",
+    );
+    let mut ws = api_workspace(
+        &api,
+        &format!(
+            "{}{}",
+            branch_data_source("acme", "app-db", "main"),
+            service_output("db")
+        ),
+    );
+    let log = ws.path().join("terraform.log");
+    ws.set_env("TF_LOG", "trace");
+    ws.set_env("TF_LOG_PATH", log.to_str().unwrap());
+    ws.apply();
+    assert_eq!(
+        ws.outputs()["db"]["value"]["private_host"],
+        "abc58.private-pg.example.test"
+    );
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("PlanetScale reported the branch's PrivateLink service"),
+        "the provider's own events are in the log"
+    );
+    support::assert_no_secret_in_log(&text, &[TOKEN, ROLE_PASSWORD]);
+}
