@@ -592,24 +592,7 @@ impl Resource<Clients> for SecurityGroupResource {
         id: &str,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        if let Err(why) = validate::ec2_id(id, "sg", "security group") {
-            diags.error(
-                "Invalid import id",
-                format!("{why} Import a security group by its id."),
-            );
-            return None;
-        }
-        let mut state = ObjectBuilder::new().set("id", string(id));
-        for attr in self
-            .schema()
-            .block
-            .attributes
-            .iter()
-            .filter(|a| a.name != "id")
-        {
-            state = state.set(attr.name, Value::Null);
-        }
-        Some(state.set("timeouts", Value::Null).build())
+        super::import_by_id(&self.schema(), id, "sg", "security group", diags)
     }
 
     // ---------------------------------------------------------------- move --
