@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::aws::model::{DnsEntry, Endpoint, EndpointService, Tags};
 use crate::aws::retry::{Backoff, Interrupted, pause};
 use crate::aws::security_group::{tag_specification, tags_of};
-use crate::aws::{AwsError, Ec2};
+use crate::aws::{AwsError, Ec2, next_page};
 
 pub struct NewEndpoint<'a> {
     pub vpc_id: &'a str,
@@ -276,10 +276,7 @@ pub(crate) async fn describe_endpoints(
                 found.insert(e.id.clone(), e);
             }
         }
-        token = out
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
+        token = next_page(out.next_token());
         if token.is_none() {
             return Ok(found);
         }

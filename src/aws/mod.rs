@@ -15,6 +15,12 @@ pub mod vpc;
 
 pub use error::{AwsError, error_message};
 
+/// The token of the next page of a describe call, if there is one (EC2
+/// answers an empty token on the last page, as well as none).
+pub(crate) fn next_page(token: Option<&str>) -> Option<String> {
+    token.filter(|t| !t.is_empty()).map(str::to_owned)
+}
+
 use std::future::Future;
 use std::sync::Arc;
 

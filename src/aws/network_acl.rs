@@ -4,7 +4,7 @@
 use aws_sdk_ec2::types::Filter;
 
 use crate::aws::model::{NetworkAcl, NetworkAclEntry};
-use crate::aws::{AwsError, Ec2};
+use crate::aws::{AwsError, Ec2, next_page};
 
 impl Ec2 {
     /// The network ACLs associated with any of these subnets (every subnet
@@ -34,10 +34,7 @@ impl Ec2 {
                 .send()
                 .await?;
             found.extend(out.network_acls().iter().map(network_acl));
-            token = out
-                .next_token()
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned);
+            token = next_page(out.next_token());
             if token.is_none() {
                 return Ok(found);
             }

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::model::{IngressRule, NetworkInterface, Peer, Rule, SecurityGroup, Tags};
 use crate::aws::retry::{Backoff, pause};
-use crate::aws::{AwsError, Ec2};
+use crate::aws::{AwsError, Ec2, next_page};
 
 /// The tag that proves a security group is the one a create made: EC2 has
 /// no client token for CreateSecurityGroup, so after a lost answer the
@@ -320,10 +320,7 @@ pub(crate) async fn describe_groups(
                 .map(group)
                 .map(|g| (g.id.clone(), g)),
         );
-        token = out
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
+        token = next_page(out.next_token());
         if token.is_none() {
             return Ok(found);
         }
@@ -356,10 +353,7 @@ pub(crate) async fn describe_rules(
                 found.entry(group_id.to_owned()).or_default().push(rule);
             }
         }
-        token = out
-            .next_token()
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned);
+        token = next_page(out.next_token());
         if token.is_none() {
             return Ok(found);
         }
