@@ -11,9 +11,10 @@
 //! only). For each size and provider it prints the median wall time of
 //! apply, plan and destroy, the peak RSS of one provider process, and EC2
 //! calls by action (counted at a proxy in front of the emulator), then the
-//! ratios ours/theirs. Start-up is measured too: ten `terraform plan` runs
-//! of a configuration with only the provider block, next to one with a
-//! single `terraform_data` resource and no provider.
+//! ratios ours/theirs. Start-up is measured too: the time from exec to the
+//! plugin handshake, and ten `terraform plan` runs of a configuration with
+//! only the provider block, next to one with a single `terraform_data`
+//! resource and no provider.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -225,6 +226,45 @@ fn calls_text(calls: &BTreeMap<String, u64>) -> String {
     format!("{total} ({})", by.join(", "))
 }
 
+/// How long the binary takes from exec to its handshake line (when
+/// Terraform can connect), median of 20 starts.
+fn handshake(table: &mut String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use terraform_provider_planetscale::plugin::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
+
+    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let client_pem = params.self_signed(&key).unwrap().pem();
+    let runs: Vec<Duration> = (0..20)
+        .map(|_| {
+            let started = Instant::now();
+            let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-planetscale"))
+                .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+                .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+                .env("PLUGIN_CLIENT_CERT", &client_pem)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start the provider");
+            let mut line = String::new();
+            BufReader::new(child.stdout.take().unwrap())
+                .read_line(&mut line)
+                .unwrap();
+            let elapsed = started.elapsed();
+            assert!(line.starts_with("1|6|tcp|"), "handshake: {line}");
+            let _ = child.kill();
+            let _ = child.wait();
+            elapsed
+        })
+        .collect();
+    table.push_str(&format!(
+        "\n**Handshake:** from exec to the handshake line (certificate made, port open), median of 20 starts: {:.1} ms.\n",
+        median(runs).as_secs_f64() * 1000.0
+    ));
+}
+
 /// Ten plans of a provider-only configuration, next to a configuration
 /// with one terraform_data resource and no provider.
 fn startup(table: &mut String) {
@@ -320,10 +360,11 @@ fn main() {
                             .collect();
                     }
                     eprintln!(
-                        "N={n} {} {step} run {}: {}",
+                        "N={n} {} {step} run {}: {}, peak RSS {}",
                         side.name(),
                         run + 1,
-                        secs(wall)
+                        secs(wall),
+                        mib(rss)
                     );
                 }
             }
@@ -374,6 +415,7 @@ fn main() {
         mib(theirs_size / 1024),
         ratio(ours_size as f64, theirs_size as f64)
     ));
+    handshake(&mut table);
     startup(&mut table);
     println!("{table}");
     if let Ok(path) = std::env::var("BENCH_OUT") {
