@@ -229,33 +229,17 @@ fn calls_text(calls: &BTreeMap<String, u64>) -> String {
 /// How long the binary takes from exec to its handshake line (when
 /// Terraform can connect), median of 20 starts.
 fn handshake(table: &mut String) {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
-    use terraform_provider_planetscale::plugin::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
-
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let client_pem = params.self_signed(&key).unwrap().pem();
+    let client = support::plugin::client_identity();
     let runs: Vec<Duration> = (0..20)
         .map(|_| {
             let started = Instant::now();
-            let mut child = Command::new(env!("CARGO_BIN_EXE_terraform-provider-planetscale"))
-                .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
-                .env("PLUGIN_PROTOCOL_VERSIONS", "6")
-                .env("PLUGIN_CLIENT_CERT", &client_pem)
-                .stdout(Stdio::piped())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("start the provider");
-            let mut line = String::new();
-            BufReader::new(child.stdout.take().unwrap())
-                .read_line(&mut line)
-                .unwrap();
+            let launched = support::plugin::launch(&client.pem);
             let elapsed = started.elapsed();
-            assert!(line.starts_with("1|6|tcp|"), "handshake: {line}");
-            let _ = child.kill();
-            let _ = child.wait();
+            assert!(
+                launched.handshake.starts_with("1|6|tcp|"),
+                "handshake: {}",
+                launched.handshake
+            );
             elapsed
         })
         .collect();

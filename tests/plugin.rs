@@ -5,21 +5,18 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 
 use base64::Engine as _;
 use hyper_util::rt::TokioIo;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
+use support::plugin::{ClientIdentity, Launched, binary, client_identity, launch};
 use terraform_provider_planetscale::plugin::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE};
 use terraform_provider_planetscale::protocol::tfplugin6 as pb;
 use tokio_rustls::TlsConnector;
-
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_terraform-provider-planetscale"))
-}
 
 #[test]
 fn run_bare_it_says_it_is_a_terraform_plugin() {
@@ -46,51 +43,16 @@ fn it_refuses_a_protocol_it_does_not_speak() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("version 6"));
 }
 
-/// A client identity like the one Terraform makes for each plugin.
-struct ClientIdentity {
-    cert: CertificateDer<'static>,
-    key: PrivateKeyDer<'static>,
-    pem: String,
-}
-
-fn client_identity() -> ClientIdentity {
-    let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P384_SHA384).unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
-    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let cert = params.self_signed(&key).unwrap();
-    ClientIdentity {
-        pem: cert.pem(),
-        cert: cert.der().clone(),
-        key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-    }
-}
-
+/// The started plugin: its process and what its handshake line announced.
 struct Started {
-    child: Child,
+    launched: Launched,
     addr: String,
     server_cert: CertificateDer<'static>,
 }
 
-impl Drop for Started {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(client_pem: &str) -> Started {
-    let mut child = binary()
-        .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
-        .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
-        .env("PLUGIN_CLIENT_CERT", client_pem)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let launched = launch(client_pem);
+    let line = &launched.handshake;
     let fields: Vec<&str> = line.trim_end().split('|').collect();
     assert_eq!(fields.len(), 6, "handshake: {line}");
     assert_eq!(&fields[..3], &["1", "6", "tcp"]);
@@ -102,7 +64,7 @@ fn start(client_pem: &str) -> Started {
     Started {
         addr: fields[3].to_owned(),
         server_cert: CertificateDer::from(der),
-        child,
+        launched,
     }
 }
 
@@ -251,7 +213,7 @@ fn shutdown_through_the_controller_exits_cleanly() {
     });
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        if let Some(status) = started.child.try_wait().unwrap() {
+        if let Some(status) = started.launched.child.try_wait().unwrap() {
             assert!(status.success(), "exit status {status}");
             break;
         }

@@ -11,6 +11,7 @@ pub mod dns;
 pub mod emulator;
 pub mod inprocess;
 pub mod planetscale_api;
+pub mod plugin;
 pub mod proxy;
 pub mod terraform;
 
