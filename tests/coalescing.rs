@@ -147,5 +147,10 @@ resource "planetscale_privatelink_endpoint" "db" {{
         .sum();
     eprintln!("EC2 calls for a refreshing plan of 20 pairs: {ec2_calls} {counts:?}");
     assert!(ec2_calls <= 15, "{ec2_calls} EC2 calls: {counts:?}");
+    // Each kind is listed once for the VPC, however many pairs it holds.
+    for action in ["DescribeSecurityGroups", "DescribeVpcEndpoints"] {
+        let n = counts.get(action).copied().unwrap_or(0);
+        assert!(n <= 2, "{n} {action} calls: {counts:?}");
+    }
     ws.destroy();
 }

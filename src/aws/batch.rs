@@ -205,6 +205,59 @@ impl<V: Clone> Memo<V> {
     }
 }
 
+/// What one listing of a VPC found, by id; `None` where the VPC could not
+/// be listed in one bounded page (or the call failed), so lookups take the
+/// batched path by id instead.
+pub type Listed<T> = Option<Arc<HashMap<String, T>>>;
+
+/// When a VPC's listing was started, and its answer once there.
+type Listing<T> = (tokio::time::Instant, Arc<tokio::sync::OnceCell<Listed<T>>>);
+
+/// A refresh reads every resource Terraform knows, at most `-parallelism`
+/// at a time, so batching alone still costs a call per wave. Refresh reads
+/// know their resource's VPC from the prior state: the first one in a VPC
+/// lists that VPC's items in one call, and the reads after it, within
+/// `fresh_for`, are answered from that listing. Only hits are answered
+/// here: an id the listing lacks goes through the batched path by id, so a
+/// listing can make a read older by up to `fresh_for`, never wrong about
+/// existence. Concurrent callers share one listing call.
+pub struct VpcListings<T> {
+    cells: Mutex<HashMap<String, Listing<T>>>,
+    fresh_for: Duration,
+}
+
+impl<T> VpcListings<T> {
+    pub fn new(fresh_for: Duration) -> Self {
+        Self {
+            cells: Mutex::new(HashMap::new()),
+            fresh_for,
+        }
+    }
+}
+
+impl<T: Clone> VpcListings<T> {
+    /// The item `id` from a fresh listing of `vpc_id`, made by `list` when
+    /// there is none; `None` when the listing does not have it.
+    pub async fn find<F>(&self, vpc_id: &str, id: &str, list: impl FnOnce() -> F) -> Option<T>
+    where
+        F: Future<Output = Listed<T>>,
+    {
+        let cell = {
+            let mut cells = self.cells.lock().unwrap_or_else(|e| e.into_inner());
+            let now = tokio::time::Instant::now();
+            let fresh_for = self.fresh_for;
+            cells.retain(|_, (made, _)| now.duration_since(*made) < fresh_for);
+            cells
+                .entry(vpc_id.to_owned())
+                .or_insert_with(|| (now, Arc::default()))
+                .1
+                .clone()
+        };
+        let listed = cell.get_or_init(list).await;
+        listed.as_ref().and_then(|items| items.get(id).cloned())
+    }
+}
+
 /// Whether `text` names `id` as a whole word (ids are letters, digits and
 /// dashes; `vpce-1` is not named by `vpce-12`).
 fn mentions(text: &str, id: &str) -> bool {
@@ -366,5 +419,73 @@ mod tests {
                 .iter()
                 .all(|r| r.as_ref().is_err_and(|e| e.code() == "Unavailable"))
         );
+    }
+
+    fn listing(
+        calls: &Arc<AtomicUsize>,
+        items: Option<&[&str]>,
+    ) -> impl Future<Output = Listed<String>> + use<> {
+        calls.fetch_add(1, Ordering::SeqCst);
+        let items: Option<HashMap<String, String>> = items.map(|ids| {
+            ids.iter()
+                .map(|id| (id.to_string(), format!("item {id}")))
+                .collect()
+        });
+        async move {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            items.map(Arc::new)
+        }
+    }
+
+    #[tokio::test]
+    async fn concurrent_refresh_reads_in_a_vpc_share_one_listing() {
+        let listings = Arc::new(VpcListings::new(Duration::from_secs(60)));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let mut tasks = tokio::task::JoinSet::new();
+        for id in ["a", "b", "c", "gone"] {
+            let (listings, calls) = (listings.clone(), calls.clone());
+            tasks.spawn(async move {
+                let found = listings
+                    .find("vpc-1", id, || listing(&calls, Some(&["a", "b", "c"])))
+                    .await;
+                (id, found)
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let (id, found) = joined.unwrap();
+            match id {
+                "gone" => assert_eq!(found, None, "a miss goes the way by id"),
+                _ => assert_eq!(found, Some(format!("item {id}"))),
+            }
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        // Another VPC is listed on its own.
+        let other = listings
+            .find("vpc-2", "x", || listing(&calls, Some(&["x"])))
+            .await;
+        assert_eq!(other.as_deref(), Some("item x"));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_listing_is_made_again_once_stale_and_none_answers_nothing() {
+        let listings = VpcListings::new(Duration::from_millis(30));
+        let calls = Arc::new(AtomicUsize::new(0));
+        assert_eq!(
+            listings.find("vpc-1", "a", || listing(&calls, None)).await,
+            None
+        );
+        // Unlistable stays unlisted while fresh: no call per read.
+        assert_eq!(
+            listings.find("vpc-1", "a", || listing(&calls, None)).await,
+            None
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        tokio::time::sleep(Duration::from_millis(40)).await;
+        let found = listings
+            .find("vpc-1", "a", || listing(&calls, Some(&["a"])))
+            .await;
+        assert_eq!(found.as_deref(), Some("item a"));
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 }

@@ -3,11 +3,13 @@
 //! client token, modify, delete, and the waiters.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{ResourceType, VpcEndpointType};
 use tokio_util::sync::CancellationToken;
 
+use crate::aws::batch::Listed;
 use crate::aws::model::{DnsEntry, Endpoint, EndpointService, Tags};
 use crate::aws::retry::{Backoff, Interrupted, pause};
 use crate::aws::security_group::{tag_specification, tags_of};
@@ -133,6 +135,28 @@ impl Ec2 {
     /// Lookups made together share one DescribeVpcEndpoints call.
     pub async fn find_endpoint(&self, id: &str) -> Result<Endpoint, AwsError> {
         self.endpoints.get(id).await
+    }
+
+    /// The endpoint for a refresh: from a listing of `vpc_id` (its
+    /// endpoints in one call, shared by the refresh reads after it), or
+    /// through [`Ec2::find_endpoint`] when the listing lacks it or no VPC is
+    /// known (an import).
+    pub async fn refresh_endpoint(
+        &self,
+        id: &str,
+        vpc_id: Option<&str>,
+    ) -> Result<Endpoint, AwsError> {
+        if let Some(vpc_id) = vpc_id {
+            let client = self.client.clone();
+            let listed = self
+                .endpoint_listings
+                .find(vpc_id, id, || list_endpoints(client, vpc_id.to_owned()))
+                .await;
+            if let Some(endpoint) = listed {
+                return Ok(endpoint);
+            }
+        }
+        self.find_endpoint(id).await
     }
 
     pub async fn modify_endpoint(
@@ -281,6 +305,36 @@ pub(crate) async fn describe_endpoints(
             return Ok(found);
         }
     }
+}
+
+/// The endpoints of a VPC that are not `deleted`, from one page of at most
+/// [`LISTING_LIMIT`](super::LISTING_LIMIT); `None` when there are more or
+/// the call fails (the reads then go by id, and report any error there).
+async fn list_endpoints(client: aws_sdk_ec2::Client, vpc_id: String) -> Listed<Endpoint> {
+    let out = client
+        .describe_vpc_endpoints()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("vpc-id")
+                .values(vpc_id)
+                .build(),
+        )
+        .max_results(super::LISTING_LIMIT)
+        .send()
+        .await
+        .inspect_err(|e| tracing::debug!(error = %crate::aws::error_message(e), "listing a VPC's endpoints failed; reading by id"))
+        .ok()?;
+    if next_page(out.next_token()).is_some() {
+        return None;
+    }
+    Some(Arc::new(
+        out.vpc_endpoints()
+            .iter()
+            .map(endpoint)
+            .filter(|e| !e.state_is("deleted"))
+            .map(|e| (e.id.clone(), e))
+            .collect(),
+    ))
 }
 
 fn endpoint(e: &aws_sdk_ec2::types::VpcEndpoint) -> Endpoint {

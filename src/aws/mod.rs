@@ -24,7 +24,7 @@ pub(crate) fn next_page(token: Option<&str>) -> Option<String> {
 use std::future::Future;
 use std::sync::Arc;
 
-use batch::{Batcher, Memo, WINDOW};
+use batch::{Batcher, Memo, VpcListings, WINDOW};
 use model::{Endpoint, EndpointService, Rule, SecurityGroup, Subnet, Vpc, VpcDns};
 
 /// The shared EC2 client, with the batchers reads go through. Cheap to
@@ -35,8 +35,16 @@ pub struct Ec2 {
     endpoints: Arc<Batcher<Endpoint>>,
     groups: Arc<Batcher<SecurityGroup>>,
     rules: Arc<Batcher<Vec<Rule>>>,
+    endpoint_listings: Arc<VpcListings<Endpoint>>,
+    group_listings: Arc<VpcListings<SecurityGroup>>,
     facts: Arc<Facts>,
 }
+
+/// How long a VPC's listing answers refresh reads: a refresh of a hundred
+/// pairs takes about a second and a half.
+const LISTING_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(5);
+/// The most items one listing takes; a VPC with more is read by id.
+const LISTING_LIMIT: i32 = 200;
 
 /// Memos of what the plan-time and create-time checks look up: twenty
 /// endpoints in one VPC ask for its DNS settings once, not twenty times.
@@ -61,6 +69,8 @@ impl Ec2 {
             rules: Arc::new(Batcher::new(WINDOW, move |ids| {
                 Box::pin(security_group::describe_rules(c3.clone(), ids))
             })),
+            endpoint_listings: Arc::new(VpcListings::new(LISTING_FRESH_FOR)),
+            group_listings: Arc::new(VpcListings::new(LISTING_FRESH_FOR)),
             facts: Arc::default(),
             client,
         }

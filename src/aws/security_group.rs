@@ -2,6 +2,7 @@
 //! changes, and a delete that waits out DependencyViolation.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{
@@ -9,6 +10,7 @@ use aws_sdk_ec2::types::{
 };
 use tokio_util::sync::CancellationToken;
 
+use crate::aws::batch::Listed;
 use crate::aws::model::{IngressRule, NetworkInterface, Peer, Rule, SecurityGroup, Tags};
 use crate::aws::retry::{Backoff, pause};
 use crate::aws::{AwsError, Ec2, next_page};
@@ -120,6 +122,28 @@ impl Ec2 {
     /// DescribeSecurityGroups call.
     pub async fn find_security_group(&self, id: &str) -> Result<SecurityGroup, AwsError> {
         self.groups.get(id).await
+    }
+
+    /// The group for a refresh: from a listing of `vpc_id` (its groups and
+    /// their rules in one call, shared by the refresh reads after it), or
+    /// through [`Ec2::find_security_group`] when the listing lacks it or no
+    /// VPC is known (an import).
+    pub async fn refresh_security_group(
+        &self,
+        id: &str,
+        vpc_id: Option<&str>,
+    ) -> Result<SecurityGroup, AwsError> {
+        if let Some(vpc_id) = vpc_id {
+            let client = self.client.clone();
+            let listed = self
+                .group_listings
+                .find(vpc_id, id, || list_groups(client, vpc_id.to_owned()))
+                .await;
+            if let Some(group) = listed {
+                return Ok(group);
+            }
+        }
+        self.find_security_group(id).await
     }
 
     /// Every rule of the group, ingress and egress. Lookups made together
@@ -325,6 +349,30 @@ pub(crate) async fn describe_groups(
             return Ok(found);
         }
     }
+}
+
+/// The groups of a VPC with their rules, from one page of at most
+/// [`LISTING_LIMIT`](super::LISTING_LIMIT); `None` when there are more or
+/// the call fails (the reads then go by id, and report any error there).
+async fn list_groups(client: aws_sdk_ec2::Client, vpc_id: String) -> Listed<SecurityGroup> {
+    let out = client
+        .describe_security_groups()
+        .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
+        .max_results(super::LISTING_LIMIT)
+        .send()
+        .await
+        .inspect_err(|e| tracing::debug!(error = %crate::aws::error_message(e), "listing a VPC's security groups failed; reading by id"))
+        .ok()?;
+    if next_page(out.next_token()).is_some() {
+        return None;
+    }
+    Some(Arc::new(
+        out.security_groups()
+            .iter()
+            .map(group)
+            .map(|g| (g.id.clone(), g))
+            .collect(),
+    ))
 }
 
 /// One DescribeSecurityGroupRules call (with its pages) for the rules of

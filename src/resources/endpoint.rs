@@ -321,8 +321,9 @@ impl Resource<Clients> for EndpointResource {
         state: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let id = Attrs::of(state).string("id")?;
-        match ctx.data.ec2.find_endpoint(&id).await {
+        let s = Attrs::of(state);
+        let id = s.string("id")?;
+        match ctx.data.ec2.refresh_endpoint(&id, s.str("vpc_id")).await {
             Ok(endpoint) => Some(state_of(&ctx.data, &endpoint, state)),
             Err(e) if e.is_not_found() => {
                 tracing::info!(endpoint_id = %id, "VPC endpoint is gone; removing it from state");

@@ -405,9 +405,14 @@ impl Resource<Clients> for SecurityGroupResource {
         let clients = &ctx.data;
         let s = Attrs::of(state);
         let id = s.string("id")?;
-        // One batched DescribeSecurityGroups answers both the group and its
-        // rules (rule ids are only needed to change rules).
-        let group = match clients.ec2.find_security_group(&id).await {
+        // One DescribeSecurityGroups (a listing of the VPC, or batched by
+        // id) answers both the group and its rules (rule ids are only
+        // needed to change rules).
+        let group = match clients
+            .ec2
+            .refresh_security_group(&id, s.str("vpc_id"))
+            .await
+        {
             Ok(found) => found,
             Err(e) if e.is_not_found() => {
                 tracing::info!(group_id = %id, "security group is gone; removing it from state");
