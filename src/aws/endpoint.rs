@@ -221,8 +221,12 @@ impl Ec2 {
         let deadline = Instant::now() + timeout;
         let mut backoff = Backoff::for_state();
         // Right after a create, EC2 may not know the id yet: NotFound is
-        // retried for a while before it is believed.
+        // believed only once it has been answered for 30 s and at least
+        // NOT_FOUND_ANSWERS times (under throttling a few lookups can
+        // take all of those 30 s), and never past the wait's deadline.
+        const NOT_FOUND_ANSWERS: u32 = 5;
         let not_found_grace = Instant::now() + Duration::from_secs(30).min(timeout);
+        let mut not_found_answers = 0;
         loop {
             let state = match self.find_endpoint(id).await {
                 Ok(e) if e.state_is("available") => return Ok(e),
@@ -235,7 +239,12 @@ impl Ec2 {
                     });
                 }
                 Ok(e) => e.state,
-                Err(e) if e.is_not_found() && Instant::now() < not_found_grace => {
+                Err(e)
+                    if e.is_not_found()
+                        && (Instant::now() < not_found_grace
+                            || not_found_answers < NOT_FOUND_ANSWERS) =>
+                {
+                    not_found_answers += 1;
                     "not yet visible".to_owned()
                 }
                 Err(e) => return Err(WaitError::Aws(e)),
