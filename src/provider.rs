@@ -10,13 +10,11 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_config::BehaviorVersion;
 use aws_config::meta::credentials::CredentialsProviderChain;
 use aws_config::meta::region::{ProvideRegion, RegionProviderChain};
-use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_runtime::env_config::file::{
@@ -25,6 +23,7 @@ use aws_runtime::env_config::file::{
 use aws_types::region::Region;
 
 use crate::aws::Ec2;
+use crate::aws::retry_policy::{BadSetting, RetryPolicy, RetrySources};
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
 use crate::framework::path::AttributePath;
@@ -46,6 +45,27 @@ pub struct Clients {
     pub default_tags: BTreeMap<String, String>,
     pub ignore_tags: IgnoreTags,
     pub planetscale: PlanetScaleSettings,
+}
+
+impl Clients {
+    /// Clients for unit tests: us-east-1, no account, no tags, and an EC2
+    /// client that is never called.
+    #[cfg(test)]
+    pub fn for_tests() -> Clients {
+        let config = aws_sdk_ec2::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .build();
+        Clients {
+            ec2: Ec2::new(aws_sdk_ec2::Client::from_conf(config)),
+            region: "us-east-1".into(),
+            partition: "aws",
+            account_id: None,
+            default_tags: BTreeMap::new(),
+            ignore_tags: IgnoreTags::default(),
+            planetscale: PlanetScaleSettings::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -125,8 +145,19 @@ impl Provider for PlanetScale {
             .attribute(Attribute::string("secret_key").sensitive().describe("AWS secret access key; goes with `access_key`."))
             .attribute(Attribute::string("token").sensitive().describe("AWS session token for temporary credentials."))
             .attribute(Attribute::number("max_retries").describe(
-                "How many times an AWS call is retried on throttling and server errors, with \
-                 adaptive backoff. Default: 25, as in the AWS provider.",
+                "How many times an AWS call is retried on throttling, server errors and lost \
+                 answers, with exponential backoff. Default: `AWS_MAX_ATTEMPTS` less one, the \
+                 profile's `max_attempts` less one, or 25, as in the AWS provider.",
+            ))
+            .attribute(Attribute::string("retry_mode").describe(
+                "How the AWS SDK retries: `standard` or `adaptive` (a client-side rate limiter the \
+                 AWS SDKs call experimental). Default: `AWS_RETRY_MODE`, the profile's \
+                 `retry_mode`, or `standard`.",
+            ))
+            .attribute(Attribute::number("token_bucket_rate_limiter_capacity").describe(
+                "Capacity of the AWS SDK's retry quota, in tokens (each retry takes 5). Once it is \
+                 spent, calls fail at their first throttling error. Default: no quota; `max_retries` \
+                 still bounds each call.",
             ))
             .attribute(Attribute::new("allowed_account_ids", set()).describe(
                 "Refuse to run against any AWS account not listed. Conflicts with \
@@ -228,6 +259,26 @@ impl Provider for PlanetScale {
                 format!("{n} is not a whole number from 0 to 100."),
             );
         }
+        if let Some(m) = c.str("retry_mode")
+            && !matches!(m, "standard" | "adaptive")
+        {
+            diags.attr_error(
+                root("retry_mode"),
+                "Invalid retry_mode",
+                format!(
+                    "{m:?} is not a retry mode. Write \"standard\" (the default) or \"adaptive\"."
+                ),
+            );
+        }
+        if let Some(n) = c.number("token_bucket_rate_limiter_capacity")
+            && n.as_i64().is_none_or(|n| n < 0)
+        {
+            diags.attr_error(
+                root("token_bucket_rate_limiter_capacity"),
+                "Invalid token_bucket_rate_limiter_capacity",
+                format!("{n} is not a whole number of tokens, 0 or more."),
+            );
+        }
         if c.strings("allowed_account_ids")
             .is_some_and(|v| !v.is_empty())
             && c.strings("forbidden_account_ids")
@@ -326,17 +377,18 @@ impl Provider for PlanetScale {
                 profile_files.clone(),
             ));
         }
-        let max_attempts = c
-            .number("max_retries")
-            .and_then(|n| n.as_i64())
-            .unwrap_or(25) as u32
-            + 1;
-        loader = loader.retry_config(
-            RetryConfig::adaptive()
-                .with_max_attempts(max_attempts)
-                .with_initial_backoff(Duration::from_millis(50))
-                .with_max_backoff(Duration::from_secs(20)),
-        );
+        let retry = match retry_policy(&c, profile.as_deref(), profile_files.as_ref()).await {
+            Ok(policy) => policy,
+            Err(bad) => {
+                let summary = "Invalid retry setting";
+                match bad.attribute {
+                    Some(attr) => diags.attr_error(root(attr), summary, bad.message),
+                    None => diags.error(summary, bad.message),
+                }
+                return None;
+            }
+        };
+        loader = loader.retry_config(retry.retry_config());
         match http_client(&c, diags) {
             Some(client) => loader = loader.http_client(client),
             None if diags.has_errors() => return None,
@@ -381,7 +433,8 @@ impl Provider for PlanetScale {
                 .build();
         }
 
-        let mut ec2_config = aws_sdk_ec2::config::Builder::from(&sdk_config);
+        let mut ec2_config =
+            aws_sdk_ec2::config::Builder::from(&sdk_config).retry_partition(retry.partition());
         if let Some(url) = c.object("endpoints").string("ec2") {
             ec2_config = ec2_config.endpoint_url(url);
         }
@@ -475,6 +528,47 @@ impl Provider for PlanetScale {
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Clients>>> {
         crate::data_sources::all()
     }
+}
+
+/// The retry policy from the provider block, the environment and the
+/// profile (see [`crate::aws::retry_policy`]).
+async fn retry_policy(
+    c: &Attrs<'_>,
+    profile: Option<&str>,
+    files: Option<&ProfileFiles>,
+) -> Result<RetryPolicy, BadSetting> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (env_mode, env_attempts) = (env("AWS_RETRY_MODE"), env("AWS_MAX_ATTEMPTS"));
+    let (mut profile_mode, mut profile_attempts) = (None, None);
+    let decided = (c.str("retry_mode").is_some() || env_mode.is_some())
+        && (c.number("max_retries").is_some() || env_attempts.is_some());
+    if !decided {
+        let default_files = ProfileFiles::default();
+        let loaded = aws_config::profile::load(
+            &aws_types::os_shim_internal::Fs::real(),
+            &aws_types::os_shim_internal::Env::real(),
+            files.unwrap_or(&default_files),
+            profile.map(|p| std::borrow::Cow::Owned(p.to_owned())),
+        )
+        .await;
+        if let Ok(set) = loaded
+            && let Some(p) = set.get_profile(set.selected_profile())
+        {
+            profile_mode = p.get("retry_mode").map(str::to_owned);
+            profile_attempts = p.get("max_attempts").map(str::to_owned);
+        }
+    }
+    RetryPolicy::resolve(&RetrySources {
+        retry_mode: c.str("retry_mode"),
+        max_retries: c.number("max_retries").and_then(|n| n.as_i64()),
+        quota: c
+            .number("token_bucket_rate_limiter_capacity")
+            .and_then(|n| n.as_i64()),
+        env_mode: env_mode.as_deref(),
+        env_max_attempts: env_attempts.as_deref(),
+        profile_mode: profile_mode.as_deref(),
+        profile_max_attempts: profile_attempts.as_deref(),
+    })
 }
 
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`...

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::aws::batch::Listed;
 use crate::aws::model::{DnsEntry, Endpoint, EndpointService, Tags};
 use crate::aws::retry::{Backoff, Interrupted, pause};
-use crate::aws::security_group::{tag_specification, tags_of};
+use crate::aws::security_group::{tag_specifications, tags_of};
 use crate::aws::{AwsError, Ec2, next_page};
 
 pub struct NewEndpoint<'a> {
@@ -53,18 +53,78 @@ pub enum WaitError {
         state: String,
         last_error: Option<String>,
     },
-    /// Still pending acceptance by the service's owner at the deadline.
-    AwaitingAcceptance,
+    /// Still pending acceptance by the service's owner when the wait
+    /// stopped waiting for it. Not a failure: the owner may still accept.
+    AwaitingAcceptance(Box<Endpoint>),
+    /// A state this wait does not expect (`deleting` while waiting for
+    /// `available`, say): waiting longer would not help.
+    Unexpected { state: String },
     /// Still in `state` at the deadline.
-    Timeout {
-        state: String,
-    },
+    Timeout { state: String },
     /// StopProvider cancelled the wait.
-    Stopped {
-        state: String,
-    },
+    Stopped { state: String },
+    /// An error that asking again would not cure (access denied, or a
+    /// NotFound believed after the grace).
     Aws(AwsError),
 }
+
+/// How a wait for `available` goes.
+#[derive(Clone, Debug)]
+pub struct AvailableWait {
+    pub timeout: Duration,
+    /// How long `pendingAcceptance` is waited out before the wait ends
+    /// with [`WaitError::AwaitingAcceptance`]; at most the timeout.
+    pub acceptance_grace: Duration,
+    /// The subnets and groups the endpoint must show before `available`
+    /// counts (after a modify, EC2 may still report the old ones for a
+    /// moment, and `available` with them).
+    pub settled: Option<(Vec<String>, Vec<String>)>,
+    /// The first poll comes this long after the call.
+    pub first_poll: Duration,
+}
+
+impl AvailableWait {
+    /// After a create: the first poll soon; `pendingAcceptance` waited out
+    /// to the timeout, or for `acceptance_grace` when the service is
+    /// known to require acceptance.
+    pub fn after_create(timeout: Duration, acceptance_required: bool) -> Self {
+        Self {
+            timeout,
+            acceptance_grace: if acceptance_required {
+                ACCEPTANCE_GRACE.min(timeout)
+            } else {
+                timeout
+            },
+            settled: None,
+            first_poll: Duration::from_millis(500),
+        }
+    }
+
+    /// After a modify: until EC2 shows the requested subnets and groups.
+    pub fn after_modify(timeout: Duration, subnets: &[String], groups: &[String]) -> Self {
+        let sorted = |v: &[String]| {
+            let mut v = v.to_vec();
+            v.sort();
+            v
+        };
+        Self {
+            timeout,
+            acceptance_grace: ACCEPTANCE_GRACE.min(timeout),
+            settled: Some((sorted(subnets), sorted(groups))),
+            first_poll: Duration::from_secs(1),
+        }
+    }
+}
+
+/// How long a wait keeps polling an endpoint the service owner has not
+/// accepted yet, when the service is known to require acceptance.
+pub const ACCEPTANCE_GRACE: Duration = Duration::from_secs(60);
+
+/// How long NotFound right after a create is taken for EC2 not showing the
+/// new endpoint yet (hashicorp/aws polls through 20 NotFound answers, 5 s
+/// apart), and how many answers it takes besides.
+const NOT_FOUND_GRACE: Duration = Duration::from_secs(100);
+const NOT_FOUND_ANSWERS: u32 = 5;
 
 impl Ec2 {
     /// The service, `NotFound` when EC2 does not know it, `AccessDenied`
@@ -109,6 +169,9 @@ impl Ec2 {
             base_endpoint_dns_names: detail.base_endpoint_dns_names().to_vec(),
             private_dns_names,
             acceptance_required: detail.acceptance_required().unwrap_or(false),
+            private_dns_name_state: detail
+                .private_dns_name_verification_state()
+                .map(|s| s.as_str().to_owned()),
         })
     }
 
@@ -123,7 +186,7 @@ impl Ec2 {
             .set_security_group_ids(Some(new.security_group_ids.to_vec()))
             .private_dns_enabled(new.private_dns_enabled)
             .client_token(new.client_token)
-            .tag_specifications(tag_specification(ResourceType::VpcEndpoint, new.tags))
+            .set_tag_specifications(tag_specifications(ResourceType::VpcEndpoint, new.tags))
             .send()
             .await?;
         out.vpc_endpoint().map(endpoint).ok_or_else(|| {
@@ -209,27 +272,50 @@ impl Ec2 {
         Ok(())
     }
 
-    /// Waits until the endpoint is `available`. `pendingAcceptance` keeps
-    /// the wait going (the service's owner may still accept); `failed` and
-    /// `rejected` end it at once with the API's last error.
+    /// Waits until the endpoint is `available` (with the subnets and groups
+    /// asked for, after a modify). `pending` keeps the wait going, and so
+    /// does `pendingAcceptance` for the wait's acceptance grace; `failed`,
+    /// `rejected` and `expired` end it at once with the API's last error,
+    /// and so does any state the wait does not expect. Throttling, server
+    /// errors and lost answers are polled through until the deadline.
     pub async fn wait_endpoint_available(
         &self,
         id: &str,
-        timeout: Duration,
+        wait: &AvailableWait,
         stop: &CancellationToken,
     ) -> Result<Endpoint, WaitError> {
-        let deadline = Instant::now() + timeout;
-        let mut backoff = Backoff::for_state();
-        // Right after a create, EC2 may not know the id yet: NotFound is
-        // believed only once it has been answered for 30 s and at least
-        // NOT_FOUND_ANSWERS times (under throttling a few lookups can
-        // take all of those 30 s), and never past the wait's deadline.
-        const NOT_FOUND_ANSWERS: u32 = 5;
-        let not_found_grace = Instant::now() + Duration::from_secs(30).min(timeout);
+        let started = Instant::now();
+        let deadline = started + wait.timeout;
+        let acceptance_deadline = started + wait.acceptance_grace.min(wait.timeout);
+        let not_found_grace = started + NOT_FOUND_GRACE.min(wait.timeout);
+        let mut backoff = Backoff::new(wait.first_poll, Duration::from_secs(10));
         let mut not_found_answers = 0;
+        let mut pending_acceptance: Option<Endpoint> = None;
+        if let Err(why) = pause(&mut backoff, deadline, stop).await {
+            return Err(interrupted(why, "not yet checked"));
+        }
         loop {
-            let state = match self.find_endpoint(id).await {
-                Ok(e) if e.state_is("available") => return Ok(e),
+            let found = self.find_endpoint(id).await;
+            if found
+                .as_ref()
+                .is_ok_and(|e| !e.state_is("pendingAcceptance"))
+            {
+                pending_acceptance = None;
+            }
+            let state = match found {
+                Ok(e) if e.state_is("available") => {
+                    let settled = wait.settled.as_ref().is_none_or(|(subnets, groups)| {
+                        let mut s = e.subnet_ids.clone();
+                        let mut g = e.security_group_ids.clone();
+                        s.sort();
+                        g.sort();
+                        &s == subnets && &g == groups
+                    });
+                    if settled {
+                        return Ok(e);
+                    }
+                    "available, with the change not shown yet".to_owned()
+                }
                 Ok(e)
                     if e.state_is("failed") || e.state_is("rejected") || e.state_is("expired") =>
                 {
@@ -238,7 +324,18 @@ impl Ec2 {
                         last_error: e.last_error,
                     });
                 }
-                Ok(e) => e.state,
+                Ok(e) if e.state_is("pendingAcceptance") => {
+                    let state = e.state.clone();
+                    pending_acceptance = Some(e);
+                    if Instant::now() >= acceptance_deadline {
+                        return Err(WaitError::AwaitingAcceptance(Box::new(
+                            pending_acceptance.take().expect("just set"),
+                        )));
+                    }
+                    state
+                }
+                Ok(e) if e.state_is("pending") => e.state,
+                Ok(e) => return Err(WaitError::Unexpected { state: e.state }),
                 Err(e)
                     if e.is_not_found()
                         && (Instant::now() < not_found_grace
@@ -247,16 +344,22 @@ impl Ec2 {
                     not_found_answers += 1;
                     "not yet visible".to_owned()
                 }
+                Err(e) if e.is_transient() => {
+                    tracing::debug!(endpoint_id = id, error = %e, "reading the endpoint failed; polling on");
+                    "unknown (EC2 did not answer)".to_owned()
+                }
                 Err(e) => return Err(WaitError::Aws(e)),
             };
             tracing::debug!(endpoint_id = id, %state, "waiting for the endpoint to be available");
-            if let Err(why) = pause(&mut backoff, deadline, stop).await {
-                return Err(match why {
-                    Interrupted::Stopped => WaitError::Stopped { state },
-                    Interrupted::Timeout if state.eq_ignore_ascii_case("pendingAcceptance") => {
-                        WaitError::AwaitingAcceptance
-                    }
-                    Interrupted::Timeout => WaitError::Timeout { state },
+            let until = if pending_acceptance.is_some() {
+                acceptance_deadline
+            } else {
+                deadline
+            };
+            if let Err(why) = pause(&mut backoff, until, stop).await {
+                return Err(match (why, pending_acceptance) {
+                    (Interrupted::Timeout, Some(e)) => WaitError::AwaitingAcceptance(Box::new(e)),
+                    (why, _) => interrupted(why, &state),
                 });
             }
         }
@@ -274,17 +377,29 @@ impl Ec2 {
         loop {
             let state = match self.find_endpoint(id).await {
                 Err(e) if e.is_not_found() => return Ok(()),
+                Err(e) if e.is_transient() => "unknown (EC2 did not answer)".to_owned(),
                 Err(e) => return Err(WaitError::Aws(e)),
+                Ok(e) if e.state_is("failed") => {
+                    return Err(WaitError::Failed {
+                        state: e.state,
+                        last_error: e.last_error,
+                    });
+                }
                 Ok(e) => e.state,
             };
             tracing::debug!(endpoint_id = id, %state, "waiting for the endpoint to be deleted");
             if let Err(why) = pause(&mut backoff, deadline, stop).await {
-                return Err(match why {
-                    Interrupted::Stopped => WaitError::Stopped { state },
-                    Interrupted::Timeout => WaitError::Timeout { state },
-                });
+                return Err(interrupted(why, &state));
             }
         }
+    }
+}
+
+fn interrupted(why: Interrupted, state: &str) -> WaitError {
+    let state = state.to_owned();
+    match why {
+        Interrupted::Stopped => WaitError::Stopped { state },
+        Interrupted::Timeout => WaitError::Timeout { state },
     }
 }
 

@@ -9,7 +9,9 @@ pub enum AwsError {
     /// The resource does not exist (or no longer does).
     #[error("{code}: {message}")]
     NotFound { code: String, message: String },
-    /// EC2 refused because something still depends on the resource.
+    /// EC2 refused because something still depends on the resource
+    /// (`DependencyViolation`, or `InvalidGroup.InUse` for a security group
+    /// another group's rules or a network interface still use).
     #[error("{code}: {message}")]
     DependencyViolation { code: String, message: String },
     /// The caller lacks permission.
@@ -41,12 +43,35 @@ impl AwsError {
         matches!(self, AwsError::NotFound { .. })
     }
 
+    /// Whether asking again later may succeed: throttling, EC2's server
+    /// errors, and answers that never arrived. Waiters poll through these
+    /// until their own deadline.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AwsError::Transport(_) => true,
+            AwsError::Api { code, .. } => matches!(
+                code.as_str(),
+                "RequestLimitExceeded"
+                    | "Throttling"
+                    | "ThrottlingException"
+                    | "RequestThrottled"
+                    | "Unavailable"
+                    | "ServiceUnavailable"
+                    | "InternalError"
+                    | "InternalFailure"
+                    | "RequestTimeout"
+                    | "RequestTimeoutException"
+            ),
+            _ => false,
+        }
+    }
+
     /// Classifies an error code EC2 answered with.
     pub fn from_code(code: &str, message: &str) -> Self {
         let (code, message) = (code.to_owned(), message.to_owned());
         if code.ends_with(".NotFound") {
             AwsError::NotFound { code, message }
-        } else if code == "DependencyViolation" {
+        } else if code == "DependencyViolation" || code == "InvalidGroup.InUse" {
             AwsError::DependencyViolation { code, message }
         } else if code == "UnauthorizedOperation" || code == "AccessDenied" || code == "AuthFailure"
         {

@@ -9,6 +9,7 @@ pub mod error;
 pub mod model;
 pub mod network_acl;
 pub mod retry;
+pub mod retry_policy;
 pub mod security_group;
 pub mod tags;
 pub mod vpc;

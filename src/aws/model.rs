@@ -99,6 +99,10 @@ pub struct EndpointService {
     pub base_endpoint_dns_names: Vec<String>,
     pub private_dns_names: Vec<String>,
     pub acceptance_required: bool,
+    /// The owner's verification of its private DNS name, as EC2 spells it
+    /// (`verified`, `pendingVerification`, `failed`); `None` when EC2 does
+    /// not say.
+    pub private_dns_name_state: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

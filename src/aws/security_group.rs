@@ -29,15 +29,23 @@ pub struct NewSecurityGroup<'a> {
     pub creation_token: &'a str,
 }
 
-pub fn tag_specification(resource: ResourceType, tags: &Tags) -> TagSpecification {
-    TagSpecification::builder()
-        .resource_type(resource)
-        .set_tags(Some(
-            tags.iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                .collect(),
-        ))
-        .build()
+/// The tag specifications of a create: none at all when there are no tags,
+/// since EC2 refuses a specification without tags ("Tag specification must
+/// have at least one tag").
+pub fn tag_specifications(resource: ResourceType, tags: &Tags) -> Option<Vec<TagSpecification>> {
+    if tags.is_empty() {
+        return None;
+    }
+    Some(vec![
+        TagSpecification::builder()
+            .resource_type(resource)
+            .set_tags(Some(
+                tags.iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .build(),
+    ])
 }
 
 pub fn tags_of(tags: &[Tag]) -> Tags {
@@ -66,7 +74,7 @@ impl Ec2 {
             .vpc_id(new.vpc_id)
             .group_name(new.name)
             .description(new.description)
-            .tag_specifications(tag_specification(ResourceType::SecurityGroup, &tags))
+            .set_tag_specifications(tag_specifications(ResourceType::SecurityGroup, &tags))
             .send()
             .await;
         match created {
@@ -271,6 +279,51 @@ impl Ec2 {
                 .remove(group_id)
                 .unwrap_or_default(),
         )
+    }
+
+    /// Waits until EC2 shows a group just created (reads right after the
+    /// create may not find it yet), polling through NotFound, throttling
+    /// and server errors until `timeout` or StopProvider.
+    pub async fn wait_security_group_visible(
+        &self,
+        id: &str,
+        timeout: Duration,
+        stop: &CancellationToken,
+    ) -> Result<SecurityGroup, AwsError> {
+        let deadline = Instant::now() + timeout;
+        let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
+        loop {
+            match self.find_security_group(id).await {
+                Ok(group) => return Ok(group),
+                Err(e) if e.is_not_found() || e.is_transient() => {
+                    tracing::debug!(group_id = id, error = %e, "the new security group is not visible yet");
+                    if let Err(why) = pause(&mut backoff, deadline, stop).await {
+                        return Err(
+                            why.into_error(&format!("waiting for {id} to be visible ({e})"))
+                        );
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The rules of a group just created, read until they include the
+    /// default egress rule every new group has: an answer without it is EC2
+    /// not showing the new group's rules yet. After a few answers without
+    /// it, the rules are taken as they are.
+    pub async fn new_group_rules(&self, group_id: &str) -> Result<Vec<Rule>, AwsError> {
+        const READS: u32 = 8;
+        let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(2));
+        let mut read = 0;
+        loop {
+            let rules = self.security_group_rules_now(group_id).await?;
+            read += 1;
+            if read >= READS || rules.iter().any(|r| r.egress) {
+                return Ok(rules);
+            }
+            tokio::time::sleep(backoff.next_delay()).await;
+        }
     }
 
     /// Deletes the group, retrying while EC2 answers DependencyViolation (an

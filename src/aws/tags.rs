@@ -42,4 +42,22 @@ impl Ec2 {
         }
         Ok(())
     }
+
+    /// Removes tags by key, whatever their values.
+    pub async fn delete_tag_keys(&self, resource_id: &str, keys: &[&str]) -> Result<(), AwsError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .delete_tags()
+            .resources(resource_id)
+            .set_tags(Some(
+                keys.iter()
+                    .map(|k| Tag::builder().key(*k).build())
+                    .collect(),
+            ))
+            .send()
+            .await?;
+        Ok(())
+    }
 }

@@ -137,6 +137,10 @@ pub struct Server<P: Provider> {
     pub data_sources: BTreeMap<&'static str, DataSourceEntry<P::Data>>,
     data: RwLock<Option<Arc<P::Data>>>,
     stop: Mutex<CancellationToken>,
+    /// Terraform is destroying: plans only refresh the state, and the
+    /// resources' plan hooks (checks for what would be created or
+    /// updated) are skipped.
+    destroy_run: bool,
 }
 
 pub struct PlanResult {
@@ -194,7 +198,14 @@ impl<P: Provider> Server<P> {
             data_sources,
             data: RwLock::new(None),
             stop: Mutex::new(CancellationToken::new()),
+            destroy_run: false,
         }
+    }
+
+    /// Marks this process as serving a destroy run (see `destroy_run`).
+    pub fn destroying(mut self, destroy_run: bool) -> Self {
+        self.destroy_run = destroy_run;
+        self
     }
 
     pub fn resource(
@@ -290,7 +301,9 @@ impl<P: Provider> Server<P> {
             requires_replace: generic.requires_replace,
             changing: generic.changing,
         };
-        if let Some(ctx) = self.ctx(diags) {
+        if self.destroy_run {
+            tracing::debug!(type_name, "destroy run: plan checks skipped");
+        } else if let Some(ctx) = self.ctx(diags) {
             entry.resource.plan(&ctx, &mut change, diags).await;
         }
         let mut requires_replace = change.requires_replace;

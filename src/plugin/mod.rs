@@ -10,6 +10,7 @@
 //! Terraform forwards Ctrl-C to the whole process group and then stops work
 //! in flight through `StopProvider`, which cancels our waiters.
 
+pub mod parent;
 mod tls;
 
 use std::io::Write as _;

@@ -12,10 +12,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
-use crate::aws::endpoint::{EndpointChanges, NewEndpoint, WaitError};
-use crate::aws::model::{Endpoint, Tags};
+use crate::aws::endpoint::{AvailableWait, EndpointChanges, NewEndpoint, WaitError};
+use crate::aws::model::{Endpoint, EndpointService, Tags};
 use crate::framework::diag::Diagnostics;
-use crate::framework::model::{Attrs, ObjectBuilder, string, string_list, string_map, string_set};
+use crate::framework::model::{Attrs, ObjectBuilder, string, string_list, string_set};
 use crate::framework::path::AttributePath;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, PlanChange, Resource};
@@ -24,7 +24,7 @@ use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::provider::Clients;
 use crate::resources::moves::{self, SourceState};
-use crate::resources::validate;
+use crate::resources::{tags, validate};
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_endpoint";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -216,7 +216,7 @@ impl Resource<Clients> for EndpointResource {
         let clients = &ctx.data;
         let c = Attrs::of(change.config);
         let p = Attrs::of(change.prior);
-        plan_tags_all(clients, change);
+        tags::plan(clients, change, diags);
 
         if let Some(name) = c.str("service_name")
             && let Ok(region) = service_name_region(name)
@@ -229,26 +229,27 @@ impl Resource<Clients> for EndpointResource {
             );
             return;
         }
-        // Checks that call AWS run only for values that change.
-        let creating = change.prior.is_null();
-        let subnets_change = creating || c.get("subnet_ids") != p.get("subnet_ids");
-        let dns_change = creating || c.get("private_dns_enabled") != p.get("private_dns_enabled");
-        let service_change = creating || c.get("service_name") != p.get("service_name");
-        if !(change.changing && (subnets_change || dns_change || service_change)) {
+        // Checks that call AWS run only for values that change, and once
+        // they are known (else again at apply).
+        if !change.changing {
             return;
         }
-        let planned = Model::from_value(&change.planned);
-        let known = |a: &str| c.get(a).is_fully_known() && !c.is_null(a);
-        if known("service_name") && known("subnet_ids") && known("vpc_id") {
-            preflight(
-                clients,
-                &planned,
-                service_change,
-                subnets_change,
-                dns_change && planned.private_dns_enabled,
-                diags,
-            )
-            .await;
+        let creating = change.prior.is_null();
+        let planned = Attrs::of(&change.planned);
+        let changed = |a: &str| creating || planned.get(a) != p.get(a);
+        let known = |a: &str| planned.get(a).is_fully_known() && !planned.is_null(a);
+        if !(known("service_name") && known("vpc_id")) {
+            return;
+        }
+        let m = Model::from_value(&change.planned);
+        let checks = Checks {
+            service: changed("service_name"),
+            subnets: known("subnet_ids") && (changed("subnet_ids") || changed("service_name")),
+            dns: m.private_dns_enabled && changed("private_dns_enabled"),
+            groups: known("security_group_ids") && changed("security_group_ids"),
+        };
+        if checks.any() {
+            preflight(clients, &m, checks, diags).await;
         }
     }
 
@@ -261,11 +262,17 @@ impl Resource<Clients> for EndpointResource {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let clients = &ctx.data;
+        let ec2 = &clients.ec2;
         let m = Model::from_value(planned);
-        preflight(clients, &m, true, true, m.private_dns_enabled, diags).await;
+        let service = preflight(clients, &m, Checks::all(m.private_dns_enabled), diags).await;
         if diags.has_errors() {
             return None;
         }
+        let acceptance_required = service.as_ref().is_some_and(|s| s.acceptance_required);
+        // EC2 turns private DNS on only for an accepted connection: to a
+        // service that requires acceptance, the endpoint is created without
+        // it, and it is turned on once the owner has accepted.
+        let dns_after_acceptance = m.private_dns_enabled && acceptance_required;
         let subnets: Vec<String> = m.subnet_ids.iter().cloned().collect();
         let groups: Vec<String> = m.security_group_ids.iter().cloned().collect();
         let token = format!(
@@ -278,11 +285,11 @@ impl Resource<Clients> for EndpointResource {
             service_name: &m.service_name,
             subnet_ids: &subnets,
             security_group_ids: &groups,
-            private_dns_enabled: m.private_dns_enabled,
-            tags: &m.tags_all,
+            private_dns_enabled: m.private_dns_enabled && !dns_after_acceptance,
+            tags: &tags::for_aws(clients, &m.tags_all),
             client_token: &token,
         };
-        let created = match clients.ec2.create_endpoint(&new).await {
+        let created = match ec2.create_endpoint(&new).await {
             Ok(e) => e,
             Err(e) => {
                 diags.error(
@@ -295,22 +302,36 @@ impl Resource<Clients> for EndpointResource {
         tracing::info!(endpoint_id = %created.id, state = %created.state, "VPC endpoint created");
         // From here on the endpoint exists: the state always carries its id.
         let timeout = timeouts::get(planned, "create", DEFAULT_TIMEOUT);
-        match clients
-            .ec2
-            .wait_endpoint_available(&created.id, timeout, &ctx.stop)
-            .await
-        {
-            Ok(endpoint) => Some(state_of(clients, &endpoint, planned)),
-            Err(e) => {
-                report_wait(&created.id, "created", timeout, &e, diags);
-                let latest = clients
-                    .ec2
-                    .find_endpoint(&created.id)
-                    .await
-                    .unwrap_or(created);
-                Some(state_of(clients, &latest, planned))
-            }
+        let wait = AvailableWait::after_create(timeout, acceptance_required);
+        let mut outcome = ec2
+            .wait_endpoint_available(&created.id, &wait, &ctx.stop)
+            .await;
+        if dns_after_acceptance && let Ok(accepted) = &outcome {
+            let turn_on = EndpointChanges {
+                private_dns_enabled: Some(true),
+                ..EndpointChanges::default()
+            };
+            outcome = match ec2.modify_endpoint(&accepted.id, &turn_on).await {
+                Ok(()) => {
+                    let wait = AvailableWait::after_modify(timeout, &subnets, &groups);
+                    ec2.wait_endpoint_available(&created.id, &wait, &ctx.stop)
+                        .await
+                }
+                Err(e) => Err(WaitError::Aws(e)),
+            };
         }
+        Some(
+            finish_wait(
+                clients,
+                &created.id,
+                "created",
+                timeout,
+                outcome,
+                planned,
+                diags,
+            )
+            .await,
+        )
     }
 
     // ---------------------------------------------------------------- read --
@@ -346,8 +367,8 @@ impl Resource<Clients> for EndpointResource {
         diags: &mut Diagnostics,
     ) -> Value {
         let clients = &ctx.data;
-        let old = Model::from_value(prior);
-        let new = Model::from_value(planned);
+        let ec2 = &clients.ec2;
+        let (old, new) = (Model::from_value(prior), Model::from_value(planned));
         let Some(id) = Attrs::of(prior).string("id") else {
             diags.error(
                 "Missing id",
@@ -355,99 +376,51 @@ impl Resource<Clients> for EndpointResource {
             );
             return prior.clone();
         };
-        let subnets_change = old.subnet_ids != new.subnet_ids;
-        let dns_change = old.private_dns_enabled != new.private_dns_enabled;
-        if subnets_change || dns_change {
-            preflight(
-                clients,
-                &new,
-                false,
-                subnets_change,
-                dns_change && new.private_dns_enabled,
-                diags,
-            )
-            .await;
+        let changes = changes_between(&old, &new);
+        let checks = Checks {
+            service: false,
+            subnets: !changes.add_subnet_ids.is_empty() || !changes.remove_subnet_ids.is_empty(),
+            dns: changes.private_dns_enabled == Some(true),
+            groups: !changes.add_security_group_ids.is_empty(),
+        };
+        if checks.any() {
+            preflight(clients, &new, checks, diags).await;
             if diags.has_errors() {
                 return prior.clone();
             }
         }
-        let changes = EndpointChanges {
-            add_subnet_ids: new
-                .subnet_ids
-                .difference(&old.subnet_ids)
-                .cloned()
-                .collect(),
-            remove_subnet_ids: old
-                .subnet_ids
-                .difference(&new.subnet_ids)
-                .cloned()
-                .collect(),
-            add_security_group_ids: new
-                .security_group_ids
-                .difference(&old.security_group_ids)
-                .cloned()
-                .collect(),
-            remove_security_group_ids: old
-                .security_group_ids
-                .difference(&new.security_group_ids)
-                .cloned()
-                .collect(),
-            private_dns_enabled: dns_change.then_some(new.private_dns_enabled),
-        };
         let timeout = timeouts::get(planned, "update", DEFAULT_TIMEOUT);
-        let result: Result<Option<Endpoint>, String> = async {
-            if !changes.is_empty() {
-                clients
-                    .ec2
-                    .modify_endpoint(&id, &changes)
-                    .await
-                    .map_err(|e| format!("ModifyVpcEndpoint: {e}"))?;
-            }
-            if old.tags_all != new.tags_all {
-                clients
-                    .ec2
-                    .update_tags(&id, &old.tags_all, &new.tags_all)
-                    .await
-                    .map_err(|e| format!("tags: {e}"))?;
-            }
-            if changes.is_empty() {
-                return Ok(None);
-            }
-            match clients
-                .ec2
-                .wait_endpoint_available(&id, timeout, &ctx.stop)
+        let (old_tags, new_tags) = (
+            tags::for_aws(clients, &old.tags_all),
+            tags::for_aws(clients, &new.tags_all),
+        );
+        let tags_failed = old_tags != new_tags
+            && ec2
+                .update_tags(&id, &old_tags, &new_tags)
                 .await
-            {
-                Ok(e) => Ok(Some(e)),
-                Err(e) => {
-                    report_wait(&id, "updated", timeout, &e, diags);
-                    Ok(None)
-                }
+                .map_err(|e| {
+                    diags.error("Could not update the endpoint's tags", format!("{id}: {e}"))
+                })
+                .is_err();
+        let outcome = if changes.is_empty() {
+            None
+        } else {
+            Some(modify(ec2, &id, &old, &new, changes, timeout, &ctx.stop).await)
+        };
+        let state = match outcome {
+            Some(outcome) => {
+                finish_wait(clients, &id, "updated", timeout, outcome, planned, diags).await
             }
+            None => match ec2.find_endpoint(&id).await {
+                Ok(endpoint) => requested(clients, &endpoint, planned),
+                Err(_) => planned.clone(),
+            },
+        };
+        if tags_failed {
+            // What the tags are now is for the next refresh to tell.
+            return with_attr(state, "tags_all", Attrs::of(prior).get("tags_all").clone());
         }
-        .await;
-        if let Err(message) = result {
-            diags.error(
-                "Could not update the VPC endpoint",
-                format!("{id}: {message}"),
-            );
-        }
-        // The state is what EC2 now says, so a partial update shows as a change.
-        match clients.ec2.find_endpoint(&id).await {
-            Ok(endpoint) if !diags.has_errors() => {
-                let mut state = state_of(clients, &endpoint, planned);
-                // EC2 applies modifications asynchronously: where it has not
-                // caught up yet, the requested values are what this apply did.
-                if let Value::Object(map) = &mut state {
-                    for attr in ["subnet_ids", "security_group_ids", "private_dns_enabled"] {
-                        map.insert(attr.into(), Attrs::of(planned).get(attr).clone());
-                    }
-                }
-                state
-            }
-            Ok(endpoint) => state_of(clients, &endpoint, prior),
-            Err(_) => prior.clone(),
-        }
+        state
     }
 
     // -------------------------------------------------------------- delete --
@@ -575,68 +548,84 @@ fn from_aws_vpc_endpoint(s: &SourceState, diags: &mut Diagnostics) -> Option<Val
     )
 }
 
-/// `tags_all` = default_tags merged with tags, planned like the AWS provider.
-pub fn plan_tags_all(clients: &Clients, change: &mut PlanChange<'_>) {
-    let c = Attrs::of(change.config);
-    let tags_all = if c.get("tags").is_fully_known() {
-        string_map(&validate::merge_tags(
-            &clients.default_tags,
-            &c.string_map("tags").unwrap_or_default(),
-        ))
-    } else {
-        Value::Unknown(Default::default())
-    };
-    let prior = Attrs::of(change.prior).get("tags_all").clone();
-    if let Value::Object(map) = &mut change.planned
-        && tags_all != prior
-    {
-        map.insert("tags_all".into(), tags_all);
-        if !change.prior.is_null() {
-            change.changing = true;
+/// Which of the checks of [`preflight`] to run.
+#[derive(Clone, Copy, Debug)]
+struct Checks {
+    /// The service exists (and offers a verified private DNS name when
+    /// `dns` is on too).
+    service: bool,
+    /// The subnets are in the VPC, one per zone, in zones the service offers.
+    subnets: bool,
+    /// The VPC resolves private DNS names, and the service offers one.
+    dns: bool,
+    /// The security groups are in the VPC.
+    groups: bool,
+}
+
+impl Checks {
+    fn all(dns: bool) -> Self {
+        Checks {
+            service: true,
+            subnets: true,
+            dns,
+            groups: true,
         }
+    }
+
+    fn any(self) -> bool {
+        self.service || self.subnets || self.dns || self.groups
     }
 }
 
 /// The checks of the console's "Verify service" and of the guide's advice,
-/// against AWS: the service exists and offers the subnets' zones, the
-/// subnets are in the VPC with at most one per zone (two or more zones
-/// recommended), and the VPC resolves private DNS names.
+/// against AWS: the service exists and offers the subnets' zones (and a
+/// verified private DNS name when private DNS is asked for), the subnets
+/// and security groups are in the VPC with at most one subnet per zone (two
+/// or more zones recommended), and the VPC resolves private DNS names.
+/// Returns the service when it was looked up.
 async fn preflight(
     clients: &Clients,
     m: &Model,
-    service: bool,
-    subnets: bool,
-    dns: bool,
+    checks: Checks,
     diags: &mut Diagnostics,
-) {
+) -> Option<EndpointService> {
     let ec2 = &clients.ec2;
     let subnet_ids: Vec<String> = m.subnet_ids.iter().cloned().collect();
-    let (found_service, found_subnets, found_dns) = tokio::join!(
+    let group_ids: Vec<String> = m.security_group_ids.iter().cloned().collect();
+    let want_service = checks.service || checks.subnets || checks.dns;
+    let (found_service, found_subnets, found_dns, found_groups) = tokio::join!(
         async {
-            if service || subnets {
+            if want_service {
                 Some(ec2.find_endpoint_service(&m.service_name).await)
             } else {
                 None
             }
         },
         async {
-            if subnets {
+            if checks.subnets {
                 Some(ec2.find_subnets(&subnet_ids).await)
             } else {
                 None
             }
         },
         async {
-            if dns {
+            if checks.dns {
                 Some(ec2.vpc_dns(&m.vpc_id).await)
             } else {
                 None
             }
         },
+        async {
+            if checks.groups {
+                Some(ec2.find_security_groups(&group_ids).await)
+            } else {
+                None
+            }
+        },
     );
-    let mut service_zones = None;
+    let mut service = None;
     match found_service {
-        Some(Ok(s)) => service_zones = Some(s.availability_zones),
+        Some(Ok(s)) => service = Some(s),
         Some(Err(e)) if e.is_not_found() => diags.attr_error(
             root("service_name"),
             "PrivateLink service not found",
@@ -650,8 +639,23 @@ async fn preflight(
         Some(Err(e)) => diags.attr_error(root("service_name"), "Could not verify the service", e.to_string()),
         None => {}
     }
+    if checks.dns
+        && let Some(s) = &service
+        && let Some(why) = private_dns_unavailable(s)
+    {
+        diags.attr_error(
+            root("private_dns_enabled"),
+            "The service offers no private DNS name",
+            why,
+        );
+    }
     match found_subnets {
-        Some(Ok(found)) => check_subnets(m, &found, service_zones.as_deref(), diags),
+        Some(Ok(found)) => check_subnets(
+            m,
+            &found,
+            service.as_ref().map(|s| s.availability_zones.as_slice()),
+            diags,
+        ),
         Some(Err(e)) if e.is_not_found() => diags.attr_error(
             root("subnet_ids"),
             "Subnet not found",
@@ -664,18 +668,43 @@ async fn preflight(
         ),
         None => {}
     }
+    match found_groups {
+        Some(Ok(groups)) => {
+            for g in groups.iter().filter(|g| g.vpc_id != m.vpc_id) {
+                diags.attr_error(
+                    root("security_group_ids"),
+                    "Security group of another VPC",
+                    format!(
+                        "{} is in {}, not in {}. An endpoint takes security groups of its own VPC: choose one there, \
+                         such as a planetscale_privatelink_security_group with vpc_id = \"{}\".",
+                        g.id, g.vpc_id, m.vpc_id, m.vpc_id
+                    ),
+                );
+            }
+        }
+        Some(Err(e)) if e.is_not_found() => diags.attr_error(
+            root("security_group_ids"),
+            "Security group not found",
+            format!("{e}. Check the security group ids and the provider's region."),
+        ),
+        Some(Err(e)) => diags.attr_warning(
+            root("security_group_ids"),
+            "Could not check the security groups",
+            e.to_string(),
+        ),
+        None => {}
+    }
     match found_dns {
         Some(Ok(d)) if !(d.support && d.hostnames) => {
-            let off = d.settings_off();
             diags.attr_error(
                 root("private_dns_enabled"),
                 "The VPC cannot resolve private DNS names",
                 format!(
-                    "Private DNS needs DNS resolution and DNS hostnames on in {}, and {} off. Turn them on (in \
-                     hashicorp/aws: enable_dns_support and enable_dns_hostnames on aws_vpc), or set \
+                    "{} has {} turned off, and private DNS needs both DNS resolution and DNS hostnames on. Turn \
+                     them on (in hashicorp/aws: enable_dns_support and enable_dns_hostnames on aws_vpc), or set \
                      private_dns_enabled = false and connect through the endpoint's own DNS names.",
                     m.vpc_id,
-                    off.join(" and ")
+                    d.settings_off().join(" and ")
                 ),
             );
         }
@@ -690,6 +719,32 @@ async fn preflight(
             e.to_string(),
         ),
         _ => {}
+    }
+    service
+}
+
+/// Why private DNS cannot be turned on for an endpoint to `s`, if it
+/// cannot: EC2 refuses it for a service without a private DNS name, and
+/// for one whose name its owner has not verified ("Consumers of the
+/// endpoint service can use the private name only when the state is
+/// verified", EC2 API reference, PrivateDnsNameConfiguration).
+fn private_dns_unavailable(s: &EndpointService) -> Option<String> {
+    if s.private_dns_names.is_empty() {
+        return Some(format!(
+            "{} has no private DNS name, so EC2 cannot turn private DNS on for it. Set private_dns_enabled = false \
+             and connect through the endpoint's DNS names (dns_entries), or ask PlanetScale support to enable the \
+             branch's private DNS name.",
+            s.name
+        ));
+    }
+    match s.private_dns_name_state.as_deref() {
+        Some(state) if !state.eq_ignore_ascii_case("verified") => Some(format!(
+            "The private DNS name of {} ({}) is {state}, not verified, and EC2 lets consumers use it only once it \
+             is verified. Set private_dns_enabled = false for now, or wait until PlanetScale has verified it.",
+            s.name,
+            s.private_dns_names.join(", ")
+        )),
+        _ => None,
     }
 }
 
@@ -710,6 +765,7 @@ fn check_subnets(
                     s.id, s.vpc_id, m.vpc_id
                 ),
             );
+            continue;
         }
         by_zone.entry(&s.availability_zone).or_default().push(&s.id);
     }
@@ -752,18 +808,166 @@ fn check_subnets(
     }
 }
 
+/// What to change to go from `old` to `new`.
+fn changes_between(old: &Model, new: &Model) -> EndpointChanges {
+    let diff = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.difference(b).cloned().collect();
+    EndpointChanges {
+        add_subnet_ids: diff(&new.subnet_ids, &old.subnet_ids),
+        remove_subnet_ids: diff(&old.subnet_ids, &new.subnet_ids),
+        add_security_group_ids: diff(&new.security_group_ids, &old.security_group_ids),
+        remove_security_group_ids: diff(&old.security_group_ids, &new.security_group_ids),
+        private_dns_enabled: (old.private_dns_enabled != new.private_dns_enabled)
+            .then_some(new.private_dns_enabled),
+    }
+}
+
+/// Applies `changes` and waits until EC2 shows them. A subnet replacing
+/// another of the same zone goes in a second call, after the first has
+/// removed the old one: EC2 refuses both in one call
+/// (`DuplicateSubnetsInSameZone`).
+async fn modify(
+    ec2: &crate::aws::Ec2,
+    id: &str,
+    old: &Model,
+    new: &Model,
+    mut changes: EndpointChanges,
+    timeout: Duration,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Result<Endpoint, WaitError> {
+    let deadline = std::time::Instant::now() + timeout;
+    let left = || deadline.saturating_duration_since(std::time::Instant::now());
+    let groups: Vec<String> = new.security_group_ids.iter().cloned().collect();
+    let mut later = None;
+    if !changes.add_subnet_ids.is_empty() && !changes.remove_subnet_ids.is_empty() {
+        let swapped: Vec<String> = changes
+            .add_subnet_ids
+            .iter()
+            .chain(&changes.remove_subnet_ids)
+            .cloned()
+            .collect();
+        if let Ok(subnets) = ec2.find_subnets(&swapped).await {
+            let zone = |id: &String| {
+                subnets
+                    .iter()
+                    .find(|s| &s.id == id)
+                    .map(|s| s.availability_zone.clone())
+            };
+            let freed: BTreeSet<String> =
+                changes.remove_subnet_ids.iter().filter_map(zone).collect();
+            let (same_zone, other): (Vec<String>, Vec<String>) = changes
+                .add_subnet_ids
+                .iter()
+                .cloned()
+                .partition(|s| zone(s).is_some_and(|z| freed.contains(&z)));
+            if !same_zone.is_empty() {
+                changes.add_subnet_ids = other;
+                later = Some(same_zone);
+            }
+        }
+    }
+    let mut subnets: BTreeSet<String> = old.subnet_ids.clone();
+    for s in &changes.remove_subnet_ids {
+        subnets.remove(s);
+    }
+    subnets.extend(changes.add_subnet_ids.iter().cloned());
+    ec2.modify_endpoint(id, &changes)
+        .await
+        .map_err(WaitError::Aws)?;
+    let shown: Vec<String> = subnets.iter().cloned().collect();
+    let mut endpoint = ec2
+        .wait_endpoint_available(
+            id,
+            &AvailableWait::after_modify(left(), &shown, &groups),
+            stop,
+        )
+        .await?;
+    if let Some(add) = later {
+        let second = EndpointChanges {
+            add_subnet_ids: add,
+            ..EndpointChanges::default()
+        };
+        ec2.modify_endpoint(id, &second)
+            .await
+            .map_err(WaitError::Aws)?;
+        let all: Vec<String> = new.subnet_ids.iter().cloned().collect();
+        endpoint = ec2
+            .wait_endpoint_available(
+                id,
+                &AvailableWait::after_modify(left(), &all, &groups),
+                stop,
+            )
+            .await?;
+    }
+    Ok(endpoint)
+}
+
+/// The state once a create or update has waited: what EC2 shows, with the
+/// arguments this apply set read as requested. A wait that ended in
+/// `pendingAcceptance` is a warning, not a failure: PlanetScale may still
+/// accept, and the endpoint must not be replaced for waiting. Any other
+/// failure is an error, and the state still points at the endpoint.
+async fn finish_wait(
+    clients: &Clients,
+    id: &str,
+    done: &str,
+    timeout: Duration,
+    outcome: Result<Endpoint, WaitError>,
+    planned: &Value,
+    diags: &mut Diagnostics,
+) -> Value {
+    match outcome {
+        Ok(endpoint) => requested(clients, &endpoint, planned),
+        Err(WaitError::AwaitingAcceptance(endpoint)) => {
+            diags.warning(
+                "Endpoint awaiting acceptance",
+                format!(
+                    "{id} is pendingAcceptance: PlanetScale has not accepted the connection yet. Nothing needs to be \
+                     replaced: once PlanetScale accepts, the endpoint becomes available by itself and the next \
+                     terraform apply finishes what is left (such as turning private DNS on). If it stays pending, \
+                     check that PrivateLink is enabled for the branch and that this AWS account is allowed to \
+                     connect, or contact PlanetScale support with the endpoint id."
+                ),
+            );
+            requested(clients, &endpoint, planned)
+        }
+        Err(e) => {
+            report_wait(id, done, timeout, &e, diags);
+            match clients.ec2.find_endpoint(id).await {
+                Ok(endpoint) => state_of(clients, &endpoint, planned),
+                Err(_) => with_attr(planned.clone(), "id", string(id)),
+            }
+        }
+    }
+}
+
+/// What EC2 shows of the endpoint, with the arguments of `planned` that
+/// EC2 applies asynchronously (subnets, groups, private DNS, tags) as
+/// requested.
+fn requested(clients: &Clients, endpoint: &Endpoint, planned: &Value) -> Value {
+    let mut state = state_of(clients, endpoint, planned);
+    for attr in [
+        "subnet_ids",
+        "security_group_ids",
+        "private_dns_enabled",
+        "tags",
+        "tags_all",
+    ] {
+        state = with_attr(state, attr, Attrs::of(planned).get(attr).clone());
+    }
+    state
+}
+
+fn with_attr(mut state: Value, name: &str, value: Value) -> Value {
+    if let Value::Object(map) = &mut state {
+        map.insert(name.into(), value);
+    }
+    state
+}
+
 fn report_wait(id: &str, done: &str, timeout: Duration, e: &WaitError, diags: &mut Diagnostics) {
     let limit = timeouts::format_duration(timeout);
     let (summary, detail) = match e {
-        WaitError::AwaitingAcceptance => (
-            "Endpoint awaiting acceptance".to_owned(),
-            format!(
-                "{id} was still pendingAcceptance after {limit}: PlanetScale has not accepted the connection yet. \
-                 Check that PrivateLink is enabled for the branch and that this AWS account is allowed to connect, \
-                 or contact PlanetScale support with the endpoint id. Terraform marks the endpoint tainted; the \
-                 next apply replaces it (raise timeouts to wait longer)."
-            ),
-        ),
+        WaitError::AwaitingAcceptance(_) => return,
         WaitError::Failed { state, last_error } => (
             format!("Endpoint {state}"),
             format!(
@@ -772,6 +976,14 @@ fn report_wait(id: &str, done: &str, timeout: Duration, e: &WaitError, diags: &m
                     .as_deref()
                     .filter(|e| !e.is_empty())
                     .unwrap_or("EC2 gave no reason")
+            ),
+        ),
+        WaitError::Unexpected { state } => (
+            format!("Endpoint {state}"),
+            format!(
+                "{id} went to state {state} while Terraform waited for it to be {done}, so waiting longer would \
+                 not help. Check the endpoint in the AWS console (was it deleted or changed outside Terraform?), \
+                 then apply again."
             ),
         ),
         WaitError::Timeout { state } => (
@@ -798,22 +1010,7 @@ fn report_wait(id: &str, done: &str, timeout: Duration, e: &WaitError, diags: &m
 /// `tags` from `base` (the plan or the prior state).
 fn state_of(clients: &Clients, e: &Endpoint, base: &Value) -> Value {
     let b = Attrs::of(base);
-    let tags_all: Tags = e
-        .tags
-        .iter()
-        .filter(|(k, _)| !clients.ignore_tags.ignores(k))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let own: Tags = tags_all
-        .iter()
-        .filter(|(k, v)| clients.default_tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let tags = if own.is_empty() && b.is_null("tags") {
-        Value::Null
-    } else {
-        string_map(&own)
-    };
+    let (tags, tags_all) = tags::read(clients, &e.tags, b.get("tags"));
     let owner = if e.owner_id.is_empty() {
         clients.account_id.clone().unwrap_or_default()
     } else {
@@ -857,7 +1054,7 @@ fn state_of(clients: &Clients, e: &Endpoint, base: &Value) -> Value {
             ),
         )
         .set("tags", tags)
-        .set("tags_all", string_map(&tags_all))
+        .set("tags_all", tags_all)
         .set("timeouts", b.get("timeouts").clone())
         .build()
 }

@@ -4,6 +4,7 @@ pub mod endpoint;
 pub mod moves;
 pub mod security_group;
 pub mod sg_rules;
+pub mod tags;
 pub mod validate;
 
 use std::sync::Arc;

@@ -31,7 +31,7 @@ use crate::framework::value::{Number, Value};
 use crate::provider::Clients;
 use crate::resources::moves::{self, SourceState};
 use crate::resources::sg_rules::{self, Access};
-use crate::resources::validate;
+use crate::resources::{tags, validate};
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_security_group";
 pub const DEFAULT_PORTS: [u16; 2] = [5432, 6432];
@@ -58,7 +58,6 @@ struct Model {
     /// the state keeps the form of the configuration.
     groups_null: bool,
     cidrs_null: bool,
-    tags: Option<Tags>,
     tags_all: Tags,
 }
 
@@ -89,7 +88,6 @@ impl Model {
             },
             groups_null: a.is_null("allowed_security_group_ids"),
             cidrs_null: a.is_null("allowed_cidr_blocks"),
-            tags: a.string_map("tags"),
             tags_all: a.string_map("tags_all").unwrap_or_default(),
         }
     }
@@ -113,20 +111,14 @@ fn set_or_null(items: &std::collections::BTreeSet<String>, null_when_empty: bool
     }
 }
 
-/// The group's tags as the user sees them: without ignored keys and the
-/// creation token; `tags` without what only default_tags set.
-fn split_tags(clients: &Clients, aws_tags: &Tags) -> (Tags, Tags) {
-    let all: Tags = aws_tags
+/// The group's tags as EC2 reports them, without the provider's
+/// bookkeeping tag.
+fn visible_tags(aws_tags: &Tags) -> Tags {
+    aws_tags
         .iter()
-        .filter(|(k, _)| k.as_str() != CREATION_TOKEN_TAG && !clients.ignore_tags.ignores(k))
+        .filter(|(k, _)| k.as_str() != CREATION_TOKEN_TAG)
         .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let own = all
-        .iter()
-        .filter(|(k, v)| clients.default_tags.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    (all, own)
+        .collect()
 }
 
 pub struct SecurityGroupResource;
@@ -259,29 +251,7 @@ impl Resource<Clients> for SecurityGroupResource {
     async fn plan(&self, ctx: &Ctx<Clients>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
         let clients = &ctx.data;
         let c = Attrs::of(change.config);
-        let Value::Object(planned) = &mut change.planned else {
-            return;
-        };
-
-        // tags_all: default_tags merged with tags.
-        let tags_all = match c.get("tags") {
-            Value::Unknown(_) => Value::Unknown(Default::default()),
-            _ if !c.get("tags").is_fully_known() => Value::Unknown(Default::default()),
-            _ => {
-                let all = validate::merge_tags(
-                    &clients.default_tags,
-                    &c.string_map("tags").unwrap_or_default(),
-                );
-                string_map(&all)
-            }
-        };
-        let prior_tags_all = Attrs::of(change.prior).get("tags_all").clone();
-        if tags_all != prior_tags_all {
-            planned.insert("tags_all".into(), tags_all);
-            if !change.prior.is_null() {
-                change.changing = true;
-            }
-        }
+        tags::plan(clients, change, diags);
 
         // Checks that call AWS run only for values that change: on create,
         // and when the VPC's CIDR blocks matter to a change.
@@ -346,11 +316,19 @@ impl Resource<Clients> for SecurityGroupResource {
             Vec::new()
         };
 
+        let aws_tags = tags::for_aws(clients, &m.tags_all);
+        // The creation token takes a tag of its own until the group is
+        // confirmed: with a full set of tags, the last waits until then.
+        let initial: Tags = aws_tags
+            .iter()
+            .take(tags::MAX_TAGS - 1)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         let new = NewSecurityGroup {
             vpc_id: &m.vpc_id,
             name: &name,
             description: &m.description,
-            tags: &m.tags_all,
+            tags: &initial,
             creation_token: &token,
         };
         let id = match ec2.create_security_group(&new).await {
@@ -367,31 +345,44 @@ impl Resource<Clients> for SecurityGroupResource {
 
         // From here on the group exists: every path returns a state with its
         // id, so a failure taints it instead of losing it.
-        let mut state = self.state_after_write(clients, planned, &id, &name, None);
+        let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
+        let state = |owner| self.state_after_write(clients, planned, &id, &name, owner);
+        let group = match ec2
+            .wait_security_group_visible(&id, timeout, &ctx.stop)
+            .await
+        {
+            Ok(group) => group,
+            Err(e) => {
+                diags.error(
+                    "Could not see the new security group",
+                    format!("{id} was created, but EC2 did not show it: {e}. Terraform marks it tainted; the next apply replaces it."),
+                );
+                return Some(state(None));
+            }
+        };
         let wanted = sg_rules::desired(&m.access, &vpc_cidrs);
-        if let Err(e) = converge_rules(ec2, &id, &wanted).await {
+        if let Err(e) = converge_rules(ec2, &id, &wanted, true).await {
             diags.error(
                 "Could not finish setting up the security group",
                 format!("{id} exists, but setting its rules failed: {e}. Terraform marks it tainted; the next apply replaces it."),
             );
-            return Some(state);
+            return Some(state(Some(group.owner_id)));
         }
-        if Attrs::of(&state)
-            .string("owner_id")
-            .unwrap_or_default()
-            .is_empty()
+        // The creation token has done its job (telling this create's group
+        // from a stranger's after a lost answer); it would only take one of
+        // the group's 50 tags.
+        if let Err(e) = ec2.delete_tag_keys(&id, &[CREATION_TOKEN_TAG]).await {
+            tracing::warn!(group_id = %id, error = %e, "could not remove the creation token tag; it stays on the group, out of state");
+        }
+        if initial.len() < aws_tags.len()
+            && let Err(e) = ec2.update_tags(&id, &initial, &aws_tags).await
         {
-            match ec2.find_security_group(&id).await {
-                Ok(g) => {
-                    state = self.state_after_write(clients, planned, &id, &name, Some(g.owner_id))
-                }
-                Err(e) => diags.error(
-                    "Could not read the new security group",
-                    format!("{id}: {e}"),
-                ),
-            }
+            diags.error(
+                "Could not finish tagging the security group",
+                format!("{id}: {e}. Terraform marks it tainted; the next apply replaces it."),
+            );
         }
-        Some(state)
+        Some(state(Some(group.owner_id)))
     }
 
     // ---------------------------------------------------------------- read --
@@ -448,12 +439,13 @@ impl Resource<Clients> for SecurityGroupResource {
                 }
             }
         }
-        let (tags_all, tags) = split_tags(clients, &group.tags);
-        let tags_value = if tags.is_empty() && s.is_null("tags") {
-            Value::Null
-        } else {
-            string_map(&tags)
+        // An import knows no name_prefix yet: a generated name tells it.
+        let importing = s.is_null("name") && s.is_null("vpc_id");
+        let name_prefix = match prefix_of_generated(&group.name) {
+            Some(prefix) if importing => string(prefix),
+            _ => s.get("name_prefix").clone(),
         };
+        let (tags_value, tags_all) = tags::read(clients, &visible_tags(&group.tags), s.get("tags"));
         Some(
             ObjectBuilder::new()
                 .set("id", string(&group.id))
@@ -461,7 +453,7 @@ impl Resource<Clients> for SecurityGroupResource {
                 .set("owner_id", string(&group.owner_id))
                 .set("vpc_id", string(&group.vpc_id))
                 .set("name", string(&group.name))
-                .set("name_prefix", s.get("name_prefix").clone())
+                .set("name_prefix", name_prefix)
                 .set("description", string(&group.description))
                 .set("ports", ports_value(access.ports.iter().copied()))
                 .set(
@@ -474,7 +466,7 @@ impl Resource<Clients> for SecurityGroupResource {
                 )
                 .set("allow_vpc_cidr", Value::Bool(access.allow_vpc_cidr))
                 .set("tags", tags_value)
-                .set("tags_all", string_map(&tags_all))
+                .set("tags_all", tags_all)
                 .set("timeouts", s.get("timeouts").clone())
                 .build(),
         )
@@ -506,15 +498,13 @@ impl Resource<Clients> for SecurityGroupResource {
             } else {
                 Vec::new()
             };
-            converge_rules(ec2, &id, &sg_rules::desired(&new.access, &vpc_cidrs)).await?;
-            if old.tags_all != new.tags_all {
-                let aws_old: Tags = old
-                    .tags_all
-                    .iter()
-                    .filter(|(k, _)| !clients.ignore_tags.ignores(k))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect();
-                ec2.update_tags(&id, &aws_old, &new.tags_all).await?;
+            converge_rules(ec2, &id, &sg_rules::desired(&new.access, &vpc_cidrs), false).await?;
+            let (old_tags, new_tags) = (
+                tags::for_aws(clients, &old.tags_all),
+                tags::for_aws(clients, &new.tags_all),
+            );
+            if old_tags != new_tags {
+                ec2.update_tags(&id, &old_tags, &new_tags).await?;
             }
             Ok(())
         }
@@ -734,12 +724,12 @@ impl SecurityGroupResource {
         map.insert("arn".into(), string(arn(clients, &owner, id)));
         map.insert("owner_id".into(), string(owner));
         if !map.get("tags_all").is_some_and(Value::is_fully_known) {
-            let m = Model::from_value(planned);
+            let own = tags::known(Attrs::of(planned).get("tags")).unwrap_or_default();
             map.insert(
                 "tags_all".into(),
-                string_map(&validate::merge_tags(
-                    &clients.default_tags,
-                    &m.tags.unwrap_or_default(),
+                string_map(&tags::for_aws(
+                    clients,
+                    &tags::merge(&clients.default_tags, &own),
                 )),
             );
         }
@@ -752,15 +742,23 @@ impl SecurityGroupResource {
 /// rule changing origin is revoked and authorized again with its new
 /// description. Each round reads the rules first, so a round repeated after
 /// a lost answer (rules already there: `InvalidPermission.Duplicate`; already
-/// gone: `InvalidPermission.NotFound`) only does what is left.
+/// gone: `InvalidPermission.NotFound`, or `InvalidSecurityGroupRuleId.NotFound`
+/// for a revoke by rule id) only does what is left. For a group just
+/// created, the rules are read until EC2 shows the default egress rule
+/// every new group has (an empty answer is EC2 not showing them yet).
 async fn converge_rules(
     ec2: &crate::aws::Ec2,
     id: &str,
     wanted: &BTreeSet<IngressRule>,
+    new_group: bool,
 ) -> Result<(), AwsError> {
     const ROUNDS: usize = 3;
     for round in 1..=ROUNDS {
-        let rules = ec2.security_group_rules_now(id).await?;
+        let rules = if new_group {
+            ec2.new_group_rules(id).await?
+        } else {
+            ec2.security_group_rules_now(id).await?
+        };
         let changes = sg_rules::changes(&rules, wanted);
         if changes.is_empty() {
             return Ok(());
@@ -777,7 +775,9 @@ async fn converge_rules(
                 if round < ROUNDS
                     && matches!(
                         e.code(),
-                        "InvalidPermission.Duplicate" | "InvalidPermission.NotFound"
+                        "InvalidPermission.Duplicate"
+                            | "InvalidPermission.NotFound"
+                            | "InvalidSecurityGroupRuleId.NotFound"
                     ) =>
             {
                 tracing::debug!(group_id = id, error = %e, "rules changed under a retried call; reading them again");
@@ -808,6 +808,26 @@ fn arn(clients: &Clients, owner: &str, id: &str) -> String {
     )
 }
 
+/// The prefix of a name generated from `name_prefix`: by this provider
+/// ([`unique_name`]: 20 hexadecimal digits) or by hashicorp/aws (26
+/// decimal digits). `None` for a name that was not generated, or was
+/// generated without a prefix (`terraform-`).
+fn prefix_of_generated(name: &str) -> Option<&str> {
+    let ours = name.len() > 20
+        && name[name.len() - 20..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let theirs = name.len() > 26 && name[name.len() - 26..].bytes().all(|b| b.is_ascii_digit());
+    let prefix = if theirs {
+        &name[..name.len() - 26]
+    } else if ours {
+        &name[..name.len() - 20]
+    } else {
+        return None;
+    };
+    (prefix != AWS_DEFAULT_NAME_PREFIX && !prefix.is_empty()).then_some(prefix)
+}
+
 /// `prefix` + a time-ordered unique suffix, as the AWS provider names
 /// groups when no name is given.
 fn unique_name(prefix: &str) -> String {
@@ -815,7 +835,7 @@ fn unique_name(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    format!("{prefix}{nanos:x}{:04x}", fastrand::u16(..))
+    format!("{prefix}{:016x}{:04x}", nanos as u64, fastrand::u16(..))
 }
 
 /// Names and descriptions of security groups take letters, digits, spaces
@@ -908,6 +928,22 @@ mod tests {
             a.is_null("name_prefix"),
             "neither name nor name_prefix was set"
         );
+    }
+
+    #[test]
+    fn generated_names_give_their_prefix_back() {
+        let name = unique_name("app-");
+        assert_eq!(prefix_of_generated(&name), Some("app-"), "{name}");
+        assert_eq!(prefix_of_generated(&unique_name("terraform-")), None);
+        assert_eq!(
+            prefix_of_generated("db-20261123215855846100000002"),
+            Some("db-")
+        );
+        assert_eq!(
+            prefix_of_generated("terraform-20261123215855846100000002"),
+            None
+        );
+        assert_eq!(prefix_of_generated("db-endpoint"), None);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Checks shared by resources and data sources. Each returns a message that
 //! says what is wrong and how to fix it; callers attach the attribute path.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use ipnet::IpNet;
 
@@ -176,16 +176,6 @@ pub fn each_string(
             diags.attr_error(path.clone(), summary, why);
         }
     }
-}
-
-/// `tags_all`: the provider's default tags, overridden by the resource's.
-pub fn merge_tags(
-    defaults: &BTreeMap<String, String>,
-    tags: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
-    let mut all = defaults.clone();
-    all.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
-    all
 }
 
 #[cfg(test)]

@@ -1,0 +1,205 @@
+//! Tags as both resources keep them, the way hashicorp/aws does:
+//!
+//! * `tags` is the user's map. Keys whose value is null (an optional
+//!   variable left unset) are kept in state as null and never sent to AWS.
+//! * `tags_all` is the provider's `default_tags` overridden by `tags`,
+//!   nulls left out. It is planned as a known value whenever `tags` is
+//!   known, so an update that does not touch tags writes none.
+//! * Read splits what EC2 reports back: a key belongs to `tags` when the
+//!   configuration had it (even with the same value as a default tag), or
+//!   when no default tag explains it. Keys the provider ignores
+//!   (`ignore_tags`) and the provider's own bookkeeping tags are left out of
+//!   both.
+//!
+//! Every write goes through [`for_aws`], so the same filter applies before
+//! every call.
+
+use std::collections::BTreeMap;
+
+use crate::aws::model::Tags;
+use crate::framework::diag::Diagnostics;
+use crate::framework::model::{Attrs, string_map};
+use crate::framework::path::AttributePath;
+use crate::framework::server::PlanChange;
+use crate::framework::value::Value;
+use crate::provider::Clients;
+
+/// EC2 takes at most this many tags on one resource.
+pub const MAX_TAGS: usize = 50;
+
+/// The known, non-null entries of a `tags` value; `None` while the map or
+/// any of its values is unknown. A null map is empty.
+pub fn known(value: &Value) -> Option<Tags> {
+    match value {
+        Value::Null => Some(Tags::new()),
+        Value::Map(map) => map
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| match v {
+                Value::String(s) => Some((k.clone(), s.clone())),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// `default_tags` overridden by the resource's own tags.
+pub fn merge(defaults: &Tags, own: &Tags) -> Tags {
+    let mut all = defaults.clone();
+    all.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+    all
+}
+
+/// Plans `tags_all` (known whenever `tags` is) and checks the total against
+/// EC2's limit, counting `reserved` tags the provider adds itself.
+pub fn plan(clients: &Clients, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+    let config_tags = Attrs::of(change.config).get("tags").clone();
+    let tags_all = match known(&config_tags) {
+        Some(own) => {
+            let all = for_aws(clients, &merge(&clients.default_tags, &own));
+            if all.len() > MAX_TAGS {
+                diags.attr_error(
+                    AttributePath::root().attr("tags"),
+                    "Too many tags",
+                    format!(
+                        "EC2 takes at most {MAX_TAGS} tags per resource, and this one would get {}: {} from tags and \
+                         {} from the provider's default_tags. Remove some, or leave default_tags keys out of tags.",
+                        all.len(),
+                        own.len(),
+                        all.len() - own.len(),
+                    ),
+                );
+            }
+            string_map(&all)
+        }
+        None => Value::Unknown(Default::default()),
+    };
+    let prior = Attrs::of(change.prior).get("tags_all").clone();
+    if let Value::Object(map) = &mut change.planned {
+        if tags_all != prior && !change.prior.is_null() {
+            change.changing = true;
+        }
+        map.insert("tags_all".into(), tags_all);
+    }
+}
+
+/// Tags as AWS should hold them: without keys the provider ignores.
+pub fn for_aws(clients: &Clients, tags: &Tags) -> Tags {
+    tags.iter()
+        .filter(|(k, _)| !clients.ignore_tags.ignores(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// `(tags, tags_all)` for the state, from what EC2 reports (without the
+/// provider's bookkeeping tags) and the `tags` value of the prior state or
+/// plan, whose form (null, null values) is kept.
+pub fn read(clients: &Clients, aws_tags: &Tags, prior_tags: &Value) -> (Value, Value) {
+    let all = for_aws(clients, aws_tags);
+    let configured: BTreeMap<&String, &Value> = match prior_tags {
+        Value::Map(map) => map.iter().collect(),
+        _ => BTreeMap::new(),
+    };
+    let mut own: BTreeMap<String, Value> = all
+        .iter()
+        .filter(|(k, v)| {
+            configured.get(k).is_some_and(|c| !c.is_null())
+                || clients.default_tags.get(*k) != Some(*v)
+        })
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    // A key configured as null is not in AWS; keep it as the user wrote it.
+    for (k, v) in &configured {
+        if v.is_null() && !own.contains_key(*k) {
+            own.insert((*k).clone(), Value::Null);
+        }
+    }
+    let tags = if own.is_empty() && prior_tags.is_null() {
+        Value::Null
+    } else {
+        Value::Map(own)
+    };
+    (tags, string_map(&all))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tags(pairs: &[(&str, &str)]) -> Tags {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn clients_with(defaults: &[(&str, &str)], ignored: &[&str]) -> Clients {
+        let mut c = Clients::for_tests();
+        c.default_tags = tags(defaults);
+        c.ignore_tags.keys = ignored.iter().map(|s| s.to_string()).collect();
+        c
+    }
+
+    fn map(pairs: &[(&str, Option<&str>)]) -> Value {
+        Value::Map(
+            pairs
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.to_string(),
+                        v.map_or(Value::Null, |v| Value::String(v.into())),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn null_values_are_never_tags() {
+        let value = map(&[("Name", None), ("Env", Some("prod"))]);
+        assert_eq!(known(&value), Some(tags(&[("Env", "prod")])));
+        assert_eq!(known(&Value::Null), Some(Tags::new()));
+        assert_eq!(known(&Value::Unknown(Default::default())), None);
+    }
+
+    #[test]
+    fn a_key_also_in_default_tags_stays_in_tags() {
+        let c = clients_with(&[("Team", "db"), ("Env", "prod")], &[]);
+        let aws = tags(&[("Team", "db"), ("Env", "prod"), ("Name", "x")]);
+        let (own, all) = read(&c, &aws, &map(&[("Team", Some("db")), ("Name", Some("x"))]));
+        assert_eq!(own, map(&[("Team", Some("db")), ("Name", Some("x"))]));
+        assert_eq!(all, string_map(&aws));
+    }
+
+    #[test]
+    fn a_null_value_is_kept_as_configured() {
+        let c = clients_with(&[], &[]);
+        let (own, all) = read(
+            &c,
+            &tags(&[("Env", "prod")]),
+            &map(&[("Name", None), ("Env", Some("prod"))]),
+        );
+        assert_eq!(own, map(&[("Name", None), ("Env", Some("prod"))]));
+        assert_eq!(all, string_map(&tags(&[("Env", "prod")])));
+    }
+
+    #[test]
+    fn drift_and_ignored_keys() {
+        let c = clients_with(&[("Team", "db")], &["kubernetes.io/owned"]);
+        let aws = tags(&[
+            ("Team", "db"),
+            ("Added", "by hand"),
+            ("kubernetes.io/owned", "x"),
+        ]);
+        let (own, all) = read(&c, &aws, &Value::Null);
+        assert_eq!(own, map(&[("Added", Some("by hand"))]));
+        assert_eq!(
+            all,
+            string_map(&tags(&[("Team", "db"), ("Added", "by hand")]))
+        );
+        // Untagged stays null, not an empty map.
+        let (own, _) = read(&c, &tags(&[("Team", "db")]), &Value::Null);
+        assert_eq!(own, Value::Null);
+    }
+}
