@@ -160,10 +160,16 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
         .await
         .unwrap();
     let group = create_group(&ec2, &net.vpc_id, &support::unique("app")).await;
-    let service =
-        tokio::task::spawn_blocking(move || Emulator::shared().create_endpoint_service(None))
-            .await
-            .unwrap();
+    let other_group = create_group(&ec2, &other.vpc_id, &support::unique("app")).await;
+    let (service, no_dns_name) = tokio::task::spawn_blocking(move || {
+        let e = Emulator::shared();
+        (
+            e.create_endpoint_service(Some("db.bad-inputs.example.com")),
+            e.create_endpoint_service(None),
+        )
+    })
+    .await
+    .unwrap();
     let (vpc, s0, s1, s_same_zone) = (
         net.vpc_id.as_str(),
         net.subnet_ids[0].as_str(),
@@ -195,6 +201,8 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
         }
         object(&ty(EP), &pairs)
     };
+    let cidrs: Vec<String> = (0..31).map(|i| format!("192.0.2.{}/32", i * 2)).collect();
+    let cidrs: Vec<&str> = cidrs.iter().map(String::as_str).collect();
     let many_tags: Vec<(String, String)> =
         (0..51).map(|i| (format!("k{i}"), "v".to_owned())).collect();
     let many_tags = Value::Map(many_tags.into_iter().map(|(k, v)| (k, s(&v))).collect());
@@ -396,6 +404,27 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             "already allows",
         ),
         (
+            "more rules than a group takes",
+            SG,
+            sg(vec![("allowed_cidr_blocks", set(&cidrs))]),
+            "ports",
+            "at most 60",
+        ),
+        (
+            "security group of another VPC",
+            EP,
+            ep(vec![("security_group_ids", set(&[&other_group]))]),
+            "security_group_ids",
+            "of its own VPC",
+        ),
+        (
+            "private DNS for a service without a private DNS name",
+            EP,
+            ep(vec![("service_name", s(&no_dns_name))]),
+            "private_dns_enabled",
+            "private_dns_enabled = false",
+        ),
+        (
             "service name without its prefix",
             EP,
             ep(vec![("service_name", s("vpce-svc-0123456789abcdef0"))]),
@@ -576,6 +605,16 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             "max_retries out of range",
             vec![("max_retries", num("1000"))],
             "max_retries",
+        ),
+        (
+            "retry mode that does not exist",
+            vec![("retry_mode", s("legacy"))],
+            "retry_mode",
+        ),
+        (
+            "negative retry quota",
+            vec![("token_bucket_rate_limiter_capacity", num("-5"))],
+            "token_bucket_rate_limiter_capacity",
         ),
         (
             "allowed and forbidden accounts",

@@ -219,6 +219,31 @@ impl Resource<Clients> for SecurityGroupResource {
             "Invalid CIDR block",
         );
         validate::tags(&c, "tags", diags);
+        for cidr in c.strings("allowed_cidr_blocks").unwrap_or_default() {
+            if cidr == "0.0.0.0/0" || cidr == "::/0" {
+                diags.attr_warning(
+                    root("allowed_cidr_blocks"),
+                    "Every address allowed",
+                    format!(
+                        "{cidr} lets any host that can reach the endpoint's network interfaces connect: every \
+                         instance of the VPC and of every network routed to it (peerings, transit gateways, VPNs). \
+                         Allow the application's security groups (allowed_security_group_ids) or its subnets' \
+                         CIDR blocks instead."
+                    ),
+                );
+            }
+        }
+        let all_known = [
+            "ports",
+            "allowed_security_group_ids",
+            "allowed_cidr_blocks",
+            "allow_vpc_cidr",
+        ]
+        .iter()
+        .all(|a| c.get(a).is_fully_known());
+        if all_known {
+            check_rule_count(&Model::from_value(config).access, None, diags);
+        }
 
         // At least one source, once all three are known.
         let known = [
@@ -273,6 +298,7 @@ impl Resource<Clients> for SecurityGroupResource {
                 if let Some(why) = vpc_cidr_overlap(&m.access, &vpc.cidr_blocks) {
                     diags.attr_error(root("allowed_cidr_blocks"), "CIDR block allowed twice", why);
                 }
+                check_rule_count(&m.access, Some(&vpc.cidr_blocks), diags);
             }
             Err(e) if e.is_not_found() => diags.attr_error(
                 root("vpc_id"),
@@ -788,6 +814,42 @@ async fn converge_rules(
     Ok(())
 }
 
+/// EC2 takes at most this many inbound rules per group for each IP
+/// version ("Inbound or outbound rules per security group: 60 ... enforced
+/// separately for IPv4 rules and IPv6 rules", Amazon VPC quotas).
+const MAX_RULES: usize = 60;
+
+/// Ports × sources must fit EC2's rule quota, per IP version (rules with a
+/// security group source counted with IPv4). Without the VPC's blocks yet,
+/// `allow_vpc_cidr` counts as one IPv4 block.
+fn check_rule_count(access: &Access, vpc_cidrs: Option<&[String]>, diags: &mut Diagnostics) {
+    let vpc: Vec<String> = match vpc_cidrs {
+        Some(blocks) => blocks.to_vec(),
+        None => vec!["0.0.0.0/32".to_owned()],
+    };
+    let rules = sg_rules::desired(access, if access.allow_vpc_cidr { &vpc } else { &[] });
+    let v6 = rules
+        .iter()
+        .filter(|r| matches!(&r.peer, Peer::Cidr(c) if c.contains(':')))
+        .count();
+    let v4 = rules.len() - v6;
+    for (count, version) in [(v4, "IPv4 (security group sources included)"), (v6, "IPv6")] {
+        if count > MAX_RULES {
+            diags.attr_error(
+                root("ports"),
+                "Too many rules for one security group",
+                format!(
+                    "{} ports times the sources make {count} {version} inbound rules, and EC2 takes at most \
+                     {MAX_RULES} per security group (a quota AWS can raise on request). Allow fewer sources (a \
+                     CIDR block covering several, or a security group the clients share), fewer ports, or split \
+                     the sources over two groups.",
+                    access.ports.len()
+                ),
+            );
+        }
+    }
+}
+
 /// A CIDR block both in `allowed_cidr_blocks` and among the VPC's own,
 /// with `allow_vpc_cidr` on: EC2 refuses the second rule as a duplicate.
 fn vpc_cidr_overlap(access: &Access, vpc_cidrs: &[String]) -> Option<String> {
@@ -928,6 +990,26 @@ mod tests {
             a.is_null("name_prefix"),
             "neither name nor name_prefix was set"
         );
+    }
+
+    #[test]
+    fn the_whole_internet_as_a_source_is_a_warning() {
+        for everything in ["0.0.0.0/0", "::/0"] {
+            let config = ObjectBuilder::new()
+                .set("vpc_id", string("vpc-0123456789abcdef0"))
+                .set("allowed_cidr_blocks", string_set([everything]))
+                .set("ports", ports_value([5432]))
+                .set("allow_vpc_cidr", Value::Bool(false))
+                .build();
+            let mut diags = Diagnostics::new();
+            SecurityGroupResource.validate(&config, &mut diags);
+            assert!(!diags.has_errors(), "{diags:?}");
+            let text = format!("{diags:?}");
+            assert!(
+                text.contains("Every address allowed"),
+                "{everything}: {text}"
+            );
+        }
     }
 
     #[test]
