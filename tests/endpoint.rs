@@ -377,3 +377,80 @@ fn waits_through_pending_states_and_fails_clearly() {
     ws.destroy();
     assert!(f.live_endpoints().is_empty());
 }
+
+#[test]
+fn a_service_requiring_acceptance_finishes_pending_and_nothing_is_replaced() {
+    let f = fixture(25);
+    let service = f
+        .emulator
+        .create_endpoint_service_requiring_acceptance("db25.accept.example.com");
+    let proxy = Proxy::start(&f.emulator.url);
+    proxy.set_faults(Faults {
+        endpoint_state: Some(StateRewrite {
+            state: "pendingAcceptance".into(),
+            times: None,
+            last_error: None,
+        }),
+        ..Faults::default()
+    });
+    let ws = Workspace::new(Some(&proxy.url));
+    let body = f
+        .body(&[0, 1], 0, "  timeouts {\n    create = \"5s\"\n  }")
+        .replace(&f.service, &service);
+    ws.write("main.tf", &f.config(&body));
+    ws.init();
+    let run = ws.apply();
+    assert!(
+        run.flat().contains("awaiting acceptance"),
+        "{}",
+        run.text()
+    );
+    let state = ws.state();
+    let entry = support::terraform::find_in_state(&state, ADDRESS).unwrap();
+    assert_ne!(entry["tainted"], true, "{state:#}");
+    assert_eq!(entry["values"]["state"], "pendingAcceptance");
+    let id = entry["values"]["id"].as_str().unwrap().to_owned();
+    // EC2 turns private DNS on only once the connection is accepted: the
+    // endpoint was created without it.
+    assert_eq!(f.endpoint(&id).private_dns_enabled(), Some(false));
+
+    // PlanetScale accepts. The refresh shows it, the next apply turns
+    // private DNS on in place, and the plan after that is empty.
+    proxy.set_faults(Faults::default());
+    let plan = ws.plan_json();
+    assert_eq!(
+        planned_actions(&plan),
+        vec![(ADDRESS.to_owned(), vec!["update".to_owned()])],
+        "accepted: an update, never a replacement"
+    );
+    ws.apply();
+    assert_eq!(ws.resource(ADDRESS)["state"], "available");
+    assert_eq!(ws.resource(ADDRESS)["id"], id.as_str());
+    assert_eq!(f.endpoint(&id).private_dns_enabled(), Some(true));
+    ws.assert_no_changes();
+    ws.destroy();
+    assert!(f.live_endpoints().is_empty());
+}
+
+#[test]
+fn destroy_succeeds_when_a_planned_endpoint_fails_its_checks() {
+    let f = fixture(26);
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &f.config(&f.body(&[0, 1], 0, "")));
+    ws.init();
+    ws.apply();
+    // A second endpoint, not yet created, whose subnets share a zone: the
+    // plan fails on it, and must not keep the first from being destroyed.
+    let second = format!(
+        "resource \"planetscale_privatelink_endpoint\" \"second\" {{\n{}\n}}\n",
+        f.body(&[0, 3], 1, "  private_dns_enabled = false")
+    );
+    ws.write("second.tf", &second);
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(run.flat().contains("one availability zone"), "{}", run.text());
+    ws.destroy();
+    assert!(f.live_endpoints().is_empty(), "destroy left an endpoint");
+    let run = ws.run(&["state", "list"]);
+    assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
+}

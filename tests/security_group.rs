@@ -247,6 +247,8 @@ fn imports_rebuild_the_arguments() {
         "  allowed_cidr_blocks = [\"10.97.0.0/16\", \"2001:db8::/56\"]\n  ports = [5432]".to_owned(),
         "  allow_vpc_cidr = true".to_owned(),
         "  allow_vpc_cidr = true\n  allowed_cidr_blocks = [\"10.96.0.0/16\"]\n  name = \"imported-both\"".to_owned(),
+        // A group named from a prefix imports with that prefix: no replacement.
+        "  allow_vpc_cidr = true\n  name_prefix = \"imp-\"".to_owned(),
     ];
     for (i, body) in cases.iter().enumerate() {
         let made = Workspace::new(Some(&f.emulator.url));
@@ -261,7 +263,7 @@ fn imports_rebuild_the_arguments() {
             .as_str()
             .unwrap()
             .to_owned();
-        let pinned = if body.contains("name =") {
+        let pinned = if body.contains("name =") || body.contains("name_prefix =") {
             body.clone()
         } else {
             format!("{body}\n  name = \"{name}\"")

@@ -97,9 +97,22 @@ impl Emulator {
     /// balancer in a VPC of its own) that endpoints can connect to. Returns
     /// its service name.
     pub fn create_endpoint_service(&self, private_dns_name: Option<&str>) -> String {
+        self.endpoint_service(private_dns_name, false)
+    }
+
+    /// An endpoint service whose owner must accept each connection, as a
+    /// PlanetScale branch may.
+    pub fn create_endpoint_service_requiring_acceptance(&self, private_dns_name: &str) -> String {
+        self.endpoint_service(Some(private_dns_name), true)
+    }
+
+    fn endpoint_service(&self, private_dns_name: Option<&str>, acceptance: bool) -> String {
         let mut cmd = Command::new(python());
         cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/emulator-service.py"))
             .args(["--endpoint", &self.url]);
+        if acceptance {
+            cmd.arg("--acceptance-required");
+        }
         if let Some(name) = private_dns_name {
             cmd.args(["--private-dns-name", name]);
         }
