@@ -400,11 +400,7 @@ fn a_service_requiring_acceptance_finishes_pending_and_nothing_is_replaced() {
     ws.write("main.tf", &f.config(&body));
     ws.init();
     let run = ws.apply();
-    assert!(
-        run.flat().contains("awaiting acceptance"),
-        "{}",
-        run.text()
-    );
+    assert!(run.flat().contains("awaiting acceptance"), "{}", run.text());
     let state = ws.state();
     let entry = support::terraform::find_in_state(&state, ADDRESS).unwrap();
     assert_ne!(entry["tainted"], true, "{state:#}");
@@ -448,7 +444,11 @@ fn destroy_succeeds_when_a_planned_endpoint_fails_its_checks() {
     ws.write("second.tf", &second);
     let run = ws.run(&["plan", "-no-color", "-input=false"]);
     assert_eq!(run.code, 1, "{}", run.text());
-    assert!(run.flat().contains("one availability zone"), "{}", run.text());
+    assert!(
+        run.flat().contains("one availability zone"),
+        "{}",
+        run.text()
+    );
     ws.destroy();
     assert!(f.live_endpoints().is_empty(), "destroy left an endpoint");
     let run = ws.run(&["state", "list"]);

@@ -210,14 +210,57 @@ fn changes_update_in_place_and_drift_is_repaired() {
             .send(),
     )
     .unwrap();
-    assert_eq!(
-        ws.plan_code().code,
-        2,
-        "a rule added by hand must show as a change"
+    let plan = ws.plan_code();
+    assert_eq!(plan.code, 2, "a rule added by hand must show as a change");
+    // Shown as what it is, not as ports or sources the group never had.
+    assert!(
+        plan.stdout.contains("unmanaged_rules")
+            && plan.stdout.contains("ingress tcp 22 from 0.0.0.0/0"),
+        "{}",
+        plan.stdout
     );
+    for argument in ["ports", "allowed_cidr_blocks", "allowed_security_group_ids"] {
+        assert!(
+            !plan.stdout.contains(&format!("~ {argument}")),
+            "{argument} shown as changed:\n{}",
+            plan.stdout
+        );
+    }
     ws.apply();
     let (ingress, _) = f.rt.block_on(rules(&f.ec2, &id));
     assert_eq!(ingress, product(&[5432, 7000], &[&f.app_group]));
+    ws.assert_no_changes();
+
+    // So is an egress rule added by hand: the group keeps none.
+    f.rt.block_on(
+        f.ec2
+            .authorize_security_group_egress()
+            .group_id(&id)
+            .ip_permissions(
+                aws_sdk_ec2::types::IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(443)
+                    .to_port(443)
+                    .ip_ranges(
+                        aws_sdk_ec2::types::IpRange::builder()
+                            .cidr_ip("0.0.0.0/0")
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let plan = ws.plan_code();
+    assert_eq!(plan.code, 2, "an egress rule added by hand must show");
+    assert!(
+        plan.stdout.contains("egress tcp 443 to 0.0.0.0/0"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply();
+    let (_, egress) = f.rt.block_on(rules(&f.ec2, &id));
+    assert_eq!(egress, 0, "the egress rule added by hand is revoked");
     ws.assert_no_changes();
 
     // A group deleted by hand is created again.

@@ -431,34 +431,42 @@ pub(crate) async fn describe_endpoints(
     }
 }
 
-/// The endpoints of a VPC that are not `deleted`, from one page of at most
-/// [`LISTING_LIMIT`](super::LISTING_LIMIT); `None` when there are more or
-/// the call fails (the reads then go by id, and report any error there).
+/// The endpoints of a VPC that are not `deleted`, in pages of
+/// [`LISTING_PAGE`](super::LISTING_PAGE), at most
+/// [`LISTING_PAGES`](super::LISTING_PAGES) of them; `None` when there are
+/// more or a call fails (the reads then go by id, and report any error
+/// there).
 async fn list_endpoints(client: aws_sdk_ec2::Client, vpc_id: String) -> Listed<Endpoint> {
-    let out = client
-        .describe_vpc_endpoints()
-        .filters(
-            aws_sdk_ec2::types::Filter::builder()
-                .name("vpc-id")
-                .values(vpc_id)
-                .build(),
-        )
-        .max_results(super::LISTING_LIMIT)
-        .send()
-        .await
-        .inspect_err(|e| tracing::debug!(error = %crate::aws::error_message(e), "listing a VPC's endpoints failed; reading by id"))
-        .ok()?;
-    if next_page(out.next_token()).is_some() {
-        return None;
+    let mut found = HashMap::new();
+    let mut token = None;
+    for _ in 0..super::LISTING_PAGES {
+        let out = client
+            .describe_vpc_endpoints()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("vpc-id")
+                    .values(&vpc_id)
+                    .build(),
+            )
+            .max_results(super::LISTING_PAGE)
+            .set_next_token(token)
+            .send()
+            .await
+            .inspect_err(|e| tracing::debug!(error = %crate::aws::error_message(e), "listing a VPC's endpoints failed; reading by id"))
+            .ok()?;
+        found.extend(
+            out.vpc_endpoints()
+                .iter()
+                .map(endpoint)
+                .filter(|e| !e.state_is("deleted"))
+                .map(|e| (e.id.clone(), e)),
+        );
+        token = next_page(out.next_token());
+        if token.is_none() {
+            return Some(Arc::new(found));
+        }
     }
-    Some(Arc::new(
-        out.vpc_endpoints()
-            .iter()
-            .map(endpoint)
-            .filter(|e| !e.state_is("deleted"))
-            .map(|e| (e.id.clone(), e))
-            .collect(),
-    ))
+    None
 }
 
 fn endpoint(e: &aws_sdk_ec2::types::VpcEndpoint) -> Endpoint {

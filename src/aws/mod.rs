@@ -44,8 +44,12 @@ pub struct Ec2 {
 /// How long a VPC's listing answers refresh reads: a refresh of a hundred
 /// pairs takes about a second and a half.
 const LISTING_FRESH_FOR: std::time::Duration = std::time::Duration::from_secs(5);
-/// The most items one listing takes; a VPC with more is read by id.
-const LISTING_LIMIT: i32 = 200;
+/// Items per page of a listing: EC2 returns at most this many per call and
+/// a token for the next page.
+const LISTING_PAGE: i32 = 200;
+/// The most pages one listing reads (1,000 items); a VPC with more is read
+/// by id.
+const LISTING_PAGES: usize = 5;
 
 /// Memos of what the plan-time and create-time checks look up: twenty
 /// endpoints in one VPC ask for its DNS settings once, not twenty times.

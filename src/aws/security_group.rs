@@ -404,28 +404,36 @@ pub(crate) async fn describe_groups(
     }
 }
 
-/// The groups of a VPC with their rules, from one page of at most
-/// [`LISTING_LIMIT`](super::LISTING_LIMIT); `None` when there are more or
-/// the call fails (the reads then go by id, and report any error there).
+/// The groups of a VPC with their rules, in pages of
+/// [`LISTING_PAGE`](super::LISTING_PAGE), at most
+/// [`LISTING_PAGES`](super::LISTING_PAGES) of them; `None` when there are
+/// more or a call fails (the reads then go by id, and report any error
+/// there).
 async fn list_groups(client: aws_sdk_ec2::Client, vpc_id: String) -> Listed<SecurityGroup> {
-    let out = client
-        .describe_security_groups()
-        .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
-        .max_results(super::LISTING_LIMIT)
-        .send()
-        .await
-        .inspect_err(|e| tracing::debug!(error = %crate::aws::error_message(e), "listing a VPC's security groups failed; reading by id"))
-        .ok()?;
-    if next_page(out.next_token()).is_some() {
-        return None;
+    let mut found = HashMap::new();
+    let mut token = None;
+    for _ in 0..super::LISTING_PAGES {
+        let out = client
+            .describe_security_groups()
+            .filters(Filter::builder().name("vpc-id").values(&vpc_id).build())
+            .max_results(super::LISTING_PAGE)
+            .set_next_token(token)
+            .send()
+            .await
+            .inspect_err(|e| tracing::debug!(error = %crate::aws::error_message(e), "listing a VPC's security groups failed; reading by id"))
+            .ok()?;
+        found.extend(
+            out.security_groups()
+                .iter()
+                .map(group)
+                .map(|g| (g.id.clone(), g)),
+        );
+        token = next_page(out.next_token());
+        if token.is_none() {
+            return Some(Arc::new(found));
+        }
     }
-    Some(Arc::new(
-        out.security_groups()
-            .iter()
-            .map(group)
-            .map(|g| (g.id.clone(), g))
-            .collect(),
-    ))
+    None
 }
 
 /// One DescribeSecurityGroupRules call (with its pages) for the rules of

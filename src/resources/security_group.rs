@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 use crate::aws::model::{IngressRule, Peer, Rule, Tags};
 use crate::aws::security_group::{CREATION_TOKEN_TAG, DeleteGroupError, NewSecurityGroup};
 use crate::framework::diag::Diagnostics;
-use crate::framework::model::{Attrs, ObjectBuilder, string, string_map, string_set};
+use crate::framework::model::{Attrs, ObjectBuilder, string, string_list, string_map, string_set};
 use crate::framework::path::AttributePath;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, PlanChange, Resource};
@@ -172,6 +172,11 @@ impl Resource<Clients> for SecurityGroupResource {
                 "Allow the VPC's own CIDR blocks (all of them, IPv4 and IPv6). At least one \
                  of `allowed_security_group_ids`, `allowed_cidr_blocks` and `allow_vpc_cidr` is required.",
             ))
+            .attribute(Attribute::string_list("unmanaged_rules").computed().describe(
+                "Rules of the group that its arguments do not ask for, egress rules included, as the last \
+                 refresh found them (such as `ingress tcp 22 from 0.0.0.0/0`): rules added outside Terraform. \
+                 The plan shows them going, and the apply revokes them.",
+            ))
             .attribute(Attribute::string_map("tags").optional().describe("Tags for the group."))
             .attribute(Attribute::string_map("tags_all").computed().describe(
                 "All tags of the group: the provider's `default_tags` merged with `tags`.",
@@ -277,6 +282,16 @@ impl Resource<Clients> for SecurityGroupResource {
         let clients = &ctx.data;
         let c = Attrs::of(change.config);
         tags::plan(clients, change, diags);
+        // The group keeps exactly the rules its arguments ask for.
+        let foreign = Attrs::of(change.prior)
+            .elements("unmanaged_rules")
+            .is_some_and(|r| !r.is_empty());
+        if foreign {
+            change.changing = true;
+        }
+        if let Value::Object(map) = &mut change.planned {
+            map.insert("unmanaged_rules".into(), Value::List(Vec::new()));
+        }
 
         // Checks that call AWS run only for values that change: on create,
         // and when the VPC's CIDR blocks matter to a change.
@@ -441,32 +456,42 @@ impl Resource<Clients> for SecurityGroupResource {
             }
         };
         let prior = Model::from_value(state);
-        let prior_access = (!s.is_null("ports")).then_some(&prior.access);
         let rules = &group.rules;
-        let mut access = sg_rules::read_access(rules, prior_access);
-        if access.allow_vpc_cidr {
+        // An import has no arguments yet: they are read from the rules.
+        let importing = s.is_null("ports");
+        let expected = if importing {
+            sg_rules::read_access(rules, None)
+        } else {
+            prior.access.clone()
+        };
+        let vpc_cidrs = if expected.allow_vpc_cidr {
             // The VPC may have gained or lost CIDR blocks since.
-            if let Ok(vpc) = clients.ec2.find_vpc(&group.vpc_id).await {
-                let wanted = sg_rules::desired(
-                    &Access {
-                        ports: access.ports.clone(),
-                        allow_vpc_cidr: true,
-                        ..Access::default()
-                    },
-                    &vpc.cidr_blocks,
-                );
-                let vpc_rules: Vec<_> = rules
-                    .iter()
-                    .filter(|r| r.description == sg_rules::FROM_VPC)
-                    .cloned()
-                    .collect();
-                if !sg_rules::changes(&vpc_rules, &wanted).authorize.is_empty() {
-                    access.allow_vpc_cidr = false;
+            match clients.ec2.find_vpc(&group.vpc_id).await {
+                Ok(vpc) => vpc.cidr_blocks,
+                Err(e) => {
+                    diags.error(
+                        "Could not read the security group's VPC",
+                        format!("{}: {e}", group.vpc_id),
+                    );
+                    return Some(state.clone());
                 }
             }
+        } else {
+            Vec::new()
+        };
+        let (access, unmanaged) = sg_rules::read_against(rules, &expected, &vpc_cidrs);
+        if importing && !unmanaged.is_empty() {
+            diags.warning(
+                "Rules to be revoked",
+                format!(
+                    "{id} has rules its arguments cannot express: {}. {TYPE_NAME} keeps exactly the rules its \
+                     arguments ask for (and no egress: security groups are stateful, an endpoint needs none), so \
+                     the first apply revokes them.",
+                    unmanaged.join("; ")
+                ),
+            );
         }
         // An import knows no name_prefix yet: a generated name tells it.
-        let importing = s.is_null("name") && s.is_null("vpc_id");
         let name_prefix = match prefix_of_generated(&group.name) {
             Some(prefix) if importing => string(prefix),
             _ => s.get("name_prefix").clone(),
@@ -491,6 +516,7 @@ impl Resource<Clients> for SecurityGroupResource {
                     set_or_null(&access.cidrs, prior.cidrs_null),
                 )
                 .set("allow_vpc_cidr", Value::Bool(access.allow_vpc_cidr))
+                .set("unmanaged_rules", string_list(unmanaged))
                 .set("tags", tags_value)
                 .set("tags_all", tags_all)
                 .set("timeouts", s.get("timeouts").clone())
@@ -720,6 +746,7 @@ fn from_aws_security_group(s: &SourceState, diags: &mut Diagnostics) -> Option<V
             )
             .set("allowed_cidr_blocks", set_or_null(&access.cidrs, true))
             .set("allow_vpc_cidr", Value::Bool(access.allow_vpc_cidr))
+            .set("unmanaged_rules", Value::List(Vec::new()))
             .set("tags", tags)
             .set("tags_all", tags_all)
             .set("timeouts", Value::Null)
@@ -747,6 +774,7 @@ impl SecurityGroupResource {
             .unwrap_or_default();
         map.insert("id".into(), string(id));
         map.insert("name".into(), string(name));
+        map.insert("unmanaged_rules".into(), Value::List(Vec::new()));
         map.insert("arn".into(), string(arn(clients, &owner, id)));
         map.insert("owner_id".into(), string(owner));
         if !map.get("tags_all").is_some_and(Value::is_fully_known) {

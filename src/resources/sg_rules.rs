@@ -165,6 +165,76 @@ pub fn read_access(rules: &[Rule], prior: Option<&Access>) -> Access {
     build(&|source_ports| *source_ports == ports)
 }
 
+/// A rule in words, for the plan: "ingress tcp 22 from 0.0.0.0/0 (by
+/// hand)", "egress all traffic to 0.0.0.0/0".
+pub fn describe(rule: &Rule) -> String {
+    let (direction, preposition) = if rule.egress {
+        ("egress", "to")
+    } else {
+        ("ingress", "from")
+    };
+    let what = match (rule.protocol.as_str(), rule.from_port, rule.to_port) {
+        ("-1", _, _) => "all traffic".to_owned(),
+        (p, from, to) => {
+            let name = match p {
+                "6" => "tcp",
+                "17" => "udp",
+                "1" => "icmp",
+                other => other,
+            };
+            if from < 0 {
+                name.to_owned()
+            } else if from == to {
+                format!("{name} {from}")
+            } else {
+                format!("{name} {from}-{to}")
+            }
+        }
+    };
+    let peer = match &rule.peer {
+        Peer::Group(g) | Peer::Cidr(g) => g,
+    };
+    let note = if rule.description.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", rule.description)
+    };
+    format!("{direction} {what} {preposition} {peer}{note}")
+}
+
+/// Reads EC2's rules against what the arguments in state ask for
+/// (`prior`): the arguments as the rules still bear them out (a source
+/// missing one of its ports drops out, so the plan adds it back), and every
+/// other rule, egress included, in words. Those are rules added outside
+/// Terraform, shown as what they are rather than as arguments the group
+/// never had; the next apply revokes them.
+pub fn read_against(rules: &[Rule], prior: &Access, vpc_cidrs: &[String]) -> (Access, Vec<String>) {
+    let wanted = desired(prior, vpc_cidrs);
+    let mut access = prior.clone();
+    for w in &wanted {
+        if rules.iter().any(|r| matches(r, w)) {
+            continue;
+        }
+        match &w.peer {
+            Peer::Group(g) => {
+                access.groups.remove(g);
+            }
+            Peer::Cidr(_) if w.description == FROM_VPC => access.allow_vpc_cidr = false,
+            Peer::Cidr(c) => {
+                access.cidrs.remove(c);
+            }
+        }
+    }
+    let mut unmanaged: Vec<String> = rules
+        .iter()
+        .filter(|r| r.egress || !wanted.iter().any(|w| matches(r, w)))
+        .map(describe)
+        .collect();
+    unmanaged.sort();
+    unmanaged.dedup();
+    (access, unmanaged)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -311,6 +381,49 @@ mod tests {
         all.protocol = "-1".into();
         let read = read_access(&[all], None);
         assert!(read.ports.contains(&0));
+    }
+
+    #[test]
+    fn rules_added_by_hand_are_shown_as_themselves() {
+        let a = access(&[5432, 6432], &["sg-a"], &[], false);
+        let mut rules = apply(&[], &desired(&a, &[]));
+        rules.push(rule("hand", 22, Peer::Cidr("0.0.0.0/0".into()), "ssh"));
+        let mut all = rule("out", -1, Peer::Cidr("0.0.0.0/0".into()), "");
+        all.protocol = "-1".into();
+        all.egress = true;
+        rules.push(all);
+        let (read, unmanaged) = read_against(&rules, &a, &[]);
+        assert_eq!(read, a, "the arguments are untouched");
+        assert_eq!(
+            unmanaged,
+            vec![
+                "egress all traffic to 0.0.0.0/0".to_owned(),
+                "ingress tcp 22 from 0.0.0.0/0 (ssh)".to_owned()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_missing_rule_drops_its_source_and_a_complete_set_reads_back() {
+        let a = access(&[5432, 6432], &["sg-a", "sg-b"], &["10.1.0.0/16"], true);
+        let vpc = ["10.0.0.0/16".to_owned()];
+        let rules = apply(&[], &desired(&a, &vpc));
+        assert_eq!(read_against(&rules, &a, &vpc), (a.clone(), vec![]));
+        for gone in [
+            Peer::Group("sg-b".into()),
+            Peer::Cidr("10.1.0.0/16".into()),
+            Peer::Cidr("10.0.0.0/16".into()),
+        ] {
+            let fewer: Vec<Rule> = rules
+                .iter()
+                .filter(|r| !(r.port_is(6432) && r.peer == gone))
+                .cloned()
+                .collect();
+            let (read, unmanaged) = read_against(&fewer, &a, &vpc);
+            assert_ne!(read, a, "{gone:?}");
+            assert!(unmanaged.is_empty());
+            assert_eq!(read.ports, a.ports);
+        }
     }
 
     trait PortIs {
