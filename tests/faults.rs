@@ -79,6 +79,8 @@ resource "planetscale_privatelink_endpoint" "db" {{
   vpc_id             = "{vpc}"
   subnet_ids         = ["{s0}", "{s1}"]
   security_group_ids = [planetscale_privatelink_security_group.db[count.index].id]
+  # One private DNS name per VPC: EC2 refuses a second endpoint with it.
+  private_dns_enabled = false
 
   timeouts {{
     create = "{create_timeout}"
@@ -394,4 +396,70 @@ fn a_group_of_the_same_name_made_by_someone_else_is_not_adopted() {
         "the stranger's group must not enter the state: {}",
         state.stdout
     );
+}
+
+/// The resources of the state that Terraform marked tainted.
+fn tainted(ws: &Workspace) -> Vec<String> {
+    let state = ws.state();
+    let mut found = Vec::new();
+    for r in state["values"]["root_module"]["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        if r["tainted"] == true {
+            found.push(r["address"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    found
+}
+
+#[test]
+fn sustained_throttling_taints_nothing_and_costs_little_time() {
+    let f = fixture(57);
+    let proxy = Proxy::start(&f.emulator.url);
+    let ws = Workspace::new(Some(&proxy.url)).without_logs();
+    ws.write("main.tf", &f.pairs(5, "10m"));
+    ws.init();
+
+    // Five pairs, unthrottled, then with 10% of calls throttled.
+    let timed_apply = |throttle: f64| {
+        proxy.set_faults(Faults {
+            throttle,
+            ..Faults::default()
+        });
+        let started = Instant::now();
+        ws.apply();
+        let took = started.elapsed();
+        proxy.set_faults(Faults::default());
+        ws.destroy();
+        f.assert_nothing_left();
+        took
+    };
+    let calm = timed_apply(0.0);
+    let throttled = timed_apply(0.10);
+    eprintln!("five pairs: {calm:?} unthrottled, {throttled:?} with 10% of calls throttled");
+    assert!(
+        throttled < calm * 3,
+        "10% throttling made a five-pair apply {throttled:?}, against {calm:?} without"
+    );
+
+    // Twenty pairs with 40% of calls throttled throughout: apply, plan and
+    // destroy all go through, and nothing is tainted.
+    proxy.set_faults(Faults {
+        throttle: 0.40,
+        ..Faults::default()
+    });
+    proxy.reset_counts();
+    ws.write("main.tf", &f.pairs(20, "10m"));
+    ws.apply();
+    assert_eq!(tainted(&ws), Vec::<String>::new(), "throttling tainted resources");
+    assert_eq!(f.live_endpoints(), 20);
+    ws.assert_no_changes();
+    ws.destroy();
+    let throttled_calls = proxy.total();
+    proxy.set_faults(Faults::default());
+    f.assert_nothing_left();
+    assert_unique(&proxy.created_endpoints());
+    eprintln!("twenty pairs under 40% throttling: {throttled_calls} EC2 calls");
 }
