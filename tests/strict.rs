@@ -541,7 +541,7 @@ fn a_new_group_is_invisible_to_its_first_two_reads() {
 fn describes_page_with_max_results_and_next_token() {
     let layer = layer();
     let ec2 = layer.ec2.clone();
-    let raw = Emulator::shared().raw_ec2();
+    let raw = Emulator::shared().ec2();
     let rt = runtime();
     rt.block_on(async {
         let zones = [
@@ -711,7 +711,7 @@ fn a_vpc_holds_at_most_50_interface_endpoints() {
             "VpcEndpointLimitExceeded",
             "You've reached the limit on the number of VPC endpoints that you can create in the AWS Region.",
         );
-        assert_eq!(live_endpoints(&emulator.raw_ec2(), &net.vpc_id).await.len(), 50);
+        assert_eq!(live_endpoints(&emulator.ec2(), &net.vpc_id).await.len(), 50);
 
         // The 50 listed in pages of 20 (rule 7 on DescribeVpcEndpoints).
         let sizes: Vec<usize> = ec2
@@ -917,9 +917,9 @@ fn the_emulator_url_is_the_strict_layer_and_raw_url_is_moto() {
                     .expect_err("an unknown rule id")
             }
         };
-        let strict = revoke(emulator.ec2()).await;
+        let strict = revoke(ec2_client(&emulator.url)).await;
         assert_eq!(strict.code(), Some("InvalidSecurityGroupRuleId.NotFound"));
-        let moto = revoke(emulator.raw_ec2()).await;
+        let moto = revoke(ec2_client(&emulator.raw_url)).await;
         assert_eq!(
             moto.code(),
             Some("InvalidPermission.NotFound"),

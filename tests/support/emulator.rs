@@ -92,14 +92,13 @@ impl Emulator {
         }
     }
 
-    /// An EC2 client for fixtures and for checking what exists, through the
-    /// strict layer.
+    /// The tests' own EC2 client, for fixtures (the user's network, made
+    /// long before the provider runs) and for checking what exists. It goes
+    /// to moto directly: the strict layer judges the provider, and a test's
+    /// check must see what is there, not miss a new group the way a client
+    /// right after the create does. `ec2_client(&emulator.url)` goes through
+    /// the layer.
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
-        ec2_client(&self.url)
-    }
-
-    /// An EC2 client that bypasses the strict layer.
-    pub fn raw_ec2(&self) -> aws_sdk_ec2::Client {
         ec2_client(&self.raw_url)
     }
 

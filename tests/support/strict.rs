@@ -33,7 +33,9 @@
 //!   each. The layer cannot make the emulator accept more.
 //!
 //! Checks and the call they guard run one at a time per layer, so two
-//! concurrent creates cannot both pass a quota or conflict check.
+//! concurrent creates cannot both pass a quota or conflict check. Every
+//! refusal is kept ([`Strict::refusals`]); with STRICT_LAYER_LOG set, each is
+//! also written to stderr as it happens.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -209,10 +211,17 @@ async fn handle(
     let after = match check(&call, &action, &state).await {
         Ok(after) => after,
         Err(refused) => {
-            eprintln!(
-                "strict EC2 layer refused {action}: {}: {}",
-                refused.code, refused.message
-            );
+            if std::env::var_os("STRICT_LAYER_LOG").is_some() {
+                // Straight to the process's stderr: the test harness would
+                // capture eprintln! into whichever test started the layer.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "strict EC2 layer refused {action}: {}: {}",
+                    refused.code,
+                    refused.message
+                );
+            }
             state.lock().unwrap().refusals.push(Refusal {
                 action: action.clone(),
                 code: refused.code.to_owned(),
