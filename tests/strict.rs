@@ -633,7 +633,7 @@ fn describes_page_with_max_results_and_next_token() {
             ec2.describe_security_groups().max_results(4).send().await,
             "DescribeSecurityGroups",
             "InvalidParameterValue",
-            &invalid(4, "Expecting a value greater than 4."),
+            &invalid(4, "Expecting a value greater than 5."),
         );
         layer.refused(
             ec2.describe_security_group_rules()

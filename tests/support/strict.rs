@@ -28,6 +28,9 @@
 //! - Rule 3: the emulator ignores `PrivateDnsEnabled` in ModifyVpcEndpoint,
 //!   so the layer remembers the value of each modify it passed and counts
 //!   an endpoint's private DNS by that.
+//! - Rule 7: EC2's text for a `MaxResults` below 5 is the one seen from
+//!   DescribeInstances ("Expecting a value greater than 5."); its text for
+//!   one above 1000 is not published, and is written here in the same shape.
 //! - Rule 10: the emulator itself refuses a 61st ingress rule counting IPv4
 //!   and IPv6 together (with the same code); EC2 would take up to 60 of
 //!   each. The layer cannot make the emulator accept more.
@@ -819,10 +822,10 @@ fn paging(call: &Call, action: &str) -> Result<Option<Paging>, Refuse> {
             let n: i64 = raw.parse().map_err(|_| invalid("Expecting an integer."))?;
             let least = min.unwrap_or(1);
             if n < least {
-                return Err(invalid(&format!(
-                    "Expecting a value greater than {}.",
-                    least - 1
-                )));
+                // EC2's own words below 5 (seen from DescribeInstances) say
+                // "greater than 5", though it takes 5.
+                let floor = if min.is_some() { least } else { least - 1 };
+                return Err(invalid(&format!("Expecting a value greater than {floor}.")));
             }
             if n > PAGE_MAX && min.is_some() {
                 return Err(invalid(&format!(
