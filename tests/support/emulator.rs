@@ -1,4 +1,6 @@
-//! moto in server mode, one per test process, on a free loopback port.
+//! moto in server mode, one per test process, on a free loopback port,
+//! behind the strict EC2 layer (`strict.rs`), which refuses what EC2 refuses
+//! and moto forgives.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpStream;
@@ -9,9 +11,19 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 
+use super::strict::Strict;
+
 pub struct Emulator {
+    /// moto's own port.
     pub port: u16,
+    /// The strict layer in front of moto: what tests, the provider and the
+    /// fault proxy talk to.
     pub url: String,
+    /// moto itself, for the rare call that must bypass the strict layer:
+    /// playing PlanetScale's side, or planting state EC2 would not let a
+    /// client make.
+    pub raw_url: String,
+    pub strict: Strict,
     _child: Child,
 }
 
@@ -69,33 +81,31 @@ impl Emulator {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        let raw_url = format!("http://127.0.0.1:{port}");
+        let strict = Strict::start(&raw_url);
         Emulator {
             port,
-            url: format!("http://127.0.0.1:{port}"),
+            url: strict.url.clone(),
+            raw_url,
+            strict,
             _child: child,
         }
     }
 
-    /// An EC2 client for fixtures and for checking what exists.
+    /// The tests' own EC2 client, for fixtures (the user's network, made
+    /// long before the provider runs) and for checking what exists. It goes
+    /// to moto directly: the strict layer judges the provider, and a test's
+    /// check must see what is there, not miss a new group the way a client
+    /// right after the create does. `ec2_client(&emulator.url)` goes through
+    /// the layer.
     pub fn ec2(&self) -> aws_sdk_ec2::Client {
-        let config = aws_sdk_ec2::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new(
-                "AKIATESTINGFIXTURES",
-                "fixtures",
-                None,
-                None,
-                "tests",
-            ))
-            .endpoint_url(&self.url)
-            .build();
-        aws_sdk_ec2::Client::from_conf(config)
+        ec2_client(&self.raw_url)
     }
 
     /// Plays PlanetScale's side: an endpoint service (behind a network load
     /// balancer in a VPC of its own) that endpoints can connect to. Returns
-    /// its service name.
+    /// its service name. It is PlanetScale's account, not the user's, so it
+    /// goes to moto directly.
     pub fn create_endpoint_service(&self, private_dns_name: Option<&str>) -> String {
         self.endpoint_service(private_dns_name, false)
     }
@@ -109,7 +119,7 @@ impl Emulator {
     fn endpoint_service(&self, private_dns_name: Option<&str>, acceptance: bool) -> String {
         let mut cmd = Command::new(python());
         cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/emulator-service.py"))
-            .args(["--endpoint", &self.url]);
+            .args(["--endpoint", &self.raw_url]);
         if acceptance {
             cmd.arg("--acceptance-required");
         }
@@ -217,8 +227,12 @@ pub async fn create_network(
     }
 }
 
+/// A security group made as a careful client makes one: created, then read
+/// until EC2 shows it (a new group is invisible to its first reads), so
+/// that it stands ready like a group made long before the test.
 pub async fn create_group(ec2: &aws_sdk_ec2::Client, vpc_id: &str, name: &str) -> String {
-    ec2.create_security_group()
+    let id = ec2
+        .create_security_group()
         .vpc_id(vpc_id)
         .group_name(name)
         .description("test fixture")
@@ -227,7 +241,35 @@ pub async fn create_group(ec2: &aws_sdk_ec2::Client, vpc_id: &str, name: &str) -
         .expect("CreateSecurityGroup")
         .group_id()
         .expect("group id")
-        .to_owned()
+        .to_owned();
+    wait_for_group(ec2, &id).await;
+    id
+}
+
+/// Reads a new group by id, and its rules, until both are visible.
+pub async fn wait_for_group(ec2: &aws_sdk_ec2::Client, group_id: &str) {
+    let filter = aws_sdk_ec2::types::Filter::builder()
+        .name("group-id")
+        .values(group_id)
+        .build();
+    for _ in 0..10 {
+        let seen = ec2
+            .describe_security_groups()
+            .group_ids(group_id)
+            .send()
+            .await
+            .is_ok();
+        let rules = ec2
+            .describe_security_group_rules()
+            .filters(filter.clone())
+            .send()
+            .await
+            .expect("DescribeSecurityGroupRules");
+        if seen && !rules.security_group_rules().is_empty() {
+            return;
+        }
+    }
+    panic!("security group {group_id} stayed invisible through 10 reads");
 }
 
 /// Endpoints of a VPC in any state but `deleted`: what "nothing created"

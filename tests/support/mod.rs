@@ -13,6 +13,7 @@ pub mod inprocess;
 pub mod planetscale_api;
 pub mod plugin;
 pub mod proxy;
+pub mod strict;
 pub mod terraform;
 
 #[allow(unused_imports)]

@@ -115,10 +115,31 @@ impl Proxy {
     }
 }
 
-type Reply = Result<Response<Full<Bytes>>, std::io::Error>;
+/// An answer, or an error that resets the connection.
+pub type Reply = Result<Response<Full<Bytes>>, std::io::Error>;
 
-fn form(body: &[u8]) -> Vec<(String, String)> {
+/// The pairs of a form-encoded EC2 Query body, decoded, in order.
+pub fn form(body: &[u8]) -> Vec<(String, String)> {
     url_decode_pairs(body)
+}
+
+/// A form-encoded EC2 Query body from name-value pairs.
+pub fn encode_form(pairs: &[(String, String)]) -> String {
+    let encode = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn url_decode_pairs(body: &[u8]) -> Vec<(String, String)> {
@@ -156,9 +177,17 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn error(status: StatusCode, code: &str, message: &str) -> Reply {
+/// An EC2 Query error answer, as EC2 writes them.
+pub fn error(status: StatusCode, code: &str, message: &str) -> Reply {
+    error_from(status, code, message, "proxy-injected")
+}
+
+/// An EC2 Query error answer with the given request id, which says who
+/// answered it.
+pub fn error_from(status: StatusCode, code: &str, message: &str, request_id: &str) -> Reply {
+    let message = xml_escape(message);
     let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>proxy-injected</RequestID></Response>"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>{request_id}</RequestID></Response>"
     );
     Ok(Response::builder()
         .status(status)
@@ -174,9 +203,16 @@ fn reset() -> Reply {
     ))
 }
 
+/// `&`, `<` and `>` escaped for XML text.
+pub fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 /// The value of `<tag>` inside each `<item>` of an XML text (good enough for
 /// the emulator's flat answers).
-fn values(xml: &str, tag: &str) -> Vec<String> {
+pub fn values(xml: &str, tag: &str) -> Vec<String> {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
     let mut out = Vec::new();
@@ -350,7 +386,9 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
         .unwrap())
 }
 
-async fn forward(
+/// Sends a request (its head from `parts`, with `body`) to `upstream` and
+/// returns the answer's status and body.
+pub async fn forward(
     upstream: SocketAddr,
     parts: hyper::http::request::Parts,
     body: Bytes,

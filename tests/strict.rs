@@ -1,0 +1,936 @@
+//! The strict EC2 layer (tests/support/strict.rs) against a real emulator,
+//! driven through aws-sdk-ec2: for every rule, the request EC2 refuses is
+//! refused by the layer with EC2's code and message, and the request EC2
+//! takes passes. Each test works in a VPC of its own.
+
+mod support;
+
+use std::cell::Cell;
+
+use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::types::{
+    Filter, IpPermission, IpRange, Ipv6Range, ResourceType, Tag, TagSpecification, UserIdGroupPair,
+    VpcEndpointType,
+};
+use support::Emulator;
+use support::emulator::{Network, create_group, create_network, ec2_client, live_endpoints};
+use support::strict::{Refusal, Strict};
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Runtime::new().unwrap()
+}
+
+fn filter(name: &str, value: &str) -> Filter {
+    Filter::builder().name(name).values(value).build()
+}
+
+/// A strict layer of the test's own in front of the shared emulator, and a
+/// client for it.
+struct Layer {
+    strict: Strict,
+    ec2: aws_sdk_ec2::Client,
+    seen: Cell<usize>,
+}
+
+fn layer() -> Layer {
+    let strict = Strict::start(&Emulator::shared().raw_url);
+    let ec2 = ec2_client(&strict.url);
+    Layer {
+        strict,
+        ec2,
+        seen: Cell::new(0),
+    }
+}
+
+impl Layer {
+    /// Asserts that `result` is EC2's refusal `code` with `message`, and that
+    /// the layer answered it (its latest refusal, new since the last check).
+    #[track_caller]
+    fn refused<T: std::fmt::Debug, E: ProvideErrorMetadata + std::fmt::Debug>(
+        &self,
+        result: Result<T, E>,
+        action: &str,
+        code: &str,
+        message: &str,
+    ) {
+        let err = result.expect_err(&format!("{action} should be refused with {code}"));
+        assert_eq!(err.code(), Some(code), "{err:?}");
+        assert_eq!(err.message(), Some(message), "{err:?}");
+        let refusals = self.strict.refusals();
+        assert!(
+            refusals.len() > self.seen.get(),
+            "the emulator, not the strict layer, refused {action}"
+        );
+        assert_eq!(
+            refusals.last(),
+            Some(&Refusal {
+                action: action.to_owned(),
+                code: code.to_owned(),
+                message: message.to_owned(),
+            }),
+            "the emulator, not the strict layer, refused {action}"
+        );
+        self.seen.set(refusals.len());
+    }
+}
+
+fn tags(n: usize, prefix: &str) -> TagSpecification {
+    let mut spec = TagSpecification::builder().resource_type(ResourceType::SecurityGroup);
+    for i in 0..n {
+        spec = spec.tags(
+            Tag::builder()
+                .key(format!("{prefix}{i}"))
+                .value("v")
+                .build(),
+        );
+    }
+    spec.build()
+}
+
+/// Groups of the VPC besides its default one.
+async fn groups_in(ec2: &aws_sdk_ec2::Client, vpc_id: &str) -> Vec<String> {
+    ec2.describe_security_groups()
+        .filters(filter("vpc-id", vpc_id))
+        .send()
+        .await
+        .unwrap()
+        .security_groups()
+        .iter()
+        .filter(|g| g.group_name() != Some("default"))
+        .map(|g| g.group_id().unwrap().to_owned())
+        .collect()
+}
+
+async fn endpoint(
+    ec2: &aws_sdk_ec2::Client,
+    net: &Network,
+    service: &str,
+    subnets: &[&str],
+    group: &str,
+    private_dns: Option<bool>,
+) -> Result<
+    String,
+    aws_sdk_ec2::error::SdkError<
+        aws_sdk_ec2::operation::create_vpc_endpoint::CreateVpcEndpointError,
+    >,
+> {
+    let mut req = ec2
+        .create_vpc_endpoint()
+        .vpc_endpoint_type(VpcEndpointType::Interface)
+        .vpc_id(&net.vpc_id)
+        .service_name(service)
+        .security_group_ids(group)
+        .set_private_dns_enabled(private_dns);
+    for s in subnets {
+        req = req.subnet_ids(*s);
+    }
+    req.send().await.map(|out| {
+        out.vpc_endpoint()
+            .unwrap()
+            .vpc_endpoint_id()
+            .unwrap()
+            .to_owned()
+    })
+}
+
+// ---- Rule 1 -----------------------------------------------------------------
+
+#[test]
+fn a_tag_specification_without_tags_is_refused_and_one_with_a_tag_passes() {
+    let layer = layer();
+    let ec2 = layer.ec2.clone();
+    let rt = runtime();
+    rt.block_on(async {
+        let net = create_network(&ec2, 201, &["us-east-1a"]).await;
+        let create = |spec: TagSpecification, name: &str| {
+            ec2.create_security_group()
+                .vpc_id(&net.vpc_id)
+                .group_name(name)
+                .description("strict")
+                .tag_specifications(spec)
+                .send()
+        };
+        let empty = TagSpecification::builder()
+            .resource_type(ResourceType::SecurityGroup)
+            .build();
+        layer.refused(
+            create(empty, "untagged").await,
+            "CreateSecurityGroup",
+            "InvalidParameterValue",
+            "Tag specification must have at least one tag",
+        );
+        assert!(
+            groups_in(&ec2, &net.vpc_id).await.is_empty(),
+            "nothing created"
+        );
+        create(tags(1, "k"), "tagged")
+            .await
+            .expect("one tag passes");
+        assert_eq!(groups_in(&ec2, &net.vpc_id).await.len(), 1);
+    });
+}
+
+// ---- Rule 2 -----------------------------------------------------------------
+
+#[test]
+fn private_dns_needs_a_service_with_a_verified_private_dns_name() {
+    let emulator = Emulator::shared();
+    let without = emulator.create_endpoint_service(None);
+    let verified = emulator.create_endpoint_service(Some("db.strict-verified.example"));
+    let pending = emulator.create_endpoint_service(Some("db.strict-pending.example"));
+    let layer = layer();
+    layer
+        .strict
+        .set_private_dns_verification(&pending, "pendingVerification");
+    let ec2 = layer.ec2.clone();
+    let rt = runtime();
+    rt.block_on(async {
+        let net = create_network(&ec2, 202, &["us-east-1a", "us-east-1b"]).await;
+        let group = create_group(&ec2, &net.vpc_id, &support::unique("db")).await;
+        let subnets: Vec<&str> = net.subnet_ids.iter().map(String::as_str).collect();
+
+        // Omitted, PrivateDnsEnabled is true for an interface endpoint.
+        layer.refused(
+            endpoint(&ec2, &net, &without, &subnets, &group, None).await,
+            "CreateVpcEndpoint",
+            "InvalidParameter",
+            &format!("Private DNS can't be enabled because the service {without} does not provide a private DNS name."),
+        );
+        layer.refused(
+            endpoint(&ec2, &net, &pending, &subnets, &group, Some(true)).await,
+            "CreateVpcEndpoint",
+            "InvalidParameter",
+            &format!("Private DNS can't be enabled because the service {pending} has not verified the private DNS name."),
+        );
+        assert!(live_endpoints(&ec2, &net.vpc_id).await.is_empty(), "nothing created");
+
+        // The planted state is what a consumer reads, too.
+        let described = ec2
+            .describe_vpc_endpoint_services()
+            .service_names(&pending)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            described.service_details()[0]
+                .private_dns_name_verification_state()
+                .map(|s| s.as_str()),
+            Some("pendingVerification")
+        );
+
+        let plain = endpoint(&ec2, &net, &without, &subnets, &group, Some(false))
+            .await
+            .expect("private DNS off passes");
+        endpoint(&ec2, &net, &verified, &subnets, &group, None)
+            .await
+            .expect("a verified private DNS name passes");
+
+        layer.refused(
+            ec2.modify_vpc_endpoint()
+                .vpc_endpoint_id(&plain)
+                .private_dns_enabled(true)
+                .send()
+                .await,
+            "ModifyVpcEndpoint",
+            "InvalidParameter",
+            &format!("Private DNS can't be enabled because the service {without} does not provide a private DNS name."),
+        );
+    });
+}
+
+// ---- Rule 3 -----------------------------------------------------------------
+
+#[test]
+fn one_vpc_holds_one_endpoint_with_private_dns_on_per_name() {
+    let emulator = Emulator::shared();
+    let dns = "db.strict-conflict.example";
+    let service = emulator.create_endpoint_service(Some(dns));
+    let layer = layer();
+    let ec2 = layer.ec2.clone();
+    let rt = runtime();
+    rt.block_on(async {
+        let net = create_network(&ec2, 203, &["us-east-1a"]).await;
+        let other_vpc = create_network(&ec2, 213, &["us-east-1a"]).await;
+        let group = create_group(&ec2, &net.vpc_id, &support::unique("db")).await;
+        let other_group = create_group(&ec2, &other_vpc.vpc_id, &support::unique("db")).await;
+        let subnet = [net.subnet_ids[0].as_str()];
+        let conflict = format!(
+            "private-dns-enabled cannot be set because there is already a conflicting DNS domain for {dns} in the VPC {}",
+            net.vpc_id
+        );
+
+        let first = endpoint(&ec2, &net, &service, &subnet, &group, Some(true))
+            .await
+            .expect("the first endpoint with private DNS passes");
+        layer.refused(
+            endpoint(&ec2, &net, &service, &subnet, &group, Some(true)).await,
+            "CreateVpcEndpoint",
+            "InvalidParameter",
+            &conflict,
+        );
+        let second = endpoint(&ec2, &net, &service, &subnet, &group, Some(false))
+            .await
+            .expect("a second endpoint without private DNS passes");
+        endpoint(
+            &ec2,
+            &other_vpc,
+            &service,
+            &[other_vpc.subnet_ids[0].as_str()],
+            &other_group,
+            Some(true),
+        )
+        .await
+        .expect("another VPC has its own DNS domain");
+
+        let turn_on = || {
+            ec2.modify_vpc_endpoint()
+                .vpc_endpoint_id(&second)
+                .private_dns_enabled(true)
+                .send()
+        };
+        layer.refused(turn_on().await, "ModifyVpcEndpoint", "InvalidParameter", &conflict);
+        ec2.modify_vpc_endpoint()
+            .vpc_endpoint_id(&first)
+            .private_dns_enabled(false)
+            .send()
+            .await
+            .expect("turning private DNS off passes");
+        turn_on().await.expect("the name is free once the first endpoint lets go");
+    });
+}
+
+// ---- Rule 4 -----------------------------------------------------------------
+
+#[test]
+fn an_endpoint_has_one_subnet_per_zone_and_a_swap_is_remove_then_add() {
+    let emulator = Emulator::shared();
+    let service = emulator.create_endpoint_service(None);
+    let layer = layer();
+    let ec2 = layer.ec2.clone();
+    let rt = runtime();
+    rt.block_on(async {
+        let net = create_network(&ec2, 204, &["us-east-1a", "us-east-1a", "us-east-1b"]).await;
+        let group = create_group(&ec2, &net.vpc_id, &support::unique("db")).await;
+        let (a1, a2, b) = (&net.subnet_ids[0], &net.subnet_ids[1], &net.subnet_ids[2]);
+        let duplicate = |subnet: &str| {
+            format!(
+                "Found another VPC endpoint subnet in the availability zone of {subnet}. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service."
+            )
+        };
+
+        layer.refused(
+            endpoint(&ec2, &net, &service, &[a1, a2], &group, Some(false)).await,
+            "CreateVpcEndpoint",
+            "DuplicateSubnetsInSameZone",
+            &duplicate(a2),
+        );
+        assert!(live_endpoints(&ec2, &net.vpc_id).await.is_empty(), "nothing created");
+        let id = endpoint(&ec2, &net, &service, &[a1, b], &group, Some(false))
+            .await
+            .expect("one subnet per zone passes");
+
+        layer.refused(
+            ec2.modify_vpc_endpoint()
+                .vpc_endpoint_id(&id)
+                .add_subnet_ids(a2)
+                .send()
+                .await,
+            "ModifyVpcEndpoint",
+            "DuplicateSubnetsInSameZone",
+            &duplicate(a2),
+        );
+        layer.refused(
+            ec2.modify_vpc_endpoint()
+                .vpc_endpoint_id(&id)
+                .remove_subnet_ids(a1)
+                .add_subnet_ids(a2)
+                .send()
+                .await,
+            "ModifyVpcEndpoint",
+            "DuplicateSubnetsInSameZone",
+            &duplicate(a2),
+        );
+        ec2.modify_vpc_endpoint()
+            .vpc_endpoint_id(&id)
+            .remove_subnet_ids(a1)
+            .send()
+            .await
+            .expect("removing passes");
+        ec2.modify_vpc_endpoint()
+            .vpc_endpoint_id(&id)
+            .add_subnet_ids(a2)
+            .send()
+            .await
+            .expect("adding to the freed zone passes");
+    });
+}
+
+// ---- Rule 5 -----------------------------------------------------------------
+
+#[test]
+fn revoking_a_rule_id_the_group_does_not_have_is_refused() {
+    let layer = layer();
+    let ec2 = layer.ec2.clone();
+    let rt = runtime();
+    rt.block_on(async {
+        let net = create_network(&ec2, 205, &["us-east-1a"]).await;
+        let group = create_group(&ec2, &net.vpc_id, &support::unique("db")).await;
+        let added = ec2
+            .authorize_security_group_ingress()
+            .group_id(&group)
+            .ip_permissions(
+                IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(5432)
+                    .to_port(5432)
+                    .ip_ranges(IpRange::builder().cidr_ip("10.205.0.0/16").build())
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let ingress = added.security_group_rules()[0]
+            .security_group_rule_id()
+            .unwrap()
+            .to_owned();
+        let rules = ec2
+            .describe_security_group_rules()
+            .filters(filter("group-id", &group))
+            .send()
+            .await
+            .unwrap();
+        let egress = rules
+            .security_group_rules()
+            .iter()
+            .find(|r| r.is_egress() == Some(true))
+            .and_then(|r| r.security_group_rule_id())
+            .unwrap()
+            .to_owned();
+
+        let not_found = "The specified security group rule does not exist.";
+        for (unknown, why) in [
+            ("sgr-0123456789abcdef0", "made up"),
+            (egress.as_str(), "an egress rule"),
+        ] {
+            let result = ec2
+                .revoke_security_group_ingress()
+                .group_id(&group)
+                .security_group_rule_ids(&ingress)
+                .security_group_rule_ids(unknown)
+                .send()
+                .await;
+            assert!(result.is_err(), "{why}");
+            layer.refused(
+                result,
+                "RevokeSecurityGroupIngress",
+                "InvalidSecurityGroupRuleId.NotFound",
+                not_found,
+            );
+        }
+        layer.refused(
+            ec2.revoke_security_group_egress()
+                .group_id(&group)
+                .security_group_rule_ids(&ingress)
+                .send()
+                .await,
+            "RevokeSecurityGroupEgress",
+            "InvalidSecurityGroupRuleId.NotFound",
+            not_found,
+        );
+        ec2.revoke_security_group_ingress()
+            .group_id(&group)
+            .security_group_rule_ids(&ingress)
+            .send()
+            .await
+            .expect("revoking the group's own rule passes");
+    });
+}
+
+// ---- Rule 6 -----------------------------------------------------------------
+
+#[test]
+fn a_new_group_is_invisible_to_its_first_two_reads() {
+    let layer = layer();
+    let ec2 = layer.ec2.clone();
+    let rt = runtime();
+    rt.block_on(async {
+        let net = create_network(&ec2, 206, &["us-east-1a"]).await;
+        let create = |name: String| {
+            let ec2 = ec2.clone();
+            let vpc = net.vpc_id.clone();
+            async move {
+                ec2.create_security_group()
+                    .vpc_id(vpc)
+                    .group_name(name)
+                    .description("strict")
+                    .send()
+                    .await
+                    .unwrap()
+                    .group_id()
+                    .unwrap()
+                    .to_owned()
+            }
+        };
+
+        // Asked by id: NotFound twice, then there.
+        let by_id = create(support::unique("by-id")).await;
+        let message = format!("The security group '{by_id}' does not exist");
+        for _ in 0..support::strict::READS_HIDDEN_AFTER_CREATE {
+            layer.refused(
+                ec2.describe_security_groups()
+                    .group_ids(&by_id)
+                    .send()
+                    .await,
+                "DescribeSecurityGroups",
+                "InvalidGroup.NotFound",
+                &message,
+            );
+        }
+        let seen = ec2
+            .describe_security_groups()
+            .group_ids(&by_id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(seen.security_groups()[0].group_id(), Some(by_id.as_str()));
+
+        // Asked by filter: left out twice, then there; its rules likewise.
+        let by_filter = create(support::unique("by-filter")).await;
+        let listed = || async {
+            ec2.describe_security_groups()
+                .filters(filter("group-id", &by_filter))
+                .send()
+                .await
+                .unwrap()
+                .security_groups()
+                .len()
+        };
+        let rules = || async {
+            ec2.describe_security_group_rules()
+                .filters(filter("group-id", &by_filter))
+                .send()
+                .await
+                .unwrap()
+                .security_group_rules()
+                .len()
+        };
+        assert_eq!((listed().await, rules().await), (0, 0));
+        assert_eq!((listed().await, rules().await), (0, 0));
+        assert_eq!(
+            (listed().await, rules().await),
+            (1, 1),
+            "the group and its default egress rule"
+        );
+
+        // The counts belong to the layer that saw the create.
+        let other = Strict::start(&Emulator::shared().raw_url);
+        let fresh = create(support::unique("other-layer")).await;
+        let through_other = ec2_client(&other.url)
+            .describe_security_groups()
+            .group_ids(&fresh)
+            .send()
+            .await;
+        assert!(through_other.is_ok(), "another layer never saw the create");
+        assert!(other.refusals().is_empty());
+    });
+}
+
+// ---- Rule 7 -----------------------------------------------------------------
+
+#[test]
+fn describes_page_with_max_results_and_next_token() {
+    let layer = layer();
+    let ec2 = layer.ec2.clone();
+    let raw = Emulator::shared().ec2();
+    let rt = runtime();
+    rt.block_on(async {
+        let zones = [
+            "us-east-1a",
+            "us-east-1b",
+            "us-east-1c",
+            "us-east-1d",
+            "us-east-1e",
+            "us-east-1f",
+        ];
+        let net = create_network(&ec2, 207, &zones).await;
+        // Made beside the layer, so that no read misses them.
+        for i in 0..11 {
+            raw.create_security_group()
+                .vpc_id(&net.vpc_id)
+                .group_name(format!("paged-{i}"))
+                .description("strict")
+                .send()
+                .await
+                .unwrap();
+        }
+
+        // 12 groups (the default one too) in pages of 5.
+        let mut pages = Vec::new();
+        let mut ids = std::collections::BTreeSet::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = ec2
+                .describe_security_groups()
+                .filters(filter("vpc-id", &net.vpc_id))
+                .max_results(5)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .unwrap();
+            pages.push(page.security_groups().len());
+            ids.extend(
+                page.security_groups()
+                    .iter()
+                    .map(|g| g.group_id().unwrap().to_owned()),
+            );
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        assert_eq!(pages, [5, 5, 2]);
+        assert_eq!(ids.len(), 12, "every group once");
+
+        // Rules: each group's default egress rule, through the SDK's paginator.
+        let rule_pages: Vec<usize> = ec2
+            .describe_security_group_rules()
+            .filters(
+                Filter::builder()
+                    .name("group-id")
+                    .set_values(Some(ids.iter().cloned().collect()))
+                    .build(),
+            )
+            .max_results(5)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .map(|p| p.unwrap().security_group_rules().len())
+            .collect();
+        assert_eq!(rule_pages, [5, 5, 2]);
+
+        // Subnets: 6 in pages of 5.
+        let subnets = ec2
+            .describe_subnets()
+            .filters(filter("vpc-id", &net.vpc_id))
+            .max_results(5)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await;
+        let sizes: Vec<usize> = subnets
+            .into_iter()
+            .map(|p| p.unwrap().subnets().len())
+            .collect();
+        assert_eq!(sizes, [5, 1]);
+
+        // What EC2 refuses.
+        let invalid = |n: i32, expecting: &str| {
+            format!("Value ( {n} ) for parameter maxResults is invalid. {expecting}")
+        };
+        layer.refused(
+            ec2.describe_security_groups().max_results(4).send().await,
+            "DescribeSecurityGroups",
+            "InvalidParameterValue",
+            &invalid(4, "Expecting a value greater than 5."),
+        );
+        layer.refused(
+            ec2.describe_security_group_rules()
+                .max_results(1001)
+                .send()
+                .await,
+            "DescribeSecurityGroupRules",
+            "InvalidParameterValue",
+            &invalid(1001, "Expecting a value less than or equal to 1000."),
+        );
+        let bad_token = "The specified pagination token is not valid or is expired.";
+        layer.refused(
+            ec2.describe_security_groups()
+                .max_results(5)
+                .next_token("not-a-token")
+                .send()
+                .await,
+            "DescribeSecurityGroups",
+            "InvalidPaginationToken",
+            bad_token,
+        );
+        let first = ec2
+            .describe_security_groups()
+            .filters(filter("vpc-id", &net.vpc_id))
+            .max_results(5)
+            .send()
+            .await
+            .unwrap();
+        layer.refused(
+            ec2.describe_security_groups()
+                .filters(filter("group-name", "paged-1"))
+                .max_results(5)
+                .set_next_token(first.next_token().map(str::to_owned))
+                .send()
+                .await,
+            "DescribeSecurityGroups",
+            "InvalidPaginationToken",
+            bad_token,
+        );
+
+        // DescribeVpcEndpoints answers 1000 for more than 1000.
+        ec2.describe_vpc_endpoints()
+            .filters(filter("vpc-id", &net.vpc_id))
+            .max_results(5000)
+            .send()
+            .await
+            .expect("above 1000 answers 1000");
+    });
+}
+
+// ---- Rule 8 -----------------------------------------------------------------
+
+#[test]
+fn a_vpc_holds_at_most_50_interface_endpoints() {
+    let emulator = Emulator::shared();
+    let service = emulator.create_endpoint_service(None);
+    let layer = layer();
+    let ec2 = layer.ec2.clone();
+    let rt = runtime();
+    rt.block_on(async {
+        let net = create_network(&ec2, 208, &["us-east-1a"]).await;
+        let group = create_group(&ec2, &net.vpc_id, &support::unique("db")).await;
+        let subnet = [net.subnet_ids[0].as_str()];
+        let mut made = Vec::new();
+        for _ in 0..support::strict::ENDPOINTS_PER_VPC {
+            made.push(
+                endpoint(&ec2, &net, &service, &subnet, &group, Some(false))
+                    .await
+                    .expect("up to 50 pass"),
+            );
+        }
+        layer.refused(
+            endpoint(&ec2, &net, &service, &subnet, &group, Some(false)).await,
+            "CreateVpcEndpoint",
+            "VpcEndpointLimitExceeded",
+            "You've reached the limit on the number of VPC endpoints that you can create in the AWS Region.",
+        );
+        assert_eq!(live_endpoints(&emulator.ec2(), &net.vpc_id).await.len(), 50);
+
+        // The 50 listed in pages of 20 (rule 7 on DescribeVpcEndpoints).
+        let sizes: Vec<usize> = ec2
+            .describe_vpc_endpoints()
+            .filters(filter("vpc-id", &net.vpc_id))
+            .max_results(20)
+            .into_paginator()
+            .send()
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .map(|p| p.unwrap().vpc_endpoints().len())
+            .collect();
+        assert_eq!(sizes, [20, 20, 10]);
+
+        ec2.delete_vpc_endpoints()
+            .vpc_endpoint_ids(&made[0])
+            .send()
+            .await
+            .unwrap();
+        endpoint(&ec2, &net, &service, &subnet, &group, Some(false))
+            .await
+            .expect("a deleted endpoint frees its place");
+    });
+}
+
+// ---- Rule 9 -----------------------------------------------------------------
+
+#[test]
+fn a_resource_holds_at_most_50_tags() {
+    let layer = layer();
+    let ec2 = layer.ec2.clone();
+    let rt = runtime();
+    rt.block_on(async {
+        let net = create_network(&ec2, 209, &["us-east-1a"]).await;
+        let limit = "The maximum number of Tags for a resource has been reached.";
+        layer.refused(
+            ec2.create_security_group()
+                .vpc_id(&net.vpc_id)
+                .group_name("too-many-tags")
+                .description("strict")
+                .tag_specifications(tags(51, "k"))
+                .send()
+                .await,
+            "CreateSecurityGroup",
+            "TagLimitExceeded",
+            limit,
+        );
+        assert!(
+            groups_in(&ec2, &net.vpc_id).await.is_empty(),
+            "nothing created"
+        );
+
+        let group = create_group(&ec2, &net.vpc_id, &support::unique("db")).await;
+        let tag_group = |keys: std::ops::Range<usize>| {
+            let mut req = ec2.create_tags().resources(&group);
+            for i in keys {
+                req = req.tags(Tag::builder().key(format!("k{i}")).value("v").build());
+            }
+            req.send()
+        };
+        tag_group(0..40).await.expect("40 tags pass");
+        layer.refused(
+            tag_group(35..51).await,
+            "CreateTags",
+            "TagLimitExceeded",
+            limit,
+        );
+        tag_group(35..50)
+            .await
+            .expect("existing keys count once: 50 pass");
+        tag_group(0..50)
+            .await
+            .expect("changing values of the 50 passes");
+        layer.refused(
+            tag_group(50..51).await,
+            "CreateTags",
+            "TagLimitExceeded",
+            limit,
+        );
+    });
+}
+
+// ---- Rule 10 ----------------------------------------------------------------
+
+#[test]
+fn a_group_holds_at_most_60_rules_per_direction_and_ip_version() {
+    let layer = layer();
+    let ec2 = layer.ec2.clone();
+    let rt = runtime();
+    rt.block_on(async {
+        let net = create_network(&ec2, 210, &["us-east-1a"]).await;
+        let limit = "The maximum number of rules per security group has been reached.";
+        let v4 = |range: std::ops::Range<u32>| {
+            let mut p = IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(5432)
+                .to_port(5432);
+            for i in range {
+                p = p.ip_ranges(
+                    IpRange::builder()
+                        .cidr_ip(format!("192.0.2.{i}/32"))
+                        .build(),
+                );
+            }
+            p.build()
+        };
+
+        let group = create_group(&ec2, &net.vpc_id, &support::unique("db")).await;
+        ec2.authorize_security_group_ingress()
+            .group_id(&group)
+            .ip_permissions(v4(0..60))
+            .send()
+            .await
+            .expect("60 IPv4 rules pass");
+        layer.refused(
+            ec2.authorize_security_group_ingress()
+                .group_id(&group)
+                .ip_permissions(v4(60..61))
+                .send()
+                .await,
+            "AuthorizeSecurityGroupIngress",
+            "RulesPerSecurityGroupLimitExceeded",
+            limit,
+        );
+        // The group's egress has its default rule (0.0.0.0/0): 59 more fit.
+        ec2.authorize_security_group_egress()
+            .group_id(&group)
+            .ip_permissions(v4(0..59))
+            .send()
+            .await
+            .expect("60 IPv4 egress rules pass");
+        layer.refused(
+            ec2.authorize_security_group_egress()
+                .group_id(&group)
+                .ip_permissions(v4(59..60))
+                .send()
+                .await,
+            "AuthorizeSecurityGroupEgress",
+            "RulesPerSecurityGroupLimitExceeded",
+            limit,
+        );
+
+        // A rule naming a group counts for IPv6 too.
+        let app = create_group(&ec2, &net.vpc_id, &support::unique("app")).await;
+        let v6_group = create_group(&ec2, &net.vpc_id, &support::unique("v6")).await;
+        let mut p = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(5432)
+            .to_port(5432);
+        for i in 0..60 {
+            p = p.ipv6_ranges(
+                Ipv6Range::builder()
+                    .cidr_ipv6(format!("2001:db8::{i:x}/128"))
+                    .build(),
+            );
+        }
+        ec2.authorize_security_group_ingress()
+            .group_id(&v6_group)
+            .ip_permissions(p.build())
+            .send()
+            .await
+            .expect("60 IPv6 rules pass");
+        layer.refused(
+            ec2.authorize_security_group_ingress()
+                .group_id(&v6_group)
+                .ip_permissions(
+                    IpPermission::builder()
+                        .ip_protocol("tcp")
+                        .from_port(5432)
+                        .to_port(5432)
+                        .user_id_group_pairs(UserIdGroupPair::builder().group_id(&app).build())
+                        .build(),
+                )
+                .send()
+                .await,
+            "AuthorizeSecurityGroupIngress",
+            "RulesPerSecurityGroupLimitExceeded",
+            limit,
+        );
+    });
+}
+
+// ---- Wiring -----------------------------------------------------------------
+
+#[test]
+fn the_emulator_url_is_the_strict_layer_and_raw_url_is_moto() {
+    let emulator = Emulator::shared();
+    let rt = runtime();
+    rt.block_on(async {
+        let ec2 = emulator.ec2();
+        let net = create_network(&ec2, 211, &["us-east-1a"]).await;
+        let group = create_group(&ec2, &net.vpc_id, &support::unique("db")).await;
+        let revoke = |client: aws_sdk_ec2::Client| {
+            let group = group.clone();
+            async move {
+                client
+                    .revoke_security_group_ingress()
+                    .group_id(group)
+                    .security_group_rule_ids("sgr-0123456789abcdef0")
+                    .send()
+                    .await
+                    .expect_err("an unknown rule id")
+            }
+        };
+        let strict = revoke(ec2_client(&emulator.url)).await;
+        assert_eq!(strict.code(), Some("InvalidSecurityGroupRuleId.NotFound"));
+        let moto = revoke(ec2_client(&emulator.raw_url)).await;
+        assert_eq!(
+            moto.code(),
+            Some("InvalidPermission.NotFound"),
+            "moto's own answer"
+        );
+        assert!(
+            emulator
+                .strict
+                .refusals()
+                .iter()
+                .any(|r| r.code == "InvalidSecurityGroupRuleId.NotFound")
+        );
+    });
+}

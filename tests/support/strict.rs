@@ -1,0 +1,1123 @@
+//! The strict EC2 layer: an HTTP layer in front of the emulator (moto) that
+//! refuses what EC2 refuses and the emulator forgives, answering with EC2's
+//! own code and message. Every acceptance test talks to the emulator through
+//! it (`Emulator::url`); the fault proxy, where a test uses one, sits in
+//! front of it. It reads what it needs to decide from the emulator with
+//! calls of its own, which no test's call counts see.
+//!
+//! | # | rule | EC2's answer (400) | source |
+//! |---|---|---|---|
+//! | 1 | a `TagSpecification.N` without a tag, on any action | `InvalidParameterValue` "Tag specification must have at least one tag" | EC2's text, quoted in hashicorp/packer#11311 |
+//! | 2 | private DNS on (`PrivateDnsEnabled`, which defaults to true for interface endpoints) for a service without a private DNS name, or whose name is not verified | `InvalidParameter` "Private DNS can't be enabled because the service <name> does not provide a private DNS name." / "... has not verified the private DNS name." | API_CreateVpcEndpoint (PrivateDnsEnabled "Default: true"); API_PrivateDnsNameConfiguration ("Consumers of the endpoint service can use the private name only when the state is verified") |
+//! | 3 | private DNS on while another endpoint of the VPC (not deleted, failed or rejected) has it on for the same name; on create and on a modify that turns it on | `InvalidParameter` "private-dns-enabled cannot be set because there is already a conflicting DNS domain for <name> in the VPC <vpc-id>" | EC2's text, quoted in hashicorp/terraform-provider-aws#17535 |
+//! | 4 | two subnets of one availability zone in an interface endpoint: on create, and on a modify adding a subnet in a zone where the endpoint has one, even one removed in the same call | `DuplicateSubnetsInSameZone` "Found another VPC endpoint subnet in the availability zone of <subnet-id>. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service." | EC2 error codes ("For an interface VPC endpoint, you can specify only one subnet per Availability Zone"); text quoted in terraform-aws-modules/terraform-aws-vpc#583 |
+//! | 5 | revoking a `SecurityGroupRuleId.N` the group does not have (in that direction) | `InvalidSecurityGroupRuleId.NotFound` "The specified security group rule does not exist." | EC2 error codes; the emulator answers `InvalidPermission.NotFound` instead |
+//! | 6 | a group made through this layer is invisible to its first [`READS_HIDDEN_AFTER_CREATE`] DescribeSecurityGroups that name it, and its rules to the first as many DescribeSecurityGroupRules that filter on it | `InvalidGroup.NotFound` "The security group '<id>' does not exist" (asked by id); left out of the answer (asked by filter) | EC2 developer guide, "Eventual consistency" |
+//! | 7 | `MaxResults`/`NextToken` paging of DescribeVpcEndpoints, DescribeSecurityGroups, DescribeSecurityGroupRules, DescribeSubnets and DescribeNetworkInterfaces (the emulator answers everything at once) | `InvalidParameterValue` "Value ( <n> ) for parameter maxResults is invalid. ..." outside 5-1000 (DescribeVpcEndpoints: above 1000 answers 1000); `InvalidPaginationToken` "The specified pagination token is not valid or is expired." | API references of the five actions ("This value can be between 5 and 1000"; "If the value is greater than 1,000, we return only 1,000 items"); EC2 error codes |
+//! | 8 | a 51st interface or Gateway Load Balancer endpoint (not deleted) in a VPC | `VpcEndpointLimitExceeded` "You've reached the limit on the number of VPC endpoints that you can create in the AWS Region." | PrivateLink quotas ("Interface and Gateway Load Balancer endpoints per VPC: 50"); EC2 error codes |
+//! | 9 | more than 50 tags on a resource: CreateTags (existing plus new keys) or one `TagSpecification.N` | `TagLimitExceeded` "The maximum number of Tags for a resource has been reached." | API_CreateTags ("Each resource can have a maximum of 50 tags") |
+//! | 10 | more than 60 rules per group, direction and IP version (a rule naming a group or prefix list counts for IPv4 and IPv6) | `RulesPerSecurityGroupLimitExceeded` "The maximum number of rules per security group has been reached." | Amazon VPC quotas, "Inbound or outbound rules per security group" |
+//!
+//! Choices where the emulator says less than EC2:
+//! - Rule 2: the emulator reports no `privateDnsNameVerificationState` at
+//!   all for services it hosts (its own configuration calls them
+//!   `verified`), so a missing state counts as verified. A test plays a
+//!   provider that has not verified its name with
+//!   [`Strict::set_private_dns_verification`], which this layer then both
+//!   enforces and reports in DescribeVpcEndpointServices.
+//! - Rule 3: the emulator ignores `PrivateDnsEnabled` in ModifyVpcEndpoint,
+//!   so the layer remembers the value of each modify it passed and counts
+//!   an endpoint's private DNS by that.
+//! - Rule 7: EC2's text for a `MaxResults` below 5 is the one seen from
+//!   DescribeInstances ("Expecting a value greater than 5."); its text for
+//!   one above 1000 is not published, and is written here in the same shape.
+//! - Rule 10: the emulator itself refuses a 61st ingress rule counting IPv4
+//!   and IPv6 together (with the same code); EC2 would take up to 60 of
+//!   each. The layer cannot make the emulator accept more.
+//!
+//! Checks and the call they guard run one at a time per layer, so two
+//! concurrent creates cannot both pass a quota or conflict check. Every
+//! refusal is kept ([`Strict::refusals`]); with STRICT_LAYER_LOG set, each is
+//! also written to stderr as it happens.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
+use hyper::{Request, Response, StatusCode};
+
+use super::proxy::{Reply, encode_form, error_from, form, forward, xml_escape};
+
+/// How many reads naming a new security group miss it. AWS documents no
+/// number, only that a read right after a create may not see it yet;
+/// terraform-provider-aws waits for 3 consecutive sightings of a new group,
+/// so 2 misses exercise a client's waiting without stalling it.
+pub const READS_HIDDEN_AFTER_CREATE: u32 = 2;
+/// Interface and Gateway Load Balancer endpoints per VPC (PrivateLink quotas).
+pub const ENDPOINTS_PER_VPC: usize = 50;
+/// Tags per resource (API_CreateTags).
+pub const TAGS_PER_RESOURCE: usize = 50;
+/// Rules per security group, per direction and IP version (Amazon VPC quotas).
+pub const RULES_PER_GROUP: usize = 60;
+/// The most items one page holds.
+const PAGE_MAX: i64 = 1000;
+
+/// The actions EC2 pages, the set that holds their items, and the smallest
+/// `MaxResults` each takes (`None`: any positive number).
+const PAGED: &[(&str, &str, Option<i64>)] = &[
+    ("DescribeVpcEndpoints", "vpcEndpointSet", None),
+    ("DescribeSecurityGroups", "securityGroupInfo", Some(5)),
+    (
+        "DescribeSecurityGroupRules",
+        "securityGroupRuleSet",
+        Some(5),
+    ),
+    ("DescribeSubnets", "subnetSet", Some(5)),
+    ("DescribeNetworkInterfaces", "networkInterfaceSet", Some(5)),
+];
+
+/// Actions whose checks read state that the call itself changes: they run
+/// one at a time.
+const SERIALIZED: &[&str] = &[
+    "CreateVpcEndpoint",
+    "ModifyVpcEndpoint",
+    "CreateTags",
+    "AuthorizeSecurityGroupIngress",
+    "AuthorizeSecurityGroupEgress",
+];
+
+/// A request the layer refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub action: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Clone, Copy)]
+struct Hidden {
+    describes: u32,
+    rule_reads: u32,
+}
+
+#[derive(Default)]
+struct State {
+    /// New groups not visible yet.
+    hidden: HashMap<String, Hidden>,
+    /// Service name -> private DNS name verification state a test planted.
+    verification: HashMap<String, String>,
+    /// Endpoint id -> `PrivateDnsEnabled` of the last modify passed.
+    private_dns: HashMap<String, bool>,
+    refusals: Vec<Refusal>,
+}
+
+#[derive(Clone)]
+pub struct Strict {
+    pub url: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl Strict {
+    /// Starts a layer in front of `upstream` on a free loopback port. It runs
+    /// on its own thread until the test process ends.
+    pub fn start(upstream: &str) -> Strict {
+        let upstream: SocketAddr = upstream
+            .trim_start_matches("http://")
+            .parse()
+            .expect("upstream as http://127.0.0.1:port");
+        let state = Arc::new(Mutex::new(State::default()));
+        let serial = Arc::new(tokio::sync::Mutex::new(()));
+        let shared = state.clone();
+        let address =
+            super::serve_http(move |req| handle(req, upstream, shared.clone(), serial.clone()));
+        Strict {
+            url: format!("http://{address}"),
+            state,
+        }
+    }
+
+    /// Plays an endpoint service whose provider has not verified its private
+    /// DNS name: `state` as EC2 spells it (`pendingVerification`, `failed`,
+    /// `verified`).
+    pub fn set_private_dns_verification(&self, service_name: &str, state: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .verification
+            .insert(service_name.to_owned(), state.to_owned());
+    }
+
+    /// Every refusal so far, oldest first.
+    pub fn refusals(&self) -> Vec<Refusal> {
+        self.state.lock().unwrap().refusals.clone()
+    }
+}
+
+/// Why a request is refused: EC2's code and message.
+#[derive(Debug)]
+struct Refuse {
+    code: &'static str,
+    message: String,
+}
+
+fn refuse(code: &'static str, message: impl Into<String>) -> Refuse {
+    Refuse {
+        code,
+        message: message.into(),
+    }
+}
+
+/// What to do to the emulator's answer once it is back.
+#[derive(Default)]
+struct After {
+    paging: Option<Paging>,
+    /// Groups to leave out of a DescribeSecurityGroups answer.
+    hide_groups: HashSet<String>,
+    /// Groups whose rules to leave out of a DescribeSecurityGroupRules answer.
+    hide_rules_of: HashSet<String>,
+}
+
+async fn handle(
+    req: Request<Incoming>,
+    upstream: SocketAddr,
+    state: Arc<Mutex<State>>,
+    serial: Arc<tokio::sync::Mutex<()>>,
+) -> Reply {
+    let (mut parts, body) = req.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map_err(std::io::Error::other)?
+        .to_bytes();
+    let call = Call {
+        upstream,
+        headers: parts.headers.clone(),
+        params: form(&body),
+    };
+    let action = call.param("Action").unwrap_or_default().to_owned();
+    if !call.is_ec2() {
+        let (status, answer) = forward(upstream, parts, body).await?;
+        return Ok(xml(status, answer));
+    }
+
+    let _turn = if SERIALIZED.contains(&action.as_str()) {
+        Some(serial.lock().await)
+    } else {
+        None
+    };
+    let after = match check(&call, &action, &state).await {
+        Ok(after) => after,
+        Err(refused) => {
+            if std::env::var_os("STRICT_LAYER_LOG").is_some() {
+                // Straight to the process's stderr: the test harness would
+                // capture eprintln! into whichever test started the layer.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "strict EC2 layer refused {action}: {}: {}",
+                    refused.code,
+                    refused.message
+                );
+            }
+            state.lock().unwrap().refusals.push(Refusal {
+                action: action.clone(),
+                code: refused.code.to_owned(),
+                message: refused.message.clone(),
+            });
+            return error_from(
+                StatusCode::BAD_REQUEST,
+                refused.code,
+                &refused.message,
+                "strict-layer",
+            );
+        }
+    };
+
+    // The emulator answers a paged action whole: ask it without the paging
+    // parameters and cut the page here.
+    let body = if after.paging.is_some() {
+        parts.headers.remove(CONTENT_LENGTH);
+        let rest: Vec<(String, String)> = call
+            .params
+            .iter()
+            .filter(|(k, _)| k != "MaxResults" && k != "NextToken")
+            .cloned()
+            .collect();
+        Bytes::from(encode_form(&rest))
+    } else {
+        body
+    };
+    let (status, answer) = forward(upstream, parts, body).await?;
+    if !status.is_success() {
+        return Ok(xml(status, answer));
+    }
+    let mut text = String::from_utf8_lossy(&answer).into_owned();
+    match action.as_str() {
+        "CreateSecurityGroup" => {
+            if let Some(group) = root(&text).and_then(|r| field_in(&text, &r, "groupId")) {
+                state.lock().unwrap().hidden.insert(
+                    group,
+                    Hidden {
+                        describes: READS_HIDDEN_AFTER_CREATE,
+                        rule_reads: READS_HIDDEN_AFTER_CREATE,
+                    },
+                );
+            }
+        }
+        "ModifyVpcEndpoint" => {
+            if let (Some(id), Some(on)) =
+                (call.param("VpcEndpointId"), call.param("PrivateDnsEnabled"))
+            {
+                state
+                    .lock()
+                    .unwrap()
+                    .private_dns
+                    .insert(id.to_owned(), on.eq_ignore_ascii_case("true"));
+            }
+        }
+        "DescribeSecurityGroups" if !after.hide_groups.is_empty() => {
+            let kept: Vec<String> = items(&text, "securityGroupInfo")
+                .into_iter()
+                .filter(|item| {
+                    field(item, "groupId").is_none_or(|g| !after.hide_groups.contains(&g))
+                })
+                .collect();
+            text = rebuild(&text, "securityGroupInfo", &kept, None);
+        }
+        "DescribeSecurityGroupRules" if !after.hide_rules_of.is_empty() => {
+            let kept: Vec<String> = items(&text, "securityGroupRuleSet")
+                .into_iter()
+                .filter(|item| {
+                    field(item, "groupId").is_none_or(|g| !after.hide_rules_of.contains(&g))
+                })
+                .collect();
+            text = rebuild(&text, "securityGroupRuleSet", &kept, None);
+        }
+        "DescribeVpcEndpointServices" => {
+            let planted = state.lock().unwrap().verification.clone();
+            if !planted.is_empty() {
+                let rewritten: Vec<String> = items(&text, "serviceDetailSet")
+                    .into_iter()
+                    .map(
+                        |item| match field(&item, "serviceName").and_then(|n| planted.get(&n)) {
+                            Some(v) => with_field(&item, "privateDnsNameVerificationState", v),
+                            None => item,
+                        },
+                    )
+                    .collect();
+                text = rebuild(&text, "serviceDetailSet", &rewritten, None);
+            }
+        }
+        _ => {}
+    }
+    if let Some(paging) = &after.paging {
+        text = paging.cut(&text);
+    }
+    Ok(xml(status, Bytes::from(text)))
+}
+
+fn xml(status: StatusCode, body: Bytes) -> Response<Full<Bytes>> {
+    Response::builder()
+        .status(status)
+        .header(CONTENT_TYPE, "text/xml")
+        .body(Full::new(body))
+        .unwrap()
+}
+
+/// The rules that apply to `action`, in the order EC2 is assumed to check
+/// them: the request's own shape first, then what it meets in the account.
+async fn check(call: &Call, action: &str, state: &Mutex<State>) -> Result<After, Refuse> {
+    tag_specifications(call)?;
+    let mut after = After {
+        paging: paging(call, action)?,
+        ..After::default()
+    };
+    match action {
+        "CreateVpcEndpoint" => create_endpoint(call, state).await?,
+        "ModifyVpcEndpoint" => modify_endpoint(call, state).await?,
+        "CreateTags" => create_tags(call).await?,
+        "RevokeSecurityGroupIngress" => revoke(call, false).await?,
+        "RevokeSecurityGroupEgress" => revoke(call, true).await?,
+        "AuthorizeSecurityGroupIngress" => authorize(call, false).await?,
+        "AuthorizeSecurityGroupEgress" => authorize(call, true).await?,
+        "DescribeSecurityGroups" => {
+            let mut s = state.lock().unwrap();
+            let mut missing = Vec::new();
+            for id in call.list("GroupId") {
+                if let Some(h) = s.hidden.get_mut(&id).filter(|h| h.describes > 0) {
+                    h.describes -= 1;
+                    missing.push(id);
+                }
+            }
+            if let Some(id) = missing.first() {
+                return Err(refuse(
+                    "InvalidGroup.NotFound",
+                    format!("The security group '{id}' does not exist"),
+                ));
+            }
+            for id in call.filter("group-id") {
+                if let Some(h) = s.hidden.get_mut(&id).filter(|h| h.describes > 0) {
+                    h.describes -= 1;
+                    after.hide_groups.insert(id);
+                }
+            }
+        }
+        "DescribeSecurityGroupRules" => {
+            let mut s = state.lock().unwrap();
+            for id in call.filter("group-id") {
+                if let Some(h) = s.hidden.get_mut(&id).filter(|h| h.rule_reads > 0) {
+                    h.rule_reads -= 1;
+                    after.hide_rules_of.insert(id);
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(after)
+}
+
+// ---- Rules 1 and 9: tag specifications, CreateTags ------------------------
+
+fn tag_specifications(call: &Call) -> Result<(), Refuse> {
+    let mut specs: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for (k, v) in &call.params {
+        let Some((n, field)) = k
+            .strip_prefix("TagSpecification.")
+            .and_then(|rest| rest.split_once('.'))
+        else {
+            continue;
+        };
+        let keys = specs.entry(n).or_default();
+        if field.starts_with("Tag.") && field.ends_with(".Key") {
+            keys.insert(v);
+        }
+    }
+    for keys in specs.values() {
+        if keys.is_empty() {
+            return Err(refuse(
+                "InvalidParameterValue",
+                "Tag specification must have at least one tag",
+            ));
+        }
+        if keys.len() > TAGS_PER_RESOURCE {
+            return Err(tag_limit());
+        }
+    }
+    Ok(())
+}
+
+fn tag_limit() -> Refuse {
+    refuse(
+        "TagLimitExceeded",
+        "The maximum number of Tags for a resource has been reached.",
+    )
+}
+
+async fn create_tags(call: &Call) -> Result<(), Refuse> {
+    let keys: BTreeSet<String> = call
+        .params
+        .iter()
+        .filter(|(k, _)| k.starts_with("Tag.") && k.ends_with(".Key"))
+        .map(|(_, v)| v.clone())
+        .collect();
+    for resource in call.list("ResourceId") {
+        let Some(answer) = call
+            .ask("DescribeTags", &[], &[("resource-id", &resource)])
+            .await
+        else {
+            continue;
+        };
+        let existing: BTreeSet<String> = items(&answer, "tagSet")
+            .iter()
+            .filter_map(|item| field(item, "key"))
+            .collect();
+        if existing.len() + keys.difference(&existing).count() > TAGS_PER_RESOURCE {
+            return Err(tag_limit());
+        }
+    }
+    Ok(())
+}
+
+// ---- Rules 2, 3, 4 and 8: endpoints ----------------------------------------
+
+async fn create_endpoint(call: &Call, state: &Mutex<State>) -> Result<(), Refuse> {
+    // API_CreateVpcEndpoint: VpcEndpointType defaults to Gateway.
+    let kind = call.param("VpcEndpointType").unwrap_or("Gateway");
+    let interface = kind.eq_ignore_ascii_case("Interface");
+    let (Some(vpc), Some(service)) = (call.param("VpcId"), call.param("ServiceName")) else {
+        return Ok(());
+    };
+    if interface || kind.eq_ignore_ascii_case("GatewayLoadBalancer") {
+        endpoint_quota(call, vpc).await?;
+    }
+    if !interface {
+        return Ok(());
+    }
+    let subnets = call.list("SubnetId");
+    if let Some(zones) = zones(call, &subnets).await {
+        let mut seen = HashSet::new();
+        for subnet in &subnets {
+            if let Some(zone) = zones.get(subnet)
+                && !seen.insert(zone.clone())
+            {
+                return Err(duplicate_zone(subnet));
+            }
+        }
+    }
+    // API_CreateVpcEndpoint: PrivateDnsEnabled defaults to true for
+    // interface endpoints.
+    let private_dns = call
+        .param("PrivateDnsEnabled")
+        .is_none_or(|v| v.eq_ignore_ascii_case("true"));
+    if private_dns {
+        private_dns_allowed(call, state, service, vpc, None).await?;
+    }
+    Ok(())
+}
+
+async fn modify_endpoint(call: &Call, state: &Mutex<State>) -> Result<(), Refuse> {
+    let Some(id) = call.param("VpcEndpointId") else {
+        return Ok(());
+    };
+    let Some(answer) = call
+        .ask("DescribeVpcEndpoints", &[("VpcEndpointId.1", id)], &[])
+        .await
+    else {
+        return Ok(());
+    };
+    let Some(endpoint) = items(&answer, "vpcEndpointSet").into_iter().next() else {
+        return Ok(());
+    };
+    if !field(&endpoint, "vpcEndpointType").is_some_and(|t| t.eq_ignore_ascii_case("Interface")) {
+        return Ok(());
+    }
+    let existing = list_field(&endpoint, "subnetIdSet");
+    let added: Vec<String> = call
+        .list("AddSubnetId")
+        .into_iter()
+        .filter(|s| !existing.contains(s))
+        .collect();
+    if !added.is_empty() {
+        let all: Vec<String> = existing.iter().chain(&added).cloned().collect();
+        if let Some(zones) = zones(call, &all).await {
+            // EC2 refuses a second subnet in a zone even when the zone's old
+            // subnet is removed in the same call: a swap is remove, wait, add.
+            let mut seen: HashSet<String> = existing
+                .iter()
+                .filter_map(|s| zones.get(s).cloned())
+                .collect();
+            for subnet in &added {
+                if let Some(zone) = zones.get(subnet)
+                    && !seen.insert(zone.clone())
+                {
+                    return Err(duplicate_zone(subnet));
+                }
+            }
+        }
+    }
+    let turning_on = call
+        .param("PrivateDnsEnabled")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if turning_on
+        && !private_dns_of(&endpoint, state)
+        && let (Some(service), Some(vpc)) =
+            (field(&endpoint, "serviceName"), field(&endpoint, "vpcId"))
+    {
+        private_dns_allowed(call, state, &service, &vpc, Some(id)).await?;
+    }
+    Ok(())
+}
+
+fn duplicate_zone(subnet: &str) -> Refuse {
+    refuse(
+        "DuplicateSubnetsInSameZone",
+        format!(
+            "Found another VPC endpoint subnet in the availability zone of {subnet}. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service."
+        ),
+    )
+}
+
+/// Whether an endpoint has private DNS on: the value of the last modify the
+/// layer passed (the emulator ignores it), else the emulator's.
+fn private_dns_of(endpoint: &str, state: &Mutex<State>) -> bool {
+    let remembered = field(endpoint, "vpcEndpointId")
+        .and_then(|id| state.lock().unwrap().private_dns.get(&id).copied());
+    remembered.unwrap_or_else(|| {
+        field(endpoint, "privateDnsEnabled").is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    })
+}
+
+async fn endpoint_quota(call: &Call, vpc: &str) -> Result<(), Refuse> {
+    let Some(answer) = call
+        .ask("DescribeVpcEndpoints", &[], &[("vpc-id", vpc)])
+        .await
+    else {
+        return Ok(());
+    };
+    let counted = items(&answer, "vpcEndpointSet")
+        .iter()
+        .filter(|e| {
+            field(e, "vpcEndpointType").is_some_and(|t| {
+                t.eq_ignore_ascii_case("Interface") || t.eq_ignore_ascii_case("GatewayLoadBalancer")
+            }) && !field(e, "state").is_some_and(|s| s.eq_ignore_ascii_case("deleted"))
+        })
+        .count();
+    if counted >= ENDPOINTS_PER_VPC {
+        return Err(refuse(
+            "VpcEndpointLimitExceeded",
+            "You've reached the limit on the number of VPC endpoints that you can create in the AWS Region.",
+        ));
+    }
+    Ok(())
+}
+
+/// Subnet id -> availability zone, from the emulator; `None` when it does
+/// not know one of them (its own answer then says so).
+async fn zones(call: &Call, subnets: &[String]) -> Option<HashMap<String, String>> {
+    if subnets.is_empty() {
+        return Some(HashMap::new());
+    }
+    let ids: Vec<(String, &str)> = subnets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("SubnetId.{}", i + 1), s.as_str()))
+        .collect();
+    let ids: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let answer = call.ask("DescribeSubnets", &ids, &[]).await?;
+    Some(
+        items(&answer, "subnetSet")
+            .iter()
+            .filter_map(|s| Some((field(s, "subnetId")?, field(s, "availabilityZone")?)))
+            .collect(),
+    )
+}
+
+/// A service's private DNS name and its verification state, as a consumer
+/// sees them; `None` when the emulator does not know the service.
+async fn service(
+    call: &Call,
+    state: &Mutex<State>,
+    name: &str,
+) -> Option<(Option<String>, Option<String>)> {
+    let answer = call
+        .ask(
+            "DescribeVpcEndpointServices",
+            &[("ServiceName.1", name)],
+            &[],
+        )
+        .await?;
+    let item = items(&answer, "serviceDetailSet")
+        .into_iter()
+        .find(|i| field(i, "serviceName").as_deref() == Some(name))?;
+    let dns = field(&item, "privateDnsName").filter(|d| !d.is_empty());
+    let planted = state.lock().unwrap().verification.get(name).cloned();
+    let verification = planted.or_else(|| field(&item, "privateDnsNameVerificationState"));
+    Some((dns, verification))
+}
+
+async fn private_dns_allowed(
+    call: &Call,
+    state: &Mutex<State>,
+    service_name: &str,
+    vpc: &str,
+    this_endpoint: Option<&str>,
+) -> Result<(), Refuse> {
+    let Some((dns, verification)) = service(call, state, service_name).await else {
+        return Ok(());
+    };
+    let Some(dns) = dns else {
+        return Err(refuse(
+            "InvalidParameter",
+            format!(
+                "Private DNS can't be enabled because the service {service_name} does not provide a private DNS name."
+            ),
+        ));
+    };
+    if verification.is_some_and(|v| !v.eq_ignore_ascii_case("verified")) {
+        return Err(refuse(
+            "InvalidParameter",
+            format!(
+                "Private DNS can't be enabled because the service {service_name} has not verified the private DNS name."
+            ),
+        ));
+    }
+    let Some(answer) = call
+        .ask("DescribeVpcEndpoints", &[], &[("vpc-id", vpc)])
+        .await
+    else {
+        return Ok(());
+    };
+    let mut names: HashMap<String, Option<String>> = HashMap::new();
+    names.insert(service_name.to_owned(), Some(dns.clone()));
+    for endpoint in items(&answer, "vpcEndpointSet") {
+        let id = field(&endpoint, "vpcEndpointId");
+        let live = !field(&endpoint, "state").is_some_and(|s| {
+            ["deleted", "failed", "rejected"]
+                .iter()
+                .any(|gone| s.eq_ignore_ascii_case(gone))
+        });
+        let interface = field(&endpoint, "vpcEndpointType")
+            .is_some_and(|t| t.eq_ignore_ascii_case("Interface"));
+        if id.as_deref() == this_endpoint
+            || !live
+            || !interface
+            || !private_dns_of(&endpoint, state)
+        {
+            continue;
+        }
+        let Some(other) = field(&endpoint, "serviceName") else {
+            continue;
+        };
+        if !names.contains_key(&other) {
+            let looked_up = service(call, state, &other).await.and_then(|(d, _)| d);
+            names.insert(other.clone(), looked_up);
+        }
+        if names[&other]
+            .as_deref()
+            .is_some_and(|d| d.eq_ignore_ascii_case(&dns))
+        {
+            return Err(refuse(
+                "InvalidParameter",
+                format!(
+                    "private-dns-enabled cannot be set because there is already a conflicting DNS domain for {dns} in the VPC {vpc}"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ---- Rules 5 and 10: security group rules ----------------------------------
+
+/// The group's rules in one direction, from the emulator.
+async fn group_rules(call: &Call, group: &str, egress: bool) -> Option<Vec<String>> {
+    let answer = call
+        .ask("DescribeSecurityGroupRules", &[], &[("group-id", group)])
+        .await?;
+    Some(
+        items(&answer, "securityGroupRuleSet")
+            .into_iter()
+            .filter(|r| {
+                field(r, "groupId").as_deref() == Some(group)
+                    && field(r, "isEgress").is_some_and(|e| e.eq_ignore_ascii_case("true"))
+                        == egress
+            })
+            .collect(),
+    )
+}
+
+async fn revoke(call: &Call, egress: bool) -> Result<(), Refuse> {
+    let ids = call.list("SecurityGroupRuleId");
+    let Some(group) = call.param("GroupId") else {
+        return Ok(());
+    };
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let Some(rules) = group_rules(call, group, egress).await else {
+        return Ok(());
+    };
+    let known: HashSet<String> = rules
+        .iter()
+        .filter_map(|r| field(r, "securityGroupRuleId"))
+        .collect();
+    if ids.iter().any(|id| !known.contains(id)) {
+        return Err(refuse(
+            "InvalidSecurityGroupRuleId.NotFound",
+            "The specified security group rule does not exist.",
+        ));
+    }
+    Ok(())
+}
+
+async fn authorize(call: &Call, egress: bool) -> Result<(), Refuse> {
+    let Some(group) = call.param("GroupId") else {
+        return Ok(());
+    };
+    // (IPv4, IPv6) rules the request adds. A rule naming a group or a prefix
+    // list counts for both.
+    let (mut v4, mut v6) = (0usize, 0usize);
+    let mut both = HashSet::new();
+    for (k, _) in &call.params {
+        let Some(rest) = k.strip_prefix("IpPermissions.") else {
+            continue;
+        };
+        let parts: Vec<&str> = rest.split('.').collect();
+        if let [n, kind, m, name] = parts[..] {
+            match (kind, name) {
+                ("IpRanges", "CidrIp") => v4 += 1,
+                ("Ipv6Ranges", "CidrIpv6") => v6 += 1,
+                ("Groups", "GroupId" | "GroupName") | ("PrefixListIds", "PrefixListId") => {
+                    both.insert((n, kind, m));
+                }
+                _ => {}
+            }
+        }
+    }
+    if call.param("CidrIp").is_some() {
+        v4 += 1;
+    }
+    if call.param("SourceSecurityGroupName").is_some()
+        || call.param("SourceSecurityGroupId").is_some()
+    {
+        v4 += 1;
+        v6 += 1;
+    }
+    v4 += both.len();
+    v6 += both.len();
+    let Some(rules) = group_rules(call, group, egress).await else {
+        return Ok(());
+    };
+    for rule in &rules {
+        let reference =
+            field(rule, "referencedGroupInfo").is_some() || field(rule, "prefixListId").is_some();
+        if field(rule, "cidrIpv4").is_some() || reference {
+            v4 += 1;
+        }
+        if field(rule, "cidrIpv6").is_some() || reference {
+            v6 += 1;
+        }
+    }
+    if v4 > RULES_PER_GROUP || v6 > RULES_PER_GROUP {
+        return Err(refuse(
+            "RulesPerSecurityGroupLimitExceeded",
+            "The maximum number of rules per security group has been reached.",
+        ));
+    }
+    Ok(())
+}
+
+// ---- Rule 7: paging ---------------------------------------------------------
+
+struct Paging {
+    set: &'static str,
+    size: Option<usize>,
+    offset: usize,
+    fingerprint: u64,
+}
+
+fn paging(call: &Call, action: &str) -> Result<Option<Paging>, Refuse> {
+    let Some(&(_, set, min)) = PAGED.iter().find(|(a, _, _)| *a == action) else {
+        return Ok(None);
+    };
+    let (max, token) = (call.param("MaxResults"), call.param("NextToken"));
+    if max.is_none() && token.is_none() {
+        return Ok(None);
+    }
+    let size = match max {
+        None => None,
+        Some(raw) => {
+            let invalid = |expecting: &str| {
+                refuse(
+                    "InvalidParameterValue",
+                    format!("Value ( {raw} ) for parameter maxResults is invalid. {expecting}"),
+                )
+            };
+            let n: i64 = raw.parse().map_err(|_| invalid("Expecting an integer."))?;
+            let least = min.unwrap_or(1);
+            if n < least {
+                // EC2's own words below 5 (seen from DescribeInstances) say
+                // "greater than 5", though it takes 5.
+                let floor = if min.is_some() { least } else { least - 1 };
+                return Err(invalid(&format!("Expecting a value greater than {floor}.")));
+            }
+            if n > PAGE_MAX && min.is_some() {
+                return Err(invalid(&format!(
+                    "Expecting a value less than or equal to {PAGE_MAX}."
+                )));
+            }
+            Some(n.min(PAGE_MAX) as usize)
+        }
+    };
+    let fingerprint = {
+        let mut h = DefaultHasher::new();
+        for (k, v) in &call.params {
+            if k != "MaxResults" && k != "NextToken" {
+                (k, v).hash(&mut h);
+            }
+        }
+        h.finish()
+    };
+    let offset = match token {
+        None => 0,
+        Some(token) => token
+            .strip_prefix("strict-")
+            .and_then(|t| t.split_once('-'))
+            .and_then(|(offset, print)| {
+                let offset: usize = offset.parse().ok()?;
+                (u64::from_str_radix(print, 16).ok()? == fingerprint).then_some(offset)
+            })
+            .ok_or_else(|| {
+                refuse(
+                    "InvalidPaginationToken",
+                    "The specified pagination token is not valid or is expired.",
+                )
+            })?,
+    };
+    Ok(Some(Paging {
+        set,
+        size,
+        offset,
+        fingerprint,
+    }))
+}
+
+impl Paging {
+    /// The page of a whole answer, with a `nextToken` when more remain.
+    fn cut(&self, text: &str) -> String {
+        let all = items(text, self.set);
+        let start = self.offset.min(all.len());
+        let end = self.size.map_or(all.len(), |n| (start + n).min(all.len()));
+        let token = (end < all.len()).then(|| format!("strict-{end}-{:016x}", self.fingerprint));
+        rebuild(text, self.set, &all[start..end], Some(token.as_deref()))
+    }
+}
+
+// ---- Requests ---------------------------------------------------------------
+
+struct Call {
+    upstream: SocketAddr,
+    /// The request's headers, reused (signature and all) for the layer's
+    /// own calls: the emulator takes region and account from them.
+    headers: HeaderMap,
+    params: Vec<(String, String)>,
+}
+
+impl Call {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The values of `prefix.1`, `prefix.2`...
+    fn list(&self, prefix: &str) -> Vec<String> {
+        self.params
+            .iter()
+            .filter(|(k, _)| {
+                k.strip_prefix(prefix)
+                    .and_then(|r| r.strip_prefix('.'))
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// The values of every `Filter.N` named `name`.
+    fn filter(&self, name: &str) -> Vec<String> {
+        let numbers: Vec<&str> = self
+            .params
+            .iter()
+            .filter(|(k, v)| v == name && k.starts_with("Filter.") && k.ends_with(".Name"))
+            .map(|(k, _)| &k["Filter.".len()..k.len() - ".Name".len()])
+            .collect();
+        numbers
+            .iter()
+            .flat_map(|n| self.list(&format!("Filter.{n}.Value")))
+            .collect()
+    }
+
+    /// An EC2 request, or one without a signature (the emulator then
+    /// guesses); STS and the load balancer calls of the tests' fixtures
+    /// pass untouched.
+    fn is_ec2(&self) -> bool {
+        self.headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|auth| auth.contains("/ec2/aws4_request"))
+    }
+
+    /// The layer's own call to the emulator: `action` with `params` and
+    /// `filters` (name, one value). `None` when the emulator refuses it.
+    async fn ask(
+        &self,
+        action: &str,
+        params: &[(&str, &str)],
+        filters: &[(&str, &str)],
+    ) -> Option<String> {
+        let mut pairs = vec![
+            ("Action".to_owned(), action.to_owned()),
+            ("Version".to_owned(), "2016-11-15".to_owned()),
+        ];
+        pairs.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        for (i, (name, value)) in filters.iter().enumerate() {
+            pairs.push((format!("Filter.{}.Name", i + 1), name.to_string()));
+            pairs.push((format!("Filter.{}.Value.1", i + 1), value.to_string()));
+        }
+        let mut req = Request::builder().method("POST").uri("/");
+        for (k, v) in &self.headers {
+            if k != CONTENT_LENGTH && k != CONTENT_TYPE {
+                req = req.header(k, v);
+            }
+        }
+        let (parts, ()) = req
+            .header(
+                CONTENT_TYPE,
+                "application/x-www-form-urlencoded; charset=utf-8",
+            )
+            .body(())
+            .unwrap()
+            .into_parts();
+        let (status, body) = forward(self.upstream, parts, Bytes::from(encode_form(&pairs)))
+            .await
+            .ok()?;
+        status
+            .is_success()
+            .then(|| String::from_utf8_lossy(&body).into_owned())
+    }
+}
+
+// ---- Answers: just enough XML for the emulator's output -----------------------
+
+/// An element: its name, the span of the whole element and of its content.
+struct Node {
+    name: String,
+    outer: Range<usize>,
+    inner: Range<usize>,
+}
+
+/// The elements directly inside `within` of `xml`.
+fn children(xml: &str, within: Range<usize>) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut open: Option<(String, usize, usize)> = None;
+    let mut at = within.start;
+    while let Some(found) = xml[at..within.end].find('<') {
+        let start = at + found;
+        let Some(len) = xml[start..within.end].find('>') else {
+            break;
+        };
+        let end = start + len + 1;
+        let tag = &xml[start + 1..end - 1];
+        at = end;
+        if tag.starts_with('?') || tag.starts_with('!') {
+            continue;
+        }
+        let name = |t: &str| t.split_whitespace().next().unwrap_or_default().to_owned();
+        if tag.starts_with('/') {
+            depth = depth.saturating_sub(1);
+            if depth == 0
+                && let Some((name, outer, inner)) = open.take()
+            {
+                out.push(Node {
+                    name,
+                    outer: outer..end,
+                    inner: inner..start,
+                });
+            }
+        } else if let Some(empty) = tag.strip_suffix('/') {
+            if depth == 0 {
+                out.push(Node {
+                    name: name(empty),
+                    outer: start..end,
+                    inner: end..end,
+                });
+            }
+        } else {
+            if depth == 0 {
+                open = Some((name(tag), start, end));
+            }
+            depth += 1;
+        }
+    }
+    out
+}
+
+/// The document's root element.
+fn root(xml: &str) -> Option<Node> {
+    children(xml, 0..xml.len()).into_iter().next()
+}
+
+/// The text of `node`'s first child element called `name`.
+fn field_in(xml: &str, node: &Node, name: &str) -> Option<String> {
+    children(xml, node.inner.clone())
+        .into_iter()
+        .find(|c| c.name == name)
+        .map(|c| xml[c.inner].to_owned())
+}
+
+/// The text of a child element of the element `element` (one whole element).
+fn field(element: &str, name: &str) -> Option<String> {
+    field_in(element, &root(element)?, name)
+}
+
+/// The `<item>` texts of a list child (`subnetIdSet`) of `element`.
+fn list_field(element: &str, name: &str) -> Vec<String> {
+    let Some(top) = root(element) else {
+        return Vec::new();
+    };
+    let Some(set) = children(element, top.inner)
+        .into_iter()
+        .find(|c| c.name == name)
+    else {
+        return Vec::new();
+    };
+    children(element, set.inner)
+        .into_iter()
+        .map(|i| element[i.inner].to_owned())
+        .collect()
+}
+
+/// The whole `<item>` elements of the answer's set `set`.
+fn items(xml: &str, set: &str) -> Vec<String> {
+    let Some(top) = root(xml) else {
+        return Vec::new();
+    };
+    let Some(set) = children(xml, top.inner).into_iter().find(|c| c.name == set) else {
+        return Vec::new();
+    };
+    children(xml, set.inner)
+        .into_iter()
+        .filter(|c| c.name == "item")
+        .map(|c| xml[c.outer].to_owned())
+        .collect()
+}
+
+/// The answer with `set` holding `kept`, and, when `next_token` is given,
+/// its `nextToken` replaced (or removed, for `Some(None)`).
+fn rebuild(xml: &str, set: &str, kept: &[String], next_token: Option<Option<&str>>) -> String {
+    let Some(top) = root(xml) else {
+        return xml.to_owned();
+    };
+    let mut inner = String::new();
+    for child in children(xml, top.inner.clone()) {
+        if child.name == set {
+            inner.push_str(&format!("<{set}>{}</{set}>", kept.concat()));
+        } else if child.name != "nextToken" || next_token.is_none() {
+            inner.push_str(&xml[child.outer]);
+        }
+    }
+    if let Some(Some(token)) = next_token {
+        inner.push_str(&format!("<nextToken>{}</nextToken>", xml_escape(token)));
+    }
+    format!(
+        "{}{inner}{}",
+        &xml[..top.inner.start],
+        &xml[top.inner.end..]
+    )
+}
+
+/// `element` with its child `name` set to `value`.
+fn with_field(element: &str, name: &str, value: &str) -> String {
+    let Some(top) = root(element) else {
+        return element.to_owned();
+    };
+    let mut inner: String = children(element, top.inner.clone())
+        .into_iter()
+        .filter(|c| c.name != name)
+        .map(|c| element[c.outer].to_owned())
+        .collect();
+    inner.push_str(&format!("<{name}>{}</{name}>", xml_escape(value)));
+    format!(
+        "{}{inner}{}",
+        &element[..top.inner.start],
+        &element[top.inner.end..]
+    )
+}
