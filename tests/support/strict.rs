@@ -26,8 +26,9 @@
 //!   [`Strict::set_private_dns_verification`], which this layer then both
 //!   enforces and reports in DescribeVpcEndpointServices.
 //! - Rule 3: the emulator ignores `PrivateDnsEnabled` in ModifyVpcEndpoint,
-//!   so the layer remembers the value of each modify it passed and counts
-//!   an endpoint's private DNS by that.
+//!   so the layer remembers the value of each modify it passed, counts an
+//!   endpoint's private DNS by that, and shows it in DescribeVpcEndpoints
+//!   answers, as EC2 would.
 //! - Rule 7: EC2's text for a `MaxResults` below 5 is the one seen from
 //!   DescribeInstances ("Expecting a value greater than 5."); its text for
 //!   one above 1000 is not published, and is written here in the same shape.
@@ -298,6 +299,23 @@ async fn handle(
                 })
                 .collect();
             text = rebuild(&text, "securityGroupRuleSet", &kept, None);
+        }
+        "DescribeVpcEndpoints" => {
+            // What the emulator lacks: EC2 applies ModifyVpcEndpoint's
+            // PrivateDnsEnabled, and shows it.
+            let modified = state.lock().unwrap().private_dns.clone();
+            if !modified.is_empty() {
+                let rewritten: Vec<String> = items(&text, "vpcEndpointSet")
+                    .into_iter()
+                    .map(|item| {
+                        match field(&item, "vpcEndpointId").and_then(|id| modified.get(&id)) {
+                            Some(on) => with_field(&item, "privateDnsEnabled", &on.to_string()),
+                            None => item,
+                        }
+                    })
+                    .collect();
+                text = rebuild(&text, "vpcEndpointSet", &rewritten, None);
+            }
         }
         "DescribeVpcEndpointServices" => {
             let planted = state.lock().unwrap().verification.clone();
