@@ -1,7 +1,9 @@
 //! The same job done by this provider and by hashicorp/aws, measured side
 //! by side against the local EC2 emulator: N pairs of a security group
-//! (two ingress rules) and an interface endpoint in one VPC, applied,
-//! planned with refresh, and destroyed.
+//! (two ingress rules) and an interface endpoint, applied, planned with
+//! refresh, and destroyed. The pairs fill VPCs of 50 (EC2's default quota
+//! of interface endpoints per VPC), with private DNS off (a VPC holds one
+//! endpoint with private DNS on per service name): a setup AWS would take.
 //!
 //!     TF_AWS_PROVIDER_MIRROR=<mirror holding hashicorp/aws> cargo bench --bench compare
 //!
@@ -112,40 +114,63 @@ fn provider_rss(marker: &str) -> Vec<u64> {
     out
 }
 
-struct Fixture {
+/// Interface endpoints per VPC (EC2's default quota).
+const PER_VPC: usize = 50;
+
+/// One VPC of the benchmark: two subnets and the application's group.
+struct Network {
     vpc: String,
     subnets: Vec<String>,
     app_group: String,
+}
+
+struct Fixture {
+    networks: Vec<Network>,
     service: String,
 }
 
+impl Fixture {
+    /// `locals` naming each VPC, its subnets and its application group, for
+    /// pair `i` to take the VPC `floor(i / 50)`.
+    fn locals(&self) -> String {
+        let list = |f: &dyn Fn(&Network) -> String| {
+            self.networks.iter().map(f).collect::<Vec<_>>().join(", ")
+        };
+        format!(
+            "locals {{\n  vpcs    = [{}]\n  subnets = [{}]\n  apps    = [{}]\n}}\n",
+            list(&|n| format!("\"{}\"", n.vpc)),
+            list(&|n| format!("[\"{}\", \"{}\"]", n.subnets[0], n.subnets[1])),
+            list(&|n| format!("\"{}\"", n.app_group)),
+        )
+    }
+}
+
 fn config(side: Side, n: usize, f: &Fixture) -> String {
+    let locals = f.locals();
     match side {
         Side::Ours => format!(
             r#"{}provider "planetscale" {{
   region = "us-east-1"
 }}
 
+{locals}
 resource "planetscale_privatelink_security_group" "db" {{
   count                      = {n}
-  vpc_id                     = "{vpc}"
-  allowed_security_group_ids = ["{app}"]
+  vpc_id                     = local.vpcs[floor(count.index / {PER_VPC})]
+  allowed_security_group_ids = [local.apps[floor(count.index / {PER_VPC})]]
 }}
 
 resource "planetscale_privatelink_endpoint" "db" {{
-  count              = {n}
-  service_name       = "{service}"
-  vpc_id             = "{vpc}"
-  subnet_ids         = ["{s0}", "{s1}"]
-  security_group_ids = [planetscale_privatelink_security_group.db[count.index].id]
+  count               = {n}
+  service_name        = "{service}"
+  vpc_id              = local.vpcs[floor(count.index / {PER_VPC})]
+  subnet_ids          = local.subnets[floor(count.index / {PER_VPC})]
+  security_group_ids  = [planetscale_privatelink_security_group.db[count.index].id]
+  private_dns_enabled = false
 }}
 "#,
             Workspace::required_providers(false),
-            vpc = f.vpc,
-            app = f.app_group,
             service = f.service,
-            s0 = f.subnets[0],
-            s1 = f.subnets[1],
         ),
         Side::Theirs => format!(
             r#"terraform {{
@@ -161,22 +186,23 @@ provider "aws" {{
   region = "us-east-1"
 }}
 
+{locals}
 resource "aws_security_group" "db" {{
   count  = {n}
-  vpc_id = "{vpc}"
+  vpc_id = local.vpcs[floor(count.index / {PER_VPC})]
 
   ingress {{
     from_port       = 5432
     to_port         = 5432
     protocol        = "tcp"
-    security_groups = ["{app}"]
+    security_groups = [local.apps[floor(count.index / {PER_VPC})]]
   }}
 
   ingress {{
     from_port       = 6432
     to_port         = 6432
     protocol        = "tcp"
-    security_groups = ["{app}"]
+    security_groups = [local.apps[floor(count.index / {PER_VPC})]]
   }}
 }}
 
@@ -184,17 +210,13 @@ resource "aws_vpc_endpoint" "db" {{
   count               = {n}
   vpc_endpoint_type   = "Interface"
   service_name        = "{service}"
-  vpc_id              = "{vpc}"
-  subnet_ids          = ["{s0}", "{s1}"]
+  vpc_id              = local.vpcs[floor(count.index / {PER_VPC})]
+  subnet_ids          = local.subnets[floor(count.index / {PER_VPC})]
   security_group_ids  = [aws_security_group.db[count.index].id]
-  private_dns_enabled = true
+  private_dns_enabled = false
 }}
 "#,
-            vpc = f.vpc,
-            app = f.app_group,
             service = f.service,
-            s0 = f.subnets[0],
-            s1 = f.subnets[1],
         ),
     }
 }
@@ -303,12 +325,24 @@ fn main() {
     let proxy = Proxy::start(&emulator.url);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let ec2 = emulator.ec2();
-    let net = rt.block_on(create_network(&ec2, 90, &["us-east-1a", "us-east-1b"]));
-    let app_group = rt.block_on(create_group(&ec2, &net.vpc_id, "bench-app"));
+    let vpcs = sizes.iter().max().copied().unwrap_or(1).div_ceil(PER_VPC);
+    let networks = (0..vpcs)
+        .map(|i| {
+            let net = rt.block_on(create_network(
+                &ec2,
+                90 + i as u8,
+                &["us-east-1a", "us-east-1b"],
+            ));
+            let app_group = rt.block_on(create_group(&ec2, &net.vpc_id, &format!("bench-app-{i}")));
+            Network {
+                vpc: net.vpc_id,
+                subnets: net.subnet_ids,
+                app_group,
+            }
+        })
+        .collect();
     let fixture = Fixture {
-        vpc: net.vpc_id.clone(),
-        subnets: net.subnet_ids.clone(),
-        app_group,
+        networks,
         service: emulator.create_endpoint_service(None),
     };
 

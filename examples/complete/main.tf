@@ -68,6 +68,19 @@ resource "aws_security_group" "app" {
   vpc_id      = local.vpc_id
 }
 
+# The application hosts may send PostgreSQL (5432) and PSBouncer (6432)
+# traffic to the endpoint: hashicorp/aws removes a new group's default
+# allow-all egress rule, so without these the hosts could not connect.
+resource "aws_vpc_security_group_egress_rule" "app_to_db" {
+  for_each = toset(["5432", "6432"])
+
+  security_group_id            = aws_security_group.app.id
+  referenced_security_group_id = planetscale_privatelink_security_group.db.id
+  ip_protocol                  = "tcp"
+  from_port                    = tonumber(each.value)
+  to_port                      = tonumber(each.value)
+}
+
 # Lets PostgreSQL (5432) and PSBouncer (6432) in to the endpoint from the
 # application hosts, and nothing else.
 resource "planetscale_privatelink_security_group" "db" {
