@@ -122,11 +122,12 @@ resource "planetscale_privatelink_security_group" "db" {{
 }}
 
 resource "planetscale_privatelink_endpoint" "db" {{
-  count              = 20
-  service_name       = "{service}"
-  vpc_id             = "{vpc}"
-  subnet_ids         = ["{s0}", "{s1}"]
-  security_group_ids = [planetscale_privatelink_security_group.db[count.index].id]
+  count               = 20
+  service_name        = "{service}"
+  vpc_id              = "{vpc}"
+  subnet_ids          = ["{s0}", "{s1}"]
+  security_group_ids  = [planetscale_privatelink_security_group.db[count.index].id]
+  private_dns_enabled = false
 }}
 "#,
             Workspace::required_providers(false),
@@ -152,5 +153,62 @@ resource "planetscale_privatelink_endpoint" "db" {{
         let n = counts.get(action).copied().unwrap_or(0);
         assert!(n <= 2, "{n} {action} calls: {counts:?}");
     }
+    ws.destroy();
+}
+
+/// A VPC holding more security groups than one page of a listing: the
+/// refresh pages through them (EC2 honours MaxResults; the strict layer
+/// makes the emulator do the same), and counts honestly.
+#[test]
+fn a_vpc_larger_than_a_page_is_listed_page_by_page() {
+    let emulator = Emulator::shared();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ec2 = emulator.ec2();
+    let net = rt.block_on(create_network(&ec2, 73, &["us-east-1a", "us-east-1b"]));
+    let group = rt.block_on(create_group(&ec2, &net.vpc_id, &support::unique("app")));
+    // 210 groups of others, so the VPC's groups fill two pages of 200.
+    rt.block_on(async {
+        let mut made = tokio::task::JoinSet::new();
+        for i in 0..210 {
+            let (ec2, vpc) = (ec2.clone(), net.vpc_id.clone());
+            made.spawn(async move {
+                ec2.create_security_group()
+                    .vpc_id(vpc)
+                    .group_name(format!("other-{i}"))
+                    .description("another team's group")
+                    .send()
+                    .await
+                    .expect("CreateSecurityGroup")
+            });
+        }
+        while made.join_next().await.is_some() {}
+    });
+    let proxy = Proxy::start(&emulator.url);
+    let ws = Workspace::new(Some(&proxy.url));
+    ws.write(
+        "main.tf",
+        &format!(
+            r#"{}provider "planetscale" {{
+  region = "us-east-1"
+}}
+
+resource "planetscale_privatelink_security_group" "db" {{
+  count                      = 3
+  vpc_id                     = "{vpc}"
+  allowed_security_group_ids = ["{group}"]
+}}
+"#,
+            Workspace::required_providers(false),
+            vpc = net.vpc_id,
+        ),
+    );
+    ws.init();
+    ws.apply();
+    proxy.reset_counts();
+    ws.assert_no_changes();
+    let counts = proxy.counts();
+    let pages = counts.get("DescribeSecurityGroups").copied().unwrap_or(0);
+    eprintln!("refreshing 3 groups in a VPC of 214: {counts:?}");
+    assert_eq!(pages, 2, "one call per page of 200: {counts:?}");
     ws.destroy();
 }

@@ -422,7 +422,18 @@ fn a_service_requiring_acceptance_finishes_pending_and_nothing_is_replaced() {
     ws.apply();
     assert_eq!(ws.resource(ADDRESS)["state"], "available");
     assert_eq!(ws.resource(ADDRESS)["id"], id.as_str());
-    assert_eq!(f.endpoint(&id).private_dns_enabled(), Some(true));
+    // Read through the strict layer, which applies ModifyVpcEndpoint's
+    // PrivateDnsEnabled as EC2 does (the emulator ignores it).
+    let through_strict = support::emulator::ec2_client(&f.emulator.url);
+    let shown =
+        f.rt.block_on(
+            through_strict
+                .describe_vpc_endpoints()
+                .vpc_endpoint_ids(&id)
+                .send(),
+        )
+        .unwrap();
+    assert_eq!(shown.vpc_endpoints()[0].private_dns_enabled(), Some(true));
     ws.assert_no_changes();
     ws.destroy();
     assert!(f.live_endpoints().is_empty());
@@ -453,4 +464,41 @@ fn destroy_succeeds_when_a_planned_endpoint_fails_its_checks() {
     assert!(f.live_endpoints().is_empty(), "destroy left an endpoint");
     let run = ws.run(&["state", "list"]);
     assert!(run.stdout.trim().is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn a_subnet_swapped_for_another_of_its_zone_changes_in_place() {
+    let f = fixture(27);
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write(
+        "main.tf",
+        &f.config(&f.body(&[0, 1], 0, "  tags = { Name = \"db\" }")),
+    );
+    ws.init();
+    ws.apply();
+    let id = ws.resource(ADDRESS)["id"].as_str().unwrap().to_owned();
+    // Subnets 0 and 3 are both in us-east-1a: EC2 refuses adding 3 while 0
+    // is still there, even when the same call removes 0.
+    ws.write(
+        "main.tf",
+        &f.config(&f.body(&[3, 1], 0, "  tags = { Name = \"db\" }")),
+    );
+    let plan = ws.plan_json();
+    assert_eq!(
+        planned_actions(&plan),
+        vec![(ADDRESS.to_owned(), vec!["update".to_owned()])]
+    );
+    ws.apply();
+    assert_eq!(ws.resource(ADDRESS)["id"], id.as_str());
+    let e = f.endpoint(&id);
+    assert_eq!(
+        sorted(e.subnet_ids()),
+        sorted(&[
+            f.network.subnet_ids[3].clone(),
+            f.network.subnet_ids[1].clone()
+        ])
+    );
+    assert_eq!(e.tags().len(), 1, "the tags are untouched");
+    ws.assert_no_changes();
+    ws.destroy();
 }

@@ -453,7 +453,11 @@ fn sustained_throttling_taints_nothing_and_costs_little_time() {
     proxy.reset_counts();
     ws.write("main.tf", &f.pairs(20, "10m"));
     ws.apply();
-    assert_eq!(tainted(&ws), Vec::<String>::new(), "throttling tainted resources");
+    assert_eq!(
+        tainted(&ws),
+        Vec::<String>::new(),
+        "throttling tainted resources"
+    );
     assert_eq!(f.live_endpoints(), 20);
     ws.assert_no_changes();
     ws.destroy();

@@ -124,6 +124,16 @@ fn generated_configuration_validates_imports_unchanged_and_plans_empty() {
     assert!(!flat.contains("name_prefix = \""), "{generated}");
 
     ws.ok(&["validate", "-no-color"]);
+    // The group was made by hand, so EC2 gave it its default allow-all
+    // egress rule: the import warns that the first apply revokes it, and
+    // that is the only change planned.
+    let run = ws.ok(&["plan", "-input=false", "-no-color"]);
+    assert!(
+        run.flat().contains("Rules to be revoked")
+            && run.flat().contains("egress all traffic to 0.0.0.0/0"),
+        "{}",
+        run.text()
+    );
     let plan = ws.plan_json();
     let mut actions = planned_actions(&plan);
     actions.sort();
@@ -131,10 +141,26 @@ fn generated_configuration_validates_imports_unchanged_and_plans_empty() {
         actions,
         vec![
             (ENDPOINT.to_owned(), vec!["no-op".to_owned()]),
-            (GROUP.to_owned(), vec!["no-op".to_owned()]),
+            (GROUP.to_owned(), vec!["update".to_owned()]),
         ],
-        "an import of generated configuration must change nothing"
+        "an import of generated configuration changes nothing but the egress rule"
     );
+    let group_change = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == GROUP)
+        .unwrap();
+    let (before, after) = (
+        &group_change["change"]["before"],
+        &group_change["change"]["after"],
+    );
+    for (key, value) in before.as_object().unwrap() {
+        if key != "unmanaged_rules" {
+            assert_eq!(&after[key], value, "{key} changes on import");
+        }
+    }
+    assert_eq!(after["unmanaged_rules"], serde_json::json!([]));
     for change in plan["resource_changes"].as_array().unwrap() {
         assert!(
             change["change"]["importing"]["id"].is_string(),
