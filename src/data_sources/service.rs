@@ -288,6 +288,20 @@ struct BranchRef<'a> {
     branch: &'a str,
 }
 
+/// ", and asked to wait 2m (longer than the lookup's 30s bound)" when the
+/// API sent a `Retry-After` the lookup could not honour.
+fn asked_to_wait(retry_after: Option<std::time::Duration>) -> String {
+    retry_after
+        .map(|d| {
+            format!(
+                ", and asked to wait {} (longer than the lookup's {} bound)",
+                crate::framework::timeouts::format_duration(d),
+                crate::framework::timeouts::format_duration(planetscale::REQUEST_TIMEOUT)
+            )
+        })
+        .unwrap_or_default()
+}
+
 /// What each way a PlanetScale API lookup can fail means, and its fix.
 fn api_error(e: &ApiError, b: &BranchRef<'_>, api_url: &str) -> (String, String) {
     let BranchRef {
@@ -306,10 +320,12 @@ fn api_error(e: &ApiError, b: &BranchRef<'_>, api_url: &str) -> (String, String)
             "PlanetScale service token missing".to_owned(),
             format!(
                 "Looking the branch's Private Service Name up through the PlanetScale API needs a service token, \
-                 and {missing} is not set. Set service_token_id and service_token in the provider \"planetscale\" \
+                 and {} {} not set. Set service_token_id and service_token in the provider \"planetscale\" \
                  block (pass service_token from a sensitive variable), or PLANETSCALE_SERVICE_TOKEN_ID and \
                  PLANETSCALE_SERVICE_TOKEN in the environment. Or give service_name, copied from the dashboard, \
-                 instead of organization, database and branch."
+                 instead of organization, database and branch.",
+                missing.join(" and "),
+                if missing.len() == 1 { "is" } else { "are" }
             ),
         ),
         ApiError::InvalidCredentials => (
@@ -344,26 +360,50 @@ fn api_error(e: &ApiError, b: &BranchRef<'_>, api_url: &str) -> (String, String)
         ApiError::NotFound(message) => (
             "Branch not found in PlanetScale (404)".to_owned(),
             format!(
-                "PlanetScale found no default role of branch {branch:?} in database {db:?} of organization \
-                 {org:?}{}. Check organization, database and branch: they are the names in the dashboard's URL \
+                "PlanetScale found no branch {branch:?} in database {db:?} of organization {org:?}{}. Check \
+                 organization, database and branch: they are the names in the dashboard's URL \
                  (app.planetscale.com/<organization>/<database>/<branch>). The database must be a Postgres \
                  database, and the service token must have access to it.",
                 said(message)
             ),
         ),
-        ApiError::RateLimited(message) => (
-            "PlanetScale API rate limit (429)".to_owned(),
+        ApiError::NoRole => (
+            "The branch has no role yet".to_owned(),
             format!(
-                "The PlanetScale API kept refusing for too many requests{}. Wait a minute and try again.",
-                said(message)
+                "Branch {branch:?} of {org}/{db} has no role, and PlanetScale gives the Private Service Name \
+                 and Private Host with a branch's roles. Create a role in the dashboard (the database, \
+                 Settings, Roles) or through the API (POST /organizations/{org}/databases/{db}/branches/\
+                 {branch}/roles), then apply again."
             ),
         ),
-        ApiError::Server { status, message } => (
+        ApiError::RateLimited {
+            message,
+            retry_after,
+        } => (
+            "PlanetScale API rate limit (429)".to_owned(),
+            format!(
+                "The PlanetScale API kept refusing for too many requests{}{}. Wait {} and try again.",
+                said(message),
+                asked_to_wait(*retry_after),
+                retry_after.map_or("a minute".to_owned(), |d| {
+                    crate::framework::timeouts::format_duration(d)
+                })
+            ),
+        ),
+        ApiError::Server {
+            status,
+            message,
+            retry_after,
+        } => (
             format!("PlanetScale API error ({status})"),
             format!(
-                "The PlanetScale API failed{} while looking up branch {branch:?} of {org}/{db}. The problem is \
-                 on PlanetScale's side: try again in a few minutes.",
-                said(message)
+                "The PlanetScale API failed{}{} while looking up branch {branch:?} of {org}/{db}. The problem is \
+                 on PlanetScale's side: try again in {}.",
+                said(message),
+                asked_to_wait(*retry_after),
+                retry_after.map_or("a few minutes".to_owned(), |d| {
+                    crate::framework::timeouts::format_duration(d)
+                })
             ),
         ),
         ApiError::Status { status, message } => (
@@ -397,8 +437,8 @@ fn api_error(e: &ApiError, b: &BranchRef<'_>, api_url: &str) -> (String, String)
         ApiError::NotEnabled => (
             "PrivateLink is not enabled for the branch".to_owned(),
             format!(
-                "PlanetScale reports no Private Service Name for branch {branch:?} of {org}/{db}, so the branch \
-                 has no PrivateLink service yet. Enable PrivateLink for the branch (or ask PlanetScale support \
+                "PlanetScale reports no Private Service Name for the roles of branch {branch:?} of {org}/{db}, so \
+                 the branch has no PrivateLink service yet. Enable PrivateLink for the branch (or ask PlanetScale support \
                  to); the dashboard then shows the Private Service Name under Settings, Roles."
             ),
         ),
@@ -499,16 +539,21 @@ mod tests {
             branch: "main",
         };
         let errors = [
-            ApiError::MissingCredentials("service_token".into()),
+            ApiError::MissingCredentials(vec!["service_token"]),
             ApiError::InvalidCredentials,
             ApiError::InvalidUrl("bad".into()),
             ApiError::Unauthorized(None),
             ApiError::Forbidden(None),
             ApiError::NotFound(None),
-            ApiError::RateLimited(None),
+            ApiError::NoRole,
+            ApiError::RateLimited {
+                message: None,
+                retry_after: None,
+            },
             ApiError::Server {
                 status: 500,
                 message: None,
+                retry_after: None,
             },
             ApiError::Status {
                 status: 302,
@@ -532,5 +577,48 @@ mod tests {
         assert!(detail.contains("service_token"), "{detail}");
         let (_, detail) = api_error(&errors[4], &b, "");
         assert!(detail.contains("read_branch"), "{detail}");
+        let (_, detail) = api_error(&ApiError::NoRole, &b, "");
+        assert!(
+            detail.contains("Settings, Roles") && detail.contains("through the API"),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn missing_credentials_are_named_in_a_sentence() {
+        let b = BranchRef {
+            organization: "acme",
+            database: "db",
+            branch: "main",
+        };
+        let (_, one) = api_error(&ApiError::MissingCredentials(vec!["service_token"]), &b, "");
+        assert!(one.contains("and service_token is not set."), "{one}");
+        let (_, both) = api_error(
+            &ApiError::MissingCredentials(vec!["service_token_id", "service_token"]),
+            &b,
+            "",
+        );
+        assert!(
+            both.contains("and service_token_id and service_token are not set."),
+            "{both}"
+        );
+    }
+
+    #[test]
+    fn a_wait_past_the_bound_is_named() {
+        let b = BranchRef {
+            organization: "acme",
+            database: "db",
+            branch: "main",
+        };
+        let (_, detail) = api_error(
+            &ApiError::RateLimited {
+                message: None,
+                retry_after: Some(std::time::Duration::from_secs(120)),
+            },
+            &b,
+            "",
+        );
+        assert!(detail.contains("asked to wait 2m"), "{detail}");
     }
 }
