@@ -5,6 +5,7 @@
 
 pub mod batch;
 pub mod endpoint;
+pub mod endpoint_service;
 pub mod error;
 pub mod model;
 pub mod network_acl;

@@ -157,3 +157,15 @@ pub struct NetworkAcl {
     pub subnet_ids: Vec<String>,
     pub entries: Vec<NetworkAclEntry>,
 }
+
+/// What DescribeVpcEndpointServices tells of a service besides
+/// [`EndpointService`]: who owns it, and its zones by id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointServiceDetail {
+    pub service: EndpointService,
+    /// The AWS account that owns the service.
+    pub owner: Option<String>,
+    /// As the answer gives them (in the order of
+    /// `service.availability_zones`); empty when it gives none.
+    pub availability_zone_ids: Vec<String>,
+}

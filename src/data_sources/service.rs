@@ -7,6 +7,8 @@
 //!
 //! Order: schema, validate, read.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
@@ -77,6 +79,14 @@ impl DataSource<Clients> for ServiceDataSource {
             .attribute(Attribute::string_list("private_dns_names").computed().describe(
                 "The service's private DNS names, which resolve to the endpoint inside the VPC when the \
                  endpoint has private DNS on.",
+            ))
+            .attribute(Attribute::string_list("availability_zone_ids").computed().describe(
+                "The same zones by id (`use1-az4`), in the order of `availability_zones`. Zone names map to \
+                 different zones in different AWS accounts; ids do not, so compare these with PlanetScale's \
+                 zones or another account's.",
+            ))
+            .attribute(Attribute::string("owner").computed().describe(
+                "The AWS account id that owns the service: PlanetScale's account for a PlanetScale branch.",
             ))
             .attribute(Attribute::bool("acceptance_required").computed().describe(
                 "Whether PlanetScale must accept each new endpoint before it becomes `available`.",
@@ -224,7 +234,7 @@ impl DataSource<Clients> for ServiceDataSource {
             .set("database", c.get("database").clone())
             .set("branch", c.get("branch").clone())
             .set("private_host", opt_string(private_host));
-        let described = match clients.ec2.find_endpoint_service(&service_name).await {
+        let described = match clients.ec2.describe_endpoint_service(&service_name).await {
             Ok(service) => service,
             Err(e) if e.is_not_found() => {
                 diags.attr_error(
@@ -247,6 +257,8 @@ impl DataSource<Clients> for ServiceDataSource {
                 return Some(
                     state
                         .set("availability_zones", Value::Null)
+                        .set("availability_zone_ids", Value::Null)
+                        .set("owner", Value::Null)
                         .set("base_endpoint_dns_names", Value::Null)
                         .set("private_dns_names", Value::Null)
                         .set("acceptance_required", Value::Null)
@@ -258,27 +270,72 @@ impl DataSource<Clients> for ServiceDataSource {
                 return None;
             }
         };
+        let zone_ids = match zone_ids(
+            &described.service.availability_zones,
+            &described.availability_zone_ids,
+            None,
+        ) {
+            Some(ids) => Some(ids),
+            // The answer has no zone ids (older APIs, emulators): map the
+            // names through this account's zones.
+            None => match clients
+                .ec2
+                .availability_zone_ids(&described.service.availability_zones)
+                .await
+            {
+                Ok(map) => zone_ids(&described.service.availability_zones, &[], Some(&map)),
+                Err(e) => {
+                    diags.attr_warning(
+                        root("availability_zone_ids"),
+                        "Could not look the zone ids up",
+                        format!(
+                            "DescribeAvailabilityZones failed ({e}): availability_zone_ids is left empty. \
+                             Allow ec2:DescribeAvailabilityZones to the provider's credentials to see them."
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        let service = described.service;
         Some(
             state
                 .set(
                     "availability_zones",
-                    string_list(described.availability_zones),
+                    string_list(service.availability_zones),
                 )
+                .set(
+                    "availability_zone_ids",
+                    zone_ids.map_or(Value::Null, string_list),
+                )
+                .set("owner", opt_string(described.owner))
                 .set(
                     "base_endpoint_dns_names",
-                    string_list(described.base_endpoint_dns_names),
+                    string_list(service.base_endpoint_dns_names),
                 )
-                .set(
-                    "private_dns_names",
-                    string_list(described.private_dns_names),
-                )
+                .set("private_dns_names", string_list(service.private_dns_names))
                 .set(
                     "acceptance_required",
-                    Value::Bool(described.acceptance_required),
+                    Value::Bool(service.acceptance_required),
                 )
                 .build(),
         )
     }
+}
+
+/// The zone ids in the order of `names`: as the service's description gave
+/// them when it gave one per name, else through `by_name` (this account's
+/// name -> id map). `None` when neither tells every zone.
+fn zone_ids(
+    names: &[String],
+    given: &[String],
+    by_name: Option<&BTreeMap<String, String>>,
+) -> Option<Vec<String>> {
+    if !given.is_empty() && given.len() == names.len() {
+        return Some(given.to_vec());
+    }
+    let by_name = by_name?;
+    names.iter().map(|n| by_name.get(n).cloned()).collect()
 }
 
 /// The branch a lookup was about, for messages.
@@ -529,6 +586,27 @@ mod tests {
             ])),
             vec!["database"]
         );
+    }
+
+    #[test]
+    fn zone_ids_follow_the_zone_names() {
+        let names = ["us-east-1a".to_owned(), "us-east-1b".to_owned()];
+        let given = ["use1-az4".to_owned(), "use1-az6".to_owned()];
+        assert_eq!(zone_ids(&names, &given, None), Some(given.to_vec()));
+        // None given: mapped, in the names' order.
+        let map: BTreeMap<String, String> = [
+            ("us-east-1b".to_owned(), "use1-az6".to_owned()),
+            ("us-east-1a".to_owned(), "use1-az4".to_owned()),
+            ("us-east-1c".to_owned(), "use1-az1".to_owned()),
+        ]
+        .into();
+        assert_eq!(zone_ids(&names, &[], None), None);
+        assert_eq!(zone_ids(&names, &[], Some(&map)), Some(given.to_vec()));
+        // A name the map lacks: no half answer.
+        let partial: BTreeMap<String, String> =
+            [("us-east-1a".to_owned(), "use1-az4".to_owned())].into();
+        assert_eq!(zone_ids(&names, &[], Some(&partial)), None);
+        assert_eq!(zone_ids(&[], &[], Some(&map)), Some(vec![]));
     }
 
     #[test]
