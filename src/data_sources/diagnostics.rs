@@ -9,10 +9,11 @@
 //! Terraform's output; the data source itself fails only when the endpoint
 //! cannot be read at all.
 //!
-//! The evaluation is in [`super::checks`]; this file gathers the facts, in
-//! two rounds of concurrent calls: what the endpoint names, then what the
-//! security group rules name (source groups' interfaces, prefix lists) and
-//! the application's subnets' network ACLs.
+//! The evaluation is in [`super::checks`]; this file gathers the facts in
+//! rounds of concurrent calls: the endpoint; what it and the arguments
+//! name; what the security group rules name (source groups' interfaces,
+//! prefix lists); and, when `client_subnet_ids` is not given, the network
+//! ACLs of the subnets the application's interfaces were found in.
 //!
 //! Order: schema, validate, read.
 
@@ -317,9 +318,14 @@ async fn run_checks(
                 ec2.interfaces_in_groups(client_groups),
                 async {
                     if asked.client_subnets.is_empty() {
-                        return Ok(Vec::new());
+                        return Ok(None);
                     }
-                    ec2.find_subnets(asked.client_subnets).await
+                    // A subnet that does not exist matches no network ACL:
+                    // make sure each exists first.
+                    ec2.find_subnets(asked.client_subnets).await?;
+                    ec2.network_acls_of_subnets(asked.client_subnets)
+                        .await
+                        .map(Some)
                 },
             )
         },
@@ -327,8 +333,9 @@ async fn run_checks(
     );
 
     // Round two: what the rules name (the sources' interfaces when no
-    // client groups are given, prefix lists), and the application's
-    // subnets' network ACLs once those are known.
+    // client groups are given, prefix lists). Without client_subnet_ids,
+    // the network ACLs of the subnets the application's interfaces are in
+    // follow once those are known.
     let source_groups: Vec<String> = match (&endpoint_rules, client_groups.is_empty()) {
         (Ok(rules), true) => {
             let named: BTreeSet<&str> = rules
@@ -414,9 +421,10 @@ async fn run_checks(
             "the subnets of the application's network interfaces",
         )
     };
-    let app_acls = match &client_subnets {
-        Err(e) => Err(e.clone()),
-        Ok(_) => ec2.network_acls_of_subnets(&app_subnets).await,
+    let app_acls = match client_subnets {
+        Ok(Some(acls)) => Ok(acls),
+        Ok(None) => ec2.network_acls_of_subnets(&app_subnets).await,
+        Err(e) => Err(e),
     };
 
     let mut out = vec![checks::endpoint_state(&endpoint)];
@@ -473,21 +481,24 @@ async fn run_checks(
         (_, _, Err((what, e))) => not_checked(checks::NETWORK_ACLS, what, e),
     });
 
-    out.push(match (&client_subnets, &app_acls, &targets) {
-        (Err(e), _, _) if e.is_not_found() => Check::fail(
+    out.push(match (&app_acls, &targets) {
+        (Err(e), _) if e.is_not_found() => Check::fail(
             checks::CLIENT_NETWORK_ACLS,
             format!("{e}. Check client_subnet_ids: give the application's subnets."),
         ),
-        (Err(e), _, _) => not_checked(checks::CLIENT_NETWORK_ACLS, "ec2:DescribeSubnets", e),
-        (_, Err(e), _) => not_checked(checks::CLIENT_NETWORK_ACLS, "ec2:DescribeNetworkAcls", e),
-        (_, _, None) => match &subnets {
+        (Err(e), _) => not_checked(
+            checks::CLIENT_NETWORK_ACLS,
+            "ec2:DescribeSubnets and ec2:DescribeNetworkAcls",
+            e,
+        ),
+        (_, None) => match &subnets {
             Err(e) => not_checked(checks::CLIENT_NETWORK_ACLS, "ec2:DescribeSubnets", e),
             Ok(_) => Check::warn(
                 checks::CLIENT_NETWORK_ACLS,
                 "Could not check: the endpoint's addresses are unknown.",
             ),
         },
-        (Ok(_), Ok(app_acls), Some(targets)) => {
+        (Ok(app_acls), Some(targets)) => {
             let families = match &located {
                 Ok(c) if !c.addresses.is_empty() => c.addresses.clone(),
                 _ => vec![IpNet::V4(Default::default())],
