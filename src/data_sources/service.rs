@@ -345,15 +345,13 @@ struct BranchRef<'a> {
     branch: &'a str,
 }
 
-/// ", and asked to wait 2m (longer than the lookup's 30s bound)" when the
-/// API sent a `Retry-After` the lookup could not honour.
+/// ", and asked to wait 2m" when the API sent a `Retry-After`.
 fn asked_to_wait(retry_after: Option<std::time::Duration>) -> String {
     retry_after
         .map(|d| {
             format!(
-                ", and asked to wait {} (longer than the lookup's {} bound)",
-                crate::framework::timeouts::format_duration(d),
-                crate::framework::timeouts::format_duration(planetscale::REQUEST_TIMEOUT)
+                ", and asked to wait {}",
+                crate::framework::timeouts::format_duration(d)
             )
         })
         .unwrap_or_default()
