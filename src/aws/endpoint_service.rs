@@ -1,20 +1,20 @@
-//! An endpoint service described in full for the service data source: what
-//! [`Ec2::find_endpoint_service`] tells, with the owner and the zones by id.
-//! Zone names differ between accounts (`us-east-1a` here may be another
-//! zone elsewhere); zone ids (`use1-az1`) do not.
+//! What the service data source tells of an endpoint service besides
+//! [`Ec2::find_endpoint_service`]: its owner and its zones by id. Zone names
+//! differ between accounts (`us-east-1a` here may be another zone
+//! elsewhere); zone ids (`use1-az1`) do not.
 
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{Filter, ServiceDetail};
 
-use crate::aws::model::{EndpointService, EndpointServiceDetail};
+use crate::aws::model::EndpointServiceDetail;
 use crate::aws::{AwsError, Ec2};
 
 impl Ec2 {
-    /// One DescribeVpcEndpointServices call for the service: `NotFound`
-    /// when EC2 does not know it, `AccessDenied` when the caller may not
-    /// look.
-    pub async fn describe_endpoint_service(
+    /// The service's owner and zone ids, from a DescribeVpcEndpointServices
+    /// call of its own: `NotFound` when EC2 does not know the service,
+    /// `AccessDenied` when the caller may not look.
+    pub async fn endpoint_service_detail(
         &self,
         name: &str,
     ) -> Result<EndpointServiceDetail, AwsError> {
@@ -33,7 +33,7 @@ impl Ec2 {
         out.service_details()
             .iter()
             .find(|d| d.service_name() == Some(name))
-            .map(|d| service_detail(name, d))
+            .map(service_detail)
             .ok_or_else(|| AwsError::not_found("InvalidServiceName", name))
     }
 
@@ -66,24 +66,10 @@ impl Ec2 {
     }
 }
 
-fn service_detail(name: &str, d: &ServiceDetail) -> EndpointServiceDetail {
-    let mut private_dns_names: Vec<String> = d
-        .private_dns_names()
-        .iter()
-        .filter_map(|p| p.private_dns_name().map(str::to_owned))
-        .collect();
-    if private_dns_names.is_empty() {
-        private_dns_names.extend(d.private_dns_name().map(str::to_owned));
-    }
+fn service_detail(d: &ServiceDetail) -> EndpointServiceDetail {
     EndpointServiceDetail {
-        service: EndpointService {
-            name: name.to_owned(),
-            availability_zones: d.availability_zones().to_vec(),
-            base_endpoint_dns_names: d.base_endpoint_dns_names().to_vec(),
-            private_dns_names,
-            acceptance_required: d.acceptance_required().unwrap_or(false),
-        },
         owner: d.owner().filter(|o| !o.is_empty()).map(str::to_owned),
+        availability_zones: d.availability_zones().to_vec(),
         availability_zone_ids: d.availability_zone_ids().to_vec(),
     }
 }
@@ -93,7 +79,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn owner_and_zone_ids_come_with_the_rest() {
+    fn owner_and_zone_ids_are_read() {
         let name = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0";
         let d = ServiceDetail::builder()
             .service_name(name)
@@ -102,15 +88,12 @@ mod tests {
             .availability_zones("us-east-1b")
             .availability_zone_ids("use1-az4")
             .availability_zone_ids("use1-az6")
-            .private_dns_name("db.example.com")
-            .acceptance_required(true)
             .build();
-        let detail = service_detail(name, &d);
+        let detail = service_detail(&d);
         assert_eq!(detail.owner.as_deref(), Some("123456789012"));
+        assert_eq!(detail.availability_zones, ["us-east-1a", "us-east-1b"]);
         assert_eq!(detail.availability_zone_ids, ["use1-az4", "use1-az6"]);
-        assert_eq!(detail.service.private_dns_names, ["db.example.com"]);
-        assert!(detail.service.acceptance_required);
-        let bare = service_detail(name, &ServiceDetail::builder().owner("").build());
+        let bare = service_detail(&ServiceDetail::builder().owner("").build());
         assert_eq!(bare.owner, None);
         assert!(bare.availability_zone_ids.is_empty());
     }

@@ -183,10 +183,11 @@ pub struct PrefixList {
 /// [`EndpointService`]: who owns it, and its zones by id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointServiceDetail {
-    pub service: EndpointService,
     /// The AWS account that owns the service.
     pub owner: Option<String>,
-    /// As the answer gives them (in the order of
-    /// `service.availability_zones`); empty when it gives none.
+    /// The zones by name, in the answer's order.
+    pub availability_zones: Vec<String>,
+    /// As the answer gives them, in the order of `availability_zones`;
+    /// empty when it gives none.
     pub availability_zone_ids: Vec<String>,
 }

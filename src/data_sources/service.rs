@@ -234,7 +234,13 @@ impl DataSource<Clients> for ServiceDataSource {
             .set("database", c.get("database").clone())
             .set("branch", c.get("branch").clone())
             .set("private_host", opt_string(private_host));
-        let described = match clients.ec2.describe_endpoint_service(&service_name).await {
+        // The service as the endpoint resource sees it, and its owner and
+        // zone ids, asked at once.
+        let (described, detail) = tokio::join!(
+            clients.ec2.find_endpoint_service(&service_name),
+            clients.ec2.endpoint_service_detail(&service_name),
+        );
+        let described = match described {
             Ok(service) => service,
             Err(e) if e.is_not_found() => {
                 diags.attr_error(
@@ -270,69 +276,97 @@ impl DataSource<Clients> for ServiceDataSource {
                 return None;
             }
         };
-        let zone_ids = match zone_ids(
-            &described.service.availability_zones,
-            &described.availability_zone_ids,
-            None,
-        ) {
-            Some(ids) => Some(ids),
-            // The answer has no zone ids (older APIs, emulators): map the
-            // names through this account's zones.
-            None => match clients
-                .ec2
-                .availability_zone_ids(&described.service.availability_zones)
-                .await
-            {
-                Ok(map) => zone_ids(&described.service.availability_zones, &[], Some(&map)),
-                Err(e) => {
-                    diags.attr_warning(
-                        root("availability_zone_ids"),
-                        "Could not look the zone ids up",
-                        format!(
-                            "DescribeAvailabilityZones failed ({e}): availability_zone_ids is left empty. \
-                             Allow ec2:DescribeAvailabilityZones to the provider's credentials to see them."
-                        ),
-                    );
-                    None
-                }
-            },
+        let (owner, zone_ids) = match detail {
+            Ok(detail) => {
+                let ids = match zone_ids(
+                    &described.availability_zones,
+                    &detail.availability_zones,
+                    &detail.availability_zone_ids,
+                    None,
+                ) {
+                    Some(ids) => Some(ids),
+                    // The answer has no zone ids (older APIs, emulators):
+                    // map the names through this account's zones.
+                    None => match clients
+                        .ec2
+                        .availability_zone_ids(&described.availability_zones)
+                        .await
+                    {
+                        Ok(map) => zone_ids(&described.availability_zones, &[], &[], Some(&map)),
+                        Err(e) => {
+                            diags.attr_warning(
+                                root("availability_zone_ids"),
+                                "Could not look the zone ids up",
+                                format!(
+                                    "DescribeAvailabilityZones failed ({e}): availability_zone_ids is left \
+                                     empty. Allow ec2:DescribeAvailabilityZones to the provider's credentials \
+                                     to see them."
+                                ),
+                            );
+                            None
+                        }
+                    },
+                };
+                (detail.owner, ids)
+            }
+            Err(e) => {
+                diags.attr_warning(
+                    root("owner"),
+                    "Could not read the service's owner and zone ids",
+                    format!("DescribeVpcEndpointServices failed ({e}): owner and availability_zone_ids are left empty."),
+                );
+                (None, None)
+            }
         };
-        let service = described.service;
         Some(
             state
                 .set(
                     "availability_zones",
-                    string_list(service.availability_zones),
+                    string_list(described.availability_zones),
                 )
                 .set(
                     "availability_zone_ids",
                     zone_ids.map_or(Value::Null, string_list),
                 )
-                .set("owner", opt_string(described.owner))
+                .set("owner", opt_string(owner))
                 .set(
                     "base_endpoint_dns_names",
-                    string_list(service.base_endpoint_dns_names),
+                    string_list(described.base_endpoint_dns_names),
                 )
-                .set("private_dns_names", string_list(service.private_dns_names))
+                .set(
+                    "private_dns_names",
+                    string_list(described.private_dns_names),
+                )
                 .set(
                     "acceptance_required",
-                    Value::Bool(service.acceptance_required),
+                    Value::Bool(described.acceptance_required),
                 )
                 .build(),
         )
     }
 }
 
-/// The zone ids in the order of `names`: as the service's description gave
-/// them when it gave one per name, else through `by_name` (this account's
-/// name -> id map). `None` when neither tells every zone.
+/// The zone ids in the order of `names`: as a description gave them (by
+/// `given_names`, one id per name) when it gave them all, else through
+/// `by_name` (this account's name -> id map). `None` when neither tells
+/// every zone.
 fn zone_ids(
     names: &[String],
+    given_names: &[String],
     given: &[String],
     by_name: Option<&BTreeMap<String, String>>,
 ) -> Option<Vec<String>> {
-    if !given.is_empty() && given.len() == names.len() {
-        return Some(given.to_vec());
+    if !given.is_empty() && given.len() == given_names.len() {
+        let from_answer: Option<Vec<String>> = names
+            .iter()
+            .map(|n| {
+                let i = given_names.iter().position(|g| g == n)?;
+                given.get(i).cloned()
+            })
+            .collect();
+        if from_answer.is_some() {
+            return from_answer;
+        }
     }
     let by_name = by_name?;
     names.iter().map(|n| by_name.get(n).cloned()).collect()
@@ -589,8 +623,17 @@ mod tests {
     #[test]
     fn zone_ids_follow_the_zone_names() {
         let names = ["us-east-1a".to_owned(), "us-east-1b".to_owned()];
-        let given = ["use1-az4".to_owned(), "use1-az6".to_owned()];
-        assert_eq!(zone_ids(&names, &given, None), Some(given.to_vec()));
+        let ids = ["use1-az4".to_owned(), "use1-az6".to_owned()];
+        assert_eq!(zone_ids(&names, &names, &ids, None), Some(ids.to_vec()));
+        // The answer's own order does not matter.
+        let (reversed_names, reversed_ids) = (
+            [names[1].clone(), names[0].clone()],
+            [ids[1].clone(), ids[0].clone()],
+        );
+        assert_eq!(
+            zone_ids(&names, &reversed_names, &reversed_ids, None),
+            Some(ids.to_vec())
+        );
         // None given: mapped, in the names' order.
         let map: BTreeMap<String, String> = [
             ("us-east-1b".to_owned(), "use1-az6".to_owned()),
@@ -598,13 +641,16 @@ mod tests {
             ("us-east-1c".to_owned(), "use1-az1".to_owned()),
         ]
         .into();
-        assert_eq!(zone_ids(&names, &[], None), None);
-        assert_eq!(zone_ids(&names, &[], Some(&map)), Some(given.to_vec()));
-        // A name the map lacks: no half answer.
+        assert_eq!(zone_ids(&names, &names, &[], None), None);
+        assert_eq!(
+            zone_ids(&names, &names, &[], Some(&map)),
+            Some(ids.to_vec())
+        );
+        // A name neither tells: no half answer.
         let partial: BTreeMap<String, String> =
             [("us-east-1a".to_owned(), "use1-az4".to_owned())].into();
-        assert_eq!(zone_ids(&names, &[], Some(&partial)), None);
-        assert_eq!(zone_ids(&[], &[], Some(&map)), Some(vec![]));
+        assert_eq!(zone_ids(&names, &[], &[], Some(&partial)), None);
+        assert_eq!(zone_ids(&[], &[], &[], Some(&map)), Some(vec![]));
     }
 
     #[test]
