@@ -94,19 +94,35 @@ pub struct PlanetScaleSettings {
 #[derive(Default)]
 pub struct PlanetScale;
 
-/// The AWS partition a region belongs to, for ARNs.
+/// The AWS partition a region belongs to, for ARNs: the region prefixes
+/// of the AWS SDKs' partition table (`partitions.json`). The more specific
+/// prefixes come first, and each ends with its hyphen, so `us-isob-` and
+/// `us-isof-` never pass for `us-iso-`, nor `us-gov-` for `us-`.
+///
+/// | partition | regions | DNS suffix |
+/// |---|---|---|
+/// | `aws-us-gov` | `us-gov-*` | amazonaws.com |
+/// | `aws-iso` | `us-iso-*` | c2s.ic.gov |
+/// | `aws-iso-b` | `us-isob-*` | sc2s.sgov.gov |
+/// | `aws-iso-e` | `eu-isoe-*` | cloud.adc-e.uk |
+/// | `aws-iso-f` | `us-isof-*` | csp.hci.ic.gov |
+/// | `aws-cn` | `cn-*` | amazonaws.com.cn |
+/// | `aws-eusc` | `eusc-de-*` (European Sovereign Cloud) | amazonaws.eu |
+/// | `aws` | `(us\|eu\|ap\|sa\|ca\|me\|af\|il\|mx)-<name>-<n>`, and any region not listed | amazonaws.com |
 pub fn partition_of(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else if region.starts_with("us-iso-") {
-        "aws-iso"
-    } else if region.starts_with("us-isob-") {
-        "aws-iso-b"
-    } else {
-        "aws"
-    }
+    const BY_PREFIX: [(&str, &str); 7] = [
+        ("us-gov-", "aws-us-gov"),
+        ("us-iso-", "aws-iso"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("cn-", "aws-cn"),
+        ("eusc-de-", "aws-eusc"),
+    ];
+    BY_PREFIX
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
 }
 
 fn root(name: &str) -> AttributePath {
@@ -780,8 +796,34 @@ mod tests {
 
     #[test]
     fn partitions_follow_regions() {
-        assert_eq!(partition_of("us-east-1"), "aws");
-        assert_eq!(partition_of("cn-north-1"), "aws-cn");
-        assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
+        let table = [
+            (
+                "aws",
+                &[
+                    "us-east-1",
+                    "us-west-2",
+                    "eu-central-2",
+                    "ap-southeast-5",
+                    "sa-east-1",
+                    "ca-west-1",
+                    "me-central-1",
+                    "af-south-1",
+                    "il-central-1",
+                    "mx-central-1",
+                ][..],
+            ),
+            ("aws-cn", &["cn-north-1", "cn-northwest-1"]),
+            ("aws-us-gov", &["us-gov-west-1", "us-gov-east-1"]),
+            ("aws-iso", &["us-iso-east-1", "us-iso-west-1"]),
+            ("aws-iso-b", &["us-isob-east-1", "us-isob-west-1"]),
+            ("aws-iso-e", &["eu-isoe-west-1"]),
+            ("aws-iso-f", &["us-isof-south-1", "us-isof-east-1"]),
+            ("aws-eusc", &["eusc-de-east-1"]),
+        ];
+        for (partition, regions) in table {
+            for region in regions {
+                assert_eq!(partition_of(region), partition, "{region}");
+            }
+        }
     }
 }

@@ -2,9 +2,10 @@
 //! `planetscale_privatelink_service` by name and through a stand-in for the
 //! PlanetScale API (feeding an endpoint in one apply, failing distinctly,
 //! keeping the token and the role's password out of logs and state), and
-//! `planetscale_privatelink_diagnostics` on a healthy setup and on each
-//! kind of breakage the troubleshooting guide lists, with names served by a
-//! DNS server on loopback.
+//! `planetscale_privatelink_diagnostics` on a healthy setup, on
+//! least-privilege rules and network ACLs judged by the application hosts'
+//! addresses, and on each kind of breakage the troubleshooting guide lists,
+//! with names served by a DNS server on loopback.
 
 mod support;
 
@@ -14,13 +15,15 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, Filter, IpPermission, IpRange, PortRange, RuleAction, UserIdGroupPair,
-    VpcEndpointType,
+    AddPrefixListEntry, AttributeBooleanValue, Filter, IpPermission, IpRange, PortRange,
+    PrefixListId, RuleAction, UserIdGroupPair, VpcEndpointType,
 };
 use serde_json::Value as Json;
 use support::dns::DnsServer;
 use support::emulator::{Network, create_group, create_network};
-use support::planetscale_api::{Behaviour, FakeApi, ROLE_PASSWORD, role_path};
+use support::planetscale_api::{
+    Behaviour, FakeApi, MAX_PER_PAGE, ROLE_PASSWORD, role_path, roles_page_path,
+};
 use support::terraform::Run;
 use support::{Emulator, Workspace};
 
@@ -60,11 +63,12 @@ fn checks(outputs: &Json, output: &str) -> BTreeMap<String, (String, String)> {
         .collect()
 }
 
-const CHECK_NAMES: [&str; 7] = [
+const CHECK_NAMES: [&str; 8] = [
     "endpoint_state",
     "security_group_ingress",
     "client_security_group_egress",
     "network_acls",
+    "client_network_acls",
     "vpc_dns",
     "availability_zones",
     "dns_resolution",
@@ -72,9 +76,16 @@ const CHECK_NAMES: [&str; 7] = [
 
 // ---------------------------------------------------------- diagnostics --
 
-/// A VPC with subnets in two zones, the application's security group
-/// (EC2's default egress: everything), the endpoint's group letting
-/// `ports` in from it, and an endpoint to PlanetScale's service.
+/// A network ACL entry to make: (rule number, egress, allow, block, TCP
+/// ports); an IPv6 block makes an entry for every protocol.
+type AclEntry<'a> = (i32, bool, bool, &'a str, (i32, i32));
+
+/// A VPC 10.<octet>.0.0/16 with the endpoint's subnets in two zones
+/// (10.<octet>.0.0/24, 10.<octet>.1.0/24) and the application's subnet in a
+/// third (10.<octet>.2.0/24), the application's security group (EC2's
+/// default egress: everything) with one host in it (10.<octet>.2.10), the
+/// endpoint's group letting `ports` in from it, and an endpoint to
+/// PlanetScale's service.
 struct Setup {
     ec2: aws_sdk_ec2::Client,
     rt: tokio::runtime::Runtime,
@@ -83,6 +94,7 @@ struct Setup {
     client_group: String,
     endpoint_group: String,
     endpoint_id: String,
+    app_subnet: String,
     dns: DnsServer,
 }
 
@@ -90,7 +102,12 @@ fn setup(octet: u8, ports: &[i32]) -> Setup {
     let emulator = Emulator::shared();
     let ec2 = emulator.ec2();
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let network = rt.block_on(create_network(&ec2, octet, &["us-east-1a", "us-east-1b"]));
+    let mut network = rt.block_on(create_network(
+        &ec2,
+        octet,
+        &["us-east-1a", "us-east-1b", "us-east-1c"],
+    ));
+    let app_subnet = network.subnet_ids.pop().expect("the application's subnet");
     let client_group = rt.block_on(create_group(&ec2, &network.vpc_id, &support::unique("app")));
     let endpoint_group = rt.block_on(create_group(&ec2, &network.vpc_id, &support::unique("db")));
     for port in ports {
@@ -135,7 +152,7 @@ fn setup(octet: u8, ports: &[i32]) -> Setup {
             Ipv4Addr::new(10, octet, 1, 50),
         ],
     );
-    Setup {
+    let s = Setup {
         ec2,
         rt,
         network,
@@ -143,8 +160,11 @@ fn setup(octet: u8, ports: &[i32]) -> Setup {
         client_group,
         endpoint_group,
         endpoint_id,
+        app_subnet,
         dns,
-    }
+    };
+    s.add_client_host(&format!("10.{octet}.2.10"));
+    s
 }
 
 fn host(octet: u8) -> String {
@@ -152,6 +172,131 @@ fn host(octet: u8) -> String {
 }
 
 impl Setup {
+    /// A host of the application: a network interface in its subnet and
+    /// security group.
+    fn add_client_host(&self, address: &str) {
+        self.rt
+            .block_on(
+                self.ec2
+                    .create_network_interface()
+                    .subnet_id(&self.app_subnet)
+                    .private_ip_address(address)
+                    .groups(&self.client_group)
+                    .send(),
+            )
+            .expect("CreateNetworkInterface");
+    }
+
+    /// A managed prefix list of these IPv4 blocks.
+    fn prefix_list(&self, blocks: &[&str]) -> String {
+        let mut request = self
+            .ec2
+            .create_managed_prefix_list()
+            .prefix_list_name(support::unique("blocks"))
+            .address_family("IPv4")
+            .max_entries(10);
+        for block in blocks {
+            request = request.entries(AddPrefixListEntry::builder().cidr(*block).build());
+        }
+        self.rt
+            .block_on(request.send())
+            .expect("CreateManagedPrefixList")
+            .prefix_list()
+            .and_then(|p| p.prefix_list_id())
+            .expect("prefix list id")
+            .to_owned()
+    }
+
+    /// A new network ACL of these entries, made the ACL of `subnets`.
+    fn network_acl(&self, subnets: &[String], entries: &[AclEntry<'_>]) -> String {
+        let acl = self
+            .rt
+            .block_on(
+                self.ec2
+                    .create_network_acl()
+                    .vpc_id(&self.network.vpc_id)
+                    .send(),
+            )
+            .expect("CreateNetworkAcl")
+            .network_acl()
+            .and_then(|a| a.network_acl_id())
+            .expect("network ACL id")
+            .to_owned();
+        for (rule, egress, allow, block, (from, to)) in entries {
+            self.acl_entry(&acl, *rule, *egress, *allow, block, (*from, *to));
+        }
+        let current = self
+            .rt
+            .block_on(
+                self.ec2
+                    .describe_network_acls()
+                    .filters(
+                        Filter::builder()
+                            .name("association.subnet-id")
+                            .set_values(Some(subnets.to_vec()))
+                            .build(),
+                    )
+                    .send(),
+            )
+            .expect("DescribeNetworkAcls");
+        let associations: Vec<String> = current
+            .network_acls()
+            .iter()
+            .flat_map(|a| a.associations())
+            .filter(|a| {
+                a.subnet_id()
+                    .is_some_and(|s| subnets.iter().any(|x| x == s))
+            })
+            .filter_map(|a| a.network_acl_association_id().map(str::to_owned))
+            .collect();
+        assert_eq!(associations.len(), subnets.len(), "{current:?}");
+        for association in associations {
+            self.rt
+                .block_on(
+                    self.ec2
+                        .replace_network_acl_association()
+                        .association_id(association)
+                        .network_acl_id(&acl)
+                        .send(),
+                )
+                .expect("ReplaceNetworkAclAssociation");
+        }
+        acl
+    }
+
+    fn acl_entry(
+        &self,
+        acl: &str,
+        rule: i32,
+        egress: bool,
+        allow: bool,
+        block: &str,
+        ports: (i32, i32),
+    ) {
+        let mut request = self
+            .ec2
+            .create_network_acl_entry()
+            .network_acl_id(acl)
+            .rule_number(rule)
+            .egress(egress)
+            .rule_action(if allow {
+                RuleAction::Allow
+            } else {
+                RuleAction::Deny
+            });
+        request = if block.contains(':') {
+            request.ipv6_cidr_block(block).protocol("-1")
+        } else {
+            request
+                .cidr_block(block)
+                .protocol("6")
+                .port_range(PortRange::builder().from(ports.0).to(ports.1).build())
+        };
+        self.rt
+            .block_on(request.send())
+            .expect("CreateNetworkAclEntry");
+    }
+
     /// A diagnostics data source with every argument, and its output.
     fn full(&self, name: &str, private_host: &str) -> String {
         format!(
@@ -261,6 +406,24 @@ fn diagnostics_pass_on_a_healthy_setup_and_judge_dns_answers() {
             .1
             .contains("us-east-1a, us-east-1b")
     );
+    // The network ACLs are judged for the application's host, on both
+    // sides; its subnet is found through its network interface.
+    assert!(
+        healthy["network_acls"].1.contains("to 10.51.2.10 (")
+            && healthy["network_acls"]
+                .1
+                .contains(&format!("network interfaces in {}", s.client_group)),
+        "{:?}",
+        healthy["network_acls"]
+    );
+    assert!(
+        healthy["client_network_acls"].1.contains(&s.app_subnet)
+            && healthy["client_network_acls"]
+                .1
+                .contains("the subnets of the application's network interfaces"),
+        "{:?}",
+        healthy["client_network_acls"]
+    );
 
     // Only the endpoint: the default ports, and what cannot be checked
     // without the other arguments is a warning that says which to give.
@@ -340,8 +503,9 @@ fn a_network_acl_entry_denying_5432_fails_naming_the_rule() {
     let (status, detail) = &found["network_acls"];
     assert_eq!(status, "fail");
     assert!(detail.contains(&format!("{acl} (of ")), "{detail}");
+    // Judged for the application's host, not the whole VPC.
     assert!(
-        detail.contains("rule 50 denies inbound TCP 5432 from 10.52.0.0/16"),
+        detail.contains("rule 50 denies inbound TCP 5432 from 10.52.2.10"),
         "{detail}"
     );
     assert!(
@@ -349,12 +513,26 @@ fn a_network_acl_entry_denying_5432_fails_naming_the_rule() {
         "only 5432 is denied: {detail}"
     );
     assert_eq!(
-        warnings(&run, "Check NACLs: a network ACL blocks the connection"),
+        warnings(
+            &run,
+            "Check NACLs: a network ACL of the endpoint's subnets blocks the connection"
+        ),
         1,
         "{}",
         run.text()
     );
-    for name in CHECK_NAMES.iter().filter(|n| **n != "network_acls") {
+    // The application's subnet shares the VPC's default ACL: the answers
+    // to its port 5432, inside the ephemeral range, are denied too.
+    let (status, detail) = &found["client_network_acls"];
+    assert_eq!(status, "warn", "{detail}");
+    assert!(
+        detail.contains("rule 50 denies part of inbound TCP 1024-65535 from"),
+        "{detail}"
+    );
+    for name in CHECK_NAMES
+        .iter()
+        .filter(|n| !["network_acls", "client_network_acls"].contains(*n))
+    {
         assert_eq!(found[*name].0, "pass", "{name}: {:?}", found[*name]);
     }
 
@@ -371,6 +549,7 @@ fn a_network_acl_entry_denying_5432_fails_naming_the_rule() {
     ws.apply();
     let outputs = ws.outputs();
     assert_eq!(checks(&outputs, "db")["network_acls"].0, "pass");
+    assert_eq!(checks(&outputs, "db")["client_network_acls"].0, "pass");
     assert_eq!(outputs["db"]["value"]["healthy"], true);
 }
 
@@ -454,6 +633,7 @@ fn security_groups_without_6432_fail_naming_port_and_group() {
     for name in [
         "endpoint_state",
         "network_acls",
+        "client_network_acls",
         "vpc_dns",
         "dns_resolution",
     ] {
@@ -494,6 +674,201 @@ fn a_vpc_without_dns_hostnames_fails_the_dns_check() {
 }
 
 #[test]
+fn least_privilege_rules_and_network_acls_pass_judged_by_the_hosts_addresses() {
+    // Nothing VPC-wide: the endpoint's group lets 5432 in from the one
+    // host's address and 6432 from a prefix list of a small block; the
+    // application's group lets the ports out to the endpoint's subnets only
+    // (6432 through a prefix list); each side's subnets have a network ACL
+    // allowing the other side's blocks only, and nothing else.
+    let s = setup(60, &[]);
+    let (o, client) = (s.octet, &s.client_group);
+    let app_block = format!("10.{o}.2.0/28");
+    let endpoint_block = format!("10.{o}.0.0/23");
+    let apps = s.prefix_list(&[&app_block]);
+    let endpoints = s.prefix_list(&[&format!("10.{o}.0.0/24"), &format!("10.{o}.1.0/24")]);
+    let permission = |port: i32, cidr: Option<&str>, list: Option<&str>| {
+        let mut p = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(port)
+            .to_port(port);
+        if let Some(cidr) = cidr {
+            p = p.ip_ranges(IpRange::builder().cidr_ip(cidr).build());
+        }
+        if let Some(list) = list {
+            p = p.prefix_list_ids(PrefixListId::builder().prefix_list_id(list).build());
+        }
+        p.build()
+    };
+    s.rt.block_on(
+        s.ec2
+            .authorize_security_group_ingress()
+            .group_id(&s.endpoint_group)
+            .ip_permissions(permission(5432, Some(&format!("10.{o}.2.10/32")), None))
+            .ip_permissions(permission(6432, None, Some(&apps)))
+            .send(),
+    )
+    .expect("AuthorizeSecurityGroupIngress");
+    let rules =
+        s.rt.block_on(
+            s.ec2
+                .describe_security_group_rules()
+                .filters(Filter::builder().name("group-id").values(client).build())
+                .send(),
+        )
+        .unwrap();
+    let default_egress: Vec<String> = rules
+        .security_group_rules()
+        .iter()
+        .filter(|r| r.is_egress() == Some(true))
+        .filter_map(|r| r.security_group_rule_id().map(str::to_owned))
+        .collect();
+    s.rt.block_on(
+        s.ec2
+            .revoke_security_group_egress()
+            .group_id(client)
+            .set_security_group_rule_ids(Some(default_egress))
+            .send(),
+    )
+    .expect("RevokeSecurityGroupEgress");
+    s.rt.block_on(
+        s.ec2
+            .authorize_security_group_egress()
+            .group_id(client)
+            .ip_permissions(permission(5432, Some(&endpoint_block), None))
+            .ip_permissions(permission(6432, None, Some(&endpoints)))
+            .send(),
+    )
+    .expect("AuthorizeSecurityGroupEgress");
+    s.network_acl(
+        &s.network.subnet_ids,
+        &[
+            (100, false, true, &app_block, (5432, 6432)),
+            (100, true, true, &app_block, (1024, 65535)),
+        ],
+    );
+    let app_acl = s.network_acl(
+        std::slice::from_ref(&s.app_subnet),
+        &[
+            (100, true, true, &endpoint_block, (5432, 6432)),
+            (100, false, true, &endpoint_block, (1024, 65535)),
+            // IPv6 entries judge IPv6 traffic only.
+            (1, true, false, "::/0", (0, 0)),
+            (1, false, false, "::/0", (0, 0)),
+        ],
+    );
+
+    let by_sources = format!(
+        "data \"planetscale_privatelink_diagnostics\" \"sources\" {{\n  endpoint_id       = \"{}\"\n  client_subnet_ids = [\"{}\"]\n}}\n\noutput \"sources\" {{\n  value = data.planetscale_privatelink_diagnostics.sources\n}}\n",
+        s.endpoint_id, s.app_subnet
+    );
+    let ws = s.workspace(&format!("{}{by_sources}", s.full("db", &host(o))));
+    let run = ws.apply();
+    let outputs = ws.outputs();
+
+    // With the application's group: every check passes, judged by the
+    // host's address.
+    let found = checks(&outputs, "db");
+    for (name, (status, detail)) in &found {
+        assert_eq!(status, "pass", "{name}: {detail}");
+    }
+    assert!(
+        found["network_acls"]
+            .1
+            .contains(&format!("to 10.{o}.2.10 (")),
+        "{:?}",
+        found["network_acls"]
+    );
+    assert!(
+        found["client_network_acls"].1.contains(&format!(
+            "10.{o}.0.0/24, 10.{o}.1.0/24 ({app_acl} rule 100)"
+        )),
+        "{:?}",
+        found["client_network_acls"]
+    );
+    // Without it: the sources the endpoint's group lets in, the address
+    // and the prefix list's block, pass the same network ACLs.
+    let sources = checks(&outputs, "sources");
+    for name in [
+        "security_group_ingress",
+        "network_acls",
+        "client_network_acls",
+    ] {
+        assert_eq!(sources[name].0, "pass", "{name}: {:?}", sources[name]);
+    }
+    assert!(
+        sources["network_acls"]
+            .1
+            .contains(&format!("to 10.{o}.2.0/28, 10.{o}.2.10 (")),
+        "{:?}",
+        sources["network_acls"]
+    );
+    assert!(
+        sources["network_acls"].1.contains(&apps),
+        "{:?}",
+        sources["network_acls"]
+    );
+    assert_eq!(warnings(&run, "Check"), 0, "{}", run.text());
+
+    // A second host, outside the small block, and 6432 denied on the way
+    // out of the application's subnet: named where they fail.
+    s.add_client_host(&format!("10.{o}.2.77"));
+    s.acl_entry(&app_acl, 50, true, false, "0.0.0.0/0", (6432, 6432));
+    let run = ws.apply();
+    let found = checks(&ws.outputs(), "db");
+    let (status, detail) = &found["security_group_ingress"];
+    assert_eq!(status, "fail");
+    assert!(
+        detail.contains(&format!(
+            "TCP 5432, 6432 from {client} (no rule names the group or holds its hosts 10.{o}.2.77)"
+        )),
+        "{detail}"
+    );
+    let (status, detail) = &found["network_acls"];
+    assert_eq!(status, "fail");
+    assert!(
+        detail.contains(&format!("no rule allows inbound TCP 5432 from 10.{o}.2.77")),
+        "{detail}"
+    );
+    assert!(!detail.contains(&format!("from 10.{o}.2.10")), "{detail}");
+    let (status, detail) = &found["client_network_acls"];
+    assert_eq!(status, "fail");
+    assert!(
+        detail.contains(&format!(
+            "{app_acl} (of {}): rule 50 denies outbound TCP 6432 to 10.{o}.0.0/24, 10.{o}.1.0/24",
+            s.app_subnet
+        )),
+        "{detail}"
+    );
+    assert_eq!(
+        warnings(
+            &run,
+            "Check NACLs: a network ACL of the application's subnets blocks the connection"
+        ),
+        1,
+        "{}",
+        run.text()
+    );
+}
+
+#[test]
+fn client_subnet_ids_that_do_not_exist_fail_their_check() {
+    let s = setup(61, &[5432, 6432]);
+    let ws = s.workspace(&s.full("db", &host(61)).replace(
+        "  endpoint_id ",
+        "  client_subnet_ids         = [\"subnet-0123456789abcdef0\"]\n  endpoint_id ",
+    ));
+    let run = ws.apply();
+    let found = checks(&ws.outputs(), "db");
+    let (status, detail) = &found["client_network_acls"];
+    assert_eq!(status, "fail");
+    assert!(
+        detail.contains("subnet-0123456789abcdef0") && detail.contains("Check client_subnet_ids"),
+        "{detail}"
+    );
+    assert!(run.flat().contains("client_subnet_ids"), "{}", run.text());
+}
+
+#[test]
 fn diagnostics_bad_input_fails_at_plan_time() {
     let s = setup(55, &[5432, 6432]);
     let good = s.full("db", &host(55));
@@ -522,6 +897,14 @@ fn diagnostics_bad_input_fails_at_plan_time() {
             good.replace("endpoint_id ", "ports = [0]\n  endpoint_id "),
             "ports",
             "Invalid port",
+        ),
+        (
+            good.replace(
+                "endpoint_id ",
+                "client_subnet_ids = [\"subnet-x\"]\n  endpoint_id ",
+            ),
+            "client_subnet_ids",
+            "Invalid subnet id",
         ),
         (
             good.replace(&s.endpoint_id, "vpce-0123456789abcdef0"),
@@ -585,6 +968,18 @@ fn service_by_name_describes_zones_and_dns_names() {
     );
     assert_eq!(db["acceptance_required"], false);
     assert_eq!(db["private_host"], Json::Null);
+    // The emulator's answer has no zone ids: mapped through this account's
+    // zones, in the same order.
+    assert_eq!(
+        db["availability_zone_ids"],
+        serde_json::json!(["use1-az6", "use1-az1", "use1-az2"])
+    );
+    assert!(
+        db["owner"]
+            .as_str()
+            .is_some_and(|o| o.len() == 12 && o.bytes().all(|b| b.is_ascii_digit())),
+        "{db:#}"
+    );
 }
 
 /// A workspace whose provider reaches the fake API, with the token in the
@@ -769,9 +1164,18 @@ fn api_failures_give_distinct_diagnostics() {
     plan_fails(
         &ws,
         "PlanetScale service token missing",
-        "service_token is not set",
+        "and service_token is not set",
     );
     assert_eq!(api.seen().len(), before);
+    // Neither the id nor the token: both named, in a sentence.
+    ws.env.retain(|(k, _)| k != "PLANETSCALE_SERVICE_TOKEN_ID");
+    plan_fails(
+        &ws,
+        "PlanetScale service token missing",
+        "and service_token_id and service_token are not set",
+    );
+    assert_eq!(api.seen().len(), before);
+    ws.set_env("PLANETSCALE_SERVICE_TOKEN_ID", TOKEN_ID);
 
     // Both ways of naming the service: refused at validation.
     ws.write(
@@ -855,4 +1259,147 @@ fn the_service_token_and_role_password_stay_out_of_trace_logs() {
         "the provider's own events are in the log"
     );
     support::assert_no_secret_in_log(&text, &[TOKEN, ROLE_PASSWORD]);
+}
+
+#[test]
+fn a_branch_without_a_default_role_is_read_from_its_role_list() {
+    let api = FakeApi::start(TOKEN_ID, TOKEN);
+    let field = |host: &str| Some((service().to_owned(), host.to_owned()));
+    // No default role; the first roles have no PrivateLink fields, and the
+    // server pages them by two at most: the fields are on page two.
+    api.add_branch_roles(
+        "acme",
+        "app-db",
+        "dev",
+        vec![None, None, field("abc62.private-pg.example.test"), None],
+    );
+    let ws = api_workspace(
+        &api,
+        &format!(
+            "{}{}",
+            branch_data_source("acme", "app-db", "dev"),
+            service_output("db")
+        ),
+    );
+    ws.apply();
+    let db = &ws.outputs()["db"]["value"];
+    assert_eq!(db["service_name"], service());
+    assert_eq!(db["private_host"], "abc62.private-pg.example.test");
+    let paths: Vec<String> = api.seen().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        paths[..3],
+        [
+            role_path("acme", "app-db", "dev"),
+            roles_page_path("acme", "app-db", "dev", 1, 25),
+            roles_page_path("acme", "app-db", "dev", 2, 25),
+        ],
+        "{paths:?} (pages of {MAX_PER_PAGE})"
+    );
+    let state = std::fs::read_to_string(ws.path().join("terraform.tfstate")).unwrap();
+    assert!(
+        !state.contains(ROLE_PASSWORD),
+        "a role's password reached the state"
+    );
+
+    // A branch nobody created a role for yet: its own error, saying where
+    // to create one; not "branch not found".
+    api.add_branch_roles("acme", "app-db", "fresh", vec![]);
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}{}",
+            provider_block(&format!("  api_url = \"{}\"\n", api.url)),
+            branch_data_source("acme", "app-db", "fresh")
+        ),
+    );
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    let text = run.flat();
+    assert_eq!(run.code, 1, "{text}");
+    assert!(text.contains("Error: The branch has no role yet"), "{text}");
+    assert!(
+        text.contains("Settings, Roles") && text.contains("through the API"),
+        "{text}"
+    );
+    assert!(!text.contains("not found"), "{text}");
+
+    // Roles, none with the fields: PrivateLink is off for the branch.
+    api.add_branch_roles("acme", "app-db", "fresh", vec![None]);
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    assert!(
+        run.flat()
+            .contains("Error: PrivateLink is not enabled for the branch"),
+        "{}",
+        run.text()
+    );
+}
+
+/// An HTTP date (IMF-fixdate) `ahead` from now.
+fn http_date(ahead: Duration) -> String {
+    let t = time::OffsetDateTime::now_utc() + ahead;
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[usize::from(t.weekday().number_days_from_monday())],
+        t.day(),
+        MONTHS[usize::from(u8::from(t.month()) - 1)],
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+#[test]
+fn retry_after_is_honoured_within_the_retry_bound() {
+    let api = FakeApi::start(TOKEN_ID, TOKEN);
+    api.add_branch(
+        "acme",
+        "app-db",
+        "main",
+        service(),
+        "abc63.private-pg.example.test",
+    );
+    let ws = api_workspace(
+        &api,
+        &format!(
+            "{}{}",
+            branch_data_source("acme", "app-db", "main"),
+            service_output("db")
+        ),
+    );
+    // The gap between the refused request and the next one.
+    let gap_after = |answer: (u16, &str)| -> Duration {
+        let before = api.seen().len();
+        api.fail_next(answer.0, Some(answer.1));
+        let run = ws.run(&["plan", "-no-color", "-input=false"]);
+        assert_eq!(run.code, 0, "{}", run.text());
+        let seen = api.seen();
+        assert_eq!(seen.len() - before, 2, "{:?}", &seen[before..]);
+        seen[before + 1].at - seen[before].at
+    };
+    // In seconds, on 429; as an HTTP date, on 503.
+    let gap = gap_after((429, "2"));
+    assert!(gap >= Duration::from_secs(2), "{gap:?}");
+    let gap = gap_after((503, &http_date(Duration::from_secs(3))));
+    assert!(gap >= Duration::from_millis(1500), "{gap:?}");
+
+    // A wait past the lookup's bound: no waiting, no retry, and the error
+    // says how long the API asked for.
+    let before = api.seen().len();
+    api.fail_next(429, Some("3600"));
+    let started = Instant::now();
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 1, "{}", run.text());
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(api.seen().len() - before, 1);
+    assert!(
+        run.flat()
+            .contains("Error: PlanetScale API rate limit (429)")
+            && run.flat().contains("asked to wait 1h"),
+        "{}",
+        run.text()
+    );
 }

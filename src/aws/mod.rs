@@ -5,9 +5,12 @@
 
 pub mod batch;
 pub mod endpoint;
+pub mod endpoint_service;
 pub mod error;
+pub mod interface;
 pub mod model;
 pub mod network_acl;
+pub mod prefix_list;
 pub mod retry;
 pub mod retry_policy;
 pub mod security_group;

@@ -161,3 +161,37 @@ pub struct NetworkAcl {
     pub subnet_ids: Vec<String>,
     pub entries: Vec<NetworkAclEntry>,
 }
+
+/// A network interface's addresses (DescribeNetworkInterfaces): where the
+/// hosts behind a security group, or an endpoint, really are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InterfaceAddresses {
+    pub id: String,
+    pub subnet_id: String,
+    pub group_ids: Vec<String>,
+    /// Its private IPv4 addresses and its IPv6 addresses.
+    pub addresses: Vec<String>,
+}
+
+/// A managed prefix list (DescribeManagedPrefixLists) and its entries
+/// (GetManagedPrefixListEntries).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrefixList {
+    pub id: String,
+    pub name: String,
+    /// IPv4 or IPv6 blocks.
+    pub cidrs: Vec<String>,
+}
+
+/// What DescribeVpcEndpointServices tells of a service besides
+/// [`EndpointService`]: who owns it, and its zones by id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EndpointServiceDetail {
+    /// The AWS account that owns the service.
+    pub owner: Option<String>,
+    /// The zones by name, in the answer's order.
+    pub availability_zones: Vec<String>,
+    /// As the answer gives them, in the order of `availability_zones`;
+    /// empty when it gives none.
+    pub availability_zone_ids: Vec<String>,
+}

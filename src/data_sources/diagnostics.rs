@@ -1,16 +1,23 @@
 //! `planetscale_privatelink_diagnostics`: the troubleshooting list of the
 //! PrivateLink guide, run against a VPC endpoint. It reads what EC2 knows
-//! (the endpoint, its security groups and the application's, the network
-//! ACLs of its subnets, the VPC's DNS settings), asks a DNS server for the
+//! (the endpoint and its network interfaces, its security groups and the
+//! application's, the network interfaces in those groups, the prefix lists
+//! their rules name, the network ACLs of the endpoint's subnets and of the
+//! application's, the VPC's DNS settings), asks a DNS server for the
 //! Private Host, and reports each check as `pass`, `warn` or `fail` with
 //! what it found and how to fix it. Failed checks are also warnings in
 //! Terraform's output; the data source itself fails only when the endpoint
 //! cannot be read at all.
 //!
-//! The evaluation is in [`super::checks`]; this file gathers the facts.
+//! The evaluation is in [`super::checks`]; this file gathers the facts in
+//! rounds of concurrent calls: the endpoint; what it and the arguments
+//! name; what the security group rules name (source groups' interfaces,
+//! prefix lists); and, when `client_subnet_ids` is not given, the network
+//! ACLs of the subnets the application's interfaces were found in.
 //!
 //! Order: schema, validate, read.
 
+use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -18,6 +25,7 @@ use async_trait::async_trait;
 use ipnet::IpNet;
 
 use crate::aws::AwsError;
+use crate::aws::model::Peer;
 use crate::data_sources::checks::{self, Check, Kind, Status};
 use crate::dns::{self, DnsError};
 use crate::framework::diag::Diagnostics;
@@ -68,7 +76,11 @@ impl DataSource<Clients> for DiagnosticsDataSource {
                 "Runs the troubleshooting steps of the PlanetScale PrivateLink guide against a VPC endpoint: \
                  endpoint status, security groups (the endpoint's inbound, the application's outbound), network \
                  ACLs (the ports inbound, 1024-65535 outbound), the VPC's DNS settings, availability zones, and \
-                 whether the Private Host resolves into the VPC. Each check reports `pass`, `warn` or `fail`; a \
+                 whether the Private Host resolves into the VPC. Network ACLs are checked on both sides: the \
+                 application's subnets must let the ports out and 1024-65535 in. The application is judged by its hosts' real \
+                 addresses: the network interfaces in `client_security_group_ids`, or else the sources the \
+                 endpoint's security groups let in (blocks, prefix lists, the interfaces in source groups), so \
+                 least-privilege rules pass. Each check reports `pass`, `warn` or `fail`; a \
                  failed check is also a warning in Terraform's output, with the fix. It reads only, and is read \
                  again on every plan.",
             )
@@ -86,8 +98,16 @@ impl DataSource<Clients> for DiagnosticsDataSource {
             )
             .attribute(Attribute::string_set("client_security_group_ids").optional().describe(
                 "The application hosts' security groups. When given, the endpoint's groups must let the ports \
-                 in from each of them, and each must let the ports out to the endpoint; otherwise the inbound \
-                 check accepts any source and the outbound check is skipped (`warn`).",
+                 in from each of them (by naming the group, or by blocks or prefix lists holding the addresses \
+                 of its network interfaces), and each must let the ports out to the endpoint; the network ACLs \
+                 are judged for those addresses. A group no interface uses yet counts as hosts anywhere in the \
+                 VPC. Otherwise the inbound check accepts any source, the outbound check is skipped (`warn`), \
+                 and the network ACLs are judged for the sources the endpoint's groups let in.",
+            ))
+            .attribute(Attribute::string_set("client_subnet_ids").optional().describe(
+                "The application's subnets. Their network ACLs must let the ports out to the endpoint's \
+                 addresses and 1024-65535 in from them. Default: the subnets of the network interfaces found \
+                 for the application's hosts; without any, that check is skipped (`warn`).",
             ))
             .attribute(Attribute::string("private_host").optional().describe(
                 "The branch's Private Host (from the PlanetScale dashboard, or \
@@ -127,6 +147,13 @@ impl DataSource<Clients> for DiagnosticsDataSource {
             |s| validate::ec2_id(s, "sg", "security group"),
             "Invalid security group id",
         );
+        validate::each_string(
+            &c,
+            "client_subnet_ids",
+            diags,
+            |s| validate::ec2_id(s, "subnet", "subnet"),
+            "Invalid subnet id",
+        );
         if let Some(host) = c.str("private_host")
             && let Err(why) = dns::check_host_name(host)
         {
@@ -156,20 +183,15 @@ impl DataSource<Clients> for DiagnosticsDataSource {
         let ports: Vec<u16> = validate::port_set(&c, "ports")
             .map(|set| set.into_iter().collect())
             .unwrap_or_else(|| DEFAULT_PORTS.to_vec());
-        let client_groups = c.strings("client_security_group_ids").unwrap_or_default();
-        let private_host = c.string("private_host");
-        let dns_server = c.str("dns_server");
-
-        let checks = run_checks(
-            ctx,
-            &endpoint_id,
-            &ports,
-            &client_groups,
-            private_host.as_deref(),
-            dns_server,
-            diags,
-        )
-        .await?;
+        let asked = Asked {
+            endpoint_id: &endpoint_id,
+            ports: &ports,
+            client_groups: &c.strings("client_security_group_ids").unwrap_or_default(),
+            client_subnets: &c.strings("client_subnet_ids").unwrap_or_default(),
+            private_host: c.str("private_host"),
+            dns_server: c.str("dns_server"),
+        };
+        let checks = run_checks(ctx, &asked, diags).await?;
         for check in checks.iter().filter(|c| c.status == Status::Fail) {
             diags.attr_warning(
                 root(check.kind.attribute),
@@ -187,6 +209,7 @@ impl DataSource<Clients> for DiagnosticsDataSource {
                     "client_security_group_ids",
                     c.get("client_security_group_ids").clone(),
                 )
+                .set("client_subnet_ids", c.get("client_subnet_ids").clone())
                 .set("private_host", c.get("private_host").clone())
                 .set("dns_server", c.get("dns_server").clone())
                 .set("healthy", Value::Bool(healthy))
@@ -220,18 +243,27 @@ fn not_checked(kind: Kind, what: &str, e: &AwsError) -> Check {
     Check::warn(kind, format!("Could not check: {what} failed ({e}).{hint}"))
 }
 
+/// What the configuration asks about.
+struct Asked<'a> {
+    endpoint_id: &'a str,
+    ports: &'a [u16],
+    client_groups: &'a [String],
+    client_subnets: &'a [String],
+    private_host: Option<&'a str>,
+    dns_server: Option<&'a str>,
+}
+
 /// Gathers what every check needs, concurrently, and runs them. `None`
 /// (with an error) when the endpoint itself cannot be read.
 async fn run_checks(
     ctx: &Ctx<Clients>,
-    endpoint_id: &str,
-    ports: &[u16],
-    client_groups: &[String],
-    private_host: Option<&str>,
-    dns_server: Option<&str>,
+    asked: &Asked<'_>,
     diags: &mut Diagnostics,
 ) -> Option<Vec<Check>> {
     let ec2 = &ctx.data.ec2;
+    let endpoint_id = asked.endpoint_id;
+    let ports = asked.ports;
+    let client_groups = asked.client_groups;
     let endpoint = match ec2.find_endpoint(endpoint_id).await {
         Ok(e) => e,
         Err(e) if e.is_not_found() => {
@@ -255,23 +287,94 @@ async fn run_checks(
             return None;
         }
     };
-    let (vpc, vpc_dns, subnets, acls, endpoint_rules, clients, resolved) = tokio::join!(
-        ec2.find_vpc(&endpoint.vpc_id),
-        ec2.vpc_dns(&endpoint.vpc_id),
-        ec2.find_subnets(&endpoint.subnet_ids),
-        ec2.network_acls_of_subnets(&endpoint.subnet_ids),
-        ec2.security_group_rules_of(&endpoint.security_group_ids),
+
+    // Round one: what the endpoint and the arguments name.
+    let (
+        (vpc, vpc_dns, subnets, acls),
+        (endpoint_rules, clients, endpoint_interfaces, client_interfaces, client_subnets),
+        resolved,
+    ) = tokio::join!(
         async {
-            if client_groups.is_empty() {
-                return Ok(Vec::new());
-            }
-            // The rules of a group that does not exist read as none: make
-            // sure each exists first.
-            ec2.find_security_groups(client_groups).await?;
-            ec2.security_group_rules_of(client_groups).await
+            tokio::join!(
+                ec2.find_vpc(&endpoint.vpc_id),
+                ec2.vpc_dns(&endpoint.vpc_id),
+                ec2.find_subnets(&endpoint.subnet_ids),
+                ec2.network_acls_of_subnets(&endpoint.subnet_ids),
+            )
         },
-        resolve(private_host, dns_server),
+        async {
+            tokio::join!(
+                ec2.security_group_rules_of(&endpoint.security_group_ids),
+                async {
+                    if client_groups.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    // The rules of a group that does not exist read as
+                    // none: make sure each exists first.
+                    ec2.find_security_groups(client_groups).await?;
+                    ec2.security_group_rules_of(client_groups).await
+                },
+                ec2.interfaces_by_id(&endpoint.network_interface_ids),
+                ec2.interfaces_in_groups(client_groups),
+                async {
+                    if asked.client_subnets.is_empty() {
+                        return Ok(None);
+                    }
+                    // A subnet that does not exist matches no network ACL:
+                    // make sure each exists first.
+                    ec2.find_subnets(asked.client_subnets).await?;
+                    ec2.network_acls_of_subnets(asked.client_subnets)
+                        .await
+                        .map(Some)
+                },
+            )
+        },
+        resolve(asked.private_host, asked.dns_server),
     );
+
+    // Round two: what the rules name (the sources' interfaces when no
+    // client groups are given, prefix lists). Without client_subnet_ids,
+    // the network ACLs of the subnets the application's interfaces are in
+    // follow once those are known.
+    let source_groups: Vec<String> = match (&endpoint_rules, client_groups.is_empty()) {
+        (Ok(rules), true) => {
+            let named: BTreeSet<&str> = rules
+                .iter()
+                .flat_map(|(_, rules)| rules)
+                .filter(|r| !r.egress && ports.iter().any(|p| checks::rule_covers(r, *p)))
+                .filter_map(|r| match &r.peer {
+                    Peer::Group(g) => Some(g.as_str()),
+                    Peer::Cidr(_) => None,
+                })
+                .collect();
+            named.into_iter().map(str::to_owned).collect()
+        }
+        _ => Vec::new(),
+    };
+    let list_ids = checks::prefix_list_ids(
+        endpoint_rules
+            .iter()
+            .chain(clients.iter())
+            .flatten()
+            .flat_map(|(_, rules)| rules),
+    );
+    let (source_interfaces, lists) = tokio::join!(
+        ec2.interfaces_in_groups(&source_groups),
+        ec2.prefix_lists(&list_ids),
+    );
+    let mut prefix_lists = checks::PrefixLists::new();
+    let mut unread_lists: Vec<String> = Vec::new();
+    for (id, list) in lists {
+        match list {
+            Ok(list) => {
+                prefix_lists.insert(
+                    id,
+                    list.cidrs.iter().filter_map(|c| c.parse().ok()).collect(),
+                );
+            }
+            Err(e) => unread_lists.push(format!("{id} ({e})")),
+        }
+    }
 
     let vpc_cidrs: Option<Vec<IpNet>> = vpc.as_ref().ok().map(|v| {
         v.cidr_blocks
@@ -279,28 +382,73 @@ async fn run_checks(
             .filter_map(|c| c.parse().ok())
             .collect()
     });
+    let interfaces = if client_groups.is_empty() {
+        &source_interfaces
+    } else {
+        &client_interfaces
+    };
+    let located = match (&endpoint_rules, interfaces, &vpc_cidrs) {
+        (Ok(rules), Ok(interfaces), Some(cidrs)) => Ok(checks::locate_clients(
+            ports,
+            client_groups,
+            rules,
+            interfaces,
+            &endpoint.network_interface_ids,
+            &prefix_lists,
+            cidrs,
+        )),
+        (Err(e), _, _) => Err(("ec2:DescribeSecurityGroupRules", e.clone())),
+        (_, Err(e), _) => Err(("ec2:DescribeNetworkInterfaces", e.clone())),
+        (_, _, None) => Err(match &vpc {
+            Err(e) => ("ec2:DescribeVpcs", e.clone()),
+            Ok(_) => (
+                "ec2:DescribeVpcs",
+                AwsError::Transport("the VPC's CIDR blocks are unknown".into()),
+            ),
+        }),
+    };
+    let targets: Option<Vec<IpNet>> = subnets.as_ref().ok().map(|subnets| {
+        checks::endpoint_targets(subnets, endpoint_interfaces.as_deref().unwrap_or_default())
+    });
+    let (app_subnets, app_subnets_from) = if !asked.client_subnets.is_empty() {
+        (asked.client_subnets.to_vec(), "client_subnet_ids")
+    } else {
+        (
+            located
+                .as_ref()
+                .map(|c| c.subnet_ids.clone())
+                .unwrap_or_default(),
+            "the subnets of the application's network interfaces",
+        )
+    };
+    let app_acls = match client_subnets {
+        Ok(Some(acls)) => Ok(acls),
+        Ok(None) => ec2.network_acls_of_subnets(&app_subnets).await,
+        Err(e) => Err(e),
+    };
+
     let mut out = vec![checks::endpoint_state(&endpoint)];
 
-    out.push(match (&endpoint_rules, &vpc_cidrs) {
-        (Ok(rules), Some(cidrs)) => {
-            checks::security_group_ingress(ports, rules, client_groups, cidrs)
+    out.push(match (&endpoint_rules, &located) {
+        (Ok(rules), Ok(clients)) => {
+            checks::security_group_ingress(ports, rules, &clients.groups, &prefix_lists)
         }
         (Err(e), _) => not_checked(
             checks::SECURITY_GROUP_INGRESS,
             "ec2:DescribeSecurityGroupRules",
             e,
         ),
-        (_, None) => vpc_unknown(checks::SECURITY_GROUP_INGRESS, &vpc),
+        (_, Err((what, e))) => not_checked(checks::SECURITY_GROUP_INGRESS, what, e),
     });
 
-    out.push(match (&clients, &subnets) {
-        (Ok(rules), Ok(subnets)) => {
-            let subnet_cidrs: Vec<IpNet> = subnets
-                .iter()
-                .filter_map(|s| s.cidr_block.parse().ok())
-                .collect();
-            checks::client_egress(ports, rules, &endpoint.security_group_ids, &subnet_cidrs)
-        }
+    out.push(match (&clients, &targets) {
+        (Ok(rules), Some(targets)) => checks::client_egress(
+            ports,
+            rules,
+            &endpoint.security_group_ids,
+            targets,
+            &prefix_lists,
+        ),
         (Err(e), _) if e.is_not_found() => Check::fail(
             checks::CLIENT_EGRESS,
             format!(
@@ -308,23 +456,61 @@ async fn run_checks(
             ),
         ),
         (Err(e), _) => not_checked(checks::CLIENT_EGRESS, "ec2:DescribeSecurityGroupRules", e),
-        (_, Err(e)) => not_checked(checks::CLIENT_EGRESS, "ec2:DescribeSubnets", e),
+        (_, None) => match &subnets {
+            Err(e) => not_checked(checks::CLIENT_EGRESS, "ec2:DescribeSubnets", e),
+            Ok(_) => Check::warn(
+                checks::CLIENT_EGRESS,
+                "Could not check: the endpoint's addresses are unknown.",
+            ),
+        },
     });
 
-    out.push(match (&subnets, &acls, &vpc_cidrs) {
-        (Ok(subnets), Ok(acls), Some(cidrs)) => {
-            // An interface endpoint takes IPv4 addresses unless asked
-            // otherwise: judge IPv4 traffic, from the VPC's IPv4 blocks.
-            let ipv4: Vec<IpNet> = cidrs
-                .iter()
-                .filter(|c| matches!(c, IpNet::V4(_)))
-                .copied()
-                .collect();
-            checks::network_acls(ports, subnets, acls, &ipv4)
+    out.push(match (&subnets, &acls, &located) {
+        (Ok(subnets), Ok(acls), Ok(clients)) => {
+            // Traffic flows over a family both sides have addresses in; an
+            // endpoint whose addresses are unknown takes IPv4 ones.
+            let families = targets
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .map_or_else(|| vec![IpNet::V4(Default::default())], <[IpNet]>::to_vec);
+            let judged = checks::of_families(&clients.addresses, &families);
+            checks::network_acls(ports, subnets, acls, &judged, &clients.origin)
         }
         (Err(e), _, _) => not_checked(checks::NETWORK_ACLS, "ec2:DescribeSubnets", e),
         (_, Err(e), _) => not_checked(checks::NETWORK_ACLS, "ec2:DescribeNetworkAcls", e),
-        (_, _, None) => vpc_unknown(checks::NETWORK_ACLS, &vpc),
+        (_, _, Err((what, e))) => not_checked(checks::NETWORK_ACLS, what, e),
+    });
+
+    out.push(match (&app_acls, &targets) {
+        (Err(e), _) if e.is_not_found() => Check::fail(
+            checks::CLIENT_NETWORK_ACLS,
+            format!("{e}. Check client_subnet_ids: give the application's subnets."),
+        ),
+        (Err(e), _) => not_checked(
+            checks::CLIENT_NETWORK_ACLS,
+            "ec2:DescribeSubnets and ec2:DescribeNetworkAcls",
+            e,
+        ),
+        (_, None) => match &subnets {
+            Err(e) => not_checked(checks::CLIENT_NETWORK_ACLS, "ec2:DescribeSubnets", e),
+            Ok(_) => Check::warn(
+                checks::CLIENT_NETWORK_ACLS,
+                "Could not check: the endpoint's addresses are unknown.",
+            ),
+        },
+        (Ok(app_acls), Some(targets)) => {
+            let families = match &located {
+                Ok(c) if !c.addresses.is_empty() => c.addresses.clone(),
+                _ => vec![IpNet::V4(Default::default())],
+            };
+            checks::client_network_acls(
+                ports,
+                &app_subnets,
+                app_acls,
+                &checks::of_families(targets, &families),
+                app_subnets_from,
+            )
+        }
     });
 
     out.push(match &vpc_dns {
@@ -351,6 +537,27 @@ async fn run_checks(
         }
         (Resolved::Answer { .. }, None) => vpc_unknown(checks::DNS_RESOLUTION, &vpc),
     });
+
+    // A rule naming a prefix list that could not be read counted for
+    // nothing: say so where that may be why a check did not pass.
+    if !unread_lists.is_empty() {
+        for check in out.iter_mut().filter(|c| {
+            c.status != Status::Pass
+                && [
+                    checks::SECURITY_GROUP_INGRESS,
+                    checks::CLIENT_EGRESS,
+                    checks::NETWORK_ACLS,
+                ]
+                .contains(&c.kind)
+        }) {
+            check.detail.push_str(&format!(
+                " Rules naming these prefix lists were not counted, as they could not be read: {}. Allow \
+                 ec2:DescribeManagedPrefixLists and ec2:GetManagedPrefixListEntries to the provider's \
+                 credentials.",
+                unread_lists.join(", ")
+            ));
+        }
+    }
     Some(out)
 }
 

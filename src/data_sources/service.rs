@@ -7,6 +7,8 @@
 //!
 //! Order: schema, validate, read.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
@@ -77,6 +79,14 @@ impl DataSource<Clients> for ServiceDataSource {
             .attribute(Attribute::string_list("private_dns_names").computed().describe(
                 "The service's private DNS names, which resolve to the endpoint inside the VPC when the \
                  endpoint has private DNS on.",
+            ))
+            .attribute(Attribute::string_list("availability_zone_ids").computed().describe(
+                "The same zones by id (`use1-az4`), in the order of `availability_zones`. Zone names map to \
+                 different zones in different AWS accounts; ids do not, so compare these with PlanetScale's \
+                 zones or another account's.",
+            ))
+            .attribute(Attribute::string("owner").computed().describe(
+                "The AWS account id that owns the service: PlanetScale's account for a PlanetScale branch.",
             ))
             .attribute(Attribute::bool("acceptance_required").computed().describe(
                 "Whether PlanetScale must accept each new endpoint before it becomes `available`.",
@@ -224,7 +234,13 @@ impl DataSource<Clients> for ServiceDataSource {
             .set("database", c.get("database").clone())
             .set("branch", c.get("branch").clone())
             .set("private_host", opt_string(private_host));
-        let described = match clients.ec2.find_endpoint_service(&service_name).await {
+        // The service as the endpoint resource sees it, and its owner and
+        // zone ids, asked at once.
+        let (described, detail) = tokio::join!(
+            clients.ec2.find_endpoint_service(&service_name),
+            clients.ec2.endpoint_service_detail(&service_name),
+        );
+        let described = match described {
             Ok(service) => service,
             Err(e) if e.is_not_found() => {
                 diags.attr_error(
@@ -247,6 +263,8 @@ impl DataSource<Clients> for ServiceDataSource {
                 return Some(
                     state
                         .set("availability_zones", Value::Null)
+                        .set("availability_zone_ids", Value::Null)
+                        .set("owner", Value::Null)
                         .set("base_endpoint_dns_names", Value::Null)
                         .set("private_dns_names", Value::Null)
                         .set("acceptance_required", Value::Null)
@@ -258,12 +276,59 @@ impl DataSource<Clients> for ServiceDataSource {
                 return None;
             }
         };
+        let (owner, zone_ids) = match detail {
+            Ok(detail) => {
+                let ids = match zone_ids(
+                    &described.availability_zones,
+                    &detail.availability_zones,
+                    &detail.availability_zone_ids,
+                    None,
+                ) {
+                    Some(ids) => Some(ids),
+                    // The answer has no zone ids (older APIs, emulators):
+                    // map the names through this account's zones.
+                    None => match clients
+                        .ec2
+                        .availability_zone_ids(&described.availability_zones)
+                        .await
+                    {
+                        Ok(map) => zone_ids(&described.availability_zones, &[], &[], Some(&map)),
+                        Err(e) => {
+                            diags.attr_warning(
+                                root("availability_zone_ids"),
+                                "Could not look the zone ids up",
+                                format!(
+                                    "DescribeAvailabilityZones failed ({e}): availability_zone_ids is left \
+                                     empty. Allow ec2:DescribeAvailabilityZones to the provider's credentials \
+                                     to see them."
+                                ),
+                            );
+                            None
+                        }
+                    },
+                };
+                (detail.owner, ids)
+            }
+            Err(e) => {
+                diags.attr_warning(
+                    root("owner"),
+                    "Could not read the service's owner and zone ids",
+                    format!("DescribeVpcEndpointServices failed ({e}): owner and availability_zone_ids are left empty."),
+                );
+                (None, None)
+            }
+        };
         Some(
             state
                 .set(
                     "availability_zones",
                     string_list(described.availability_zones),
                 )
+                .set(
+                    "availability_zone_ids",
+                    zone_ids.map_or(Value::Null, string_list),
+                )
+                .set("owner", opt_string(owner))
                 .set(
                     "base_endpoint_dns_names",
                     string_list(described.base_endpoint_dns_names),
@@ -281,11 +346,49 @@ impl DataSource<Clients> for ServiceDataSource {
     }
 }
 
+/// The zone ids in the order of `names`: as a description gave them (by
+/// `given_names`, one id per name) when it gave them all, else through
+/// `by_name` (this account's name -> id map). `None` when neither tells
+/// every zone.
+fn zone_ids(
+    names: &[String],
+    given_names: &[String],
+    given: &[String],
+    by_name: Option<&BTreeMap<String, String>>,
+) -> Option<Vec<String>> {
+    if !given.is_empty() && given.len() == given_names.len() {
+        let from_answer: Option<Vec<String>> = names
+            .iter()
+            .map(|n| {
+                let i = given_names.iter().position(|g| g == n)?;
+                given.get(i).cloned()
+            })
+            .collect();
+        if from_answer.is_some() {
+            return from_answer;
+        }
+    }
+    let by_name = by_name?;
+    names.iter().map(|n| by_name.get(n).cloned()).collect()
+}
+
 /// The branch a lookup was about, for messages.
 struct BranchRef<'a> {
     organization: &'a str,
     database: &'a str,
     branch: &'a str,
+}
+
+/// ", and asked to wait 2m" when the API sent a `Retry-After`.
+fn asked_to_wait(retry_after: Option<std::time::Duration>) -> String {
+    retry_after
+        .map(|d| {
+            format!(
+                ", and asked to wait {}",
+                crate::framework::timeouts::format_duration(d)
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// What each way a PlanetScale API lookup can fail means, and its fix.
@@ -306,10 +409,12 @@ fn api_error(e: &ApiError, b: &BranchRef<'_>, api_url: &str) -> (String, String)
             "PlanetScale service token missing".to_owned(),
             format!(
                 "Looking the branch's Private Service Name up through the PlanetScale API needs a service token, \
-                 and {missing} is not set. Set service_token_id and service_token in the provider \"planetscale\" \
+                 and {} {} not set. Set service_token_id and service_token in the provider \"planetscale\" \
                  block (pass service_token from a sensitive variable), or PLANETSCALE_SERVICE_TOKEN_ID and \
                  PLANETSCALE_SERVICE_TOKEN in the environment. Or give service_name, copied from the dashboard, \
-                 instead of organization, database and branch."
+                 instead of organization, database and branch.",
+                missing.join(" and "),
+                if missing.len() == 1 { "is" } else { "are" }
             ),
         ),
         ApiError::InvalidCredentials => (
@@ -344,26 +449,50 @@ fn api_error(e: &ApiError, b: &BranchRef<'_>, api_url: &str) -> (String, String)
         ApiError::NotFound(message) => (
             "Branch not found in PlanetScale (404)".to_owned(),
             format!(
-                "PlanetScale found no default role of branch {branch:?} in database {db:?} of organization \
-                 {org:?}{}. Check organization, database and branch: they are the names in the dashboard's URL \
+                "PlanetScale found no branch {branch:?} in database {db:?} of organization {org:?}{}. Check \
+                 organization, database and branch: they are the names in the dashboard's URL \
                  (app.planetscale.com/<organization>/<database>/<branch>). The database must be a Postgres \
                  database, and the service token must have access to it.",
                 said(message)
             ),
         ),
-        ApiError::RateLimited(message) => (
-            "PlanetScale API rate limit (429)".to_owned(),
+        ApiError::NoRole => (
+            "The branch has no role yet".to_owned(),
             format!(
-                "The PlanetScale API kept refusing for too many requests{}. Wait a minute and try again.",
-                said(message)
+                "Branch {branch:?} of {org}/{db} has no role, and PlanetScale gives the Private Service Name \
+                 and Private Host with a branch's roles. Create a role in the dashboard (the database, \
+                 Settings, Roles) or through the API (POST /organizations/{org}/databases/{db}/branches/\
+                 {branch}/roles), then apply again."
             ),
         ),
-        ApiError::Server { status, message } => (
+        ApiError::RateLimited {
+            message,
+            retry_after,
+        } => (
+            "PlanetScale API rate limit (429)".to_owned(),
+            format!(
+                "The PlanetScale API kept refusing for too many requests{}{}. Wait {} and try again.",
+                said(message),
+                asked_to_wait(*retry_after),
+                retry_after.map_or("a minute".to_owned(), |d| {
+                    crate::framework::timeouts::format_duration(d)
+                })
+            ),
+        ),
+        ApiError::Server {
+            status,
+            message,
+            retry_after,
+        } => (
             format!("PlanetScale API error ({status})"),
             format!(
-                "The PlanetScale API failed{} while looking up branch {branch:?} of {org}/{db}. The problem is \
-                 on PlanetScale's side: try again in a few minutes.",
-                said(message)
+                "The PlanetScale API failed{}{} while looking up branch {branch:?} of {org}/{db}. The problem is \
+                 on PlanetScale's side: try again in {}.",
+                said(message),
+                asked_to_wait(*retry_after),
+                retry_after.map_or("a few minutes".to_owned(), |d| {
+                    crate::framework::timeouts::format_duration(d)
+                })
             ),
         ),
         ApiError::Status { status, message } => (
@@ -397,8 +526,8 @@ fn api_error(e: &ApiError, b: &BranchRef<'_>, api_url: &str) -> (String, String)
         ApiError::NotEnabled => (
             "PrivateLink is not enabled for the branch".to_owned(),
             format!(
-                "PlanetScale reports no Private Service Name for branch {branch:?} of {org}/{db}, so the branch \
-                 has no PrivateLink service yet. Enable PrivateLink for the branch (or ask PlanetScale support \
+                "PlanetScale reports no Private Service Name for the roles of branch {branch:?} of {org}/{db}, so \
+                 the branch has no PrivateLink service yet. Enable PrivateLink for the branch (or ask PlanetScale support \
                  to); the dashboard then shows the Private Service Name under Settings, Roles."
             ),
         ),
@@ -492,6 +621,39 @@ mod tests {
     }
 
     #[test]
+    fn zone_ids_follow_the_zone_names() {
+        let names = ["us-east-1a".to_owned(), "us-east-1b".to_owned()];
+        let ids = ["use1-az4".to_owned(), "use1-az6".to_owned()];
+        assert_eq!(zone_ids(&names, &names, &ids, None), Some(ids.to_vec()));
+        // The answer's own order does not matter.
+        let (reversed_names, reversed_ids) = (
+            [names[1].clone(), names[0].clone()],
+            [ids[1].clone(), ids[0].clone()],
+        );
+        assert_eq!(
+            zone_ids(&names, &reversed_names, &reversed_ids, None),
+            Some(ids.to_vec())
+        );
+        // None given: mapped, in the names' order.
+        let map: BTreeMap<String, String> = [
+            ("us-east-1b".to_owned(), "use1-az6".to_owned()),
+            ("us-east-1a".to_owned(), "use1-az4".to_owned()),
+            ("us-east-1c".to_owned(), "use1-az1".to_owned()),
+        ]
+        .into();
+        assert_eq!(zone_ids(&names, &names, &[], None), None);
+        assert_eq!(
+            zone_ids(&names, &names, &[], Some(&map)),
+            Some(ids.to_vec())
+        );
+        // A name neither tells: no half answer.
+        let partial: BTreeMap<String, String> =
+            [("us-east-1a".to_owned(), "use1-az4".to_owned())].into();
+        assert_eq!(zone_ids(&names, &[], &[], Some(&partial)), None);
+        assert_eq!(zone_ids(&[], &[], &[], Some(&map)), Some(vec![]));
+    }
+
+    #[test]
     fn every_api_failure_has_its_own_summary() {
         let b = BranchRef {
             organization: "acme",
@@ -499,16 +661,21 @@ mod tests {
             branch: "main",
         };
         let errors = [
-            ApiError::MissingCredentials("service_token".into()),
+            ApiError::MissingCredentials(vec!["service_token"]),
             ApiError::InvalidCredentials,
             ApiError::InvalidUrl("bad".into()),
             ApiError::Unauthorized(None),
             ApiError::Forbidden(None),
             ApiError::NotFound(None),
-            ApiError::RateLimited(None),
+            ApiError::NoRole,
+            ApiError::RateLimited {
+                message: None,
+                retry_after: None,
+            },
             ApiError::Server {
                 status: 500,
                 message: None,
+                retry_after: None,
             },
             ApiError::Status {
                 status: 302,
@@ -532,5 +699,48 @@ mod tests {
         assert!(detail.contains("service_token"), "{detail}");
         let (_, detail) = api_error(&errors[4], &b, "");
         assert!(detail.contains("read_branch"), "{detail}");
+        let (_, detail) = api_error(&ApiError::NoRole, &b, "");
+        assert!(
+            detail.contains("Settings, Roles") && detail.contains("through the API"),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn missing_credentials_are_named_in_a_sentence() {
+        let b = BranchRef {
+            organization: "acme",
+            database: "db",
+            branch: "main",
+        };
+        let (_, one) = api_error(&ApiError::MissingCredentials(vec!["service_token"]), &b, "");
+        assert!(one.contains("and service_token is not set."), "{one}");
+        let (_, both) = api_error(
+            &ApiError::MissingCredentials(vec!["service_token_id", "service_token"]),
+            &b,
+            "",
+        );
+        assert!(
+            both.contains("and service_token_id and service_token are not set."),
+            "{both}"
+        );
+    }
+
+    #[test]
+    fn a_wait_past_the_bound_is_named() {
+        let b = BranchRef {
+            organization: "acme",
+            database: "db",
+            branch: "main",
+        };
+        let (_, detail) = api_error(
+            &ApiError::RateLimited {
+                message: None,
+                retry_after: Some(std::time::Duration::from_secs(120)),
+            },
+            &b,
+            "",
+        );
+        assert!(detail.contains("asked to wait 2m"), "{detail}");
     }
 }

@@ -1,25 +1,37 @@
 //! The PlanetScale API client, for one question: what are a database
-//! branch's Private Service Name and Private Host? Both are fields of the
-//! branch's default role (`GET /organizations/{organization}/databases/
-//! {database}/branches/{branch}/roles/default`), the same values the
-//! dashboard shows under Settings, Roles.
+//! branch's Private Service Name and Private Host? Both are fields of every
+//! role of the branch (the PlanetScale docs: the same for each role), the
+//! values the dashboard shows under Settings, Roles. The client asks for
+//! the branch's default role (`GET /organizations/{organization}/databases/
+//! {database}/branches/{branch}/roles/default`); that role exists only once
+//! someone created it, so on 404 it lists the branch's roles
+//! (`GET .../branches/{branch}/roles?page=&per_page=`, `{"data": [...]}`)
+//! and takes the fields from the first role that has them. An empty list
+//! means the branch has no role yet; a 404 of the list, no such branch.
 //!
-//! The role object also carries credentials (`password`, connection
-//! strings). They never leave the HTTP body: it is deserialized into a
-//! struct with the two PrivateLink fields only, then dropped. Nothing of the
-//! request's `Authorization` header (`<SERVICE_TOKEN_ID>:<SERVICE_TOKEN>`)
-//! or of the body is logged.
+//! Role objects also carry credentials (`password`, connection strings).
+//! They never leave the HTTP body: it is deserialized into structs with the
+//! two PrivateLink fields only (and a list's `next_page`), then dropped.
+//! Nothing of the request's `Authorization` header
+//! (`<SERVICE_TOKEN_ID>:<SERVICE_TOKEN>`) or of a body is logged.
+//!
+//! 429, 502, 503, 504 and lost connections are retried, up to three
+//! attempts within [`REQUEST_TIMEOUT`]; a `Retry-After` on 429 or 503
+//! (seconds or an HTTP date) sets the wait, and one that would end past the
+//! bound ends the lookup at once.
 //!
 //! HTTP runs on hyper with rustls (aws-lc) and the system's trust roots, as
 //! the AWS SDK's client does; plain `http://` is accepted for loopback
 //! addresses only (local test servers), never for a token sent elsewhere.
+
+mod retry_after;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
-use hyper::header::{ACCEPT, AUTHORIZATION, HeaderValue, USER_AGENT};
+use hyper::header::{ACCEPT, AUTHORIZATION, HeaderValue, RETRY_AFTER, USER_AGENT};
 use hyper::{Request, StatusCode, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
@@ -34,15 +46,22 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Attempts for answers worth retrying (429, 502-504, lost connections).
 const ATTEMPTS: u32 = 3;
-/// A role object is a few kilobytes; anything far larger is not one.
+/// A role object is a few kilobytes, a page of them some tens; anything
+/// far larger is neither.
 const MAX_BODY: usize = 1 << 20;
+/// Roles asked for per page of the role list.
+const ROLES_PER_PAGE: u32 = 25;
+/// Pages of the role list read at most, looking for a role with the
+/// PrivateLink fields.
+const MAX_ROLE_PAGES: u32 = 20;
 
 /// Why a lookup failed; each kind has its own fix.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ApiError {
-    /// No service token id or token (names the provider arguments missing).
-    #[error("missing {0}")]
-    MissingCredentials(String),
+    /// No service token id or token: the provider arguments missing, in
+    /// order (`service_token_id`, `service_token`).
+    #[error("missing {}", .0.join(" and "))]
+    MissingCredentials(Vec<&'static str>),
     /// The token cannot be sent in an HTTP header.
     #[error("the service token id or token holds characters an HTTP header cannot carry")]
     InvalidCredentials,
@@ -54,18 +73,26 @@ pub enum ApiError {
     /// 403: the token may not read the branch.
     #[error("403 Forbidden{}", detail(.0))]
     Forbidden(Option<String>),
-    /// 404: no such organization, database, branch or default role (or
-    /// none the token may see).
+    /// 404 for the branch's role list: no such organization, database or
+    /// branch (or none the token may see).
     #[error("404 Not Found{}", detail(.0))]
     NotFound(Option<String>),
-    /// 429 after every attempt.
-    #[error("429 Too Many Requests{}", detail(.0))]
-    RateLimited(Option<String>),
-    /// 5xx after every attempt.
+    /// The branch exists but has no role yet, and the PrivateLink fields
+    /// come with a role.
+    #[error("the branch has no role")]
+    NoRole,
+    /// 429 after every attempt, or with a `Retry-After` past the bound.
+    #[error("429 Too Many Requests{}", detail(.message))]
+    RateLimited {
+        message: Option<String>,
+        retry_after: Option<Duration>,
+    },
+    /// 5xx after every attempt (503 possibly with a `Retry-After`).
     #[error("{status}{}", detail(.message))]
     Server {
         status: u16,
         message: Option<String>,
+        retry_after: Option<Duration>,
     },
     /// Any other status.
     #[error("unexpected HTTP status {status}{}", detail(.message))]
@@ -78,16 +105,28 @@ pub enum ApiError {
     /// No HTTP answer: DNS, connection, TLS.
     #[error("{0}")]
     Transport(String),
-    /// The answer was not a role object.
+    /// The answer was not a role object or list.
     #[error("{0}")]
     Malformed(String),
-    /// The role has no Private Service Name: PrivateLink is not enabled
-    /// for the branch.
-    #[error("the branch's role has no private_connection_service_name")]
+    /// The branch's roles have no Private Service Name: PrivateLink is not
+    /// enabled for the branch.
+    #[error("the branch's roles have no private_connection_service_name")]
     NotEnabled,
     /// Terraform was interrupted (StopProvider).
     #[error("interrupted")]
     Stopped,
+}
+
+impl ApiError {
+    /// The wait the API asked for with `Retry-After`, if any.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::RateLimited { retry_after, .. } | ApiError::Server { retry_after, .. } => {
+                *retry_after
+            }
+            _ => None,
+        }
+    }
 }
 
 fn detail(message: &Option<String>) -> String {
@@ -112,6 +151,15 @@ pub struct BranchPrivateLink {
 struct RolePrivateLink {
     private_connection_service_name: Option<String>,
     private_access_host_url: Option<String>,
+}
+
+/// The only fields read from a page of the role list: the roles' two
+/// PrivateLink fields, and the number of the next page (null on the last).
+#[derive(Deserialize)]
+struct RolePage {
+    data: Vec<RolePrivateLink>,
+    #[serde(default)]
+    next_page: Option<u32>,
 }
 
 /// The only field read from an error body.
@@ -203,18 +251,16 @@ impl Api {
         service_token: Option<&str>,
     ) -> Result<Api, ApiError> {
         let base = check_api_url(api_url).map_err(ApiError::InvalidUrl)?;
-        let (id, token) = match (
-            service_token_id.filter(|s| !s.is_empty()),
-            service_token.filter(|s| !s.is_empty()),
-        ) {
-            (Some(id), Some(token)) => (id, token),
-            (None, Some(_)) => return Err(ApiError::MissingCredentials("service_token_id".into())),
-            (Some(_), None) => return Err(ApiError::MissingCredentials("service_token".into())),
-            (None, None) => {
-                return Err(ApiError::MissingCredentials(
-                    "service_token_id and service_token".into(),
-                ));
-            }
+        let id = service_token_id.filter(|s| !s.is_empty());
+        let token = service_token.filter(|s| !s.is_empty());
+        let (Some(id), Some(token)) = (id, token) else {
+            let missing = [
+                id.is_none().then_some("service_token_id"),
+                token.is_none().then_some("service_token"),
+            ];
+            return Err(ApiError::MissingCredentials(
+                missing.into_iter().flatten().collect(),
+            ));
         };
         let mut authorization = HeaderValue::from_str(&format!("{id}:{token}"))
             .map_err(|_| ApiError::InvalidCredentials)?;
@@ -254,8 +300,9 @@ impl Api {
     }
 
     /// The branch's Private Service Name and Private Host, from its default
-    /// role. Retries 429, 502, 503, 504 and lost connections; gives up
-    /// after [`REQUEST_TIMEOUT`] or when `stop` is cancelled.
+    /// role or, when it has none, from the first of its roles that has
+    /// them. Gives up after [`REQUEST_TIMEOUT`], retries included, or when
+    /// `stop` is cancelled.
     pub async fn branch_private_link(
         &self,
         organization: &str,
@@ -266,12 +313,10 @@ impl Api {
         for name in [organization, database, branch] {
             check_name(name).map_err(ApiError::InvalidUrl)?;
         }
-        let uri: Uri = format!(
-            "{}/organizations/{organization}/databases/{database}/branches/{branch}/roles/default",
+        let roles = format!(
+            "{}/organizations/{organization}/databases/{database}/branches/{branch}/roles",
             self.base
-        )
-        .parse()
-        .map_err(|e| ApiError::InvalidUrl(format!("{e}")))?;
+        );
         tracing::debug!(
             organization,
             database,
@@ -279,26 +324,78 @@ impl Api {
             "asking the PlanetScale API for the branch's PrivateLink service"
         );
         let deadline = Instant::now() + REQUEST_TIMEOUT;
-        let attempts = async {
-            let mut attempt = 1;
-            loop {
-                match self.get(&uri).await {
-                    Err(e) if attempt < ATTEMPTS && retryable(&e) => {
-                        tracing::debug!(attempt, error = %e, "PlanetScale API call failed; retrying");
-                        tokio::time::sleep(Duration::from_millis(500) * attempt).await;
-                        attempt += 1;
-                    }
-                    result => return result,
+        let lookup = async {
+            match self
+                .get_retrying(&format!("{roles}/default"), deadline)
+                .await
+            {
+                Ok(body) => parse_role(&body),
+                Err(ApiError::NotFound(_)) => {
+                    tracing::debug!("the branch has no default role; reading its role list");
+                    self.first_listed_role(&roles, deadline).await
                 }
+                Err(e) => Err(e),
             }
         };
-        let body = tokio::select! {
-            _ = stop.cancelled() => return Err(ApiError::Stopped),
-            answer = tokio::time::timeout_at(deadline, attempts) => {
-                answer.map_err(|_| ApiError::Timeout(REQUEST_TIMEOUT))??
+        tokio::select! {
+            _ = stop.cancelled() => Err(ApiError::Stopped),
+            answer = tokio::time::timeout_at(deadline, lookup) => {
+                answer.map_err(|_| ApiError::Timeout(REQUEST_TIMEOUT))?
             }
-        };
-        parse_role(&body)
+        }
+    }
+
+    /// The PrivateLink fields of the first role in the branch's role list
+    /// that has them, page by page.
+    async fn first_listed_role(
+        &self,
+        roles: &str,
+        deadline: Instant,
+    ) -> Result<BranchPrivateLink, ApiError> {
+        let mut page = 1;
+        let mut any_role = false;
+        loop {
+            let uri = format!("{roles}?page={page}&per_page={ROLES_PER_PAGE}");
+            let list = parse_role_page(&self.get_retrying(&uri, deadline).await?)?;
+            any_role |= !list.data.is_empty();
+            if let Some(found) = list.data.into_iter().find_map(|r| private_link_of(r).ok()) {
+                return Ok(found);
+            }
+            match list.next_page {
+                Some(next) if next > page && page < MAX_ROLE_PAGES => page = next,
+                _ if any_role => return Err(ApiError::NotEnabled),
+                _ => return Err(ApiError::NoRole),
+            }
+        }
+    }
+
+    /// GETs `uri`, retrying 429, 502, 503, 504 and lost connections up to
+    /// [`ATTEMPTS`] times. Waits as `Retry-After` asks, or a growing half
+    /// second; a wait that would end past `deadline` gives the error now.
+    async fn get_retrying(&self, uri: &str, deadline: Instant) -> Result<Bytes, ApiError> {
+        let uri: Uri = uri
+            .parse()
+            .map_err(|e| ApiError::InvalidUrl(format!("{e}")))?;
+        let mut attempt = 1;
+        loop {
+            let e = match self.get(&uri).await {
+                Ok(body) => return Ok(body),
+                Err(e) if attempt < ATTEMPTS && retryable(&e) => e,
+                Err(e) => return Err(e),
+            };
+            let backoff = Duration::from_millis(500) * attempt;
+            let wait = e.retry_after().map_or(backoff, |asked| asked.max(backoff));
+            if Instant::now()
+                .checked_add(wait)
+                .is_none_or(|end| end >= deadline)
+            {
+                tracing::debug!(attempt, error = %e, ?wait, "PlanetScale API call failed; no time left to wait");
+                return Err(e);
+            }
+            tracing::debug!(attempt, error = %e, ?wait, "PlanetScale API call failed; retrying");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
     }
 
     /// One GET: the body of a 2xx answer, or the error its status means.
@@ -318,6 +415,11 @@ impl Api {
             .await
             .map_err(|e| ApiError::Transport(error_chain(&e)))?;
         let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry_after::parse(v, std::time::SystemTime::now()));
         let body = Limited::new(response.into_body(), MAX_BODY)
             .collect()
             .await
@@ -341,10 +443,14 @@ impl Api {
             StatusCode::UNAUTHORIZED => ApiError::Unauthorized(message),
             StatusCode::FORBIDDEN => ApiError::Forbidden(message),
             StatusCode::NOT_FOUND => ApiError::NotFound(message),
-            StatusCode::TOO_MANY_REQUESTS => ApiError::RateLimited(message),
+            StatusCode::TOO_MANY_REQUESTS => ApiError::RateLimited {
+                message,
+                retry_after,
+            },
             s if s.is_server_error() => ApiError::Server {
                 status: s.as_u16(),
                 message,
+                retry_after: retry_after.filter(|_| s == StatusCode::SERVICE_UNAVAILABLE),
             },
             s => ApiError::Status {
                 status: s.as_u16(),
@@ -356,7 +462,7 @@ impl Api {
 
 fn retryable(e: &ApiError) -> bool {
     match e {
-        ApiError::RateLimited(_) | ApiError::Transport(_) => true,
+        ApiError::RateLimited { .. } | ApiError::Transport(_) => true,
         ApiError::Server { status, .. } => matches!(status, 502..=504),
         _ => false,
     }
@@ -376,20 +482,33 @@ fn error_message(body: &[u8]) -> Option<String> {
     Some(short)
 }
 
-/// The PrivateLink fields of a role object. Errors say where the JSON
-/// went wrong, never what it held.
+/// Where JSON that is not what was asked for went wrong, never what it
+/// held.
+fn malformed(e: &serde_json::Error, what: &str) -> ApiError {
+    let what = match e.classify() {
+        serde_json::error::Category::Data => format!("JSON, but not {what}"),
+        _ => "not valid JSON".to_owned(),
+    };
+    ApiError::Malformed(format!(
+        "the answer is {what} (line {}, column {})",
+        e.line(),
+        e.column()
+    ))
+}
+
+/// The PrivateLink fields of a role object.
 fn parse_role(body: &[u8]) -> Result<BranchPrivateLink, ApiError> {
-    let role: RolePrivateLink = serde_json::from_slice(body).map_err(|e| {
-        let what = match e.classify() {
-            serde_json::error::Category::Data => "JSON, but not a role object",
-            _ => "not valid JSON",
-        };
-        ApiError::Malformed(format!(
-            "the answer is {what} (line {}, column {})",
-            e.line(),
-            e.column()
-        ))
-    })?;
+    let role: RolePrivateLink =
+        serde_json::from_slice(body).map_err(|e| malformed(&e, "a role object"))?;
+    private_link_of(role)
+}
+
+/// A page of the role list, PrivateLink fields only.
+fn parse_role_page(body: &[u8]) -> Result<RolePage, ApiError> {
+    serde_json::from_slice(body).map_err(|e| malformed(&e, "a list of roles"))
+}
+
+fn private_link_of(role: RolePrivateLink) -> Result<BranchPrivateLink, ApiError> {
     let service_name = role
         .private_connection_service_name
         .map(|s| s.trim().to_owned())
@@ -523,13 +642,51 @@ mod tests {
 
     #[test]
     fn missing_credentials_name_the_argument() {
+        let url = "https://api.planetscale.com/v1";
         assert_eq!(
-            Api::new("https://api.planetscale.com/v1", Some("id"), None).unwrap_err(),
-            ApiError::MissingCredentials("service_token".into())
+            Api::new(url, Some("id"), None).unwrap_err(),
+            ApiError::MissingCredentials(vec!["service_token"])
         );
         assert_eq!(
-            Api::new("https://api.planetscale.com/v1", None, Some("t")).unwrap_err(),
-            ApiError::MissingCredentials("service_token_id".into())
+            Api::new(url, None, Some("t")).unwrap_err(),
+            ApiError::MissingCredentials(vec!["service_token_id"])
+        );
+        let both = Api::new(url, Some(""), None).unwrap_err();
+        assert_eq!(
+            both,
+            ApiError::MissingCredentials(vec!["service_token_id", "service_token"])
+        );
+        assert_eq!(
+            both.to_string(),
+            "missing service_token_id and service_token"
+        );
+    }
+
+    #[test]
+    fn role_pages_give_the_privatelink_fields_and_the_next_page_only() {
+        let body = br#"{"type":"list","current_page":1,"next_page":2,"next_page_url":"https://x/?page=2",
+            "prev_page":null,"prev_page_url":null,"data":[
+            {"id":"r1","password":"pscale_pw_secret","private_connection_service_name":null},
+            {"id":"r2","password":"pscale_pw_secret2","private_connection_service_name":"com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0",
+             "private_access_host_url":"abc.private-pg.psdb.cloud"}]}"#;
+        let page = parse_role_page(body).unwrap();
+        assert_eq!(page.next_page, Some(2));
+        let found: Vec<_> = page.data.into_iter().map(private_link_of).collect();
+        assert_eq!(found[0], Err(ApiError::NotEnabled));
+        assert_eq!(
+            found[1].as_ref().unwrap().private_host.as_deref(),
+            Some("abc.private-pg.psdb.cloud")
+        );
+        let last = parse_role_page(br#"{"next_page":null,"data":[]}"#).unwrap();
+        assert!(last.data.is_empty() && last.next_page.is_none());
+        let Err(ApiError::Malformed(m)) =
+            parse_role_page(br#"{"id":"r","password":"pscale_pw_secret"}"#)
+        else {
+            panic!("expected Malformed");
+        };
+        assert!(
+            m.contains("not a list of roles") && !m.contains("pscale_pw"),
+            "{m}"
         );
     }
 

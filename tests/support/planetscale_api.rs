@@ -1,12 +1,15 @@
 //! A stand-in for the PlanetScale API on loopback: it answers
 //! `GET /v1/organizations/{org}/databases/{db}/branches/{branch}/roles/default`
 //! with a role object shaped like the real API's (credentials included, so
-//! tests can check they go nowhere), checks the `Authorization` header the
-//! way the API does, and fails on demand.
+//! tests can check they go nowhere), 404 when the branch has no default
+//! role, and `GET .../branches/{branch}/roles?page=&per_page=` with a page
+//! of the branch's roles in the API's list envelope (`data`, `next_page`);
+//! it checks the `Authorization` header the way the API does, and fails on
+//! demand, once or always, with a `Retry-After` if asked.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -34,15 +37,33 @@ pub enum Behaviour {
 /// One request the server saw.
 #[derive(Clone, Debug)]
 pub struct Seen {
+    /// Path and query.
     pub path: String,
     pub authorization: Option<String>,
+    pub at: Instant,
 }
+
+/// A role's PrivateLink fields: (service name, private host), or none.
+pub type RoleFields = Option<(String, String)>;
+
+/// A known branch: whether it has a default role, and its roles.
+struct Branch {
+    default_role: bool,
+    roles: Vec<RoleFields>,
+}
+
+/// The most roles the server puts on one page, whatever `per_page` asks,
+/// as APIs cap their pages: clients must follow `next_page`.
+pub const MAX_PER_PAGE: usize = 2;
 
 struct State {
     authorization: String,
     behaviour: Behaviour,
-    /// Path -> (service name, private host).
-    branches: HashMap<String, (String, String)>,
+    /// Answers for the next requests, before `behaviour`: (status,
+    /// Retry-After).
+    next: VecDeque<(u16, Option<String>)>,
+    /// "/v1/organizations/{org}/databases/{db}/branches/{branch}" -> branch.
+    branches: HashMap<String, Branch>,
     seen: Vec<Seen>,
 }
 
@@ -61,6 +82,7 @@ impl FakeApi {
         let state = Arc::new(Mutex::new(State {
             authorization: format!("{token_id}:{token}"),
             behaviour: Behaviour::Normal,
+            next: VecDeque::new(),
             branches: HashMap::new(),
             seen: Vec::new(),
         }));
@@ -70,11 +92,27 @@ impl FakeApi {
         FakeApi { url, state }
     }
 
-    /// Makes a branch known, with its PrivateLink service and host.
+    /// Makes a branch known, with a default role carrying its PrivateLink
+    /// service and host.
     pub fn add_branch(&self, org: &str, db: &str, branch: &str, service_name: &str, host: &str) {
         self.state.lock().unwrap().branches.insert(
-            role_path(org, db, branch),
-            (service_name.to_owned(), host.to_owned()),
+            branch_path(org, db, branch),
+            Branch {
+                default_role: true,
+                roles: vec![Some((service_name.to_owned(), host.to_owned()))],
+            },
+        );
+    }
+
+    /// Makes a branch known without a default role, with these roles (none:
+    /// a branch nobody created a role for yet).
+    pub fn add_branch_roles(&self, org: &str, db: &str, branch: &str, roles: Vec<RoleFields>) {
+        self.state.lock().unwrap().branches.insert(
+            branch_path(org, db, branch),
+            Branch {
+                default_role: false,
+                roles,
+            },
         );
     }
 
@@ -82,13 +120,36 @@ impl FakeApi {
         self.state.lock().unwrap().behaviour = behaviour;
     }
 
+    /// Answers the next request (after those already queued) with this
+    /// status and an API-style error body, and `Retry-After` if given.
+    pub fn fail_next(&self, status: u16, retry_after: Option<&str>) {
+        self.state
+            .lock()
+            .unwrap()
+            .next
+            .push_back((status, retry_after.map(str::to_owned)));
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.state.lock().unwrap().seen.clone()
     }
 }
 
+fn branch_path(org: &str, db: &str, branch: &str) -> String {
+    format!("/v1/organizations/{org}/databases/{db}/branches/{branch}")
+}
+
+/// The default role's path.
 pub fn role_path(org: &str, db: &str, branch: &str) -> String {
-    format!("/v1/organizations/{org}/databases/{db}/branches/{branch}/roles/default")
+    format!("{}/roles/default", branch_path(org, db, branch))
+}
+
+/// The path and query of a page of the role list.
+pub fn roles_page_path(org: &str, db: &str, branch: &str, page: usize, per_page: usize) -> String {
+    format!(
+        "{}/roles?page={page}&per_page={per_page}",
+        branch_path(org, db, branch)
+    )
 }
 
 fn json(status: StatusCode, body: String) -> Response<Full<Bytes>> {
@@ -104,6 +165,38 @@ fn api_error(status: StatusCode, code: &str, message: &str) -> Response<Full<Byt
         status,
         format!(r#"{{"code":"{code}","message":"{message}"}}"#),
     )
+}
+
+/// A page of the role list in the API's list envelope.
+fn role_page(roles: &[RoleFields], page: usize, per_page: usize) -> String {
+    let per_page = per_page.clamp(1, MAX_PER_PAGE);
+    let start = (page.max(1) - 1) * per_page;
+    let shown: Vec<String> = roles
+        .iter()
+        .skip(start)
+        .take(per_page)
+        .map(|r| match r {
+            Some((service, host)) => role(Some(service), Some(host)),
+            None => role(None, None),
+        })
+        .collect();
+    let next = if start + per_page < roles.len() {
+        (page.max(1) + 1).to_string()
+    } else {
+        "null".to_owned()
+    };
+    format!(
+        r#"{{"type":"list","current_page":{page},"next_page":{next},"next_page_url":null,"prev_page":null,"prev_page_url":null,"data":[{}]}}"#,
+        shown.join(",")
+    )
+}
+
+/// A query parameter's number.
+fn query_number(query: &str, name: &str) -> Option<usize> {
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix(name)?.strip_prefix('='))
+        .and_then(|v| v.parse().ok())
 }
 
 /// A role object with the fields the real API returns.
@@ -124,27 +217,53 @@ fn role(service_name: Option<&str>, host: Option<&str>) -> String {
     )
 }
 
+/// What a request's path names.
+enum Found {
+    /// The default role's fields; `None` when there is no such branch or
+    /// it has no default role.
+    DefaultRole(Option<RoleFields>),
+    /// The branch's roles; `None` when there is no such branch.
+    Roles(Option<Vec<RoleFields>>),
+    Nothing,
+}
+
 async fn handle(
     req: Request<Incoming>,
     state: Arc<Mutex<State>>,
 ) -> Result<Response<Full<Bytes>>, std::convert::Infallible> {
     let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or_default().to_owned();
     let authorization = req
         .headers()
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let (behaviour, authorized, branch) = {
+    let (behaviour, once, authorized, found) = {
         let mut s = state.lock().unwrap();
         s.seen.push(Seen {
-            path: path.clone(),
+            path: if query.is_empty() {
+                path.clone()
+            } else {
+                format!("{path}?{query}")
+            },
             authorization: authorization.clone(),
+            at: Instant::now(),
         });
-        (
-            s.behaviour.clone(),
-            authorization.as_deref() == Some(s.authorization.as_str()),
-            s.branches.get(&path).cloned(),
-        )
+        let once = s.next.pop_front();
+        let authorized = authorization.as_deref() == Some(s.authorization.as_str());
+        let found = if let Some(branch) = path.strip_suffix("/roles/default") {
+            Found::DefaultRole(
+                s.branches
+                    .get(branch)
+                    .filter(|b| b.default_role)
+                    .map(|b| b.roles.first().cloned().flatten()),
+            )
+        } else if let Some(branch) = path.strip_suffix("/roles") {
+            Found::Roles(s.branches.get(branch).map(|b| b.roles.clone()))
+        } else {
+            Found::Nothing
+        };
+        (s.behaviour.clone(), once, authorized, found)
     };
     if behaviour == Behaviour::Hang {
         tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -156,6 +275,16 @@ async fn handle(
             "The access token is invalid",
         ));
     }
+    if let Some((code, retry_after)) = once {
+        let mut response = api_error(StatusCode::from_u16(code).unwrap(), "error", "Slow down");
+        if let Some(value) = retry_after {
+            response
+                .headers_mut()
+                .insert("retry-after", value.parse().unwrap());
+        }
+        return Ok(response);
+    }
+    let not_found = || api_error(StatusCode::NOT_FOUND, "not_found", "Not Found");
     Ok(match behaviour {
         Behaviour::Status(code) => {
             let status = StatusCode::from_u16(code).unwrap();
@@ -166,9 +295,20 @@ async fn handle(
             json(StatusCode::OK, body[..body.len() / 2].to_owned())
         }
         Behaviour::NoPrivateLink => json(StatusCode::OK, role(None, None)),
-        Behaviour::Normal | Behaviour::Hang => match branch {
-            Some((service, host)) => json(StatusCode::OK, role(Some(&service), Some(&host))),
-            None => api_error(StatusCode::NOT_FOUND, "not_found", "Not Found"),
+        Behaviour::Normal | Behaviour::Hang => match found {
+            Found::DefaultRole(Some(Some((service, host)))) => {
+                json(StatusCode::OK, role(Some(&service), Some(&host)))
+            }
+            Found::DefaultRole(Some(None)) => json(StatusCode::OK, role(None, None)),
+            Found::Roles(Some(roles)) => json(
+                StatusCode::OK,
+                role_page(
+                    &roles,
+                    query_number(&query, "page").unwrap_or(1),
+                    query_number(&query, "per_page").unwrap_or(25),
+                ),
+            ),
+            Found::DefaultRole(None) | Found::Roles(None) | Found::Nothing => not_found(),
         },
     })
 }

@@ -1,9 +1,13 @@
 # The PrivateLink guide's troubleshooting steps, run on every plan: endpoint
-# status, security groups both ways, network ACLs, the VPC's DNS settings,
-# availability zones, and whether the Private Host resolves into the VPC.
+# status, security groups both ways, network ACLs of the endpoint's subnets and
+# of the application's, the VPC's DNS settings, availability zones, and whether
+# the Private Host resolves into the VPC. The application is judged by its
+# hosts' own addresses (the network interfaces in its security groups), so
+# least-privilege rules and network ACLs pass.
 data "planetscale_privatelink_diagnostics" "db" {
   endpoint_id               = "vpce-0123456789abcdef0"
-  client_security_group_ids = ["sg-0123456789abcdef0"] # the application hosts' groups
+  client_security_group_ids = ["sg-0123456789abcdef0"]     # the application hosts' groups
+  client_subnet_ids         = ["subnet-0a1b2c3d4e5f60718"] # and their subnets
   private_host              = "abc123.private-pg.psdb.cloud"
 
   # Run from inside the VPC, ask its own resolver (the VPC CIDR base + 2);

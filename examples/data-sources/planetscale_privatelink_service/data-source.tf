@@ -26,6 +26,15 @@ output "database_host" {
   value = data.planetscale_privatelink_service.db.private_host
 }
 
+# Zone names differ between AWS accounts; zone ids do not.
 output "service_zones" {
-  value = data.planetscale_privatelink_service.copied.availability_zones
+  value = zipmap(
+    data.planetscale_privatelink_service.copied.availability_zones,
+    data.planetscale_privatelink_service.copied.availability_zone_ids,
+  )
+}
+
+# The AWS account that owns the service (PlanetScale's).
+output "service_owner" {
+  value = data.planetscale_privatelink_service.copied.owner
 }
