@@ -150,29 +150,11 @@ impl Ec2 {
                 }
                 other => other,
             })?;
-        let detail = out
-            .service_details()
+        out.service_details()
             .iter()
             .find(|d| d.service_name() == Some(name))
-            .ok_or_else(|| AwsError::not_found("InvalidServiceName", name))?;
-        let mut private_dns_names: Vec<String> = detail
-            .private_dns_names()
-            .iter()
-            .filter_map(|d| d.private_dns_name().map(str::to_owned))
-            .collect();
-        if private_dns_names.is_empty() {
-            private_dns_names.extend(detail.private_dns_name().map(str::to_owned));
-        }
-        Ok(EndpointService {
-            name: name.to_owned(),
-            availability_zones: detail.availability_zones().to_vec(),
-            base_endpoint_dns_names: detail.base_endpoint_dns_names().to_vec(),
-            private_dns_names,
-            acceptance_required: detail.acceptance_required().unwrap_or(false),
-            private_dns_name_state: detail
-                .private_dns_name_verification_state()
-                .map(|s| s.as_str().to_owned()),
-        })
+            .map(|d| endpoint_service(name, d))
+            .ok_or_else(|| AwsError::not_found("InvalidServiceName", name))
     }
 
     pub async fn create_endpoint(&self, new: &NewEndpoint<'_>) -> Result<Endpoint, AwsError> {
@@ -469,6 +451,29 @@ async fn list_endpoints(client: aws_sdk_ec2::Client, vpc_id: String) -> Listed<E
     None
 }
 
+fn endpoint_service(name: &str, detail: &aws_sdk_ec2::types::ServiceDetail) -> EndpointService {
+    let mut private_dns_names: Vec<String> = detail
+        .private_dns_names()
+        .iter()
+        .filter_map(|d| d.private_dns_name().map(str::to_owned))
+        .collect();
+    if private_dns_names.is_empty() {
+        private_dns_names.extend(detail.private_dns_name().map(str::to_owned));
+    }
+    EndpointService {
+        name: name.to_owned(),
+        owner: detail.owner().filter(|o| !o.is_empty()).map(str::to_owned),
+        availability_zones: detail.availability_zones().to_vec(),
+        availability_zone_ids: detail.availability_zone_ids().to_vec(),
+        base_endpoint_dns_names: detail.base_endpoint_dns_names().to_vec(),
+        private_dns_names,
+        acceptance_required: detail.acceptance_required().unwrap_or(false),
+        private_dns_name_state: detail
+            .private_dns_name_verification_state()
+            .map(|s| s.as_str().to_owned()),
+    }
+}
+
 fn endpoint(e: &aws_sdk_ec2::types::VpcEndpoint) -> Endpoint {
     Endpoint {
         id: e.vpc_endpoint_id().unwrap_or_default().to_owned(),
@@ -499,5 +504,39 @@ fn endpoint(e: &aws_sdk_ec2::types::VpcEndpoint) -> Endpoint {
             (None, Some(message)) => message.to_owned(),
             (None, None) => String::new(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_service_detail_is_read_whole() {
+        let name = "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0";
+        let d = aws_sdk_ec2::types::ServiceDetail::builder()
+            .service_name(name)
+            .owner("123456789012")
+            .availability_zones("us-east-1a")
+            .availability_zones("us-east-1b")
+            .availability_zone_ids("use1-az4")
+            .availability_zone_ids("use1-az6")
+            .private_dns_name("db.example.com")
+            .acceptance_required(true)
+            .build();
+        let s = endpoint_service(name, &d);
+        assert_eq!(s.owner.as_deref(), Some("123456789012"));
+        assert_eq!(s.availability_zones, ["us-east-1a", "us-east-1b"]);
+        assert_eq!(s.availability_zone_ids, ["use1-az4", "use1-az6"]);
+        assert_eq!(s.private_dns_names, ["db.example.com"]);
+        assert!(s.acceptance_required);
+        let bare = endpoint_service(
+            name,
+            &aws_sdk_ec2::types::ServiceDetail::builder()
+                .owner("")
+                .build(),
+        );
+        assert_eq!(bare.owner, None);
+        assert!(bare.availability_zone_ids.is_empty());
     }
 }

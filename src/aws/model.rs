@@ -95,7 +95,12 @@ pub struct NetworkInterface {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EndpointService {
     pub name: String,
+    /// The AWS account that owns the service.
+    pub owner: Option<String>,
     pub availability_zones: Vec<String>,
+    /// Zone ids (`use1-az4`) in the order of `availability_zones`; empty
+    /// when EC2 gives none.
+    pub availability_zone_ids: Vec<String>,
     pub base_endpoint_dns_names: Vec<String>,
     pub private_dns_names: Vec<String>,
     pub acceptance_required: bool,
@@ -181,17 +186,4 @@ pub struct PrefixList {
     pub name: String,
     /// IPv4 or IPv6 blocks.
     pub cidrs: Vec<String>,
-}
-
-/// What DescribeVpcEndpointServices tells of a service besides
-/// [`EndpointService`]: who owns it, and its zones by id.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EndpointServiceDetail {
-    /// The AWS account that owns the service.
-    pub owner: Option<String>,
-    /// The zones by name, in the answer's order.
-    pub availability_zones: Vec<String>,
-    /// As the answer gives them, in the order of `availability_zones`;
-    /// empty when it gives none.
-    pub availability_zone_ids: Vec<String>,
 }

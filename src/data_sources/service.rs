@@ -234,13 +234,7 @@ impl DataSource<Clients> for ServiceDataSource {
             .set("database", c.get("database").clone())
             .set("branch", c.get("branch").clone())
             .set("private_host", opt_string(private_host));
-        // The service as the endpoint resource sees it, and its owner and
-        // zone ids, asked at once.
-        let (described, detail) = tokio::join!(
-            clients.ec2.find_endpoint_service(&service_name),
-            clients.ec2.endpoint_service_detail(&service_name),
-        );
-        let described = match described {
+        let described = match clients.ec2.find_endpoint_service(&service_name).await {
             Ok(service) => service,
             Err(e) if e.is_not_found() => {
                 diags.attr_error(
@@ -276,47 +270,34 @@ impl DataSource<Clients> for ServiceDataSource {
                 return None;
             }
         };
-        let (owner, zone_ids) = match detail {
-            Ok(detail) => {
-                let ids = match zone_ids(
-                    &described.availability_zones,
-                    &detail.availability_zones,
-                    &detail.availability_zone_ids,
-                    None,
-                ) {
-                    Some(ids) => Some(ids),
-                    // The answer has no zone ids (older APIs, emulators):
-                    // map the names through this account's zones.
-                    None => match clients
-                        .ec2
-                        .availability_zone_ids(&described.availability_zones)
-                        .await
-                    {
-                        Ok(map) => zone_ids(&described.availability_zones, &[], &[], Some(&map)),
-                        Err(e) => {
-                            diags.attr_warning(
-                                root("availability_zone_ids"),
-                                "Could not look the zone ids up",
-                                format!(
-                                    "DescribeAvailabilityZones failed ({e}): availability_zone_ids is left \
-                                     empty. Allow ec2:DescribeAvailabilityZones to the provider's credentials \
-                                     to see them."
-                                ),
-                            );
-                            None
-                        }
-                    },
-                };
-                (detail.owner, ids)
-            }
-            Err(e) => {
-                diags.attr_warning(
-                    root("owner"),
-                    "Could not read the service's owner and zone ids",
-                    format!("DescribeVpcEndpointServices failed ({e}): owner and availability_zone_ids are left empty."),
-                );
-                (None, None)
-            }
+        let owner = described.owner.clone();
+        let zone_ids = match zone_ids(
+            &described.availability_zones,
+            &described.availability_zones,
+            &described.availability_zone_ids,
+            None,
+        ) {
+            Some(ids) => Some(ids),
+            // The answer has no zone ids (older APIs, emulators): map the
+            // names through this account's zones.
+            None => match clients
+                .ec2
+                .availability_zone_ids(&described.availability_zones)
+                .await
+            {
+                Ok(map) => zone_ids(&described.availability_zones, &[], &[], Some(&map)),
+                Err(e) => {
+                    diags.attr_warning(
+                        root("availability_zone_ids"),
+                        "Could not look the zone ids up",
+                        format!(
+                            "DescribeAvailabilityZones failed ({e}): availability_zone_ids is left empty. Allow \
+                             ec2:DescribeAvailabilityZones to the provider's credentials to see them."
+                        ),
+                    );
+                    None
+                }
+            },
         };
         Some(
             state
