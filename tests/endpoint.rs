@@ -376,6 +376,28 @@ fn waits_through_pending_states_and_fails_clearly() {
     proxy.set_faults(Faults::default());
     ws.destroy();
     assert!(f.live_endpoints().is_empty());
+
+    // A state the wait does not expect (`deleting` while waiting for
+    // `available`) ends it at once, named; waiting would not help.
+    proxy.set_faults(Faults {
+        endpoint_state: Some(StateRewrite {
+            state: "deleting".into(),
+            times: None,
+            last_error: None,
+        }),
+        ..Faults::default()
+    });
+    let started = std::time::Instant::now();
+    let run = ws.try_apply();
+    assert_eq!(run.code, 1);
+    assert!(run.flat().contains("Endpoint deleting"), "{}", run.text());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "an unexpected state must end the wait at once"
+    );
+    proxy.set_faults(Faults::default());
+    ws.destroy();
+    assert!(f.live_endpoints().is_empty());
 }
 
 #[test]
