@@ -26,7 +26,7 @@ use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::framework::server::{Provider, Server};
 use crate::framework::types::Type;
 use crate::framework::value::Value;
-use crate::provider::PROVIDER_ADDRESS;
+use crate::privatelink::PROVIDER_ADDRESS;
 
 /// The directories under `docs/` whose pages are all generated; a page there
 /// that [`render`] does not produce is stale.

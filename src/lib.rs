@@ -9,14 +9,20 @@
 //!   it only converts.
 //! * [`framework`]: provider-agnostic values, schemas, diagnostics and the
 //!   planning and dispatch logic.
-//! * [`provider`], [`resources`], [`data_sources`]: this provider's schema
-//!   and behaviour, as plain data in and out.
+//! * [`provider`]: the provider block and the registry of resources and
+//!   data sources; nothing else imports it.
+//! * [`resources`], [`data_sources`]: this provider's schema and behaviour,
+//!   as plain data in and out. Neither imports the other.
+//! * [`clients`] (what configure hands every operation), [`privatelink`]
+//!   (the domain's facts and sentences) and [`validate`] (checks of values):
+//!   low modules the layers above share.
 //! * [`aws`]: the only module that knows aws-sdk-ec2.
 //! * [`planetscale`]: the PlanetScale API client; [`dns`]: a stub resolver
 //!   that asks a chosen DNS server.
 //! * [`docs`]: the registry documentation, generated from the schemas.
 
 pub mod aws;
+pub mod clients;
 pub mod data_sources;
 pub mod dns;
 pub mod docs;
@@ -24,9 +30,11 @@ pub mod framework;
 pub mod logging;
 pub mod planetscale;
 pub mod plugin;
+pub mod privatelink;
 pub mod protocol;
 pub mod provider;
 pub mod resources;
+pub mod validate;
 
 use std::sync::Arc;
 

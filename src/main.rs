@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use terraform_provider_planetscale::{logging, plugin, provider, server};
+use terraform_provider_planetscale::{logging, plugin, privatelink, server};
 
 fn main() -> ExitCode {
     let debug = match std::env::args().nth(1).as_deref() {
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         if debug {
-            plugin::serve_debug(server(), provider::PROVIDER_ADDRESS).await
+            plugin::serve_debug(server(), privatelink::PROVIDER_ADDRESS).await
         } else {
             plugin::serve(server()).await
         }

@@ -1,6 +1,6 @@
-//! The `planetscale` provider: its configuration block, how that becomes
-//! one shared set of AWS clients, and the registry of resources and data
-//! sources.
+//! The `planetscale` provider: its configuration block, turned into the
+//! [`Clients`] every operation shares (the SDK itself is configured in
+//! [`crate::aws::config`]), and the registry of resources and data sources.
 //!
 //! The AWS arguments mean what they mean in the hashicorp/aws provider, so a
 //! configuration can be copied across; everything else comes from the
@@ -8,22 +8,13 @@
 //! an emulator: one is reached only through `endpoints` or
 //! `AWS_ENDPOINT_URL*`.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_config::BehaviorVersion;
-use aws_config::meta::credentials::CredentialsProviderChain;
-use aws_config::meta::region::{ProvideRegion, RegionProviderChain};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_runtime::env_config::file::{
-    EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
-};
-use aws_types::region::Region;
 
-use crate::aws::Ec2;
-use crate::aws::retry_policy::{BadSetting, RetryPolicy, RetrySources};
+use crate::aws;
+use crate::aws::config::{AssumeRole, AwsSettings, Connected};
+use crate::clients::{Clients, IgnoreTags, PlanetScaleSettings};
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
 use crate::framework::path::AttributePath;
@@ -31,99 +22,10 @@ use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::framework::server::{DataSource, Provider, Resource};
 use crate::framework::types::Type;
 use crate::framework::value::Value;
-
-/// The provider's source address: examples, docs and releases use this one.
-pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/privatelink/planetscale";
-pub const DEFAULT_API_URL: &str = "https://api.planetscale.com/v1";
-
-/// What every resource and data source shares after ConfigureProvider.
-pub struct Clients {
-    pub ec2: Ec2,
-    pub region: String,
-    pub partition: &'static str,
-    pub account_id: Option<String>,
-    pub default_tags: BTreeMap<String, String>,
-    pub ignore_tags: IgnoreTags,
-    pub planetscale: PlanetScaleSettings,
-}
-
-impl Clients {
-    /// Clients for unit tests: us-east-1, no account, no tags, and an EC2
-    /// client that is never called.
-    #[cfg(test)]
-    pub fn for_tests() -> Clients {
-        let config = aws_sdk_ec2::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .build();
-        Clients {
-            ec2: Ec2::new(aws_sdk_ec2::Client::from_conf(config)),
-            region: "us-east-1".into(),
-            partition: "aws",
-            account_id: None,
-            default_tags: BTreeMap::new(),
-            ignore_tags: IgnoreTags::default(),
-            planetscale: PlanetScaleSettings::default(),
-        }
-    }
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct IgnoreTags {
-    pub keys: Vec<String>,
-    pub key_prefixes: Vec<String>,
-}
-
-impl IgnoreTags {
-    pub fn ignores(&self, key: &str) -> bool {
-        self.keys.iter().any(|k| k == key)
-            || self
-                .key_prefixes
-                .iter()
-                .any(|p| key.starts_with(p.as_str()))
-    }
-}
-
-#[derive(Clone, Default)]
-pub struct PlanetScaleSettings {
-    pub api_url: String,
-    pub service_token_id: Option<String>,
-    pub service_token: Option<String>,
-}
+use crate::privatelink::{DEFAULT_API_URL, is_region, partition_of};
 
 #[derive(Default)]
 pub struct PlanetScale;
-
-/// The AWS partition a region belongs to, for ARNs: the region prefixes
-/// of the AWS SDKs' partition table (`partitions.json`). The more specific
-/// prefixes come first, and each ends with its hyphen, so `us-isob-` and
-/// `us-isof-` never pass for `us-iso-`, nor `us-gov-` for `us-`.
-///
-/// | partition | regions | DNS suffix |
-/// |---|---|---|
-/// | `aws-us-gov` | `us-gov-*` | amazonaws.com |
-/// | `aws-iso` | `us-iso-*` | c2s.ic.gov |
-/// | `aws-iso-b` | `us-isob-*` | sc2s.sgov.gov |
-/// | `aws-iso-e` | `eu-isoe-*` | cloud.adc-e.uk |
-/// | `aws-iso-f` | `us-isof-*` | csp.hci.ic.gov |
-/// | `aws-cn` | `cn-*` | amazonaws.com.cn |
-/// | `aws-eusc` | `eusc-de-*` (European Sovereign Cloud) | amazonaws.eu |
-/// | `aws` | `(us\|eu\|ap\|sa\|ca\|me\|af\|il\|mx)-<name>-<n>`, and any region not listed | amazonaws.com |
-pub fn partition_of(region: &str) -> &'static str {
-    const BY_PREFIX: [(&str, &str); 7] = [
-        ("us-gov-", "aws-us-gov"),
-        ("us-iso-", "aws-iso"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-isof-", "aws-iso-f"),
-        ("eu-isoe-", "aws-iso-e"),
-        ("cn-", "aws-cn"),
-        ("eusc-de-", "aws-eusc"),
-    ];
-    BY_PREFIX
-        .iter()
-        .find(|(prefix, _)| region.starts_with(prefix))
-        .map_or("aws", |(_, partition)| partition)
-}
 
 fn root(name: &str) -> AttributePath {
     AttributePath::root().attr(name)
@@ -364,123 +266,56 @@ impl Provider for PlanetScale {
             }
         }
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let skip_imds = c.bool("skip_metadata_api_check").unwrap_or(false)
-            || env("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
-        let profile = c.string("profile");
-        let profile_files = profile_files(&c);
-        if let Some(files) = &profile_files {
-            loader = loader.profile_files(files.clone());
-        }
-        if let Some(p) = &profile {
-            loader = loader.profile_name(p);
-        }
-        if let Some(region) = c.string("region") {
-            loader = loader.region(Region::new(region));
-        } else if skip_imds {
-            loader = loader.region(region_chain_without_imds(
-                profile.as_deref(),
-                profile_files.clone(),
-            ));
-        }
-        if let (Some(ak), Some(sk)) = (c.string("access_key"), c.string("secret_key")) {
-            let creds = Credentials::new(ak, sk, c.string("token"), None, "planetscale-provider");
-            loader = loader.credentials_provider(creds);
-        } else if skip_imds {
-            loader = loader.credentials_provider(credentials_chain_without_imds(
-                profile.as_deref(),
-                profile_files.clone(),
-            ));
-        }
-        let retry = match retry_policy(&c, profile.as_deref(), profile_files.as_ref()).await {
-            Ok(policy) => policy,
-            Err(bad) => {
-                let summary = "Invalid retry setting";
-                match bad.attribute {
-                    Some(attr) => diags.attr_error(root(attr), summary, bad.message),
-                    None => diags.error(summary, bad.message),
+        let allowed = c.strings("allowed_account_ids").unwrap_or_default();
+        let forbidden = c.strings("forbidden_account_ids").unwrap_or_default();
+        let endpoints = c.object("endpoints");
+        let assume = c.object("assume_role");
+        let settings = AwsSettings {
+            region: c.string("region"),
+            profile: c.string("profile"),
+            shared_config_files: c.strings("shared_config_files").unwrap_or_default(),
+            shared_credentials_files: c.strings("shared_credentials_files").unwrap_or_default(),
+            access_key: c.string("access_key"),
+            secret_key: c.string("secret_key"),
+            token: c.string("token"),
+            assume_role: assume.string("role_arn").map(|role_arn| AssumeRole {
+                role_arn,
+                session_name: assume.string("session_name"),
+                external_id: assume.string("external_id"),
+                duration: assume
+                    .str("duration")
+                    .and_then(|d| crate::framework::timeouts::parse_duration(d).ok()),
+            }),
+            ec2_endpoint: endpoints.string("ec2"),
+            sts_endpoint: endpoints.string("sts"),
+            max_retries: c.number("max_retries").and_then(|n| n.as_i64()),
+            retry_mode: c.string("retry_mode"),
+            retry_quota: c
+                .number("token_bucket_rate_limiter_capacity")
+                .and_then(|n| n.as_i64()),
+            skip_metadata_api_check: c.bool("skip_metadata_api_check").unwrap_or(false),
+            custom_ca_bundle: c.string("custom_ca_bundle"),
+            http_proxy: c.string("http_proxy"),
+            identify: !allowed.is_empty()
+                || !forbidden.is_empty()
+                || !c.bool("skip_credentials_validation").unwrap_or(false)
+                || !c.bool("skip_requesting_account_id").unwrap_or(false),
+        };
+        let Connected {
+            ec2,
+            region,
+            account_id,
+        } = match aws::config::connect(&settings).await {
+            Ok(connected) => connected,
+            Err(e) => {
+                match e.attribute {
+                    Some(attr) => diags.attr_error(root(attr), e.summary, e.detail),
+                    None => diags.error(e.summary, e.detail),
                 }
                 return None;
             }
         };
-        loader = loader.retry_config(retry.retry_config());
-        match http_client(&c, diags) {
-            Some(client) => loader = loader.http_client(client),
-            None if diags.has_errors() => return None,
-            None => {}
-        }
 
-        let sdk_config = loader.load().await;
-        let Some(region) = sdk_config.region().map(|r| r.to_string()) else {
-            diags.attr_error(
-                root("region"),
-                "No AWS region",
-                "The provider could not find which AWS region to use. Set `region` in the \
-                 provider \"planetscale\" block, or AWS_REGION in the environment, or a region in \
-                 the AWS profile. It must be the region of the PlanetScale database branch.",
-            );
-            return None;
-        };
-
-        let mut sdk_config = sdk_config;
-        let assume = c.object("assume_role");
-        if let Some(role_arn) = assume.string("role_arn") {
-            let mut builder = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-                .session_name(
-                    assume
-                        .string("session_name")
-                        .unwrap_or_else(|| "terraform-provider-planetscale".into()),
-                )
-                .configure(&sts_sdk_config(&sdk_config, &c));
-            if let Some(id) = assume.string("external_id") {
-                builder = builder.external_id(id);
-            }
-            if let Some(d) = assume
-                .str("duration")
-                .and_then(|d| crate::framework::timeouts::parse_duration(d).ok())
-            {
-                builder = builder.session_length(d);
-            }
-            let provider = builder.build().await;
-            sdk_config = sdk_config
-                .into_builder()
-                .credentials_provider(SharedCredentialsProvider::new(provider))
-                .build();
-        }
-
-        let mut ec2_config =
-            aws_sdk_ec2::config::Builder::from(&sdk_config).retry_partition(retry.partition());
-        if let Some(url) = c.object("endpoints").string("ec2") {
-            ec2_config = ec2_config.endpoint_url(url);
-        }
-        let ec2 = Ec2::new(aws_sdk_ec2::Client::from_conf(ec2_config.build()));
-
-        let allowed = c.strings("allowed_account_ids").unwrap_or_default();
-        let forbidden = c.strings("forbidden_account_ids").unwrap_or_default();
-        let need_identity = !allowed.is_empty()
-            || !forbidden.is_empty()
-            || !c.bool("skip_credentials_validation").unwrap_or(false)
-            || !c.bool("skip_requesting_account_id").unwrap_or(false);
-        let mut account_id = None;
-        if need_identity {
-            let sts = aws_sdk_sts::Client::from_conf(sts_config(&sdk_config, &c));
-            match sts.get_caller_identity().send().await {
-                Ok(identity) => account_id = identity.account().map(str::to_owned),
-                Err(e) => {
-                    let message = crate::aws::error_message(&e);
-                    diags.error(
-                        "AWS credentials could not be validated",
-                        format!(
-                            "STS GetCallerIdentity failed: {message}. Check the credentials \
-                             (environment, profile, access_key/secret_key or assume_role), or \
-                             set skip_credentials_validation = true where STS is unreachable."
-                        ),
-                    );
-                    return None;
-                }
-            }
-        }
         if let Some(account) = &account_id {
             if !allowed.is_empty() && !allowed.contains(account) {
                 diags.attr_error(
@@ -500,10 +335,8 @@ impl Provider for PlanetScale {
             }
         }
 
-        let default_tags = c
-            .object("default_tags")
-            .string_map("tags")
-            .unwrap_or_default();
+        let default_tags =
+            crate::resources::tags::known(c.object("default_tags").get("tags")).unwrap_or_default();
         let ignore = c.object("ignore_tags");
         let ignore_tags = IgnoreTags {
             keys: ignore.strings("keys").unwrap_or_default(),
@@ -543,287 +376,5 @@ impl Provider for PlanetScale {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Clients>>> {
         crate::data_sources::all()
-    }
-}
-
-/// The retry policy from the provider block, the environment and the
-/// profile (see [`crate::aws::retry_policy`]).
-async fn retry_policy(
-    c: &Attrs<'_>,
-    profile: Option<&str>,
-    files: Option<&ProfileFiles>,
-) -> Result<RetryPolicy, BadSetting> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let (env_mode, env_attempts) = (env("AWS_RETRY_MODE"), env("AWS_MAX_ATTEMPTS"));
-    let (mut profile_mode, mut profile_attempts) = (None, None);
-    let decided = (c.str("retry_mode").is_some() || env_mode.is_some())
-        && (c.number("max_retries").is_some() || env_attempts.is_some());
-    if !decided {
-        let default_files = ProfileFiles::default();
-        let loaded = aws_config::profile::load(
-            &aws_types::os_shim_internal::Fs::real(),
-            &aws_types::os_shim_internal::Env::real(),
-            files.unwrap_or(&default_files),
-            profile.map(|p| std::borrow::Cow::Owned(p.to_owned())),
-        )
-        .await;
-        if let Ok(set) = loaded
-            && let Some(p) = set.get_profile(set.selected_profile())
-        {
-            profile_mode = p.get("retry_mode").map(str::to_owned);
-            profile_attempts = p.get("max_attempts").map(str::to_owned);
-        }
-    }
-    RetryPolicy::resolve(&RetrySources {
-        retry_mode: c.str("retry_mode"),
-        max_retries: c.number("max_retries").and_then(|n| n.as_i64()),
-        quota: c
-            .number("token_bucket_rate_limiter_capacity")
-            .and_then(|n| n.as_i64()),
-        env_mode: env_mode.as_deref(),
-        env_max_attempts: env_attempts.as_deref(),
-        profile_mode: profile_mode.as_deref(),
-        profile_max_attempts: profile_attempts.as_deref(),
-    })
-}
-
-/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`...
-pub fn is_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
-        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
-        && parts
-            .last()
-            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-fn profile_files(c: &Attrs<'_>) -> Option<ProfileFiles> {
-    let config = c.strings("shared_config_files").unwrap_or_default();
-    let credentials = c.strings("shared_credentials_files").unwrap_or_default();
-    if config.is_empty() && credentials.is_empty() {
-        return None;
-    }
-    let mut builder = ProfileFiles::builder();
-    if config.is_empty() {
-        builder = builder.include_default_config_file(true);
-    }
-    if credentials.is_empty() {
-        builder = builder.include_default_credentials_file(true);
-    }
-    for path in config {
-        builder = builder.with_file(ProfileFileKind::Config, expand_home(&path));
-    }
-    for path in credentials {
-        builder = builder.with_file(ProfileFileKind::Credentials, expand_home(&path));
-    }
-    Some(builder.build())
-}
-
-fn expand_home(path: &str) -> String {
-    match (path.strip_prefix("~/"), std::env::var("HOME")) {
-        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
-        _ => path.to_owned(),
-    }
-}
-
-fn region_chain_without_imds(
-    profile: Option<&str>,
-    files: Option<ProfileFiles>,
-) -> impl ProvideRegion + 'static {
-    let mut from_profile = aws_config::profile::ProfileFileRegionProvider::builder();
-    if let Some(p) = profile {
-        from_profile = from_profile.profile_name(p);
-    }
-    if let Some(f) = files {
-        from_profile = from_profile.profile_files(f);
-    }
-    RegionProviderChain::first_try(
-        aws_config::environment::EnvironmentVariableRegionProvider::new(),
-    )
-    .or_else(from_profile.build())
-}
-
-fn credentials_chain_without_imds(
-    profile: Option<&str>,
-    files: Option<ProfileFiles>,
-) -> CredentialsProviderChain {
-    let mut from_profile = aws_config::profile::ProfileFileCredentialsProvider::builder();
-    if let Some(p) = profile {
-        from_profile = from_profile.profile_name(p);
-    }
-    if let Some(f) = files {
-        from_profile = from_profile.profile_files(f);
-    }
-    CredentialsProviderChain::first_try(
-        "Environment",
-        aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
-    )
-    .or_else("Profile", from_profile.build())
-    .or_else(
-        "WebIdentityToken",
-        aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder().build(),
-    )
-    .or_else(
-        "EcsContainer",
-        aws_config::ecs::EcsCredentialsProvider::builder().build(),
-    )
-}
-
-/// The shared configuration, with STS's endpoint where one is set.
-fn sts_sdk_config(sdk_config: &aws_types::SdkConfig, c: &Attrs<'_>) -> aws_types::SdkConfig {
-    match c.object("endpoints").string("sts") {
-        Some(url) => sdk_config.to_builder().endpoint_url(url).build(),
-        None => sdk_config.clone(),
-    }
-}
-
-fn sts_config(sdk_config: &aws_types::SdkConfig, c: &Attrs<'_>) -> aws_sdk_sts::Config {
-    let mut sts = aws_sdk_sts::config::Builder::from(sdk_config);
-    if let Some(url) = c.object("endpoints").string("sts") {
-        sts = sts.endpoint_url(url);
-    }
-    sts.build()
-}
-
-/// The HTTP client for AWS calls: rustls with aws-lc, TCP_NODELAY, the
-/// system's trust roots plus `custom_ca_bundle`, and `http_proxy` or the
-/// proxy environment.
-fn http_client(
-    c: &Attrs<'_>,
-    diags: &mut Diagnostics,
-) -> Option<aws_smithy_runtime_api::client::http::SharedHttpClient> {
-    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
-    use aws_smithy_http_client::{Builder, Connector, proxy::ProxyConfig};
-
-    let mut trust = TrustStore::default();
-    let bundle_path = c.string("custom_ca_bundle").or_else(|| {
-        std::env::var("AWS_CA_BUNDLE")
-            .ok()
-            .filter(|v| !v.is_empty())
-    });
-    if let Some(path) = &bundle_path {
-        match std::fs::read(expand_home(path)) {
-            Ok(pem) => trust = trust.with_pem_certificate(pem),
-            Err(e) => {
-                diags.attr_error(
-                    root("custom_ca_bundle"),
-                    "Cannot read the CA bundle",
-                    format!("{path}: {e}. Point custom_ca_bundle at a readable PEM file."),
-                );
-                return None;
-            }
-        }
-    }
-    let tls_context = match TlsContext::builder().with_trust_store(trust).build() {
-        Ok(ctx) => ctx,
-        Err(e) => {
-            diags.attr_error(
-                root("custom_ca_bundle"),
-                "Invalid CA bundle",
-                format!("{e}. The file must hold PEM certificates."),
-            );
-            return None;
-        }
-    };
-    let proxy = match c.string("http_proxy") {
-        Some(url) => match ProxyConfig::all(url.as_str()) {
-            Ok(p) => p.no_proxy(
-                std::env::var("NO_PROXY")
-                    .or_else(|_| std::env::var("no_proxy"))
-                    .unwrap_or_default(),
-            ),
-            Err(e) => {
-                diags.attr_error(
-                    root("http_proxy"),
-                    "Invalid proxy URL",
-                    format!("{url:?}: {e}."),
-                );
-                return None;
-            }
-        },
-        None => ProxyConfig::from_env(),
-    };
-    Some(
-        Builder::new().build_with_connector_fn(move |settings, components| {
-            let mut builder = Connector::builder()
-                .enable_tcp_nodelay(true)
-                .proxy_config(proxy.clone());
-            if let Some(settings) = settings {
-                builder = builder.connector_settings(settings.clone());
-            }
-            if let Some(sleep) = components.and_then(|rc| rc.sleep_impl()) {
-                builder = builder.sleep_impl(sleep);
-            }
-            builder
-                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-                .tls_context(tls_context.clone())
-                .build()
-        }),
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn regions_are_recognised() {
-        for ok in [
-            "us-east-1",
-            "eu-central-2",
-            "us-gov-west-1",
-            "cn-north-1",
-            "ap-southeast-5",
-        ] {
-            assert!(is_region(ok), "{ok}");
-        }
-        for bad in [
-            "",
-            "us-east",
-            "US-EAST-1",
-            "us_east_1",
-            "us-east-1a",
-            "useast1",
-        ] {
-            assert!(!is_region(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn partitions_follow_regions() {
-        let table = [
-            (
-                "aws",
-                &[
-                    "us-east-1",
-                    "us-west-2",
-                    "eu-central-2",
-                    "ap-southeast-5",
-                    "sa-east-1",
-                    "ca-west-1",
-                    "me-central-1",
-                    "af-south-1",
-                    "il-central-1",
-                    "mx-central-1",
-                ][..],
-            ),
-            ("aws-cn", &["cn-north-1", "cn-northwest-1"]),
-            ("aws-us-gov", &["us-gov-west-1", "us-gov-east-1"]),
-            ("aws-iso", &["us-iso-east-1", "us-iso-west-1"]),
-            ("aws-iso-b", &["us-isob-east-1", "us-isob-west-1"]),
-            ("aws-iso-e", &["eu-isoe-west-1"]),
-            ("aws-iso-f", &["us-isof-south-1", "us-isof-east-1"]),
-            ("aws-eusc", &["eusc-de-east-1"]),
-        ];
-        for (partition, regions) in table {
-            for region in regions {
-                assert_eq!(partition_of(region), partition, "{region}");
-            }
-        }
     }
 }

@@ -8,7 +8,7 @@ use terraform_provider_planetscale::framework::codec::{
 };
 use terraform_provider_planetscale::framework::types::Type;
 use terraform_provider_planetscale::framework::value::{Number, Value};
-use terraform_provider_planetscale::resources::{endpoint, validate};
+use terraform_provider_planetscale::{privatelink, validate};
 
 /// Cases per property; the budget CI runs.
 const CASES: u32 = 4096;
@@ -137,7 +137,7 @@ proptest! {
             }
         }
         let _ = validate::cidr(&id);
-        let _ = endpoint::service_name_region(&id);
+        let _ = privatelink::service_name_region(&id);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! failure it was.
 
 pub mod batch;
+pub mod config;
 pub mod endpoint;
 pub mod endpoint_service;
 pub mod error;

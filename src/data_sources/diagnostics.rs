@@ -26,6 +26,7 @@ use ipnet::IpNet;
 
 use crate::aws::AwsError;
 use crate::aws::model::Peer;
+use crate::clients::Clients;
 use crate::data_sources::checks::{self, Check, Kind, Status};
 use crate::dns::{self, DnsError};
 use crate::framework::diag::Diagnostics;
@@ -35,9 +36,9 @@ use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
 use crate::framework::types::Type;
 use crate::framework::value::Value;
-use crate::provider::Clients;
-use crate::resources::security_group::{DEFAULT_PORTS, ports_value};
-use crate::resources::validate;
+use crate::privatelink::DEFAULT_PORTS;
+use crate::validate;
+use crate::validate::ports_value;
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_diagnostics";
 /// How long the DNS check waits for the server, both questions together.

@@ -7,8 +7,8 @@ pub mod service;
 
 use std::sync::Arc;
 
+use crate::clients::Clients;
 use crate::framework::server::DataSource;
-use crate::provider::Clients;
 
 pub fn all() -> Vec<Arc<dyn DataSource<Clients>>> {
     vec![

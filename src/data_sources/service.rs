@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
+use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::{Attrs, ObjectBuilder, opt_string, string, string_list};
 use crate::framework::path::AttributePath;
@@ -19,10 +20,7 @@ use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
 use crate::framework::value::Value;
 use crate::planetscale::{self, Api, ApiError};
-use crate::provider::Clients;
-use crate::resources::endpoint::{
-    region_mismatch_detail, service_name_region, service_not_found_detail,
-};
+use crate::privatelink::{region_mismatch_detail, service_name_region, service_not_found_detail};
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_service";
 const BRANCH_ARGUMENTS: [&str; 3] = ["organization", "database", "branch"];
@@ -482,7 +480,7 @@ fn api_error(e: &ApiError, b: &BranchRef<'_>, api_url: &str) -> (String, String)
                 "{api_url} answered HTTP {status}{}. Check that api_url is the PlanetScale API \
                  ({default}).",
                 said(message),
-                default = crate::provider::DEFAULT_API_URL
+                default = crate::privatelink::DEFAULT_API_URL
             ),
         ),
         ApiError::Timeout(limit) => (
@@ -501,7 +499,7 @@ fn api_error(e: &ApiError, b: &BranchRef<'_>, api_url: &str) -> (String, String)
             "Unreadable answer from the PlanetScale API".to_owned(),
             format!(
                 "{why}. Check that api_url points at the PlanetScale API ({}).",
-                crate::provider::DEFAULT_API_URL
+                crate::privatelink::DEFAULT_API_URL
             ),
         ),
         ApiError::NotEnabled => (

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use crate::aws::AwsError;
 use crate::aws::endpoint::{AvailableWait, EndpointChanges, NewEndpoint, WaitError};
 use crate::aws::model::{Endpoint, EndpointService, Tags};
+use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::{Attrs, ObjectBuilder, string, string_list, string_set};
 use crate::framework::path::AttributePath;
@@ -22,9 +23,10 @@ use crate::framework::server::{Ctx, PlanChange, Resource};
 use crate::framework::timeouts;
 use crate::framework::types::Type;
 use crate::framework::value::Value;
-use crate::provider::Clients;
+use crate::privatelink::{region_mismatch_detail, service_name_region, service_not_found_detail};
 use crate::resources::moves::{self, SourceState};
-use crate::resources::{tags, validate};
+use crate::resources::tags;
+use crate::validate;
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_endpoint";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -76,47 +78,6 @@ fn dns_entry_type() -> Type {
         .into_iter()
         .collect(),
         BTreeSet::new(),
-    )
-}
-
-/// `com.amazonaws.vpce.<region>.vpce-svc-<8 to 17 hex digits>`; returns the region.
-pub fn service_name_region(name: &str) -> Result<&str, String> {
-    let fail = || {
-        format!(
-            "{name:?} is not a PrivateLink service name. It looks like \
-             \"com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0\": copy the Private Service Name from the \
-             PlanetScale dashboard (database, Settings, Roles, any role of the branch)."
-        )
-    };
-    let rest = name.strip_prefix("com.amazonaws.vpce.").ok_or_else(fail)?;
-    let (region, id) = rest.split_once('.').ok_or_else(fail)?;
-    let hex = id.strip_prefix("vpce-svc-").ok_or_else(fail)?;
-    let hex_ok = (8..=17).contains(&hex.len())
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    if !hex_ok || !crate::provider::is_region(region) {
-        return Err(fail());
-    }
-    Ok(region)
-}
-
-/// Why a service the provider's region does not know cannot be used, and
-/// what to do about it.
-pub fn service_not_found_detail(name: &str, region: &str) -> String {
-    format!(
-        "There is no endpoint service {name:?} in {region} that these credentials may use. Copy the Private \
-         Service Name again from the PlanetScale dashboard (database, Settings, Roles, any role of the branch), \
-         and check that PrivateLink is enabled for the branch and the provider's region is the branch's."
-    )
-}
-
-/// A service in another region than the provider's, and what to do.
-pub fn region_mismatch_detail(service_region: &str, provider_region: &str) -> String {
-    format!(
-        "The service is in {service_region}, but the provider works in {provider_region}. An endpoint reaches \
-         services of its own region only: configure the provider (region) for the database branch's region, \
-         {service_region}."
     )
 }
 
@@ -1177,30 +1138,6 @@ mod tests {
                 .await;
             assert_eq!(state.is_some(), accepted, "{provider} {type_name}");
             assert!(diags.is_empty(), "{diags:?}");
-        }
-    }
-
-    #[test]
-    fn service_names_carry_their_region() {
-        assert_eq!(
-            service_name_region("com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"),
-            Ok("us-east-1")
-        );
-        assert_eq!(
-            service_name_region("com.amazonaws.vpce.eu-west-2.vpce-svc-a4ced6ef"),
-            Ok("eu-west-2")
-        );
-        for bad in [
-            "",
-            "vpce-svc-0123456789abcdef0",
-            "com.amazonaws.us-east-1.s3",
-            "com.amazonaws.vpce.us-east-1.vpce-svc-0123",
-            "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789ABCDEF0",
-            "com.amazonaws.vpce.useast1.vpce-svc-0123456789abcdef0",
-            "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef01234",
-        ] {
-            let err = service_name_region(bad).unwrap_err();
-            assert!(err.contains("PlanetScale dashboard"), "{bad}: {err}");
         }
     }
 }

@@ -5,12 +5,11 @@ pub mod moves;
 pub mod security_group;
 pub mod sg_rules;
 pub mod tags;
-pub mod validate;
 
 use std::sync::Arc;
 
+use crate::clients::Clients;
 use crate::framework::server::Resource;
-use crate::provider::Clients;
 
 pub fn all() -> Vec<Arc<dyn Resource<Clients>>> {
     vec![
@@ -31,7 +30,7 @@ pub fn import_by_id(
 ) -> Option<crate::framework::value::Value> {
     use crate::framework::model::{ObjectBuilder, string};
     use crate::framework::value::Value;
-    if let Err(why) = validate::ec2_id(id, prefix, what) {
+    if let Err(why) = crate::validate::ec2_id(id, prefix, what) {
         diags.error(
             "Invalid import id",
             format!("{why} Import a {what} by its id."),

@@ -20,6 +20,7 @@ use std::collections::BTreeSet;
 
 use crate::aws::model::{IngressRule, Peer, Rule, Tags};
 use crate::aws::security_group::{CREATION_TOKEN_TAG, DeleteGroupError, NewSecurityGroup};
+use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::{Attrs, ObjectBuilder, string, string_list, string_map, string_set};
 use crate::framework::path::AttributePath;
@@ -27,14 +28,14 @@ use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, PlanChange, Resource};
 use crate::framework::timeouts;
 use crate::framework::types::Type;
-use crate::framework::value::{Number, Value};
-use crate::provider::Clients;
+use crate::framework::value::Value;
+use crate::privatelink::DEFAULT_PORTS;
 use crate::resources::moves::{self, SourceState};
 use crate::resources::sg_rules::{self, Access};
-use crate::resources::{tags, validate};
+use crate::resources::tags;
+use crate::validate::{self, ports_value};
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_security_group";
-pub const DEFAULT_PORTS: [u16; 2] = [5432, 6432];
 pub const DEFAULT_DESCRIPTION: &str =
     "PostgreSQL and PSBouncer to a PlanetScale PrivateLink endpoint. Managed by Terraform.";
 const CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -91,16 +92,6 @@ impl Model {
             tags_all: a.string_map("tags_all").unwrap_or_default(),
         }
     }
-}
-
-/// A `ports` value: a set of numbers.
-pub fn ports_value(ports: impl IntoIterator<Item = u16>) -> Value {
-    Value::Set(
-        ports
-            .into_iter()
-            .map(|p| Value::Number(Number::from(i64::from(p))))
-            .collect(),
-    )
 }
 
 fn set_or_null(items: &std::collections::BTreeSet<String>, null_when_empty: bool) -> Value {

@@ -17,12 +17,12 @@
 use std::collections::BTreeMap;
 
 use crate::aws::model::Tags;
+use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::{Attrs, string_map};
 use crate::framework::path::AttributePath;
 use crate::framework::server::PlanChange;
 use crate::framework::value::Value;
-use crate::provider::Clients;
 
 /// EC2 takes at most this many tags on one resource.
 pub const MAX_TAGS: usize = 50;

@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
 use crate::framework::path::AttributePath;
-use crate::framework::value::Value;
+use crate::framework::value::{Number, Value};
 
 /// An EC2 id: `<prefix>-` then 8 or 17 lowercase hex digits.
 pub fn ec2_id(value: &str, prefix: &str, what: &str) -> Result<(), String> {
@@ -176,6 +176,16 @@ pub fn each_string(
             diags.attr_error(path.clone(), summary, why);
         }
     }
+}
+
+/// A `ports` value: a set of numbers.
+pub fn ports_value(ports: impl IntoIterator<Item = u16>) -> Value {
+    Value::Set(
+        ports
+            .into_iter()
+            .map(|p| Value::Number(Number::from(i64::from(p))))
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,389 @@
+//! The AWS SDK's configuration, from settings the provider block gives in
+//! plain data: region, credentials (static keys, profiles, assume role, the
+//! environment, without the instance metadata service when asked), retries,
+//! endpoint overrides, the HTTP client (TLS trust, proxy, TCP_NODELAY), and
+//! the caller's identity. The only place aws-config is used.
+
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::meta::credentials::CredentialsProviderChain;
+use aws_config::meta::region::{ProvideRegion, RegionProviderChain};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_runtime::env_config::file::{
+    EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+};
+use aws_types::region::Region;
+
+use super::Ec2;
+use super::retry_policy::{BadSetting, RetryPolicy, RetrySources};
+
+/// The AWS arguments of the provider block, as plain data.
+#[derive(Clone, Debug, Default)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub shared_config_files: Vec<String>,
+    pub shared_credentials_files: Vec<String>,
+    pub access_key: Option<String>,
+    pub secret_key: Option<String>,
+    pub token: Option<String>,
+    pub assume_role: Option<AssumeRole>,
+    pub ec2_endpoint: Option<String>,
+    pub sts_endpoint: Option<String>,
+    pub max_retries: Option<i64>,
+    pub retry_mode: Option<String>,
+    pub retry_quota: Option<i64>,
+    pub skip_metadata_api_check: bool,
+    pub custom_ca_bundle: Option<String>,
+    pub http_proxy: Option<String>,
+    /// Ask STS who the caller is (to validate the credentials, learn the
+    /// account, or check it against allowed/forbidden lists).
+    pub identify: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub session_name: Option<String>,
+    pub external_id: Option<String>,
+    pub duration: Option<Duration>,
+}
+
+/// What [`connect`] makes: the EC2 client, the region, and the account when
+/// it was asked for.
+pub struct Connected {
+    pub ec2: Ec2,
+    pub region: String,
+    pub account_id: Option<String>,
+}
+
+/// Why the SDK could not be configured: the provider argument to name (if
+/// one is to blame), a summary and what to do.
+#[derive(Clone, Debug)]
+pub struct ConfigError {
+    pub attribute: Option<&'static str>,
+    pub summary: String,
+    pub detail: String,
+}
+
+impl ConfigError {
+    fn on(attribute: &'static str, summary: &str, detail: String) -> Self {
+        ConfigError {
+            attribute: Some(attribute),
+            summary: summary.to_owned(),
+            detail,
+        }
+    }
+}
+
+/// Configures the SDK from `s` and the standard AWS environment, and asks
+/// STS who the caller is when `s.identify`.
+pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let skip_imds = s.skip_metadata_api_check
+        || env("AWS_EC2_METADATA_DISABLED").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let profile = s.profile.clone();
+    let profile_files = profile_files(s);
+    if let Some(files) = &profile_files {
+        loader = loader.profile_files(files.clone());
+    }
+    if let Some(p) = &profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(region) = &s.region {
+        loader = loader.region(Region::new(region.clone()));
+    } else if skip_imds {
+        loader = loader.region(region_chain_without_imds(
+            profile.as_deref(),
+            profile_files.clone(),
+        ));
+    }
+    if let (Some(ak), Some(sk)) = (&s.access_key, &s.secret_key) {
+        let creds = Credentials::new(ak, sk, s.token.clone(), None, "planetscale-provider");
+        loader = loader.credentials_provider(creds);
+    } else if skip_imds {
+        loader = loader.credentials_provider(credentials_chain_without_imds(
+            profile.as_deref(),
+            profile_files.clone(),
+        ));
+    }
+    let retry = retry_policy(s, profile.as_deref(), profile_files.as_ref())
+        .await
+        .map_err(|bad| ConfigError {
+            attribute: bad.attribute,
+            summary: "Invalid retry setting".to_owned(),
+            detail: bad.message,
+        })?;
+    loader = loader.retry_config(retry.retry_config());
+    loader = loader.http_client(http_client(s)?);
+
+    let mut sdk_config = loader.load().await;
+    let Some(region) = sdk_config.region().map(|r| r.to_string()) else {
+        return Err(ConfigError::on(
+            "region",
+            "No AWS region",
+            "The provider could not find which AWS region to use. Set `region` in the provider \
+             \"planetscale\" block, or AWS_REGION in the environment, or a region in the AWS profile. It \
+             must be the region of the PlanetScale database branch."
+                .to_owned(),
+        ));
+    };
+
+    if let Some(assume) = &s.assume_role {
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(&assume.role_arn)
+            .session_name(
+                assume
+                    .session_name
+                    .clone()
+                    .unwrap_or_else(|| "terraform-provider-planetscale".into()),
+            )
+            .configure(&sts_sdk_config(&sdk_config, s));
+        if let Some(id) = &assume.external_id {
+            builder = builder.external_id(id);
+        }
+        if let Some(d) = assume.duration {
+            builder = builder.session_length(d);
+        }
+        let provider = builder.build().await;
+        sdk_config = sdk_config
+            .into_builder()
+            .credentials_provider(SharedCredentialsProvider::new(provider))
+            .build();
+    }
+
+    let mut ec2_config =
+        aws_sdk_ec2::config::Builder::from(&sdk_config).retry_partition(retry.partition());
+    if let Some(url) = &s.ec2_endpoint {
+        ec2_config = ec2_config.endpoint_url(url);
+    }
+    let ec2 = Ec2::new(aws_sdk_ec2::Client::from_conf(ec2_config.build()));
+
+    let mut account_id = None;
+    if s.identify {
+        let sts = aws_sdk_sts::Client::from_conf(sts_config(&sdk_config, s));
+        match sts.get_caller_identity().send().await {
+            Ok(identity) => account_id = identity.account().map(str::to_owned),
+            Err(e) => {
+                let message = super::error_message(&e);
+                return Err(ConfigError {
+                    attribute: None,
+                    summary: "AWS credentials could not be validated".to_owned(),
+                    detail: format!(
+                        "STS GetCallerIdentity failed: {message}. Check the credentials (environment, \
+                         profile, access_key/secret_key or assume_role), or set skip_credentials_validation \
+                         = true where STS is unreachable."
+                    ),
+                });
+            }
+        }
+    }
+    Ok(Connected {
+        ec2,
+        region,
+        account_id,
+    })
+}
+
+/// The retry policy from the provider block, the environment and the
+/// profile (see [`super::retry_policy`]).
+async fn retry_policy(
+    s: &AwsSettings,
+    profile: Option<&str>,
+    files: Option<&ProfileFiles>,
+) -> Result<RetryPolicy, BadSetting> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let (env_mode, env_attempts) = (env("AWS_RETRY_MODE"), env("AWS_MAX_ATTEMPTS"));
+    let (mut profile_mode, mut profile_attempts) = (None, None);
+    let decided = (s.retry_mode.is_some() || env_mode.is_some())
+        && (s.max_retries.is_some() || env_attempts.is_some());
+    if !decided {
+        let default_files = ProfileFiles::default();
+        let loaded = aws_config::profile::load(
+            &aws_types::os_shim_internal::Fs::real(),
+            &aws_types::os_shim_internal::Env::real(),
+            files.unwrap_or(&default_files),
+            profile.map(|p| std::borrow::Cow::Owned(p.to_owned())),
+        )
+        .await;
+        if let Ok(set) = loaded
+            && let Some(p) = set.get_profile(set.selected_profile())
+        {
+            profile_mode = p.get("retry_mode").map(str::to_owned);
+            profile_attempts = p.get("max_attempts").map(str::to_owned);
+        }
+    }
+    RetryPolicy::resolve(&RetrySources {
+        retry_mode: s.retry_mode.as_deref(),
+        max_retries: s.max_retries,
+        quota: s.retry_quota,
+        env_mode: env_mode.as_deref(),
+        env_max_attempts: env_attempts.as_deref(),
+        profile_mode: profile_mode.as_deref(),
+        profile_max_attempts: profile_attempts.as_deref(),
+    })
+}
+
+fn profile_files(s: &AwsSettings) -> Option<ProfileFiles> {
+    let config = &s.shared_config_files;
+    let credentials = &s.shared_credentials_files;
+    if config.is_empty() && credentials.is_empty() {
+        return None;
+    }
+    let mut builder = ProfileFiles::builder();
+    if config.is_empty() {
+        builder = builder.include_default_config_file(true);
+    }
+    if credentials.is_empty() {
+        builder = builder.include_default_credentials_file(true);
+    }
+    for path in config {
+        builder = builder.with_file(ProfileFileKind::Config, expand_home(path));
+    }
+    for path in credentials {
+        builder = builder.with_file(ProfileFileKind::Credentials, expand_home(path));
+    }
+    Some(builder.build())
+}
+
+fn expand_home(path: &str) -> String {
+    match (path.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => path.to_owned(),
+    }
+}
+
+fn region_chain_without_imds(
+    profile: Option<&str>,
+    files: Option<ProfileFiles>,
+) -> impl ProvideRegion + 'static {
+    let mut from_profile = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(p) = profile {
+        from_profile = from_profile.profile_name(p);
+    }
+    if let Some(f) = files {
+        from_profile = from_profile.profile_files(f);
+    }
+    RegionProviderChain::first_try(
+        aws_config::environment::EnvironmentVariableRegionProvider::new(),
+    )
+    .or_else(from_profile.build())
+}
+
+fn credentials_chain_without_imds(
+    profile: Option<&str>,
+    files: Option<ProfileFiles>,
+) -> CredentialsProviderChain {
+    let mut from_profile = aws_config::profile::ProfileFileCredentialsProvider::builder();
+    if let Some(p) = profile {
+        from_profile = from_profile.profile_name(p);
+    }
+    if let Some(f) = files {
+        from_profile = from_profile.profile_files(f);
+    }
+    CredentialsProviderChain::first_try(
+        "Environment",
+        aws_config::environment::EnvironmentVariableCredentialsProvider::new(),
+    )
+    .or_else("Profile", from_profile.build())
+    .or_else(
+        "WebIdentityToken",
+        aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder().build(),
+    )
+    .or_else(
+        "EcsContainer",
+        aws_config::ecs::EcsCredentialsProvider::builder().build(),
+    )
+}
+
+/// The shared configuration, with STS's endpoint where one is set.
+fn sts_sdk_config(sdk_config: &aws_types::SdkConfig, s: &AwsSettings) -> aws_types::SdkConfig {
+    match &s.sts_endpoint {
+        Some(url) => sdk_config.to_builder().endpoint_url(url).build(),
+        None => sdk_config.clone(),
+    }
+}
+
+fn sts_config(sdk_config: &aws_types::SdkConfig, s: &AwsSettings) -> aws_sdk_sts::Config {
+    let mut sts = aws_sdk_sts::config::Builder::from(sdk_config);
+    if let Some(url) = &s.sts_endpoint {
+        sts = sts.endpoint_url(url);
+    }
+    sts.build()
+}
+
+/// The HTTP client for AWS calls: rustls with aws-lc, TCP_NODELAY, the
+/// system's trust roots plus `custom_ca_bundle`, and `http_proxy` or the
+/// proxy environment.
+fn http_client(
+    s: &AwsSettings,
+) -> Result<aws_smithy_runtime_api::client::http::SharedHttpClient, ConfigError> {
+    use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    use aws_smithy_http_client::{Builder, Connector, proxy::ProxyConfig};
+
+    let mut trust = TrustStore::default();
+    let bundle_path = s.custom_ca_bundle.clone().or_else(|| {
+        std::env::var("AWS_CA_BUNDLE")
+            .ok()
+            .filter(|v| !v.is_empty())
+    });
+    if let Some(path) = &bundle_path {
+        match std::fs::read(expand_home(path)) {
+            Ok(pem) => trust = trust.with_pem_certificate(pem),
+            Err(e) => {
+                return Err(ConfigError::on(
+                    "custom_ca_bundle",
+                    "Cannot read the CA bundle",
+                    format!("{path}: {e}. Point custom_ca_bundle at a readable PEM file."),
+                ));
+            }
+        }
+    }
+    let tls_context = match TlsContext::builder().with_trust_store(trust).build() {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            return Err(ConfigError::on(
+                "custom_ca_bundle",
+                "Invalid CA bundle",
+                format!("{e}. The file must hold PEM certificates."),
+            ));
+        }
+    };
+    let proxy = match &s.http_proxy {
+        Some(url) => match ProxyConfig::all(url.as_str()) {
+            Ok(p) => p.no_proxy(
+                std::env::var("NO_PROXY")
+                    .or_else(|_| std::env::var("no_proxy"))
+                    .unwrap_or_default(),
+            ),
+            Err(e) => {
+                return Err(ConfigError::on(
+                    "http_proxy",
+                    "Invalid proxy URL",
+                    format!("{url:?}: {e}."),
+                ));
+            }
+        },
+        None => ProxyConfig::from_env(),
+    };
+    Ok(
+        Builder::new().build_with_connector_fn(move |settings, components| {
+            let mut builder = Connector::builder()
+                .enable_tcp_nodelay(true)
+                .proxy_config(proxy.clone());
+            if let Some(settings) = settings {
+                builder = builder.connector_settings(settings.clone());
+            }
+            if let Some(sleep) = components.and_then(|rc| rc.sleep_impl()) {
+                builder = builder.sleep_impl(sleep);
+            }
+            builder
+                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+                .tls_context(tls_context.clone())
+                .build()
+        }),
+    )
+}

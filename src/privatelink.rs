@@ -1,0 +1,184 @@
+//! The domain facts of PrivateLink to PlanetScale that every layer above
+//! shares: the provider's address, PlanetScale's API and ports, the grammar
+//! of a Private Service Name and its region, AWS regions and partitions, and
+//! the sentences that explain what AWS answers. Pure: no I/O, no SDK.
+
+/// The provider's source address: examples, docs and releases use this one.
+pub const PROVIDER_ADDRESS: &str = "registry.terraform.io/privatelink/planetscale";
+pub const DEFAULT_API_URL: &str = "https://api.planetscale.com/v1";
+
+/// PostgreSQL (5432) and PSBouncer (6432), the ports PlanetScale serves
+/// over PrivateLink.
+pub const DEFAULT_PORTS: [u16; 2] = [5432, 6432];
+
+/// `com.amazonaws.vpce.<region>.vpce-svc-<8 to 17 hex digits>`; returns the region.
+pub fn service_name_region(name: &str) -> Result<&str, String> {
+    let fail = || {
+        format!(
+            "{name:?} is not a PrivateLink service name. It looks like \
+             \"com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0\": copy the Private Service Name from the \
+             PlanetScale dashboard (database, Settings, Roles, any role of the branch)."
+        )
+    };
+    let rest = name.strip_prefix("com.amazonaws.vpce.").ok_or_else(fail)?;
+    let (region, id) = rest.split_once('.').ok_or_else(fail)?;
+    let hex = id.strip_prefix("vpce-svc-").ok_or_else(fail)?;
+    let hex_ok = (8..=17).contains(&hex.len())
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if !hex_ok || !is_region(region) {
+        return Err(fail());
+    }
+    Ok(region)
+}
+
+/// Why a service the provider's region does not know cannot be used, and
+/// what to do about it.
+pub fn service_not_found_detail(name: &str, region: &str) -> String {
+    format!(
+        "There is no endpoint service {name:?} in {region} that these credentials may use. Copy the Private \
+         Service Name again from the PlanetScale dashboard (database, Settings, Roles, any role of the branch), \
+         and check that PrivateLink is enabled for the branch and the provider's region is the branch's."
+    )
+}
+
+/// A service in another region than the provider's, and what to do.
+pub fn region_mismatch_detail(service_region: &str, provider_region: &str) -> String {
+    format!(
+        "The service is in {service_region}, but the provider works in {provider_region}. An endpoint reaches \
+         services of its own region only: configure the provider (region) for the database branch's region, \
+         {service_region}."
+    )
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`...
+pub fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// The AWS partition a region belongs to, for ARNs: the region prefixes
+/// of the AWS SDKs' partition table (`partitions.json`). The more specific
+/// prefixes come first, and each ends with its hyphen, so `us-isob-` and
+/// `us-isof-` never pass for `us-iso-`, nor `us-gov-` for `us-`.
+///
+/// | partition | regions | DNS suffix |
+/// |---|---|---|
+/// | `aws-us-gov` | `us-gov-*` | amazonaws.com |
+/// | `aws-iso` | `us-iso-*` | c2s.ic.gov |
+/// | `aws-iso-b` | `us-isob-*` | sc2s.sgov.gov |
+/// | `aws-iso-e` | `eu-isoe-*` | cloud.adc-e.uk |
+/// | `aws-iso-f` | `us-isof-*` | csp.hci.ic.gov |
+/// | `aws-cn` | `cn-*` | amazonaws.com.cn |
+/// | `aws-eusc` | `eusc-de-*` (European Sovereign Cloud) | amazonaws.eu |
+/// | `aws` | `(us\|eu\|ap\|sa\|ca\|me\|af\|il\|mx)-<name>-<n>`, and any region not listed | amazonaws.com |
+pub fn partition_of(region: &str) -> &'static str {
+    const BY_PREFIX: [(&str, &str); 7] = [
+        ("us-gov-", "aws-us-gov"),
+        ("us-iso-", "aws-iso"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("cn-", "aws-cn"),
+        ("eusc-de-", "aws-eusc"),
+    ];
+    BY_PREFIX
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_names_carry_their_region() {
+        assert_eq!(
+            service_name_region("com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0"),
+            Ok("us-east-1")
+        );
+        assert_eq!(
+            service_name_region("com.amazonaws.vpce.eu-west-2.vpce-svc-a4ced6ef"),
+            Ok("eu-west-2")
+        );
+        for bad in [
+            "",
+            "vpce-svc-0123456789abcdef0",
+            "com.amazonaws.us-east-1.s3",
+            "com.amazonaws.vpce.us-east-1.vpce-svc-0123",
+            "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789ABCDEF0",
+            "com.amazonaws.vpce.useast1.vpce-svc-0123456789abcdef0",
+            "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef01234",
+        ] {
+            let err = service_name_region(bad).unwrap_err();
+            assert!(err.contains("PlanetScale dashboard"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn regions_are_recognised() {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "cn-north-1",
+            "ap-southeast-5",
+        ] {
+            assert!(is_region(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "us_east_1",
+            "us-east-1a",
+            "useast1",
+        ] {
+            assert!(!is_region(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn partitions_follow_regions() {
+        let table = [
+            (
+                "aws",
+                &[
+                    "us-east-1",
+                    "us-west-2",
+                    "eu-central-2",
+                    "ap-southeast-5",
+                    "sa-east-1",
+                    "ca-west-1",
+                    "me-central-1",
+                    "af-south-1",
+                    "il-central-1",
+                    "mx-central-1",
+                ][..],
+            ),
+            ("aws-cn", &["cn-north-1", "cn-northwest-1"]),
+            ("aws-us-gov", &["us-gov-west-1", "us-gov-east-1"]),
+            ("aws-iso", &["us-iso-east-1", "us-iso-west-1"]),
+            ("aws-iso-b", &["us-isob-east-1", "us-isob-west-1"]),
+            ("aws-iso-e", &["eu-isoe-west-1"]),
+            ("aws-iso-f", &["us-isof-south-1", "us-isof-east-1"]),
+            ("aws-eusc", &["eusc-de-east-1"]),
+        ];
+        for (partition, regions) in table {
+            for region in regions {
+                assert_eq!(partition_of(region), partition, "{region}");
+            }
+        }
+    }
+}
