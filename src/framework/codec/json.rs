@@ -13,9 +13,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value as Json;
 
-use super::{
-    DecodeError, EncodeError, MAX_DEPTH, decode_error, encode_error, implied_type, too_deep,
-};
+use super::dynamic::implied_type;
+use super::{DecodeError, EncodeError, MAX_DEPTH, decode_error, encode_error, too_deep};
 use crate::framework::path::AttributePath;
 use crate::framework::types::Type;
 use crate::framework::value::{Number, Value, dedup_set};
