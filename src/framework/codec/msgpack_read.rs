@@ -14,13 +14,11 @@ use std::collections::BTreeMap;
 
 use rmp::Marker;
 
-use super::{
-    DecodeError, EXT_REFINED_UNKNOWN, KEY_LENGTH_MAX, KEY_LENGTH_MIN, KEY_NULLNESS, KEY_NUMBER_MAX,
-    KEY_NUMBER_MIN, KEY_STRING_PREFIX, MAX_DEPTH, MAX_REFINEMENTS_LEN, decode_error, too_deep,
-};
+use super::refinements::unknown;
+use super::{DecodeError, MAX_DEPTH, decode_error, too_deep};
 use crate::framework::path::AttributePath;
 use crate::framework::types::Type;
-use crate::framework::value::{Number, NumberBound, Refinements, Value, dedup_set};
+use crate::framework::value::{Number, Value, dedup_set};
 
 /// Reads a msgpack `DynamicValue` of type `ty`.
 pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
@@ -39,7 +37,7 @@ pub fn decode_msgpack(bytes: &[u8], ty: &Type) -> Result<Value, DecodeError> {
 /// One msgpack item, its contents borrowed from the input; collections
 /// only as their claimed length.
 #[derive(Debug)]
-enum Item<'a> {
+pub(super) enum Item<'a> {
     Nil,
     Bool(bool),
     Int(i64),
@@ -68,13 +66,13 @@ impl Item<'_> {
     }
 }
 
-struct Reader<'a> {
+pub(super) struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn new(bytes: &'a [u8]) -> Self {
+    pub(super) fn new(bytes: &'a [u8]) -> Self {
         Reader { bytes, pos: 0 }
     }
 
@@ -145,7 +143,7 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
-    fn item(&mut self, path: &AttributePath) -> Result<Item<'a>, DecodeError> {
+    pub(super) fn item(&mut self, path: &AttributePath) -> Result<Item<'a>, DecodeError> {
         let marker = Marker::from_u8(self.u8(path)?);
         Ok(match marker {
             Marker::Null => Item::Nil,
@@ -200,7 +198,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips one item and everything inside it.
-    fn skip(&mut self, path: &AttributePath, depth: usize) -> Result<(), DecodeError> {
+    pub(super) fn skip(&mut self, path: &AttributePath, depth: usize) -> Result<(), DecodeError> {
         if depth > MAX_DEPTH {
             return Err(decode_error(path, too_deep()));
         }
@@ -215,7 +213,11 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn string(&mut self, path: &AttributePath, what: &str) -> Result<String, DecodeError> {
+    pub(super) fn string(
+        &mut self,
+        path: &AttributePath,
+        what: &str,
+    ) -> Result<String, DecodeError> {
         match self.item(path)? {
             Item::Str(bytes) | Item::Bin(bytes) => utf8(bytes, path),
             other => Err(decode_error(
@@ -413,7 +415,7 @@ fn utf8(bytes: &[u8], path: &AttributePath) -> Result<String, DecodeError> {
 
 /// A number in any of its msgpack forms; `Err(None)` when the item is not
 /// a number at all.
-fn number(item: &Item<'_>, path: &AttributePath) -> Result<Number, Option<DecodeError>> {
+pub(super) fn number(item: &Item<'_>, path: &AttributePath) -> Result<Number, Option<DecodeError>> {
     match *item {
         Item::Int(i) => Ok(Number::from(i)),
         Item::Uint(u) => Ok(Number::from(u)),
@@ -433,145 +435,12 @@ fn number(item: &Item<'_>, path: &AttributePath) -> Result<Number, Option<Decode
     }
 }
 
-/// An unknown value from its extension.
-fn unknown(
-    kind: i8,
-    payload: &[u8],
-    ty: &Type,
-    path: &AttributePath,
-) -> Result<Value, DecodeError> {
-    if payload.len() <= 1 {
-        return Ok(Value::unknown());
-    }
-    if kind != EXT_REFINED_UNKNOWN {
-        return Err(decode_error(
-            path,
-            format!(
-                "unsupported msgpack extension type {kind} of {} bytes",
-                payload.len()
-            ),
-        ));
-    }
-    if payload.len() > MAX_REFINEMENTS_LEN {
-        return Err(decode_error(
-            path,
-            format!(
-                "refinements of an unknown value take {} bytes, more than the {MAX_REFINEMENTS_LEN} allowed",
-                payload.len()
-            ),
-        ));
-    }
-    let bad = |what: &str| decode_error(path, format!("invalid unknown value refinements: {what}"));
-    let mut r = Reader::new(payload);
-    let entries = match r.item(path) {
-        Ok(Item::Map(entries)) => entries,
-        Ok(_) => return Err(bad("not a map")),
-        Err(_) => return Err(bad("truncated")),
-    };
-    if let Type::Dynamic = ty {
-        // go-cty ignores refinements of a value of unknown type.
-        return Ok(Value::unknown());
-    }
-    let mut out = Refinements::default();
-    let mut definitely_null = false;
-    for _ in 0..entries {
-        let key = match r.item(path).map_err(|_| bad("truncated"))? {
-            Item::Int(k) => k,
-            Item::Uint(k) => i64::try_from(k).unwrap_or(i64::MAX),
-            _ => return Err(bad("a key is not an integer")),
-        };
-        match key {
-            KEY_NULLNESS => match r.item(path).map_err(|_| bad("truncated"))? {
-                Item::Bool(true) => definitely_null = true,
-                Item::Bool(false) => out.not_null = true,
-                _ => return Err(bad("nullness is not a bool")),
-            },
-            KEY_STRING_PREFIX => {
-                if *ty != Type::String {
-                    return Err(bad(&format!("a string prefix for a {ty}")));
-                }
-                let prefix = r
-                    .string(path, "a string prefix")
-                    .map_err(|_| bad("the string prefix is not a UTF-8 string"))?;
-                out.string_prefix = (!prefix.is_empty()).then_some(prefix);
-            }
-            KEY_NUMBER_MIN | KEY_NUMBER_MAX => {
-                if *ty != Type::Number {
-                    return Err(bad(&format!("a number bound for a {ty}")));
-                }
-                let bound = number_bound(&mut r, path)
-                    .map_err(|_| bad("a number bound is not a [number, bool] array"))?;
-                if key == KEY_NUMBER_MIN {
-                    out.number_lower = bound;
-                } else {
-                    out.number_upper = bound;
-                }
-            }
-            KEY_LENGTH_MIN | KEY_LENGTH_MAX => {
-                if !ty.is_collection() {
-                    return Err(bad(&format!("a length bound for a {ty}")));
-                }
-                let bound = match r.item(path).map_err(|_| bad("truncated"))? {
-                    Item::Int(n) => u64::try_from(n).ok(),
-                    Item::Uint(n) => Some(n),
-                    _ => return Err(bad("a length bound is not an integer")),
-                };
-                match (key, bound) {
-                    // A negative lower bound says nothing.
-                    (KEY_LENGTH_MIN, bound) => out.length_lower = bound.filter(|n| *n > 0),
-                    (_, Some(n)) => out.length_upper = Some(n),
-                    (_, None) => return Err(bad("a negative length upper bound")),
-                }
-            }
-            // Keys from a future go-cty: skip their values.
-            _ => r.skip(path, 0).map_err(|_| bad("truncated"))?,
-        }
-    }
-    if definitely_null {
-        // go-cty collapses "unknown, but certainly null" into null.
-        return Ok(Value::Null);
-    }
-    if let (Some(lower), Some(upper)) = (out.length_lower, out.length_upper)
-        && lower > upper
-    {
-        return Err(bad(&format!("length bounds {lower} > {upper}")));
-    }
-    if let (Some(lower), Some(upper)) = (&out.number_lower, &out.number_upper) {
-        let empty = match lower.value.cmp(&upper.value) {
-            std::cmp::Ordering::Greater => true,
-            std::cmp::Ordering::Equal => !(lower.inclusive && upper.inclusive),
-            std::cmp::Ordering::Less => false,
-        };
-        if empty {
-            return Err(bad(&format!(
-                "number bounds {} and {} admit no number",
-                lower.value, upper.value
-            )));
-        }
-    }
-    Ok(Value::Unknown(out))
-}
-
-/// `[number, inclusive]`; `None` for an infinite bound, which says nothing.
-fn number_bound(r: &mut Reader<'_>, path: &AttributePath) -> Result<Option<NumberBound>, ()> {
-    let Ok(Item::Array(2)) = r.item(path) else {
-        return Err(());
-    };
-    let value = match r.item(path).map_err(|_| ())? {
-        Item::Float(f) if f.is_infinite() => None,
-        item => Some(number(&item, path).map_err(|_| ())?),
-    };
-    let Ok(Item::Bool(inclusive)) = r.item(path) else {
-        return Err(());
-    };
-    Ok(value.map(|value| NumberBound { value, inclusive }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::framework::codec::encode_msgpack;
     use crate::framework::codec::test_support::*;
+    use crate::framework::value::Refinements;
 
     #[test]
     fn every_number_form_decodes() {

@@ -13,14 +13,10 @@ use std::convert::Infallible;
 use rmp::encode::{ByteBuf, ValueWriteError};
 
 use super::dynamic::implied_type;
-use super::{
-    EXT_REFINED_UNKNOWN, EXT_UNKNOWN, EncodeError, KEY_LENGTH_MAX, KEY_LENGTH_MIN, KEY_NULLNESS,
-    KEY_NUMBER_MAX, KEY_NUMBER_MIN, KEY_STRING_PREFIX, MAX_DEPTH, MAX_PREFIX_LEN, encode_error,
-    too_deep,
-};
+use super::{EncodeError, MAX_DEPTH, encode_error, too_deep};
 use crate::framework::path::AttributePath;
 use crate::framework::types::Type;
-use crate::framework::value::{Number, Refinements, Value, dedup_set};
+use crate::framework::value::{Number, Value, dedup_set};
 
 /// Writes `value` as a msgpack `DynamicValue` of type `ty`, byte for byte
 /// as go-cty would.
@@ -31,7 +27,7 @@ pub fn encode_msgpack(value: &Value, ty: &Type) -> Result<Vec<u8>, EncodeError> 
 }
 
 /// Unwraps the results of writing into a [`ByteBuf`], which cannot fail.
-trait Written<T> {
+pub(super) trait Written<T> {
     fn written(self) -> T;
 }
 
@@ -57,23 +53,23 @@ impl<T> Written<T> for Result<T, ValueWriteError<Infallible>> {
 }
 
 #[derive(Default)]
-struct Writer(ByteBuf);
+pub(super) struct Writer(pub(super) ByteBuf);
 
 impl Writer {
     fn nil(&mut self) {
         rmp::encode::write_nil(&mut self.0).written();
     }
 
-    fn bool(&mut self, b: bool) {
+    pub(super) fn bool(&mut self, b: bool) {
         rmp::encode::write_bool(&mut self.0, b).written();
     }
 
-    fn int(&mut self, i: i64) {
+    pub(super) fn int(&mut self, i: i64) {
         // Smallest form, positive values as unsigned: go's EncodeInt.
         rmp::encode::write_sint(&mut self.0, i).written();
     }
 
-    fn str(&mut self, s: &str, path: &AttributePath) -> Result<(), EncodeError> {
+    pub(super) fn str(&mut self, s: &str, path: &AttributePath) -> Result<(), EncodeError> {
         check_len(s.len(), path)?;
         rmp::encode::write_str(&mut self.0, s).written();
         Ok(())
@@ -85,17 +81,17 @@ impl Writer {
         Ok(())
     }
 
-    fn array_len(&mut self, n: usize, path: &AttributePath) -> Result<(), EncodeError> {
+    pub(super) fn array_len(&mut self, n: usize, path: &AttributePath) -> Result<(), EncodeError> {
         rmp::encode::write_array_len(&mut self.0, check_len(n, path)?).written();
         Ok(())
     }
 
-    fn map_len(&mut self, n: usize, path: &AttributePath) -> Result<(), EncodeError> {
+    pub(super) fn map_len(&mut self, n: usize, path: &AttributePath) -> Result<(), EncodeError> {
         rmp::encode::write_map_len(&mut self.0, check_len(n, path)?).written();
         Ok(())
     }
 
-    fn number(&mut self, n: &Number, path: &AttributePath) -> Result<(), EncodeError> {
+    pub(super) fn number(&mut self, n: &Number, path: &AttributePath) -> Result<(), EncodeError> {
         if let Some(i) = n.as_i64() {
             self.int(i);
         } else if let Some(f) = n.to_exact_f64().filter(|_| !n.is_integer()) {
@@ -103,80 +99,6 @@ impl Writer {
         } else {
             self.str(n.as_str(), path)?;
         }
-        Ok(())
-    }
-
-    /// An unknown value: `d4 00 00`, or extension 12 when some of its
-    /// refinements apply to `ty`.
-    fn unknown(
-        &mut self,
-        refinements: &Refinements,
-        ty: &Type,
-        path: &AttributePath,
-    ) -> Result<(), EncodeError> {
-        // The entries of the refinement map, in go-cty's order.
-        let mut map = RefinementMap::default();
-        if ty.is_dynamic() {
-            // go-cty never refines a value of unknown type.
-        } else {
-            if refinements.not_null {
-                map.entry(KEY_NULLNESS).bool(false);
-            }
-            match ty {
-                Type::Number => {
-                    for (key, bound) in [
-                        (KEY_NUMBER_MIN, &refinements.number_lower),
-                        (KEY_NUMBER_MAX, &refinements.number_upper),
-                    ] {
-                        if let Some(bound) = bound {
-                            let w = map.entry(key);
-                            w.array_len(2, path)?;
-                            w.number(&bound.value, path)?;
-                            w.bool(bound.inclusive);
-                        }
-                    }
-                }
-                Type::String => {
-                    let prefix = refinements.string_prefix.as_deref().map_or("", safe_prefix);
-                    if !prefix.is_empty() {
-                        map.entry(KEY_STRING_PREFIX).str(prefix, path)?;
-                    }
-                }
-                Type::List(_) | Type::Set(_) | Type::Map(_) => {
-                    // A lower bound of 0, or an upper bound past i64, says
-                    // nothing; go-cty leaves such bounds out.
-                    let lower = refinements.length_lower.filter(|n| *n > 0);
-                    if let Some(lower) = lower {
-                        map.entry(KEY_LENGTH_MIN)
-                            .int(i64::try_from(lower).unwrap_or(i64::MAX));
-                    }
-                    let upper = refinements.length_upper.and_then(|n| i64::try_from(n).ok());
-                    if let Some(upper) = upper {
-                        map.entry(KEY_LENGTH_MAX).int(upper);
-                    }
-                }
-                _ => {}
-            }
-        }
-        if map.entries == 0 {
-            rmp::encode::write_ext_meta(&mut self.0, 1, EXT_UNKNOWN).written();
-            self.0.as_mut_vec().push(0);
-            return Ok(());
-        }
-        let mut payload = Writer(ByteBuf::new());
-        payload.map_len(map.entries, path)?;
-        payload
-            .0
-            .as_mut_vec()
-            .extend_from_slice(map.body.0.as_slice());
-        let payload = payload.0.into_vec();
-        rmp::encode::write_ext_meta(
-            &mut self.0,
-            check_len(payload.len(), path)?,
-            EXT_REFINED_UNKNOWN,
-        )
-        .written();
-        self.0.as_mut_vec().extend_from_slice(&payload);
         Ok(())
     }
 
@@ -270,42 +192,9 @@ impl Writer {
     }
 }
 
-/// The entries of a refinement map as they are written, and how many.
-#[derive(Default)]
-struct RefinementMap {
-    entries: usize,
-    body: Writer,
-}
-
-impl RefinementMap {
-    /// Writes `key` and returns the writer for its value.
-    fn entry(&mut self, key: i64) -> &mut Writer {
-        self.entries += 1;
-        self.body.int(key);
-        &mut self.body
-    }
-}
-
 /// A length as msgpack's u32, or an error past it.
-fn check_len(n: usize, path: &AttributePath) -> Result<u32, EncodeError> {
+pub(super) fn check_len(n: usize, path: &AttributePath) -> Result<u32, EncodeError> {
     u32::try_from(n).map_err(|_| encode_error(path, format!("{n} is too long for msgpack")))
-}
-
-/// A string-prefix refinement as go-cty writes it: as is up to 256 bytes;
-/// past that cut to at most 255 bytes, and further back to just before an
-/// ASCII character, so that the cut cannot split a character or leave one
-/// that a following combining mark would change.
-fn safe_prefix(prefix: &str) -> &str {
-    if prefix.len() <= MAX_PREFIX_LEN {
-        return prefix;
-    }
-    let window = &prefix.as_bytes()[..MAX_PREFIX_LEN];
-    // The byte at the cut must start an ASCII character of the original.
-    let cut = (0..MAX_PREFIX_LEN)
-        .rev()
-        .find(|&i| window[i].is_ascii())
-        .unwrap_or(0);
-    &prefix[..cut]
 }
 
 #[cfg(test)]
