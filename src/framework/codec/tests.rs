@@ -10,7 +10,7 @@ use crate::framework::types::Type;
 use crate::framework::value::{Number, NumberBound, Refinements, Value};
 use proptest::prelude::*;
 
-// ------------------------------------------------------- round trips --
+// ----------------------------------------------------------- round trips --
 
 #[test]
 fn every_kind_round_trips() {
@@ -154,9 +154,7 @@ fn numbers_round_trip_exactly() {
     }
 }
 
-// ------------------------------------------------- go-cty's own bytes --
-
-// ------------------------------------------------------------ errors --
+// ---------------------------------------------------------------- errors --
 
 #[test]
 fn nesting_is_capped() {
@@ -216,7 +214,7 @@ fn error_display() {
     assert_eq!(deep.to_string(), "bad at a[1]");
 }
 
-// ---------------------------------------------------------- property --
+// -------------------------------------------------------------- property --
 
 /// Types, with dynamic among them.
 fn arb_type() -> impl Strategy<Value = Type> {
