@@ -467,3 +467,30 @@ fn sustained_throttling_taints_nothing_and_costs_little_time() {
     assert_unique(&proxy.created_endpoints());
     eprintln!("twenty pairs under 40% throttling: {throttled_calls} EC2 calls");
 }
+
+#[test]
+fn a_lost_answer_to_a_rule_revoke_is_taken_as_done() {
+    let f = fixture(58);
+    let proxy = Proxy::start(&f.emulator.url);
+    // The new group's default egress rule is revoked by rule id; the answer
+    // is lost after EC2 acted, so the retry names a rule that no longer
+    // exists, and EC2 (the strict layer) answers
+    // InvalidSecurityGroupRuleId.NotFound: already done.
+    proxy.set_faults(Faults {
+        lose_first_answer_of: Some("RevokeSecurityGroupEgress".into()),
+        ..Faults::default()
+    });
+    let ws = Workspace::new(Some(&proxy.url));
+    ws.write("main.tf", &f.pairs(1, "10m"));
+    ws.init();
+    ws.apply();
+    assert!(
+        proxy.counts()["RevokeSecurityGroupEgress"] >= 2,
+        "the revoke was not retried: {:?}",
+        proxy.counts()
+    );
+    assert_eq!(tainted(&ws), Vec::<String>::new());
+    ws.assert_no_changes();
+    ws.destroy();
+    f.assert_nothing_left();
+}

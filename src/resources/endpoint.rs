@@ -1085,6 +1085,57 @@ mod tests {
         assert!(a.is_null("timeouts"));
     }
 
+    fn subnet(id: &str, vpc: &str, zone: &str) -> crate::aws::model::Subnet {
+        crate::aws::model::Subnet {
+            id: id.into(),
+            vpc_id: vpc.into(),
+            availability_zone: zone.into(),
+            cidr_block: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_subnet_of_another_vpc_is_named_once_and_not_counted_in_its_zone() {
+        let m = Model {
+            vpc_id: "vpc-1".into(),
+            ..Model::default()
+        };
+        let mut diags = Diagnostics::new();
+        let subnets = [
+            subnet("subnet-a", "vpc-1", "us-east-1a"),
+            subnet("subnet-b", "vpc-2", "us-east-1a"),
+        ];
+        check_subnets(&m, &subnets, None, &mut diags);
+        let text = format!("{diags:?}");
+        assert!(text.contains("Subnet of another VPC"), "{text}");
+        assert!(!text.contains("one availability zone"), "{text}");
+    }
+
+    #[test]
+    fn private_dns_needs_a_verified_name() {
+        let service = |names: &[&str], state: Option<&str>| EndpointService {
+            name: "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0".into(),
+            owner: None,
+            availability_zones: vec![],
+            availability_zone_ids: vec![],
+            base_endpoint_dns_names: vec![],
+            private_dns_names: names.iter().map(|n| n.to_string()).collect(),
+            acceptance_required: false,
+            private_dns_name_state: state.map(str::to_owned),
+        };
+        assert!(private_dns_unavailable(&service(&["db.example.com"], Some("verified"))).is_none());
+        assert!(private_dns_unavailable(&service(&["db.example.com"], None)).is_none());
+        let none = private_dns_unavailable(&service(&[], None)).unwrap();
+        assert!(none.contains("no private DNS name"), "{none}");
+        let pending =
+            private_dns_unavailable(&service(&["db.example.com"], Some("pendingVerification")))
+                .unwrap();
+        assert!(
+            pending.contains("pendingVerification, not verified"),
+            "{pending}"
+        );
+    }
+
     #[test]
     fn untagged_endpoints_keep_tags_null() {
         let json = edited(
