@@ -45,6 +45,9 @@ fn main() -> ExitCode {
             plugin::serve(server()).await
         }
     });
+    // Serving can end with calls still running (a signal's grace period
+    // ran out): those are dropped, not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
