@@ -23,6 +23,7 @@ fn main() -> ExitCode {
     };
     one_malloc_arena();
     logging::init();
+    logging::install_panic_hook();
     plugin::install_crypto_provider();
 
     // Two workers: a provider process serves one Terraform command, whose
