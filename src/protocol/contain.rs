@@ -143,23 +143,28 @@ impl<F: Future> Future for CatchUnwind<F> {
 #[cfg(debug_assertions)]
 pub mod injected {
     use std::sync::RwLock;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     /// The environment variable that switches injection on in a debug
-    /// build of the binary: a comma-separated list of `<RPC>` or
-    /// `<RPC>:<type name>` (`ReadResource:planetscale_privatelink_endpoint`).
+    /// build of the binary: `<RPC>` or `<RPC>:<type name>`
+    /// (`ApplyResourceChange:planetscale_privatelink_endpoint`). Only the
+    /// first call it names panics, so the calls after it show that the
+    /// provider still serves.
     pub const ENV: &str = "PLANETSCALE_TEST_PANIC";
     /// Text added to the panic's message (to show that it is redacted).
     pub const MESSAGE_ENV: &str = "PLANETSCALE_TEST_PANIC_MESSAGE";
 
     static SPEC: RwLock<Option<String>> = RwLock::new(None);
+    static FIRED: AtomicBool = AtomicBool::new(false);
 
-    /// Injects panics in this process as [`ENV`] does, for tests that
-    /// serve the provider in process.
+    /// Injects a panic in this process as [`ENV`] does, for tests that
+    /// serve the provider in process; the next call `spec` names panics.
     pub fn set(spec: &str) {
         *SPEC.write().unwrap_or_else(|e| e.into_inner()) = Some(spec.to_owned());
+        FIRED.store(false, Ordering::SeqCst);
     }
 
-    /// Panics when the switch names this call.
+    /// Panics when the switch names this call and has not fired yet.
     pub fn fire(rpc: &str, type_name: &str) {
         let spec = SPEC
             .read()
@@ -167,14 +172,11 @@ pub mod injected {
             .clone()
             .or_else(|| std::env::var(ENV).ok());
         let Some(spec) = spec else { return };
-        let named = spec
-            .split(',')
-            .map(str::trim)
-            .any(|s| match s.split_once(':') {
-                Some((r, t)) => r == rpc && t == type_name,
-                None => s == rpc,
-            });
-        if named {
+        let named = match spec.trim().split_once(':') {
+            Some((r, t)) => r == rpc && t == type_name,
+            None => spec.trim() == rpc,
+        };
+        if named && !FIRED.swap(true, Ordering::SeqCst) {
             let extra = std::env::var(MESSAGE_ENV).unwrap_or_default();
             panic!("injected panic in {rpc} {type_name}{extra}");
         }
