@@ -13,6 +13,10 @@ use std::task::{Context, Poll};
 
 use super::tfplugin6 as pb;
 
+// Containment unwinds; a build that aborts on panic would lose it silently.
+#[cfg(panic = "abort")]
+compile_error!("RPC handlers contain panics by unwinding: build with panic = \"unwind\"");
+
 /// What a handler was doing, for the diagnostic when it panics.
 pub struct Doing {
     /// The RPC's name, as Terraform's logs show it (`ReadResource`).
