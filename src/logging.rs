@@ -12,6 +12,8 @@
 //! * every line passes through [`redact`], which replaces any secret
 //!   registered with [`register_secret`] (access keys, session tokens,
 //!   PlanetScale service tokens) before it is written.
+//!
+//! Panics are written the same way, by the hook [`install_panic_hook`] sets.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -56,6 +58,93 @@ pub fn redact(text: &str) -> String {
         }
     }
     out
+}
+
+/// The text a panic carries: `panic!` with a message gives a `&str` or a
+/// `String`; anything else has no text to show.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a panic without a message)".to_owned()
+    }
+}
+
+/// Reports every panic on stderr as one error line in the logger's JSON
+/// shape, redacted like every other line, whatever `TF_LOG` says: a panic
+/// is always worth reading. The message starts with `panic: `, as Go's do,
+/// so a reader of Terraform's log finds it the same way. (The RPC layer
+/// turns a handler's panic into an error diagnostic; this is the record.)
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+        let _ = PANIC_LOCATION.try_with(|l| {
+            if let Ok(mut l) = l.try_borrow_mut() {
+                l.clone_from(&location);
+            }
+        });
+        let backtrace = std::backtrace::Backtrace::capture();
+        let backtrace = (backtrace.status() == std::backtrace::BacktraceStatus::Captured)
+            .then(|| backtrace.to_string());
+        let line = panic_line(
+            &panic_message(info.payload()),
+            location.as_deref(),
+            std::thread::current().name(),
+            backtrace.as_deref(),
+            SystemTime::now(),
+        );
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    }));
+}
+
+thread_local! {
+    /// Where the last panic on this thread happened, for whoever catches it.
+    static PANIC_LOCATION: std::cell::RefCell<Option<String>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Where the last panic on this thread happened (`file:line:column`), once:
+/// for the code that caught it, since a caught panic's payload does not say.
+/// `None` unless [`install_panic_hook`] ran.
+pub fn take_panic_location() -> Option<String> {
+    PANIC_LOCATION
+        .try_with(|l| l.try_borrow_mut().ok().and_then(|mut l| l.take()))
+        .ok()
+        .flatten()
+}
+
+/// One hclog JSON line for a panic, redacted before and after encoding.
+fn panic_line(
+    message: &str,
+    location: Option<&str>,
+    thread: Option<&str>,
+    backtrace: Option<&str>,
+    now: SystemTime,
+) -> String {
+    let mut entry = Map::new();
+    entry.insert("@level".into(), "error".into());
+    entry.insert(
+        "@message".into(),
+        Json::String(format!("panic: {}", redact(message))),
+    );
+    entry.insert("@module".into(), "planetscale".into());
+    entry.insert("@timestamp".into(), timestamp(now).into());
+    if let Some(location) = location {
+        entry.insert("location".into(), location.into());
+    }
+    if let Some(thread) = thread {
+        entry.insert("thread".into(), thread.into());
+    }
+    if let Some(backtrace) = backtrace {
+        entry.insert("backtrace".into(), redact(backtrace).into());
+    }
+    let mut line = redact(&Json::Object(entry).to_string());
+    line.push('\n');
+    line
 }
 
 /// The most verbose level asked for by `TF_LOG_PROVIDER`, else `TF_LOG`.
@@ -269,6 +358,36 @@ mod tests {
         register_secret("abc"); // too short to register
         let line = redact("key=AKIAEXAMPLESECRET1 word abc");
         assert_eq!(line, "key=[REDACTED] word abc");
+    }
+
+    #[test]
+    fn a_panic_is_one_redacted_error_line_in_hclog_shape() {
+        register_secret("panic-secret-value-0123");
+        let line = panic_line(
+            "signing failed for key panic-secret-value-0123",
+            Some("src/aws/mod.rs:10:5"),
+            Some("tokio-runtime-worker"),
+            None,
+            UNIX_EPOCH,
+        );
+        assert!(line.ends_with('\n') && line.matches('\n').count() == 1);
+        assert!(!line.contains("panic-secret-value-0123"), "{line}");
+        let json: Json = serde_json::from_str(&line).unwrap();
+        assert_eq!(json["@level"], "error");
+        assert_eq!(json["@message"], "panic: signing failed for key [REDACTED]");
+        assert_eq!(json["@module"], "planetscale");
+        assert_eq!(json["@timestamp"], "1970-01-01T00:00:00.000000Z");
+        assert_eq!(json["location"], "src/aws/mod.rs:10:5");
+    }
+
+    #[test]
+    fn panic_payloads_give_their_text() {
+        let text: Box<dyn std::any::Any + Send> = Box::new("static text");
+        assert_eq!(panic_message(text.as_ref()), "static text");
+        let formatted: Box<dyn std::any::Any + Send> = Box::new(format!("value {}", 7));
+        assert_eq!(panic_message(formatted.as_ref()), "value 7");
+        let other: Box<dyn std::any::Any + Send> = Box::new(7_u8);
+        assert_eq!(panic_message(other.as_ref()), "(a panic without a message)");
     }
 
     #[test]

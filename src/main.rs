@@ -23,6 +23,7 @@ fn main() -> ExitCode {
     };
     one_malloc_arena();
     logging::init();
+    logging::install_panic_hook();
     plugin::install_crypto_provider();
 
     // Two workers: a provider process serves one Terraform command, whose
@@ -45,6 +46,9 @@ fn main() -> ExitCode {
             plugin::serve(server()).await
         }
     });
+    // Serving can end with calls still running (a signal's grace period
+    // ran out): those are dropped, not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -266,3 +266,179 @@ async fn debug_mode_prints_a_reattach_config_that_works() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+// ---------------------------------------------------------------- signals --
+//
+// A signal stops work in flight as StopProvider does; the process keeps
+// serving until Terraform shuts it down, and ends on its own only at the
+// grace deadline, after a second signal, or when Terraform is gone.
+
+fn send(pid: u32, signal: libc::c_int) {
+    // SAFETY: kill(2) on a child of this test.
+    assert_eq!(unsafe { libc::kill(pid as libc::pid_t, signal) }, 0);
+}
+
+/// Whether `pid` still runs (a zombie waiting to be reaped does not).
+fn running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            let state = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .next()?
+                .to_owned();
+            Some(state != "Z" && state != "X")
+        })
+        .unwrap_or(false)
+}
+
+/// How long `child` takes to exit, up to `limit`; its exit status.
+fn exit_within(
+    child: &mut std::process::Child,
+    limit: std::time::Duration,
+) -> Option<(std::time::Duration, std::process::ExitStatus)> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        if let Some(status) = child.try_wait().unwrap() {
+            return Some((started.elapsed(), status));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    None
+}
+
+#[test]
+fn after_a_signal_it_keeps_serving_until_terraform_shuts_it_down() {
+    let identity = client_identity();
+    let mut started = start(&identity.pem);
+    send(started.launched.child.id(), libc::SIGTERM);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(
+        started.launched.child.try_wait().unwrap().is_none(),
+        "the provider exited with Terraform still waiting for answers"
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let schema = get_schema(&started, Some(&identity))
+            .await
+            .expect("still serving after the signal");
+        assert!(schema.provider.is_some());
+        let channel = channel(&started, Some(&identity)).await.unwrap();
+        use terraform_provider_planetscale::protocol::goplugin;
+        goplugin::grpc_controller_client::GrpcControllerClient::new(channel)
+            .shutdown(goplugin::Empty {})
+            .await
+            .unwrap();
+    });
+    let (took, status) = exit_within(
+        &mut started.launched.child,
+        std::time::Duration::from_secs(5),
+    )
+    .expect("the provider did not exit after Shutdown");
+    eprintln!("after SIGTERM and Shutdown the provider exited in {took:?}");
+    assert!(status.success(), "exit status {status}");
+}
+
+#[test]
+fn a_second_signal_ends_it_within_seconds() {
+    let identity = client_identity();
+    let mut started = start(&identity.pem);
+    let pid = started.launched.child.id();
+    send(pid, libc::SIGTERM);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    send(pid, libc::SIGINT);
+    let (took, _) = exit_within(
+        &mut started.launched.child,
+        std::time::Duration::from_secs(6),
+    )
+    .expect("a second signal did not end the provider");
+    eprintln!("after a second signal the provider exited in {took:?}");
+    assert!(
+        took >= std::time::Duration::from_millis(1500),
+        "answers in flight get a moment: {took:?}"
+    );
+}
+
+#[test]
+fn without_shutdown_a_signal_ends_it_at_the_grace_deadline() {
+    let identity = client_identity();
+    let mut started = start(&identity.pem);
+    send(started.launched.child.id(), libc::SIGHUP);
+    let (took, _) = exit_within(
+        &mut started.launched.child,
+        std::time::Duration::from_secs(30),
+    )
+    .expect("the provider outlived its grace period");
+    eprintln!("after one SIGHUP and no Shutdown the provider exited in {took:?}");
+    assert!(
+        took >= std::time::Duration::from_secs(19) && took < std::time::Duration::from_secs(23),
+        "{took:?}"
+    );
+}
+
+#[test]
+fn a_signal_ignored_at_start_stays_ignored() {
+    let identity = client_identity();
+    let mut launched = support::plugin::launch_with(&identity.pem, |command| {
+        use std::os::unix::process::CommandExt as _;
+        // SAFETY: signal(2) is async-signal-safe; this runs between fork
+        // and exec, as `nohup` would.
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGHUP, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+    });
+    for _ in 0..3 {
+        send(launched.child.id(), libc::SIGHUP);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Handled, a second SIGHUP would have ended it within two seconds.
+    assert!(
+        exit_within(&mut launched.child, std::time::Duration::from_secs(4)).is_none(),
+        "SIGHUP was ignored when the provider started, as under nohup"
+    );
+}
+
+#[test]
+fn it_ends_soon_after_terraform_is_gone() {
+    let identity = client_identity();
+    // A stand-in for Terraform that starts the provider and exits without
+    // a word to it, as a killed Terraform would.
+    let mut parent = std::process::Command::new("sh")
+        .args(["-c", "\"$0\" & echo \"$!\"; sleep 2"])
+        .arg(env!("CARGO_BIN_EXE_terraform-provider-planetscale"))
+        .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
+        .env("PLUGIN_PROTOCOL_VERSIONS", "6")
+        .env("PLUGIN_CLIENT_CERT", &identity.pem)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(parent.stdout.take().unwrap()).lines();
+    let mut pid = None;
+    for line in lines.by_ref().take(2) {
+        let line = line.unwrap();
+        if let Ok(p) = line.trim().parse::<u32>() {
+            pid = Some(p);
+        }
+    }
+    let pid = pid.expect("the provider's pid");
+    assert!(running(pid), "the provider started");
+    parent.wait().unwrap();
+    let gone = std::time::Instant::now();
+    while running(pid) {
+        assert!(
+            gone.elapsed() < std::time::Duration::from_secs(5),
+            "the provider outlived Terraform by more than 5 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    eprintln!(
+        "with Terraform gone the provider exited in {:?}",
+        gone.elapsed()
+    );
+}

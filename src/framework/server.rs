@@ -6,7 +6,7 @@
 //! from protobuf on either side.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
@@ -137,6 +137,9 @@ pub struct Server<P: Provider> {
     pub data_sources: BTreeMap<&'static str, DataSourceEntry<P::Data>>,
     data: RwLock<Option<Arc<P::Data>>>,
     stop: Mutex<CancellationToken>,
+    /// Why the process is ending (a signal, or Terraform gone), once it is:
+    /// see [`terminate`](Self::terminate).
+    terminating: OnceLock<String>,
     /// Terraform is destroying: plans only refresh the state, and the
     /// resources' plan hooks (checks for what would be created or
     /// updated) are skipped.
@@ -198,6 +201,7 @@ impl<P: Provider> Server<P> {
             data_sources,
             data: RwLock::new(None),
             stop: Mutex::new(CancellationToken::new()),
+            terminating: OnceLock::new(),
             destroy_run: false,
         }
     }
@@ -247,11 +251,29 @@ impl<P: Provider> Server<P> {
     }
 
     /// StopProvider: cancels every operation in flight. Later operations get
-    /// a fresh token.
+    /// a fresh token (unless the process is ending).
     pub fn stop(&self) {
         let mut stop = self.stop.lock().unwrap_or_else(|e| e.into_inner());
         stop.cancel();
-        *stop = CancellationToken::new();
+        if self.terminating.get().is_none() {
+            *stop = CancellationToken::new();
+        }
+    }
+
+    /// The process is ending (`why`: the signal it received, or that
+    /// Terraform is gone). Cancels every operation in flight as StopProvider
+    /// does, so waits end and creates and updates return what exists; unlike
+    /// StopProvider, it is for good: later operations start cancelled and
+    /// changes are refused, so a process about to exit starts nothing it
+    /// could not report back.
+    pub fn terminate(&self, why: &str) {
+        let _ = self.terminating.set(why.to_owned());
+        self.stop.lock().unwrap_or_else(|e| e.into_inner()).cancel();
+    }
+
+    /// Why the process is ending, once [`terminate`](Self::terminate) ran.
+    pub fn terminating(&self) -> Option<&str> {
+        self.terminating.get().map(String::as_str)
     }
 
     fn ctx(&self, diags: &mut Diagnostics) -> Option<Ctx<P::Data>> {
@@ -331,6 +353,16 @@ impl<P: Provider> Server<P> {
         let Some(entry) = self.resource(type_name, diags) else {
             return keep_prior(prior);
         };
+        if let Some(why) = self.terminating() {
+            diags.error(
+                "The provider is shutting down",
+                format!(
+                    "The provider process is ending ({why}) and made no change to this \
+                     {type_name}. Run the command again."
+                ),
+            );
+            return keep_prior(prior);
+        }
         let Some(ctx) = self.ctx(diags) else {
             return keep_prior(prior);
         };
@@ -418,5 +450,142 @@ impl<P: Provider> Server<P> {
             .read(&ctx, &config, diags)
             .await
             .unwrap_or(Value::Null)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::framework::schema::{Attribute, Block};
+
+    /// A provider whose one resource's create waits until it is stopped,
+    /// then returns what it made.
+    struct Waiting {
+        creates: Arc<AtomicUsize>,
+    }
+    struct Thing {
+        creates: Arc<AtomicUsize>,
+    }
+
+    #[async_trait]
+    impl Provider for Waiting {
+        type Data = ();
+        fn schema(&self) -> Schema {
+            Schema::new(Block::new("Test."))
+        }
+        async fn configure(&self, _: &Value, _: &mut Diagnostics) -> Option<()> {
+            Some(())
+        }
+        fn resources(&self) -> Vec<Arc<dyn Resource<()>>> {
+            vec![Arc::new(Thing {
+                creates: self.creates.clone(),
+            })]
+        }
+        fn data_sources(&self) -> Vec<Arc<dyn DataSource<()>>> {
+            Vec::new()
+        }
+    }
+
+    #[async_trait]
+    impl Resource<()> for Thing {
+        fn type_name(&self) -> &'static str {
+            "test_thing"
+        }
+        fn schema(&self) -> Schema {
+            Schema::new(Block::new("A thing.").attribute(Attribute::string("id").computed()))
+        }
+        async fn create(&self, ctx: &Ctx<()>, _: &Value, diags: &mut Diagnostics) -> Option<Value> {
+            self.creates.fetch_add(1, Ordering::SeqCst);
+            ctx.stop.cancelled().await;
+            diags.error("Stopped", "The wait was interrupted.");
+            Some(Value::Object(BTreeMap::from([(
+                "id".to_owned(),
+                Value::String("thing-1".into()),
+            )])))
+        }
+        async fn read(&self, _: &Ctx<()>, s: &Value, _: &mut Diagnostics) -> Option<Value> {
+            Some(s.clone())
+        }
+        async fn update(&self, _: &Ctx<()>, p: &Value, _: &Value, _: &mut Diagnostics) -> Value {
+            p.clone()
+        }
+        async fn delete(&self, _: &Ctx<()>, _: &Value, _: &mut Diagnostics) {}
+        async fn import(&self, _: &Ctx<()>, _: &str, _: &mut Diagnostics) -> Option<Value> {
+            None
+        }
+    }
+
+    async fn configured() -> (Arc<Server<Waiting>>, Arc<AtomicUsize>) {
+        let creates = Arc::new(AtomicUsize::new(0));
+        let server = Arc::new(Server::new(Waiting {
+            creates: creates.clone(),
+        }));
+        server
+            .configure(&Value::Null, &mut Diagnostics::new())
+            .await;
+        (server, creates)
+    }
+
+    fn planned() -> Value {
+        Value::Object(BTreeMap::from([("id".to_owned(), Value::unknown())]))
+    }
+
+    #[tokio::test]
+    async fn terminate_ends_work_in_flight_which_returns_what_exists() {
+        let (server, _) = configured().await;
+        let applying = {
+            let server = server.clone();
+            tokio::spawn(async move {
+                let mut diags = Diagnostics::new();
+                let applied = server
+                    .apply("test_thing", Value::Null, planned(), Vec::new(), &mut diags)
+                    .await;
+                (applied.new_state, diags)
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        server.terminate("SIGTERM");
+        let (state, diags) = tokio::time::timeout(std::time::Duration::from_secs(5), applying)
+            .await
+            .expect("the create ended")
+            .unwrap();
+        assert!(diags.has_errors());
+        assert_eq!(
+            state,
+            Value::Object(BTreeMap::from([(
+                "id".to_owned(),
+                Value::String("thing-1".into())
+            )]))
+        );
+    }
+
+    #[tokio::test]
+    async fn after_terminate_changes_are_refused_and_stop_does_not_undo_it() {
+        let (server, creates) = configured().await;
+        server.terminate("SIGHUP");
+        // StopProvider arriving afterwards must not hand out a fresh token.
+        server.stop();
+        let mut diags = Diagnostics::new();
+        let ctx = server.ctx(&mut diags).expect("configured");
+        assert!(ctx.stop.is_cancelled());
+        let applied = server
+            .apply("test_thing", Value::Null, planned(), Vec::new(), &mut diags)
+            .await;
+        assert_eq!(applied.new_state, Value::Null);
+        assert_eq!(creates.load(Ordering::SeqCst), 0, "nothing may start");
+        let refusal = diags.iter().next().expect("a diagnostic");
+        assert_eq!(refusal.summary, "The provider is shutting down");
+        assert!(refusal.detail.contains("SIGHUP"), "{}", refusal.detail);
+    }
+
+    #[tokio::test]
+    async fn stop_alone_leaves_later_operations_a_fresh_token() {
+        let (server, _) = configured().await;
+        server.stop();
+        let ctx = server.ctx(&mut Diagnostics::new()).expect("configured");
+        assert!(!ctx.stop.is_cancelled());
+        assert_eq!(server.terminating(), None);
     }
 }

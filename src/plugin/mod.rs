@@ -6,10 +6,11 @@
 //! opened (with TCP_NODELAY on every connection: without it each RPC waits
 //! for delayed ACKs); AutoMTLS is set up from `PLUGIN_CLIENT_CERT`; the
 //! handshake line goes to stdout; then gRPC is served until
-//! `GRPCController.Shutdown`. SIGINT is ignored, as go-plugin servers do:
-//! Terraform forwards Ctrl-C to the whole process group and then stops work
-//! in flight through `StopProvider`, which cancels our waiters.
+//! `GRPCController.Shutdown`. SIGINT, SIGTERM and SIGHUP stop work in flight
+//! as `StopProvider` does and end the process once the answers are out
+//! ([`lifetime`]).
 
+pub mod lifetime;
 pub mod parent;
 mod tls;
 
@@ -107,7 +108,7 @@ pub async fn serve<P: Provider>(provider: Arc<Server<P>>) -> Result<(), StartErr
     let tls = tls::server_tls(&launch.client_cert_pem)?;
     let listener = listen(launch.min_port, launch.max_port).await?;
     let addr = listener.local_addr().map_err(StartError::Listen)?;
-    ignore_interrupts();
+    let lifetime = lifetime::Lifetime::start();
 
     let line = format!(
         "{CORE_PROTOCOL_VERSION}|{PLUGIN_PROTOCOL_VERSION}|tcp|{addr}|grpc|{}\n",
@@ -124,9 +125,14 @@ pub async fn serve<P: Provider>(provider: Arc<Server<P>>) -> Result<(), StartErr
     let acceptor = tokio_rustls::TlsAcceptor::from(tls.config);
     let shutdown = CancellationToken::new();
     let incoming = accept_tls(listener, acceptor, shutdown.clone());
-    crate::protocol::router(provider, shutdown.clone())
-        .serve_with_incoming_shutdown(incoming, shutdown.cancelled_owned())
-        .await?;
+    let serving = crate::protocol::router(provider.clone(), shutdown.clone())
+        .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned());
+    tokio::select! {
+        served = serving => served?,
+        why = lifetime.watch(provider, shutdown) => {
+            tracing::warn!(reason = why, "exiting before Terraform shut the provider down");
+        }
+    }
     tracing::debug!("plugin server stopped");
     Ok(())
 }
@@ -188,25 +194,6 @@ async fn listen(min_port: u16, max_port: u16) -> Result<TcpListener, StartError>
     Err(StartError::Listen(last.unwrap_or_else(|| {
         std::io::Error::other("no free port in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT")
     })))
-}
-
-/// go-plugin servers ignore SIGINT: Terraform sends it to the whole process
-/// group on Ctrl-C, then cancels work through StopProvider and shuts the
-/// plugin down itself. Registering a handler replaces the default action.
-fn ignore_interrupts() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut interrupts) = signal(SignalKind::interrupt()) {
-            tokio::spawn(async move {
-                while interrupts.recv().await.is_some() {
-                    tracing::debug!(
-                        "interrupt received and ignored; Terraform stops work in flight"
-                    );
-                }
-            });
-        }
-    }
 }
 
 type Incoming<T> = tokio_stream::wrappers::ReceiverStream<Result<Conn<T>, std::io::Error>>;

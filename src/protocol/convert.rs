@@ -77,6 +77,16 @@ pub fn decode(
     }
 }
 
+/// Whether a DynamicValue holds null (a destroy's planned state), without
+/// decoding it.
+pub fn is_null(value: Option<&pb::DynamicValue>) -> bool {
+    value.is_none_or(|v| match (v.msgpack.as_slice(), v.json.as_slice()) {
+        ([0xc0], _) => true,
+        ([], json) => json.is_empty() || json == b"null",
+        _ => false,
+    })
+}
+
 pub fn encode(
     value: &Value,
     ty: &Type,

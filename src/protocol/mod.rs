@@ -4,8 +4,19 @@
 //! This layer only converts: protobuf in, framework values to
 //! [`Server`](crate::framework::server::Server), protobuf out. Each RPC runs
 //! in a tracing span naming the RPC and the resource type.
+//!
+//! Every RPC that runs provider code is answered by an `answer_*` method,
+//! which the service's method runs [`contained`]: a panic there becomes an
+//! error diagnostic naming the resource, the state Terraform sent goes back
+//! unchanged, and the next RPC is served as usual.
 
+mod contain;
 mod convert;
+
+#[cfg(debug_assertions)]
+pub use contain::injected;
+#[cfg(not(debug_assertions))]
+use contain::injected;
 
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
@@ -16,7 +27,9 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument as _;
 
 use crate::framework::diag::Diagnostics;
+use crate::framework::model::Attrs;
 use crate::framework::server::{Provider, Server};
+use contain::{Doing, contained};
 
 #[allow(clippy::all, missing_docs)]
 pub mod tfplugin6 {
@@ -112,10 +125,334 @@ impl<P: Provider> ProviderService<P> {
     ) -> Option<crate::framework::types::Type> {
         self.server.resource(type_name, diags).map(|e| e.ty.clone())
     }
+
+    /// The `id` in a state Terraform sent, if it has one: for the
+    /// diagnostic of a panic, which names the resource it concerns.
+    fn resource_id(&self, type_name: &str, state: Option<&pb::DynamicValue>) -> Option<String> {
+        let ty = &self.server.resources.get(type_name)?.ty;
+        let value = convert::decode(state, ty, "state", &mut Diagnostics::new());
+        Attrs::of(&value).string("id")
+    }
+}
+
+/// A handler's answer, as tonic wants it. Every failure is a diagnostic in
+/// the answer, never a gRPC error, which Terraform would show as a broken
+/// plugin.
+async fn answer<T>(response: impl std::future::Future<Output = T>) -> Result<Response<T>, Status> {
+    Ok(Response::new(response.await))
 }
 
 fn span(rpc: &'static str, type_name: &str) -> tracing::Span {
     tracing::debug_span!("rpc", tf_rpc = rpc, tf_resource_type = type_name)
+}
+
+impl<P: Provider> ProviderService<P> {
+    async fn answer_validate_provider_config(
+        &self,
+        req: pb::validate_provider_config::Request,
+    ) -> pb::validate_provider_config::Response {
+        injected::fire("ValidateProviderConfig", "");
+        let mut diags = Diagnostics::new();
+        let config = convert::decode(
+            req.config.as_ref(),
+            &self.server.provider_ty,
+            "provider configuration",
+            &mut diags,
+        );
+        if !diags.has_errors() {
+            self.server.provider.validate(&config, &mut diags);
+        }
+        pb::validate_provider_config::Response {
+            diagnostics: convert::diagnostics(diags),
+        }
+    }
+
+    async fn answer_validate_resource_config(
+        &self,
+        req: pb::validate_resource_config::Request,
+    ) -> pb::validate_resource_config::Response {
+        injected::fire("ValidateResourceConfig", &req.type_name);
+        let mut diags = Diagnostics::new();
+        if let Some(entry) = self.server.resource(&req.type_name, &mut diags) {
+            let config =
+                convert::decode(req.config.as_ref(), &entry.ty, "configuration", &mut diags);
+            if !diags.has_errors() {
+                crate::framework::timeouts::validate(&config, &mut diags);
+                entry.resource.validate(&config, &mut diags);
+            }
+        }
+        pb::validate_resource_config::Response {
+            diagnostics: convert::diagnostics(diags),
+        }
+    }
+
+    async fn answer_validate_data_resource_config(
+        &self,
+        req: pb::validate_data_resource_config::Request,
+    ) -> pb::validate_data_resource_config::Response {
+        injected::fire("ValidateDataResourceConfig", &req.type_name);
+        let mut diags = Diagnostics::new();
+        if let Some(entry) = self.server.data_source(&req.type_name, &mut diags) {
+            let config =
+                convert::decode(req.config.as_ref(), &entry.ty, "configuration", &mut diags);
+            if !diags.has_errors() {
+                entry.data_source.validate(&config, &mut diags);
+            }
+        }
+        pb::validate_data_resource_config::Response {
+            diagnostics: convert::diagnostics(diags),
+        }
+    }
+
+    async fn answer_upgrade_resource_state(
+        &self,
+        req: pb::upgrade_resource_state::Request,
+    ) -> pb::upgrade_resource_state::Response {
+        injected::fire("UpgradeResourceState", &req.type_name);
+        let mut diags = Diagnostics::new();
+        let mut upgraded_state = None;
+        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
+            let raw = req.raw_state.map(|r| r.json).unwrap_or_default();
+            let json = pb::DynamicValue {
+                msgpack: Vec::new(),
+                json: raw,
+            };
+            // Every schema is at version 0: upgrading is re-reading the JSON
+            // against the current type.
+            let state = convert::decode(Some(&json), &ty, "stored state", &mut diags);
+            if !diags.has_errors() {
+                upgraded_state = convert::encode(&state, &ty, "upgraded state", &mut diags);
+            }
+        }
+        pb::upgrade_resource_state::Response {
+            upgraded_state,
+            diagnostics: convert::diagnostics(diags),
+        }
+    }
+
+    async fn answer_configure_provider(
+        &self,
+        req: pb::configure_provider::Request,
+    ) -> pb::configure_provider::Response {
+        injected::fire("ConfigureProvider", "");
+        let mut diags = Diagnostics::new();
+        let config = convert::decode(
+            req.config.as_ref(),
+            &self.server.provider_ty,
+            "provider configuration",
+            &mut diags,
+        );
+        if !diags.has_errors() {
+            self.server
+                .configure(&config, &mut diags)
+                .instrument(span("ConfigureProvider", ""))
+                .await;
+        }
+        pb::configure_provider::Response {
+            diagnostics: convert::diagnostics(diags),
+        }
+    }
+
+    async fn answer_read_resource(
+        &self,
+        req: pb::read_resource::Request,
+    ) -> pb::read_resource::Response {
+        injected::fire("ReadResource", &req.type_name);
+        let mut diags = Diagnostics::new();
+        let mut new_state = None;
+        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
+            let state =
+                convert::decode(req.current_state.as_ref(), &ty, "current state", &mut diags);
+            if !diags.has_errors() {
+                let fresh = self
+                    .server
+                    .read(&req.type_name, state, &mut diags)
+                    .instrument(span("ReadResource", &req.type_name))
+                    .await;
+                new_state = convert::encode(&fresh, &ty, "new state", &mut diags);
+            }
+        }
+        pb::read_resource::Response {
+            new_state,
+            diagnostics: convert::diagnostics(diags),
+            private: req.private,
+            ..Default::default()
+        }
+    }
+
+    async fn answer_plan_resource_change(
+        &self,
+        req: pb::plan_resource_change::Request,
+    ) -> pb::plan_resource_change::Response {
+        injected::fire("PlanResourceChange", &req.type_name);
+        let mut diags = Diagnostics::new();
+        let mut response = pb::plan_resource_change::Response::default();
+        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
+            let prior = convert::decode(req.prior_state.as_ref(), &ty, "prior state", &mut diags);
+            let proposed = convert::decode(
+                req.proposed_new_state.as_ref(),
+                &ty,
+                "proposed state",
+                &mut diags,
+            );
+            let config = convert::decode(req.config.as_ref(), &ty, "configuration", &mut diags);
+            if !diags.has_errors() {
+                let plan = self
+                    .server
+                    .plan(
+                        &req.type_name,
+                        prior,
+                        proposed,
+                        config,
+                        req.prior_private,
+                        &mut diags,
+                    )
+                    .instrument(span("PlanResourceChange", &req.type_name))
+                    .await;
+                response.planned_state =
+                    convert::encode(&plan.planned, &ty, "planned state", &mut diags);
+                response.requires_replace = plan
+                    .requires_replace
+                    .iter()
+                    .map(convert::attribute_path)
+                    .collect();
+                response.planned_private = plan.private;
+            }
+        }
+        response.diagnostics = convert::diagnostics(diags);
+        response
+    }
+
+    async fn answer_apply_resource_change(
+        &self,
+        req: pb::apply_resource_change::Request,
+    ) -> pb::apply_resource_change::Response {
+        injected::fire("ApplyResourceChange", &req.type_name);
+        let mut diags = Diagnostics::new();
+        let mut response = pb::apply_resource_change::Response::default();
+        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
+            let prior = convert::decode(req.prior_state.as_ref(), &ty, "prior state", &mut diags);
+            let planned =
+                convert::decode(req.planned_state.as_ref(), &ty, "planned state", &mut diags);
+            if !diags.has_errors() {
+                let applied = self
+                    .server
+                    .apply(
+                        &req.type_name,
+                        prior,
+                        planned,
+                        req.planned_private,
+                        &mut diags,
+                    )
+                    .instrument(span("ApplyResourceChange", &req.type_name))
+                    .await;
+                response.new_state =
+                    convert::encode(&applied.new_state, &ty, "new state", &mut diags);
+                response.private = applied.private;
+            }
+        }
+        response.diagnostics = convert::diagnostics(diags);
+        response
+    }
+
+    async fn answer_import_resource_state(
+        &self,
+        req: pb::import_resource_state::Request,
+    ) -> pb::import_resource_state::Response {
+        injected::fire("ImportResourceState", &req.type_name);
+        let mut diags = Diagnostics::new();
+        let mut imported_resources = Vec::new();
+        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
+            let state = self
+                .server
+                .import(&req.type_name, &req.id, &mut diags)
+                .instrument(span("ImportResourceState", &req.type_name))
+                .await;
+            if let Some(state) = state.filter(|_| !diags.has_errors()) {
+                imported_resources.push(pb::import_resource_state::ImportedResource {
+                    type_name: req.type_name.clone(),
+                    state: convert::encode(&state, &ty, "imported state", &mut diags),
+                    ..Default::default()
+                });
+            }
+        }
+        pb::import_resource_state::Response {
+            imported_resources,
+            diagnostics: convert::diagnostics(diags),
+            deferred: None,
+        }
+    }
+
+    async fn answer_move_resource_state(
+        &self,
+        req: pb::move_resource_state::Request,
+    ) -> pb::move_resource_state::Response {
+        injected::fire("MoveResourceState", &req.target_type_name);
+        let mut diags = Diagnostics::new();
+        let mut target_state = None;
+        if let Some(entry) = self.server.resource(&req.target_type_name, &mut diags) {
+            let json = req.source_state.map(|s| s.json).unwrap_or_default();
+            let moved = entry
+                .resource
+                .move_state(
+                    &req.source_provider_address,
+                    &req.source_type_name,
+                    &json,
+                    &mut diags,
+                )
+                .instrument(span("MoveResourceState", &req.target_type_name))
+                .await;
+            match moved {
+                Some(state) => {
+                    target_state = convert::encode(&state, &entry.ty, "moved state", &mut diags)
+                }
+                None if !diags.has_errors() => diags.error(
+                    "Unsupported move",
+                    format!(
+                        "{} cannot take over the state of {} from {}.",
+                        req.target_type_name, req.source_type_name, req.source_provider_address
+                    ),
+                ),
+                None => {}
+            }
+        }
+        pb::move_resource_state::Response {
+            target_state,
+            diagnostics: convert::diagnostics(diags),
+            ..Default::default()
+        }
+    }
+
+    async fn answer_read_data_source(
+        &self,
+        req: pb::read_data_source::Request,
+    ) -> pb::read_data_source::Response {
+        injected::fire("ReadDataSource", &req.type_name);
+        let mut diags = Diagnostics::new();
+        let mut state = None;
+        if let Some(ty) = self
+            .server
+            .data_source(&req.type_name, &mut diags)
+            .map(|e| e.ty.clone())
+        {
+            let config = convert::decode(req.config.as_ref(), &ty, "configuration", &mut diags);
+            if !diags.has_errors() {
+                let value = self
+                    .server
+                    .read_data_source(&req.type_name, config, &mut diags)
+                    .instrument(span("ReadDataSource", &req.type_name))
+                    .await;
+                if !value.is_null() {
+                    state = convert::encode(&value, &ty, "data source state", &mut diags);
+                }
+            }
+        }
+        pb::read_data_source::Response {
+            state,
+            diagnostics: convert::diagnostics(diags),
+            deferred: None,
+        }
+    }
 }
 
 #[tonic::async_trait]
@@ -173,19 +510,18 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::validate_provider_config::Request>,
     ) -> Result<Response<pb::validate_provider_config::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let config = convert::decode(
-            req.config.as_ref(),
-            &self.server.provider_ty,
-            "provider configuration",
-            &mut diags,
-        );
-        if !diags.has_errors() {
-            self.server.provider.validate(&config, &mut diags);
-        }
-        Ok(Response::new(pb::validate_provider_config::Response {
-            diagnostics: convert::diagnostics(diags),
-        }))
+        let doing = || {
+            Doing::provider(
+                "ValidateProviderConfig",
+                "validating the provider configuration",
+            )
+        };
+        answer(contained(
+            doing,
+            self.answer_validate_provider_config(req),
+            |diagnostics| pb::validate_provider_config::Response { diagnostics },
+        ))
+        .await
     }
 
     async fn validate_resource_config(
@@ -193,18 +529,20 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::validate_resource_config::Request>,
     ) -> Result<Response<pb::validate_resource_config::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        if let Some(entry) = self.server.resource(&req.type_name, &mut diags) {
-            let config =
-                convert::decode(req.config.as_ref(), &entry.ty, "configuration", &mut diags);
-            if !diags.has_errors() {
-                crate::framework::timeouts::validate(&config, &mut diags);
-                entry.resource.validate(&config, &mut diags);
-            }
-        }
-        Ok(Response::new(pb::validate_resource_config::Response {
-            diagnostics: convert::diagnostics(diags),
-        }))
+        let type_name = req.type_name.clone();
+        let doing = || {
+            Doing::of(
+                "ValidateResourceConfig",
+                "validating the configuration of",
+                &type_name,
+            )
+        };
+        answer(contained(
+            doing,
+            self.answer_validate_resource_config(req),
+            |diagnostics| pb::validate_resource_config::Response { diagnostics },
+        ))
+        .await
     }
 
     async fn validate_data_resource_config(
@@ -212,17 +550,20 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::validate_data_resource_config::Request>,
     ) -> Result<Response<pb::validate_data_resource_config::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        if let Some(entry) = self.server.data_source(&req.type_name, &mut diags) {
-            let config =
-                convert::decode(req.config.as_ref(), &entry.ty, "configuration", &mut diags);
-            if !diags.has_errors() {
-                entry.data_source.validate(&config, &mut diags);
-            }
-        }
-        Ok(Response::new(pb::validate_data_resource_config::Response {
-            diagnostics: convert::diagnostics(diags),
-        }))
+        let type_name = req.type_name.clone();
+        let doing = || {
+            Doing::of(
+                "ValidateDataResourceConfig",
+                "validating the configuration of data source",
+                &type_name,
+            )
+        };
+        answer(contained(
+            doing,
+            self.answer_validate_data_resource_config(req),
+            |diagnostics| pb::validate_data_resource_config::Response { diagnostics },
+        ))
+        .await
     }
 
     async fn upgrade_resource_state(
@@ -230,25 +571,24 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::upgrade_resource_state::Request>,
     ) -> Result<Response<pb::upgrade_resource_state::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut upgraded_state = None;
-        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
-            let raw = req.raw_state.map(|r| r.json).unwrap_or_default();
-            let json = pb::DynamicValue {
-                msgpack: Vec::new(),
-                json: raw,
-            };
-            // Every schema is at version 0: upgrading is re-reading the JSON
-            // against the current type.
-            let state = convert::decode(Some(&json), &ty, "stored state", &mut diags);
-            if !diags.has_errors() {
-                upgraded_state = convert::encode(&state, &ty, "upgraded state", &mut diags);
-            }
-        }
-        Ok(Response::new(pb::upgrade_resource_state::Response {
-            upgraded_state,
-            diagnostics: convert::diagnostics(diags),
-        }))
+        let type_name = req.type_name.clone();
+        let doing = || {
+            Doing::of(
+                "UpgradeResourceState",
+                "reading the stored state of",
+                &type_name,
+            )
+            .untouched_state()
+        };
+        answer(contained(
+            doing,
+            self.answer_upgrade_resource_state(req),
+            |diagnostics| pb::upgrade_resource_state::Response {
+                upgraded_state: None,
+                diagnostics,
+            },
+        ))
+        .await
     }
 
     async fn configure_provider(
@@ -256,22 +596,13 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::configure_provider::Request>,
     ) -> Result<Response<pb::configure_provider::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let config = convert::decode(
-            req.config.as_ref(),
-            &self.server.provider_ty,
-            "provider configuration",
-            &mut diags,
-        );
-        if !diags.has_errors() {
-            self.server
-                .configure(&config, &mut diags)
-                .instrument(span("ConfigureProvider", ""))
-                .await;
-        }
-        Ok(Response::new(pb::configure_provider::Response {
-            diagnostics: convert::diagnostics(diags),
-        }))
+        let doing = || Doing::provider("ConfigureProvider", "configuring the provider");
+        answer(contained(
+            doing,
+            self.answer_configure_provider(req),
+            |diagnostics| pb::configure_provider::Response { diagnostics },
+        ))
+        .await
     }
 
     async fn read_resource(
@@ -279,26 +610,28 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::read_resource::Request>,
     ) -> Result<Response<pb::read_resource::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut new_state = None;
-        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
-            let state =
-                convert::decode(req.current_state.as_ref(), &ty, "current state", &mut diags);
-            if !diags.has_errors() {
-                let fresh = self
-                    .server
-                    .read(&req.type_name, state, &mut diags)
-                    .instrument(span("ReadResource", &req.type_name))
-                    .await;
-                new_state = convert::encode(&fresh, &ty, "new state", &mut diags);
-            }
-        }
-        Ok(Response::new(pb::read_resource::Response {
-            new_state,
-            diagnostics: convert::diagnostics(diags),
-            private: req.private,
-            ..Default::default()
-        }))
+        // On a panic the state goes back as it came: nothing is forgotten.
+        let (type_name, state, private) = (
+            req.type_name.clone(),
+            req.current_state.clone(),
+            req.private.clone(),
+        );
+        let doing = || {
+            Doing::of("ReadResource", "reading", &type_name)
+                .id(self.resource_id(&type_name, state.as_ref()))
+                .untouched_state()
+        };
+        answer(contained(
+            doing,
+            self.answer_read_resource(req),
+            |diagnostics| pb::read_resource::Response {
+                new_state: state.clone(),
+                diagnostics,
+                private,
+                ..Default::default()
+            },
+        ))
+        .await
     }
 
     async fn plan_resource_change(
@@ -306,42 +639,21 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::plan_resource_change::Request>,
     ) -> Result<Response<pb::plan_resource_change::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut response = pb::plan_resource_change::Response::default();
-        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
-            let prior = convert::decode(req.prior_state.as_ref(), &ty, "prior state", &mut diags);
-            let proposed = convert::decode(
-                req.proposed_new_state.as_ref(),
-                &ty,
-                "proposed state",
-                &mut diags,
-            );
-            let config = convert::decode(req.config.as_ref(), &ty, "configuration", &mut diags);
-            if !diags.has_errors() {
-                let plan = self
-                    .server
-                    .plan(
-                        &req.type_name,
-                        prior,
-                        proposed,
-                        config,
-                        req.prior_private,
-                        &mut diags,
-                    )
-                    .instrument(span("PlanResourceChange", &req.type_name))
-                    .await;
-                response.planned_state =
-                    convert::encode(&plan.planned, &ty, "planned state", &mut diags);
-                response.requires_replace = plan
-                    .requires_replace
-                    .iter()
-                    .map(convert::attribute_path)
-                    .collect();
-                response.planned_private = plan.private;
-            }
-        }
-        response.diagnostics = convert::diagnostics(diags);
-        Ok(Response::new(response))
+        let (type_name, prior) = (req.type_name.clone(), req.prior_state.clone());
+        let doing = || {
+            Doing::of("PlanResourceChange", "planning", &type_name)
+                .id(self.resource_id(&type_name, prior.as_ref()))
+                .untouched_state()
+        };
+        answer(contained(
+            doing,
+            self.answer_plan_resource_change(req),
+            |diagnostics| pb::plan_resource_change::Response {
+                diagnostics,
+                ..Default::default()
+            },
+        ))
+        .await
     }
 
     async fn apply_resource_change(
@@ -349,31 +661,48 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::apply_resource_change::Request>,
     ) -> Result<Response<pb::apply_resource_change::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut response = pb::apply_resource_change::Response::default();
-        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
-            let prior = convert::decode(req.prior_state.as_ref(), &ty, "prior state", &mut diags);
-            let planned =
-                convert::decode(req.planned_state.as_ref(), &ty, "planned state", &mut diags);
-            if !diags.has_errors() {
-                let applied = self
-                    .server
-                    .apply(
-                        &req.type_name,
-                        prior,
-                        planned,
-                        req.planned_private,
-                        &mut diags,
-                    )
-                    .instrument(span("ApplyResourceChange", &req.type_name))
-                    .await;
-                response.new_state =
-                    convert::encode(&applied.new_state, &ty, "new state", &mut diags);
-                response.private = applied.private;
-            }
-        }
-        response.diagnostics = convert::diagnostics(diags);
-        Ok(Response::new(response))
+        // On a panic the prior state goes back: an update or a delete
+        // leaves the resource in state as it was.
+        let (type_name, prior, private) = (
+            req.type_name.clone(),
+            req.prior_state.clone(),
+            req.planned_private.clone(),
+        );
+        let deleting = convert::is_null(req.planned_state.as_ref());
+        let doing = || {
+            let id = self.resource_id(&type_name, prior.as_ref());
+            let state = match (&id, deleting) {
+                (None, _) => "Anything created before the panic is not in Terraform's state: \
+                              look for it in AWS before applying again."
+                    .to_owned(),
+                (Some(id), false) => {
+                    format!("{id} stays in state as it was before this change.")
+                }
+                (Some(id), true) => format!(
+                    "{id} stays in state; the delete may have begun, and the next apply \
+                     or destroy tries again."
+                ),
+            };
+            let verb = match (&id, deleting) {
+                (None, _) => "creating",
+                (Some(_), false) => "updating",
+                (Some(_), true) => "deleting",
+            };
+            Doing::of("ApplyResourceChange", verb, &type_name)
+                .id(id)
+                .state(state)
+        };
+        answer(contained(
+            doing,
+            self.answer_apply_resource_change(req),
+            |diagnostics| pb::apply_resource_change::Response {
+                new_state: prior.clone(),
+                private,
+                diagnostics,
+                ..Default::default()
+            },
+        ))
+        .await
     }
 
     async fn import_resource_state(
@@ -381,27 +710,21 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::import_resource_state::Request>,
     ) -> Result<Response<pb::import_resource_state::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut imported_resources = Vec::new();
-        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
-            let state = self
-                .server
-                .import(&req.type_name, &req.id, &mut diags)
-                .instrument(span("ImportResourceState", &req.type_name))
-                .await;
-            if let Some(state) = state.filter(|_| !diags.has_errors()) {
-                imported_resources.push(pb::import_resource_state::ImportedResource {
-                    type_name: req.type_name.clone(),
-                    state: convert::encode(&state, &ty, "imported state", &mut diags),
-                    ..Default::default()
-                });
-            }
-        }
-        Ok(Response::new(pb::import_resource_state::Response {
-            imported_resources,
-            diagnostics: convert::diagnostics(diags),
-            deferred: None,
-        }))
+        let (type_name, id) = (req.type_name.clone(), req.id.clone());
+        let doing = || {
+            Doing::of("ImportResourceState", "importing", &type_name)
+                .id(Some(id))
+                .state("Nothing was imported.".to_owned())
+        };
+        answer(contained(
+            doing,
+            self.answer_import_resource_state(req),
+            |diagnostics| pb::import_resource_state::Response {
+                diagnostics,
+                ..Default::default()
+            },
+        ))
+        .await
     }
 
     async fn move_resource_state(
@@ -409,39 +732,24 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::move_resource_state::Request>,
     ) -> Result<Response<pb::move_resource_state::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut target_state = None;
-        if let Some(entry) = self.server.resource(&req.target_type_name, &mut diags) {
-            let json = req.source_state.map(|s| s.json).unwrap_or_default();
-            let moved = entry
-                .resource
-                .move_state(
-                    &req.source_provider_address,
-                    &req.source_type_name,
-                    &json,
-                    &mut diags,
-                )
-                .instrument(span("MoveResourceState", &req.target_type_name))
-                .await;
-            match moved {
-                Some(state) => {
-                    target_state = convert::encode(&state, &entry.ty, "moved state", &mut diags)
-                }
-                None if !diags.has_errors() => diags.error(
-                    "Unsupported move",
-                    format!(
-                        "{} cannot take over the state of {} from {}.",
-                        req.target_type_name, req.source_type_name, req.source_provider_address
-                    ),
-                ),
-                None => {}
-            }
-        }
-        Ok(Response::new(pb::move_resource_state::Response {
-            target_state,
-            diagnostics: convert::diagnostics(diags),
-            ..Default::default()
-        }))
+        let (type_name, source) = (req.target_type_name.clone(), req.source_type_name.clone());
+        let doing = || {
+            Doing::of(
+                "MoveResourceState",
+                &format!("moving the state of {source} to"),
+                &type_name,
+            )
+            .state(format!("The state of {source} is left as it was."))
+        };
+        answer(contained(
+            doing,
+            self.answer_move_resource_state(req),
+            |diagnostics| pb::move_resource_state::Response {
+                diagnostics,
+                ..Default::default()
+            },
+        ))
+        .await
     }
 
     async fn read_data_source(
@@ -449,30 +757,17 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         request: Request<pb::read_data_source::Request>,
     ) -> Result<Response<pb::read_data_source::Response>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut state = None;
-        if let Some(ty) = self
-            .server
-            .data_source(&req.type_name, &mut diags)
-            .map(|e| e.ty.clone())
-        {
-            let config = convert::decode(req.config.as_ref(), &ty, "configuration", &mut diags);
-            if !diags.has_errors() {
-                let value = self
-                    .server
-                    .read_data_source(&req.type_name, config, &mut diags)
-                    .instrument(span("ReadDataSource", &req.type_name))
-                    .await;
-                if !value.is_null() {
-                    state = convert::encode(&value, &ty, "data source state", &mut diags);
-                }
-            }
-        }
-        Ok(Response::new(pb::read_data_source::Response {
-            state,
-            diagnostics: convert::diagnostics(diags),
-            deferred: None,
-        }))
+        let type_name = req.type_name.clone();
+        let doing = || Doing::of("ReadDataSource", "reading data source", &type_name);
+        answer(contained(
+            doing,
+            self.answer_read_data_source(req),
+            |diagnostics| pb::read_data_source::Response {
+                diagnostics,
+                ..Default::default()
+            },
+        ))
+        .await
     }
 
     async fn stop_provider(

@@ -10,6 +10,7 @@
 pub mod dns;
 pub mod emulator;
 pub mod inprocess;
+pub mod pairs;
 pub mod planetscale_api;
 pub mod plugin;
 pub mod proxy;

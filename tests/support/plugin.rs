@@ -50,14 +50,20 @@ impl Drop for Launched {
 /// Starts the provider offering protocols 5 and 6, trusting `client_pem`,
 /// and returns once it has printed its handshake line.
 pub fn launch(client_pem: &str) -> Launched {
-    let mut child = binary()
+    launch_with(client_pem, |_| {})
+}
+
+/// [`launch`], with `adjust` applied to the command first.
+pub fn launch_with(client_pem: &str, adjust: impl FnOnce(&mut Command)) -> Launched {
+    let mut command = binary();
+    command
         .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)
         .env("PLUGIN_PROTOCOL_VERSIONS", "5,6")
         .env("PLUGIN_CLIENT_CERT", client_pem)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the provider");
+        .stderr(Stdio::null());
+    adjust(&mut command);
+    let mut child = command.spawn().expect("start the provider");
     let mut handshake = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut handshake)
