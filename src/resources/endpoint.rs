@@ -956,7 +956,9 @@ fn report_wait(id: &str, done: &str, timeout: Duration, e: &WaitError, diags: &m
         WaitError::Stopped { state } => (
             "Interrupted".to_owned(),
             format!(
-                "Terraform was interrupted while {id} was {state}; it is kept in state and the next apply continues."
+                "The provider was asked to stop (Terraform interrupted, or a signal) while {id} was {state}. The \
+                 endpoint is kept in state; after a create Terraform marks it tainted, so the next apply replaces \
+                 it (`terraform untaint` keeps it instead)."
             ),
         ),
         WaitError::Aws(e) => (
