@@ -10,7 +10,8 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::emulator::{Network, create_group, create_network};
+use support::emulator::create_group;
+use support::pairs::{Pairs, assert_unique};
 use support::proxy::{Faults, Proxy, StateRewrite};
 use support::{Emulator, Workspace};
 
@@ -30,118 +31,6 @@ fn through_proxy(ws: &Workspace, proxy: &Proxy) {
     ws.write(
         "planetscale_override.tf",
         &format!("provider \"planetscale\" {{\n  endpoints {{\n    ec2 = \"{0}\"\n    sts = \"{0}\"\n  }}\n}}\n", proxy.url),
-    );
-}
-
-struct Fixture {
-    emulator: &'static Emulator,
-    ec2: aws_sdk_ec2::Client,
-    network: Network,
-    app_group: String,
-    service: String,
-    rt: tokio::runtime::Runtime,
-}
-
-fn fixture(octet: u8) -> Fixture {
-    let emulator = Emulator::shared();
-    let ec2 = emulator.ec2();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let network = rt.block_on(create_network(&ec2, octet, &["us-east-1a", "us-east-1b"]));
-    let app_group = rt.block_on(create_group(&ec2, &network.vpc_id, &support::unique("app")));
-    let service = emulator.create_endpoint_service(None);
-    Fixture {
-        emulator,
-        ec2,
-        network,
-        app_group,
-        service,
-        rt,
-    }
-}
-
-impl Fixture {
-    /// `count` pairs of a security group and an endpoint using it.
-    fn pairs(&self, count: usize, create_timeout: &str) -> String {
-        format!(
-            r#"{}provider "planetscale" {{
-  region = "us-east-1"
-}}
-
-resource "planetscale_privatelink_security_group" "db" {{
-  count                      = {count}
-  vpc_id                     = "{vpc}"
-  allowed_security_group_ids = ["{app}"]
-}}
-
-resource "planetscale_privatelink_endpoint" "db" {{
-  count              = {count}
-  service_name       = "{service}"
-  vpc_id             = "{vpc}"
-  subnet_ids         = ["{s0}", "{s1}"]
-  security_group_ids = [planetscale_privatelink_security_group.db[count.index].id]
-  # One private DNS name per VPC: EC2 refuses a second endpoint with it.
-  private_dns_enabled = false
-
-  timeouts {{
-    create = "{create_timeout}"
-  }}
-}}
-"#,
-            Workspace::required_providers(false),
-            vpc = self.network.vpc_id,
-            app = self.app_group,
-            service = self.service,
-            s0 = self.network.subnet_ids[0],
-            s1 = self.network.subnet_ids[1],
-        )
-    }
-
-    fn live_endpoints(&self) -> usize {
-        self.rt
-            .block_on(support::emulator::live_endpoints(
-                &self.ec2,
-                &self.network.vpc_id,
-            ))
-            .len()
-    }
-
-    /// Groups in the VPC but its default and the fixture.
-    fn created_groups(&self) -> usize {
-        self.rt
-            .block_on(
-                self.ec2
-                    .describe_security_groups()
-                    .filters(
-                        aws_sdk_ec2::types::Filter::builder()
-                            .name("vpc-id")
-                            .values(&self.network.vpc_id)
-                            .build(),
-                    )
-                    .send(),
-            )
-            .unwrap()
-            .security_groups()
-            .iter()
-            .filter(|g| {
-                g.group_name() != Some("default") && g.group_id() != Some(self.app_group.as_str())
-            })
-            .count()
-    }
-
-    fn assert_nothing_left(&self) {
-        assert_eq!(self.live_endpoints(), 0, "an endpoint was left behind");
-        assert_eq!(self.created_groups(), 0, "a security group was left behind");
-    }
-}
-
-fn assert_unique(ids: &[String]) {
-    let mut sorted = ids.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    assert_eq!(
-        sorted.len(),
-        ids.len(),
-        "an endpoint was created twice: {ids:?}"
     );
 }
 
@@ -212,7 +101,7 @@ fn complete_example_converges_through_throttling_errors_and_resets() {
 
 #[test]
 fn an_interrupted_wait_ends_promptly_and_the_next_apply_converges() {
-    let f = fixture(52);
+    let f = Pairs::new(52);
     let proxy = Proxy::start(&f.emulator.url);
     proxy.set_faults(Faults {
         endpoint_state: Some(StateRewrite {
@@ -223,7 +112,7 @@ fn an_interrupted_wait_ends_promptly_and_the_next_apply_converges() {
         ..Faults::default()
     });
     let ws = Workspace::new(Some(&proxy.url));
-    ws.write("main.tf", &f.pairs(1, "10m"));
+    ws.write("main.tf", &f.config(1, "10m", "faults"));
     ws.init();
 
     let apply = Command::new(support::terraform::terraform_binary())
@@ -272,14 +161,14 @@ fn an_interrupted_wait_ends_promptly_and_the_next_apply_converges() {
 
 #[test]
 fn destroying_a_group_in_use_waits_out_dependency_violation() {
-    let f = fixture(53);
+    let f = Pairs::new(53);
     let proxy = Proxy::start(&f.emulator.url);
     proxy.set_faults(Faults {
         dependency_hold: Some(Duration::from_secs(4)),
         ..Faults::default()
     });
     let ws = Workspace::new(Some(&proxy.url));
-    ws.write("main.tf", &f.pairs(1, "10m"));
+    ws.write("main.tf", &f.config(1, "10m", "faults"));
     ws.init();
     ws.apply();
     proxy.reset_counts();
@@ -298,7 +187,7 @@ fn destroying_a_group_in_use_waits_out_dependency_violation() {
 
 #[test]
 fn fifty_pairs_in_parallel_converge_without_duplicates() {
-    let f = fixture(54);
+    let f = Pairs::new(54);
     let proxy = Proxy::start(&f.emulator.url);
     // Answers lost after EC2 acted: retried creates must not duplicate.
     proxy.set_faults(Faults {
@@ -307,7 +196,7 @@ fn fifty_pairs_in_parallel_converge_without_duplicates() {
         ..Faults::default()
     });
     let ws = Workspace::new(Some(&proxy.url));
-    ws.write("main.tf", &f.pairs(50, "10m"));
+    ws.write("main.tf", &f.config(50, "10m", "faults"));
     ws.init();
     ws.ok(&[
         "apply",
@@ -316,7 +205,7 @@ fn fifty_pairs_in_parallel_converge_without_duplicates() {
         "-no-color",
         "-parallelism=50",
     ]);
-    assert_eq!(f.live_endpoints(), 50);
+    assert_eq!(f.live_endpoints().len(), 50);
     assert_eq!(f.created_groups(), 50);
     assert_eq!(
         proxy.created_endpoints().len(),
@@ -337,14 +226,14 @@ fn fifty_pairs_in_parallel_converge_without_duplicates() {
 
 #[test]
 fn a_security_group_whose_create_answer_was_lost_is_adopted_once() {
-    let f = fixture(55);
+    let f = Pairs::new(55);
     let proxy = Proxy::start(&f.emulator.url);
     proxy.set_faults(Faults {
         lose_first_answer_of: Some("CreateSecurityGroup".into()),
         ..Faults::default()
     });
     let ws = Workspace::new(Some(&proxy.url));
-    ws.write("main.tf", &f.pairs(1, "10m"));
+    ws.write("main.tf", &f.config(1, "10m", "faults"));
     ws.init();
     ws.apply();
     assert!(
@@ -369,7 +258,7 @@ fn a_security_group_whose_create_answer_was_lost_is_adopted_once() {
 
 #[test]
 fn a_group_of_the_same_name_made_by_someone_else_is_not_adopted() {
-    let f = fixture(56);
+    let f = Pairs::new(56);
     let taken = support::unique("taken");
     let stranger =
         f.rt.block_on(create_group(&f.ec2, &f.network.vpc_id, &taken));
@@ -416,10 +305,10 @@ fn tainted(ws: &Workspace) -> Vec<String> {
 
 #[test]
 fn sustained_throttling_taints_nothing_and_costs_little_time() {
-    let f = fixture(57);
+    let f = Pairs::new(57);
     let proxy = Proxy::start(&f.emulator.url);
     let ws = Workspace::new(Some(&proxy.url)).without_logs();
-    ws.write("main.tf", &f.pairs(5, "10m"));
+    ws.write("main.tf", &f.config(5, "10m", "faults"));
     ws.init();
 
     // Five pairs, unthrottled, then with 10% of calls throttled.
@@ -451,14 +340,14 @@ fn sustained_throttling_taints_nothing_and_costs_little_time() {
         ..Faults::default()
     });
     proxy.reset_counts();
-    ws.write("main.tf", &f.pairs(20, "10m"));
+    ws.write("main.tf", &f.config(20, "10m", "faults"));
     ws.apply();
     assert_eq!(
         tainted(&ws),
         Vec::<String>::new(),
         "throttling tainted resources"
     );
-    assert_eq!(f.live_endpoints(), 20);
+    assert_eq!(f.live_endpoints().len(), 20);
     ws.assert_no_changes();
     ws.destroy();
     let throttled_calls = proxy.total();
@@ -470,7 +359,7 @@ fn sustained_throttling_taints_nothing_and_costs_little_time() {
 
 #[test]
 fn a_lost_answer_to_a_rule_revoke_is_taken_as_done() {
-    let f = fixture(58);
+    let f = Pairs::new(58);
     let proxy = Proxy::start(&f.emulator.url);
     // The new group's default egress rule is revoked by rule id; the answer
     // is lost after EC2 acted, so the retry names a rule that no longer
@@ -481,7 +370,7 @@ fn a_lost_answer_to_a_rule_revoke_is_taken_as_done() {
         ..Faults::default()
     });
     let ws = Workspace::new(Some(&proxy.url));
-    ws.write("main.tf", &f.pairs(1, "10m"));
+    ws.write("main.tf", &f.config(1, "10m", "faults"));
     ws.init();
     ws.apply();
     assert!(
