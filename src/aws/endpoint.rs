@@ -3,7 +3,6 @@
 //! client token, modify, delete, and the waiters.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{ResourceType, VpcEndpointType};
@@ -413,16 +412,10 @@ pub(crate) async fn describe_endpoints(
     }
 }
 
-/// The endpoints of a VPC that are not `deleted`, in pages of
-/// [`LISTING_PAGE`](super::LISTING_PAGE), at most
-/// [`LISTING_PAGES`](super::LISTING_PAGES) of them; `None` when there are
-/// more or a call fails (the reads then go by id, and report any error
-/// there).
+/// The endpoints of a VPC that are not `deleted` (see [`super::list_vpc`]).
 async fn list_endpoints(client: aws_sdk_ec2::Client, vpc_id: String) -> Listed<Endpoint> {
-    let mut found = HashMap::new();
-    let mut token = None;
-    for _ in 0..super::LISTING_PAGES {
-        let out = client
+    super::list_vpc("endpoints", |token| {
+        let request = client
             .describe_vpc_endpoints()
             .filters(
                 aws_sdk_ec2::types::Filter::builder()
@@ -431,24 +424,23 @@ async fn list_endpoints(client: aws_sdk_ec2::Client, vpc_id: String) -> Listed<E
                     .build(),
             )
             .max_results(super::LISTING_PAGE)
-            .set_next_token(token)
-            .send()
-            .await
-            .inspect_err(|e| tracing::debug!(error = %crate::aws::error_message(e), "listing a VPC's endpoints failed; reading by id"))
-            .ok()?;
-        found.extend(
-            out.vpc_endpoints()
+            .set_next_token(token);
+        async move {
+            let out = request
+                .send()
+                .await
+                .map_err(|e| crate::aws::error_message(&e))?;
+            let items = out
+                .vpc_endpoints()
                 .iter()
                 .map(endpoint)
                 .filter(|e| !e.state_is("deleted"))
-                .map(|e| (e.id.clone(), e)),
-        );
-        token = next_page(out.next_token());
-        if token.is_none() {
-            return Some(Arc::new(found));
+                .map(|e| (e.id.clone(), e))
+                .collect();
+            Ok((items, next_page(out.next_token())))
         }
-    }
-    None
+    })
+    .await
 }
 
 fn endpoint_service(name: &str, detail: &aws_sdk_ec2::types::ServiceDetail) -> EndpointService {

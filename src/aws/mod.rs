@@ -20,12 +20,41 @@ pub mod vpc;
 
 pub use error::{AwsError, error_message};
 
+/// A VPC's listing of one kind (endpoints, security groups), page by page:
+/// `page(token)` asks for one page of at most [`LISTING_PAGE`] items and
+/// answers them by id with the next page's token. At most
+/// [`LISTING_PAGES`] pages are read; `None` when more remain or a call
+/// fails (the reads then go by id, and report any error there).
+pub(crate) async fn list_vpc<T, F, Fut>(what: &str, mut page: F) -> batch::Listed<T>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<(String, T)>, Option<String>), String>>,
+{
+    let mut found = HashMap::new();
+    let mut token = None;
+    for _ in 0..LISTING_PAGES {
+        let (items, next) = page(token)
+            .await
+            .inspect_err(
+                |e| tracing::debug!(error = %e, "listing a VPC's {what} failed; reading by id"),
+            )
+            .ok()?;
+        found.extend(items);
+        token = next;
+        if token.is_none() {
+            return Some(Arc::new(found));
+        }
+    }
+    None
+}
+
 /// The token of the next page of a describe call, if there is one (EC2
 /// answers an empty token on the last page, as well as none).
 pub(crate) fn next_page(token: Option<&str>) -> Option<String> {
     token.filter(|t| !t.is_empty()).map(str::to_owned)
 }
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 

@@ -2,7 +2,6 @@
 //! changes, and a delete that waits out DependencyViolation.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{
@@ -404,36 +403,29 @@ pub(crate) async fn describe_groups(
     }
 }
 
-/// The groups of a VPC with their rules, in pages of
-/// [`LISTING_PAGE`](super::LISTING_PAGE), at most
-/// [`LISTING_PAGES`](super::LISTING_PAGES) of them; `None` when there are
-/// more or a call fails (the reads then go by id, and report any error
-/// there).
+/// The groups of a VPC with their rules (see [`super::list_vpc`]).
 async fn list_groups(client: aws_sdk_ec2::Client, vpc_id: String) -> Listed<SecurityGroup> {
-    let mut found = HashMap::new();
-    let mut token = None;
-    for _ in 0..super::LISTING_PAGES {
-        let out = client
+    super::list_vpc("security groups", |token| {
+        let request = client
             .describe_security_groups()
             .filters(Filter::builder().name("vpc-id").values(&vpc_id).build())
             .max_results(super::LISTING_PAGE)
-            .set_next_token(token)
-            .send()
-            .await
-            .inspect_err(|e| tracing::debug!(error = %crate::aws::error_message(e), "listing a VPC's security groups failed; reading by id"))
-            .ok()?;
-        found.extend(
-            out.security_groups()
+            .set_next_token(token);
+        async move {
+            let out = request
+                .send()
+                .await
+                .map_err(|e| crate::aws::error_message(&e))?;
+            let items = out
+                .security_groups()
                 .iter()
                 .map(group)
-                .map(|g| (g.id.clone(), g)),
-        );
-        token = next_page(out.next_token());
-        if token.is_none() {
-            return Some(Arc::new(found));
+                .map(|g| (g.id.clone(), g))
+                .collect();
+            Ok((items, next_page(out.next_token())))
         }
-    }
-    None
+    })
+    .await
 }
 
 /// One DescribeSecurityGroupRules call (with its pages) for the rules of
