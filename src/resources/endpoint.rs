@@ -749,7 +749,8 @@ fn existing_endpoint_text(e: &Endpoint, private_dns: bool, region: &str) -> (Str
         "{id} ({state}) already connects {vpc} to {service}. {who}\n\n\
          {consequence}\n\n\
          To adopt it instead of creating another, add this block to the configuration, with <name> replaced \
-         by the name of this resource, then run terraform apply:\n\n\
+         by the name of this resource (its address is shown above, after \"with\"), then run terraform \
+         apply:\n\n\
          \x20\x20import {{\n\
          \x20\x20\x20\x20to = {TYPE_NAME}.<name>\n\
          \x20\x20\x20\x20id = \"{id}\"\n\
