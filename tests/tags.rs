@@ -13,6 +13,8 @@ use support::{Emulator, Workspace};
 
 const ENDPOINT: &str = "planetscale_privatelink_endpoint.db";
 const GROUP: &str = "planetscale_privatelink_security_group.db";
+/// The tag every endpoint the provider creates keeps, with its create token.
+const CREATE_TOKEN_TAG: &str = "planetscale:create-token";
 
 struct Fixture {
     ec2: aws_sdk_ec2::Client,
@@ -124,7 +126,20 @@ resource "planetscale_privatelink_endpoint" "db" {{
         )
     }
 
+    /// The resource's tags in EC2, without the endpoint's create token
+    /// (see [`Fixture::create_token_of`]).
     fn tags_of(&self, id: &str) -> BTreeMap<String, String> {
+        let mut tags = self.all_tags_of(id);
+        tags.remove(CREATE_TOKEN_TAG);
+        tags
+    }
+
+    /// The create token an endpoint keeps for good.
+    fn create_token_of(&self, id: &str) -> Option<String> {
+        self.all_tags_of(id).remove(CREATE_TOKEN_TAG)
+    }
+
+    fn all_tags_of(&self, id: &str) -> BTreeMap<String, String> {
         self.rt
             .block_on(
                 self.ec2
@@ -250,6 +265,11 @@ fn every_in_place_change_alone_keeps_every_tag() {
     .unwrap();
     ws.apply();
     assert_eq!(f.tags_of(&endpoint), endpoint_tags, "drift repaired");
+    assert!(
+        f.create_token_of(&endpoint)
+            .is_some_and(|t| t.starts_with("tf-planetscale-")),
+        "the endpoint keeps its create token through tag changes"
+    );
     assert_eq!(f.tags_of(&group), group_tags);
     ws.assert_no_changes();
     ws.destroy();

@@ -1,11 +1,11 @@
 //! Interface VPC endpoints and the endpoint services they connect to:
 //! finders (an endpoint in state `deleted` is not found), create with a
-//! client token, modify, delete, and the waiters.
+//! client token and a tag carrying it, modify, delete, and the waiters.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_ec2::types::{ResourceType, VpcEndpointType};
+use aws_sdk_ec2::types::{Filter, ResourceType, VpcEndpointType};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::batch::Listed;
@@ -14,6 +14,19 @@ use crate::aws::retry::{Backoff, Interrupted, pause};
 use crate::aws::security_group::{tag_specifications, tags_of};
 use crate::aws::{AwsError, Ec2, next_page};
 
+/// The tag every endpoint this provider creates carries, for good: its
+/// value is the create's token, also the create's ClientToken. After a lost
+/// answer the create finds its endpoint by it; a later plan tells by it an
+/// endpoint this provider made (and an apply never finished) from one made
+/// elsewhere.
+pub const CREATE_TOKEN_TAG: &str = "planetscale:create-token";
+
+/// How many times, and how far apart, a create whose answer never came
+/// looks for the endpoint its token made (EC2 may take a moment to list a
+/// new endpoint).
+const FIND_BY_TOKEN_TRIES: u32 = 3;
+const FIND_BY_TOKEN_PAUSE: Duration = Duration::from_secs(2);
+
 pub struct NewEndpoint<'a> {
     pub vpc_id: &'a str,
     pub service_name: &'a str,
@@ -21,7 +34,8 @@ pub struct NewEndpoint<'a> {
     pub security_group_ids: &'a [String],
     pub private_dns_enabled: bool,
     pub tags: &'a Tags,
-    /// Makes a retried create return the first create's endpoint.
+    /// The create's token: its ClientToken (a retried create returns the
+    /// first create's endpoint) and the value of [`CREATE_TOKEN_TAG`].
     pub client_token: &'a str,
 }
 
@@ -156,8 +170,15 @@ impl Ec2 {
             .ok_or_else(|| AwsError::not_found("InvalidServiceName", name))
     }
 
+    /// Creates the endpoint, tagged with [`CREATE_TOKEN_TAG`]. When the
+    /// call ends without a conclusive answer (no answer at all, or a server
+    /// error after the retries), EC2 may still have made the endpoint: it
+    /// is looked for in the VPC by its token's tag, and adopted when found.
+    /// Nothing is created a second time.
     pub async fn create_endpoint(&self, new: &NewEndpoint<'_>) -> Result<Endpoint, AwsError> {
-        let out = self
+        let mut tags = new.tags.clone();
+        tags.insert(CREATE_TOKEN_TAG.to_owned(), new.client_token.to_owned());
+        let created = self
             .client
             .create_vpc_endpoint()
             .vpc_endpoint_type(VpcEndpointType::Interface)
@@ -167,12 +188,140 @@ impl Ec2 {
             .set_security_group_ids(Some(new.security_group_ids.to_vec()))
             .private_dns_enabled(new.private_dns_enabled)
             .client_token(new.client_token)
-            .set_tag_specifications(tag_specifications(ResourceType::VpcEndpoint, new.tags))
+            .set_tag_specifications(tag_specifications(ResourceType::VpcEndpoint, &tags))
             .send()
-            .await?;
-        out.vpc_endpoint().map(endpoint).ok_or_else(|| {
-            AwsError::Transport("CreateVpcEndpoint answered without an endpoint".into())
-        })
+            .await;
+        let endpoint = match created {
+            Ok(out) => out.vpc_endpoint().map(endpoint).ok_or_else(|| {
+                AwsError::Transport("CreateVpcEndpoint answered without an endpoint".into())
+            })?,
+            Err(err) => {
+                let err = AwsError::from(err);
+                if !err.is_transient() {
+                    return Err(err);
+                }
+                tracing::info!(error = %err, "CreateVpcEndpoint gave no conclusive answer; looking for the endpoint by its create token");
+                match self
+                    .find_endpoint_by_token(new.vpc_id, new.client_token)
+                    .await
+                {
+                    Some(found) => {
+                        tracing::info!(endpoint_id = %found.id, "adopting the endpoint this create made before its answer was lost");
+                        found
+                    }
+                    None => {
+                        return Err(AwsError::Transport(format!(
+                            "{err}; and no endpoint tagged {CREATE_TOKEN_TAG}={} was found in {}, so none \
+                             was created",
+                            new.client_token, new.vpc_id
+                        )));
+                    }
+                }
+            }
+        };
+        self.note_known(&endpoint.id);
+        Ok(endpoint)
+    }
+
+    /// The endpoint of `vpc_id` tagged with this create token, if one is
+    /// listed within a few tries.
+    async fn find_endpoint_by_token(&self, vpc_id: &str, token: &str) -> Option<Endpoint> {
+        let tag_filter = format!("tag:{CREATE_TOKEN_TAG}");
+        let filters = [("vpc-id", vpc_id), (tag_filter.as_str(), token)];
+        for attempt in 0..FIND_BY_TOKEN_TRIES {
+            if attempt > 0 {
+                tokio::time::sleep(FIND_BY_TOKEN_PAUSE).await;
+            }
+            match self.list_endpoints_where(&filters).await {
+                Ok(found) => {
+                    if let Some(e) = found
+                        .into_iter()
+                        .find(|e| e.tags.get(CREATE_TOKEN_TAG).map(String::as_str) == Some(token))
+                    {
+                        return Some(e);
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "looking for the endpoint by its create token failed")
+                }
+            }
+        }
+        None
+    }
+
+    /// The endpoints of `vpc_id` to `service_name` that are not `deleted`:
+    /// what a new endpoint would stand next to. Looked up once per process.
+    pub async fn endpoints_to_service(
+        &self,
+        vpc_id: &str,
+        service_name: &str,
+    ) -> Result<Vec<Endpoint>, AwsError> {
+        let key = format!("{vpc_id} {service_name}");
+        self.facts
+            .existing_endpoints
+            .get_or_fetch(&key, || async {
+                let found = self
+                    .list_endpoints_where(&[("vpc-id", vpc_id), ("service-name", service_name)])
+                    .await?;
+                Ok(found
+                    .into_iter()
+                    .filter(|e| e.vpc_id == vpc_id && e.service_name == service_name)
+                    .collect())
+            })
+            .await
+    }
+
+    /// DescribeVpcEndpoints with these filters (name, one value), every
+    /// page, endpoints in state `deleted` left out.
+    async fn list_endpoints_where(
+        &self,
+        filters: &[(&str, &str)],
+    ) -> Result<Vec<Endpoint>, AwsError> {
+        let mut found = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .client
+                .describe_vpc_endpoints()
+                .set_filters(Some(
+                    filters
+                        .iter()
+                        .map(|(name, value)| Filter::builder().name(*name).values(*value).build())
+                        .collect(),
+                ))
+                .max_results(super::LISTING_PAGE)
+                .set_next_token(token)
+                .send()
+                .await?;
+            found.extend(
+                out.vpc_endpoints()
+                    .iter()
+                    .map(endpoint)
+                    .filter(|e| !e.state_is("deleted")),
+            );
+            token = next_page(out.next_token());
+            if token.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// Remembers that Terraform knows this endpoint (it was read from state,
+    /// or created by this process), so a plan does not report it as one
+    /// found in the VPC.
+    pub(crate) fn note_known(&self, id: &str) {
+        self.known_endpoints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_owned());
+    }
+
+    /// Whether [`Ec2::note_known`] was told of this endpoint.
+    pub fn is_known(&self, id: &str) -> bool {
+        self.known_endpoints
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(id)
     }
 
     /// The endpoint, or `NotFound` (also when it is in state `deleted`).
@@ -197,10 +346,13 @@ impl Ec2 {
                 .find(vpc_id, id, || list_endpoints(client, vpc_id.to_owned()))
                 .await;
             if let Some(endpoint) = listed {
+                self.note_known(&endpoint.id);
                 return Ok(endpoint);
             }
         }
-        self.find_endpoint(id).await
+        let endpoint = self.find_endpoint(id).await?;
+        self.note_known(&endpoint.id);
+        Ok(endpoint)
     }
 
     pub async fn modify_endpoint(

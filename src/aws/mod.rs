@@ -72,6 +72,8 @@ pub struct Ec2 {
     endpoint_listings: Arc<VpcListings<Endpoint>>,
     group_listings: Arc<VpcListings<SecurityGroup>>,
     facts: Arc<Facts>,
+    /// Endpoints Terraform knows: read from its state, or created here.
+    known_endpoints: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 /// How long a VPC's listing answers refresh reads: a refresh of a hundred
@@ -92,6 +94,8 @@ struct Facts {
     vpc_dns: Memo<VpcDns>,
     subnets: Memo<Vec<Subnet>>,
     services: Memo<EndpointService>,
+    /// By VPC and service: the endpoints a new endpoint would stand next to.
+    existing_endpoints: Memo<Vec<Endpoint>>,
 }
 
 impl Ec2 {
@@ -110,6 +114,7 @@ impl Ec2 {
             endpoint_listings: Arc::new(VpcListings::new(LISTING_FRESH_FOR)),
             group_listings: Arc::new(VpcListings::new(LISTING_FRESH_FOR)),
             facts: Arc::default(),
+            known_endpoints: Arc::default(),
             client,
         }
     }

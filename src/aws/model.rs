@@ -117,7 +117,7 @@ pub struct DnsEntry {
 }
 
 /// An interface VPC endpoint.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Endpoint {
     pub id: String,
     pub vpc_id: String,

@@ -12,7 +12,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
-use crate::aws::endpoint::{AvailableWait, EndpointChanges, NewEndpoint, WaitError};
+use crate::aws::endpoint::{
+    AvailableWait, CREATE_TOKEN_TAG, EndpointChanges, NewEndpoint, WaitError,
+};
 use crate::aws::model::{Endpoint, EndpointService, Tags};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
@@ -177,7 +179,8 @@ impl Resource<Clients> for EndpointResource {
         let clients = &ctx.data;
         let c = Attrs::of(change.config);
         let p = Attrs::of(change.prior);
-        tags::plan(clients, change, diags);
+        // The create token's tag stays on the endpoint: one of EC2's 50.
+        tags::plan(clients, change, 1, diags);
 
         if let Some(name) = c.str("service_name")
             && let Ok(region) = service_name_region(name)
@@ -212,6 +215,9 @@ impl Resource<Clients> for EndpointResource {
         if checks.any() {
             preflight(clients, &m, checks, diags).await;
         }
+        if creating {
+            check_existing(clients, &m, diags).await;
+        }
     }
 
     // -------------------------------------------------------------- create --
@@ -236,6 +242,8 @@ impl Resource<Clients> for EndpointResource {
         let dns_after_acceptance = m.private_dns_enabled && acceptance_required;
         let subnets: Vec<String> = m.subnet_ids.iter().cloned().collect();
         let groups: Vec<String> = m.security_group_ids.iter().cloned().collect();
+        // The create's token: its ClientToken, and the value of the tag
+        // that finds the endpoint again after a lost answer or a killed apply.
         let token = format!(
             "tf-planetscale-{:016x}{:016x}",
             fastrand::u64(..),
@@ -684,6 +692,78 @@ async fn preflight(
     service
 }
 
+/// For a new endpoint: an endpoint to the same service already in the VPC,
+/// one Terraform does not know (not read from its state, not created by
+/// this process) and not on its way out, is what a killed apply leaves
+/// behind, or one made elsewhere. With private DNS on, EC2 would refuse the
+/// new one ("conflicting DNS domain"), so the plan fails; with it off, it
+/// warns. Either way it says how to adopt the endpoint or delete it.
+async fn check_existing(clients: &Clients, m: &Model, diags: &mut Diagnostics) {
+    let ec2 = &clients.ec2;
+    let found = match ec2.endpoints_to_service(&m.vpc_id, &m.service_name).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::debug!(error = %e, "listing the VPC's endpoints to the service failed; not checking for one left behind");
+            return;
+        }
+    };
+    let gone = ["deleted", "deleting", "failed", "rejected"];
+    for e in found
+        .iter()
+        .filter(|e| !gone.iter().any(|g| e.state_is(g)) && !ec2.is_known(&e.id))
+    {
+        let (summary, detail) = existing_endpoint_text(e, m.private_dns_enabled, &clients.region);
+        if m.private_dns_enabled {
+            diags.attr_error(root("service_name"), summary, detail);
+        } else {
+            diags.attr_warning(root("service_name"), summary, detail);
+        }
+    }
+}
+
+/// What the plan says of an endpoint `e` found where a new one would go.
+fn existing_endpoint_text(e: &Endpoint, private_dns: bool, region: &str) -> (String, String) {
+    let id = &e.id;
+    let who = if e.tags.contains_key(CREATE_TOKEN_TAG) {
+        "This provider made it (it carries the provider's planetscale:create-token tag), in an apply that \
+         did not finish: the apply was killed, or its answer was lost, before Terraform could save the \
+         endpoint in its state."
+    } else {
+        "This provider did not make it (it has no planetscale:create-token tag): it was made in the AWS \
+         console, by another tool, or by another Terraform configuration. If another configuration manages \
+         it, leave it there: do not import it here, and do not delete it."
+    };
+    let consequence = if private_dns {
+        "This plan cannot be applied as it is: with private_dns_enabled = true, EC2 refuses a second endpoint \
+         with private DNS for the same name in one VPC (\"conflicting DNS domain\")."
+    } else {
+        "With private_dns_enabled = false EC2 accepts a second endpoint, so this plan can be applied, but the \
+         VPC would then have two endpoints to the same branch, each billed by the hour."
+    };
+    let summary = if private_dns {
+        "An endpoint to this service already exists in the VPC".to_owned()
+    } else {
+        "Another endpoint to this service already exists in the VPC".to_owned()
+    };
+    let detail = format!(
+        "{id} ({state}) already connects {vpc} to {service}. {who}\n\n\
+         {consequence}\n\n\
+         To adopt it instead of creating another, add this block to the configuration, with <name> replaced \
+         by the name of this resource (its address is shown above, after \"with\"), then run terraform \
+         apply:\n\n\
+         \x20\x20import {{\n\
+         \x20\x20\x20\x20to = {TYPE_NAME}.<name>\n\
+         \x20\x20\x20\x20id = \"{id}\"\n\
+         \x20\x20}}\n\n\
+         To delete it instead, run:\n\n\
+         \x20\x20aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {id} --region {region}",
+        state = e.state,
+        vpc = e.vpc_id,
+        service = e.service_name,
+    );
+    (summary, detail)
+}
+
 /// Why private DNS cannot be turned on for an endpoint to `s`, if it
 /// cannot: EC2 refuses it for a service without a private DNS name, and
 /// for one whose name its owner has not verified ("Consumers of the
@@ -969,11 +1049,21 @@ fn report_wait(id: &str, done: &str, timeout: Duration, e: &WaitError, diags: &m
     diags.error(summary, detail);
 }
 
+/// The endpoint's tags as EC2 reports them, without the provider's
+/// bookkeeping tag.
+fn visible_tags(aws_tags: &Tags) -> Tags {
+    aws_tags
+        .iter()
+        .filter(|(k, _)| k.as_str() != CREATE_TOKEN_TAG)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
 /// The state from what EC2 reports, keeping `timeouts` and the form of
 /// `tags` from `base` (the plan or the prior state).
 fn state_of(clients: &Clients, e: &Endpoint, base: &Value) -> Value {
     let b = Attrs::of(base);
-    let (tags, tags_all) = tags::read(clients, &e.tags, b.get("tags"));
+    let (tags, tags_all) = tags::read(clients, &visible_tags(&e.tags), b.get("tags"));
     let owner = if e.owner_id.is_empty() {
         clients.account_id.clone().unwrap_or_default()
     } else {
@@ -1136,6 +1226,65 @@ mod tests {
             pending.contains("pendingVerification, not verified"),
             "{pending}"
         );
+    }
+
+    fn found(tags: &[(&str, &str)]) -> Endpoint {
+        Endpoint {
+            id: "vpce-0123456789abcdef0".into(),
+            vpc_id: "vpc-1".into(),
+            service_name: "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0".into(),
+            state: "pendingAcceptance".into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Endpoint::default()
+        }
+    }
+
+    #[test]
+    fn an_endpoint_found_at_plan_is_named_with_how_to_adopt_or_delete_it() {
+        let e = found(&[(CREATE_TOKEN_TAG, "tf-planetscale-1"), ("stage", "one")]);
+        let (summary, detail) = existing_endpoint_text(&e, true, "us-east-1");
+        assert_eq!(
+            summary,
+            "An endpoint to this service already exists in the VPC"
+        );
+        assert!(
+            detail.starts_with(
+                "vpce-0123456789abcdef0 (pendingAcceptance) already connects vpc-1 to \
+                 com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0. This provider made it"
+            ),
+            "{detail}"
+        );
+        assert!(detail.contains("conflicting DNS domain"), "{detail}");
+        assert!(
+            detail.contains(
+                "  import {\n    to = planetscale_privatelink_endpoint.<name>\n    id = \"vpce-0123456789abcdef0\"\n  }\n"
+            ),
+            "{detail}"
+        );
+        assert!(
+            detail.ends_with(
+                "  aws ec2 delete-vpc-endpoints --vpc-endpoint-ids vpce-0123456789abcdef0 --region us-east-1"
+            ),
+            "{detail}"
+        );
+
+        let (summary, detail) = existing_endpoint_text(&found(&[]), false, "eu-west-1");
+        assert!(summary.starts_with("Another endpoint"), "{summary}");
+        assert!(detail.contains("This provider did not make it"), "{detail}");
+        assert!(detail.contains("can be applied"), "{detail}");
+        assert!(detail.ends_with("--region eu-west-1"), "{detail}");
+    }
+
+    #[test]
+    fn the_create_token_tag_is_not_in_state() {
+        let e = found(&[(CREATE_TOKEN_TAG, "tf-planetscale-1"), ("stage", "one")]);
+        let state = state_of(&Clients::for_tests(), &e, &Value::Null);
+        let tags = BTreeMap::from([("stage".to_owned(), "one".to_owned())]);
+        assert_eq!(Attrs::of(&state).string_map("tags"), Some(tags.clone()));
+        assert_eq!(Attrs::of(&state).string_map("tags_all"), Some(tags));
     }
 
     #[test]

@@ -52,20 +52,32 @@ pub fn merge(defaults: &Tags, own: &Tags) -> Tags {
 }
 
 /// Plans `tags_all` (known whenever `tags` is) and checks the total against
-/// EC2's limit, counting `reserved` tags the provider adds itself.
-pub fn plan(clients: &Clients, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+/// EC2's limit, counting `reserved` tags the provider adds itself and keeps
+/// on the resource.
+pub fn plan(
+    clients: &Clients,
+    change: &mut PlanChange<'_>,
+    reserved: usize,
+    diags: &mut Diagnostics,
+) {
     let config_tags = Attrs::of(change.config).get("tags").clone();
     let tags_all = match known(&config_tags) {
         Some(own) => {
             let all = for_aws(clients, &merge(&clients.default_tags, &own));
-            if all.len() > MAX_TAGS {
+            if all.len() + reserved > MAX_TAGS {
+                let bookkeeping = match reserved {
+                    0 => String::new(),
+                    1 => ", and 1 the provider keeps on it to find it again".to_owned(),
+                    n => format!(", and {n} the provider keeps on it to find it again"),
+                };
                 diags.attr_error(
                     AttributePath::root().attr("tags"),
                     "Too many tags",
                     format!(
-                        "EC2 takes at most {MAX_TAGS} tags per resource, and this one would get {}: {} from tags and \
-                         {} from the provider's default_tags. Remove some, or leave default_tags keys out of tags.",
-                        all.len(),
+                        "EC2 takes at most {MAX_TAGS} tags per resource, and this one would get {}: {} from tags, \
+                         {} from the provider's default_tags{bookkeeping}. Remove some, or leave default_tags keys \
+                         out of tags.",
+                        all.len() + reserved,
                         own.len(),
                         all.len() - own.len(),
                     ),
@@ -153,6 +165,41 @@ mod tests {
                 })
                 .collect(),
         )
+    }
+
+    fn planned_with(clients: &Clients, count: usize, reserved: usize) -> Diagnostics {
+        let own: Vec<(String, Option<String>)> = (0..count)
+            .map(|i| (format!("k{i:02}"), Some("v".to_owned())))
+            .collect();
+        let own: Vec<(&str, Option<&str>)> = own
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_deref()))
+            .collect();
+        let config = crate::framework::model::ObjectBuilder::new()
+            .set("tags", map(&own))
+            .build();
+        let mut change = PlanChange {
+            prior: &Value::Null,
+            config: &config,
+            planned: config.clone(),
+            requires_replace: Vec::new(),
+            changing: true,
+        };
+        let mut diags = Diagnostics::new();
+        plan(clients, &mut change, reserved, &mut diags);
+        diags
+    }
+
+    #[test]
+    fn reserved_tags_count_toward_the_limit() {
+        let c = clients_with(&[], &[]);
+        assert!(!planned_with(&c, 50, 0).has_errors());
+        assert!(!planned_with(&c, 49, 1).has_errors());
+        let diags = planned_with(&c, 50, 1);
+        let text = format!("{diags:?}");
+        assert!(diags.has_errors(), "{text}");
+        assert!(text.contains("would get 51"), "{text}");
+        assert!(text.contains("1 the provider keeps on it"), "{text}");
     }
 
     #[test]

@@ -50,6 +50,10 @@ pub struct Faults {
     /// The first call of this action has its connection reset after the
     /// emulator handled it: the answer is lost, the effect is not.
     pub lose_first_answer_of: Option<String>,
+    /// The next this many calls of this action have their connection reset
+    /// after the emulator (or, for a create with a ClientToken seen before,
+    /// the proxy's idempotency cache) answered them.
+    pub lose_answers_of: Option<(String, u32)>,
     /// DeleteSecurityGroup answers DependencyViolation while an endpoint
     /// uses the group, and for this long after the endpoint's delete (AWS
     /// releases the endpoint's interfaces asynchronously). `None`: off.
@@ -284,6 +288,9 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
     if let Some(token) = &token {
         let cached = state.lock().unwrap().create_answers.get(token).cloned();
         if let Some((status, body)) = cached {
+            if lose_answer(&state, &action) {
+                return reset();
+            }
             return Ok(Response::builder()
                 .status(status)
                 .header("content-type", "text/xml")
@@ -379,11 +386,27 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
         state.lock().unwrap().faults.lose_first_answer_of = None;
         return reset();
     }
+    if lose_answer(&state, &action) {
+        return reset();
+    }
     Ok(Response::builder()
         .status(status)
         .header("content-type", "text/xml")
         .body(Full::new(Bytes::from(text)))
         .unwrap())
+}
+
+/// Whether this answer of `action` is one [`Faults::lose_answers_of`] loses
+/// (and counts it).
+fn lose_answer(state: &Mutex<State>, action: &str) -> bool {
+    let mut s = state.lock().unwrap();
+    match s.faults.lose_answers_of.as_mut() {
+        Some((lost, left)) if lost == action && *left > 0 => {
+            *left -= 1;
+            true
+        }
+        _ => false,
+    }
 }
 
 /// Sends a request (its head from `parts`, with `body`) to `upstream` and
