@@ -1049,21 +1049,11 @@ fn report_wait(id: &str, done: &str, timeout: Duration, e: &WaitError, diags: &m
     diags.error(summary, detail);
 }
 
-/// The endpoint's tags as EC2 reports them, without the provider's
-/// bookkeeping tag.
-fn visible_tags(aws_tags: &Tags) -> Tags {
-    aws_tags
-        .iter()
-        .filter(|(k, _)| k.as_str() != CREATE_TOKEN_TAG)
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
 /// The state from what EC2 reports, keeping `timeouts` and the form of
 /// `tags` from `base` (the plan or the prior state).
 fn state_of(clients: &Clients, e: &Endpoint, base: &Value) -> Value {
     let b = Attrs::of(base);
-    let (tags, tags_all) = tags::read(clients, &visible_tags(&e.tags), b.get("tags"));
+    let (tags, tags_all) = tags::read(clients, &e.tags, CREATE_TOKEN_TAG, b.get("tags"));
     let owner = if e.owner_id.is_empty() {
         clients.account_id.clone().unwrap_or_default()
     } else {

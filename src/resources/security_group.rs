@@ -102,16 +102,6 @@ fn set_or_null(items: &std::collections::BTreeSet<String>, null_when_empty: bool
     }
 }
 
-/// The group's tags as EC2 reports them, without the provider's
-/// bookkeeping tag.
-fn visible_tags(aws_tags: &Tags) -> Tags {
-    aws_tags
-        .iter()
-        .filter(|(k, _)| k.as_str() != CREATION_TOKEN_TAG)
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
-}
-
 pub struct SecurityGroupResource;
 
 // --------------------------------------------------------------- schema --
@@ -487,7 +477,8 @@ impl Resource<Clients> for SecurityGroupResource {
             Some(prefix) if importing => string(prefix),
             _ => s.get("name_prefix").clone(),
         };
-        let (tags_value, tags_all) = tags::read(clients, &visible_tags(&group.tags), s.get("tags"));
+        let (tags_value, tags_all) =
+            tags::read(clients, &group.tags, CREATION_TOKEN_TAG, s.get("tags"));
         Some(
             ObjectBuilder::new()
                 .set("id", string(&group.id))

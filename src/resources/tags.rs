@@ -104,11 +104,18 @@ pub fn for_aws(clients: &Clients, tags: &Tags) -> Tags {
         .collect()
 }
 
-/// `(tags, tags_all)` for the state, from what EC2 reports (without the
-/// provider's bookkeeping tags) and the `tags` value of the prior state or
-/// plan, whose form (null, null values) is kept.
-pub fn read(clients: &Clients, aws_tags: &Tags, prior_tags: &Value) -> (Value, Value) {
-    let all = for_aws(clients, aws_tags);
+/// `(tags, tags_all)` for the state, from what EC2 reports less the
+/// provider's own bookkeeping tag (`bookkeeping`, a key no user tag has),
+/// and the `tags` value of the prior state or plan, whose form (null, null
+/// values) is kept.
+pub fn read(
+    clients: &Clients,
+    aws_tags: &Tags,
+    bookkeeping: &str,
+    prior_tags: &Value,
+) -> (Value, Value) {
+    let mut all = for_aws(clients, aws_tags);
+    all.remove(bookkeeping);
     let configured: BTreeMap<&String, &Value> = match prior_tags {
         Value::Map(map) => map.iter().collect(),
         _ => BTreeMap::new(),
@@ -214,7 +221,12 @@ mod tests {
     fn a_key_also_in_default_tags_stays_in_tags() {
         let c = clients_with(&[("Team", "db"), ("Env", "prod")], &[]);
         let aws = tags(&[("Team", "db"), ("Env", "prod"), ("Name", "x")]);
-        let (own, all) = read(&c, &aws, &map(&[("Team", Some("db")), ("Name", Some("x"))]));
+        let (own, all) = read(
+            &c,
+            &aws,
+            "",
+            &map(&[("Team", Some("db")), ("Name", Some("x"))]),
+        );
         assert_eq!(own, map(&[("Team", Some("db")), ("Name", Some("x"))]));
         assert_eq!(all, string_map(&aws));
     }
@@ -224,7 +236,8 @@ mod tests {
         let c = clients_with(&[], &[]);
         let (own, all) = read(
             &c,
-            &tags(&[("Env", "prod")]),
+            &tags(&[("Env", "prod"), ("bookkeeping", "x")]),
+            "bookkeeping",
             &map(&[("Name", None), ("Env", Some("prod"))]),
         );
         assert_eq!(own, map(&[("Name", None), ("Env", Some("prod"))]));
@@ -239,14 +252,14 @@ mod tests {
             ("Added", "by hand"),
             ("kubernetes.io/owned", "x"),
         ]);
-        let (own, all) = read(&c, &aws, &Value::Null);
+        let (own, all) = read(&c, &aws, "", &Value::Null);
         assert_eq!(own, map(&[("Added", Some("by hand"))]));
         assert_eq!(
             all,
             string_map(&tags(&[("Team", "db"), ("Added", "by hand")]))
         );
         // Untagged stays null, not an empty map.
-        let (own, _) = read(&c, &tags(&[("Team", "db")]), &Value::Null);
+        let (own, _) = read(&c, &tags(&[("Team", "db")]), "", &Value::Null);
         assert_eq!(own, Value::Null);
     }
 }
