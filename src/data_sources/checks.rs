@@ -10,6 +10,11 @@
 //! interfaces of source groups). Only a group no interface uses yet stands
 //! for "anywhere in the VPC". The endpoint is judged by its interfaces'
 //! addresses ([`endpoint_targets`]).
+//!
+//! Why this file is near 2,000 lines: about 830 of them are the unit tests
+//! of the checks; of the code, the client location is about 260 lines, the
+//! security group checks 200 and the network ACL evaluation 320. Those
+//! three are the parts to move into files of their own next.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, SocketAddr};
