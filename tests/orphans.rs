@@ -7,13 +7,11 @@
 
 mod support;
 
-use std::os::unix::process::CommandExt as _;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::Workspace;
 use support::pairs::{Pairs, assert_unique};
-use support::processes::{collect_output, group_members, provider_of};
+use support::processes::{apply_until_waiting, group_members, provider_of};
 use support::proxy::{Faults, Proxy, StateRewrite};
 
 const ENDPOINT: &str = "planetscale_privatelink_endpoint.db";
@@ -94,24 +92,8 @@ fn a_killed_provider_leaves_an_endpoint_the_next_plan_names_and_imports() {
     ws.write("main.tf", &config(&pairs, &service, true));
     ws.init();
 
-    let mut terraform = Command::new(support::terraform::terraform_binary())
-        .args(["apply", "-auto-approve", "-input=false", "-no-color"])
-        .current_dir(ws.path())
-        .env_remove("TF_LOG")
-        .envs(ws.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start terraform");
-    let output = collect_output(&mut terraform);
+    let (mut terraform, output) = apply_until_waiting(&ws, &proxy);
     let group = terraform.id() as i32;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while proxy.created_endpoints().is_empty() {
-        assert!(Instant::now() < deadline, "the endpoint was never created");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_secs(2)); // well into the wait
     let provider = provider_of(terraform.id());
     let killed = Instant::now();
     // SAFETY: kill(2) on a process this test's terraform started.

@@ -11,13 +11,13 @@
 
 mod support;
 
-use std::os::unix::process::{CommandExt as _, ExitStatusExt as _};
-use std::process::{Command, ExitStatus, Stdio};
+use std::os::unix::process::ExitStatusExt as _;
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 use support::Workspace;
 use support::pairs::{Pairs, assert_unique};
-use support::processes::{collect_output, group_members, provider_of};
+use support::processes::{apply_until_waiting, group_members, provider_of};
 use support::proxy::{Faults, Proxy, StateRewrite};
 
 const ENDPOINT: &str = "planetscale_privatelink_endpoint.db[0]";
@@ -46,25 +46,8 @@ struct Interrupted {
 /// until the endpoint is created and its wait has begun, sends `signal` to
 /// `target`, and waits for every process of the group to end.
 fn interrupt_apply(ws: &Workspace, proxy: &Proxy, target: Target, signal: i32) -> Interrupted {
-    let mut terraform = Command::new(support::terraform::terraform_binary())
-        .args(["apply", "-auto-approve", "-input=false", "-no-color"])
-        .current_dir(ws.path())
-        .env_remove("TF_LOG")
-        .envs(ws.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start terraform");
-    let output = collect_output(&mut terraform);
+    let (mut terraform, output) = apply_until_waiting(ws, proxy);
     let group = terraform.id() as i32;
-
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while proxy.created_endpoints().is_empty() {
-        assert!(Instant::now() < deadline, "the endpoint was never created");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_secs(2)); // well into the wait
     let pid = match target {
         Target::Group => -group,
         Target::Provider => provider_of(terraform.id()) as i32,

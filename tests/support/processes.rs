@@ -67,3 +67,34 @@ pub fn provider_of(parent: u32) -> u32 {
     assert_eq!(found.len(), 1, "one provider process: {found:?}");
     found[0]
 }
+
+/// Starts `terraform apply` in `ws`, in a process group of its own (the
+/// group's id is terraform's pid), with its output collected, and returns
+/// once the proxy has seen the endpoint created and its wait is well under
+/// way.
+pub fn apply_until_waiting(
+    ws: &super::Workspace,
+    proxy: &super::proxy::Proxy,
+) -> (Child, std::thread::JoinHandle<String>) {
+    use std::os::unix::process::CommandExt as _;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let mut terraform = Command::new(super::terraform::terraform_binary())
+        .args(["apply", "-auto-approve", "-input=false", "-no-color"])
+        .current_dir(ws.path())
+        .env_remove("TF_LOG")
+        .envs(ws.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start terraform");
+    let output = collect_output(&mut terraform);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while proxy.created_endpoints().is_empty() {
+        assert!(Instant::now() < deadline, "the endpoint was never created");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_secs(2)); // well into the wait
+    (terraform, output)
+}
