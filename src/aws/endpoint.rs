@@ -280,26 +280,9 @@ impl Ec2 {
         let mut found = Vec::new();
         let mut token = None;
         loop {
-            let out = self
-                .client
-                .describe_vpc_endpoints()
-                .set_filters(Some(
-                    filters
-                        .iter()
-                        .map(|(name, value)| Filter::builder().name(*name).values(*value).build())
-                        .collect(),
-                ))
-                .max_results(super::LISTING_PAGE)
-                .set_next_token(token)
-                .send()
-                .await?;
-            found.extend(
-                out.vpc_endpoints()
-                    .iter()
-                    .map(endpoint)
-                    .filter(|e| !e.state_is("deleted")),
-            );
-            token = next_page(out.next_token());
+            let (page, next) = endpoints_page(&self.client, filters, token).await?;
+            found.extend(page);
+            token = next;
             if token.is_none() {
                 return Ok(found);
             }
@@ -567,32 +550,44 @@ pub(crate) async fn describe_endpoints(
 /// The endpoints of a VPC that are not `deleted` (see [`super::list_vpc`]).
 async fn list_endpoints(client: aws_sdk_ec2::Client, vpc_id: String) -> Listed<Endpoint> {
     super::list_vpc("endpoints", |token| {
-        let request = client
-            .describe_vpc_endpoints()
-            .filters(
-                aws_sdk_ec2::types::Filter::builder()
-                    .name("vpc-id")
-                    .values(&vpc_id)
-                    .build(),
-            )
-            .max_results(super::LISTING_PAGE)
-            .set_next_token(token);
+        let (client, vpc_id) = (client.clone(), vpc_id.clone());
         async move {
-            let out = request
-                .send()
+            let (page, next) = endpoints_page(&client, &[("vpc-id", &vpc_id)], token)
                 .await
-                .map_err(|e| crate::aws::error_message(&e))?;
-            let items = out
-                .vpc_endpoints()
-                .iter()
-                .map(endpoint)
-                .filter(|e| !e.state_is("deleted"))
-                .map(|e| (e.id.clone(), e))
-                .collect();
-            Ok((items, next_page(out.next_token())))
+                .map_err(|e| e.to_string())?;
+            Ok((page.into_iter().map(|e| (e.id.clone(), e)).collect(), next))
         }
     })
     .await
+}
+
+/// One page of DescribeVpcEndpoints with `filters` (of at most
+/// [`LISTING_PAGE`](super::LISTING_PAGE)), without endpoints in state
+/// `deleted`, and the next page's token.
+async fn endpoints_page(
+    client: &aws_sdk_ec2::Client,
+    filters: &[(&str, &str)],
+    token: Option<String>,
+) -> Result<(Vec<Endpoint>, Option<String>), AwsError> {
+    let out = client
+        .describe_vpc_endpoints()
+        .set_filters(Some(
+            filters
+                .iter()
+                .map(|(name, value)| Filter::builder().name(*name).values(*value).build())
+                .collect(),
+        ))
+        .max_results(super::LISTING_PAGE)
+        .set_next_token(token)
+        .send()
+        .await?;
+    let page = out
+        .vpc_endpoints()
+        .iter()
+        .map(endpoint)
+        .filter(|e| !e.state_is("deleted"))
+        .collect();
+    Ok((page, next_page(out.next_token())))
 }
 
 fn endpoint_service(name: &str, detail: &aws_sdk_ec2::types::ServiceDetail) -> EndpointService {
