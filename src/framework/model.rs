@@ -5,7 +5,7 @@
 //! [`Attrs::is_unknown`] where the difference matters (validation skips
 //! unknown values, plan-time checks wait for them).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::framework::value::{Number, Value};
 
@@ -161,4 +161,257 @@ pub fn string_map<'a>(items: impl IntoIterator<Item = (&'a String, &'a String)>)
             .map(|(k, v)| (k.clone(), Value::String(v.clone())))
             .collect(),
     )
+}
+
+// ---------------------------------------------------------- typed models --
+
+/// A Rust type an attribute's value converts to and from. Null and unknown
+/// read as the type's empty value (use `Option<T>` where null means
+/// something); [`Field::write`] gives the value a complete state holds.
+pub trait Field: Sized {
+    fn read(value: &Value) -> Self;
+    fn write(&self) -> Value;
+}
+
+impl Field for String {
+    fn read(value: &Value) -> Self {
+        value.as_str().unwrap_or_default().to_owned()
+    }
+    fn write(&self) -> Value {
+        Value::String(self.clone())
+    }
+}
+
+impl Field for bool {
+    fn read(value: &Value) -> Self {
+        value.as_bool().unwrap_or_default()
+    }
+    fn write(&self) -> Value {
+        Value::Bool(*self)
+    }
+}
+
+macro_rules! integer_fields {
+    ($($t:ty),*) => {$(
+        /// Numbers out of the type's range read as 0: validation refuses
+        /// them before any model reads them.
+        impl Field for $t {
+            fn read(value: &Value) -> Self {
+                value
+                    .as_number()
+                    .and_then(|n| n.to_integer::<$t>("").ok())
+                    .unwrap_or_default()
+            }
+            fn write(&self) -> Value {
+                Value::Number(i64::from(*self).into())
+            }
+        }
+    )*};
+}
+integer_fields!(u16, u32, i64);
+
+/// A value kept as it is: a nested block read elsewhere (`timeouts`).
+impl Field for Value {
+    fn read(value: &Value) -> Self {
+        value.clone()
+    }
+    fn write(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl<T: Field> Field for Option<T> {
+    fn read(value: &Value) -> Self {
+        match value {
+            Value::Null | Value::Unknown(_) => None,
+            v => Some(T::read(v)),
+        }
+    }
+    fn write(&self) -> Value {
+        self.as_ref().map_or(Value::Null, Field::write)
+    }
+}
+
+impl<T: Field> Field for Vec<T> {
+    fn read(value: &Value) -> Self {
+        value
+            .as_elements()
+            .map(|items| items.iter().map(T::read).collect())
+            .unwrap_or_default()
+    }
+    fn write(&self) -> Value {
+        Value::List(self.iter().map(Field::write).collect())
+    }
+}
+
+impl<T: Field + Ord> Field for BTreeSet<T> {
+    fn read(value: &Value) -> Self {
+        value
+            .as_elements()
+            .map(|items| items.iter().map(T::read).collect())
+            .unwrap_or_default()
+    }
+    fn write(&self) -> Value {
+        Value::set(self.iter().map(Field::write).collect())
+    }
+}
+
+impl<T: Field> Field for BTreeMap<String, T> {
+    fn read(value: &Value) -> Self {
+        value
+            .as_entries()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), T::read(v))).collect())
+            .unwrap_or_default()
+    }
+    fn write(&self) -> Value {
+        Value::Map(self.iter().map(|(k, v)| (k.clone(), v.write())).collect())
+    }
+}
+
+/// Declares the typed model of a resource's, data source's or nested
+/// block's attributes: a struct whose fields are named as the attributes
+/// are, a module of the names (so code and diagnostics never spell an
+/// attribute twice), and the conversions from and to the object value.
+///
+/// ```ignore
+/// model! {
+///     /// The endpoint's attributes.
+///     pub struct Model, attributes mod attr {
+///         id: Option<String>,
+///         private_dns_enabled: bool = PRIVATE_DNS_DEFAULT,
+///     }
+/// }
+/// ```
+///
+/// A field with `= default` reads as the default when its attribute is
+/// null or unknown; the schema takes its default from the same constant.
+#[macro_export]
+macro_rules! model {
+    (
+        $(#[$meta:meta])*
+        $vis:vis struct $name:ident, attributes mod $attr:ident {
+            $(
+                $(#[$fmeta:meta])*
+                $field:ident : $ty:ty $(= $default:expr)?
+            ),* $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug, Default, PartialEq)]
+        $vis struct $name {
+            $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        /// The attribute names of the model, one constant each.
+        #[allow(non_upper_case_globals, dead_code)]
+        $vis mod $attr {
+            $( pub const $field: &str = stringify!($field); )*
+            /// Every attribute, in declaration order.
+            pub const ALL: &[&str] = &[$(stringify!($field)),*];
+        }
+
+        #[allow(dead_code)]
+        impl $name {
+            /// The model of an object value (a config, plan or state).
+            pub fn from_value(value: &$crate::framework::value::Value) -> Self {
+                let a = $crate::framework::model::Attrs::of(value);
+                $name {
+                    $( $field: $crate::model!(@read a, $field, $ty $(, $default)?), )*
+                }
+            }
+
+            /// The object value of the model: a complete state.
+            pub fn to_value(&self) -> $crate::framework::value::Value {
+                let mut m = ::std::collections::BTreeMap::new();
+                $(
+                    m.insert(
+                        stringify!($field).to_owned(),
+                        $crate::framework::model::Field::write(&self.$field),
+                    );
+                )*
+                $crate::framework::value::Value::Object(m)
+            }
+        }
+
+        impl $crate::framework::model::Field for $name {
+            fn read(value: &$crate::framework::value::Value) -> Self {
+                $name::from_value(value)
+            }
+            fn write(&self) -> $crate::framework::value::Value {
+                self.to_value()
+            }
+        }
+    };
+    (@read $a:ident, $field:ident, $ty:ty) => {
+        <$ty as $crate::framework::model::Field>::read($a.get(stringify!($field)))
+    };
+    (@read $a:ident, $field:ident, $ty:ty, $default:expr) => {
+        match $a.get(stringify!($field)) {
+            $crate::framework::value::Value::Null | $crate::framework::value::Value::Unknown(_) => $default,
+            v => <$ty as $crate::framework::model::Field>::read(v),
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    model! {
+        /// A block with every kind of field.
+        struct Sample, attributes mod attr {
+            id: Option<String>,
+            name: String,
+            enabled: bool = true,
+            ports: BTreeSet<u16>,
+            labels: Option<BTreeMap<String, String>>,
+            entries: Vec<Entry>,
+        }
+    }
+
+    model! {
+        struct Entry, attributes mod entry_attr {
+            dns_name: String,
+        }
+    }
+
+    #[test]
+    fn a_model_reads_what_it_writes() {
+        let m = Sample {
+            id: Some("x-1".into()),
+            name: "n".into(),
+            enabled: false,
+            ports: [5432, 6432].into(),
+            labels: Some([("k".to_owned(), "v".to_owned())].into()),
+            entries: vec![Entry {
+                dns_name: "a.example".into(),
+            }],
+        };
+        assert_eq!(Sample::from_value(&m.to_value()), m);
+        assert_eq!(attr::ALL, ["id", "name", "enabled", "ports", "labels", "entries"]);
+        assert_eq!(attr::ports, "ports");
+    }
+
+    #[test]
+    fn null_and_unknown_read_as_empty_or_the_default() {
+        let value = ObjectBuilder::new()
+            .set(attr::id, Value::Unknown(Default::default()))
+            .set(attr::enabled, Value::Null)
+            .build();
+        let m = Sample::from_value(&value);
+        assert_eq!(m.id, None);
+        assert!(m.enabled, "the declared default");
+        assert!(m.ports.is_empty());
+        assert_eq!(m.labels, None);
+        assert_eq!(m.to_value().as_entries().unwrap()[attr::labels], Value::Null);
+    }
+}
+
+/// Fails (in a unit test) unless a model names exactly the attributes and
+/// blocks of its schema's block.
+#[cfg(test)]
+pub fn assert_model_names(block: &crate::framework::schema::Block, model: &[&str]) {
+    let mut model = model.to_vec();
+    model.sort_unstable();
+    assert_eq!(model, block.names(), "the model and the schema differ");
 }

@@ -175,6 +175,19 @@ impl Block {
         self.attributes.iter().find(|a| a.name == name)
     }
 
+    /// The names of the attributes and nested blocks, sorted: what a typed
+    /// model of this block must name, each once.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self
+            .attributes
+            .iter()
+            .map(|a| a.name)
+            .chain(self.blocks.iter().map(|b| b.name))
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
     /// The object type of a value of this block, nested blocks included.
     pub fn value_type(&self) -> Type {
         let mut attrs = BTreeMap::new();
