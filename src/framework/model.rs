@@ -353,6 +353,15 @@ macro_rules! model {
     };
 }
 
+/// Fails (in a unit test) unless a model names exactly the attributes and
+/// blocks of its schema's block.
+#[cfg(test)]
+pub fn assert_model_names(block: &crate::framework::schema::Block, model: &[&str]) {
+    let mut model = model.to_vec();
+    model.sort_unstable();
+    assert_eq!(model, block.names(), "the model and the schema differ");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,7 +397,10 @@ mod tests {
             }],
         };
         assert_eq!(Sample::from_value(&m.to_value()), m);
-        assert_eq!(attr::ALL, ["id", "name", "enabled", "ports", "labels", "entries"]);
+        assert_eq!(
+            attr::ALL,
+            ["id", "name", "enabled", "ports", "labels", "entries"]
+        );
         assert_eq!(attr::ports, "ports");
     }
 
@@ -403,15 +415,9 @@ mod tests {
         assert!(m.enabled, "the declared default");
         assert!(m.ports.is_empty());
         assert_eq!(m.labels, None);
-        assert_eq!(m.to_value().as_entries().unwrap()[attr::labels], Value::Null);
+        assert_eq!(
+            m.to_value().as_entries().unwrap()[attr::labels],
+            Value::Null
+        );
     }
-}
-
-/// Fails (in a unit test) unless a model names exactly the attributes and
-/// blocks of its schema's block.
-#[cfg(test)]
-pub fn assert_model_names(block: &crate::framework::schema::Block, model: &[&str]) {
-    let mut model = model.to_vec();
-    model.sort_unstable();
-    assert_eq!(model, block.names(), "the model and the schema differ");
 }
