@@ -33,23 +33,78 @@ const REDACTED: &str = "[REDACTED]";
 
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
-/// Remembers a secret so that it is replaced in every later log line.
-/// Values shorter than four characters are ignored: they would redact
-/// ordinary words and protect nothing.
+/// Remembers a secret so that it is replaced in every later log line and
+/// diagnostic, in each form it can take there: as it is, escaped in a JSON
+/// or Rust string (quotes, backslashes, control characters), and
+/// percent-encoded in a URL or form body. Values shorter than four
+/// characters are ignored: they would redact ordinary words and protect
+/// nothing.
 pub fn register_secret(secret: &str) {
     if secret.len() < 4 {
         return;
     }
     let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
-    if !secrets.iter().any(|s| s == secret) {
-        secrets.push(secret.to_owned());
-        // Longest first, so a secret containing another is replaced whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    for form in forms(secret) {
+        if !secrets.contains(&form) {
+            secrets.push(form);
+        }
+    }
+    // Longest first, so a secret containing another is replaced whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+}
+
+/// Debug builds only: `PLANETSCALE_TEST_UNREDACTED=1` turns redaction off,
+/// so the tests prove that their check for secrets in the log can fail.
+/// Release builds always redact.
+fn redaction_off() -> bool {
+    #[cfg(debug_assertions)]
+    {
+        static OFF: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+        *OFF.get_or_init(|| std::env::var_os("PLANETSCALE_TEST_UNREDACTED").is_some())
+    }
+    #[cfg(not(debug_assertions))]
+    {
+        false
     }
 }
 
-/// Replaces every registered secret in `text`.
+/// The forms a secret takes once written into text.
+fn forms(secret: &str) -> Vec<String> {
+    let quoted = |q: String| q[1..q.len() - 1].to_owned();
+    let json = quoted(Json::String(secret.to_owned()).to_string());
+    let debug = quoted(format!("{secret:?}"));
+    let mut forms = vec![secret.to_owned(), json.clone(), debug.clone()];
+    // A form escaped twice: a JSON document logged as a string field.
+    forms.push(quoted(Json::String(json).to_string()));
+    forms.push(quoted(format!("{debug:?}")));
+    forms.push(percent_encoded(secret, false));
+    forms.push(percent_encoded(secret, true));
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
+/// RFC 3986 percent-encoding of everything but unreserved characters, with
+/// upper- or lower-case hex digits.
+fn percent_encoded(text: &str, lower: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else if lower {
+            out.push_str(&format!("%{b:02x}"));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Replaces every registered secret in `text`, in each of its forms.
 pub fn redact(text: &str) -> String {
+    if redaction_off() {
+        return text.to_owned();
+    }
     let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
     let mut out = text.to_owned();
     for secret in secrets.iter() {
@@ -241,6 +296,8 @@ where
         for (k, v) in fields.values {
             entry.insert(k, v);
         }
+        // Every value was redacted as it was recorded, before it was
+        // escaped into JSON; the line is redacted once more as a whole.
         let mut line = redact(&Json::Object(entry).to_string());
         line.push('\n');
         let _ = std::io::stderr().lock().write_all(line.as_bytes());
@@ -276,7 +333,7 @@ struct Fields {
 
 impl Visit for Fields {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.put(field, Json::String(value.to_owned()));
+        self.put(field, Json::String(redact(value)));
     }
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.put(field, Json::Bool(value));
@@ -288,7 +345,7 @@ impl Visit for Fields {
         self.put(field, Json::from(value));
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.put(field, Json::String(format!("{value:?}")));
+        self.put(field, Json::String(redact(&format!("{value:?}"))));
     }
 }
 
@@ -358,6 +415,23 @@ mod tests {
         register_secret("abc"); // too short to register
         let line = redact("key=AKIAEXAMPLESECRET1 word abc");
         assert_eq!(line, "key=[REDACTED] word abc");
+    }
+
+    #[test]
+    fn escaped_and_encoded_forms_of_a_secret_are_replaced() {
+        let secret = "wJal/rXUtn\"FEMI+K7\\MDENG";
+        register_secret(secret);
+        let json = serde_json::json!({ "body": secret }).to_string();
+        let twice = serde_json::json!({ "log": json }).to_string();
+        let debug = format!("{:?}", format!("{secret:?}"));
+        let upper = format!("https://x/?k={}", percent_encoded(secret, false));
+        let lower = format!("https://x/?k={}", percent_encoded(secret, true));
+        assert_ne!(upper, lower);
+        for text in [json, twice, debug, upper, lower] {
+            let out = redact(&text);
+            assert!(out.contains(REDACTED), "{text} → {out}");
+            assert!(!out.contains("rXUtn"), "{text} → {out}");
+        }
     }
 
     #[test]

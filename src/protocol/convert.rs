@@ -19,8 +19,10 @@ fn diagnostic(d: Diagnostic) -> pb::Diagnostic {
             Severity::Error => pb::diagnostic::Severity::Error,
             Severity::Warning => pb::diagnostic::Severity::Warning,
         } as i32,
-        summary: d.summary,
-        detail: d.detail,
+        // What a diagnostic quotes (an AWS answer, a configured value) goes
+        // through the same redaction as the log.
+        summary: crate::logging::redact(&d.summary),
+        detail: crate::logging::redact(&d.detail),
         attribute: d.attribute.map(|p| attribute_path(&p)),
     }
 }
