@@ -121,7 +121,7 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
     loader = loader.retry_config(retry.retry_config());
     loader = loader.http_client(http_client(s)?);
 
-    let mut sdk_config = loader.load().await;
+    let mut sdk_config = with_credentials_registered(loader.load().await);
     let Some(region) = sdk_config.region().map(|r| r.to_string()) else {
         return Err(ConfigError::on(
             "region",
@@ -149,10 +149,12 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
             builder = builder.session_length(d);
         }
         let provider = builder.build().await;
-        sdk_config = sdk_config
-            .into_builder()
-            .credentials_provider(SharedCredentialsProvider::new(provider))
-            .build();
+        sdk_config = with_credentials_registered(
+            sdk_config
+                .into_builder()
+                .credentials_provider(SharedCredentialsProvider::new(provider))
+                .build(),
+        );
     }
 
     let mut ec2_config =
@@ -386,4 +388,40 @@ fn http_client(
                 .build()
         }),
     )
+}
+
+/// The configuration with its credentials provider wrapped so that every
+/// credential it resolves, whatever the source (environment, profile, SSO,
+/// assume role, web identity, container), is registered with the log's
+/// redactor before any request signed with it can be logged.
+fn with_credentials_registered(config: aws_config::SdkConfig) -> aws_config::SdkConfig {
+    let Some(inner) = config.credentials_provider() else {
+        return config;
+    };
+    config
+        .into_builder()
+        .credentials_provider(SharedCredentialsProvider::new(Registering(inner)))
+        .build()
+}
+
+#[derive(Debug)]
+struct Registering(SharedCredentialsProvider);
+
+impl aws_credential_types::provider::ProvideCredentials for Registering {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            let credentials = self.0.provide_credentials().await?;
+            crate::logging::register_secret(credentials.access_key_id());
+            crate::logging::register_secret(credentials.secret_access_key());
+            if let Some(token) = credentials.session_token() {
+                crate::logging::register_secret(token);
+            }
+            Ok(credentials)
+        })
+    }
 }
