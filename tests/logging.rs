@@ -11,8 +11,9 @@ const SECRET_KEY: &str = "log-test-secret-key-value-never-logged";
 const TOKEN: &str = "log-test-session-token-value-never-logged";
 const ENV_SECRET: &str = "log-test-secret-from-the-environment";
 
-#[test]
-fn trace_logs_carry_the_provider_and_no_secret() {
+/// Applies and destroys a security group at TF_LOG=trace with credentials
+/// set in HCL and in the environment; returns the provider's log.
+fn trace_log(unredacted: bool) -> String {
     let emulator = Emulator::shared();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let network = rt.block_on(create_network(&emulator.ec2(), 41, &["us-east-1a"]));
@@ -21,8 +22,14 @@ fn trace_logs_carry_the_provider_and_no_secret() {
     // the environment.
     let mut ws = Workspace::new(Some(&emulator.url));
     ws.set_env("AWS_SECRET_ACCESS_KEY", ENV_SECRET);
-    ws.secrets
-        .extend([ACCESS_KEY, SECRET_KEY, TOKEN, ENV_SECRET].map(String::from));
+    if unredacted {
+        // A debug build's switch: the log as it would be without redaction.
+        ws.set_env("PLANETSCALE_TEST_UNREDACTED", "1");
+        ws.secrets.clear();
+    } else {
+        ws.secrets
+            .extend([ACCESS_KEY, SECRET_KEY, TOKEN, ENV_SECRET].map(String::from));
+    }
     let log = ws.path().join("provider.log");
     ws.write(
         "main.tf",
@@ -35,7 +42,12 @@ fn trace_logs_carry_the_provider_and_no_secret() {
     ws.init();
     ws.apply();
     ws.destroy();
-    let text = std::fs::read_to_string(&log).unwrap();
+    std::fs::read_to_string(&log).unwrap()
+}
+
+#[test]
+fn trace_logs_carry_the_provider_and_no_secret() {
+    let text = trace_log(false);
     assert!(
         text.contains("provider.terraform-provider-planetscale"),
         "the provider's lines are in the log"
@@ -45,4 +57,21 @@ fn trace_logs_carry_the_provider_and_no_secret() {
         "the provider's own events are in the log"
     );
     support::assert_no_secret_in_log(&text, &[ACCESS_KEY, SECRET_KEY, TOKEN, ENV_SECRET]);
+    assert!(
+        text.contains("[REDACTED]"),
+        "the trace log has lines where a credential was (the identity each request is signed with), redacted"
+    );
+}
+
+/// The check above can fail: the same run without redaction (a switch of
+/// debug builds only) puts the access key id into the log, where the AWS
+/// SDK traces the identity each request is signed with.
+#[test]
+fn without_redaction_the_same_log_would_show_the_credentials() {
+    let text = trace_log(true);
+    assert!(
+        text.lines().any(|l| l.contains(ACCESS_KEY)),
+        "the access key id is in the unredacted trace log"
+    );
+    assert!(!text.contains("[REDACTED]"));
 }
