@@ -2,7 +2,10 @@
 //! diagnostic naming the attribute (or the import id) and saying how to fix
 //! it, before anything is written to EC2. Run in process, as Terraform runs
 //! a plan: ValidateResourceConfig, then PlanResourceChange against a
-//! configured provider whose EC2 calls go through a counting proxy.
+//! configured provider whose EC2 calls go through a counting proxy; then
+//! the same cases through the real `terraform apply`, which must fail naming
+//! each one and leave no state, and the proxy's count shows that no write
+//! reached EC2 from either.
 
 mod support;
 
@@ -528,6 +531,69 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
         refused += 1;
     }
 
+    // The same cases through the real terraform: `terraform apply` of a
+    // configuration holding every case fails, names each resource, and
+    // writes nothing (the proxy's count below, and an empty state).
+    // Terraform stops after validation when any resource fails it, so the
+    // cases refused by validation and those refused at plan go in two runs.
+    let (mut at_validate, mut at_plan) = (Vec::new(), Vec::new());
+    for (i, (_, type_name, config, _, _)) in cases.iter().enumerate() {
+        let t = ty(type_name);
+        let validated = client
+            .validate_resource_config(pb::validate_resource_config::Request {
+                type_name: (*type_name).into(),
+                config: Some(dynamic(config, &t)),
+                client_capabilities: None,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let block = hcl_resource(type_name, &format!("case{i}"), config);
+        if errors(&validated.diagnostics).is_empty() {
+            at_plan.push((i, block));
+        } else {
+            at_validate.push((i, block));
+        }
+    }
+    assert!(!at_validate.is_empty() && !at_plan.is_empty());
+    let proxy_url = proxy.url.clone();
+    tokio::task::spawn_blocking(move || {
+        for blocks in [at_validate, at_plan] {
+            let ws = support::Workspace::new(Some(&proxy_url));
+            let body: String = blocks.iter().map(|(_, b)| b.as_str()).collect();
+            ws.write(
+                "main.tf",
+                &format!(
+                    "{}provider \"planetscale\" {{\n  region = \"us-east-1\"\n}}\n\n{body}",
+                    support::Workspace::required_providers(false)
+                ),
+            );
+            ws.init();
+            let run = ws.try_apply();
+            assert!(
+                !run.success(),
+                "apply of bad input succeeded:\n{}",
+                run.text()
+            );
+            let text = run.flat();
+            for (i, _) in &blocks {
+                assert!(
+                    text.contains(&format!(".case{i},")),
+                    "terraform apply did not refuse case {i}:\n{}",
+                    run.text()
+                );
+            }
+            let listed = ws.run(&["state", "list"]);
+            assert!(
+                listed.stdout.trim().is_empty(),
+                "a refused apply left state: {}",
+                listed.stdout
+            );
+        }
+    })
+    .await
+    .unwrap();
+
     // Unknown values are judged once known, not refused at plan.
     let unknown = sg(vec![
         ("vpc_id", Value::unknown()),
@@ -655,4 +721,51 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
         writes.is_empty(),
         "bad input reached EC2 writes: {writes:?}"
     );
+}
+
+/// A `resource` block of `config` in HCL: null attributes left out, the
+/// `timeouts` object written as the block it is.
+fn hcl_resource(type_name: &str, label: &str, config: &Value) -> String {
+    let Value::Object(attrs) = config else {
+        unreachable!()
+    };
+    let mut out = format!("resource \"{type_name}\" \"{label}\" {{\n");
+    for (name, value) in attrs {
+        match (name.as_str(), value) {
+            (_, Value::Null) => {}
+            ("timeouts", Value::Object(t)) => {
+                out.push_str("  timeouts {\n");
+                for (op, v) in t.iter().filter(|(_, v)| !v.is_null()) {
+                    out.push_str(&format!("    {op} = {}\n", hcl_value(v)));
+                }
+                out.push_str("  }\n");
+            }
+            _ => out.push_str(&format!("  {name} = {}\n", hcl_value(value))),
+        }
+    }
+    out.push_str("}\n\n");
+    out
+}
+
+fn hcl_value(value: &Value) -> String {
+    match value {
+        Value::String(s) => serde_json::to_string(s)
+            .unwrap()
+            .replace("${", "$${")
+            .replace("%{", "%%{"),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::List(items) | Value::Set(items) => format!(
+            "[{}]",
+            items.iter().map(hcl_value).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Map(m) | Value::Object(m) => format!(
+            "{{ {} }}",
+            m.iter()
+                .map(|(k, v)| format!("{} = {}", serde_json::to_string(k).unwrap(), hcl_value(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => panic!("no HCL for {other:?}"),
+    }
 }
