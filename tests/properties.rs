@@ -1,6 +1,8 @@
 //! Property tests on stable Rust with a fixed budget: the value decoders
-//! and import-id parsing never panic or hang on any input, and every value
-//! survives an encode/decode round trip.
+//! and import-id parsing never panic or hang on any input, every value
+//! survives an encode/decode round trip, and every valid id, CIDR block and
+//! service name is accepted. Inputs are noise and also valid encodings
+//! changed by one byte, so decoders are tried past their first byte.
 
 use proptest::prelude::*;
 use terraform_provider_planetscale::framework::codec::{
@@ -146,5 +148,69 @@ proptest! {
         let vpce_id = format!("vpce-{hex}");
         prop_assert!(validate::ec2_id(&sg_id, "sg", "security group").is_ok());
         prop_assert!(validate::ec2_id(&vpce_id, "vpce", "VPC endpoint").is_ok());
+    }
+
+    #[test]
+    fn decoding_a_valid_encoding_changed_by_one_byte_never_panics(
+        (ty, value) in typed_value(true),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+        cut in any::<bool>(),
+        other in types(),
+    ) {
+        let mut bytes = encode_msgpack(&value, &ty).unwrap();
+        let i = at.index(bytes.len());
+        if cut {
+            bytes.truncate(i);
+        } else {
+            bytes[i] = byte;
+        }
+        let _ = decode_msgpack(&bytes, &ty);
+        let _ = decode_msgpack(&bytes, &other);
+        let _ = decode_msgpack(&bytes, &Type::Dynamic);
+    }
+
+    #[test]
+    fn decoding_a_valid_json_encoding_changed_by_one_byte_never_panics(
+        (ty, value) in typed_value(false),
+        at in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+        other in types(),
+    ) {
+        let mut bytes = encode_json(&value, &ty).unwrap();
+        let i = at.index(bytes.len());
+        bytes[i] = byte;
+        let _ = decode_json(&bytes, &ty);
+        let _ = decode_json(&bytes, &other);
+    }
+
+    #[test]
+    fn every_well_formed_service_name_gives_its_region(
+        area in "[a-z]{2}(-gov|-iso)?",
+        direction in "(north|south|east|west|central|northeast|southeast)",
+        n in 1u8..10,
+        hex in "[0-9a-f]{8,17}",
+    ) {
+        let region = format!("{area}-{direction}-{n}");
+        let name = format!("com.amazonaws.vpce.{region}.vpce-svc-{hex}");
+        prop_assert_eq!(privatelink::service_name_region(&name), Ok(region.as_str()));
+        prop_assert!(privatelink::is_region(&region));
+    }
+
+    #[test]
+    fn every_canonical_cidr_block_is_accepted(
+        v4 in any::<u32>(),
+        len4 in 0u8..=32,
+        v6 in any::<u128>(),
+        len6 in 0u8..=128,
+    ) {
+        use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+        for net in [
+            IpNet::V4(Ipv4Net::new(v4.into(), len4).unwrap().trunc()),
+            IpNet::V6(Ipv6Net::new(v6.into(), len6).unwrap().trunc()),
+        ] {
+            let text = net.to_string();
+            prop_assert_eq!(validate::cidr(&text), Ok(net));
+        }
     }
 }
