@@ -17,4 +17,8 @@ command -v terraform >/dev/null || {
 cd "$REPO_ROOT"
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
+if [ $# -eq 0 ]; then
+  # Every test binary, built once and run side by side (see run-tests.py).
+  exec python3 "$REPO_ROOT/scripts/run-tests.py" --locked --lib --bins --tests
+fi
 cargo test --locked --lib --bins --tests "$@"
