@@ -220,6 +220,13 @@ impl Field for Value {
     }
 }
 
+/// Null: what a model's passthrough field holds until it is set.
+impl Default for Value {
+    fn default() -> Self {
+        Value::Null
+    }
+}
+
 impl<T: Field> Field for Option<T> {
     fn read(value: &Value) -> Self {
         match value {
@@ -353,6 +360,15 @@ macro_rules! model {
     };
 }
 
+/// Fails (in a unit test) unless a model names exactly the attributes and
+/// blocks of its schema's block.
+#[cfg(test)]
+pub fn assert_model_names(block: &crate::framework::schema::Block, model: &[&str]) {
+    let mut model = model.to_vec();
+    model.sort_unstable();
+    assert_eq!(model, block.names(), "the model and the schema differ");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,8 +404,33 @@ mod tests {
             }],
         };
         assert_eq!(Sample::from_value(&m.to_value()), m);
-        assert_eq!(attr::ALL, ["id", "name", "enabled", "ports", "labels", "entries"]);
+        assert_eq!(
+            attr::ALL,
+            ["id", "name", "enabled", "ports", "labels", "entries"]
+        );
         assert_eq!(attr::ports, "ports");
+    }
+
+    model! {
+        struct WithBlock, attributes mod with_block_attr {
+            timeouts: Value,
+        }
+    }
+
+    #[test]
+    fn a_passthrough_value_is_kept_and_defaults_to_null() {
+        let timeouts = ObjectBuilder::new().set("create", string("5m")).build();
+        let value = ObjectBuilder::new()
+            .set(with_block_attr::timeouts, timeouts.clone())
+            .build();
+        assert_eq!(WithBlock::from_value(&value).timeouts, timeouts);
+        assert_eq!(WithBlock::from_value(&Value::Null).timeouts, Value::Null);
+        assert_eq!(
+            WithBlock::default().to_value(),
+            ObjectBuilder::new()
+                .set(with_block_attr::timeouts, Value::Null)
+                .build()
+        );
     }
 
     #[test]
@@ -403,15 +444,9 @@ mod tests {
         assert!(m.enabled, "the declared default");
         assert!(m.ports.is_empty());
         assert_eq!(m.labels, None);
-        assert_eq!(m.to_value().as_entries().unwrap()[attr::labels], Value::Null);
+        assert_eq!(
+            m.to_value().as_entries().unwrap()[attr::labels],
+            Value::Null
+        );
     }
-}
-
-/// Fails (in a unit test) unless a model names exactly the attributes and
-/// blocks of its schema's block.
-#[cfg(test)]
-pub fn assert_model_names(block: &crate::framework::schema::Block, model: &[&str]) {
-    let mut model = model.to_vec();
-    model.sort_unstable();
-    assert_eq!(model, block.names(), "the model and the schema differ");
 }
