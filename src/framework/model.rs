@@ -220,6 +220,13 @@ impl Field for Value {
     }
 }
 
+/// Null: what a model's passthrough field holds until it is set.
+impl Default for Value {
+    fn default() -> Self {
+        Value::Null
+    }
+}
+
 impl<T: Field> Field for Option<T> {
     fn read(value: &Value) -> Self {
         match value {
@@ -402,6 +409,28 @@ mod tests {
             ["id", "name", "enabled", "ports", "labels", "entries"]
         );
         assert_eq!(attr::ports, "ports");
+    }
+
+    model! {
+        struct WithBlock, attributes mod with_block_attr {
+            timeouts: Value,
+        }
+    }
+
+    #[test]
+    fn a_passthrough_value_is_kept_and_defaults_to_null() {
+        let timeouts = ObjectBuilder::new().set("create", string("5m")).build();
+        let value = ObjectBuilder::new()
+            .set(with_block_attr::timeouts, timeouts.clone())
+            .build();
+        assert_eq!(WithBlock::from_value(&value).timeouts, timeouts);
+        assert_eq!(WithBlock::from_value(&Value::Null).timeouts, Value::Null);
+        assert_eq!(
+            WithBlock::default().to_value(),
+            ObjectBuilder::new()
+                .set(with_block_attr::timeouts, Value::Null)
+                .build()
+        );
     }
 
     #[test]

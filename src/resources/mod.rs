@@ -1,4 +1,7 @@
-//! The managed resources, one module each, and the pure logic they share.
+//! The managed resources, one module each, and the pure logic they share:
+//! tags ([`tags`]), moves from hashicorp/aws ([`moves`]), security group
+//! rules ([`sg_rules`]), and here attribute paths, the owner and ARN of an
+//! EC2 resource, and the state an import starts from.
 
 pub mod endpoint;
 pub mod moves;
@@ -9,7 +12,11 @@ pub mod tags;
 use std::sync::Arc;
 
 use crate::clients::Clients;
+use crate::framework::diag::Diagnostics;
+use crate::framework::path::AttributePath;
+use crate::framework::schema::Schema;
 use crate::framework::server::Resource;
+use crate::framework::value::Value;
 
 pub fn all() -> Vec<Arc<dyn Resource<Clients>>> {
     vec![
@@ -18,18 +25,51 @@ pub fn all() -> Vec<Arc<dyn Resource<Clients>>> {
     ]
 }
 
+/// The name of every resource's id attribute.
+const ID: &str = "id";
+
+/// The path of a top-level attribute, for diagnostics.
+pub fn root(name: &str) -> AttributePath {
+    AttributePath::root().attr(name)
+}
+
+/// Reports an update whose prior state has no id: a bug in the provider.
+pub fn missing_id(diags: &mut Diagnostics) {
+    diags.error(
+        "Missing id",
+        "The prior state has no id. This is a bug in the provider; please report it.",
+    );
+}
+
+/// The account that owns an EC2 resource: the one EC2 reports, or the
+/// provider's own when EC2 reports none.
+pub fn owner(clients: &Clients, reported: &str) -> String {
+    if reported.is_empty() {
+        clients.account_id.clone().unwrap_or_default()
+    } else {
+        reported.to_owned()
+    }
+}
+
+/// The ARN of an EC2 resource of `kind` (`vpc-endpoint`, `security-group`)
+/// in the provider's partition and region.
+pub fn ec2_arn(clients: &Clients, owner: &str, kind: &str, id: &str) -> String {
+    format!(
+        "arn:{}:ec2:{}:{owner}:{kind}/{id}",
+        clients.partition, clients.region
+    )
+}
+
 /// The state an import starts from: the id, every other attribute null, for
 /// the read that follows to fill in. An id of the wrong kind or shape is an
 /// error saying what the id looks like.
 pub fn import_by_id(
-    schema: &crate::framework::schema::Schema,
+    schema: &Schema,
     id: &str,
     prefix: &str,
     what: &str,
-    diags: &mut crate::framework::diag::Diagnostics,
-) -> Option<crate::framework::value::Value> {
-    use crate::framework::model::{ObjectBuilder, string};
-    use crate::framework::value::Value;
+    diags: &mut Diagnostics,
+) -> Option<Value> {
     if let Err(why) = crate::validate::ec2_id(id, prefix, what) {
         diags.error(
             "Invalid import id",
@@ -37,12 +77,64 @@ pub fn import_by_id(
         );
         return None;
     }
-    let mut state = ObjectBuilder::new().set("id", string(id));
-    for attr in schema.block.attributes.iter().filter(|a| a.name != "id") {
-        state = state.set(attr.name, Value::Null);
+    let names = schema.block.names().into_iter();
+    Some(Value::object(names.map(|name| {
+        let value = if name == ID {
+            Value::String(id.to_owned())
+        } else {
+            Value::Null
+        };
+        (name, value)
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::Attrs;
+
+    #[test]
+    fn owner_and_arn_fall_back_to_the_provider_account() {
+        let mut clients = Clients::for_tests();
+        clients.account_id = Some("123456789012".into());
+        assert_eq!(owner(&clients, "210987654321"), "210987654321");
+        assert_eq!(owner(&clients, ""), "123456789012");
+        assert_eq!(
+            ec2_arn(&clients, "123456789012", "vpc-endpoint", "vpce-1"),
+            format!(
+                "arn:{}:ec2:{}:123456789012:vpc-endpoint/vpce-1",
+                clients.partition, clients.region
+            )
+        );
     }
-    for block in &schema.block.blocks {
-        state = state.set(block.name, Value::Null);
+
+    #[test]
+    fn an_import_starts_from_the_id_alone() {
+        let schema = security_group::SecurityGroupResource.schema();
+        let mut diags = Diagnostics::new();
+        let state = import_by_id(
+            &schema,
+            "sg-0123456789abcdef0",
+            "sg",
+            "security group",
+            &mut diags,
+        )
+        .expect("a group id imports");
+        let a = Attrs::of(&state);
+        assert_eq!(a.str(ID), Some("sg-0123456789abcdef0"));
+        for name in schema.block.names().into_iter().filter(|n| *n != ID) {
+            assert!(a.is_null(name), "{name}");
+        }
+        assert!(
+            import_by_id(
+                &schema,
+                "vpce-0123456789abcdef0",
+                "sg",
+                "security group",
+                &mut diags
+            )
+            .is_none()
+        );
+        assert!(diags.has_errors());
     }
-    Some(state.build())
 }

@@ -11,9 +11,10 @@
 
 use serde_json::{Map, Value as Json};
 
+use crate::aws::model::Tags;
 use crate::framework::diag::Diagnostics;
-use crate::framework::model::{string_list, string_set};
-use crate::framework::value::Value;
+use crate::resources::tags::OwnTags;
+use crate::validate;
 
 /// The AWS provider, as Terraform names the source of a move.
 pub const AWS_PROVIDER: &str = "registry.terraform.io/hashicorp/aws";
@@ -21,6 +22,23 @@ pub const AWS_PROVIDER: &str = "registry.terraform.io/hashicorp/aws";
 /// Whether a move comes from `source_type` of the AWS provider.
 pub fn is_from_aws(source_provider: &str, source_type: &str, wanted: &str) -> bool {
     source_provider.eq_ignore_ascii_case(AWS_PROVIDER) && source_type == wanted
+}
+
+/// The state of a `moved` block's source when it is a `wanted` of the AWS
+/// provider, read (an error says why when it cannot be). `None` without a
+/// diagnostic for any other source: Terraform reports that move as
+/// unsupported.
+pub fn from_aws(
+    source_provider: &str,
+    source_type: &str,
+    source_json: &[u8],
+    wanted: &str,
+    diags: &mut Diagnostics,
+) -> Option<SourceState> {
+    if !is_from_aws(source_provider, source_type, wanted) {
+        return None;
+    }
+    SourceState::parse(source_type, source_json, diags)
 }
 
 /// The attributes of a source resource's state.
@@ -61,17 +79,31 @@ impl SourceState {
         self.attrs.get(name).and_then(Json::as_str)
     }
 
-    /// A string attribute as a value: null when absent or null.
-    pub fn string(&self, name: &str) -> Value {
-        self.str(name)
-            .map_or(Value::Null, |s| Value::String(s.to_owned()))
+    /// A string attribute; `None` when absent or null.
+    pub fn string(&self, name: &str) -> Option<String> {
+        self.str(name).map(str::to_owned)
     }
 
     /// A string attribute where the AWS provider writes `""` for "not set".
-    pub fn non_empty_string(&self, name: &str) -> Value {
-        self.str(name)
-            .filter(|s| !s.is_empty())
-            .map_or(Value::Null, |s| Value::String(s.to_owned()))
+    pub fn non_empty_string(&self, name: &str) -> Option<String> {
+        self.str(name).filter(|s| !s.is_empty()).map(str::to_owned)
+    }
+
+    /// The id of the object to move, when it is an EC2 id of `prefix` (a
+    /// `what`); else an error saying the state has none.
+    pub fn ec2_id(&self, prefix: &str, what: &str, diags: &mut Diagnostics) -> Option<&str> {
+        let id = self.str("id").unwrap_or_default();
+        if validate::ec2_id(id, prefix, what).is_err() {
+            diags.error(
+                format!("Cannot move the {what}"),
+                format!(
+                    "The {} to move has no {what} id in its state ({id:?}).",
+                    self.type_name
+                ),
+            );
+            return None;
+        }
+        Some(id)
     }
 
     pub fn bool(&self, name: &str) -> Option<bool> {
@@ -83,39 +115,27 @@ impl SourceState {
         strings(self.attrs.get(name))
     }
 
-    pub fn string_set(&self, name: &str) -> Value {
-        string_set(self.strings(name))
-    }
-
-    pub fn string_list(&self, name: &str) -> Value {
-        string_list(self.strings(name))
-    }
-
-    /// A map of strings: null when absent or null.
-    pub fn string_map(&self, name: &str) -> Value {
+    /// A map of strings: `None` when absent or null.
+    pub fn string_map(&self, name: &str) -> Option<Tags> {
         match self.attrs.get(name) {
-            Some(Json::Object(map)) => Value::Map(
+            Some(Json::Object(map)) => Some(
                 map.iter()
-                    .filter_map(|(k, v)| Some((k.clone(), Value::String(v.as_str()?.to_owned()))))
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
                     .collect(),
             ),
-            _ => Value::Null,
+            _ => None,
         }
     }
 
     /// `tags` and `tags_all` as this provider keeps them: `tags` null when
     /// empty (hashicorp/aws treats `{}` and null alike, and a configuration
     /// without tags plans null), `tags_all` always a map.
-    pub fn tags(&self) -> (Value, Value) {
-        let tags = match self.string_map("tags") {
-            Value::Map(m) if m.is_empty() => Value::Null,
-            tags => tags,
-        };
-        let tags_all = match self.string_map("tags_all") {
-            Value::Null => Value::Map(Default::default()),
-            tags_all => tags_all,
-        };
-        (tags, tags_all)
+    pub fn tags(&self) -> (Option<OwnTags>, Tags) {
+        let tags = self
+            .string_map("tags")
+            .filter(|m| !m.is_empty())
+            .map(|m| m.into_iter().map(|(k, v)| (k, Some(v))).collect());
+        (tags, self.string_map("tags_all").unwrap_or_default())
     }
 
     /// The objects of a nested block list (`ingress`, `dns_entry`).
@@ -184,6 +204,51 @@ mod tests {
     }
 
     #[test]
+    fn only_a_readable_state_of_the_wanted_type_is_a_source() {
+        let mut diags = Diagnostics::new();
+        let json = br#"{"id": "sg-0123456789abcdef0"}"#;
+        let found = from_aws(
+            AWS_PROVIDER,
+            "aws_security_group",
+            json,
+            "aws_security_group",
+            &mut diags,
+        );
+        assert_eq!(
+            found.unwrap().ec2_id("sg", "security group", &mut diags),
+            Some("sg-0123456789abcdef0")
+        );
+        assert!(
+            from_aws(
+                AWS_PROVIDER,
+                "aws_vpc",
+                json,
+                "aws_security_group",
+                &mut diags
+            )
+            .is_none()
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert!(from_aws(AWS_PROVIDER, "aws_vpc", b"[]", "aws_vpc", &mut diags).is_none());
+        assert!(diags.has_errors());
+    }
+
+    #[test]
+    fn a_state_without_an_id_of_the_kind_cannot_move() {
+        for json in [
+            &br#"{"id": null}"#[..],
+            br#"{"id": "vpce-0123456789abcdef0"}"#,
+        ] {
+            let mut diags = Diagnostics::new();
+            let s = SourceState::parse("aws_security_group", json, &mut diags).unwrap();
+            assert_eq!(s.ec2_id("sg", "security group", &mut diags), None);
+            let text = format!("{diags:?}");
+            assert!(text.contains("Cannot move the security group"), "{text}");
+            assert!(text.contains("no security group id"), "{text}");
+        }
+    }
+
+    #[test]
     fn unreadable_state_is_an_error() {
         for bad in [&b"[]"[..], b"not json", b""] {
             let mut diags = Diagnostics::new();
@@ -201,16 +266,16 @@ mod tests {
             &mut diags,
         )
         .unwrap();
-        assert_eq!(s.non_empty_string("name_prefix"), Value::Null);
-        assert_eq!(s.string("name_prefix"), Value::String(String::new()));
-        assert_eq!(s.string("missing"), Value::Null);
-        assert_eq!(s.string_map("none"), Value::Null);
+        assert_eq!(s.non_empty_string("name_prefix"), None);
+        assert_eq!(s.string("name_prefix"), Some(String::new()));
+        assert_eq!(s.string("missing"), None);
+        assert_eq!(s.string_map("none"), None);
         assert_eq!(
             s.string_map("tags_all"),
-            Value::Map([("a".into(), Value::String("b".into()))].into())
+            Some([("a".to_owned(), "b".to_owned())].into())
         );
         assert_eq!(s.strings("ids"), vec!["x", "y"]);
-        assert_eq!(s.tags(), (Value::Null, s.string_map("tags_all")));
+        assert_eq!(s.tags(), (None, s.string_map("tags_all").unwrap()));
         assert!(s.blocks("ingress").is_empty());
     }
 }

@@ -104,42 +104,50 @@ pub fn for_aws(clients: &Clients, tags: &Tags) -> Tags {
         .collect()
 }
 
+/// The write that takes a resource's tags from `old` to `new` (both
+/// `tags_all`): `(from, to)` as AWS holds them, or `None` when AWS would
+/// see no change.
+pub fn change(clients: &Clients, old: &Tags, new: &Tags) -> Option<(Tags, Tags)> {
+    let (from, to) = (for_aws(clients, old), for_aws(clients, new));
+    (from != to).then_some((from, to))
+}
+
+/// The `tags` argument as state keeps it: a key configured with a null
+/// value (an optional variable left unset) stays, as `None`.
+pub type OwnTags = BTreeMap<String, Option<String>>;
+
 /// `(tags, tags_all)` for the state, from what EC2 reports less the
 /// provider's own bookkeeping tag (`bookkeeping`, a key no user tag has),
-/// and the `tags` value of the prior state or plan, whose form (null, null
+/// and the `tags` of the prior state or plan, whose form (null, null
 /// values) is kept.
 pub fn read(
     clients: &Clients,
     aws_tags: &Tags,
     bookkeeping: &str,
-    prior_tags: &Value,
-) -> (Value, Value) {
+    configured: Option<&OwnTags>,
+) -> (Option<OwnTags>, Tags) {
     let mut all = for_aws(clients, aws_tags);
     all.remove(bookkeeping);
-    let configured: BTreeMap<&String, &Value> = match prior_tags {
-        Value::Map(map) => map.iter().collect(),
-        _ => BTreeMap::new(),
-    };
-    let mut own: BTreeMap<String, Value> = all
+    let mut own: OwnTags = all
         .iter()
         .filter(|(k, v)| {
-            configured.get(k).is_some_and(|c| !c.is_null())
+            configured.is_some_and(|c| c.get(*k).is_some_and(Option::is_some))
                 || clients.default_tags.get(*k) != Some(*v)
         })
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .map(|(k, v)| (k.clone(), Some(v.clone())))
         .collect();
     // A key configured as null is not in AWS; keep it as the user wrote it.
-    for (k, v) in &configured {
-        if v.is_null() && !own.contains_key(*k) {
-            own.insert((*k).clone(), Value::Null);
+    for (k, v) in configured.into_iter().flatten() {
+        if v.is_none() && !own.contains_key(k) {
+            own.insert(k.clone(), None);
         }
     }
-    let tags = if own.is_empty() && prior_tags.is_null() {
-        Value::Null
+    let tags = if own.is_empty() && configured.is_none() {
+        None
     } else {
-        Value::Map(own)
+        Some(own)
     };
-    (tags, string_map(&all))
+    (tags, all)
 }
 
 #[cfg(test)]
@@ -210,6 +218,19 @@ mod tests {
     }
 
     #[test]
+    fn a_change_of_ignored_keys_alone_writes_nothing() {
+        let c = clients_with(&[], &["kubernetes.io/owned"]);
+        let old = tags(&[("Name", "db"), ("kubernetes.io/owned", "a")]);
+        let by_hand = tags(&[("Name", "db"), ("kubernetes.io/owned", "b")]);
+        assert_eq!(change(&c, &old, &by_hand), None);
+        let renamed = tags(&[("Name", "app"), ("kubernetes.io/owned", "b")]);
+        assert_eq!(
+            change(&c, &old, &renamed),
+            Some((tags(&[("Name", "db")]), tags(&[("Name", "app")])))
+        );
+    }
+
+    #[test]
     fn null_values_are_never_tags() {
         let value = map(&[("Name", None), ("Env", Some("prod"))]);
         assert_eq!(known(&value), Some(tags(&[("Env", "prod")])));
@@ -217,31 +238,35 @@ mod tests {
         assert_eq!(known(&Value::Unknown(Default::default())), None);
     }
 
+    fn own(pairs: &[(&str, Option<&str>)]) -> OwnTags {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.map(str::to_owned)))
+            .collect()
+    }
+
     #[test]
     fn a_key_also_in_default_tags_stays_in_tags() {
         let c = clients_with(&[("Team", "db"), ("Env", "prod")], &[]);
         let aws = tags(&[("Team", "db"), ("Env", "prod"), ("Name", "x")]);
-        let (own, all) = read(
-            &c,
-            &aws,
-            "",
-            &map(&[("Team", Some("db")), ("Name", Some("x"))]),
-        );
-        assert_eq!(own, map(&[("Team", Some("db")), ("Name", Some("x"))]));
-        assert_eq!(all, string_map(&aws));
+        let configured = own(&[("Team", Some("db")), ("Name", Some("x"))]);
+        let (tags, all) = read(&c, &aws, "", Some(&configured));
+        assert_eq!(tags, Some(configured));
+        assert_eq!(all, aws);
     }
 
     #[test]
     fn a_null_value_is_kept_as_configured() {
         let c = clients_with(&[], &[]);
-        let (own, all) = read(
+        let configured = own(&[("Name", None), ("Env", Some("prod"))]);
+        let (kept, all) = read(
             &c,
             &tags(&[("Env", "prod"), ("bookkeeping", "x")]),
             "bookkeeping",
-            &map(&[("Name", None), ("Env", Some("prod"))]),
+            Some(&configured),
         );
-        assert_eq!(own, map(&[("Name", None), ("Env", Some("prod"))]));
-        assert_eq!(all, string_map(&tags(&[("Env", "prod")])));
+        assert_eq!(kept, Some(configured));
+        assert_eq!(all, tags(&[("Env", "prod")]));
     }
 
     #[test]
@@ -252,14 +277,11 @@ mod tests {
             ("Added", "by hand"),
             ("kubernetes.io/owned", "x"),
         ]);
-        let (own, all) = read(&c, &aws, "", &Value::Null);
-        assert_eq!(own, map(&[("Added", Some("by hand"))]));
-        assert_eq!(
-            all,
-            string_map(&tags(&[("Team", "db"), ("Added", "by hand")]))
-        );
+        let (kept, all) = read(&c, &aws, "", None);
+        assert_eq!(kept, Some(own(&[("Added", Some("by hand"))])));
+        assert_eq!(all, tags(&[("Team", "db"), ("Added", "by hand")]));
         // Untagged stays null, not an empty map.
-        let (own, _) = read(&c, &tags(&[("Team", "db")]), "", &Value::Null);
-        assert_eq!(own, Value::Null);
+        let (kept, _) = read(&c, &tags(&[("Team", "db")]), "", None);
+        assert_eq!(kept, None);
     }
 }

@@ -1,0 +1,771 @@
+//! `planetscale_privatelink_endpoint`: the interface VPC endpoint of the
+//! PrivateLink procedure, to a database branch's Private Service Name, in
+//! the chosen subnets with the chosen security groups and private DNS on,
+//! waited for until `available`.
+//!
+//! Order: model, schema, validate, plan, create, read, update, delete, import,
+//! move (from `aws_vpc_endpoint`), then the state after a write and the
+//! modify. Beside it: the plan-time checks against AWS ([`preflight`]), and
+//! the mapping of a moved `aws_vpc_endpoint`'s state ([`moved`]).
+
+mod moved;
+mod preflight;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::aws::endpoint::{
+    AvailableWait, CREATE_TOKEN_TAG, EndpointChanges, NewEndpoint, WaitError,
+};
+use crate::aws::model::{Endpoint, Tags};
+use crate::clients::Clients;
+use crate::framework::diag::Diagnostics;
+use crate::framework::model::Attrs;
+use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::server::{Ctx, PlanChange, Resource};
+use crate::framework::timeouts;
+use crate::framework::types::Type;
+use crate::framework::value::Value;
+use crate::model;
+use crate::privatelink::{region_mismatch_detail, service_name_region};
+use crate::resources::tags::{self, OwnTags};
+use crate::resources::{moves, root};
+use crate::validate;
+use preflight::{Checks, check_existing, preflight};
+
+pub const TYPE_NAME: &str = "planetscale_privatelink_endpoint";
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// Private DNS is on unless the configuration turns it off.
+const PRIVATE_DNS_DEFAULT: bool = true;
+
+// ---------------------------------------------------------------- model --
+
+model! {
+    /// The endpoint's attributes: its arguments and what EC2 reports.
+    struct Model, attributes mod attr {
+        id: String,
+        arn: String,
+        owner_id: String,
+        service_name: String,
+        vpc_id: String,
+        subnet_ids: BTreeSet<String>,
+        security_group_ids: BTreeSet<String>,
+        private_dns_enabled: bool = PRIVATE_DNS_DEFAULT,
+        state: String,
+        network_interface_ids: Vec<String>,
+        dns_entries: Vec<DnsEntry>,
+        tags: Option<OwnTags>,
+        tags_all: Tags,
+        timeouts: Value,
+    }
+}
+
+model! {
+    /// One of the endpoint's DNS names.
+    struct DnsEntry, attributes mod dns_attr {
+        dns_name: String,
+        hosted_zone_id: String,
+    }
+}
+
+/// The type of a [`DnsEntry`]: an object of strings.
+fn dns_entry_type() -> Type {
+    let attrs = dns_attr::ALL.iter().map(|n| (n.to_string(), Type::String));
+    Type::Object(attrs.collect(), BTreeSet::new())
+}
+
+pub struct EndpointResource;
+
+// --------------------------------------------------------------- schema --
+
+#[async_trait]
+impl Resource<Clients> for EndpointResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new(
+                "An interface VPC endpoint to a PlanetScale for Postgres database branch over AWS PrivateLink. \
+                 Create verifies the service, the subnets' availability zones and the VPC's DNS settings, then \
+                 waits until the endpoint is `available` (through `pendingAcceptance` while PlanetScale accepts \
+                 the connection).",
+            )
+            .attribute(Attribute::string(attr::id).computed().use_state_for_unknown().describe("The endpoint id (`vpce-...`)."))
+            .attribute(Attribute::string(attr::arn).computed().use_state_for_unknown().describe("The endpoint ARN."))
+            .attribute(Attribute::string(attr::owner_id).computed().use_state_for_unknown().describe("The AWS account that owns the endpoint."))
+            .attribute(Attribute::string(attr::service_name).required().requires_replace().describe(
+                "The branch's Private Service Name, `com.amazonaws.vpce.<region>.vpce-svc-...`: copy it from the \
+                 PlanetScale dashboard (database, Settings, Roles, any role of the branch), or take it from the \
+                 `planetscale_privatelink_service` data source. Its region must be the provider's.",
+            ))
+            .attribute(Attribute::string(attr::vpc_id).required().requires_replace().describe(
+                "The VPC of the application.",
+            ))
+            .attribute(Attribute::string_set(attr::subnet_ids).required().describe(
+                "Subnets for the endpoint's network interfaces: ones the application reaches, at least one, \
+                 and two or more in different availability zones for resilience (one per zone). Changes in place.",
+            ))
+            .attribute(Attribute::string_set(attr::security_group_ids).required().describe(
+                "Security groups of the endpoint, such as a `planetscale_privatelink_security_group`. At least \
+                 one. Changes in place.",
+            ))
+            .attribute(Attribute::bool(attr::private_dns_enabled).default(Value::Bool(PRIVATE_DNS_DEFAULT)).describe(
+                "Resolve the branch's private host name to the endpoint inside the VPC (the console's \"Enable \
+                 DNS name\"). Needs DNS support and DNS hostnames on in the VPC. Changes in place.",
+            ))
+            .attribute(Attribute::string(attr::state).computed().describe("The endpoint's state, `available` once ready."))
+            .attribute(Attribute::string_list(attr::network_interface_ids).computed().describe("The endpoint's network interfaces."))
+            .attribute(Attribute::new(attr::dns_entries, Type::List(Box::new(dns_entry_type()))).computed().describe(
+                "The endpoint's DNS names (`dns_name`, `hosted_zone_id`).",
+            ))
+            .attribute(Attribute::string_map(attr::tags).optional().describe("Tags for the endpoint."))
+            .attribute(Attribute::string_map(attr::tags_all).computed().describe(
+                "All tags of the endpoint: the provider's `default_tags` merged with `tags`.",
+            ))
+            .block(timeouts::block(&[("create", DEFAULT_TIMEOUT), ("update", DEFAULT_TIMEOUT), ("delete", DEFAULT_TIMEOUT)])),
+        )
+    }
+
+    // ------------------------------------------------------------ validate --
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let c = Attrs::of(config);
+        if let Some(name) = c.str(attr::service_name)
+            && let Err(why) = service_name_region(name)
+        {
+            diags.attr_error(root(attr::service_name), "Invalid service name", why);
+        }
+        if let Some(vpc) = c.str(attr::vpc_id)
+            && let Err(why) = validate::ec2_id(vpc, "vpc", "VPC")
+        {
+            diags.attr_error(root(attr::vpc_id), "Invalid VPC id", why);
+        }
+        for (name, prefix, what) in [
+            (attr::subnet_ids, "subnet", "subnet"),
+            (attr::security_group_ids, "sg", "security group"),
+        ] {
+            validate::each_string(
+                &c,
+                name,
+                diags,
+                |s| validate::ec2_id(s, prefix, what),
+                &format!("Invalid {what} id"),
+            );
+            if c.elements(name).is_some_and(<[Value]>::is_empty) {
+                diags.attr_error(
+                    root(name),
+                    format!("No {what}s"),
+                    format!("Give at least one {what} id."),
+                );
+            }
+        }
+        validate::tags(&c, attr::tags, diags);
+    }
+
+    // ---------------------------------------------------------------- plan --
+
+    async fn plan(&self, ctx: &Ctx<Clients>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+        let clients = &ctx.data;
+        let c = Attrs::of(change.config);
+        let p = Attrs::of(change.prior);
+        // The create token's tag stays on the endpoint: one of EC2's 50.
+        tags::plan(clients, change, 1, diags);
+
+        if let Some(name) = c.str(attr::service_name)
+            && let Ok(region) = service_name_region(name)
+            && region != clients.region
+        {
+            diags.attr_error(
+                root(attr::service_name),
+                "Service in another region",
+                region_mismatch_detail(region, &clients.region),
+            );
+            return;
+        }
+        // Checks that call AWS run only for values that change, and once
+        // they are known (else again at apply).
+        if !change.changing {
+            return;
+        }
+        let creating = change.prior.is_null();
+        let planned = Attrs::of(&change.planned);
+        let changed = |a: &str| creating || planned.get(a) != p.get(a);
+        let known = |a: &str| planned.get(a).is_fully_known() && !planned.is_null(a);
+        if !(known(attr::service_name) && known(attr::vpc_id)) {
+            return;
+        }
+        let m = Model::from_value(&change.planned);
+        let checks = Checks {
+            service: changed(attr::service_name),
+            subnets: known(attr::subnet_ids)
+                && (changed(attr::subnet_ids) || changed(attr::service_name)),
+            dns: m.private_dns_enabled && changed(attr::private_dns_enabled),
+            groups: known(attr::security_group_ids) && changed(attr::security_group_ids),
+        };
+        if checks.any() {
+            preflight(clients, &m, checks, diags).await;
+        }
+        if creating {
+            check_existing(clients, &m, diags).await;
+        }
+    }
+
+    // -------------------------------------------------------------- create --
+
+    async fn create(
+        &self,
+        ctx: &Ctx<Clients>,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let clients = &ctx.data;
+        let ec2 = &clients.ec2;
+        let m = Model::from_value(planned);
+        let service = preflight(clients, &m, Checks::all(m.private_dns_enabled), diags).await;
+        if diags.has_errors() {
+            return None;
+        }
+        let acceptance_required = service.as_ref().is_some_and(|s| s.acceptance_required);
+        // EC2 turns private DNS on only for an accepted connection: to a
+        // service that requires acceptance, the endpoint is created without
+        // it, and it is turned on once the owner has accepted.
+        let dns_after_acceptance = m.private_dns_enabled && acceptance_required;
+        let subnets: Vec<String> = m.subnet_ids.iter().cloned().collect();
+        let groups: Vec<String> = m.security_group_ids.iter().cloned().collect();
+        // The create's token: its ClientToken, and the value of the tag
+        // that finds the endpoint again after a lost answer or a killed apply.
+        let token = format!(
+            "tf-planetscale-{:016x}{:016x}",
+            fastrand::u64(..),
+            fastrand::u64(..)
+        );
+        let new = NewEndpoint {
+            vpc_id: &m.vpc_id,
+            service_name: &m.service_name,
+            subnet_ids: &subnets,
+            security_group_ids: &groups,
+            private_dns_enabled: m.private_dns_enabled && !dns_after_acceptance,
+            tags: &tags::for_aws(clients, &m.tags_all),
+            client_token: &token,
+        };
+        let created = match ec2.create_endpoint(&new).await {
+            Ok(e) => e,
+            Err(e) => {
+                diags.error(
+                    "Could not create the VPC endpoint",
+                    format!("CreateVpcEndpoint to {}: {e}", m.service_name),
+                );
+                return None;
+            }
+        };
+        tracing::info!(endpoint_id = %created.id, state = %created.state, "VPC endpoint created");
+        // From here on the endpoint exists: the state always carries its id.
+        let timeout = timeouts::get(planned, "create", DEFAULT_TIMEOUT);
+        let wait = AvailableWait::after_create(timeout, acceptance_required);
+        let mut outcome = ec2
+            .wait_endpoint_available(&created.id, &wait, &ctx.stop)
+            .await;
+        if dns_after_acceptance && let Ok(accepted) = &outcome {
+            let turn_on = EndpointChanges {
+                private_dns_enabled: Some(true),
+                ..EndpointChanges::default()
+            };
+            outcome = match ec2.modify_endpoint(&accepted.id, &turn_on).await {
+                Ok(()) => {
+                    let wait = AvailableWait::after_modify(timeout, &subnets, &groups);
+                    ec2.wait_endpoint_available(&created.id, &wait, &ctx.stop)
+                        .await
+                }
+                Err(e) => Err(WaitError::Aws(e)),
+            };
+        }
+        // What the wait saw last, or after a failed wait one read; the tags
+        // were written with the endpoint.
+        let waited = settle(&created.id, "created", timeout, outcome, diags);
+        let written = Written {
+            tags: true,
+            network: waited.is_some(),
+        };
+        let found = match waited {
+            Some(endpoint) => Some(endpoint),
+            None => ec2.find_endpoint(&created.id).await.ok(),
+        };
+        let found = found.map(|e| state_of(clients, &e, &m));
+        let planned_with_id = Model {
+            id: created.id,
+            ..m.clone()
+        };
+        Some(after_write(found, &planned_with_id, &m, written).to_value())
+    }
+
+    // ---------------------------------------------------------------- read --
+
+    async fn read(
+        &self,
+        ctx: &Ctx<Clients>,
+        state: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let s = Model::from_value(state);
+        let id = &s.id;
+        if id.is_empty() {
+            return None;
+        }
+        let vpc_id = Some(s.vpc_id.as_str()).filter(|v| !v.is_empty());
+        match ctx.data.ec2.refresh_endpoint(id, vpc_id).await {
+            Ok(endpoint) => Some(state_of(&ctx.data, &endpoint, &s).to_value()),
+            Err(e) if e.is_not_found() => {
+                tracing::info!(endpoint_id = %id, "VPC endpoint is gone; removing it from state");
+                None
+            }
+            Err(e) => {
+                diags.error("Could not read the VPC endpoint", format!("{id}: {e}"));
+                Some(state.clone())
+            }
+        }
+    }
+
+    // -------------------------------------------------------------- update --
+
+    /// One call for each aspect that changes (the tags; the subnets,
+    /// security groups and private DNS together), then one read, and the
+    /// state by [`after_write`]'s rule.
+    async fn update(
+        &self,
+        ctx: &Ctx<Clients>,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let clients = &ctx.data;
+        let ec2 = &clients.ec2;
+        let (old, new) = (Model::from_value(prior), Model::from_value(planned));
+        let id = old.id.as_str();
+        if id.is_empty() {
+            super::missing_id(diags);
+            return prior.clone();
+        }
+        let changes = changes_between(&old, &new);
+        let checks = Checks::of_changes(&changes);
+        if checks.any() {
+            preflight(clients, &new, checks, diags).await;
+            if diags.has_errors() {
+                return prior.clone();
+            }
+        }
+        let timeout = timeouts::get(planned, "update", DEFAULT_TIMEOUT);
+        let tags_written = match tags::change(clients, &old.tags_all, &new.tags_all) {
+            None => true,
+            Some((from, to)) => ec2
+                .update_tags(id, &from, &to)
+                .await
+                .map_err(|e| {
+                    diags.error("Could not update the endpoint's tags", format!("{id}: {e}"))
+                })
+                .is_ok(),
+        };
+        let network_written = changes.is_empty() || {
+            let outcome = modify(ec2, id, &old, &new, changes, timeout, &ctx.stop).await;
+            settle(id, "updated", timeout, outcome, diags).is_some()
+        };
+        let found = ec2.find_endpoint(id).await.ok();
+        let found = found.map(|e| state_of(clients, &e, &new));
+        let written = Written {
+            tags: tags_written,
+            network: network_written,
+        };
+        after_write(found, &old, &new, written).to_value()
+    }
+
+    // -------------------------------------------------------------- delete --
+
+    async fn delete(&self, ctx: &Ctx<Clients>, prior: &Value, diags: &mut Diagnostics) {
+        let id = Model::from_value(prior).id;
+        if id.is_empty() {
+            return;
+        }
+        let ec2 = &ctx.data.ec2;
+        if let Err(e) = ec2.delete_endpoint(&id).await {
+            diags.error("Could not delete the VPC endpoint", format!("{id}: {e}"));
+            return;
+        }
+        let timeout = timeouts::get(prior, "delete", DEFAULT_TIMEOUT);
+        match ec2.wait_endpoint_deleted(&id, timeout, &ctx.stop).await {
+            Ok(()) => tracing::info!(endpoint_id = %id, "VPC endpoint deleted"),
+            Err(e) => report_wait(&id, "deleted", timeout, &e, diags),
+        }
+    }
+
+    // -------------------------------------------------------------- import --
+
+    async fn import(
+        &self,
+        _ctx: &Ctx<Clients>,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        super::import_by_id(&self.schema(), id, "vpce", "VPC endpoint", diags)
+    }
+
+    // ---------------------------------------------------------------- move --
+
+    /// Takes over an `aws_vpc_endpoint` of hashicorp/aws named in a `moved`
+    /// block, when it is an interface endpoint to a PrivateLink service.
+    async fn move_state(
+        &self,
+        source_provider: &str,
+        source_type: &str,
+        source_json: &[u8],
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let source = moves::from_aws(
+            source_provider,
+            source_type,
+            source_json,
+            "aws_vpc_endpoint",
+            diags,
+        )?;
+        moved::from_aws_vpc_endpoint(&source, diags)
+    }
+}
+
+// ------------------------------------------------- the state after a write --
+
+/// The state from what EC2 reports, keeping `timeouts` and the form of
+/// `tags` from `base` (the plan or the prior state).
+fn state_of(clients: &Clients, e: &Endpoint, base: &Model) -> Model {
+    let (tags, tags_all) = tags::read(clients, &e.tags, CREATE_TOKEN_TAG, base.tags.as_ref());
+    let owner_id = super::owner(clients, &e.owner_id);
+    Model {
+        id: e.id.clone(),
+        arn: super::ec2_arn(clients, &owner_id, "vpc-endpoint", &e.id),
+        owner_id,
+        service_name: e.service_name.clone(),
+        vpc_id: e.vpc_id.clone(),
+        subnet_ids: e.subnet_ids.iter().cloned().collect(),
+        security_group_ids: e.security_group_ids.iter().cloned().collect(),
+        private_dns_enabled: e.private_dns_enabled,
+        state: e.state.clone(),
+        network_interface_ids: e.network_interface_ids.clone(),
+        dns_entries: e
+            .dns_entries
+            .iter()
+            .map(|d| DnsEntry {
+                dns_name: d.dns_name.clone(),
+                hosted_zone_id: d.hosted_zone_id.clone(),
+            })
+            .collect(),
+        tags,
+        tags_all,
+        timeouts: base.timeouts.clone(),
+    }
+}
+
+/// Which writes of a create or update went through.
+#[derive(Clone, Copy, Debug)]
+struct Written {
+    /// The tags (on create, with the endpoint itself).
+    tags: bool,
+    /// The subnets, security groups and private DNS, waited for.
+    network: bool,
+}
+
+/// The state after a create or update, by one rule: what EC2 showed
+/// (`found`), or `base` (the prior state; on create the plan with the new
+/// id) when nothing could be read; with the arguments EC2 applies
+/// asynchronously as planned where their write went through. `tags_all`
+/// stays `base`'s when the tag write failed: what the tags are now is for
+/// the next refresh to tell.
+fn after_write(found: Option<Model>, base: &Model, planned: &Model, written: Written) -> Model {
+    let mut state = found.unwrap_or_else(|| base.clone());
+    if written.network {
+        state.subnet_ids = planned.subnet_ids.clone();
+        state.security_group_ids = planned.security_group_ids.clone();
+        state.private_dns_enabled = planned.private_dns_enabled;
+    }
+    state.tags = planned.tags.clone();
+    state.tags_all = if written.tags {
+        planned.tags_all.clone()
+    } else {
+        base.tags_all.clone()
+    };
+    state.timeouts = planned.timeouts.clone();
+    state
+}
+
+/// How the wait after a write ended: the endpoint it last saw when the
+/// write went through, or `None` with the failure reported. A wait that
+/// ended in `pendingAcceptance` is a warning, not a failure: PlanetScale
+/// may still accept, and the endpoint must not be replaced for waiting.
+fn settle(
+    id: &str,
+    done: &str,
+    timeout: Duration,
+    outcome: Result<Endpoint, WaitError>,
+    diags: &mut Diagnostics,
+) -> Option<Endpoint> {
+    match outcome {
+        Ok(endpoint) => Some(endpoint),
+        Err(WaitError::AwaitingAcceptance(endpoint)) => {
+            diags.warning(
+                "Endpoint awaiting acceptance",
+                format!(
+                    "{id} is pendingAcceptance: PlanetScale has not accepted the connection yet. Nothing needs to be \
+                     replaced: once PlanetScale accepts, the endpoint becomes available by itself and the next \
+                     terraform apply finishes what is left (such as turning private DNS on). If it stays pending, \
+                     check that PrivateLink is enabled for the branch and that this AWS account is allowed to \
+                     connect, or contact PlanetScale support with the endpoint id."
+                ),
+            );
+            Some(*endpoint)
+        }
+        Err(e) => {
+            report_wait(id, done, timeout, &e, diags);
+            None
+        }
+    }
+}
+
+fn report_wait(id: &str, done: &str, timeout: Duration, e: &WaitError, diags: &mut Diagnostics) {
+    let limit = timeouts::format_duration(timeout);
+    let (summary, detail) = match e {
+        WaitError::AwaitingAcceptance(_) => return,
+        WaitError::Failed { state, last_error } => (
+            format!("Endpoint {state}"),
+            format!(
+                "{id} went to state {state}: {}. Terraform marks it tainted; fix the cause and apply again.",
+                last_error
+                    .as_deref()
+                    .filter(|e| !e.is_empty())
+                    .unwrap_or("EC2 gave no reason")
+            ),
+        ),
+        WaitError::Unexpected { state } => (
+            format!("Endpoint {state}"),
+            format!(
+                "{id} went to state {state} while Terraform waited for it to be {done}, so waiting longer would \
+                 not help. Check the endpoint in the AWS console (was it deleted or changed outside Terraform?), \
+                 then apply again."
+            ),
+        ),
+        WaitError::Timeout { state } => (
+            format!("Timed out waiting for the endpoint to be {done}"),
+            format!(
+                "{id} was still {state} after {limit}. Raise the timeout in the timeouts block, or check the endpoint in the AWS console."
+            ),
+        ),
+        WaitError::Stopped { state } => (
+            "Interrupted".to_owned(),
+            format!(
+                "The provider was asked to stop (Terraform interrupted, or a signal) while {id} was {state}. The \
+                 endpoint is kept in state; after a create Terraform marks it tainted, so the next apply replaces \
+                 it (`terraform untaint` keeps it instead)."
+            ),
+        ),
+        WaitError::Aws(e) => (
+            format!("Could not check that the endpoint was {done}"),
+            format!("{id}: {e}"),
+        ),
+    };
+    diags.error(summary, detail);
+}
+
+/// What to change to go from `old` to `new`.
+fn changes_between(old: &Model, new: &Model) -> EndpointChanges {
+    let diff = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.difference(b).cloned().collect();
+    EndpointChanges {
+        add_subnet_ids: diff(&new.subnet_ids, &old.subnet_ids),
+        remove_subnet_ids: diff(&old.subnet_ids, &new.subnet_ids),
+        add_security_group_ids: diff(&new.security_group_ids, &old.security_group_ids),
+        remove_security_group_ids: diff(&old.security_group_ids, &new.security_group_ids),
+        private_dns_enabled: (old.private_dns_enabled != new.private_dns_enabled)
+            .then_some(new.private_dns_enabled),
+    }
+}
+
+/// Applies `changes` and waits until EC2 shows them. A subnet replacing
+/// another of the same zone goes in a second call, after the first has
+/// removed the old one: EC2 refuses both in one call
+/// (`DuplicateSubnetsInSameZone`).
+async fn modify(
+    ec2: &crate::aws::Ec2,
+    id: &str,
+    old: &Model,
+    new: &Model,
+    mut changes: EndpointChanges,
+    timeout: Duration,
+    stop: &tokio_util::sync::CancellationToken,
+) -> Result<Endpoint, WaitError> {
+    let deadline = std::time::Instant::now() + timeout;
+    let left = || deadline.saturating_duration_since(std::time::Instant::now());
+    let groups: Vec<String> = new.security_group_ids.iter().cloned().collect();
+    let mut later = None;
+    if !changes.add_subnet_ids.is_empty() && !changes.remove_subnet_ids.is_empty() {
+        let swapped: Vec<String> = changes
+            .add_subnet_ids
+            .iter()
+            .chain(&changes.remove_subnet_ids)
+            .cloned()
+            .collect();
+        if let Ok(subnets) = ec2.find_subnets(&swapped).await {
+            let zone = |id: &String| {
+                subnets
+                    .iter()
+                    .find(|s| &s.id == id)
+                    .map(|s| s.availability_zone.clone())
+            };
+            let freed: BTreeSet<String> =
+                changes.remove_subnet_ids.iter().filter_map(zone).collect();
+            let (same_zone, other): (Vec<String>, Vec<String>) = changes
+                .add_subnet_ids
+                .iter()
+                .cloned()
+                .partition(|s| zone(s).is_some_and(|z| freed.contains(&z)));
+            if !same_zone.is_empty() {
+                changes.add_subnet_ids = other;
+                later = Some(same_zone);
+            }
+        }
+    }
+    let mut subnets: BTreeSet<String> = old.subnet_ids.clone();
+    for s in &changes.remove_subnet_ids {
+        subnets.remove(s);
+    }
+    subnets.extend(changes.add_subnet_ids.iter().cloned());
+    ec2.modify_endpoint(id, &changes)
+        .await
+        .map_err(WaitError::Aws)?;
+    let shown: Vec<String> = subnets.iter().cloned().collect();
+    let mut endpoint = ec2
+        .wait_endpoint_available(
+            id,
+            &AvailableWait::after_modify(left(), &shown, &groups),
+            stop,
+        )
+        .await?;
+    if let Some(add) = later {
+        let second = EndpointChanges {
+            add_subnet_ids: add,
+            ..EndpointChanges::default()
+        };
+        ec2.modify_endpoint(id, &second)
+            .await
+            .map_err(WaitError::Aws)?;
+        let all: Vec<String> = new.subnet_ids.iter().cloned().collect();
+        endpoint = ec2
+            .wait_endpoint_available(
+                id,
+                &AvailableWait::after_modify(left(), &all, &groups),
+                stop,
+            )
+            .await?;
+    }
+    Ok(endpoint)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::framework::model::assert_model_names;
+
+    #[test]
+    fn the_model_names_every_attribute_of_the_schema() {
+        let schema = EndpointResource.schema();
+        assert_model_names(&schema.block, attr::ALL);
+        let Type::List(entry) = &schema.block.get(attr::dns_entries).unwrap().ty else {
+            panic!("dns_entries is a list");
+        };
+        let Type::Object(names, _) = entry.as_ref() else {
+            panic!("a DNS entry is an object");
+        };
+        let mut model: Vec<&str> = dns_attr::ALL.to_vec();
+        model.sort_unstable();
+        assert_eq!(names.keys().map(String::as_str).collect::<Vec<_>>(), model);
+    }
+
+    /// An endpoint as EC2 reports it, with these tags.
+    pub(super) fn found(tags: &[(&str, &str)]) -> Endpoint {
+        Endpoint {
+            id: "vpce-0123456789abcdef0".into(),
+            vpc_id: "vpc-1".into(),
+            service_name: "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0".into(),
+            state: "pendingAcceptance".into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Endpoint::default()
+        }
+    }
+
+    #[test]
+    fn the_create_token_tag_is_not_in_state() {
+        let e = found(&[(CREATE_TOKEN_TAG, "tf-planetscale-1"), ("stage", "one")]);
+        let state = state_of(&Clients::for_tests(), &e, &Model::default()).to_value();
+        let tags = BTreeMap::from([("stage".to_owned(), "one".to_owned())]);
+        assert_eq!(Attrs::of(&state).string_map(attr::tags), Some(tags.clone()));
+        assert_eq!(Attrs::of(&state).string_map(attr::tags_all), Some(tags));
+    }
+
+    #[test]
+    fn the_state_after_a_write_keeps_what_went_through_as_planned() {
+        let set = |ids: &[&str]| ids.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let tagged = |v: &str| Tags::from([("Name".to_owned(), v.to_owned())]);
+        let prior = Model {
+            id: "vpce-1".into(),
+            state: "available".into(),
+            subnet_ids: set(&["subnet-a"]),
+            private_dns_enabled: false,
+            tags_all: tagged("old"),
+            ..Model::default()
+        };
+        let planned = Model {
+            subnet_ids: set(&["subnet-a", "subnet-b"]),
+            private_dns_enabled: true,
+            tags_all: tagged("new"),
+            timeouts: Value::object([("update", Value::String("5m".into()))]),
+            ..prior.clone()
+        };
+        // EC2 not showing the new subnet yet, nor the new tags.
+        let shown = Model {
+            state: "pendingAcceptance".into(),
+            ..prior.clone()
+        };
+        let written = |tags, network| Written { tags, network };
+
+        let s = after_write(Some(shown.clone()), &prior, &planned, written(true, true));
+        assert_eq!(s.state, "pendingAcceptance", "what EC2 showed");
+        assert_eq!(s.subnet_ids, planned.subnet_ids, "as planned once written");
+        assert!(s.private_dns_enabled);
+        assert_eq!(s.tags_all, tagged("new"));
+        assert_eq!(s.timeouts, planned.timeouts);
+
+        let s = after_write(Some(shown.clone()), &prior, &planned, written(false, false));
+        assert_eq!(
+            s.subnet_ids, prior.subnet_ids,
+            "what EC2 shows when the modify failed"
+        );
+        assert!(!s.private_dns_enabled);
+        assert_eq!(
+            s.tags_all,
+            tagged("old"),
+            "the prior tags_all when the tag write failed"
+        );
+
+        let s = after_write(None, &prior, &planned, written(false, true));
+        assert_eq!(s.id, "vpce-1");
+        assert_eq!(
+            s.state, "available",
+            "the prior state when nothing was read"
+        );
+        assert_eq!(s.subnet_ids, planned.subnet_ids);
+        assert_eq!(s.tags_all, tagged("old"));
+        assert!(s.to_value().is_fully_known());
+    }
+}

@@ -1,0 +1,475 @@
+//! The endpoint's plan-time checks against AWS: the console's "Verify
+//! service" and the guide's advice ([`preflight`]: the service, the
+//! subnets' VPC and zones, the security groups' VPC, the VPC's DNS
+//! settings), and, for a new endpoint, one to the same service already in
+//! the VPC ([`check_existing`]). Each names the attribute at fault and the
+//! fix.
+
+use std::collections::BTreeMap;
+
+use crate::aws::AwsError;
+use crate::aws::endpoint::{CREATE_TOKEN_TAG, EndpointChanges};
+use crate::aws::model::{Endpoint, EndpointService, Subnet};
+use crate::clients::Clients;
+use crate::framework::diag::Diagnostics;
+use crate::privatelink::service_not_found_detail;
+
+use super::{Model, TYPE_NAME, attr};
+use crate::resources::root;
+
+/// Which of the checks of [`preflight`] to run.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Checks {
+    /// The service exists (and offers a verified private DNS name when
+    /// `dns` is on too).
+    pub service: bool,
+    /// The subnets are in the VPC, one per zone, in zones the service offers.
+    pub subnets: bool,
+    /// The VPC resolves private DNS names, and the service offers one.
+    pub dns: bool,
+    /// The security groups are in the VPC.
+    pub groups: bool,
+}
+
+impl Checks {
+    /// Every check, for a new endpoint.
+    pub fn all(dns: bool) -> Self {
+        Checks {
+            service: true,
+            subnets: true,
+            dns,
+            groups: true,
+        }
+    }
+
+    /// The checks of what an update changes.
+    pub fn of_changes(changes: &EndpointChanges) -> Self {
+        Checks {
+            service: false,
+            subnets: !changes.add_subnet_ids.is_empty() || !changes.remove_subnet_ids.is_empty(),
+            dns: changes.private_dns_enabled == Some(true),
+            groups: !changes.add_security_group_ids.is_empty(),
+        }
+    }
+
+    pub fn any(self) -> bool {
+        self.service || self.subnets || self.dns || self.groups
+    }
+}
+
+/// The checks of the console's "Verify service" and of the guide's advice,
+/// against AWS: the service exists and offers the subnets' zones (and a
+/// verified private DNS name when private DNS is asked for), the subnets
+/// and security groups are in the VPC with at most one subnet per zone (two
+/// or more zones recommended), and the VPC resolves private DNS names.
+/// Returns the service when it was looked up.
+pub(super) async fn preflight(
+    clients: &Clients,
+    m: &Model,
+    checks: Checks,
+    diags: &mut Diagnostics,
+) -> Option<EndpointService> {
+    let ec2 = &clients.ec2;
+    let subnet_ids: Vec<String> = m.subnet_ids.iter().cloned().collect();
+    let group_ids: Vec<String> = m.security_group_ids.iter().cloned().collect();
+    let want_service = checks.service || checks.subnets || checks.dns;
+    let (found_service, found_subnets, found_dns, found_groups) = tokio::join!(
+        async {
+            if want_service {
+                Some(ec2.find_endpoint_service(&m.service_name).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if checks.subnets {
+                Some(ec2.find_subnets(&subnet_ids).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if checks.dns {
+                Some(ec2.vpc_dns(&m.vpc_id).await)
+            } else {
+                None
+            }
+        },
+        async {
+            if checks.groups {
+                Some(ec2.find_security_groups(&group_ids).await)
+            } else {
+                None
+            }
+        },
+    );
+    let mut service = None;
+    match found_service {
+        Some(Ok(s)) => service = Some(s),
+        Some(Err(e)) if e.is_not_found() => diags.attr_error(
+            root(attr::service_name),
+            "PrivateLink service not found",
+            service_not_found_detail(&m.service_name, &clients.region),
+        ),
+        Some(Err(e @ AwsError::AccessDenied { .. })) => diags.attr_warning(
+            root(attr::service_name),
+            "Could not verify the service",
+            format!("DescribeVpcEndpointServices was refused ({e}); the endpoint will be created without verifying the service first."),
+        ),
+        Some(Err(e)) => diags.attr_error(root(attr::service_name), "Could not verify the service", e.to_string()),
+        None => {}
+    }
+    if checks.dns
+        && let Some(s) = &service
+        && let Some(why) = private_dns_unavailable(s)
+    {
+        diags.attr_error(
+            root(attr::private_dns_enabled),
+            "The service offers no private DNS name",
+            why,
+        );
+    }
+    match found_subnets {
+        Some(Ok(found)) => check_subnets(
+            m,
+            &found,
+            service.as_ref().map(|s| s.availability_zones.as_slice()),
+            diags,
+        ),
+        Some(Err(e)) if e.is_not_found() => diags.attr_error(
+            root(attr::subnet_ids),
+            "Subnet not found",
+            format!("{e}. Check the subnet ids and the provider's region."),
+        ),
+        Some(Err(e)) => diags.attr_error(
+            root(attr::subnet_ids),
+            "Could not check the subnets",
+            e.to_string(),
+        ),
+        None => {}
+    }
+    match found_groups {
+        Some(Ok(groups)) => {
+            for g in groups.iter().filter(|g| g.vpc_id != m.vpc_id) {
+                diags.attr_error(
+                    root(attr::security_group_ids),
+                    "Security group of another VPC",
+                    format!(
+                        "{} is in {}, not in {}. An endpoint takes security groups of its own VPC: choose one there, \
+                         such as a planetscale_privatelink_security_group with vpc_id = \"{}\".",
+                        g.id, g.vpc_id, m.vpc_id, m.vpc_id
+                    ),
+                );
+            }
+        }
+        Some(Err(e)) if e.is_not_found() => diags.attr_error(
+            root(attr::security_group_ids),
+            "Security group not found",
+            format!("{e}. Check the security group ids and the provider's region."),
+        ),
+        Some(Err(e)) => diags.attr_warning(
+            root(attr::security_group_ids),
+            "Could not check the security groups",
+            e.to_string(),
+        ),
+        None => {}
+    }
+    match found_dns {
+        Some(Ok(d)) if !(d.support && d.hostnames) => {
+            diags.attr_error(
+                root(attr::private_dns_enabled),
+                "The VPC cannot resolve private DNS names",
+                format!(
+                    "{} has {} turned off, and private DNS needs both DNS resolution and DNS hostnames on. Turn \
+                     them on (in hashicorp/aws: enable_dns_support and enable_dns_hostnames on aws_vpc), or set \
+                     private_dns_enabled = false and connect through the endpoint's own DNS names.",
+                    m.vpc_id,
+                    d.settings_off().join(" and ")
+                ),
+            );
+        }
+        Some(Err(e)) if e.is_not_found() => diags.attr_error(
+            root(attr::vpc_id),
+            "VPC not found",
+            format!("{}: {e}", m.vpc_id),
+        ),
+        Some(Err(e)) => diags.attr_warning(
+            root(attr::vpc_id),
+            "Could not check the VPC's DNS settings",
+            e.to_string(),
+        ),
+        _ => {}
+    }
+    service
+}
+
+/// For a new endpoint: an endpoint to the same service already in the VPC,
+/// one Terraform does not know (not read from its state, not created by
+/// this process) and not on its way out, is what a killed apply leaves
+/// behind, or one made elsewhere. With private DNS on, EC2 would refuse the
+/// new one ("conflicting DNS domain"), so the plan fails; with it off, it
+/// warns. Either way it says how to adopt the endpoint or delete it.
+pub(super) async fn check_existing(clients: &Clients, m: &Model, diags: &mut Diagnostics) {
+    let ec2 = &clients.ec2;
+    let found = match ec2.endpoints_to_service(&m.vpc_id, &m.service_name).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::debug!(error = %e, "listing the VPC's endpoints to the service failed; not checking for one left behind");
+            return;
+        }
+    };
+    let gone = ["deleted", "deleting", "failed", "rejected"];
+    for e in found
+        .iter()
+        .filter(|e| !gone.iter().any(|g| e.state_is(g)) && !ec2.is_known(&e.id))
+    {
+        let (summary, detail) = existing_endpoint_text(e, m.private_dns_enabled, &clients.region);
+        if m.private_dns_enabled {
+            diags.attr_error(root(attr::service_name), summary, detail);
+        } else {
+            diags.attr_warning(root(attr::service_name), summary, detail);
+        }
+    }
+}
+
+/// What the plan says of an endpoint `e` found where a new one would go.
+fn existing_endpoint_text(e: &Endpoint, private_dns: bool, region: &str) -> (String, String) {
+    let id = &e.id;
+    let who = if e.tags.contains_key(CREATE_TOKEN_TAG) {
+        "This provider made it (it carries the provider's planetscale:create-token tag), in an apply that \
+         did not finish: the apply was killed, or its answer was lost, before Terraform could save the \
+         endpoint in its state."
+    } else {
+        "This provider did not make it (it has no planetscale:create-token tag): it was made in the AWS \
+         console, by another tool, or by another Terraform configuration. If another configuration manages \
+         it, leave it there: do not import it here, and do not delete it."
+    };
+    let consequence = if private_dns {
+        "This plan cannot be applied as it is: with private_dns_enabled = true, EC2 refuses a second endpoint \
+         with private DNS for the same name in one VPC (\"conflicting DNS domain\")."
+    } else {
+        "With private_dns_enabled = false EC2 accepts a second endpoint, so this plan can be applied, but the \
+         VPC would then have two endpoints to the same branch, each billed by the hour."
+    };
+    let summary = if private_dns {
+        "An endpoint to this service already exists in the VPC".to_owned()
+    } else {
+        "Another endpoint to this service already exists in the VPC".to_owned()
+    };
+    let detail = format!(
+        "{id} ({state}) already connects {vpc} to {service}. {who}\n\n\
+         {consequence}\n\n\
+         To adopt it instead of creating another, add this block to the configuration, with <name> replaced \
+         by the name of this resource (its address is shown above, after \"with\"), then run terraform \
+         apply:\n\n\
+         \x20\x20import {{\n\
+         \x20\x20\x20\x20to = {TYPE_NAME}.<name>\n\
+         \x20\x20\x20\x20id = \"{id}\"\n\
+         \x20\x20}}\n\n\
+         To delete it instead, run:\n\n\
+         \x20\x20aws ec2 delete-vpc-endpoints --vpc-endpoint-ids {id} --region {region}",
+        state = e.state,
+        vpc = e.vpc_id,
+        service = e.service_name,
+    );
+    (summary, detail)
+}
+
+/// Why private DNS cannot be turned on for an endpoint to `s`, if it
+/// cannot: EC2 refuses it for a service without a private DNS name, and
+/// for one whose name its owner has not verified ("Consumers of the
+/// endpoint service can use the private name only when the state is
+/// verified", EC2 API reference, PrivateDnsNameConfiguration).
+fn private_dns_unavailable(s: &EndpointService) -> Option<String> {
+    if s.private_dns_names.is_empty() {
+        return Some(format!(
+            "{} has no private DNS name, so EC2 cannot turn private DNS on for it. Set private_dns_enabled = false \
+             and connect through the endpoint's DNS names (dns_entries), or ask PlanetScale support to enable the \
+             branch's private DNS name.",
+            s.name
+        ));
+    }
+    match s.private_dns_name_state.as_deref() {
+        Some(state) if !state.eq_ignore_ascii_case("verified") => Some(format!(
+            "The private DNS name of {} ({}) is {state}, not verified, and EC2 lets consumers use it only once it \
+             is verified. Set private_dns_enabled = false for now, or wait until PlanetScale has verified it.",
+            s.name,
+            s.private_dns_names.join(", ")
+        )),
+        _ => None,
+    }
+}
+
+/// The subnets are in the endpoint's VPC, one per availability zone, in
+/// zones the service offers (`service_zones`, when it was looked up); one
+/// zone alone is a warning.
+fn check_subnets(
+    m: &Model,
+    subnets: &[Subnet],
+    service_zones: Option<&[String]>,
+    diags: &mut Diagnostics,
+) {
+    let mut by_zone: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for s in subnets {
+        if s.vpc_id != m.vpc_id {
+            diags.attr_error(
+                root(attr::subnet_ids),
+                "Subnet of another VPC",
+                format!(
+                    "{} is in {}, not in {}. Choose subnets of the endpoint's VPC.",
+                    s.id, s.vpc_id, m.vpc_id
+                ),
+            );
+            continue;
+        }
+        by_zone.entry(&s.availability_zone).or_default().push(&s.id);
+    }
+    for (zone, ids) in &by_zone {
+        if ids.len() > 1 {
+            diags.attr_error(
+                root(attr::subnet_ids),
+                "Two subnets in one availability zone",
+                format!(
+                    "{} are all in {zone}. An endpoint takes one subnet per availability zone: keep one of them, and \
+                     add subnets of other zones for resilience.",
+                    ids.join(" and ")
+                ),
+            );
+        }
+    }
+    if let Some(offered) = service_zones.filter(|z| !z.is_empty()) {
+        for (zone, ids) in &by_zone {
+            if !offered.iter().any(|o| o == zone) {
+                diags.attr_error(
+                    root(attr::subnet_ids),
+                    "Availability zone not offered by the service",
+                    format!(
+                        "{} is in {zone}, where the PlanetScale service is not available. Its zones are {}: choose \
+                         subnets there.",
+                        ids.join(", "),
+                        offered.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    if by_zone.len() < 2 && !diags.has_errors() {
+        diags.attr_warning(
+            root(attr::subnet_ids),
+            "Endpoint in a single availability zone",
+            "The endpoint has interfaces in one availability zone only, so an outage of that zone cuts the \
+             application off from the database. Add a subnet in a second zone (two or more are recommended).",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::endpoint::tests::found;
+
+    fn subnet(id: &str, vpc: &str, zone: &str) -> Subnet {
+        Subnet {
+            id: id.into(),
+            vpc_id: vpc.into(),
+            availability_zone: zone.into(),
+            cidr_block: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_subnet_of_another_vpc_is_named_once_and_not_counted_in_its_zone() {
+        let m = Model {
+            vpc_id: "vpc-1".into(),
+            ..Model::default()
+        };
+        let mut diags = Diagnostics::new();
+        let subnets = [
+            subnet("subnet-a", "vpc-1", "us-east-1a"),
+            subnet("subnet-b", "vpc-2", "us-east-1a"),
+        ];
+        check_subnets(&m, &subnets, None, &mut diags);
+        let text = format!("{diags:?}");
+        assert!(text.contains("Subnet of another VPC"), "{text}");
+        assert!(!text.contains("one availability zone"), "{text}");
+    }
+
+    #[test]
+    fn private_dns_needs_a_verified_name() {
+        let service = |names: &[&str], state: Option<&str>| EndpointService {
+            name: "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0".into(),
+            owner: None,
+            availability_zones: vec![],
+            availability_zone_ids: vec![],
+            base_endpoint_dns_names: vec![],
+            private_dns_names: names.iter().map(|n| n.to_string()).collect(),
+            acceptance_required: false,
+            private_dns_name_state: state.map(str::to_owned),
+        };
+        assert!(private_dns_unavailable(&service(&["db.example.com"], Some("verified"))).is_none());
+        assert!(private_dns_unavailable(&service(&["db.example.com"], None)).is_none());
+        let none = private_dns_unavailable(&service(&[], None)).unwrap();
+        assert!(none.contains("no private DNS name"), "{none}");
+        let pending =
+            private_dns_unavailable(&service(&["db.example.com"], Some("pendingVerification")))
+                .unwrap();
+        assert!(
+            pending.contains("pendingVerification, not verified"),
+            "{pending}"
+        );
+    }
+
+    #[test]
+    fn an_endpoint_found_at_plan_is_named_with_how_to_adopt_or_delete_it() {
+        let e = found(&[(CREATE_TOKEN_TAG, "tf-planetscale-1"), ("stage", "one")]);
+        let (summary, detail) = existing_endpoint_text(&e, true, "us-east-1");
+        assert_eq!(
+            summary,
+            "An endpoint to this service already exists in the VPC"
+        );
+        assert!(
+            detail.starts_with(
+                "vpce-0123456789abcdef0 (pendingAcceptance) already connects vpc-1 to \
+                 com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0. This provider made it"
+            ),
+            "{detail}"
+        );
+        assert!(detail.contains("conflicting DNS domain"), "{detail}");
+        assert!(
+            detail.contains(
+                "  import {\n    to = planetscale_privatelink_endpoint.<name>\n    id = \"vpce-0123456789abcdef0\"\n  }\n"
+            ),
+            "{detail}"
+        );
+        assert!(
+            detail.ends_with(
+                "  aws ec2 delete-vpc-endpoints --vpc-endpoint-ids vpce-0123456789abcdef0 --region us-east-1"
+            ),
+            "{detail}"
+        );
+
+        let (summary, detail) = existing_endpoint_text(&found(&[]), false, "eu-west-1");
+        assert!(summary.starts_with("Another endpoint"), "{summary}");
+        assert!(detail.contains("This provider did not make it"), "{detail}");
+        assert!(detail.contains("can be applied"), "{detail}");
+        assert!(detail.ends_with("--region eu-west-1"), "{detail}");
+    }
+
+    #[test]
+    fn an_update_checks_what_it_changes() {
+        let changes = |f: fn(&mut EndpointChanges)| {
+            let mut c = EndpointChanges::default();
+            f(&mut c);
+            Checks::of_changes(&c)
+        };
+        assert!(!changes(|_| {}).any());
+        let c = changes(|c| c.remove_subnet_ids = vec!["subnet-a".into()]);
+        assert!(c.subnets && !c.service && !c.dns && !c.groups);
+        let c = changes(|c| c.remove_security_group_ids = vec!["sg-a".into()]);
+        assert!(!c.any(), "removing a group needs no check");
+        let c = changes(|c| c.add_security_group_ids = vec!["sg-a".into()]);
+        assert!(c.groups && !c.subnets);
+        assert!(changes(|c| c.private_dns_enabled = Some(true)).dns);
+        assert!(!changes(|c| c.private_dns_enabled = Some(false)).any());
+    }
+}
