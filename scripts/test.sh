@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every check and test: formatting, lints, unit tests, protocol tests, and
+# Every check and test: the supply chain (cargo deny), formatting, lints,
+# unit tests, protocol tests, and
 # acceptance tests with the real terraform against the local EC2 emulator.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -14,7 +15,12 @@ command -v terraform >/dev/null || {
   exit 1
 }
 
+TOOLS="$("$REPO_ROOT/scripts/setup-tools.sh")"
+
 cd "$REPO_ROOT"
+# Supply chain, offline: licences, duplicate versions (each one listed and
+# justified in deny.toml), and sources (crates.io only).
+"$TOOLS/cargo-deny" --offline check licenses bans sources
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 if [ $# -eq 0 ]; then
