@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every check and test: the supply chain (cargo deny), formatting, lints,
-# unit tests, protocol tests, and
-# acceptance tests with the real terraform against the local EC2 emulator.
+# unit tests, protocol tests, and acceptance tests with the real terraform
+# against the local EC2 emulator.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
