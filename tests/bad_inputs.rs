@@ -164,6 +164,7 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
         .unwrap();
     let group = create_group(&ec2, &net.vpc_id, &support::unique("app")).await;
     let other_group = create_group(&ec2, &other.vpc_id, &support::unique("app")).await;
+    let no_dns_group = create_group(&ec2, &no_dns.vpc_id, &support::unique("app")).await;
     let (service, no_dns_name) = tokio::task::spawn_blocking(move || {
         let e = Emulator::shared();
         (
@@ -500,19 +501,6 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             "vpc_id",
             "vpc-",
         ),
-        (
-            "private DNS in a VPC without DNS hostnames",
-            EP,
-            ep(vec![
-                ("vpc_id", s(&no_dns.vpc_id)),
-                (
-                    "subnet_ids",
-                    set(&[&no_dns.subnet_ids[0], &no_dns.subnet_ids[1]]),
-                ),
-            ]),
-            "private_dns_enabled",
-            "enable_dns_hostnames",
-        ),
     ];
 
     let mut client = configured_client(&proxy).await;
@@ -530,6 +518,27 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
         );
         refused += 1;
     }
+
+    // Private DNS in a VPC without DNS hostnames: the same apply may turn
+    // them on (an aws_vpc of the configuration), so the plan warns, naming
+    // the attribute and the fix, and the apply checks again before writing.
+    let no_dns_endpoint = ep(vec![
+        ("vpc_id", s(&no_dns.vpc_id)),
+        (
+            "subnet_ids",
+            set(&[&no_dns.subnet_ids[0], &no_dns.subnet_ids[1]]),
+        ),
+        ("security_group_ids", set(&[&no_dns_group])),
+    ]);
+    let diags = plan(&mut client, EP, &no_dns_endpoint).await;
+    assert!(errors(&diags).is_empty(), "{diags:#?}");
+    assert!(
+        diags
+            .iter()
+            .any(|d| path_of(d) == "private_dns_enabled"
+                && d.detail.contains("enable_dns_hostnames")),
+        "{diags:#?}"
+    );
 
     // The same cases through the real terraform: `terraform apply` of a
     // configuration holding every case fails, names each resource, and
@@ -556,9 +565,14 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
         }
     }
     assert!(!at_validate.is_empty() && !at_plan.is_empty());
+    // Refused only when the apply is about to write, with nothing written.
+    let at_apply = vec![(
+        cases.len(),
+        hcl_resource(EP, &format!("case{}", cases.len()), &no_dns_endpoint),
+    )];
     let proxy_url = proxy.url.clone();
     tokio::task::spawn_blocking(move || {
-        for blocks in [at_validate, at_plan] {
+        for blocks in [at_validate, at_plan, at_apply] {
             let ws = support::Workspace::new(Some(&proxy_url));
             let body: String = blocks.iter().map(|(_, b)| b.as_str()).collect();
             ws.write(

@@ -530,3 +530,102 @@ fn a_subnet_swapped_for_another_of_its_zone_changes_in_place() {
     ws.assert_no_changes();
     ws.destroy();
 }
+
+/// Private DNS in a VPC whose DNS hostnames are off, in a configuration
+/// that manages the VPC with hashicorp/aws: the plan warns; while they stay
+/// off the apply stops before creating the endpoint, with the same words;
+/// the apply that turns them on creates the endpoint after the VPC change,
+/// in one apply.
+#[test]
+fn dns_hostnames_turned_on_in_the_same_apply_need_no_second_apply() {
+    let emulator = Emulator::shared();
+    let service = emulator.create_endpoint_service(Some("db-one-apply.private.example.com"));
+    let ws = Workspace::new(Some(&emulator.url));
+    let config = |hostnames: bool, endpoint: bool| {
+        let endpoint = if endpoint {
+            r#"
+resource "planetscale_privatelink_endpoint" "db" {
+  service_name       = local.service_name
+  vpc_id             = aws_vpc.app.id
+  subnet_ids         = aws_subnet.app[*].id
+  security_group_ids = [aws_security_group.app.id]
+}
+"#
+        } else {
+            ""
+        };
+        format!(
+            r#"{providers}
+provider "aws" {{
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+}}
+
+provider "planetscale" {{
+  region = "us-east-1"
+}}
+
+locals {{
+  service_name = "{service}"
+}}
+
+resource "aws_vpc" "app" {{
+  cidr_block           = "10.72.0.0/16"
+  enable_dns_support   = true
+  enable_dns_hostnames = {hostnames}
+}}
+
+resource "aws_subnet" "app" {{
+  count             = 2
+  vpc_id            = aws_vpc.app.id
+  availability_zone = ["us-east-1a", "us-east-1b"][count.index]
+  cidr_block        = cidrsubnet(aws_vpc.app.cidr_block, 8, count.index)
+}}
+
+resource "aws_security_group" "app" {{
+  name_prefix = "app-"
+  vpc_id      = aws_vpc.app.id
+}}
+{endpoint}"#,
+            providers = Workspace::required_providers(true)
+        )
+    };
+    ws.write("main.tf", &config(false, false));
+    ws.init();
+    ws.apply();
+
+    // Still off: a warning at plan, then an error before the create.
+    ws.write("main.tf", &config(false, true));
+    let run = ws.try_apply();
+    assert!(!run.success(), "{}", run.text());
+    let text = run.flat();
+    assert!(
+        text.contains("The VPC cannot resolve private DNS names yet"),
+        "the plan warns: {text}"
+    );
+    assert!(
+        text.contains("Error: The VPC cannot resolve private DNS names")
+            && text.contains("enable_dns_hostnames on aws_vpc"),
+        "the apply stops with the same words: {text}"
+    );
+    assert!(
+        support::terraform::find_in_state(&ws.state(), ADDRESS).is_none(),
+        "nothing was created"
+    );
+
+    // Turned on in the same apply as the endpoint: one apply.
+    ws.write("main.tf", &config(true, true));
+    let run = ws.apply();
+    assert!(
+        run.flat()
+            .contains("The VPC cannot resolve private DNS names yet"),
+        "the plan still warns, before the VPC changes"
+    );
+    let endpoint = ws.resource(ADDRESS);
+    assert_eq!(endpoint["state"], "available");
+    assert_eq!(endpoint["private_dns_enabled"], true);
+    ws.assert_no_changes();
+    ws.destroy();
+}

@@ -205,6 +205,7 @@ impl Resource<Clients> for EndpointResource {
                 && (changed(attr::subnet_ids) || changed(attr::service_name)),
             dns: m.private_dns_enabled && changed(attr::private_dns_enabled),
             groups: known(attr::security_group_ids) && changed(attr::security_group_ids),
+            at_plan: true,
         };
         if checks.any() {
             preflight(clients, &m, checks, diags).await;

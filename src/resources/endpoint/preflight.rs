@@ -29,6 +29,11 @@ pub(super) struct Checks {
     pub dns: bool,
     /// The security groups are in the VPC.
     pub groups: bool,
+    /// Checks made while planning: what the same apply may still change
+    /// (the VPC's DNS settings, turned on by an `aws_vpc` of the same
+    /// configuration) warns, and is checked again, as an error, right
+    /// before the write.
+    pub at_plan: bool,
 }
 
 impl Checks {
@@ -39,6 +44,7 @@ impl Checks {
             subnets: true,
             dns,
             groups: true,
+            at_plan: false,
         }
     }
 
@@ -49,6 +55,7 @@ impl Checks {
             subnets: !changes.add_subnet_ids.is_empty() || !changes.remove_subnet_ids.is_empty(),
             dns: changes.private_dns_enabled == Some(true),
             groups: !changes.add_security_group_ids.is_empty(),
+            at_plan: false,
         }
     }
 
@@ -176,17 +183,32 @@ pub(super) async fn preflight(
     }
     match found_dns {
         Some(Ok(d)) if !(d.support && d.hostnames) => {
-            diags.attr_error(
-                root(attr::private_dns_enabled),
-                "The VPC cannot resolve private DNS names",
-                format!(
-                    "{} has {} turned off, and private DNS needs both DNS resolution and DNS hostnames on. Turn \
-                     them on (in hashicorp/aws: enable_dns_support and enable_dns_hostnames on aws_vpc), or set \
-                     private_dns_enabled = false and connect through the endpoint's own DNS names.",
-                    m.vpc_id,
-                    d.settings_off().join(" and ")
-                ),
+            let detail = format!(
+                "{} has {} turned off, and private DNS needs both DNS resolution and DNS hostnames on. Turn \
+                 them on (in hashicorp/aws: enable_dns_support and enable_dns_hostnames on aws_vpc), or set \
+                 private_dns_enabled = false and connect through the endpoint's own DNS names.",
+                m.vpc_id,
+                d.settings_off().join(" and ")
             );
+            if checks.at_plan {
+                // The same apply may turn them on before the endpoint is
+                // written: say so now, and check again then.
+                diags.attr_warning(
+                    root(attr::private_dns_enabled),
+                    "The VPC cannot resolve private DNS names yet",
+                    format!(
+                        "{detail} If this configuration turns them on in this apply, the endpoint is created \
+                         after that; if they are still off then, the apply stops before creating it, with this \
+                         message."
+                    ),
+                );
+            } else {
+                diags.attr_error(
+                    root(attr::private_dns_enabled),
+                    "The VPC cannot resolve private DNS names",
+                    detail,
+                );
+            }
         }
         Some(Err(e)) if e.is_not_found() => diags.attr_error(
             root(attr::vpc_id),
