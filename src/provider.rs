@@ -8,6 +8,7 @@
 //! an emulator: one is reached only through `endpoints` or
 //! `AWS_ENDPOINT_URL*`.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -21,11 +22,74 @@ use crate::framework::path::AttributePath;
 use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::framework::server::{DataSource, Provider, Resource};
 use crate::framework::types::Type;
-use crate::framework::value::Value;
+use crate::framework::value::{Number, Value};
 use crate::privatelink::{DEFAULT_API_URL, is_region, partition_of};
 
 #[derive(Default)]
 pub struct PlanetScale;
+
+crate::model! {
+    /// The provider block. An absent nested block reads as an empty one.
+    pub struct Model, attributes mod attr {
+        region: Option<String>,
+        profile: Option<String>,
+        shared_config_files: Vec<String>,
+        shared_credentials_files: Vec<String>,
+        access_key: Option<String>,
+        secret_key: Option<String>,
+        token: Option<String>,
+        max_retries: Option<Number>,
+        retry_mode: Option<String>,
+        token_bucket_rate_limiter_capacity: Option<Number>,
+        allowed_account_ids: BTreeSet<String>,
+        forbidden_account_ids: BTreeSet<String>,
+        skip_credentials_validation: bool,
+        skip_requesting_account_id: bool,
+        skip_metadata_api_check: bool,
+        custom_ca_bundle: Option<String>,
+        http_proxy: Option<String>,
+        service_token_id: Option<String>,
+        service_token: Option<String>,
+        api_url: String = DEFAULT_API_URL.to_owned(),
+        assume_role: AssumeRoleModel,
+        endpoints: EndpointsModel,
+        default_tags: DefaultTagsModel,
+        ignore_tags: IgnoreTagsModel,
+    }
+}
+
+crate::model! {
+    /// `assume_role`: no role is assumed without `role_arn`.
+    pub struct AssumeRoleModel, attributes mod assume_role_attr {
+        role_arn: Option<String>,
+        session_name: Option<String>,
+        external_id: Option<String>,
+        duration: Option<String>,
+    }
+}
+
+crate::model! {
+    /// `endpoints`: service endpoint URLs.
+    pub struct EndpointsModel, attributes mod endpoints_attr {
+        ec2: Option<String>,
+        sts: Option<String>,
+    }
+}
+
+crate::model! {
+    /// `default_tags`. A tag whose value is null is no tag.
+    pub struct DefaultTagsModel, attributes mod default_tags_attr {
+        tags: BTreeMap<String, Option<String>>,
+    }
+}
+
+crate::model! {
+    /// `ignore_tags`.
+    pub struct IgnoreTagsModel, attributes mod ignore_tags_attr {
+        keys: BTreeSet<String>,
+        key_prefixes: BTreeSet<String>,
+    }
+}
 
 fn root(name: &str) -> AttributePath {
     AttributePath::root().attr(name)
@@ -45,121 +109,122 @@ impl Provider for PlanetScale {
                  (`AWS_REGION`, `AWS_PROFILE`, `AWS_ACCESS_KEY_ID`, web identity, SSO, instance \
                  metadata...).",
             )
-            .attribute(Attribute::string("region").describe(
+            .attribute(Attribute::string(attr::region).describe(
                 "AWS region of the VPC and of the PlanetScale database branch, e.g. `us-east-1`. \
                  Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, or the profile's region.",
             ))
-            .attribute(Attribute::string("profile").describe("Named profile of the AWS shared configuration files."))
-            .attribute(Attribute::string_list("shared_config_files").describe(
+            .attribute(Attribute::string(attr::profile).describe("Named profile of the AWS shared configuration files."))
+            .attribute(Attribute::string_list(attr::shared_config_files).describe(
                 "Paths of AWS shared config files. Default: `~/.aws/config` (or `AWS_CONFIG_FILE`).",
             ))
-            .attribute(Attribute::string_list("shared_credentials_files").describe(
+            .attribute(Attribute::string_list(attr::shared_credentials_files).describe(
                 "Paths of AWS shared credentials files. Default: `~/.aws/credentials` (or \
                  `AWS_SHARED_CREDENTIALS_FILE`).",
             ))
-            .attribute(Attribute::string("access_key").sensitive().describe(
+            .attribute(Attribute::string(attr::access_key).sensitive().describe(
                 "AWS access key id. Prefer the environment or a profile over writing it here.",
             ))
-            .attribute(Attribute::string("secret_key").sensitive().describe("AWS secret access key; goes with `access_key`."))
-            .attribute(Attribute::string("token").sensitive().describe("AWS session token for temporary credentials."))
-            .attribute(Attribute::number("max_retries").describe(
+            .attribute(Attribute::string(attr::secret_key).sensitive().describe("AWS secret access key; goes with `access_key`."))
+            .attribute(Attribute::string(attr::token).sensitive().describe("AWS session token for temporary credentials."))
+            .attribute(Attribute::number(attr::max_retries).describe(
                 "How many times an AWS call is retried on throttling, server errors and lost \
                  answers, with exponential backoff. Default: `AWS_MAX_ATTEMPTS` less one, the \
                  profile's `max_attempts` less one, or 25, as in the AWS provider.",
             ))
-            .attribute(Attribute::string("retry_mode").describe(
+            .attribute(Attribute::string(attr::retry_mode).describe(
                 "How the AWS SDK retries: `standard` or `adaptive` (a client-side rate limiter the \
                  AWS SDKs call experimental). Default: `AWS_RETRY_MODE`, the profile's \
                  `retry_mode`, or `standard`.",
             ))
-            .attribute(Attribute::number("token_bucket_rate_limiter_capacity").describe(
+            .attribute(Attribute::number(attr::token_bucket_rate_limiter_capacity).describe(
                 "Capacity of the AWS SDK's retry quota, in tokens (each retry takes 5). Once it is \
                  spent, calls fail at their first throttling error. Default: no quota; `max_retries` \
                  still bounds each call.",
             ))
-            .attribute(Attribute::new("allowed_account_ids", set()).describe(
+            .attribute(Attribute::new(attr::allowed_account_ids, set()).describe(
                 "Refuse to run against any AWS account not listed. Conflicts with \
                  `forbidden_account_ids`.",
             ))
-            .attribute(Attribute::new("forbidden_account_ids", set()).describe("Refuse to run against any AWS account listed."))
-            .attribute(Attribute::bool("skip_credentials_validation").describe(
+            .attribute(Attribute::new(attr::forbidden_account_ids, set()).describe("Refuse to run against any AWS account listed."))
+            .attribute(Attribute::bool(attr::skip_credentials_validation).describe(
                 "Do not check the credentials with STS GetCallerIdentity at configuration.",
             ))
-            .attribute(Attribute::bool("skip_requesting_account_id").describe(
+            .attribute(Attribute::bool(attr::skip_requesting_account_id).describe(
                 "Do not look up the AWS account id. ARNs are then built from the owner id AWS \
                  returns with each resource.",
             ))
-            .attribute(Attribute::bool("skip_metadata_api_check").describe(
+            .attribute(Attribute::bool(attr::skip_metadata_api_check).describe(
                 "Never ask the EC2 instance metadata service for credentials or region. \
                  `AWS_EC2_METADATA_DISABLED=true` does the same.",
             ))
-            .attribute(Attribute::string("custom_ca_bundle").describe(
+            .attribute(Attribute::string(attr::custom_ca_bundle).describe(
                 "Path of a PEM bundle of certificate authorities to trust for AWS endpoints \
                  (added to the system's). Default: `AWS_CA_BUNDLE`.",
             ))
-            .attribute(Attribute::string("http_proxy").describe(
+            .attribute(Attribute::string(attr::http_proxy).describe(
                 "URL of a proxy for AWS calls. Default: `HTTPS_PROXY` / `HTTP_PROXY`, honouring \
                  `NO_PROXY`.",
             ))
-            .attribute(Attribute::string("service_token_id").describe(
+            .attribute(Attribute::string(attr::service_token_id).describe(
                 "PlanetScale service token id, for looking a branch's Private Service Name up by \
                  organization, database and branch. Default: `PLANETSCALE_SERVICE_TOKEN_ID`.",
             ))
-            .attribute(Attribute::string("service_token").sensitive().describe(
+            .attribute(Attribute::string(attr::service_token).sensitive().describe(
                 "PlanetScale service token. Default: `PLANETSCALE_SERVICE_TOKEN`.",
             ))
-            .attribute(Attribute::string("api_url").describe(format!(
+            .attribute(Attribute::string(attr::api_url).describe(format!(
                 "PlanetScale API base URL. Default: `{DEFAULT_API_URL}`.",
             )))
             .block(NestedBlock::single(
-                "assume_role",
+                attr::assume_role,
                 Block::new("Assume this IAM role, with the credentials found otherwise as the source.")
-                    .attribute(Attribute::string("role_arn").describe("ARN of the role to assume."))
-                    .attribute(Attribute::string("session_name").describe("Session name for the assumed role."))
-                    .attribute(Attribute::string("external_id").describe("External id the role's trust policy asks for."))
-                    .attribute(Attribute::string("duration").describe(
+                    .attribute(Attribute::string(assume_role_attr::role_arn).describe("ARN of the role to assume."))
+                    .attribute(Attribute::string(assume_role_attr::session_name).describe("Session name for the assumed role."))
+                    .attribute(Attribute::string(assume_role_attr::external_id).describe("External id the role's trust policy asks for."))
+                    .attribute(Attribute::string(assume_role_attr::duration).describe(
                         "How long the role's credentials last, such as `1h`. Default: `1h`.",
                     )),
             ))
             .block(NestedBlock::single(
-                "endpoints",
+                attr::endpoints,
                 Block::new("Custom service endpoints, for VPC endpoints to AWS APIs, proxies or emulators.")
-                    .attribute(Attribute::string("ec2").describe("EC2 endpoint URL."))
-                    .attribute(Attribute::string("sts").describe("STS endpoint URL.")),
+                    .attribute(Attribute::string(endpoints_attr::ec2).describe("EC2 endpoint URL."))
+                    .attribute(Attribute::string(endpoints_attr::sts).describe("STS endpoint URL.")),
             ))
             .block(NestedBlock::single(
-                "default_tags",
+                attr::default_tags,
                 Block::new("Tags added to every resource of this provider that takes tags.")
-                    .attribute(Attribute::string_map("tags").describe("The tags.")),
+                    .attribute(Attribute::string_map(default_tags_attr::tags).describe("The tags.")),
             ))
             .block(NestedBlock::single(
-                "ignore_tags",
+                attr::ignore_tags,
                 Block::new("Tags this provider never manages, such as tags set by other tooling.")
-                    .attribute(Attribute::new("keys", set()).describe("Exact tag keys to ignore."))
-                    .attribute(Attribute::new("key_prefixes", set()).describe("Tag key prefixes to ignore.")),
+                    .attribute(Attribute::new(ignore_tags_attr::keys, set()).describe("Exact tag keys to ignore."))
+                    .attribute(Attribute::new(ignore_tags_attr::key_prefixes, set()).describe("Tag key prefixes to ignore.")),
             )),
         )
     }
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let m = Model::from_value(config);
         let c = Attrs::of(config);
-        if let Some(region) = c.str("region")
+        if let Some(region) = &m.region
             && !is_region(region)
         {
             diags.attr_error(
-                root("region"),
+                root(attr::region),
                 "Invalid AWS region",
                 format!("{region:?} is not an AWS region name. Write it like \"us-east-1\"."),
             );
         }
-        if c.string("access_key").is_some() != c.string("secret_key").is_some()
-            && !c.is_unknown("access_key")
-            && !c.is_unknown("secret_key")
+        if m.access_key.is_some() != m.secret_key.is_some()
+            && !c.is_unknown(attr::access_key)
+            && !c.is_unknown(attr::secret_key)
         {
-            let missing = if c.string("access_key").is_some() {
-                "secret_key"
+            let missing = if m.access_key.is_some() {
+                attr::secret_key
             } else {
-                "access_key"
+                attr::access_key
             };
             diags.attr_error(
                 root(missing),
@@ -168,67 +233,63 @@ impl Provider for PlanetScale {
                  environment provide credentials.",
             );
         }
-        if let Some(n) = c.number("max_retries")
+        if let Some(n) = &m.max_retries
             && n.as_i64().is_none_or(|n| !(0..=100).contains(&n))
         {
             diags.attr_error(
-                root("max_retries"),
+                root(attr::max_retries),
                 "Invalid max_retries",
                 format!("{n} is not a whole number from 0 to 100."),
             );
         }
-        if let Some(m) = c.str("retry_mode")
-            && !matches!(m, "standard" | "adaptive")
+        if let Some(mode) = &m.retry_mode
+            && !matches!(mode.as_str(), "standard" | "adaptive")
         {
             diags.attr_error(
-                root("retry_mode"),
+                root(attr::retry_mode),
                 "Invalid retry_mode",
                 format!(
-                    "{m:?} is not a retry mode. Write \"standard\" (the default) or \"adaptive\"."
+                    "{mode:?} is not a retry mode. Write \"standard\" (the default) or \"adaptive\"."
                 ),
             );
         }
-        if let Some(n) = c.number("token_bucket_rate_limiter_capacity")
+        if let Some(n) = &m.token_bucket_rate_limiter_capacity
             && n.as_i64().is_none_or(|n| n < 0)
         {
             diags.attr_error(
-                root("token_bucket_rate_limiter_capacity"),
+                root(attr::token_bucket_rate_limiter_capacity),
                 "Invalid token_bucket_rate_limiter_capacity",
                 format!("{n} is not a whole number of tokens, 0 or more."),
             );
         }
-        if c.strings("allowed_account_ids")
-            .is_some_and(|v| !v.is_empty())
-            && c.strings("forbidden_account_ids")
-                .is_some_and(|v| !v.is_empty())
-        {
+        if !m.allowed_account_ids.is_empty() && !m.forbidden_account_ids.is_empty() {
             diags.attr_error(
-                root("forbidden_account_ids"),
+                root(attr::forbidden_account_ids),
                 "Conflicting account restrictions",
                 "Set allowed_account_ids or forbidden_account_ids, not both.",
             );
         }
-        let assume = c.object("assume_role");
-        if let Some(d) = assume.str("duration")
+        if let Some(d) = &m.assume_role.duration
             && let Err(why) = crate::framework::timeouts::parse_duration(d)
         {
             diags.attr_error(
-                root("assume_role").attr("duration"),
+                root(attr::assume_role).attr(assume_role_attr::duration),
                 "Invalid duration",
                 format!("{d:?} is not a duration ({why}). Write it like \"1h\" or \"15m\"."),
             );
         }
-        if let Some(url) = c.str("api_url")
-            && let Err(why) = crate::planetscale::check_api_url(url)
-        {
-            diags.attr_error(root("api_url"), "Invalid PlanetScale API URL", why);
+        if let Err(why) = crate::planetscale::check_api_url(&m.api_url) {
+            diags.attr_error(root(attr::api_url), "Invalid PlanetScale API URL", why);
         }
-        for name in ["ec2", "sts"] {
-            if let Some(url) = c.object("endpoints").str(name)
+        for (name, url) in [
+            (endpoints_attr::ec2, &m.endpoints.ec2),
+            (endpoints_attr::sts, &m.endpoints.sts),
+        ] {
+            if let Some(url) = url
                 && !(url.starts_with("http://") || url.starts_with("https://"))
             {
                 diags.attr_error(
-                    root("endpoints").attr(name),
+                    root(attr::endpoints).attr(name),
                     "Invalid endpoint URL",
                     format!("{url:?} must be a URL starting with https:// (or http://)."),
                 );
@@ -249,11 +310,12 @@ impl Provider for PlanetScale {
         if diags.has_errors() {
             return None;
         }
-        let c = Attrs::of(config);
-        for secret in ["access_key", "secret_key", "token", "service_token"] {
-            if let Some(s) = c.str(secret) {
-                crate::logging::register_secret(s);
-            }
+        let m = Model::from_value(config);
+        for secret in [&m.access_key, &m.secret_key, &m.token, &m.service_token]
+            .into_iter()
+            .flatten()
+        {
+            crate::logging::register_secret(secret);
         }
         for var in [
             "AWS_ACCESS_KEY_ID",
@@ -265,51 +327,15 @@ impl Provider for PlanetScale {
                 crate::logging::register_secret(&s);
             }
         }
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let allowed = c.strings("allowed_account_ids").unwrap_or_default();
-        let forbidden = c.strings("forbidden_account_ids").unwrap_or_default();
-        let endpoints = c.object("endpoints");
-        let assume = c.object("assume_role");
-        let settings = AwsSettings {
-            region: c.string("region"),
-            profile: c.string("profile"),
-            shared_config_files: c.strings("shared_config_files").unwrap_or_default(),
-            shared_credentials_files: c.strings("shared_credentials_files").unwrap_or_default(),
-            access_key: c.string("access_key"),
-            secret_key: c.string("secret_key"),
-            token: c.string("token"),
-            assume_role: assume.string("role_arn").map(|role_arn| AssumeRole {
-                role_arn,
-                session_name: assume.string("session_name"),
-                external_id: assume.string("external_id"),
-                duration: assume
-                    .str("duration")
-                    .and_then(|d| crate::framework::timeouts::parse_duration(d).ok()),
-            }),
-            ec2_endpoint: endpoints.string("ec2"),
-            sts_endpoint: endpoints.string("sts"),
-            max_retries: c.number("max_retries").and_then(|n| n.as_i64()),
-            retry_mode: c.string("retry_mode"),
-            retry_quota: c
-                .number("token_bucket_rate_limiter_capacity")
-                .and_then(|n| n.as_i64()),
-            skip_metadata_api_check: c.bool("skip_metadata_api_check").unwrap_or(false),
-            custom_ca_bundle: c.string("custom_ca_bundle"),
-            http_proxy: c.string("http_proxy"),
-            identify: !allowed.is_empty()
-                || !forbidden.is_empty()
-                || !c.bool("skip_credentials_validation").unwrap_or(false)
-                || !c.bool("skip_requesting_account_id").unwrap_or(false),
-        };
         let Connected {
             ec2,
             region,
             account_id,
-        } = match aws::config::connect(&settings).await {
+        } = match aws::config::connect(&m.aws_settings()).await {
             Ok(connected) => connected,
             Err(e) => {
                 match e.attribute {
-                    Some(attr) => diags.attr_error(root(attr), e.summary, e.detail),
+                    Some(name) => diags.attr_error(root(name), e.summary, e.detail),
                     None => diags.error(e.summary, e.detail),
                 }
                 return None;
@@ -317,17 +343,17 @@ impl Provider for PlanetScale {
         };
 
         if let Some(account) = &account_id {
-            if !allowed.is_empty() && !allowed.contains(account) {
+            if !m.allowed_account_ids.is_empty() && !m.allowed_account_ids.contains(account) {
                 diags.attr_error(
-                    root("allowed_account_ids"),
+                    root(attr::allowed_account_ids),
                     "AWS account not allowed",
                     format!("The credentials belong to account {account}, which allowed_account_ids does not list."),
                 );
                 return None;
             }
-            if forbidden.contains(account) {
+            if m.forbidden_account_ids.contains(account) {
                 diags.attr_error(
-                    root("forbidden_account_ids"),
+                    root(attr::forbidden_account_ids),
                     "AWS account forbidden",
                     format!("The credentials belong to account {account}, which forbidden_account_ids lists."),
                 );
@@ -335,26 +361,7 @@ impl Provider for PlanetScale {
             }
         }
 
-        let default_tags =
-            crate::resources::tags::known(c.object("default_tags").get("tags")).unwrap_or_default();
-        let ignore = c.object("ignore_tags");
-        let ignore_tags = IgnoreTags {
-            keys: ignore.strings("keys").unwrap_or_default(),
-            key_prefixes: ignore.strings("key_prefixes").unwrap_or_default(),
-        };
-        let planetscale = PlanetScaleSettings {
-            api_url: c
-                .string("api_url")
-                .unwrap_or_else(|| DEFAULT_API_URL.to_owned())
-                .trim_end_matches('/')
-                .to_owned(),
-            service_token_id: c
-                .string("service_token_id")
-                .or_else(|| env("PLANETSCALE_SERVICE_TOKEN_ID")),
-            service_token: c
-                .string("service_token")
-                .or_else(|| env("PLANETSCALE_SERVICE_TOKEN")),
-        };
+        let planetscale = m.planetscale_settings();
         if let Some(token) = &planetscale.service_token {
             crate::logging::register_secret(token);
         }
@@ -364,8 +371,16 @@ impl Provider for PlanetScale {
             partition: partition_of(&region),
             region,
             account_id,
-            default_tags,
-            ignore_tags,
+            default_tags: m
+                .default_tags
+                .tags
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
+                .collect(),
+            ignore_tags: IgnoreTags {
+                keys: m.ignore_tags.keys.iter().cloned().collect(),
+                key_prefixes: m.ignore_tags.key_prefixes.iter().cloned().collect(),
+            },
             planetscale,
         })
     }
@@ -376,5 +391,84 @@ impl Provider for PlanetScale {
 
     fn data_sources(&self) -> Vec<Arc<dyn DataSource<Clients>>> {
         crate::data_sources::all()
+    }
+}
+
+impl Model {
+    /// The AWS arguments, as `aws::config` takes them.
+    fn aws_settings(&self) -> AwsSettings {
+        let assume = &self.assume_role;
+        AwsSettings {
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            shared_config_files: self.shared_config_files.clone(),
+            shared_credentials_files: self.shared_credentials_files.clone(),
+            access_key: self.access_key.clone(),
+            secret_key: self.secret_key.clone(),
+            token: self.token.clone(),
+            assume_role: assume.role_arn.clone().map(|role_arn| AssumeRole {
+                role_arn,
+                session_name: assume.session_name.clone(),
+                external_id: assume.external_id.clone(),
+                duration: assume
+                    .duration
+                    .as_deref()
+                    .and_then(|d| crate::framework::timeouts::parse_duration(d).ok()),
+            }),
+            ec2_endpoint: self.endpoints.ec2.clone(),
+            sts_endpoint: self.endpoints.sts.clone(),
+            max_retries: self.max_retries.as_ref().and_then(Number::as_i64),
+            retry_mode: self.retry_mode.clone(),
+            retry_quota: self
+                .token_bucket_rate_limiter_capacity
+                .as_ref()
+                .and_then(Number::as_i64),
+            skip_metadata_api_check: self.skip_metadata_api_check,
+            custom_ca_bundle: self.custom_ca_bundle.clone(),
+            http_proxy: self.http_proxy.clone(),
+            identify: !self.allowed_account_ids.is_empty()
+                || !self.forbidden_account_ids.is_empty()
+                || !self.skip_credentials_validation
+                || !self.skip_requesting_account_id,
+        }
+    }
+
+    /// The PlanetScale API settings, with the environment's token where the
+    /// block gives none.
+    fn planetscale_settings(&self) -> PlanetScaleSettings {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        PlanetScaleSettings {
+            api_url: self.api_url.trim_end_matches('/').to_owned(),
+            service_token_id: self
+                .service_token_id
+                .clone()
+                .or_else(|| env("PLANETSCALE_SERVICE_TOKEN_ID")),
+            service_token: self
+                .service_token
+                .clone()
+                .or_else(|| env("PLANETSCALE_SERVICE_TOKEN")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::assert_model_names;
+    use crate::framework::schema::Block;
+
+    fn nested<'a>(block: &'a Block, name: &str) -> &'a Block {
+        &block.blocks.iter().find(|b| b.name == name).unwrap().block
+    }
+
+    #[test]
+    fn the_models_name_the_schema() {
+        let schema = PlanetScale.schema();
+        let block = &schema.block;
+        assert_model_names(block, attr::ALL);
+        assert_model_names(nested(block, attr::assume_role), assume_role_attr::ALL);
+        assert_model_names(nested(block, attr::endpoints), endpoints_attr::ALL);
+        assert_model_names(nested(block, attr::default_tags), default_tags_attr::ALL);
+        assert_model_names(nested(block, attr::ignore_tags), ignore_tags_attr::ALL);
     }
 }

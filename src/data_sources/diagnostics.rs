@@ -30,7 +30,7 @@ use crate::clients::Clients;
 use crate::data_sources::checks::{self, Check, Kind, Status};
 use crate::dns::{self, DnsError};
 use crate::framework::diag::Diagnostics;
-use crate::framework::model::{Attrs, ObjectBuilder, string};
+use crate::framework::model::Attrs;
 use crate::framework::path::AttributePath;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
@@ -38,7 +38,6 @@ use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::privatelink::DEFAULT_PORTS;
 use crate::validate;
-use crate::validate::ports_value;
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_diagnostics";
 /// How long the DNS check waits for the server, both questions together.
@@ -48,11 +47,44 @@ fn root(name: &str) -> AttributePath {
     AttributePath::root().attr(name)
 }
 
+crate::model! {
+    /// The data source's arguments and what it reports.
+    pub struct Model, attributes mod attr {
+        endpoint_id: Option<String>,
+        ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS),
+        client_security_group_ids: Option<BTreeSet<String>>,
+        client_subnet_ids: Option<BTreeSet<String>>,
+        private_host: Option<String>,
+        dns_server: Option<String>,
+        healthy: bool,
+        checks: Vec<CheckModel>,
+    }
+}
+
+crate::model! {
+    /// One entry of `checks`.
+    pub struct CheckModel, attributes mod check_attr {
+        name: String,
+        status: String,
+        detail: String,
+    }
+}
+
+impl From<&Check> for CheckModel {
+    fn from(c: &Check) -> Self {
+        CheckModel {
+            name: c.kind.name.to_owned(),
+            status: c.status.as_str().to_owned(),
+            detail: c.detail.clone(),
+        }
+    }
+}
+
 fn check_type() -> Type {
     Type::object([
-        ("name", Type::String),
-        ("status", Type::String),
-        ("detail", Type::String),
+        (check_attr::name, Type::String),
+        (check_attr::status, Type::String),
+        (check_attr::detail, Type::String),
     ])
 }
 
@@ -85,19 +117,20 @@ impl DataSource<Clients> for DiagnosticsDataSource {
                  failed check is also a warning in Terraform's output, with the fix. It reads only, and is read \
                  again on every plan.",
             )
-            .attribute(Attribute::string("endpoint_id").required().describe(
+            .attribute(Attribute::string(attr::endpoint_id).required().describe(
                 "The interface VPC endpoint to check (`vpce-...`), such as \
                  `planetscale_privatelink_endpoint.db.id`.",
             ))
             .attribute(
-                Attribute::new("ports", Type::set(Type::Number))
+                Attribute::new(attr::ports, Type::set(Type::Number))
                     .optional_computed()
-                    .describe(
-                        "TCP ports the application connects to: PostgreSQL (5432) and PSBouncer (6432) by \
+                    .describe(format!(
+                        "TCP ports the application connects to: PostgreSQL ({}) and PSBouncer ({}) by \
                          default.",
-                    ),
+                        DEFAULT_PORTS[0], DEFAULT_PORTS[1]
+                    )),
             )
-            .attribute(Attribute::string_set("client_security_group_ids").optional().describe(
+            .attribute(Attribute::string_set(attr::client_security_group_ids).optional().describe(
                 "The application hosts' security groups. When given, the endpoint's groups must let the ports \
                  in from each of them (by naming the group, or by blocks or prefix lists holding the addresses \
                  of its network interfaces), and each must let the ports out to the endpoint; the network ACLs \
@@ -105,26 +138,26 @@ impl DataSource<Clients> for DiagnosticsDataSource {
                  VPC. Otherwise the inbound check accepts any source, the outbound check is skipped (`warn`), \
                  and the network ACLs are judged for the sources the endpoint's groups let in.",
             ))
-            .attribute(Attribute::string_set("client_subnet_ids").optional().describe(
+            .attribute(Attribute::string_set(attr::client_subnet_ids).optional().describe(
                 "The application's subnets. Their network ACLs must let the ports out to the endpoint's \
                  addresses and 1024-65535 in from them. Default: the subnets of the network interfaces found \
                  for the application's hosts; without any, that check is skipped (`warn`).",
             ))
-            .attribute(Attribute::string("private_host").optional().describe(
+            .attribute(Attribute::string(attr::private_host).optional().describe(
                 "The branch's Private Host (from the PlanetScale dashboard, or \
                  `planetscale_privatelink_service`'s `private_host`). It must resolve to addresses in the \
                  VPC's CIDR blocks. Without it the DNS resolution check is skipped (`warn`).",
             ))
-            .attribute(Attribute::string("dns_server").optional().describe(
+            .attribute(Attribute::string(attr::dns_server).optional().describe(
                 "The DNS server to ask for `private_host`, as `address:port` (`10.0.0.2:53`; the port defaults \
                  to 53). Default: the first `nameserver` of the machine's /etc/resolv.conf. The VPC's own \
                  resolver (its CIDR base plus two) answers only from inside the VPC; asked from elsewhere, the \
                  private name may resolve publicly or not at all, which is reported as `warn`.",
             ))
-            .attribute(Attribute::bool("healthy").computed().describe(
+            .attribute(Attribute::bool(attr::healthy).computed().describe(
                 "Whether no check failed (warnings allowed).",
             ))
-            .attribute(Attribute::new("checks", Type::list(check_type())).computed().describe(format!(
+            .attribute(Attribute::new(attr::checks, Type::list(check_type())).computed().describe(format!(
                 "One entry per check, in order: `name` ({names}), `status` (`pass`, `warn` or `fail`) and \
                  `detail` (what was found and, if anything is wrong, how to fix it).",
             ))),
@@ -134,40 +167,43 @@ impl DataSource<Clients> for DiagnosticsDataSource {
     // ------------------------------------------------------------ validate --
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let m = Model::from_value(config);
+        // Collections may hold unknown elements here: the shared checks
+        // read them as they are and skip those.
         let c = Attrs::of(config);
-        if let Some(id) = c.str("endpoint_id")
+        if let Some(id) = &m.endpoint_id
             && let Err(why) = validate::ec2_id(id, "vpce", "VPC endpoint")
         {
-            diags.attr_error(root("endpoint_id"), "Invalid VPC endpoint id", why);
+            diags.attr_error(root(attr::endpoint_id), "Invalid VPC endpoint id", why);
         }
-        validate::ports(&c, "ports", diags);
+        validate::ports(&c, attr::ports, diags);
         validate::each_string(
             &c,
-            "client_security_group_ids",
+            attr::client_security_group_ids,
             diags,
             |s| validate::ec2_id(s, "sg", "security group"),
             "Invalid security group id",
         );
         validate::each_string(
             &c,
-            "client_subnet_ids",
+            attr::client_subnet_ids,
             diags,
             |s| validate::ec2_id(s, "subnet", "subnet"),
             "Invalid subnet id",
         );
-        if let Some(host) = c.str("private_host")
+        if let Some(host) = &m.private_host
             && let Err(why) = dns::check_host_name(host)
         {
             diags.attr_error(
-                root("private_host"),
+                root(attr::private_host),
                 "Invalid private host",
                 format!("{why} Give the Private Host as the dashboard shows it, a bare host name."),
             );
         }
-        if let Some(server) = c.str("dns_server")
+        if let Some(server) = &m.dns_server
             && let Err(why) = dns::parse_server(server)
         {
-            diags.attr_error(root("dns_server"), "Invalid DNS server", why);
+            diags.attr_error(root(attr::dns_server), "Invalid DNS server", why);
         }
     }
 
@@ -179,18 +215,23 @@ impl DataSource<Clients> for DiagnosticsDataSource {
         config: &Value,
         diags: &mut Diagnostics,
     ) -> Option<Value> {
-        let c = Attrs::of(config);
-        let endpoint_id = c.string("endpoint_id")?;
-        let ports: Vec<u16> = validate::port_set(&c, "ports")
-            .map(|set| set.into_iter().collect())
-            .unwrap_or_else(|| DEFAULT_PORTS.to_vec());
+        let m = Model::from_value(config);
+        let endpoint_id = m.endpoint_id.clone()?;
+        let ports: Vec<u16> = m.ports.iter().copied().collect();
+        let client_groups: Vec<String> = m
+            .client_security_group_ids
+            .iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let client_subnets: Vec<String> = m.client_subnet_ids.iter().flatten().cloned().collect();
         let asked = Asked {
             endpoint_id: &endpoint_id,
             ports: &ports,
-            client_groups: &c.strings("client_security_group_ids").unwrap_or_default(),
-            client_subnets: &c.strings("client_subnet_ids").unwrap_or_default(),
-            private_host: c.str("private_host"),
-            dns_server: c.str("dns_server"),
+            client_groups: &client_groups,
+            client_subnets: &client_subnets,
+            private_host: m.private_host.as_deref(),
+            dns_server: m.dns_server.as_deref(),
         };
         let checks = run_checks(ctx, &asked, diags).await?;
         for check in checks.iter().filter(|c| c.status == Status::Fail) {
@@ -203,33 +244,12 @@ impl DataSource<Clients> for DiagnosticsDataSource {
         let healthy = checks.iter().all(|c| c.status != Status::Fail);
         tracing::info!(endpoint_id, healthy, "PrivateLink diagnostics ran");
         Some(
-            ObjectBuilder::new()
-                .set("endpoint_id", string(&endpoint_id))
-                .set("ports", ports_value(ports.iter().copied()))
-                .set(
-                    "client_security_group_ids",
-                    c.get("client_security_group_ids").clone(),
-                )
-                .set("client_subnet_ids", c.get("client_subnet_ids").clone())
-                .set("private_host", c.get("private_host").clone())
-                .set("dns_server", c.get("dns_server").clone())
-                .set("healthy", Value::Bool(healthy))
-                .set(
-                    "checks",
-                    Value::List(
-                        checks
-                            .iter()
-                            .map(|c| {
-                                ObjectBuilder::new()
-                                    .set("name", string(c.kind.name))
-                                    .set("status", string(c.status.as_str()))
-                                    .set("detail", string(&c.detail))
-                                    .build()
-                            })
-                            .collect(),
-                    ),
-                )
-                .build(),
+            Model {
+                healthy,
+                checks: checks.iter().map(CheckModel::from).collect(),
+                ..m
+            }
+            .to_value(),
         )
     }
 }
@@ -269,7 +289,7 @@ async fn run_checks(
         Ok(e) => e,
         Err(e) if e.is_not_found() => {
             diags.attr_error(
-                root("endpoint_id"),
+                root(attr::endpoint_id),
                 "VPC endpoint not found",
                 format!(
                     "There is no VPC endpoint {endpoint_id} in {} (or it was deleted). Check endpoint_id and the \
@@ -281,7 +301,7 @@ async fn run_checks(
         }
         Err(e) => {
             diags.attr_error(
-                root("endpoint_id"),
+                root(attr::endpoint_id),
                 "Could not read the VPC endpoint",
                 format!("{endpoint_id}: {e}"),
             );
@@ -412,7 +432,7 @@ async fn run_checks(
         checks::endpoint_targets(subnets, endpoint_interfaces.as_deref().unwrap_or_default())
     });
     let (app_subnets, app_subnets_from) = if !asked.client_subnets.is_empty() {
-        (asked.client_subnets.to_vec(), "client_subnet_ids")
+        (asked.client_subnets.to_vec(), attr::client_subnet_ids)
     } else {
         (
             located
@@ -598,5 +618,35 @@ async fn resolve(private_host: Option<&str>, dns_server: Option<&str>) -> Resolv
         host: host.to_owned(),
         server,
         answer,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::assert_model_names;
+
+    #[test]
+    fn the_models_name_the_schema() {
+        let schema = DiagnosticsDataSource.schema();
+        assert_model_names(&schema.block, attr::ALL);
+        let Type::List(entry) = &schema.block.get(attr::checks).unwrap().ty else {
+            panic!("checks is a list");
+        };
+        let Type::Object(entry, _) = entry.as_ref() else {
+            panic!("of objects");
+        };
+        let mut names: Vec<&str> = entry.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        let mut model = check_attr::ALL.to_vec();
+        model.sort_unstable();
+        assert_eq!(names, model);
+    }
+
+    #[test]
+    fn every_check_points_at_an_argument() {
+        for kind in checks::ALL {
+            assert!(attr::ALL.contains(&kind.attribute), "{}", kind.name);
+        }
     }
 }

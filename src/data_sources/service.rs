@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use crate::aws::AwsError;
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
-use crate::framework::model::{Attrs, ObjectBuilder, opt_string, string, string_list};
+use crate::framework::model::Attrs;
 use crate::framework::path::AttributePath;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
@@ -23,7 +23,25 @@ use crate::planetscale::{self, Api, ApiError};
 use crate::privatelink::{region_mismatch_detail, service_name_region, service_not_found_detail};
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_service";
-const BRANCH_ARGUMENTS: [&str; 3] = ["organization", "database", "branch"];
+const BRANCH_ARGUMENTS: [&str; 3] = [attr::organization, attr::database, attr::branch];
+
+crate::model! {
+    /// The data source's arguments and what it reports. What EC2 did not
+    /// tell (the description was refused) stays null.
+    pub struct Model, attributes mod attr {
+        service_name: Option<String>,
+        organization: Option<String>,
+        database: Option<String>,
+        branch: Option<String>,
+        private_host: Option<String>,
+        availability_zones: Option<Vec<String>>,
+        base_endpoint_dns_names: Option<Vec<String>>,
+        private_dns_names: Option<Vec<String>>,
+        availability_zone_ids: Option<Vec<String>>,
+        owner: Option<String>,
+        acceptance_required: Option<bool>,
+    }
+}
 
 fn root(name: &str) -> AttributePath {
     AttributePath::root().attr(name)
@@ -47,46 +65,46 @@ impl DataSource<Clients> for ServiceDataSource {
                  `database` and `branch` to look the name and the Private Host up through the PlanetScale API \
                  (the provider's `service_token_id` and `service_token` are then needed).",
             )
-            .attribute(Attribute::string("service_name").optional_computed().describe(
+            .attribute(Attribute::string(attr::service_name).optional_computed().describe(
                 "The Private Service Name, `com.amazonaws.vpce.<region>.vpce-svc-...`, as the PlanetScale \
                  dashboard shows it (database, Settings, Roles, any role of the branch). Conflicts with \
                  `organization`, `database` and `branch`; when they are given instead, it is the name the \
                  PlanetScale API reports.",
             ))
-            .attribute(Attribute::string("organization").optional().describe(
+            .attribute(Attribute::string(attr::organization).optional().describe(
                 "The PlanetScale organization, as in the dashboard's URL \
                  (`app.planetscale.com/<organization>/<database>/<branch>`). With `database` and `branch`, \
                  looks the service up through the PlanetScale API.",
             ))
-            .attribute(Attribute::string("database").optional().describe(
+            .attribute(Attribute::string(attr::database).optional().describe(
                 "The PlanetScale database (Postgres). Goes with `organization` and `branch`.",
             ))
-            .attribute(Attribute::string("branch").optional().describe(
+            .attribute(Attribute::string(attr::branch).optional().describe(
                 "The database branch, such as `main`. Goes with `organization` and `database`.",
             ))
-            .attribute(Attribute::string("private_host").computed().describe(
+            .attribute(Attribute::string(attr::private_host).computed().describe(
                 "The branch's Private Host: the host name applications connect to through the endpoint. Known \
                  only when looked up by `organization`, `database` and `branch`; null otherwise.",
             ))
-            .attribute(Attribute::string_list("availability_zones").computed().describe(
+            .attribute(Attribute::string_list(attr::availability_zones).computed().describe(
                 "The availability zones the service is offered in; the endpoint's subnets must be in them.",
             ))
-            .attribute(Attribute::string_list("base_endpoint_dns_names").computed().describe(
+            .attribute(Attribute::string_list(attr::base_endpoint_dns_names).computed().describe(
                 "The service's base DNS names.",
             ))
-            .attribute(Attribute::string_list("private_dns_names").computed().describe(
+            .attribute(Attribute::string_list(attr::private_dns_names).computed().describe(
                 "The service's private DNS names, which resolve to the endpoint inside the VPC when the \
                  endpoint has private DNS on.",
             ))
-            .attribute(Attribute::string_list("availability_zone_ids").computed().describe(
+            .attribute(Attribute::string_list(attr::availability_zone_ids).computed().describe(
                 "The same zones by id (`use1-az4`), in the order of `availability_zones`. Zone names map to \
                  different zones in different AWS accounts; ids do not, so compare these with PlanetScale's \
                  zones or another account's.",
             ))
-            .attribute(Attribute::string("owner").computed().describe(
+            .attribute(Attribute::string(attr::owner).computed().describe(
                 "The AWS account id that owns the service: PlanetScale's account for a PlanetScale branch.",
             ))
-            .attribute(Attribute::bool("acceptance_required").computed().describe(
+            .attribute(Attribute::bool(attr::acceptance_required).computed().describe(
                 "Whether PlanetScale must accept each new endpoint before it becomes `available`.",
             )),
         )
@@ -95,11 +113,12 @@ impl DataSource<Clients> for ServiceDataSource {
     // ------------------------------------------------------------ validate --
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let c = Attrs::of(config);
+        let m = Model::from_value(config);
         // Unknown counts as set: it will be once known.
+        let c = Attrs::of(config);
         let set = |name: &str| !c.is_null(name);
         let by_branch: Vec<&str> = BRANCH_ARGUMENTS.into_iter().filter(|a| set(a)).collect();
-        if set("service_name") {
+        if set(attr::service_name) {
             for arg in &by_branch {
                 diags.attr_error(
                     root(arg),
@@ -112,7 +131,7 @@ impl DataSource<Clients> for ServiceDataSource {
             }
         } else if by_branch.is_empty() {
             diags.attr_error(
-                root("service_name"),
+                root(attr::service_name),
                 "Missing service",
                 "Give service_name (the Private Service Name from the PlanetScale dashboard: database, Settings, \
                  Roles, any role of the branch), or organization, database and branch to look it up through \
@@ -132,13 +151,17 @@ impl DataSource<Clients> for ServiceDataSource {
                 );
             }
         }
-        if let Some(name) = c.str("service_name")
+        if let Some(name) = &m.service_name
             && let Err(why) = service_name_region(name)
         {
-            diags.attr_error(root("service_name"), "Invalid service name", why);
+            diags.attr_error(root(attr::service_name), "Invalid service name", why);
         }
-        for arg in BRANCH_ARGUMENTS {
-            if let Some(value) = c.str(arg)
+        for (arg, value) in [
+            (attr::organization, &m.organization),
+            (attr::database, &m.database),
+            (attr::branch, &m.branch),
+        ] {
+            if let Some(value) = value
                 && let Err(why) = planetscale::check_name(value)
             {
                 diags.attr_error(root(arg), format!("Invalid {arg}"), why);
@@ -155,24 +178,22 @@ impl DataSource<Clients> for ServiceDataSource {
         diags: &mut Diagnostics,
     ) -> Option<Value> {
         let clients = &ctx.data;
-        let c = Attrs::of(config);
+        let mut m = Model::from_value(config);
         // Where a problem with the service name points: the argument that
         // produced it.
-        let (service_name, private_host, name_path) = match c.string("service_name") {
-            Some(name) => (name, None, root("service_name")),
+        let (service_name, private_host, name_path) = match &m.service_name {
+            Some(name) => (name.clone(), None, root(attr::service_name)),
             None => {
-                let (Some(organization), Some(database), Some(branch)) = (
-                    c.string("organization"),
-                    c.string("database"),
-                    c.string("branch"),
-                ) else {
+                let (Some(organization), Some(database), Some(branch)) =
+                    (&m.organization, &m.database, &m.branch)
+                else {
                     // validate reported what is missing.
                     return None;
                 };
                 let branch_ref = BranchRef {
-                    organization: &organization,
-                    database: &database,
-                    branch: &branch,
+                    organization,
+                    database,
+                    branch,
                 };
                 let settings = &clients.planetscale;
                 let found = match Api::new(
@@ -181,7 +202,7 @@ impl DataSource<Clients> for ServiceDataSource {
                     settings.service_token.as_deref(),
                 ) {
                     Ok(api) => {
-                        api.branch_private_link(&organization, &database, &branch, &ctx.stop)
+                        api.branch_private_link(organization, database, branch, &ctx.stop)
                             .await
                     }
                     Err(e) => Err(e),
@@ -192,7 +213,7 @@ impl DataSource<Clients> for ServiceDataSource {
                             %organization, %database, %branch, service_name = %found.service_name,
                             "PlanetScale reported the branch's PrivateLink service"
                         );
-                        (found.service_name, found.private_host, root("branch"))
+                        (found.service_name, found.private_host, root(attr::branch))
                     }
                     Err(e) => {
                         let (summary, detail) = api_error(&e, &branch_ref, &settings.api_url);
@@ -226,12 +247,8 @@ impl DataSource<Clients> for ServiceDataSource {
             }
         }
 
-        let state = ObjectBuilder::new()
-            .set("service_name", string(&service_name))
-            .set("organization", c.get("organization").clone())
-            .set("database", c.get("database").clone())
-            .set("branch", c.get("branch").clone())
-            .set("private_host", opt_string(private_host));
+        m.service_name = Some(service_name.clone());
+        m.private_host = private_host;
         let described = match clients.ec2.find_endpoint_service(&service_name).await {
             Ok(service) => service,
             Err(e) if e.is_not_found() => {
@@ -252,23 +269,14 @@ impl DataSource<Clients> for ServiceDataSource {
                          see them."
                     ),
                 );
-                return Some(
-                    state
-                        .set("availability_zones", Value::Null)
-                        .set("availability_zone_ids", Value::Null)
-                        .set("owner", Value::Null)
-                        .set("base_endpoint_dns_names", Value::Null)
-                        .set("private_dns_names", Value::Null)
-                        .set("acceptance_required", Value::Null)
-                        .build(),
-                );
+                // What EC2 would have told stays null.
+                return Some(m.to_value());
             }
             Err(e) => {
                 diags.attr_error(name_path, "Could not describe the service", e.to_string());
                 return None;
             }
         };
-        let owner = described.owner.clone();
         let zone_ids = match zone_ids(
             &described.availability_zones,
             &described.availability_zones,
@@ -286,7 +294,7 @@ impl DataSource<Clients> for ServiceDataSource {
                 Ok(map) => zone_ids(&described.availability_zones, &[], &[], Some(&map)),
                 Err(e) => {
                     diags.attr_warning(
-                        root("availability_zone_ids"),
+                        root(attr::availability_zone_ids),
                         "Could not look the zone ids up",
                         format!(
                             "DescribeAvailabilityZones failed ({e}): availability_zone_ids is left empty. Allow \
@@ -298,29 +306,16 @@ impl DataSource<Clients> for ServiceDataSource {
             },
         };
         Some(
-            state
-                .set(
-                    "availability_zones",
-                    string_list(described.availability_zones),
-                )
-                .set(
-                    "availability_zone_ids",
-                    zone_ids.map_or(Value::Null, string_list),
-                )
-                .set("owner", opt_string(owner))
-                .set(
-                    "base_endpoint_dns_names",
-                    string_list(described.base_endpoint_dns_names),
-                )
-                .set(
-                    "private_dns_names",
-                    string_list(described.private_dns_names),
-                )
-                .set(
-                    "acceptance_required",
-                    Value::Bool(described.acceptance_required),
-                )
-                .build(),
+            Model {
+                availability_zones: Some(described.availability_zones),
+                availability_zone_ids: zone_ids,
+                owner: described.owner,
+                base_endpoint_dns_names: Some(described.base_endpoint_dns_names),
+                private_dns_names: Some(described.private_dns_names),
+                acceptance_required: Some(described.acceptance_required),
+                ..m
+            }
+            .to_value(),
         )
     }
 }
@@ -522,10 +517,21 @@ fn api_error(e: &ApiError, b: &BranchRef<'_>, api_url: &str) -> (String, String)
 mod tests {
     use super::*;
     use crate::framework::diag::Severity;
+    use crate::framework::model::{ObjectBuilder, assert_model_names, string};
+
+    #[test]
+    fn the_model_names_the_schema() {
+        assert_model_names(&ServiceDataSource.schema().block, attr::ALL);
+    }
 
     fn config(pairs: &[(&str, &str)]) -> Value {
         let mut b = ObjectBuilder::new();
-        for name in ["service_name", "organization", "database", "branch"] {
+        for name in [
+            attr::service_name,
+            attr::organization,
+            attr::database,
+            attr::branch,
+        ] {
             b = b.set(name, Value::Null);
         }
         for (k, v) in pairs {

@@ -210,6 +210,17 @@ macro_rules! integer_fields {
 }
 integer_fields!(u16, u32, i64);
 
+/// A number as written, for checks that must see a fraction or a value out
+/// of every integer type's range before refusing it.
+impl Field for Number {
+    fn read(value: &Value) -> Self {
+        value.as_number().cloned().unwrap_or_else(Number::zero)
+    }
+    fn write(&self) -> Value {
+        Value::Number(self.clone())
+    }
+}
+
 /// A value kept as it is: a nested block read elsewhere (`timeouts`).
 impl Field for Value {
     fn read(value: &Value) -> Self {
