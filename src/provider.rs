@@ -10,17 +10,22 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::aws;
-use crate::aws::config::{AssumeRole, AwsSettings, Connected};
+use crate::aws::config::{
+    AssumeRole, AwsSettings, CallTimeouts, Connected, DEFAULT_ATTEMPT_TIMEOUT,
+    DEFAULT_OPERATION_TIMEOUT,
+};
 use crate::clients::{Clients, IgnoreTags, PlanetScaleSettings};
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
 use crate::framework::path::AttributePath;
 use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::framework::server::{DataSource, Provider, Resource};
+use crate::framework::timeouts::{format_duration, parse_duration};
 use crate::framework::types::Type;
 use crate::framework::value::{Number, Value};
 use crate::privatelink::{DEFAULT_API_URL, is_region, partition_of};
@@ -41,6 +46,8 @@ crate::model! {
         max_retries: Option<Number>,
         retry_mode: Option<String>,
         token_bucket_rate_limiter_capacity: Option<Number>,
+        aws_attempt_timeout: String = format_duration(DEFAULT_ATTEMPT_TIMEOUT),
+        aws_operation_timeout: String = format_duration(DEFAULT_OPERATION_TIMEOUT),
         allowed_account_ids: BTreeSet<String>,
         forbidden_account_ids: BTreeSet<String>,
         skip_credentials_validation: bool,
@@ -141,6 +148,22 @@ impl Provider for PlanetScale {
                  spent, calls fail at their first throttling error. Default: no quota; `max_retries` \
                  still bounds each call.",
             ))
+            .attribute(Attribute::string(attr::aws_attempt_timeout).describe(format!(
+                "How long one attempt of an AWS call may take, from connecting to the last byte of \
+                 the answer, such as `30s` or `2m`. An attempt that runs out is retried as a lost \
+                 answer is (see `max_retries`): an AWS endpoint, proxy or firewall that accepts a \
+                 connection and never answers costs this long per attempt, not forever. Default: \
+                 `{}`.",
+                format_duration(DEFAULT_ATTEMPT_TIMEOUT)
+            )))
+            .attribute(Attribute::string(attr::aws_operation_timeout).describe(format!(
+                "How long one AWS call may take in all, its retries and the pauses between them \
+                 included, such as `5m`; at least `aws_attempt_timeout`. A wait for a resource to \
+                 reach a state is bounded by the resource's `timeouts`, and each call within it by \
+                 whichever ends first. Default: `{}`, the resources' default create timeout, which \
+                 also bounds the calls of the `hashicorp/aws` provider.",
+                format_duration(DEFAULT_OPERATION_TIMEOUT)
+            )))
             .attribute(Attribute::new(attr::allowed_account_ids, set()).describe(
                 "Refuse to run against any AWS account not listed. Conflicts with \
                  `forbidden_account_ids`.",
@@ -269,8 +292,29 @@ impl Provider for PlanetScale {
                 "Set allowed_account_ids or forbidden_account_ids, not both.",
             );
         }
+        let attempt = call_timeout(&c, attr::aws_attempt_timeout, &m.aws_attempt_timeout, diags);
+        let operation = call_timeout(
+            &c,
+            attr::aws_operation_timeout,
+            &m.aws_operation_timeout,
+            diags,
+        );
+        if let (Some(attempt), Some(operation)) = (attempt, operation)
+            && attempt > operation
+        {
+            diags.attr_error(
+                root(attr::aws_attempt_timeout),
+                "aws_attempt_timeout longer than aws_operation_timeout",
+                format!(
+                    "An attempt of {} cannot run out within a call of {}: the call would end first. \
+                     Make aws_attempt_timeout shorter, or aws_operation_timeout longer.",
+                    format_duration(attempt),
+                    format_duration(operation)
+                ),
+            );
+        }
         if let Some(d) = &m.assume_role.duration
-            && let Err(why) = crate::framework::timeouts::parse_duration(d)
+            && let Err(why) = parse_duration(d)
         {
             diags.attr_error(
                 root(attr::assume_role).attr(assume_role_attr::duration),
@@ -394,6 +438,33 @@ impl Provider for PlanetScale {
     }
 }
 
+/// A call timeout of the provider block, when known and valid: a duration
+/// longer than zero. Anything else is an error naming the attribute.
+fn call_timeout(
+    c: &Attrs<'_>,
+    name: &str,
+    text: &str,
+    diags: &mut Diagnostics,
+) -> Option<Duration> {
+    if c.is_unknown(name) {
+        return None;
+    }
+    let why = match parse_duration(text) {
+        Ok(d) if !d.is_zero() => return Some(d),
+        Ok(_) => "it is no time at all".to_owned(),
+        Err(why) => why,
+    };
+    diags.attr_error(
+        root(name),
+        format!("Invalid {name}"),
+        format!(
+            "{text:?} is not a usable timeout ({why}). Give how long an AWS call may take, like \
+             \"30s\" or \"2m\"."
+        ),
+    );
+    None
+}
+
 impl Model {
     /// The AWS arguments, as `aws::config` takes them.
     fn aws_settings(&self) -> AwsSettings {
@@ -413,7 +484,7 @@ impl Model {
                 duration: assume
                     .duration
                     .as_deref()
-                    .and_then(|d| crate::framework::timeouts::parse_duration(d).ok()),
+                    .and_then(|d| parse_duration(d).ok()),
             }),
             ec2_endpoint: self.endpoints.ec2.clone(),
             sts_endpoint: self.endpoints.sts.clone(),
@@ -426,6 +497,12 @@ impl Model {
             skip_metadata_api_check: self.skip_metadata_api_check,
             custom_ca_bundle: self.custom_ca_bundle.clone(),
             http_proxy: self.http_proxy.clone(),
+            timeouts: CallTimeouts {
+                attempt: parse_duration(&self.aws_attempt_timeout)
+                    .unwrap_or(DEFAULT_ATTEMPT_TIMEOUT),
+                operation: parse_duration(&self.aws_operation_timeout)
+                    .unwrap_or(DEFAULT_OPERATION_TIMEOUT),
+            },
             identify: !self.allowed_account_ids.is_empty()
                 || !self.forbidden_account_ids.is_empty()
                 || !self.skip_credentials_validation
@@ -470,5 +547,14 @@ mod tests {
         assert_model_names(nested(block, attr::endpoints), endpoints_attr::ALL);
         assert_model_names(nested(block, attr::default_tags), default_tags_attr::ALL);
         assert_model_names(nested(block, attr::ignore_tags), ignore_tags_attr::ALL);
+    }
+
+    #[test]
+    fn call_timeouts_default_to_the_constants_and_validate() {
+        let m = Model::from_value(&Value::Null);
+        assert_eq!(m.aws_settings().timeouts, CallTimeouts::default());
+        let mut diags = Diagnostics::new();
+        PlanetScale.validate(&m.to_value(), &mut diags);
+        assert!(!diags.has_errors(), "{diags:?}");
     }
 }

@@ -697,6 +697,24 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             "token_bucket_rate_limiter_capacity",
         ),
         (
+            "attempt timeout not a duration",
+            vec![("aws_attempt_timeout", s("soon"))],
+            "aws_attempt_timeout",
+        ),
+        (
+            "operation timeout of no time",
+            vec![("aws_operation_timeout", s("0s"))],
+            "aws_operation_timeout",
+        ),
+        (
+            "attempt timeout past the operation timeout",
+            vec![
+                ("aws_attempt_timeout", s("5m")),
+                ("aws_operation_timeout", s("1m")),
+            ],
+            "aws_attempt_timeout",
+        ),
+        (
             "allowed and forbidden accounts",
             vec![
                 ("allowed_account_ids", set(&["123456789012"])),

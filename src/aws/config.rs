@@ -1,14 +1,26 @@
 //! The AWS SDK's configuration, from settings the provider block gives in
 //! plain data: region, credentials (static keys, profiles, assume role, the
 //! environment, without the instance metadata service when asked), retries,
-//! endpoint overrides, the HTTP client (TLS trust, proxy, TCP_NODELAY), and
-//! the caller's identity. The only place aws-config is used.
+//! call timeouts, endpoint overrides, the HTTP client (TLS trust, proxy,
+//! TCP_NODELAY), and the caller's identity. The only place aws-config is
+//! used.
+//!
+//! Every call is bounded. The SDK gives up connecting after 3.1 s; each
+//! attempt (connecting, sending, the whole answer) ends at
+//! [`CallTimeouts::attempt`] and is then retried like a lost answer; the
+//! call with all its retries and their backoff ends at
+//! [`CallTimeouts::operation`]. hashicorp/aws sets no limit per attempt: it
+//! waits on a silent connection until the operation's own deadline (a
+//! resource's timeout, 10 minutes by default for create). Here waits race
+//! their resource's deadline themselves ([`super::retry::within`]), and
+//! these bounds hold for every other call, plan-time checks included.
 
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::meta::credentials::CredentialsProviderChain;
 use aws_config::meta::region::{ProvideRegion, RegionProviderChain};
+use aws_config::timeout::TimeoutConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_runtime::env_config::file::{
@@ -38,9 +50,35 @@ pub struct AwsSettings {
     pub skip_metadata_api_check: bool,
     pub custom_ca_bundle: Option<String>,
     pub http_proxy: Option<String>,
+    pub timeouts: CallTimeouts,
     /// Ask STS who the caller is (to validate the credentials, learn the
     /// account, or check it against allowed/forbidden lists).
     pub identify: bool,
+}
+
+/// How long one AWS call may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CallTimeouts {
+    /// One attempt: connecting, sending, and the whole answer.
+    pub attempt: Duration,
+    /// The call: every attempt, and the backoff between them.
+    pub operation: Duration,
+}
+
+/// Generous: EC2 answers in well under a second, and a slow answer still
+/// beats a retry.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The default create, update and delete timeout of the resources, which
+/// bounds hashicorp/aws's calls within them.
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+impl Default for CallTimeouts {
+    fn default() -> Self {
+        CallTimeouts {
+            attempt: DEFAULT_ATTEMPT_TIMEOUT,
+            operation: DEFAULT_OPERATION_TIMEOUT,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -119,6 +157,13 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
             detail: bad.message,
         })?;
     loader = loader.retry_config(retry.retry_config());
+    // The connect timeout stays the SDK's.
+    loader = loader.timeout_config(
+        TimeoutConfig::builder()
+            .operation_attempt_timeout(s.timeouts.attempt)
+            .operation_timeout(s.timeouts.operation)
+            .build(),
+    );
     loader = loader.http_client(http_client(s)?);
 
     let mut sdk_config = with_credentials_registered(loader.load().await);

@@ -117,6 +117,11 @@ where
         text = format!("{text}: {cause}");
         source = cause.source();
     }
+    if matches!(err, SdkError::TimeoutError(_)) {
+        text.push_str(
+            " (the provider's aws_attempt_timeout and aws_operation_timeout set these limits)",
+        );
+    }
     text
 }
 
