@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::batch::Listed;
 use crate::aws::model::{DnsEntry, Endpoint, EndpointService, Tags};
-use crate::aws::retry::{Backoff, Interrupted, pause};
+use crate::aws::retry::{Backoff, Interrupted, last_look, pause, within};
 use crate::aws::security_group::{tag_specifications, tags_of};
 use crate::aws::{AwsError, Ec2, next_page};
 
@@ -313,6 +313,14 @@ impl Ec2 {
         self.endpoints.get(id).await
     }
 
+    /// The endpoint as EC2 shows it once a wait has ended without what it
+    /// waited for: one read of at most [`LAST_LOOK`](crate::aws::retry::LAST_LOOK),
+    /// as the wait may have ended because EC2 stopped answering, and the
+    /// endpoint must reach Terraform's state at once.
+    pub async fn find_endpoint_after_wait(&self, id: &str) -> Result<Endpoint, AwsError> {
+        last_look(self.find_endpoint(id)).await
+    }
+
     /// The endpoint for a refresh: from a listing of `vpc_id` (its
     /// endpoints in one call, shared by the refresh reads after it), or
     /// through [`Ec2::find_endpoint`] when the listing lacks it or no VPC is
@@ -393,7 +401,8 @@ impl Ec2 {
     /// does `pendingAcceptance` for the wait's acceptance grace; `failed`,
     /// `rejected` and `expired` end it at once with the API's last error,
     /// and so does any state the wait does not expect. Throttling, server
-    /// errors and lost answers are polled through until the deadline.
+    /// errors and lost answers are polled through until the deadline, and a
+    /// read EC2 never answers ends there too, or at StopProvider.
     pub async fn wait_endpoint_available(
         &self,
         id: &str,
@@ -411,7 +420,22 @@ impl Ec2 {
             return Err(interrupted(why, "not yet checked"));
         }
         loop {
-            let found = self.find_endpoint(id).await;
+            let until = if pending_acceptance.is_some() {
+                acceptance_deadline
+            } else {
+                deadline
+            };
+            let found = match within(until, stop, self.find_endpoint(id)).await {
+                Ok(found) => found,
+                Err(why) => {
+                    return Err(match (why, pending_acceptance) {
+                        (Interrupted::Timeout, Some(e)) => {
+                            WaitError::AwaitingAcceptance(Box::new(e))
+                        }
+                        (why, _) => interrupted(why, NO_ANSWER),
+                    });
+                }
+            };
             if found
                 .as_ref()
                 .is_ok_and(|e| !e.state_is("pendingAcceptance"))
@@ -462,7 +486,7 @@ impl Ec2 {
                 }
                 Err(e) if e.is_transient() => {
                     tracing::debug!(endpoint_id = id, error = %e, "reading the endpoint failed; polling on");
-                    "unknown (EC2 did not answer)".to_owned()
+                    NO_ANSWER.to_owned()
                 }
                 Err(e) => return Err(WaitError::Aws(e)),
             };
@@ -481,7 +505,8 @@ impl Ec2 {
         }
     }
 
-    /// Waits until the endpoint is gone (`deleted`, or not found).
+    /// Waits until the endpoint is gone (`deleted`, or not found), until the
+    /// deadline or StopProvider, its reads included.
     pub async fn wait_endpoint_deleted(
         &self,
         id: &str,
@@ -491,9 +516,12 @@ impl Ec2 {
         let deadline = Instant::now() + timeout;
         let mut backoff = Backoff::for_state();
         loop {
-            let state = match self.find_endpoint(id).await {
+            let found = within(deadline, stop, self.find_endpoint(id))
+                .await
+                .map_err(|why| interrupted(why, NO_ANSWER))?;
+            let state = match found {
                 Err(e) if e.is_not_found() => return Ok(()),
-                Err(e) if e.is_transient() => "unknown (EC2 did not answer)".to_owned(),
+                Err(e) if e.is_transient() => NO_ANSWER.to_owned(),
                 Err(e) => return Err(WaitError::Aws(e)),
                 Ok(e) if e.state_is("failed") => {
                     return Err(WaitError::Failed {
@@ -510,6 +538,9 @@ impl Ec2 {
         }
     }
 }
+
+/// The state a wait reports when its last read got no answer.
+const NO_ANSWER: &str = "unknown (EC2 did not answer)";
 
 fn interrupted(why: Interrupted, state: &str) -> WaitError {
     let state = state.to_owned();

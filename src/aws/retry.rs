@@ -1,7 +1,9 @@
 //! Polling with backoff: soon after a change, then less and less often up to
 //! a ceiling, with jitter so parallel waiters spread out. Every wait ends at
-//! its deadline or when StopProvider cancels it.
+//! its deadline or when StopProvider cancels it, its reads included: a call
+//! EC2 accepts and never answers holds a wait no longer than its pauses.
 
+use std::future::Future;
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
@@ -55,6 +57,47 @@ pub async fn pause(
     }
 }
 
+/// Runs `call` (a wait's read, or its action) unless the deadline comes
+/// first (`Err(Timeout)`) or the provider is stopped (`Err(Stopped)`). An
+/// answer ready with either wins. The SDK's own timeouts bound the call
+/// too, but they are the provider's, not this wait's.
+pub async fn within<T>(
+    deadline: Instant,
+    stop: &CancellationToken,
+    call: impl Future<Output = T>,
+) -> Result<T, Interrupted> {
+    tokio::select! {
+        biased;
+        out = call => Ok(out),
+        _ = stop.cancelled() => Err(Interrupted::Stopped),
+        _ = tokio::time::sleep_until(deadline.into()) => Err(Interrupted::Timeout),
+    }
+}
+
+/// How long the last look at a resource after its wait ended short may
+/// take. EC2 answers such a read in well under a second; when it does not,
+/// it may be why the wait ended, and what exists must reach Terraform's
+/// state now (after a Ctrl-C, within seconds).
+pub const LAST_LOOK: Duration = Duration::from_secs(2);
+
+/// Runs `call`, a last look after a wait, for at most [`LAST_LOOK`].
+pub async fn last_look<T>(call: impl Future<Output = Result<T, AwsError>>) -> Result<T, AwsError> {
+    at_most(LAST_LOOK, call).await
+}
+
+/// Runs `call` for at most `limit`; past it, the call is dropped and the
+/// answer is a `Cancelled` error that says how long EC2 was given.
+pub async fn at_most<T>(
+    limit: Duration,
+    call: impl Future<Output = Result<T, AwsError>>,
+) -> Result<T, AwsError> {
+    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+        Err(AwsError::Cancelled(format!(
+            "EC2 did not answer within {limit:?}"
+        )))
+    })
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Interrupted {
     Timeout,
@@ -99,6 +142,30 @@ mod tests {
             pause(&mut b, deadline, &stop).await,
             Err(Interrupted::Stopped)
         );
+    }
+
+    #[tokio::test]
+    async fn a_call_that_never_ends_ends_at_the_deadline_or_the_stop() {
+        let stop = CancellationToken::new();
+        let hung = std::future::pending::<()>;
+        let deadline = Instant::now() + Duration::from_millis(30);
+        assert_eq!(
+            within(deadline, &stop, hung()).await,
+            Err(Interrupted::Timeout)
+        );
+        stop.cancel();
+        let far = Instant::now() + Duration::from_secs(600);
+        assert_eq!(within(far, &stop, hung()).await, Err(Interrupted::Stopped));
+        // An answer already there is taken, deadline passed or not.
+        assert_eq!(within(Instant::now(), &stop, async { 7 }).await, Ok(7));
+    }
+
+    #[tokio::test]
+    async fn a_call_given_a_limit_ends_there() {
+        let hung = std::future::pending::<Result<(), AwsError>>();
+        let e = at_most(Duration::from_millis(20), hung).await.unwrap_err();
+        assert!(matches!(e, AwsError::Cancelled(_)), "{e:?}");
+        assert_eq!(last_look(async { Ok(1) }).await.unwrap(), 1);
     }
 
     #[tokio::test]

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::aws::batch::Listed;
 use crate::aws::model::{IngressRule, NetworkInterface, Peer, Rule, SecurityGroup, Tags};
-use crate::aws::retry::{Backoff, pause};
+use crate::aws::retry::{Backoff, last_look, pause, within};
 use crate::aws::{AwsError, Ec2, next_page};
 
 /// The tag that proves a security group is the one a create made: EC2 has
@@ -282,7 +282,8 @@ impl Ec2 {
 
     /// Waits until EC2 shows a group just created (reads right after the
     /// create may not find it yet), polling through NotFound, throttling
-    /// and server errors until `timeout` or StopProvider.
+    /// and server errors until `timeout` or StopProvider (which also end a
+    /// read EC2 never answers).
     pub async fn wait_security_group_visible(
         &self,
         id: &str,
@@ -292,7 +293,14 @@ impl Ec2 {
         let deadline = Instant::now() + timeout;
         let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
         loop {
-            match self.find_security_group(id).await {
+            let found = within(deadline, stop, self.find_security_group(id))
+                .await
+                .map_err(|why| {
+                    why.into_error(&format!(
+                        "waiting for {id} to be visible (EC2 did not answer)"
+                    ))
+                })?;
+            match found {
                 Ok(group) => return Ok(group),
                 Err(e) if e.is_not_found() || e.is_transient() => {
                     tracing::debug!(group_id = id, error = %e, "the new security group is not visible yet");
@@ -328,7 +336,8 @@ impl Ec2 {
     /// Deletes the group, retrying while EC2 answers DependencyViolation (an
     /// endpoint's interfaces still use it, or are still being released after
     /// the endpoint's delete). At the deadline, the error lists what still
-    /// uses the group. A group already gone counts as deleted.
+    /// uses the group. A group already gone counts as deleted. A call EC2
+    /// never answers ends at the deadline or StopProvider too.
     pub async fn delete_security_group(
         &self,
         id: &str,
@@ -338,20 +347,27 @@ impl Ec2 {
         let deadline = Instant::now() + timeout;
         let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(10));
         loop {
-            match self
-                .client
-                .delete_security_group()
-                .group_id(id)
-                .send()
-                .await
-            {
+            let deleted = within(
+                deadline,
+                stop,
+                self.client.delete_security_group().group_id(id).send(),
+            )
+            .await
+            .map_err(|why| {
+                DeleteGroupError::Aws(
+                    why.into_error(&format!("deleting {id} (EC2 did not answer)")),
+                )
+            })?;
+            match deleted {
                 Ok(_) => return Ok(()),
                 Err(err) => match AwsError::from(err) {
                     e if e.is_not_found() => return Ok(()),
                     AwsError::DependencyViolation { message, .. } => {
                         tracing::debug!(group_id = id, %message, "security group still in use; waiting");
                         if let Err(interrupted) = pause(&mut backoff, deadline, stop).await {
-                            let users = self.interfaces_using_group(id).await.unwrap_or_default();
+                            let users = last_look(self.interfaces_using_group(id))
+                                .await
+                                .unwrap_or_default();
                             return Err(DeleteGroupError::InUse {
                                 message,
                                 users,

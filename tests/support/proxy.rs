@@ -5,6 +5,9 @@
 //! DependencyViolation. It counts calls by action, so tests and benchmarks
 //! can say how many EC2 calls a command made.
 //!
+//! It can also go silent: accept connections and read requests, and never
+//! answer, as EC2 (or a proxy or firewall on the way) does when it hangs.
+//!
 //! Where the emulator lacks an AWS guarantee the provider relies on, the
 //! proxy supplies it and says so: CreateVpcEndpoint is idempotent per
 //! ClientToken on AWS, and is made so here.
@@ -58,6 +61,10 @@ pub struct Faults {
     /// uses the group, and for this long after the endpoint's delete (AWS
     /// releases the endpoint's interfaces asynchronously). `None`: off.
     pub dependency_hold: Option<Duration>,
+    /// Once a call of this action has been answered, every later call is
+    /// read and never answered: the connection stays open and silent, as
+    /// with an EC2 endpoint (or a middlebox) that hangs mid-apply.
+    pub silent_after: Option<String>,
 }
 
 #[derive(Default)]
@@ -72,6 +79,8 @@ struct State {
     hidden: HashMap<String, u32>,
     /// Endpoints created through the proxy, in order.
     created: Vec<String>,
+    /// [`Faults::silent_after`] took effect: nothing is answered any more.
+    silent: bool,
 }
 
 #[derive(Clone)]
@@ -95,8 +104,12 @@ impl Proxy {
         Proxy { url, state }
     }
 
+    /// Replaces the faults; a proxy gone silent answers again (calls
+    /// already held stay unanswered).
     pub fn set_faults(&self, faults: Faults) {
-        self.state.lock().unwrap().faults = faults;
+        let mut s = self.state.lock().unwrap();
+        s.faults = faults;
+        s.silent = false;
     }
 
     /// Calls seen so far, by action.
@@ -253,11 +266,15 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
     };
     let action = param("Action").unwrap_or_else(|| "unknown".into());
 
-    let faults = {
+    let (faults, silent) = {
         let mut s = state.lock().unwrap();
         *s.counts.entry(action.clone()).or_default() += 1;
-        s.faults.clone()
+        (s.faults.clone(), s.silent)
     };
+    if silent {
+        // Read, and never answered: the caller's own timeouts must end it.
+        return std::future::pending().await;
+    }
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
@@ -388,6 +405,9 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
     }
     if lose_answer(&state, &action) {
         return reset();
+    }
+    if faults.silent_after.as_deref() == Some(action.as_str()) {
+        state.lock().unwrap().silent = true;
     }
     Ok(Response::builder()
         .status(status)

@@ -293,7 +293,7 @@ impl Resource<Clients> for EndpointResource {
         };
         let found = match waited {
             Some(endpoint) => Some(endpoint),
-            None => ec2.find_endpoint(&created.id).await.ok(),
+            None => ec2.find_endpoint_after_wait(&created.id).await.ok(),
         };
         let found = found.map(|e| state_of(clients, &e, &m));
         let planned_with_id = Model {
@@ -373,7 +373,11 @@ impl Resource<Clients> for EndpointResource {
             let outcome = modify(ec2, id, &old, &new, changes, timeout, &ctx.stop).await;
             settle(id, "updated", timeout, outcome, diags).is_some()
         };
-        let found = ec2.find_endpoint(id).await.ok();
+        let found = if network_written {
+            ec2.find_endpoint(id).await.ok()
+        } else {
+            ec2.find_endpoint_after_wait(id).await.ok()
+        };
         let found = found.map(|e| state_of(clients, &e, &new));
         let written = Written {
             tags: tags_written,
