@@ -184,9 +184,10 @@ impl Provider for PlanetScale {
                 "Path of a PEM bundle of certificate authorities to trust for AWS endpoints \
                  (added to the system's). Default: `AWS_CA_BUNDLE`.",
             ))
-            .attribute(Attribute::string(attr::http_proxy).describe(
+            .attribute(Attribute::string(attr::http_proxy).sensitive().describe(
                 "URL of a proxy for AWS calls. Default: `HTTPS_PROXY` / `HTTP_PROXY`, honouring \
-                 `NO_PROXY`.",
+                 `NO_PROXY`. Sensitive, since a proxy URL may carry a user name and password \
+                 (kept out of plans and logs).",
             ))
             .attribute(Attribute::string(attr::service_token_id).describe(
                 "PlanetScale service token id, for looking a branch's Private Service Name up by \
@@ -322,7 +323,18 @@ impl Provider for PlanetScale {
                 format!("{d:?} is not a duration ({why}). Write it like \"1h\" or \"15m\"."),
             );
         }
-        if let Err(why) = crate::planetscale::check_api_url(&m.api_url) {
+        if crate::validate::url_parts(&m.api_url).is_some_and(|p| p.userinfo.is_some()) {
+            diags.attr_error(
+                root(attr::api_url),
+                "Invalid PlanetScale API URL",
+                format!(
+                    "{} carries a user name or password. The PlanetScale API takes a service token, \
+                     not credentials in the URL: remove the part before the @ and set service_token_id \
+                     and service_token.",
+                    crate::validate::redacted_url(&m.api_url)
+                ),
+            );
+        } else if let Err(why) = crate::planetscale::check_api_url(&m.api_url) {
             diags.attr_error(root(attr::api_url), "Invalid PlanetScale API URL", why);
         }
         for (name, url) in [
@@ -330,12 +342,12 @@ impl Provider for PlanetScale {
             (endpoints_attr::sts, &m.endpoints.sts),
         ] {
             if let Some(url) = url
-                && !(url.starts_with("http://") || url.starts_with("https://"))
+                && let Err(why) = crate::validate::aws_endpoint_url(url)
             {
                 diags.attr_error(
                     root(attr::endpoints).attr(name),
                     "Invalid endpoint URL",
-                    format!("{url:?} must be a URL starting with https:// (or http://)."),
+                    why,
                 );
             }
         }
@@ -369,6 +381,25 @@ impl Provider for PlanetScale {
         ] {
             if let Ok(s) = std::env::var(var) {
                 crate::logging::register_secret(&s);
+            }
+        }
+        // Proxy URLs may carry a user name and password.
+        let proxies = [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ]
+        .into_iter()
+        .filter_map(|var| std::env::var(var).ok());
+        for proxy in proxies.chain(m.http_proxy.clone()) {
+            if let Some(userinfo) = crate::validate::url_parts(&proxy).and_then(|p| p.userinfo) {
+                crate::logging::register_secret(userinfo);
+                if let Some((_, password)) = userinfo.split_once(':') {
+                    crate::logging::register_secret(password);
+                }
             }
         }
         let Connected {

@@ -222,3 +222,124 @@ mod tests {
         assert!(cidr("banana").is_err());
     }
 }
+
+/// The parts of an `http` or `https` URL the checks below look at.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UrlParts<'a> {
+    pub scheme: &'a str,
+    /// `user` or `user:password`, before an `@`.
+    pub userinfo: Option<&'a str>,
+    /// The host, without brackets around an IPv6 address, and without port.
+    pub host: &'a str,
+}
+
+/// Splits `scheme://[userinfo@]host[:port][/path]`; `None` when the text is
+/// not shaped like that.
+pub fn url_parts(url: &str) -> Option<UrlParts<'_>> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let (userinfo, host_port) = match authority.rsplit_once('@') {
+        Some((user, host)) => (Some(user), host),
+        None => (None, authority),
+    };
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split_once(']')?.0
+    } else {
+        host_port.split(':').next().unwrap_or_default()
+    };
+    if host.is_empty() || scheme.is_empty() {
+        return None;
+    }
+    Some(UrlParts {
+        scheme,
+        userinfo,
+        host,
+    })
+}
+
+/// Whether a host name or address is this machine's loopback.
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A custom AWS service endpoint: https, or plain http only to loopback
+/// (an emulator or a local proxy on this machine), with no credentials in
+/// the URL.
+pub fn aws_endpoint_url(url: &str) -> Result<(), String> {
+    let Some(parts) = url_parts(url) else {
+        return Err(format!(
+            "{url:?} is not a URL. Write it like \"https://ec2.us-east-1.amazonaws.com\"."
+        ));
+    };
+    if parts.userinfo.is_some() {
+        return Err(format!(
+            "{} carries a user name or password. AWS endpoints take no credentials in the URL: \
+             remove the part before the @ and give credentials through the provider's access_key, \
+             profile or assume_role.",
+            redacted_url(url)
+        ));
+    }
+    match parts.scheme {
+        "https" => Ok(()),
+        "http" if is_loopback_host(parts.host) => Ok(()),
+        "http" => Err(format!(
+            "{url:?} uses plain http, which would send signed requests unencrypted across the \
+             network. Use https:// (plain http is accepted for loopback addresses only, such as a \
+             local emulator)."
+        )),
+        _ => Err(format!(
+            "{url:?} must be a URL starting with https:// (or http:// to a loopback address)."
+        )),
+    }
+}
+
+/// The URL with its user information replaced, for messages.
+pub fn redacted_url(url: &str) -> String {
+    match url_parts(url).and_then(|p| p.userinfo) {
+        Some(userinfo) => url.replacen(&format!("{userinfo}@"), "[REDACTED]@", 1),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_into_scheme_userinfo_and_host() {
+        let p = url_parts("http://user:pw@[::1]:4566/path?q").unwrap();
+        assert_eq!(
+            (p.scheme, p.userinfo, p.host),
+            ("http", Some("user:pw"), "::1")
+        );
+        let p = url_parts("https://ec2.us-east-1.amazonaws.com").unwrap();
+        assert_eq!((p.userinfo, p.host), (None, "ec2.us-east-1.amazonaws.com"));
+        assert!(url_parts("ec2.amazonaws.com").is_none());
+        assert!(url_parts("https://").is_none());
+    }
+
+    #[test]
+    fn aws_endpoints_are_https_unless_loopback_and_carry_no_credentials() {
+        for ok in [
+            "https://ec2.us-east-1.amazonaws.com",
+            "http://127.0.0.1:4566",
+            "http://localhost:4566/",
+            "http://[::1]:4566",
+        ] {
+            assert_eq!(aws_endpoint_url(ok), Ok(()), "{ok}");
+        }
+        let plain = aws_endpoint_url("http://ec2.internal.example.com").unwrap_err();
+        assert!(plain.contains("plain http"), "{plain}");
+        assert!(
+            aws_endpoint_url("ftp://ec2")
+                .unwrap_err()
+                .contains("https://")
+        );
+        let creds = aws_endpoint_url("https://me:hunter22@ec2.example.com").unwrap_err();
+        assert!(!creds.contains("hunter22"), "{creds}");
+        assert!(creds.contains("[REDACTED]@"), "{creds}");
+    }
+}

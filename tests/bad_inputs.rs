@@ -682,6 +682,27 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             "endpoints.ec2",
         ),
         (
+            "plain http endpoint off this machine",
+            vec![(
+                "endpoints",
+                endpoints_with("ec2", "http://ec2.internal.example.com"),
+            )],
+            "endpoints.ec2",
+        ),
+        (
+            "endpoint with credentials in the URL",
+            vec![(
+                "endpoints",
+                endpoints_with("sts", "https://me:hunter22@sts.example.com"),
+            )],
+            "endpoints.sts",
+        ),
+        (
+            "api_url with user and password",
+            vec![("api_url", s("https://me:hunter22@api.planetscale.com/v1"))],
+            "api_url",
+        ),
+        (
             "max_retries out of range",
             vec![("max_retries", num("1000"))],
             "max_retries",
@@ -737,6 +758,11 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
                 .iter()
                 .any(|d| path_of(d) == attribute),
             "{what}: no error naming {attribute}: {:?}",
+            response.diagnostics
+        );
+        assert!(
+            !format!("{:?}", response.diagnostics).contains("hunter22"),
+            "{what}: a password in a URL is repeated: {:?}",
             response.diagnostics
         );
         refused += 1;
@@ -800,4 +826,19 @@ fn hcl_value(value: &Value) -> String {
         ),
         other => panic!("no HCL for {other:?}"),
     }
+}
+
+/// The provider's `endpoints` block with one URL set.
+fn endpoints_with(service: &str, url: &str) -> Value {
+    let Type::Object(a, _) = ty("provider") else {
+        unreachable!()
+    };
+    let Type::Object(e, _) = &a["endpoints"] else {
+        unreachable!()
+    };
+    Value::Object(
+        e.keys()
+            .map(|k| (k.clone(), if k == service { s(url) } else { Value::Null }))
+            .collect(),
+    )
 }
