@@ -25,7 +25,7 @@ use async_trait::async_trait;
 use ipnet::IpNet;
 
 use crate::aws::AwsError;
-use crate::aws::model::Peer;
+use crate::aws::model::{Endpoint, NetworkAcl, Peer, Rule, Subnet, Vpc, VpcDns};
 use crate::clients::Clients;
 use crate::data_sources::checks::{self, Check, Kind, Status};
 use crate::dns::{self, DnsError};
@@ -283,8 +283,6 @@ async fn run_checks(
 ) -> Option<Vec<Check>> {
     let ec2 = &ctx.data.ec2;
     let endpoint_id = asked.endpoint_id;
-    let ports = asked.ports;
-    let client_groups = asked.client_groups;
     let endpoint = match ec2.find_endpoint(endpoint_id).await {
         Ok(e) => e,
         Err(e) if e.is_not_found() => {
@@ -309,10 +307,47 @@ async fn run_checks(
         }
     };
 
+    let facts = gather(ctx, asked, &endpoint).await;
+    Some(judge(asked, &endpoint, facts))
+}
+
+/// Every answer the checks are judged on, from EC2 and DNS.
+struct Facts {
+    vpc: Result<Vpc, AwsError>,
+    /// The VPC's CIDR blocks, when it was read.
+    vpc_cidrs: Option<Vec<IpNet>>,
+    vpc_dns: Result<VpcDns, AwsError>,
+    /// The endpoint's subnets, and their network ACLs.
+    subnets: Result<Vec<Subnet>, AwsError>,
+    acls: Result<Vec<NetworkAcl>, AwsError>,
+    /// The rules of the endpoint's groups and of the application's.
+    endpoint_rules: Result<Vec<(String, Vec<Rule>)>, AwsError>,
+    client_rules: Result<Vec<(String, Vec<Rule>)>, AwsError>,
+    /// Where the application is: its groups, addresses and subnets; or the
+    /// call that could not tell.
+    located: Result<checks::Clients, (&'static str, AwsError)>,
+    /// The endpoint's addresses.
+    targets: Option<Vec<IpNet>>,
+    /// The application's subnets, where they come from, and their ACLs.
+    app_subnets: Vec<String>,
+    app_subnets_from: &'static str,
+    app_acls: Result<Vec<NetworkAcl>, AwsError>,
+    resolved: Resolved,
+    prefix_lists: checks::PrefixLists,
+    /// Prefix lists a rule names that could not be read, with why.
+    unread_lists: Vec<String>,
+}
+
+/// Gathers the facts in two rounds of concurrent calls: what the endpoint
+/// and the arguments name, then what the rules found name.
+async fn gather(ctx: &Ctx<Clients>, asked: &Asked<'_>, endpoint: &Endpoint) -> Facts {
+    let ec2 = &ctx.data.ec2;
+    let ports = asked.ports;
+    let client_groups = asked.client_groups;
     // Round one: what the endpoint and the arguments name.
     let (
         (vpc, vpc_dns, subnets, acls),
-        (endpoint_rules, clients, endpoint_interfaces, client_interfaces, client_subnets),
+        (endpoint_rules, client_rules, endpoint_interfaces, client_interfaces, client_subnets),
         resolved,
     ) = tokio::join!(
         async {
@@ -375,7 +410,7 @@ async fn run_checks(
     let list_ids = checks::prefix_list_ids(
         endpoint_rules
             .iter()
-            .chain(clients.iter())
+            .chain(client_rules.iter())
             .flatten()
             .flat_map(|(_, rules)| rules),
     );
@@ -447,8 +482,47 @@ async fn run_checks(
         Ok(None) => ec2.network_acls_of_subnets(&app_subnets).await,
         Err(e) => Err(e),
     };
+    Facts {
+        vpc,
+        vpc_cidrs,
+        vpc_dns,
+        subnets,
+        acls,
+        endpoint_rules,
+        client_rules,
+        located,
+        targets,
+        app_subnets,
+        app_subnets_from,
+        app_acls,
+        resolved,
+        prefix_lists,
+        unread_lists,
+    }
+}
 
-    let mut out = vec![checks::endpoint_state(&endpoint)];
+/// The verdicts, one per check, from the facts alone.
+fn judge(asked: &Asked<'_>, endpoint: &Endpoint, f: Facts) -> Vec<Check> {
+    let ports = asked.ports;
+    let Facts {
+        vpc,
+        vpc_cidrs,
+        vpc_dns,
+        subnets,
+        acls,
+        endpoint_rules,
+        client_rules,
+        located,
+        targets,
+        app_subnets,
+        app_subnets_from,
+        app_acls,
+        resolved,
+        prefix_lists,
+        unread_lists,
+    } = f;
+
+    let mut out = vec![checks::endpoint_state(endpoint)];
 
     out.push(match (&endpoint_rules, &located) {
         (Ok(rules), Ok(clients)) => {
@@ -462,7 +536,7 @@ async fn run_checks(
         (_, Err((what, e))) => not_checked(checks::SECURITY_GROUP_INGRESS, what, e),
     });
 
-    out.push(match (&clients, &targets) {
+    out.push(match (&client_rules, &targets) {
         (Ok(rules), Some(targets)) => checks::client_egress(
             ports,
             rules,
@@ -579,7 +653,7 @@ async fn run_checks(
             ));
         }
     }
-    Some(out)
+    out
 }
 
 fn vpc_unknown(kind: Kind, vpc: &Result<crate::aws::model::Vpc, AwsError>) -> Check {
