@@ -1,32 +1,34 @@
-//! A minimal DNS stub resolver for one job: asking a chosen server, over
-//! UDP, which addresses a host name has (A and AAAA), the way `dig @server
-//! name` would. The troubleshooting guide's "Test DNS resolution" step
-//! needs to ask a particular resolver (the VPC's, or one the user names),
-//! which the system's resolver cannot be told to do.
+//! Asking a chosen DNS server which addresses a host name has (A and
+//! AAAA), the way `dig @server name` would. The troubleshooting guide's
+//! "Test DNS resolution" step needs to ask a particular resolver (the
+//! VPC's, or one the user names), which the system's resolver cannot be
+//! told to do.
 //!
-//! It sends a recursive query (RD set) and reads the answer section; CNAME
-//! chains are followed by the server, so every A and AAAA record of the
-//! answer counts. No caching, no TCP fallback (a truncated answer keeps
-//! the records it carries), no DNSSEC.
+//! The asking is hickory-resolver's, pointed at that one server with no
+//! search list, hosts file or cache: a recursive query (RD set) over UDP,
+//! resent when a datagram goes unanswered, and asked again over TCP when
+//! the UDP answer comes back truncated (TC set), which a hand-written stub
+//! did not do. CNAME chains are followed by the server, so every A and
+//! AAAA record of the answer counts. Datagrams from another address or
+//! with another id are ignored; one from the server with our id that is no
+//! answer ends the lookup with a protocol error. No DNSSEC.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
+use std::pin::pin;
 use std::time::Duration;
 
-use tokio::net::UdpSocket;
+use hickory_resolver::config::{
+    ConnectionConfig, NameServerConfig, ResolveHosts, ResolverConfig, ResolverOpts,
+};
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::net::{DnsError as Answered, NetError};
+use hickory_resolver::proto::op::ResponseCode;
+use hickory_resolver::proto::rr::{Name, RecordType};
+use hickory_resolver::{Resolver, TokioResolver};
 use tokio::time::Instant;
 
 /// The standard DNS port.
 pub const PORT: u16 = 53;
-
-const TYPE_A: u16 = 1;
-const TYPE_AAAA: u16 = 28;
-const CLASS_IN: u16 = 1;
-const FLAG_RESPONSE: u16 = 0x8000;
-const FLAG_RECURSION_DESIRED: u16 = 0x0100;
-const RCODE_NXDOMAIN: u8 = 3;
-/// Answers to a question about one name fit easily; larger datagrams are
-/// not expected without EDNS.
-const MAX_DATAGRAM: usize = 4096;
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DnsError {
@@ -47,81 +49,123 @@ pub enum DnsError {
 
 /// The addresses `name` has according to `server`: A and AAAA records
 /// together, IPv4 first. Empty when the name exists without addresses.
-/// Each question is asked again once if the first datagram goes
-/// unanswered; the whole lookup ends after `timeout`.
+/// Both questions are asked at once; an unanswered datagram is sent
+/// again, a truncated answer is asked again over TCP, and the whole lookup
+/// ends after `timeout`. NXDOMAIN for either question ends it at once; a
+/// server that never answers AAAA questions still gives its A records.
 pub async fn resolve(
     name: &str,
     server: SocketAddr,
     timeout: Duration,
 ) -> Result<Vec<IpAddr>, DnsError> {
-    let id_a = fastrand::u16(..);
-    let id_aaaa = id_a.wrapping_add(1);
-    let query_a = encode_query(id_a, name, TYPE_A)?;
-    let query_aaaa = encode_query(id_aaaa, name, TYPE_AAAA)?;
-
-    let local: SocketAddr = if server.is_ipv4() {
-        (Ipv4Addr::UNSPECIFIED, 0).into()
-    } else {
-        (Ipv6Addr::UNSPECIFIED, 0).into()
-    };
-    let io = |e: std::io::Error| DnsError::Io(format!("asking {server}: {e}"));
-    let socket = UdpSocket::bind(local).await.map_err(io)?;
-    socket.connect(server).await.map_err(io)?;
-
+    check_host_name(name).map_err(DnsError::InvalidName)?;
+    // Fully qualified: the name as given, never completed by a search list.
+    let mut fqdn = Name::from_ascii(name).map_err(|e| DnsError::InvalidName(e.to_string()))?;
+    fqdn.set_fqdn(true);
+    let resolver = resolver(server, timeout)?;
     let deadline = Instant::now() + timeout;
-    let resend_at = Instant::now() + timeout / 2;
-    let mut resent = false;
-    let mut a: Option<Answer> = None;
-    let mut aaaa: Option<Answer> = None;
-    socket.send(&query_a).await.map_err(io)?;
-    socket.send(&query_aaaa).await.map_err(io)?;
-    let mut buf = vec![0u8; MAX_DATAGRAM];
-    while a.is_none() || aaaa.is_none() {
-        let wake = if resent { deadline } else { resend_at };
-        let received = tokio::time::timeout_at(wake, socket.recv(&mut buf)).await;
-        let len = match received {
-            Ok(Ok(len)) => len,
-            // A refused port shows up as an error on a connected socket.
-            Ok(Err(e)) => return Err(io(e)),
-            Err(_) if !resent => {
-                resent = true;
-                if a.is_none() {
-                    socket.send(&query_a).await.map_err(io)?;
-                }
-                if aaaa.is_none() {
-                    socket.send(&query_aaaa).await.map_err(io)?;
-                }
-                continue;
+
+    let mut a = pin!(resolver.lookup(fqdn.clone(), RecordType::A));
+    let mut aaaa = pin!(resolver.lookup(fqdn, RecordType::AAAA));
+    let mut answers: [Option<Answer>; 2] = [None, None];
+    while answers.iter().any(Option::is_none) {
+        let (slot, outcome) = tokio::select! {
+            done = &mut a, if answers[0].is_none() => (0, done),
+            done = &mut aaaa, if answers[1].is_none() => (1, done),
+            // Some servers never answer AAAA questions: whatever came by
+            // now is the answer.
+            _ = tokio::time::sleep_until(deadline) => break,
+        };
+        let answer = Answer::from(outcome);
+        match &answer {
+            // A name that does not exist has no record of any type.
+            Answer::Failed(DnsError::NxDomain) => return Err(DnsError::NxDomain),
+            Answer::Failed(e @ DnsError::Io(_)) => {
+                return Err(DnsError::Io(format!("asking {server}: {e}")));
             }
-            // Some servers never answer AAAA questions: one answer is enough.
-            Err(_) if a.is_some() || aaaa.is_some() => break,
-            Err(_) => return Err(DnsError::Timeout(timeout)),
-        };
-        // Anything that is not an answer to one of our questions (stale,
-        // spoofed or garbled datagrams) is ignored.
-        let Ok(answer) = parse_response(buf.get(..len).unwrap_or_default()) else {
-            continue;
-        };
-        // A name that does not exist has no record of any type.
-        if answer.rcode == RCODE_NXDOMAIN && (answer.id == id_a || answer.id == id_aaaa) {
-            return Err(DnsError::NxDomain);
+            _ => {}
         }
-        if answer.id == id_a && a.is_none() {
-            a = Some(answer);
-        } else if answer.id == id_aaaa && aaaa.is_none() {
-            aaaa = Some(answer);
+        answers[slot] = Some(answer);
+    }
+
+    let mut addresses = Vec::new();
+    let mut answered = false;
+    for answer in answers.into_iter().flatten() {
+        match answer {
+            Answer::Addresses(found) => {
+                answered = true;
+                addresses.extend(found);
+            }
+            Answer::Failed(e) => return Err(e),
+            Answer::Unanswered => {}
         }
     }
-    let mut addresses = Vec::new();
-    for answer in [a, aaaa].into_iter().flatten() {
-        match answer.rcode {
-            0 => addresses.extend(answer.addresses),
-            other => return Err(DnsError::Server(other)),
-        }
+    if !answered {
+        return Err(DnsError::Timeout(timeout));
     }
     addresses.sort_by_key(|a| a.is_ipv6());
     addresses.dedup();
     Ok(addresses)
+}
+
+/// How one question ended.
+enum Answer {
+    /// The records' addresses; none when the name has none of this type.
+    Addresses(Vec<IpAddr>),
+    /// No answer in time.
+    Unanswered,
+    Failed(DnsError),
+}
+
+impl From<Result<hickory_resolver::lookup::Lookup, NetError>> for Answer {
+    fn from(outcome: Result<hickory_resolver::lookup::Lookup, NetError>) -> Self {
+        match outcome {
+            Ok(lookup) => Answer::Addresses(
+                lookup
+                    .answers()
+                    .iter()
+                    .filter_map(|record| record.data.ip_addr())
+                    .collect(),
+            ),
+            Err(NetError::Dns(Answered::NoRecordsFound(none))) => match none.response_code {
+                ResponseCode::NXDomain => Answer::Failed(DnsError::NxDomain),
+                ResponseCode::NoError => Answer::Addresses(Vec::new()),
+                code => Answer::Failed(server_error(code)),
+            },
+            Err(NetError::Dns(Answered::ResponseCode(code))) => Answer::Failed(server_error(code)),
+            Err(NetError::Timeout) => Answer::Unanswered,
+            Err(e) => Answer::Failed(DnsError::Io(e.to_string())),
+        }
+    }
+}
+
+fn server_error(code: ResponseCode) -> DnsError {
+    DnsError::Server(u8::try_from(u16::from(code)).unwrap_or(u8::MAX))
+}
+
+/// A resolver asking `server` only (UDP, then TCP for truncated answers),
+/// giving up on a question after `timeout`.
+fn resolver(server: SocketAddr, timeout: Duration) -> Result<TokioResolver, DnsError> {
+    let connections = [ConnectionConfig::udp(), ConnectionConfig::tcp()]
+        .into_iter()
+        .map(|mut connection| {
+            connection.port = server.port();
+            connection
+        })
+        .collect();
+    let config = ResolverConfig::from_name_servers(vec![NameServerConfig::new(
+        server.ip(),
+        true,
+        connections,
+    )]);
+    let mut options = ResolverOpts::default();
+    options.timeout = timeout;
+    options.use_hosts_file = ResolveHosts::Never;
+    options.cache_size = 0;
+    Resolver::builder_with_config(config, TokioRuntimeProvider::default())
+        .with_options(options)
+        .build()
+        .map_err(|e| DnsError::Io(format!("setting up a resolver for {server}: {e}")))
 }
 
 /// The first `nameserver` of a resolv.conf text, on port 53.
@@ -186,167 +230,37 @@ pub fn check_host_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A query for one name and type, recursion desired.
-fn encode_query(id: u16, name: &str, qtype: u16) -> Result<Vec<u8>, DnsError> {
-    check_host_name(name).map_err(DnsError::InvalidName)?;
-    let mut out = Vec::with_capacity(18 + name.len());
-    out.extend_from_slice(&id.to_be_bytes());
-    out.extend_from_slice(&FLAG_RECURSION_DESIRED.to_be_bytes());
-    // One question, no answer, authority or additional records.
-    out.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 0]);
-    for label in name.trim_end_matches('.').split('.') {
-        // check_host_name bounds every label to 63 bytes.
-        out.push(label.len() as u8);
-        out.extend_from_slice(label.as_bytes());
-    }
-    out.push(0);
-    out.extend_from_slice(&qtype.to_be_bytes());
-    out.extend_from_slice(&CLASS_IN.to_be_bytes());
-    Ok(out)
-}
-
-/// What a response says, as far as this resolver cares.
-#[derive(Debug, PartialEq, Eq)]
-struct Answer {
-    id: u16,
-    rcode: u8,
-    addresses: Vec<IpAddr>,
-}
-
-/// Reads a response: its id, its code and the A and AAAA records of its
-/// answer section. Anything malformed is an error, never a panic.
-fn parse_response(msg: &[u8]) -> Result<Answer, &'static str> {
-    let mut r = Reader { msg, at: 0 };
-    let id = r.u16()?;
-    let flags = r.u16()?;
-    if flags & FLAG_RESPONSE == 0 {
-        return Err("not a response");
-    }
-    let questions = r.u16()?;
-    let answers = r.u16()?;
-    r.skip(4)?; // authority and additional counts
-    for _ in 0..questions {
-        r.skip_name()?;
-        r.skip(4)?; // type and class
-    }
-    let mut addresses = Vec::new();
-    for _ in 0..answers {
-        r.skip_name()?;
-        let rtype = r.u16()?;
-        let class = r.u16()?;
-        r.skip(4)?; // TTL
-        let len = usize::from(r.u16()?);
-        let data = r.take(len)?;
-        match (rtype, class, data.len()) {
-            (TYPE_A, CLASS_IN, 4) => {
-                let octets: [u8; 4] = data.try_into().map_err(|_| "bad A record")?;
-                addresses.push(IpAddr::from(octets));
-            }
-            (TYPE_AAAA, CLASS_IN, 16) => {
-                let octets: [u8; 16] = data.try_into().map_err(|_| "bad AAAA record")?;
-                addresses.push(IpAddr::from(octets));
-            }
-            _ => {}
-        }
-    }
-    Ok(Answer {
-        id,
-        rcode: (flags & 0x000f) as u8,
-        addresses,
-    })
-}
-
-/// A bounds-checked cursor over a message.
-struct Reader<'a> {
-    msg: &'a [u8],
-    at: usize,
-}
-
-impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
-        let end = self.at.checked_add(n).ok_or("length overflow")?;
-        let bytes = self.msg.get(self.at..end).ok_or("message cut short")?;
-        self.at = end;
-        Ok(bytes)
-    }
-
-    fn skip(&mut self, n: usize) -> Result<(), &'static str> {
-        self.take(n).map(|_| ())
-    }
-
-    fn u16(&mut self) -> Result<u16, &'static str> {
-        let b = self.take(2)?;
-        Ok(u16::from_be_bytes([b[0], b[1]]))
-    }
-
-    /// Skips a name in place: labels up to the root, or up to a
-    /// compression pointer (which ends the name here).
-    fn skip_name(&mut self) -> Result<(), &'static str> {
-        loop {
-            let len = self.take(1)?[0];
-            match len {
-                0 => return Ok(()),
-                l if l & 0xc0 == 0xc0 => return self.skip(1),
-                l if l & 0xc0 == 0 => self.skip(usize::from(l))?,
-                _ => return Err("unknown label type"),
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const TYPE_A: u16 = 1;
+    const RCODE_NXDOMAIN: u8 = 3;
+
+    /// Where the question of `query` ends, and its type.
+    fn question(query: &[u8]) -> (usize, u16) {
+        let mut at = 12;
+        while query[at] != 0 {
+            at += 1 + usize::from(query[at]);
+        }
+        (at + 5, u16::from_be_bytes([query[at + 1], query[at + 2]]))
+    }
+
     /// A response to `query` carrying the given A records, the question
     /// echoed and each answer's name compressed to point at it.
     fn response(query: &[u8], rcode: u8, records: &[[u8; 4]]) -> Vec<u8> {
+        let (end, _) = question(query);
         let mut out = query[..2].to_vec();
         out.extend_from_slice(&(0x8180u16 | u16::from(rcode)).to_be_bytes());
         out.extend_from_slice(&[0, 1]);
         out.extend_from_slice(&(records.len() as u16).to_be_bytes());
         out.extend_from_slice(&[0, 0, 0, 0]);
-        out.extend_from_slice(&query[12..]);
+        out.extend_from_slice(&query[12..end]);
         for ip in records {
             out.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4]);
             out.extend_from_slice(ip);
         }
         out
-    }
-
-    #[test]
-    fn queries_carry_the_name_as_labels() {
-        let q = encode_query(0x1234, "db.example.com.", TYPE_A).unwrap();
-        assert_eq!(&q[..4], &[0x12, 0x34, 0x01, 0x00]);
-        assert_eq!(&q[12..], b"\x02db\x07example\x03com\x00\x00\x01\x00\x01");
-    }
-
-    #[test]
-    fn responses_give_their_addresses() {
-        let q = encode_query(7, "db.example.com", TYPE_A).unwrap();
-        let answer = parse_response(&response(&q, 0, &[[10, 1, 2, 3], [10, 1, 3, 4]])).unwrap();
-        assert_eq!(answer.id, 7);
-        assert_eq!(answer.rcode, 0);
-        assert_eq!(
-            answer.addresses,
-            vec![IpAddr::from([10, 1, 2, 3]), IpAddr::from([10, 1, 3, 4])]
-        );
-        let nx = parse_response(&response(&q, RCODE_NXDOMAIN, &[])).unwrap();
-        assert_eq!(nx.rcode, RCODE_NXDOMAIN);
-    }
-
-    #[test]
-    fn malformed_responses_are_errors_not_panics() {
-        let q = encode_query(7, "db.example.com", TYPE_A).unwrap();
-        let good = response(&q, 0, &[[10, 1, 2, 3]]);
-        for cut in 0..good.len() {
-            let _ = parse_response(&good[..cut]);
-        }
-        assert!(parse_response(&good[..good.len() - 1]).is_err());
-        assert!(parse_response(&q).is_err(), "a query is not a response");
-        let mut looping = good.clone();
-        looping[12] = 0x80; // reserved label type
-        assert!(parse_response(&looping).is_err());
     }
 
     #[test]
@@ -381,10 +295,15 @@ mod tests {
         assert_eq!(nameserver_from_resolv_conf("options ndots:5\n"), None);
     }
 
+    /// Asks a server that first sends datagrams that are no answer (another
+    /// id; the right id from another port), then the real ones; checks the
+    /// questions it was asked.
     #[tokio::test]
     async fn resolves_against_a_server_and_ignores_strangers() {
         let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let stranger = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
         let address = server.local_addr().unwrap();
+        let (asked, questions) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut buf = [0u8; 512];
             for _ in 0..2 {
@@ -392,16 +311,17 @@ mod tests {
                     return;
                 };
                 let query = &buf[..len];
-                let qtype = u16::from_be_bytes([query[len - 4], query[len - 3]]);
-                // A stray datagram with another id first: ignored.
-                let mut stray = response(query, 0, &[[192, 0, 2, 1]]);
-                stray[0] ^= 0xff;
-                let _ = server.send_to(&stray, peer);
+                let _ = asked.send(query.to_vec());
+                let (_, qtype) = question(query);
                 let records: &[[u8; 4]] = if qtype == TYPE_A {
                     &[[10, 9, 0, 7]]
                 } else {
                     &[]
                 };
+                let mut stray = response(query, 0, &[[192, 0, 2, 1]]);
+                let _ = stranger.send_to(&stray, peer);
+                stray[0] ^= 0xff;
+                let _ = server.send_to(&stray, peer);
                 let _ = server.send_to(&response(query, 0, records), peer);
             }
         });
@@ -409,6 +329,62 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(found, vec![IpAddr::from([10, 9, 0, 7])]);
+        // Recursion desired, the name as labels, the A question among them.
+        let mut types = Vec::new();
+        for query in questions.try_iter() {
+            assert_eq!(query[2] & 0x01, 0x01, "RD set");
+            let (end, qtype) = question(&query);
+            assert_eq!(&query[12..end - 4], b"\x02db\x07example\x03com\x00");
+            assert_eq!(&query[end - 2..end], [0, 1], "class IN");
+            types.push(qtype);
+        }
+        types.sort();
+        assert_eq!(types, [TYPE_A, 28]);
+    }
+
+    /// A server answering every question with `garble` applied to the
+    /// real answer.
+    fn garbling_server(garble: fn(&[u8], Vec<u8>) -> Vec<u8>) -> SocketAddr {
+        let server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let address = server.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            while let Ok((len, peer)) = server.recv_from(&mut buf) {
+                let query = &buf[..len];
+                let good = response(query, 0, &[[10, 9, 0, 9]]);
+                let _ = server.send_to(&garble(query, good), peer);
+            }
+        });
+        address
+    }
+
+    /// A datagram from the server with our id that is no answer (cut
+    /// short, or the query itself) fails the lookup at once, saying so,
+    /// and never panics. (The hand-written stub waited for a better one;
+    /// hickory-resolver ends that attempt with a protocol error.)
+    #[tokio::test]
+    async fn garbled_answers_are_errors_not_panics() {
+        let garbles: [fn(&[u8], Vec<u8>) -> Vec<u8>; 3] = [
+            |_, mut good| {
+                good.pop();
+                good
+            },
+            |query, _| query.to_vec(),
+            |_, mut good| {
+                good[12] = 0x80; // a reserved label type
+                good
+            },
+        ];
+        for garble in garbles {
+            let address = garbling_server(garble);
+            let started = std::time::Instant::now();
+            let found = resolve("db.example.com", address, Duration::from_secs(5)).await;
+            assert!(
+                matches!(&found, Err(DnsError::Io(why)) if why.contains("protocol error")),
+                "{found:?}"
+            );
+            assert!(started.elapsed() < Duration::from_secs(2));
+        }
     }
 
     /// A server answering each A question with `rcode` and `records`,
@@ -420,7 +396,7 @@ mod tests {
             let mut buf = [0u8; 512];
             while let Ok((len, peer)) = server.recv_from(&mut buf) {
                 let query = &buf[..len];
-                if u16::from_be_bytes([query[len - 4], query[len - 3]]) == TYPE_A {
+                if question(query).1 == TYPE_A {
                     let _ = server.send_to(&response(query, rcode, records), peer);
                 }
             }
@@ -442,6 +418,13 @@ mod tests {
         let found = resolve("gone.example.com", address, Duration::from_secs(10)).await;
         assert_eq!(found, Err(DnsError::NxDomain));
         assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn other_error_codes_are_named() {
+        let address = a_only_server(2, &[]);
+        let found = resolve("db.example.com", address, Duration::from_millis(400)).await;
+        assert_eq!(found, Err(DnsError::Server(2)));
     }
 
     #[tokio::test]

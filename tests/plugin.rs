@@ -51,7 +51,11 @@ struct Started {
 }
 
 fn start(client_pem: &str) -> Started {
-    let launched = launch(client_pem);
+    started(launch(client_pem))
+}
+
+/// What `launched` announced in its handshake line, checked.
+fn started(launched: Launched) -> Started {
     let line = &launched.handshake;
     let fields: Vec<&str> = line.trim_end().split('|').collect();
     assert_eq!(fields.len(), 6, "handshake: {line}");
@@ -440,5 +444,138 @@ fn it_ends_soon_after_terraform_is_gone() {
     eprintln!(
         "with Terraform gone the provider exited in {:?}",
         gone.elapsed()
+    );
+}
+
+// --------------------------------------------------------------- listener --
+//
+// Clients that misbehave cost the listener a bounded amount: a connection
+// that never finishes its TLS handshake is dropped after a while and holds
+// up no one meanwhile, and running out of descriptors slows the accept
+// loop down instead of spinning it.
+
+#[tokio::test]
+async fn a_client_that_sends_nothing_is_dropped_and_holds_up_no_one() {
+    use terraform_provider_planetscale::plugin::HANDSHAKE_TIMEOUT;
+    use tokio::io::AsyncReadExt as _;
+
+    let identity = client_identity();
+    let started = start(&identity.pem);
+    let mut silent = tokio::net::TcpStream::connect(&started.addr).await.unwrap();
+    let connected = std::time::Instant::now();
+    get_schema(&started, Some(&identity))
+        .await
+        .expect("Terraform is served while a silent client waits");
+    let mut buf = [0u8; 1];
+    let read = tokio::time::timeout(
+        HANDSHAKE_TIMEOUT + std::time::Duration::from_secs(10),
+        silent.read(&mut buf),
+    )
+    .await
+    .expect("the silent connection was never closed");
+    let took = connected.elapsed();
+    assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+    eprintln!("a client that sent nothing was dropped after {took:?}");
+    assert!(
+        took >= HANDSHAKE_TIMEOUT - std::time::Duration::from_millis(500)
+            && took < HANDSHAKE_TIMEOUT + std::time::Duration::from_secs(5),
+        "{took:?}"
+    );
+}
+
+/// The descriptors `pid` has open.
+fn open_descriptors(pid: u32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count() as u64
+}
+
+/// The CPU time `pid` has used, user and system, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    // utime and stime, the 14th and 15th fields; the 3rd is fields[0].
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+#[test]
+fn out_of_descriptors_the_accept_loop_backs_off_and_recovers() {
+    let identity = client_identity();
+    let mut launched = support::plugin::launch_with(&identity.pem, |command| {
+        command
+            .env("TF_LOG_PROVIDER", "warn")
+            .stderr(Stdio::piped());
+    });
+    let stderr = launched.child.stderr.take().unwrap();
+    let lines = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let plugin = started(launched);
+    let pid = plugin.launched.child.id();
+
+    // Room for three more descriptors, then twenty clients that send
+    // nothing: three are accepted, the rest wait in the listen queue.
+    let limit = open_descriptors(pid) + 3;
+    let lowered = libc::rlimit {
+        rlim_cur: limit,
+        rlim_max: limit,
+    };
+    // SAFETY: prlimit(2) on a child of this test, with a valid rlimit.
+    let set = unsafe {
+        libc::prlimit(
+            pid as libc::pid_t,
+            libc::RLIMIT_NOFILE,
+            &lowered,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(set, 0, "prlimit: {}", std::io::Error::last_os_error());
+    let silent: Vec<std::net::TcpStream> = (0..20)
+        .map(|_| std::net::TcpStream::connect(&plugin.addr).unwrap())
+        .collect();
+
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let before = cpu_ticks(pid);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    let spent = cpu_ticks(pid) - before;
+    // SAFETY: sysconf has no preconditions.
+    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    eprintln!("out of descriptors, 2 s cost the provider {spent} ticks ({per_second}/s) of CPU");
+    assert!(
+        spent < per_second / 4,
+        "the accept loop spins: {spent} ticks of CPU in 2 s"
+    );
+    let told: Vec<String> = lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("file descriptors") || l.contains("accept failed"))
+        .cloned()
+        .collect();
+    assert_eq!(told.len(), 1, "said once: {told:#?}");
+
+    // Once the silent clients leave, descriptors come back and Terraform
+    // is served again.
+    drop(silent);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let schema = rt.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            get_schema(&plugin, Some(&identity)),
+        )
+        .await
+    });
+    assert!(
+        matches!(schema, Ok(Ok(_))),
+        "not served after the shortage: {schema:?}"
     );
 }

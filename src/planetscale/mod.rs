@@ -15,35 +15,44 @@
 //! Nothing of the request's `Authorization` header
 //! (`<SERVICE_TOKEN_ID>:<SERVICE_TOKEN>`) or of a body is logged.
 //!
-//! 429, 502, 503, 504 and lost connections are retried, up to three
-//! attempts within [`REQUEST_TIMEOUT`]; a `Retry-After` on 429 or 503
-//! (seconds or an HTTP date) sets the wait, and one that would end past the
-//! bound ends the lookup at once.
+//! 429, 502, 503, 504, lost connections and attempts that time out are
+//! retried, up to three attempts, each bounded by [`ATTEMPT_TIMEOUT`] and
+//! all within [`REQUEST_TIMEOUT`]; a `Retry-After` on 429 or 503 (seconds
+//! or an HTTP date) sets the wait, and one that would end past the bound
+//! ends the lookup at once.
 //!
-//! HTTP runs on hyper with rustls (aws-lc) and the system's trust roots, as
-//! the AWS SDK's client does; plain `http://` is accepted for loopback
-//! addresses only (local test servers), never for a token sent elsewhere.
+//! HTTP is reqwest's (HTTP/1.1 over rustls with aws-lc, as the AWS SDK's
+//! client), chosen over hand-driven hyper for what a client behind a
+//! corporate network needs and hyper leaves to its user: the proxy
+//! environment (`HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`, tunnelled with
+//! CONNECT), per-request timeouts and bounded body reads. Trust is the
+//! system's roots (or the PEM file `SSL_CERT_FILE` names instead) plus the
+//! PEM bundle `AWS_CA_BUNDLE` names, as for the AWS calls. Plain `http://`
+//! is accepted for loopback addresses only (local test servers), never for
+//! a token sent elsewhere. Redirects are not followed.
 
 mod retry_after;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
-use hyper::header::{ACCEPT, AUTHORIZATION, HeaderValue, RETRY_AFTER, USER_AGENT};
-use hyper::{Request, StatusCode, Uri};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http::Uri;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue, RETRY_AFTER};
+use rustls_pki_types::pem::PemObject as _;
 use serde::Deserialize;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// How long one lookup may take, retries included.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long one attempt may take, from connecting to the answer's last
+/// byte, so that a connection that stalls leaves time for another.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The environment variable naming extra trusted CA certificates (PEM),
+/// the one the AWS calls also honour.
+const CA_BUNDLE_VAR: &str = "AWS_CA_BUNDLE";
 /// Attempts for answers worth retrying (429, 502-504, lost connections).
 const ATTEMPTS: u32 = 3;
 /// A role object is a few kilobytes, a page of them some tens; anything
@@ -170,7 +179,7 @@ struct ErrorBody {
 
 /// A configured client: base URL, credentials, connection pool.
 pub struct Api {
-    client: Client<HttpsConnector<HttpConnector>, Empty<Bytes>>,
+    client: reqwest::Client,
     base: String,
     authorization: HeaderValue,
 }
@@ -266,34 +275,20 @@ impl Api {
             .map_err(|_| ApiError::InvalidCredentials)?;
         authorization.set_sensitive(true);
 
-        let mut roots = rustls::RootCertStore::empty();
-        let native = rustls_native_certs::load_native_certs();
-        let (added, _) = roots.add_parsable_certificates(native.certs);
-        if added == 0 && base.starts_with("https://") {
-            return Err(ApiError::Transport(
-                "no trusted certificate authorities were found on this machine (install the system's CA \
-                 certificates, or point SSL_CERT_FILE at a PEM bundle)"
-                    .into(),
-            ));
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| ApiError::Transport(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let mut http = HttpConnector::new();
-        http.enforce_http(false);
-        http.set_nodelay(true);
-        http.set_connect_timeout(Some(CONNECT_TIMEOUT));
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(http);
+        let tls = tls_config(base.starts_with("https://"))?;
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!(
+                "terraform-provider-planetscale/",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .build()
+            .map_err(|e| ApiError::Transport(format!("HTTP client setup: {}", error_chain(&e))))?;
         Ok(Api {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client,
             base,
             authorization,
         })
@@ -369,17 +364,22 @@ impl Api {
         }
     }
 
-    /// GETs `uri`, retrying 429, 502, 503, 504 and lost connections up to
-    /// [`ATTEMPTS`] times. Waits as `Retry-After` asks, or a growing half
+    /// GETs `uri`, retrying 429, 502, 503, 504, lost connections and
+    /// attempts that time out, up to [`ATTEMPT_TIMEOUT`] each and
+    /// [`ATTEMPTS`] in all. Waits as `Retry-After` asks, or a growing half
     /// second; a wait that would end past `deadline` gives the error now.
-    async fn get_retrying(&self, uri: &str, deadline: Instant) -> Result<Bytes, ApiError> {
-        let uri: Uri = uri
-            .parse()
-            .map_err(|e| ApiError::InvalidUrl(format!("{e}")))?;
+    async fn get_retrying(&self, uri: &str, deadline: Instant) -> Result<Vec<u8>, ApiError> {
+        let uri = reqwest::Url::parse(uri).map_err(|e| ApiError::InvalidUrl(format!("{e}")))?;
         let mut attempt = 1;
         loop {
-            let e = match self.get(&uri).await {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let limit = left.min(ATTEMPT_TIMEOUT);
+            let e = match self.get(&uri, limit).await {
                 Ok(body) => return Ok(body),
+                // The lookup's own bound, not the attempt's, ran out.
+                Err(ApiError::Timeout(_)) if limit < ATTEMPT_TIMEOUT => {
+                    return Err(ApiError::Timeout(REQUEST_TIMEOUT));
+                }
                 Err(e) if attempt < ATTEMPTS && retryable(&e) => e,
                 Err(e) => return Err(e),
             };
@@ -398,42 +398,54 @@ impl Api {
         }
     }
 
-    /// One GET: the body of a 2xx answer, or the error its status means.
-    async fn get(&self, uri: &Uri) -> Result<Bytes, ApiError> {
-        let request = Request::get(uri.clone())
+    /// One GET within `limit`: the body of a 2xx answer, or the error its
+    /// status means.
+    async fn get(&self, uri: &reqwest::Url, limit: Duration) -> Result<Vec<u8>, ApiError> {
+        let failed = |e: reqwest::Error, doing: &str| {
+            if e.is_timeout() {
+                ApiError::Timeout(limit)
+            } else {
+                ApiError::Transport(format!("{doing}{}", error_chain(&e.without_url())))
+            }
+        };
+        let mut response = self
+            .client
+            .get(uri.clone())
             .header(AUTHORIZATION, self.authorization.clone())
             .header(ACCEPT, "application/json")
-            .header(
-                USER_AGENT,
-                concat!("terraform-provider-planetscale/", env!("CARGO_PKG_VERSION")),
-            )
-            .body(Empty::new())
-            .map_err(|e| ApiError::InvalidUrl(e.to_string()))?;
-        let response = self
-            .client
-            .request(request)
+            .timeout(limit)
+            .send()
             .await
-            .map_err(|e| ApiError::Transport(error_chain(&e)))?;
+            .map_err(|e| failed(e, ""))?;
         let status = response.status();
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| retry_after::parse(v, std::time::SystemTime::now()));
-        let body = Limited::new(response.into_body(), MAX_BODY)
-            .collect()
+        let too_large = || {
+            ApiError::Malformed(format!(
+                "the answer is larger than {} KiB, not a role object",
+                MAX_BODY / 1024
+            ))
+        };
+        if response
+            .content_length()
+            .is_some_and(|n| n > MAX_BODY as u64)
+        {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| {
-                if e.is::<LengthLimitError>() {
-                    ApiError::Malformed(format!(
-                        "the answer is larger than {} KiB, not a role object",
-                        MAX_BODY / 1024
-                    ))
-                } else {
-                    ApiError::Transport(format!("reading the answer: {e}"))
-                }
-            })?
-            .to_bytes();
+            .map_err(|e| failed(e, "reading the answer: "))?
+        {
+            if body.len() + chunk.len() > MAX_BODY {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
         tracing::debug!(status = status.as_u16(), "PlanetScale API answered");
         if status.is_success() {
             return Ok(body);
@@ -460,9 +472,52 @@ impl Api {
     }
 }
 
+/// The TLS settings: rustls with aws-lc, trusting the system's roots (which
+/// rustls-native-certs reads from `SSL_CERT_FILE` or `SSL_CERT_DIR` when
+/// set) and the certificates of the PEM file `AWS_CA_BUNDLE` names.
+/// Without any trusted root an `https` client is refused here, with the
+/// fix, rather than at its first request.
+fn tls_config(https: bool) -> Result<rustls::ClientConfig, ApiError> {
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    let (mut added, _) = roots.add_parsable_certificates(native.certs);
+    if let Some(path) = std::env::var_os(CA_BUNDLE_VAR).filter(|v| !v.is_empty()) {
+        let path = std::path::PathBuf::from(path);
+        let unreadable = |why: String| {
+            ApiError::Transport(format!(
+                "the CA bundle {CA_BUNDLE_VAR} names ({}) cannot be used: {why}",
+                path.display()
+            ))
+        };
+        let pem = std::fs::read(&path).map_err(|e| unreadable(e.to_string()))?;
+        let certs: Vec<_> = rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
+            .collect::<Result<_, _>>()
+            .map_err(|e| unreadable(format!("{e}")))?;
+        let (bundled, _) = roots.add_parsable_certificates(certs);
+        if bundled == 0 {
+            return Err(unreadable("it holds no PEM certificate".to_owned()));
+        }
+        added += bundled;
+    }
+    if added == 0 && https {
+        return Err(ApiError::Transport(
+            "no trusted certificate authorities were found on this machine (install the system's CA \
+             certificates, or point SSL_CERT_FILE or AWS_CA_BUNDLE at a PEM bundle)"
+                .into(),
+        ));
+    }
+    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| ApiError::Transport(format!("TLS setup: {e}")))?
+    .with_root_certificates(roots)
+    .with_no_client_auth())
+}
+
 fn retryable(e: &ApiError) -> bool {
     match e {
-        ApiError::RateLimited { .. } | ApiError::Transport(_) => true,
+        ApiError::RateLimited { .. } | ApiError::Transport(_) | ApiError::Timeout(_) => true,
         ApiError::Server { status, .. } => matches!(status, 502..=504),
         _ => false,
     }
@@ -535,8 +590,8 @@ fn host_of(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
-/// An error and its causes on one line (hyper's own Display says only
-/// "client error (Connect)").
+/// An error and its causes on one line (reqwest's own Display says only
+/// "error sending request").
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut text = e.to_string();
     let mut source = e.source();

@@ -9,6 +9,13 @@
 //! `GRPCController.Shutdown`. SIGINT, SIGTERM and SIGHUP stop work in flight
 //! as `StopProvider` does and end the process once the answers are out
 //! ([`lifetime`]).
+//!
+//! The listener is bounded against clients that misbehave: a connection
+//! that has not finished its TLS handshake within [`HANDSHAKE_TIMEOUT`] is
+//! dropped (each handshake runs on its own task, so it holds up no other),
+//! and when accepting fails for want of file descriptors the accept loop
+//! waits [`ACCEPT_BACKOFF`] between tries, saying so once, instead of
+//! spinning on an error that only time can clear.
 
 pub mod lifetime;
 pub mod parent;
@@ -18,6 +25,7 @@ use std::io::Write as _;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use base64::Engine as _;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -38,6 +46,11 @@ pub const MAGIC_COOKIE_VALUE: &str =
 const CORE_PROTOCOL_VERSION: u32 = 1;
 /// The Terraform plugin protocol this provider speaks.
 pub const PLUGIN_PROTOCOL_VERSION: u32 = 6;
+/// How long a client may take from connecting to the end of its TLS
+/// handshake (Terraform takes milliseconds).
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The wait between tries when accepting fails for want of descriptors.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -199,8 +212,9 @@ async fn listen(min_port: u16, max_port: u16) -> Result<TcpListener, StartError>
 type Incoming<T> = tokio_stream::wrappers::ReceiverStream<Result<Conn<T>, std::io::Error>>;
 
 /// Accepts connections and completes their TLS handshakes off the accept
-/// loop, so a slow or hostile client holds up no one else. Failed handshakes
-/// (no or wrong client certificate) are logged and dropped.
+/// loop, so a slow or hostile client holds up no one else; one that has not
+/// finished within [`HANDSHAKE_TIMEOUT`] is dropped. Failed handshakes (no
+/// or wrong client certificate) are logged and dropped.
 fn accept_tls(
     listener: TcpListener,
     acceptor: tokio_rustls::TlsAcceptor,
@@ -208,24 +222,23 @@ fn accept_tls(
 ) -> Incoming<tokio_rustls::server::TlsStream<TcpStream>> {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     tokio::spawn(async move {
-        loop {
-            let (tcp, peer) = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                accepted = listener.accept() => match accepted {
-                    Ok(pair) => pair,
-                    Err(e) => { tracing::warn!(error = %e, "accept failed"); continue; }
-                },
-            };
-            let _ = tcp.set_nodelay(true);
+        let mut accepting = Accepting::default();
+        while let Some((tcp, peer)) = accepting.next(&listener, &shutdown).await {
             let acceptor = acceptor.clone();
             let tx = tx.clone();
             tokio::spawn(async move {
-                match acceptor.accept(tcp).await {
-                    Ok(stream) => {
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    Ok(Ok(stream)) => {
                         let _ = tx.send(Ok(Conn(stream))).await;
                     }
-                    Err(e) => {
+                    Ok(Err(e)) => {
                         tracing::warn!(%peer, error = %e, "refused a connection that failed mutual TLS");
+                    }
+                    Err(_) => {
+                        tracing::warn!(
+                            %peer,
+                            "dropped a connection that did not finish the TLS handshake within {HANDSHAKE_TIMEOUT:?}"
+                        );
                     }
                 }
             });
@@ -237,17 +250,79 @@ fn accept_tls(
 fn accept_plain(listener: TcpListener, shutdown: CancellationToken) -> Incoming<TcpStream> {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => break,
-                accepted = listener.accept() => if let Ok((tcp, _)) = accepted {
-                    let _ = tcp.set_nodelay(true);
-                    if tx.send(Ok(Conn(tcp))).await.is_err() { break; }
-                },
+        let mut accepting = Accepting::default();
+        while let Some((tcp, _)) = accepting.next(&listener, &shutdown).await {
+            if tx.send(Ok(Conn(tcp))).await.is_err() {
+                break;
             }
         }
     });
     tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+/// The accept loop's memory: whether it is waiting out a shortage of
+/// descriptors, so the shortage is logged once, not once per try.
+#[derive(Default)]
+struct Accepting {
+    short_of_descriptors: bool,
+}
+
+impl Accepting {
+    /// The next connection, with TCP_NODELAY on; `None` once `shutdown`
+    /// is cancelled. Errors that concern one connection are logged and
+    /// skipped; a shortage of descriptors is waited out.
+    async fn next(
+        &mut self,
+        listener: &TcpListener,
+        shutdown: &CancellationToken,
+    ) -> Option<(TcpStream, SocketAddr)> {
+        loop {
+            let accepted = tokio::select! {
+                _ = shutdown.cancelled() => return None,
+                accepted = listener.accept() => accepted,
+            };
+            match accepted {
+                Ok((tcp, peer)) => {
+                    if std::mem::take(&mut self.short_of_descriptors) {
+                        tracing::info!("accepting connections again");
+                    }
+                    let _ = tcp.set_nodelay(true);
+                    return Some((tcp, peer));
+                }
+                Err(e) if out_of_descriptors(&e) => {
+                    if !std::mem::replace(&mut self.short_of_descriptors, true) {
+                        tracing::warn!(
+                            error = %e,
+                            "cannot accept connections: out of file descriptors; trying again every {ACCEPT_BACKOFF:?}"
+                        );
+                    }
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return None,
+                        _ = tokio::time::sleep(ACCEPT_BACKOFF) => {}
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "accept failed"),
+            }
+        }
+    }
+}
+
+/// Whether an accept failed for want of descriptors or buffers (EMFILE,
+/// ENFILE, ENOBUFS, ENOMEM): the connection stays queued, and trying again
+/// at once fails again until something is closed.
+fn out_of_descriptors(e: &std::io::Error) -> bool {
+    #[cfg(unix)]
+    {
+        matches!(
+            e.raw_os_error(),
+            Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = e;
+        false
+    }
 }
 
 /// A served connection; tonic needs [`Connected`](tonic::transport::server::Connected)
@@ -348,6 +423,21 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!((launch.min_port, launch.max_port), (10000, 25000));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_shortage_of_descriptors_is_told_from_other_accept_errors() {
+        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM] {
+            assert!(out_of_descriptors(&std::io::Error::from_raw_os_error(
+                errno
+            )));
+        }
+        for errno in [libc::ECONNABORTED, libc::EINTR, libc::EPERM] {
+            assert!(!out_of_descriptors(&std::io::Error::from_raw_os_error(
+                errno
+            )));
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod connect_proxy;
 pub mod dns;
 pub mod emulator;
 pub mod inprocess;
@@ -77,6 +78,32 @@ where
         + 'static,
     E: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
+    serve(handler, None)
+}
+
+/// [`serve_http`] over TLS with `tls`'s certificate.
+pub fn serve_https<H, Fut, E>(
+    handler: H,
+    tls: std::sync::Arc<rustls::ServerConfig>,
+) -> std::net::SocketAddr
+where
+    H: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, E>>
+        + Send
+        + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    serve(handler, Some(tokio_rustls::TlsAcceptor::from(tls)))
+}
+
+fn serve<H, Fut, E>(handler: H, tls: Option<tokio_rustls::TlsAcceptor>) -> std::net::SocketAddr
+where
+    H: Fn(hyper::Request<hyper::body::Incoming>) -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = Result<hyper::Response<http_body_util::Full<bytes::Bytes>>, E>>
+        + Send
+        + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
     let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind a loopback port");
     listener.set_nonblocking(true).unwrap();
     let address = listener.local_addr().unwrap();
@@ -93,13 +120,23 @@ where
                     continue;
                 };
                 let handler = handler.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(
-                            hyper_util::rt::TokioIo::new(tcp),
-                            hyper::service::service_fn(handler),
-                        )
-                        .await;
+                    let service = hyper::service::service_fn(handler);
+                    let http = hyper::server::conn::http1::Builder::new();
+                    let _ = match tls {
+                        None => {
+                            http.serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+                                .await
+                        }
+                        Some(tls) => {
+                            let Ok(stream) = tls.accept(tcp).await else {
+                                return;
+                            };
+                            http.serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                                .await
+                        }
+                    };
                 });
             }
         });

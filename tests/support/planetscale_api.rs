@@ -5,7 +5,10 @@
 //! role, and `GET .../branches/{branch}/roles?page=&per_page=` with a page
 //! of the branch's roles in the API's list envelope (`data`, `next_page`);
 //! it checks the `Authorization` header the way the API does, and fails on
-//! demand, once or always, with a `Retry-After` if asked.
+//! demand, once or always, with a `Retry-After` if asked. It speaks plain
+//! HTTP, or ([`FakeApi::start_https`]) HTTPS with a certificate for
+//! `localhost` from a CA of its own that no system trusts, as behind a
+//! corporate TLS-inspecting proxy.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -71,6 +74,9 @@ struct State {
 pub struct FakeApi {
     /// The base URL, as the provider's `api_url` takes it.
     pub url: String,
+    /// Over HTTPS, the certificate (PEM) of the CA that issued the
+    /// server's: what a client must be told to trust.
+    pub ca_pem: Option<String>,
     state: Arc<Mutex<State>>,
 }
 
@@ -79,17 +85,30 @@ impl FakeApi {
     /// token `id:token`. It runs on its own thread until the test process
     /// ends.
     pub fn start(token_id: &str, token: &str) -> FakeApi {
-        let state = Arc::new(Mutex::new(State {
-            authorization: format!("{token_id}:{token}"),
-            behaviour: Behaviour::Normal,
-            next: VecDeque::new(),
-            branches: HashMap::new(),
-            seen: Vec::new(),
-        }));
+        let state = new_state(token_id, token);
         let shared = state.clone();
         let address = super::serve_http(move |req| handle(req, shared.clone()));
         let url = format!("http://{address}/v1");
-        FakeApi { url, state }
+        FakeApi {
+            url,
+            ca_pem: None,
+            state,
+        }
+    }
+
+    /// [`FakeApi::start`] over HTTPS at `https://localhost:<port>/v1`,
+    /// with a certificate from a CA of its own ([`FakeApi::ca_pem`]).
+    pub fn start_https(token_id: &str, token: &str) -> FakeApi {
+        let state = new_state(token_id, token);
+        let shared = state.clone();
+        let (ca_pem, tls) = localhost_tls();
+        let address = super::serve_https(move |req| handle(req, shared.clone()), tls);
+        let url = format!("https://localhost:{}/v1", address.port());
+        FakeApi {
+            url,
+            ca_pem: Some(ca_pem),
+            state,
+        }
     }
 
     /// Makes a branch known, with a default role carrying its PrivateLink
@@ -133,6 +152,50 @@ impl FakeApi {
     pub fn seen(&self) -> Vec<Seen> {
         self.state.lock().unwrap().seen.clone()
     }
+}
+
+fn new_state(token_id: &str, token: &str) -> Arc<Mutex<State>> {
+    Arc::new(Mutex::new(State {
+        authorization: format!("{token_id}:{token}"),
+        behaviour: Behaviour::Normal,
+        next: VecDeque::new(),
+        branches: HashMap::new(),
+        seen: Vec::new(),
+    }))
+}
+
+/// A fresh CA (its certificate as PEM) and a server configuration with a
+/// certificate it issued for `localhost`.
+fn localhost_tls() -> (String, Arc<rustls::ServerConfig>) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.distinguished_name.push(
+        DnType::CommonName,
+        "Test CA of the PlanetScale API stand-in",
+    );
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::from_params(&ca_params, &ca_key);
+    let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(
+        vec![leaf.der().clone()],
+        rustls::pki_types::PrivateKeyDer::Pkcs8(rustls::pki_types::PrivatePkcs8KeyDer::from(
+            key.serialize_der(),
+        )),
+    )
+    .unwrap();
+    (ca.pem(), Arc::new(config))
 }
 
 fn branch_path(org: &str, db: &str, branch: &str) -> String {
