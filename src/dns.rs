@@ -364,7 +364,9 @@ mod tests {
     /// hickory-resolver ends that attempt with a protocol error.)
     #[tokio::test]
     async fn garbled_answers_are_errors_not_panics() {
-        let garbles: [fn(&[u8], Vec<u8>) -> Vec<u8>; 3] = [
+        /// Makes a bad datagram from the query and the good answer.
+        type Garble = fn(&[u8], Vec<u8>) -> Vec<u8>;
+        let garbles: [Garble; 3] = [
             |_, mut good| {
                 good.pop();
                 good

@@ -579,3 +579,212 @@ fn out_of_descriptors_the_accept_loop_backs_off_and_recovers() {
         "not served after the shortage: {schema:?}"
     );
 }
+
+/// A connection that remembers the I/O errors it saw: the TLS alert a
+/// server sends reaches hyper as a read error, and tonic's status only says
+/// that the connection closed.
+struct Recording<S> {
+    inner: S,
+    errors: Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl<S: tokio::io::AsyncRead + Unpin> tokio::io::AsyncRead for Recording<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let std::task::Poll::Ready(Err(e)) = &polled {
+            self.errors.lock().unwrap().push(e.to_string());
+        }
+        polled
+    }
+}
+
+impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Recording<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let std::task::Poll::Ready(Err(e)) = &polled {
+            self.errors.lock().unwrap().push(e.to_string());
+        }
+        polled
+    }
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// [`channel`], over a connection that records its I/O errors.
+async fn recording_channel(
+    started: &Started,
+    identity: Option<&ClientIdentity>,
+) -> (
+    tonic::transport::Channel,
+    Arc<std::sync::Mutex<Vec<String>>>,
+) {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let builder = rustls::ClientConfig::builder()
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Pinned(started.server_cert.clone())));
+    let mut config = match identity {
+        Some(id) => builder
+            .with_client_auth_cert(vec![id.cert.clone()], id.key.clone_key())
+            .unwrap(),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = vec![b"h2".to_vec()];
+    let connector = TlsConnector::from(Arc::new(config));
+    let addr = started.addr.clone();
+    let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = errors.clone();
+    let channel = tonic::transport::Endpoint::try_from("http://localhost")
+        .unwrap()
+        .connect_with_connector(tower::service_fn(move |_| {
+            let (connector, addr, seen) = (connector.clone(), addr.clone(), seen.clone());
+            async move {
+                let tcp = tokio::net::TcpStream::connect(addr).await?;
+                let tls = connector
+                    .connect(ServerName::try_from("localhost").unwrap(), tcp)
+                    .await
+                    .inspect_err(|e| seen.lock().unwrap().push(e.to_string()))?;
+                Ok::<_, std::io::Error>(TokioIo::new(Recording {
+                    inner: tls,
+                    errors: seen,
+                }))
+            }
+        }))
+        .await
+        .expect("TLS 1.3 completes the client's side before the server judges its certificate");
+    (channel, errors)
+}
+
+/// One call to each service the plugin serves, over a fresh connection
+/// presenting `identity` (or none): the outcome per service, errors with
+/// their whole chain of causes.
+async fn call_every_service(
+    started: &Started,
+    identity: Option<&ClientIdentity>,
+) -> Vec<(&'static str, Result<(), String>)> {
+    use terraform_provider_planetscale::protocol::{goplugin, health};
+    let mut out = Vec::new();
+    // The outcome, with the connection's I/O errors after the status.
+    let outcome = |result: Result<(), tonic::Status>,
+                   errors: Arc<std::sync::Mutex<Vec<String>>>| {
+        result.map_err(|e| format!("{e:?}; I/O: {:?}", errors.lock().unwrap()))
+    };
+
+    let (ch, errors) = recording_channel(started, identity).await;
+    let result = pb::provider_client::ProviderClient::new(ch)
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .map(|_| ());
+    out.push(("tfplugin6.Provider", outcome(result, errors)));
+
+    let (ch, errors) = recording_channel(started, identity).await;
+    let result = health::health_client::HealthClient::new(ch)
+        .check(health::HealthCheckRequest {
+            service: "plugin".into(),
+        })
+        .await
+        .map(|_| ());
+    out.push(("grpc.health.v1.Health", outcome(result, errors)));
+
+    let (ch, errors) = recording_channel(started, identity).await;
+    let result = goplugin::grpc_stdio_client::GrpcStdioClient::new(ch)
+        .stream_stdio(())
+        .await
+        .map(|_| ());
+    out.push(("plugin.GRPCStdio", outcome(result, errors)));
+
+    let (ch, errors) = recording_channel(started, identity).await;
+    let result = goplugin::grpc_broker_client::GrpcBrokerClient::new(ch)
+        .start_stream(tokio_stream::iter(Vec::<goplugin::ConnInfo>::new()))
+        .await
+        .map(|_| ());
+    out.push(("plugin.GRPCBroker", outcome(result, errors)));
+
+    // Last: were it ever admitted, it would end the plugin.
+    let (ch, errors) = recording_channel(started, identity).await;
+    let result = goplugin::grpc_controller_client::GrpcControllerClient::new(ch)
+        .shutdown(goplugin::Empty {})
+        .await
+        .map(|_| ());
+    out.push(("plugin.GRPCController", outcome(result, errors)));
+    out
+}
+
+/// Every service refuses, in TLS and before any request is read, a client
+/// that presents no certificate and one whose certificate names the same
+/// subject as Terraform's but is signed by another key: each call fails
+/// with the connection, never with an answer, and the plugin's log gives
+/// the specific reason for each refused connection (no certificate; not
+/// the certificate Terraform announced, which the plugin pins). The plugin goes on serving Terraform's
+/// client.
+#[tokio::test]
+async fn every_service_refuses_a_client_without_the_announced_certificate() {
+    let announced = client_identity();
+    // rcgen gives every self-signed certificate the same subject, so this
+    // one claims the announced certificate's name with a key of its own.
+    let other_key = client_identity();
+    assert_ne!(announced.cert, other_key.cert);
+    let log_dir = tempfile::tempdir().unwrap();
+    let log_path = log_dir.path().join("plugin.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let started = started(support::plugin::launch_with(&announced.pem, |c| {
+        c.stderr(log);
+    }));
+    let refusals = |reason: &str| {
+        std::fs::read_to_string(&log_path)
+            .unwrap()
+            .lines()
+            .filter(|l| {
+                l.contains("refused a connection that failed mutual TLS") && l.contains(reason)
+            })
+            .count()
+    };
+    for (identity, reason) in [
+        (None, "peer sent no certificates"),
+        (
+            Some(&other_key),
+            "client certificate is not the one Terraform announced",
+        ),
+    ] {
+        let before = refusals(reason);
+        let results = call_every_service(&started, identity).await;
+        for (service, result) in &results {
+            let err = result.as_ref().expect_err(service);
+            assert!(
+                err.contains("connection closed") || err.contains("reset") || err.contains("alert"),
+                "{service}: refused by the connection, not by an answer: {err}"
+            );
+        }
+        // The log line is written as the handshake fails; give it a moment.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while refusals(reason) - before < results.len() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // At least one per service (a channel may try its connection again).
+        assert!(
+            refusals(reason) - before >= results.len(),
+            "a refusal for {reason:?} per service:\n{}",
+            std::fs::read_to_string(&log_path).unwrap()
+        );
+    }
+    get_schema(&started, Some(&announced))
+        .await
+        .expect("still serving Terraform's client");
+}
