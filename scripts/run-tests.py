@@ -5,7 +5,7 @@
 (each starts its own emulator on a free loopback port, its own terraform
 working directories, its own stand-ins), and most of their time is spent
 waiting: on terraform, on the emulator, on the delays the fault proxy
-emulates. So this runs up to TEST_JOBS binaries at once (default 3), the
+emulates. So this runs up to TEST_JOBS binaries at once (default 4), the
 longest first, and prints each one's output whole when it ends, so nothing
 interleaves. Times of the last run are kept in the target directory to
 order the next one.
@@ -49,7 +49,7 @@ def build(cargo_args):
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     os.chdir(root)
-    jobs = int(os.environ.get("TEST_JOBS", "3"))
+    jobs = int(os.environ.get("TEST_JOBS", "4"))
     binaries = build(sys.argv[1:])
     target_dir = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
     times_file = os.path.join(target_dir, "test-times.json")

@@ -24,7 +24,7 @@ cd "$REPO_ROOT"
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 if [ $# -eq 0 ]; then
-  # Every test binary, built once and run side by side (see run-tests.py).
+  # Every test binary, built once and run four side by side (run-tests.py).
   exec python3 "$REPO_ROOT/scripts/run-tests.py" --locked --lib --bins --tests
 fi
 cargo test --locked --lib --bins --tests "$@"
