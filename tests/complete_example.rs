@@ -2,10 +2,14 @@
 //! subnets and the application's security group in the same configuration
 //! as this provider's security group and endpoint. Applied against the
 //! emulator (PlanetScale's side played by an endpoint service created
-//! there), then planned again (empty) and destroyed (nothing left).
+//! there), then planned again (empty) and destroyed (nothing left). Its
+//! connection test asks a DNS server on loopback that does not know the
+//! Private Host, as a resolver outside the VPC would answer: the apply
+//! still succeeds, and ends with the check's warning.
 
 mod support;
 
+use support::dns::DnsServer;
 use support::{Emulator, Workspace};
 
 fn copy_example(ws: &Workspace) {
@@ -23,14 +27,30 @@ fn complete_example_applies_plans_empty_and_destroys_cleanly() {
     let emulator = Emulator::shared();
     let private_host = "main-branch.private.example.com";
     let service = emulator.create_endpoint_service(Some(private_host));
+    let dns = DnsServer::start();
     let ws = Workspace::new(Some(&emulator.url));
     copy_example(&ws);
     ws.write(
         "terraform.tfvars",
-        &format!("service_name = \"{service}\"\nprivate_host = \"{private_host}\"\nvpc_cidr_block = \"10.31.0.0/16\"\n"),
+        &format!(
+            "service_name = \"{service}\"\nprivate_host = \"{private_host}\"\nvpc_cidr_block = \"10.31.0.0/16\"\nresolver = \"{}\"\n",
+            dns.server()
+        ),
     );
     ws.init();
-    ws.apply();
+    let run = ws.apply();
+    let flat = run.flat();
+    assert!(
+        flat.contains("Warning: Host did not resolve")
+            && flat.contains(&format!("says {private_host} does not exist (NXDOMAIN)")),
+        "the connection test's warning is missing:\n{}",
+        run.text()
+    );
+    assert!(
+        flat.contains("Warning: Check block assertion failed"),
+        "the check block's warning is missing:\n{}",
+        run.text()
+    );
 
     let outputs = ws.outputs();
     assert_eq!(outputs["endpoint_state"]["value"], "available");

@@ -104,3 +104,29 @@ resource "planetscale_privatelink_endpoint" "db" {
     Name = "${var.name}-endpoint"
   }
 }
+
+# Where Terraform runs, open a connection to the database through the endpoint,
+# as the application's driver would begin one (TLS verified; no credentials
+# sent). From a pipeline runner inside the VPC this proves the application's
+# own path; from elsewhere, or while the database is unreachable, apply still
+# succeeds and ends with warnings that say what to fix.
+data "planetscale_privatelink_connection_test" "db" {
+  host     = coalesce(var.private_host, planetscale_privatelink_endpoint.db.dns_entries[0].dns_name)
+  vpc_id   = local.vpc_id
+  resolver = var.resolver
+
+  # Once the endpoint is there (read during the apply that creates it).
+  depends_on = [planetscale_privatelink_endpoint.db]
+}
+
+# The data source sits outside the check block: one nested inside would be
+# read again during every apply, so no plan would ever be empty.
+check "database_connection" {
+  assert {
+    condition = data.planetscale_privatelink_connection_test.db.ok
+    error_message = join("\n", [
+      for r in data.planetscale_privatelink_connection_test.db.results :
+      "${coalesce(r.address, "-")}:${r.port}: ${r.error}" if r.error != null
+    ])
+  }
+}

@@ -15,6 +15,12 @@ variable "private_host" {
   default     = null
 }
 
+variable "resolver" {
+  description = "A DNS server for the connection test to ask for the Private Host, such as the VPC's resolver (its CIDR base + 2, reachable from inside the VPC). This machine's resolver when null."
+  type        = string
+  default     = null
+}
+
 variable "name" {
   description = "Prefix of the names of everything created."
   type        = string

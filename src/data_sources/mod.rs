@@ -2,6 +2,7 @@
 //! diagnostics data source runs.
 
 pub mod checks;
+pub mod connection_test;
 pub mod diagnostics;
 pub mod service;
 
@@ -12,6 +13,7 @@ use crate::framework::server::DataSource;
 
 pub fn all() -> Vec<Arc<dyn DataSource<Clients>>> {
     vec![
+        Arc::new(connection_test::ConnectionTestDataSource),
         Arc::new(diagnostics::DiagnosticsDataSource),
         Arc::new(service::ServiceDataSource),
     ]

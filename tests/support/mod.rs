@@ -14,6 +14,7 @@ pub mod inprocess;
 pub mod pairs;
 pub mod planetscale_api;
 pub mod plugin;
+pub mod postgres;
 pub mod processes;
 pub mod proxy;
 pub mod strict;

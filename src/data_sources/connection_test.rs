@@ -1,0 +1,1469 @@
+//! `planetscale_privatelink_connection_test`: the PrivateLink guide's "Test
+//! your new connection", from the machine where Terraform runs. It resolves
+//! the Private Host, opens a TCP connection to every address on every port,
+//! sends PostgreSQL's SSLRequest, reads the one-byte answer and, on `S`,
+//! completes a TLS handshake that verifies the server's certificate for the
+//! host name. It never sends a startup message, a user name or a password:
+//! the server sees a client that asked for TLS and hung up.
+//!
+//! Every address is tried, not only the first: an endpoint has one address
+//! per availability zone, and a subnet whose network ACL drops the traffic
+//! fails only the connections that land on its address, which a test of the
+//! first address would miss half the time.
+//!
+//! The answer's classification and the sentences that explain each failure
+//! are pure (unit-tested below); the I/O is `lookup` and `probe`.
+//!
+//! Order: schema, validate, read.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ipnet::IpNet;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, timeout_at};
+
+use crate::aws::AwsError;
+use crate::clients::Clients;
+use crate::dns::{self, DnsError};
+use crate::framework::diag::Diagnostics;
+use crate::framework::model::Attrs;
+use crate::framework::path::AttributePath;
+use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::server::{Ctx, DataSource};
+use crate::framework::timeouts::{format_duration, parse_duration};
+use crate::framework::types::Type;
+use crate::framework::value::Value;
+use crate::privatelink::DEFAULT_PORTS;
+use crate::validate;
+
+pub const TYPE_NAME: &str = "planetscale_privatelink_connection_test";
+/// How long one connection (one address and port) may take, and the name
+/// lookup too.
+pub const TIMEOUT_DEFAULT: &str = "5s";
+pub const FAIL_ON_ERROR_DEFAULT: bool = false;
+
+/// PostgreSQL's SSLRequest: the message length (8), then the request code
+/// 80877103 (1234 in the high half, 5679 in the low), both big-endian.
+pub const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+
+fn root(name: &str) -> AttributePath {
+    AttributePath::root().attr(name)
+}
+
+crate::model! {
+    /// The data source's arguments and what it reports.
+    pub struct Model, attributes mod attr {
+        host: Option<String>,
+        ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS),
+        timeout: String = TIMEOUT_DEFAULT.to_owned(),
+        vpc_id: Option<String>,
+        resolver: Option<String>,
+        ca_certificate: Option<String>,
+        fail_on_error: bool = FAIL_ON_ERROR_DEFAULT,
+        addresses: Vec<String>,
+        private: bool,
+        ok: bool,
+        results: Vec<ResultModel>,
+    }
+}
+
+crate::model! {
+    /// One entry of `results`: one address and port.
+    pub struct ResultModel, attributes mod result_attr {
+        address: Option<String>,
+        port: u16,
+        reachable: bool,
+        postgres: bool,
+        tls: bool,
+        latency_ms: Option<i64>,
+        error: Option<String>,
+    }
+}
+
+fn result_type() -> Type {
+    Type::object([
+        (result_attr::address, Type::String),
+        (result_attr::port, Type::Number),
+        (result_attr::reachable, Type::Bool),
+        (result_attr::postgres, Type::Bool),
+        (result_attr::tls, Type::Bool),
+        (result_attr::latency_ms, Type::Number),
+        (result_attr::error, Type::String),
+    ])
+}
+
+pub struct ConnectionTestDataSource;
+
+// --------------------------------------------------------------- schema --
+
+#[async_trait]
+impl DataSource<Clients> for ConnectionTestDataSource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new(
+                "Opens a connection to the database the way an application's driver begins one, and reports \
+                 whether it works: the PrivateLink guide's \"Test your new connection\". It resolves `host` (the \
+                 branch's Private Host), connects to every address it resolves to on every port (an endpoint has \
+                 an address per availability zone, and a subnet that drops the traffic fails only its own), sends \
+                 PostgreSQL's SSLRequest, and completes the TLS handshake, verifying the server's certificate \
+                 for `host`. It never sends a startup message, a user name or a password: it needs no \
+                 credentials and opens no session. The test runs where Terraform runs, so it proves the path \
+                 from that machine: run Terraform in a pipeline inside the application's VPC (a runner in the \
+                 application's subnets and security groups) and it proves the application's own path; run from \
+                 a laptop outside the VPC, it fails even when the endpoint works. Every failure is a warning \
+                 naming what to fix (an error with `fail_on_error`), so a `check` block can assert `ok` without \
+                 stopping the plan. It is read again on every plan.",
+            )
+            .attribute(Attribute::string(attr::host).required().describe(
+                "The host to test: the branch's Private Host as the PlanetScale dashboard shows it (or \
+                 `planetscale_privatelink_service`'s `private_host`), a DNS name or an IP address. The server's \
+                 certificate must be valid for it.",
+            ))
+            .attribute(
+                Attribute::new(attr::ports, Type::set(Type::Number))
+                    .default(validate::ports_value(DEFAULT_PORTS))
+                    .describe(format!(
+                        "TCP ports to test: PostgreSQL ({}) and PSBouncer ({}).",
+                        DEFAULT_PORTS[0], DEFAULT_PORTS[1]
+                    )),
+            )
+            .attribute(
+                Attribute::string(attr::timeout)
+                    .default(Value::String(TIMEOUT_DEFAULT.to_owned()))
+                    .describe(
+                        "How long each connection may take (one address and port: opening it, the answer to \
+                         the SSLRequest and the TLS handshake), as a duration such as \"5s\" or \"1m\". The \
+                         connections run at the same time, and the name lookup before them has the same bound.",
+                    ),
+            )
+            .attribute(Attribute::string(attr::vpc_id).optional().describe(
+                "The application's VPC. When given, `private` is true only if every address `host` resolves to \
+                 is inside one of the VPC's IPv4 or IPv6 CIDR blocks (read with ec2:DescribeVpcs); without it, \
+                 any private address (RFC 1918, IPv6 unique local, loopback) counts.",
+            ))
+            .attribute(Attribute::string(attr::resolver).optional().describe(
+                "A DNS server to ask for `host` instead of this machine's resolver, as `ip[:port]` \
+                 (`10.0.0.2`, `10.0.0.2:53`, `[fd00::2]:53`; the port is 53 when left out), such as the VPC's \
+                 resolver (the VPC CIDR's base address plus two), which answers only from inside the VPC. \
+                 Without it, `host` is looked up the way applications on this machine look it up (the system's \
+                 resolver, /etc/hosts included).",
+            ))
+            .attribute(Attribute::string(attr::ca_certificate).optional().describe(
+                "PEM certificates of certificate authorities to trust besides this machine's trust store, for \
+                 a server whose certificate a private authority issued. PlanetScale's certificates need none.",
+            ))
+            .attribute(
+                Attribute::bool(attr::fail_on_error)
+                    .default(Value::Bool(FAIL_ON_ERROR_DEFAULT))
+                    .describe(
+                        "Whether a failed test is an error that stops the plan or apply, instead of a warning. \
+                         Leave it false when a `check` block asserts `ok`; set it true to make a pipeline \
+                         stage fail when the database cannot be reached.",
+                    ),
+            )
+            .attribute(Attribute::string_list(attr::addresses).computed().describe(
+                "The addresses `host` resolved to, in the order the resolver gave them; empty when it did not \
+                 resolve.",
+            ))
+            .attribute(Attribute::bool(attr::private).computed().describe(
+                "Whether every address is private: inside `vpc_id`'s CIDR blocks when it is given, else an RFC \
+                 1918, IPv6 unique local or loopback address. False when `host` did not resolve. A public \
+                 address means the application's connections would leave the VPC: the endpoint's private DNS is \
+                 off, or this machine resolves the name from outside the VPC.",
+            ))
+            .attribute(Attribute::bool(attr::ok).computed().describe(
+                "Whether the test passed: `host` resolved to private addresses, and on every port each of them \
+                 answered as PostgreSQL does and completed a TLS handshake with a certificate valid for `host`.",
+            ))
+            .attribute(Attribute::new(attr::results, Type::list(result_type())).computed().describe(
+                "One entry per port and address, by port then in the order of `addresses`: `address` (null \
+                 when `host` did not resolve), `port`, `reachable` (a TCP connection opened), `postgres` (the \
+                 server answered the SSLRequest as PostgreSQL and PSBouncer do), `tls` (the TLS handshake \
+                 completed and the certificate was verified), `latency_ms` (how long the TCP connection took \
+                 to open, in milliseconds; null when it did not open) and `error` (what went wrong and what to \
+                 do; null when the port passed).",
+            )),
+        )
+    }
+
+    // ------------------------------------------------------------ validate --
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let m = Model::from_value(config);
+        let c = Attrs::of(config);
+        if let Some(host) = &m.host
+            && let Err(why) = check_host(host)
+        {
+            diags.attr_error(root(attr::host), "Invalid host", why);
+        }
+        validate::ports(&c, attr::ports, diags);
+        if c.str(attr::timeout).is_some()
+            && let Err(why) = parse_timeout(&m.timeout)
+        {
+            diags.attr_error(root(attr::timeout), "Invalid timeout", why);
+        }
+        if let Some(id) = &m.vpc_id
+            && let Err(why) = validate::ec2_id(id, "vpc", "VPC")
+        {
+            diags.attr_error(root(attr::vpc_id), "Invalid VPC id", why);
+        }
+        if let Some(server) = &m.resolver
+            && let Err(why) = dns::parse_server(server)
+        {
+            diags.attr_error(root(attr::resolver), "Invalid resolver", why);
+        }
+        if let Some(pem) = &m.ca_certificate
+            && let Err(why) = extra_roots(pem)
+        {
+            diags.attr_error(root(attr::ca_certificate), "Invalid CA certificate", why);
+        }
+    }
+
+    // ---------------------------------------------------------------- read --
+
+    async fn read(
+        &self,
+        ctx: &Ctx<Clients>,
+        config: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let m = Model::from_value(config);
+        let host = m.host.clone()?;
+        // validate has checked every argument.
+        let timeout = parse_timeout(&m.timeout).ok()?;
+        let resolver = m
+            .resolver
+            .as_deref()
+            .and_then(|s| dns::parse_server(s).ok());
+        let roots = match &m.ca_certificate {
+            Some(pem) => extra_roots(pem).ok()?,
+            None => Vec::new(),
+        };
+        let tls = Arc::new(tls_config(roots));
+
+        let test = async {
+            let (resolved, vpc) = tokio::join!(lookup(&host, resolver, timeout), async {
+                match &m.vpc_id {
+                    Some(id) => Some(ctx.data.ec2.find_vpc(id).await),
+                    None => None,
+                }
+            });
+            let addresses = resolved.as_ref().map(Vec::clone).unwrap_or_default();
+            let probes = probe_all(&host, &addresses, &m.ports, &tls, timeout).await;
+            (resolved, vpc, probes)
+        };
+        let (resolved, vpc, probes) = tokio::select! {
+            out = test => out,
+            () = ctx.stop.cancelled() => {
+                diags.error("Interrupted", "Terraform was interrupted while the connection test ran.");
+                return None;
+            }
+        };
+
+        let mut report = Report::new(m.fail_on_error);
+        let mut unresolved = None;
+        let addresses = match resolved {
+            Ok(addresses) => addresses,
+            Err(why) => {
+                unresolved = Some(why.explain(&host));
+                let attribute = if resolver.is_some() {
+                    attr::resolver
+                } else {
+                    attr::host
+                };
+                report.add(attribute, why.summary(), why.explain(&host));
+                Vec::new()
+            }
+        };
+
+        let scope = scope(
+            vpc,
+            m.vpc_id.as_deref(),
+            &ctx.data.region,
+            diags,
+            &mut report,
+        )?;
+        let private = match judge_private(&host, &addresses, &scope) {
+            Ok(private) => private,
+            Err((attribute, summary, detail)) => {
+                report.add(attribute, summary, detail);
+                false
+            }
+        };
+
+        let results: Vec<ResultModel> = if addresses.is_empty() {
+            // Nothing to connect to: one entry per port says why.
+            let why = unresolved.unwrap_or_default();
+            m.ports
+                .iter()
+                .map(|port| ResultModel {
+                    port: *port,
+                    error: Some(why.clone()),
+                    ..ResultModel::default()
+                })
+                .collect()
+        } else {
+            probes
+                .iter()
+                .map(|(target, probe)| {
+                    let error = probe.failure.as_ref().map(|f| f.explain(&host, timeout));
+                    if let (Some(failure), Some(error)) = (&probe.failure, &error) {
+                        report.add_for(
+                            *target,
+                            failure.attribute(),
+                            failure.summary(),
+                            error.clone(),
+                        );
+                    }
+                    ResultModel::of(*target, probe, error)
+                })
+                .collect()
+        };
+        let ok = private && !results.is_empty() && results.iter().all(|r| r.error.is_none());
+        tracing::info!(host, ok, private, ?addresses, "connection test ran");
+        report.into_diagnostics(diags);
+        Some(
+            Model {
+                addresses: addresses.iter().map(ToString::to_string).collect(),
+                private,
+                ok,
+                results,
+                ..m
+            }
+            .to_value(),
+        )
+    }
+}
+
+/// Where the addresses must be, from the VPC's description when `vpc_id` is
+/// given. `None` (with an error) when there is no such VPC.
+fn scope(
+    vpc: Option<Result<crate::aws::model::Vpc, AwsError>>,
+    vpc_id: Option<&str>,
+    region: &str,
+    diags: &mut Diagnostics,
+    report: &mut Report,
+) -> Option<Scope> {
+    let (Some(vpc), Some(id)) = (vpc, vpc_id) else {
+        return Some(Scope::AnyPrivate);
+    };
+    match vpc {
+        Ok(vpc) => Some(Scope::Vpc {
+            id: id.to_owned(),
+            cidrs: vpc
+                .cidr_blocks
+                .iter()
+                .filter_map(|c| c.parse().ok())
+                .collect(),
+        }),
+        Err(e) if e.is_not_found() => {
+            diags.attr_error(
+                root(attr::vpc_id),
+                "VPC not found",
+                format!(
+                    "There is no VPC {id} in {region}. Check vpc_id (the application's VPC) and the \
+                     provider's region."
+                ),
+            );
+            None
+        }
+        Err(e) => {
+            report.add(
+                attr::vpc_id,
+                "Could not read the VPC",
+                vpc_unreadable(id, &e),
+            );
+            Some(Scope::Unknown)
+        }
+    }
+}
+
+impl ResultModel {
+    fn of(target: SocketAddr, probe: &Probe, error: Option<String>) -> Self {
+        ResultModel {
+            address: Some(target.ip().to_string()),
+            port: target.port(),
+            reachable: probe.reachable,
+            postgres: probe.postgres,
+            tls: probe.tls,
+            latency_ms: probe
+                .latency
+                .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)),
+            error,
+        }
+    }
+}
+
+/// The test's failures, as warnings or (with `fail_on_error`) errors. One
+/// diagnostic per kind of failure, naming every address and port it hit.
+struct Report {
+    fail_on_error: bool,
+    /// Each problem with the targets it hit, in order.
+    entries: Vec<(Problem, Vec<SocketAddr>)>,
+}
+
+impl Report {
+    fn new(fail_on_error: bool) -> Self {
+        Report {
+            fail_on_error,
+            entries: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, attribute: &'static str, summary: &'static str, detail: String) {
+        self.entries
+            .push(((attribute, summary, detail), Vec::new()));
+    }
+
+    fn add_for(
+        &mut self,
+        target: SocketAddr,
+        attribute: &'static str,
+        summary: &'static str,
+        detail: String,
+    ) {
+        let key = (attribute, summary, detail);
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, targets)) => targets.push(target),
+            None => self.entries.push((key, vec![target])),
+        }
+    }
+
+    fn into_diagnostics(self, diags: &mut Diagnostics) {
+        for ((attribute, summary, detail), targets) in self.entries {
+            let detail = if targets.is_empty() {
+                detail
+            } else {
+                let targets: Vec<String> = targets.iter().map(ToString::to_string).collect();
+                format!("{}: {detail}", targets.join(", "))
+            };
+            if self.fail_on_error {
+                diags.attr_error(root(attribute), summary, detail);
+            } else {
+                diags.attr_warning(root(attribute), summary, detail);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------- pure parts --
+
+/// A host as the test takes it: an IP address or a DNS name.
+fn check_host(host: &str) -> Result<(), String> {
+    if host.parse::<IpAddr>().is_ok() {
+        return Ok(());
+    }
+    dns::check_host_name(host).map_err(|why| {
+        format!("{why} Give the Private Host as the dashboard shows it (a bare host name), or an IP address.")
+    })
+}
+
+/// A positive duration.
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match parse_duration(text) {
+        Ok(d) if d.is_zero() => Err(format!(
+            "{text:?} leaves no time to connect. Give a duration such as \"5s\" or \"1m\"."
+        )),
+        Ok(d) => Ok(d),
+        Err(why) => Err(format!(
+            "{text:?} is not a duration: {why}. Write it like \"5s\" or \"1m\"."
+        )),
+    }
+}
+
+/// The certificates of a PEM text, each a usable trust anchor; at least one.
+fn extra_roots(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certificates: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("The PEM text cannot be read ({e}). Paste the CA's certificate whole, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----."))?;
+    if certificates.is_empty() {
+        return Err(
+            "No certificate found: give one or more PEM certificates (-----BEGIN CERTIFICATE----- ...), \
+             such as file(\"ca.pem\")."
+                .into(),
+        );
+    }
+    let mut store = rustls::RootCertStore::empty();
+    for (i, certificate) in certificates.iter().enumerate() {
+        store.add(certificate.clone()).map_err(|e| {
+            format!(
+                "Certificate {} of {} is not a usable certificate authority ({e}).",
+                i + 1,
+                certificates.len()
+            )
+        })?;
+    }
+    Ok(certificates)
+}
+
+/// Whether an address is private without knowing the VPC: RFC 1918, IPv6
+/// unique local (fc00::/7), or this machine's loopback (a tunnel or port
+/// forward ends there; the traffic leaves no network).
+fn is_private(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_private(IpAddr::V4(v4)),
+            None => (v6.segments()[0] & 0xfe00) == 0xfc00 || v6.is_loopback(),
+        },
+    }
+}
+
+/// Where the addresses must be for `private`.
+#[derive(Debug)]
+enum Scope {
+    /// No VPC given: any private address.
+    AnyPrivate,
+    /// Inside the VPC's blocks.
+    Vpc { id: String, cidrs: Vec<IpNet> },
+    /// The VPC could not be read: nothing is proved private.
+    Unknown,
+}
+
+/// A failure of the whole test: the attribute, a summary, the explanation.
+type Problem = (&'static str, &'static str, String);
+
+/// Whether every address is private within `scope`, or why not. `Ok(false)`
+/// when there is nothing to judge, or the VPC is unknown (reported on its
+/// own).
+fn judge_private(host: &str, addresses: &[IpAddr], scope: &Scope) -> Result<bool, Problem> {
+    if addresses.is_empty() {
+        return Ok(false);
+    }
+    match scope {
+        Scope::Unknown => Ok(false),
+        Scope::Vpc { id, cidrs } => {
+            let outside: Vec<IpAddr> = addresses
+                .iter()
+                .copied()
+                .filter(|a| !cidrs.iter().any(|c| c.contains(a)))
+                .collect();
+            if outside.is_empty() {
+                return Ok(true);
+            }
+            Err((
+                attr::vpc_id,
+                "Host resolves outside the VPC",
+                outside_vpc(host, &outside, id, cidrs),
+            ))
+        }
+        Scope::AnyPrivate => {
+            let public: Vec<IpAddr> = addresses
+                .iter()
+                .copied()
+                .filter(|a| !is_private(*a))
+                .collect();
+            if public.is_empty() {
+                return Ok(true);
+            }
+            Err((
+                attr::host,
+                "Host resolves to public addresses",
+                not_private(host, &public),
+            ))
+        }
+    }
+}
+
+/// What a server sent back to the SSLRequest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answer {
+    /// `S`: it will do TLS; the handshake follows.
+    Tls,
+    /// `N`: PostgreSQL, without TLS.
+    NoTls,
+    /// `E`: an error message, as servers before PostgreSQL 7.0 send.
+    PostgresError,
+    /// Any other byte: not PostgreSQL.
+    Other(u8),
+    /// The connection closed without a byte.
+    Closed,
+}
+
+fn classify(first: Option<u8>) -> Answer {
+    match first {
+        Some(b'S') => Answer::Tls,
+        Some(b'N') => Answer::NoTls,
+        Some(b'E') => Answer::PostgresError,
+        Some(other) => Answer::Other(other),
+        None => Answer::Closed,
+    }
+}
+
+/// Why one address and port failed the test.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Failure {
+    /// The TCP connection got no answer at all.
+    ConnectTimeout,
+    Refused,
+    /// No route from here (the network or the host is unreachable).
+    Unreachable(String),
+    /// Connected, then nothing answered the SSLRequest.
+    NoAnswer,
+    Answered(Answer),
+    HandshakeTimeout,
+    WrongName {
+        presented: Vec<String>,
+    },
+    Untrusted(String),
+    Certificate(String),
+    Tls(String),
+    /// Reading or writing failed after the connection opened.
+    Io(String),
+}
+
+impl Failure {
+    fn summary(&self) -> &'static str {
+        match self {
+            Failure::ConnectTimeout => "Connection timed out",
+            Failure::Refused => "Connection refused",
+            Failure::Unreachable(_) => "No route to the database",
+            Failure::NoAnswer => "No answer from PostgreSQL",
+            Failure::Answered(Answer::NoTls) => "The server declined TLS",
+            Failure::Answered(Answer::PostgresError) => "The server cannot do TLS",
+            Failure::Answered(_) => "Not a PostgreSQL server",
+            Failure::HandshakeTimeout => "TLS handshake timed out",
+            Failure::WrongName { .. } => "Certificate not valid for host",
+            Failure::Untrusted(_) => "Certificate not trusted",
+            Failure::Certificate(_) => "Certificate refused",
+            Failure::Tls(_) => "TLS handshake failed",
+            Failure::Io(_) => "Connection failed",
+        }
+    }
+
+    /// The argument to look at.
+    fn attribute(&self) -> &'static str {
+        match self {
+            Failure::WrongName { .. } => attr::host,
+            Failure::Untrusted(_) => attr::ca_certificate,
+            _ => attr::ports,
+        }
+    }
+
+    /// What happened, in plain words, and what to do.
+    fn explain(&self, host: &str, timeout: Duration) -> String {
+        let within = format_duration_short(timeout);
+        let check_host = "Check that host is the branch's Private Host and the port is PostgreSQL's (5432) or \
+                          PSBouncer's (6432).";
+        match self {
+            Failure::ConnectTimeout => format!(
+                "No answer to the connection within {within}: the traffic is dropped on the way (nothing \
+                 refused it). Check that the endpoint's security group lets the port in from this machine's \
+                 addresses and this machine's security group lets it out, that the network ACLs of both subnets \
+                 let the port through and 1024-65535 back, and that a route leads from this machine to the VPC. \
+                 The planetscale_privatelink_diagnostics data source checks those, and an AWS Reachability \
+                 Analyzer analysis from this machine's network interface to the endpoint's shows where the \
+                 path ends."
+            ),
+            Failure::Refused => format!(
+                "Connection refused: nothing listens on this port at this address (security groups and network \
+                 ACLs drop traffic, they do not refuse it). {check_host}"
+            ),
+            Failure::Unreachable(e) => format!(
+                "This machine has no route to the address ({e}). Run the test from inside the VPC, or from a \
+                 network connected to it (peering, Transit Gateway, VPN)."
+            ),
+            Failure::NoAnswer => format!(
+                "The connection opened, but nothing answered PostgreSQL's SSLRequest within {within}: what \
+                 listens here is not PostgreSQL or PSBouncer, or it is stalled. {check_host}"
+            ),
+            Failure::Answered(Answer::NoTls) => format!(
+                "PostgreSQL answered, but declined TLS (it answered N to the SSLRequest). PlanetScale always \
+                 offers TLS, so this is another server. {check_host}"
+            ),
+            Failure::Answered(Answer::PostgresError) => format!(
+                "The server answered the SSLRequest with an error message, as PostgreSQL servers too old for \
+                 TLS do. PlanetScale always offers TLS, so this is another server. {check_host}"
+            ),
+            Failure::Answered(Answer::Other(byte)) => format!(
+                "The server answered PostgreSQL's SSLRequest with {} (PostgreSQL answers S or N): it is not \
+                 PostgreSQL or PSBouncer. {check_host}",
+                describe_byte(*byte)
+            ),
+            Failure::Answered(Answer::Closed | Answer::Tls) => format!(
+                "The connection opened, but the server closed it without answering PostgreSQL's SSLRequest: \
+                 what listens here is not PostgreSQL or PSBouncer. {check_host}"
+            ),
+            Failure::HandshakeTimeout => format!(
+                "The server agreed to TLS, but the handshake did not finish within {within}. Try again; if it \
+                 persists, contact PlanetScale support with the endpoint's id."
+            ),
+            Failure::WrongName { presented } => {
+                let names = if presented.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (it names {})", presented.join(", "))
+                };
+                format!(
+                    "The server's certificate is not valid for {host}{names}: host is not the name this server \
+                     answers to. Give host exactly as the PlanetScale dashboard shows the Private Host; the \
+                     endpoint's own DNS names (vpce-...) and its addresses do not match the certificate."
+                )
+            }
+            Failure::Untrusted(e) => format!(
+                "The server's certificate was not issued by an authority this machine trusts ({e}). \
+                 PlanetScale's certificates come from public authorities: install the system's CA certificates \
+                 (or point SSL_CERT_FILE at a PEM bundle). For a server with a private authority's \
+                 certificate, give that authority in ca_certificate."
+            ),
+            Failure::Certificate(e) => format!(
+                "The server's certificate was refused: {e}. Check that host is the branch's Private Host and \
+                 this machine's clock is right."
+            ),
+            Failure::Tls(e) => format!("The TLS handshake failed: {e}. {check_host}"),
+            Failure::Io(e) => {
+                format!("The connection failed after it opened ({e}). {check_host}")
+            }
+        }
+    }
+}
+
+/// `2s`, or `500ms` below a second.
+fn format_duration_short(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else {
+        format_duration(d)
+    }
+}
+
+fn describe_byte(byte: u8) -> String {
+    if byte.is_ascii_graphic() {
+        format!("{:?}", char::from(byte))
+    } else {
+        format!("byte 0x{byte:02x}")
+    }
+}
+
+/// A failed TCP connection.
+fn connect_failure(e: &std::io::Error) -> Failure {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::ConnectionRefused => Failure::Refused,
+        ErrorKind::TimedOut => Failure::ConnectTimeout,
+        _ => Failure::Unreachable(e.to_string()),
+    }
+}
+
+/// A failed TLS handshake.
+fn tls_failure(e: &std::io::Error) -> Failure {
+    use rustls::CertificateError as C;
+    let Some(error) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    else {
+        return match e.kind() {
+            std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::ConnectionReset => {
+                Failure::Tls("the server closed the connection during the handshake".into())
+            }
+            _ => Failure::Tls(e.to_string()),
+        };
+    };
+    match error {
+        rustls::Error::InvalidCertificate(C::NotValidForName) => {
+            Failure::WrongName { presented: vec![] }
+        }
+        rustls::Error::InvalidCertificate(C::NotValidForNameContext { presented, .. }) => {
+            Failure::WrongName {
+                presented: presented.iter().map(|n| presented_name(n)).collect(),
+            }
+        }
+        rustls::Error::InvalidCertificate(C::UnknownIssuer | C::BadSignature) => {
+            Failure::Untrusted(error.to_string())
+        }
+        rustls::Error::InvalidCertificate(_) => Failure::Certificate(error.to_string()),
+        other => Failure::Tls(other.to_string()),
+    }
+}
+
+/// A name as rustls reports it (`DnsName("db.example")`), bare.
+fn presented_name(name: &str) -> String {
+    let inner = match (name.find('('), name.strip_suffix(')')) {
+        (Some(open), Some(rest)) => &rest[open + 1..],
+        _ => name,
+    };
+    inner.trim_matches('"').to_owned()
+}
+
+/// Why `host` gave no address to connect to.
+#[derive(Debug)]
+enum Unresolved {
+    Dns { server: SocketAddr, error: DnsError },
+    System(String),
+    Timeout(Duration),
+    NoAddresses,
+}
+
+impl Unresolved {
+    fn summary(&self) -> &'static str {
+        "Host did not resolve"
+    }
+
+    fn explain(&self, host: &str) -> String {
+        let inside = "A private name may resolve only inside the VPC: run the test where the application runs \
+                      (a pipeline runner in the VPC), or give resolver, the VPC's resolver, from inside it.";
+        match self {
+            Unresolved::Dns {
+                server,
+                error: DnsError::NxDomain,
+            } => format!(
+                "{server} says {host} does not exist (NXDOMAIN). Check host against the Private Host in the \
+                 PlanetScale dashboard. {inside}"
+            ),
+            Unresolved::Dns { server, error } => format!(
+                "Asking {server} for {host} failed: {error}. Check resolver, and that this machine can reach it."
+            ),
+            Unresolved::System(e) => format!(
+                "This machine's resolver could not resolve {host} ({e}). Check host against the Private Host \
+                 in the PlanetScale dashboard. {inside}"
+            ),
+            Unresolved::Timeout(t) => format!(
+                "This machine's resolver gave no answer for {host} within {}. Check the machine's DNS \
+                 settings, or give resolver.",
+                format_duration_short(*t)
+            ),
+            Unresolved::NoAddresses => format!(
+                "{host} exists but has no address (no A or AAAA record). Check host against the Private Host \
+                 in the PlanetScale dashboard. {inside}"
+            ),
+        }
+    }
+}
+
+fn list(addresses: &[IpAddr]) -> String {
+    addresses
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn not_private(host: &str, public: &[IpAddr]) -> String {
+    let are = if public.len() == 1 { "is" } else { "are" };
+    format!(
+        "{host} resolves to {}, which {are} public: the application's connections would leave the VPC and \
+         reach PlanetScale over the internet, not through the endpoint. Either the endpoint's private DNS is \
+         off (private_dns_enabled on the endpoint, and the VPC's DNS support and DNS hostnames), or this \
+         machine is outside the VPC and its resolver does not see the private name. Run the test where the \
+         application runs (a pipeline runner inside the VPC).",
+        list(public)
+    )
+}
+
+fn outside_vpc(host: &str, outside: &[IpAddr], vpc_id: &str, cidrs: &[IpNet]) -> String {
+    let blocks = cidrs
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "{host} resolves to {}, outside {vpc_id}'s CIDR blocks ({blocks}): not the addresses of an endpoint in \
+         that VPC. Either the endpoint's private DNS is off (private_dns_enabled on the endpoint, and the VPC's \
+         DNS support and DNS hostnames), the endpoint is in another VPC than vpc_id, or this machine is outside \
+         the VPC and its resolver does not see the private name. Run the test where the application runs (a \
+         pipeline runner inside the VPC).",
+        list(outside)
+    )
+}
+
+fn vpc_unreadable(vpc_id: &str, e: &AwsError) -> String {
+    let hint = match e {
+        AwsError::AccessDenied { .. } => " Allow ec2:DescribeVpcs to the provider's credentials.",
+        _ => "",
+    };
+    format!(
+        "Could not read {vpc_id} ({e}), so the addresses could not be checked against its CIDR blocks and \
+         private is false.{hint}"
+    )
+}
+
+// ------------------------------------------------------------------ I/O --
+
+/// The addresses of `host`: the address itself, the answer of `resolver`,
+/// or this machine's resolver's (what applications here would get).
+async fn lookup(
+    host: &str,
+    resolver: Option<SocketAddr>,
+    timeout: Duration,
+) -> Result<Vec<IpAddr>, Unresolved> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![ip]);
+    }
+    let addresses = match resolver {
+        Some(server) => dns::resolve(host, server, timeout)
+            .await
+            .map_err(|error| Unresolved::Dns { server, error })?,
+        None => {
+            let found = tokio::time::timeout(timeout, tokio::net::lookup_host((host, 0)))
+                .await
+                .map_err(|_| Unresolved::Timeout(timeout))?
+                .map_err(|e| Unresolved::System(e.to_string()))?;
+            let mut addresses: Vec<IpAddr> = Vec::new();
+            for a in found {
+                if !addresses.contains(&a.ip()) {
+                    addresses.push(a.ip());
+                }
+            }
+            addresses
+        }
+    };
+    tracing::debug!(host, ?resolver, ?addresses, "looked the host up");
+    if addresses.is_empty() {
+        return Err(Unresolved::NoAddresses);
+    }
+    Ok(addresses)
+}
+
+/// The trust for the handshake: this machine's authorities and `extra`.
+fn tls_config(extra: Vec<CertificateDer<'static>>) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    let native = rustls_native_certs::load_native_certs();
+    let (added, _) = roots.add_parsable_certificates(native.certs);
+    tracing::debug!(added, "loaded this machine's certificate authorities");
+    roots.add_parsable_certificates(extra);
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+    rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|_| {
+            rustls::ClientConfig::builder_with_provider(Arc::new(
+                rustls::crypto::aws_lc_rs::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .expect("aws-lc-rs supports the default protocol versions")
+        })
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+}
+
+/// What one address and port did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Probe {
+    reachable: bool,
+    postgres: bool,
+    tls: bool,
+    latency: Option<Duration>,
+    failure: Option<Failure>,
+}
+
+/// Every port on every address, at the same time; by port, then address.
+async fn probe_all(
+    host: &str,
+    addresses: &[IpAddr],
+    ports: &BTreeSet<u16>,
+    tls: &Arc<rustls::ClientConfig>,
+    timeout: Duration,
+) -> Vec<(SocketAddr, Probe)> {
+    let name = host.strip_suffix('.').unwrap_or(host).to_owned();
+    let Ok(server_name) = ServerName::try_from(name) else {
+        // validate refused such a host.
+        return Vec::new();
+    };
+    let targets: Vec<SocketAddr> = ports
+        .iter()
+        .flat_map(|port| addresses.iter().map(|ip| SocketAddr::new(*ip, *port)))
+        .collect();
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, target) in targets.iter().enumerate() {
+        let (target, server_name, tls) = (*target, server_name.clone(), tls.clone());
+        tasks.spawn(async move { (i, probe(target, server_name, tls, timeout).await) });
+    }
+    let mut probes: BTreeMap<usize, Probe> = BTreeMap::new();
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok((i, probe)) => {
+                probes.insert(i, probe);
+            }
+            Err(e) => tracing::error!(error = %e, "a connection test task failed"),
+        }
+    }
+    targets
+        .into_iter()
+        .enumerate()
+        .map(|(i, target)| {
+            let probe = probes.remove(&i).unwrap_or_else(|| Probe {
+                failure: Some(Failure::Io("the test of this port failed".into())),
+                ..Probe::default()
+            });
+            (target, probe)
+        })
+        .collect()
+}
+
+/// Connects, asks for TLS, and completes the handshake, all within
+/// `timeout`; then closes without a word more.
+async fn probe(
+    target: SocketAddr,
+    server_name: ServerName<'static>,
+    tls: Arc<rustls::ClientConfig>,
+    timeout: Duration,
+) -> Probe {
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let failed = |failure: Failure| Probe {
+        failure: Some(failure),
+        ..Probe::default()
+    };
+    let mut tcp = match timeout_at(deadline, TcpStream::connect(target)).await {
+        Err(_) => return failed(Failure::ConnectTimeout),
+        Ok(Err(e)) => return failed(connect_failure(&e)),
+        Ok(Ok(tcp)) => tcp,
+    };
+    let reached = Probe {
+        reachable: true,
+        latency: Some(started.elapsed()),
+        ..Probe::default()
+    };
+    let with = |probe: &Probe, failure: Failure| Probe {
+        failure: Some(failure),
+        ..probe.clone()
+    };
+    let _ = tcp.set_nodelay(true);
+
+    let mut answer = [0u8; 1];
+    let exchange = async {
+        tcp.write_all(&SSL_REQUEST).await?;
+        // Exactly one byte: what follows an S is the server's TLS, read by
+        // the handshake.
+        tcp.read(&mut answer).await
+    };
+    let answer = match timeout_at(deadline, exchange).await {
+        Err(_) => return with(&reached, Failure::NoAnswer),
+        Ok(Ok(0)) => classify(None),
+        Ok(Ok(_)) => classify(Some(answer[0])),
+        Ok(Err(e))
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            classify(None)
+        }
+        Ok(Err(e)) => return with(&reached, Failure::Io(e.to_string())),
+    };
+    tracing::debug!(%target, ?answer, "the server answered the SSLRequest");
+    let postgres = Probe {
+        postgres: true,
+        ..reached.clone()
+    };
+    match answer {
+        Answer::Tls => {}
+        Answer::NoTls | Answer::PostgresError => {
+            let _ = timeout_at(deadline, tcp.shutdown()).await;
+            return with(&postgres, Failure::Answered(answer));
+        }
+        Answer::Other(_) | Answer::Closed => return with(&reached, Failure::Answered(answer)),
+    }
+
+    let connector = tokio_rustls::TlsConnector::from(tls);
+    match timeout_at(deadline, connector.connect(server_name, tcp)).await {
+        Err(_) => with(&postgres, Failure::HandshakeTimeout),
+        Ok(Err(e)) => with(&postgres, tls_failure(&e)),
+        Ok(Ok(mut stream)) => {
+            // close_notify, then the end of the connection: nothing else.
+            let _ = timeout_at(deadline, stream.shutdown()).await;
+            Probe {
+                tls: true,
+                ..postgres
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::diag::Severity;
+    use crate::framework::model::{ObjectBuilder, assert_model_names, string};
+
+    #[test]
+    fn the_models_name_the_schema() {
+        let schema = ConnectionTestDataSource.schema();
+        assert_model_names(&schema.block, attr::ALL);
+        let Type::List(entry) = &schema.block.get(attr::results).unwrap().ty else {
+            panic!("results is a list");
+        };
+        let Type::Object(entry, _) = entry.as_ref() else {
+            panic!("of objects");
+        };
+        let mut names: Vec<&str> = entry.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        let mut model = result_attr::ALL.to_vec();
+        model.sort_unstable();
+        assert_eq!(names, model);
+    }
+
+    #[test]
+    fn defaults_are_the_schemas() {
+        let schema = ConnectionTestDataSource.schema();
+        let m = Model::from_value(&ObjectBuilder::new().build());
+        assert_eq!(
+            schema.block.get(attr::timeout).unwrap().default,
+            Some(string(m.timeout.clone()))
+        );
+        assert_eq!(
+            schema.block.get(attr::ports).unwrap().default,
+            Some(validate::ports_value(m.ports.iter().copied()))
+        );
+        assert_eq!(
+            schema.block.get(attr::fail_on_error).unwrap().default,
+            Some(Value::Bool(m.fail_on_error))
+        );
+    }
+
+    #[test]
+    fn the_ssl_request_is_postgres_code() {
+        assert_eq!(u32::from_be_bytes(SSL_REQUEST[..4].try_into().unwrap()), 8);
+        assert_eq!(
+            u32::from_be_bytes(SSL_REQUEST[4..].try_into().unwrap()),
+            80_877_103
+        );
+    }
+
+    #[test]
+    fn answers_are_classified() {
+        let cases = [
+            (Some(b'S'), Answer::Tls),
+            (Some(b'N'), Answer::NoTls),
+            (Some(b'E'), Answer::PostgresError),
+            (Some(b'H'), Answer::Other(b'H')),
+            (Some(0), Answer::Other(0)),
+            (None, Answer::Closed),
+        ];
+        for (byte, answer) in cases {
+            assert_eq!(classify(byte), answer, "{byte:?}");
+        }
+    }
+
+    /// The sentences of every failure: a summary of its own, and the words
+    /// that send the reader to the fix.
+    #[test]
+    fn each_failure_says_what_to_do() {
+        let t = Duration::from_secs(5);
+        let cases: Vec<(Failure, &[&str])> = vec![
+            (
+                Failure::ConnectTimeout,
+                &[
+                    "5s",
+                    "dropped",
+                    "security group",
+                    "network ACLs",
+                    "route",
+                    "planetscale_privatelink_diagnostics",
+                    "Reachability Analyzer",
+                ],
+            ),
+            (Failure::Refused, &["refused", "nothing listens", "5432"]),
+            (
+                Failure::Unreachable("Network is unreachable".into()),
+                &["no route", "inside the VPC"],
+            ),
+            (Failure::NoAnswer, &["5s", "SSLRequest", "not PostgreSQL"]),
+            (Failure::Answered(Answer::NoTls), &["declined TLS"]),
+            (Failure::Answered(Answer::PostgresError), &["error message"]),
+            (Failure::Answered(Answer::Other(b'H')), &["'H'", "not"]),
+            (Failure::Answered(Answer::Closed), &["closed it"]),
+            (Failure::HandshakeTimeout, &["handshake", "5s"]),
+            (
+                Failure::WrongName {
+                    presented: vec!["other.example".into()],
+                },
+                &["not valid for db.example", "other.example", "Private Host"],
+            ),
+            (
+                Failure::Untrusted("unknown issuer".into()),
+                &["ca_certificate", "CA certificates"],
+            ),
+            (
+                Failure::Certificate("expired".into()),
+                &["expired", "clock"],
+            ),
+            (Failure::Tls("bad".into()), &["TLS handshake failed: bad"]),
+            (Failure::Io("reset".into()), &["reset"]),
+        ];
+        let mut summaries: Vec<&str> = cases.iter().map(|(f, _)| f.summary()).collect();
+        let n = summaries.len();
+        summaries.sort_unstable();
+        summaries.dedup();
+        // Closed and any other byte share "Not a PostgreSQL server".
+        assert_eq!(summaries.len(), n - 1, "{summaries:?}");
+        for (failure, words) in cases {
+            let text = failure.explain("db.example", t);
+            for word in words {
+                assert!(
+                    text.contains(word),
+                    "{failure:?}: {word:?} missing in {text}"
+                );
+            }
+            assert!(attr::ALL.contains(&failure.attribute()));
+        }
+        assert!(
+            Failure::NoAnswer
+                .explain("h", Duration::from_millis(500))
+                .contains("500ms")
+        );
+    }
+
+    #[test]
+    fn failures_point_at_the_argument_to_change() {
+        assert_eq!(
+            Failure::WrongName { presented: vec![] }.attribute(),
+            attr::host
+        );
+        assert_eq!(
+            Failure::Untrusted(String::new()).attribute(),
+            attr::ca_certificate
+        );
+        assert_eq!(Failure::ConnectTimeout.attribute(), attr::ports);
+        assert_eq!(Failure::Refused.attribute(), attr::ports);
+    }
+
+    #[test]
+    fn io_errors_are_classified() {
+        use std::io::{Error, ErrorKind};
+        assert_eq!(
+            connect_failure(&Error::from(ErrorKind::ConnectionRefused)),
+            Failure::Refused
+        );
+        assert_eq!(
+            connect_failure(&Error::from(ErrorKind::TimedOut)),
+            Failure::ConnectTimeout
+        );
+        assert!(matches!(
+            connect_failure(&Error::from(ErrorKind::NetworkUnreachable)),
+            Failure::Unreachable(_)
+        ));
+        let rustls_error = |e: rustls::Error| Error::new(ErrorKind::InvalidData, e);
+        assert_eq!(
+            tls_failure(&rustls_error(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForNameContext {
+                    expected: ServerName::try_from("db.example").unwrap(),
+                    presented: vec!["DnsName(\"other.example\")".into(), "10.0.0.5".into()],
+                }
+            ))),
+            Failure::WrongName {
+                presented: vec!["other.example".into(), "10.0.0.5".into()]
+            }
+        );
+        assert!(matches!(
+            tls_failure(&rustls_error(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer
+            ))),
+            Failure::Untrusted(_)
+        ));
+        assert!(matches!(
+            tls_failure(&rustls_error(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::Expired
+            ))),
+            Failure::Certificate(_)
+        ));
+        assert!(matches!(
+            tls_failure(&Error::from(ErrorKind::UnexpectedEof)),
+            Failure::Tls(_)
+        ));
+    }
+
+    #[test]
+    fn private_addresses() {
+        for private in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "127.0.0.1",
+            "fd00::5",
+            "fc12::1",
+            "::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(is_private(private.parse().unwrap()), "{private}");
+        }
+        for public in [
+            "3.5.7.9",
+            "172.32.0.1",
+            "100.64.0.1",
+            "2600:1f18::1",
+            "fe80::1",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(!is_private(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn private_means_inside_the_vpc_when_it_is_given() {
+        let ips =
+            |list: &[&str]| -> Vec<IpAddr> { list.iter().map(|a| a.parse().unwrap()).collect() };
+        let vpc = Scope::Vpc {
+            id: "vpc-0123abcd".into(),
+            cidrs: vec![
+                "10.0.0.0/16".parse().unwrap(),
+                "2600:1f18::/56".parse().unwrap(),
+            ],
+        };
+        assert_eq!(
+            judge_private("h", &ips(&["10.0.0.5", "2600:1f18::5"]), &vpc),
+            Ok(true)
+        );
+        let (attribute, _, detail) =
+            judge_private("h", &ips(&["10.0.0.5", "10.1.0.5"]), &vpc).unwrap_err();
+        assert_eq!(attribute, attr::vpc_id);
+        assert!(
+            detail.contains("h resolves to 10.1.0.5, outside"),
+            "{detail}"
+        );
+        assert_eq!(
+            judge_private("h", &ips(&["10.1.0.5"]), &Scope::AnyPrivate),
+            Ok(true)
+        );
+        let (attribute, _, _) =
+            judge_private("h", &ips(&["10.0.0.5", "3.5.7.9"]), &Scope::AnyPrivate).unwrap_err();
+        assert_eq!(attribute, attr::host);
+        assert_eq!(judge_private("h", &[], &Scope::AnyPrivate), Ok(false));
+        assert_eq!(
+            judge_private("h", &ips(&["10.0.0.5"]), &Scope::Unknown),
+            Ok(false)
+        );
+    }
+
+    #[test]
+    fn host_level_failures_explain_themselves() {
+        let public = not_private("db.example", &["3.5.7.9".parse().unwrap()]);
+        assert!(
+            public.contains("3.5.7.9, which is public")
+                && public.contains("private DNS is off")
+                && public.contains("outside the VPC"),
+            "{public}"
+        );
+        let outside = outside_vpc(
+            "db.example",
+            &["127.0.0.1".parse().unwrap()],
+            "vpc-0123abcd",
+            &["10.0.0.0/16".parse().unwrap()],
+        );
+        assert!(
+            outside.contains("outside vpc-0123abcd's CIDR blocks (10.0.0.0/16)"),
+            "{outside}"
+        );
+        let server: SocketAddr = "10.0.0.2:53".parse().unwrap();
+        let nx = Unresolved::Dns {
+            server,
+            error: DnsError::NxDomain,
+        }
+        .explain("db.example");
+        assert!(nx.contains("NXDOMAIN") && nx.contains("resolver"), "{nx}");
+        let denied = vpc_unreadable(
+            "vpc-0123abcd",
+            &AwsError::AccessDenied {
+                code: "UnauthorizedOperation".into(),
+                message: "no".into(),
+            },
+        );
+        assert!(denied.contains("ec2:DescribeVpcs"), "{denied}");
+    }
+
+    #[test]
+    fn a_report_groups_targets_and_follows_fail_on_error() {
+        let a: SocketAddr = "10.0.0.5:5432".parse().unwrap();
+        let b: SocketAddr = "10.0.1.5:5432".parse().unwrap();
+        for fail in [false, true] {
+            let mut report = Report::new(fail);
+            report.add_for(a, attr::ports, "Connection refused", "x".into());
+            report.add_for(b, attr::ports, "Connection refused", "x".into());
+            report.add(attr::host, "Host resolves to public addresses", "y".into());
+            let mut diags = Diagnostics::new();
+            report.into_diagnostics(&mut diags);
+            let all: Vec<_> = diags.iter().collect();
+            assert_eq!(all.len(), 2);
+            assert_eq!(all[0].detail, "10.0.0.5:5432, 10.0.1.5:5432: x");
+            assert_eq!(all[1].detail, "y");
+            let expected = if fail {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
+            assert!(all.iter().all(|d| d.severity == expected));
+            assert_eq!(
+                all[1].attribute.as_ref().map(ToString::to_string),
+                Some("host".to_owned())
+            );
+        }
+    }
+
+    fn config(pairs: &[(&str, Value)]) -> Value {
+        let mut b = ObjectBuilder::new();
+        for name in attr::ALL {
+            b = b.set(name, Value::Null);
+        }
+        for (k, v) in pairs {
+            b = b.set(k, v.clone());
+        }
+        b.build()
+    }
+
+    fn errors(config: &Value) -> Vec<String> {
+        let mut diags = Diagnostics::new();
+        ConnectionTestDataSource.validate(config, &mut diags);
+        diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| {
+                d.attribute
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bad_arguments_are_named() {
+        let host = || (attr::host, string("db.example"));
+        assert!(errors(&config(&[host()])).is_empty());
+        assert!(errors(&config(&[(attr::host, string("10.0.0.5"))])).is_empty());
+        assert!(errors(&config(&[(attr::host, string("fd00::5"))])).is_empty());
+        let cases: [(&str, Value); 6] = [
+            (attr::host, string("postgres://db.example:5432")),
+            (attr::timeout, string("5")),
+            (attr::timeout, string("0s")),
+            (attr::vpc_id, string("vpc-12")),
+            (attr::resolver, string("dns.example")),
+            (attr::ca_certificate, string("not a certificate")),
+        ];
+        for (name, value) in cases {
+            let c = if name == attr::host {
+                config(&[(name, value)])
+            } else {
+                config(&[host(), (name, value)])
+            };
+            assert_eq!(errors(&c), vec![name.to_owned()], "{name}");
+        }
+        assert_eq!(
+            errors(&config(&[host(), (attr::ports, Value::set(vec![]))])),
+            vec!["ports"]
+        );
+    }
+
+    #[test]
+    fn a_ca_certificate_is_read() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let ca = params.self_signed(&key).unwrap();
+        let two = format!("{}{}", ca.pem(), ca.pem());
+        assert_eq!(extra_roots(&two).unwrap().len(), 2);
+        assert!(extra_roots("").unwrap_err().contains("No certificate"));
+    }
+}
