@@ -13,6 +13,7 @@ use terraform_provider_planetscale::protocol::tfplugin6 as pb;
 const SG: &str = "planetscale_privatelink_security_group";
 const ENDPOINT: &str = "planetscale_privatelink_endpoint";
 const SERVICE: &str = "planetscale_privatelink_service";
+const CONNECTION_TEST: &str = "planetscale_privatelink_connection_test";
 const DIAGNOSTICS: &str = "planetscale_privatelink_diagnostics";
 
 fn resource_type(name: &str) -> Type {
@@ -84,7 +85,7 @@ async fn schema_describes_every_attribute() {
     assert_eq!(names, [ENDPOINT, SG]);
     let mut data_sources: Vec<&String> = schema.data_source_schemas.keys().collect();
     data_sources.sort();
-    assert_eq!(data_sources, [DIAGNOSTICS, SERVICE]);
+    assert_eq!(data_sources, [CONNECTION_TEST, DIAGNOSTICS, SERVICE]);
     let provider = schema.provider.unwrap().block.unwrap();
     let all_blocks = schema
         .resource_schemas
