@@ -289,6 +289,17 @@ impl Ec2 {
         }
     }
 
+    /// The endpoint one of whose network interfaces is `interface_id`,
+    /// from a listing of the region's endpoints (an import's one lookup);
+    /// `NotFound` when no endpoint has it.
+    pub async fn endpoint_with_interface(&self, interface_id: &str) -> Result<Endpoint, AwsError> {
+        self.list_endpoints_where(&[])
+            .await?
+            .into_iter()
+            .find(|e| e.network_interface_ids.iter().any(|n| n == interface_id))
+            .ok_or_else(|| AwsError::not_found("InvalidVpcEndpointId.NotFound", interface_id))
+    }
+
     /// Remembers that Terraform knows this endpoint (it was read from state,
     /// or created by this process), so a plan does not report it as one
     /// found in the VPC.
@@ -602,12 +613,12 @@ async fn endpoints_page(
 ) -> Result<(Vec<Endpoint>, Option<String>), AwsError> {
     let out = client
         .describe_vpc_endpoints()
-        .set_filters(Some(
+        .set_filters((!filters.is_empty()).then(|| {
             filters
                 .iter()
                 .map(|(name, value)| Filter::builder().name(*name).values(*value).build())
-                .collect(),
-        ))
+                .collect()
+        }))
         .max_results(super::LISTING_PAGE)
         .set_next_token(token)
         .send()

@@ -8,6 +8,7 @@ pub mod config;
 pub mod endpoint;
 pub mod endpoint_service;
 pub mod error;
+pub mod insights;
 pub mod interface;
 pub mod model;
 pub mod network_acl;

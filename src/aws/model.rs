@@ -187,3 +187,95 @@ pub struct PrefixList {
     /// IPv4 or IPv6 blocks.
     pub cidrs: Vec<String>,
 }
+
+/// A Reachability Analyzer path (DescribeNetworkInsightsPaths): from a
+/// source to a destination over a protocol and port.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InsightsPath {
+    pub id: String,
+    pub arn: String,
+    pub source: String,
+    pub destination: String,
+    pub protocol: String,
+    pub destination_port: Option<u16>,
+}
+
+/// One Reachability Analyzer analysis of a path
+/// (DescribeNetworkInsightsAnalyses).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InsightsAnalysis {
+    pub id: String,
+    pub path_id: String,
+    /// `running`, `succeeded` or `failed`.
+    pub status: String,
+    pub status_message: Option<String>,
+    /// Whether a path was found; `None` while running or after a failure.
+    pub path_found: Option<bool>,
+    pub explanations: Vec<Explanation>,
+    /// When it started, in seconds since the epoch.
+    pub started: i64,
+}
+
+/// Something an analysis names: its id, and its name when it has one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Component {
+    pub id: String,
+    pub name: Option<String>,
+}
+
+/// A security group or network ACL rule an explanation names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExplainedRule {
+    /// `ingress` or `egress`.
+    pub direction: Option<String>,
+    pub cidr: Option<String>,
+    pub prefix_list_id: Option<String>,
+    /// The security group a group rule belongs to.
+    pub group_id: Option<String>,
+    pub protocol: Option<String>,
+    /// Inclusive.
+    pub ports: Option<(i32, i32)>,
+    /// Network ACL rules: `allow` or `deny`, and the number.
+    pub action: Option<String>,
+    pub number: Option<i32>,
+}
+
+/// A route an explanation names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExplainedRoute {
+    pub destination: Option<String>,
+    /// Where it leads (a gateway, interface, peering connection...).
+    pub target: Option<String>,
+    pub state: Option<String>,
+}
+
+/// Why an analysis found no path, or what it noticed on the way: an
+/// explanation code and the parts of the path it names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Explanation {
+    pub code: String,
+    /// The main component the explanation is about.
+    pub component: Option<Component>,
+    pub direction: Option<String>,
+    pub protocols: Vec<String>,
+    pub port_ranges: Vec<(i32, i32)>,
+    pub port: Option<i32>,
+    pub address: Option<String>,
+    pub addresses: Vec<String>,
+    pub cidrs: Vec<String>,
+    pub state: Option<String>,
+    pub missing_component: Option<String>,
+    pub security_group: Option<Component>,
+    pub security_groups: Vec<Component>,
+    pub security_group_rule: Option<ExplainedRule>,
+    pub acl: Option<Component>,
+    pub acl_rule: Option<ExplainedRule>,
+    pub route_table: Option<Component>,
+    pub route: Option<ExplainedRoute>,
+    pub subnet: Option<Component>,
+    pub vpc: Option<Component>,
+    pub network_interface: Option<Component>,
+    pub vpc_endpoint: Option<Component>,
+    pub attached_to: Option<Component>,
+    pub availability_zones: Vec<String>,
+}

@@ -1,0 +1,318 @@
+//! Reachability Analyzer (EC2's network insights): a path from a source to
+//! a destination over TCP on a port, analyses of it, and the explanations
+//! an analysis gives when it finds no path. Paths and analyses are made
+//! with a client token, so a retried call after a lost answer makes one,
+//! not two.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_ec2::types::{
+    AnalysisAclRule, AnalysisComponent, AnalysisRouteTableRoute, AnalysisSecurityGroupRule,
+    PortRange, Protocol,
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::aws::model::{
+    Component, ExplainedRoute, ExplainedRule, Explanation, InsightsAnalysis, InsightsPath,
+};
+use crate::aws::retry::{Backoff, Interrupted, pause, within};
+use crate::aws::{AwsError, Ec2, next_page};
+
+/// An analysis in this state is still being computed.
+pub const RUNNING: &str = "running";
+
+impl Ec2 {
+    /// CreateNetworkInsightsPath over TCP to `port` of `destination`.
+    pub async fn create_insights_path(
+        &self,
+        source: &str,
+        destination: &str,
+        port: u16,
+        client_token: &str,
+    ) -> Result<InsightsPath, AwsError> {
+        let out = self
+            .client
+            .create_network_insights_path()
+            .source(source)
+            .destination(destination)
+            .protocol(Protocol::Tcp)
+            .destination_port(i32::from(port))
+            .client_token(client_token)
+            .send()
+            .await?;
+        out.network_insights_path()
+            .map(path)
+            .ok_or_else(|| AwsError::Transport("CreateNetworkInsightsPath answered no path".into()))
+    }
+
+    /// The path with this id; `NotFound` when EC2 does not know it.
+    pub async fn find_insights_path(&self, id: &str) -> Result<InsightsPath, AwsError> {
+        let out = self
+            .client
+            .describe_network_insights_paths()
+            .network_insights_path_ids(id)
+            .send()
+            .await?;
+        out.network_insights_paths()
+            .iter()
+            .map(path)
+            .find(|p| p.id == id)
+            .ok_or_else(|| AwsError::not_found("InvalidNetworkInsightsPathId.NotFound", id))
+    }
+
+    /// StartNetworkInsightsAnalysis of a path: the analysis, `running`.
+    pub async fn start_analysis(
+        &self,
+        path_id: &str,
+        client_token: &str,
+    ) -> Result<InsightsAnalysis, AwsError> {
+        let out = self
+            .client
+            .start_network_insights_analysis()
+            .network_insights_path_id(path_id)
+            .client_token(client_token)
+            .send()
+            .await?;
+        out.network_insights_analysis()
+            .map(analysis)
+            .ok_or_else(|| {
+                AwsError::Transport("StartNetworkInsightsAnalysis answered no analysis".into())
+            })
+    }
+
+    /// The analysis with this id; `NotFound` when EC2 does not know it.
+    pub async fn find_analysis(&self, id: &str) -> Result<InsightsAnalysis, AwsError> {
+        let out = self
+            .client
+            .describe_network_insights_analyses()
+            .network_insights_analysis_ids(id)
+            .send()
+            .await?;
+        out.network_insights_analyses()
+            .iter()
+            .map(analysis)
+            .find(|a| a.id == id)
+            .ok_or_else(|| AwsError::not_found("InvalidNetworkInsightsAnalysisId.NotFound", id))
+    }
+
+    /// Every analysis of a path, oldest first.
+    pub async fn analyses_of_path(&self, path_id: &str) -> Result<Vec<InsightsAnalysis>, AwsError> {
+        let mut found = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .client
+                .describe_network_insights_analyses()
+                .network_insights_path_id(path_id)
+                .set_next_token(token)
+                .send()
+                .await?;
+            found.extend(out.network_insights_analyses().iter().map(analysis));
+            token = next_page(out.next_token());
+            if token.is_none() {
+                break;
+            }
+        }
+        found.sort_by_key(|a| a.started);
+        Ok(found)
+    }
+
+    /// DeleteNetworkInsightsAnalysis; one already gone counts as deleted.
+    pub async fn delete_analysis(&self, id: &str) -> Result<(), AwsError> {
+        let deleted = self
+            .client
+            .delete_network_insights_analysis()
+            .network_insights_analysis_id(id)
+            .send()
+            .await;
+        gone_is_fine(deleted.map(|_| ()).map_err(AwsError::from))
+    }
+
+    /// DeleteNetworkInsightsPath; one already gone counts as deleted. EC2
+    /// refuses while the path has analyses: delete those first.
+    pub async fn delete_insights_path(&self, id: &str) -> Result<(), AwsError> {
+        let deleted = self
+            .client
+            .delete_network_insights_path()
+            .network_insights_path_id(id)
+            .send()
+            .await;
+        gone_is_fine(deleted.map(|_| ()).map_err(AwsError::from))
+    }
+
+    /// Polls an analysis until it is no longer `running`, for at most
+    /// `timeout`, or until StopProvider. The last answer seen comes back
+    /// with the error, so the caller can keep what it knows.
+    pub async fn wait_analysis(
+        &self,
+        id: &str,
+        timeout: Duration,
+        stop: &CancellationToken,
+    ) -> Result<InsightsAnalysis, (AwsError, Option<InsightsAnalysis>)> {
+        let deadline = Instant::now() + timeout;
+        // Analyses take seconds to minutes: a first look soon, then at
+        // most every 10 s.
+        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(10));
+        let mut last = None;
+        loop {
+            let waiting = |why: Interrupted| why.into_error("waiting for the analysis to finish");
+            if let Err(why) = pause(&mut backoff, deadline, stop).await {
+                return Err((waiting(why), last));
+            }
+            match within(deadline, stop, self.find_analysis(id)).await {
+                Err(why) => return Err((waiting(why), last)),
+                Ok(Ok(a)) if a.status != RUNNING => return Ok(a),
+                Ok(Ok(a)) => last = Some(a),
+                // Not visible yet right after the start, or an answer that
+                // did not arrive: ask again.
+                Ok(Err(e)) if e.is_not_found() || e.is_transient() => {
+                    tracing::debug!(analysis_id = id, error = %e, "analysis not readable yet");
+                }
+                Ok(Err(e)) => return Err((e, last)),
+            }
+        }
+    }
+}
+
+/// Deleting what is already gone is done.
+fn gone_is_fine(result: Result<(), AwsError>) -> Result<(), AwsError> {
+    match result {
+        Err(e) if e.is_not_found() => Ok(()),
+        other => other,
+    }
+}
+
+fn path(p: &aws_sdk_ec2::types::NetworkInsightsPath) -> InsightsPath {
+    InsightsPath {
+        id: p.network_insights_path_id().unwrap_or_default().to_owned(),
+        arn: p.network_insights_path_arn().unwrap_or_default().to_owned(),
+        source: p.source().unwrap_or_default().to_owned(),
+        destination: p.destination().unwrap_or_default().to_owned(),
+        protocol: p
+            .protocol()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_default(),
+        destination_port: p.destination_port().and_then(|p| u16::try_from(p).ok()),
+    }
+}
+
+fn analysis(a: &aws_sdk_ec2::types::NetworkInsightsAnalysis) -> InsightsAnalysis {
+    InsightsAnalysis {
+        id: a
+            .network_insights_analysis_id()
+            .unwrap_or_default()
+            .to_owned(),
+        path_id: a.network_insights_path_id().unwrap_or_default().to_owned(),
+        status: a
+            .status()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+        status_message: a.status_message().map(str::to_owned),
+        path_found: a.network_path_found(),
+        explanations: a.explanations().iter().map(explanation).collect(),
+        started: a.start_date().map(|d| d.secs()).unwrap_or_default(),
+    }
+}
+
+fn component(c: Option<&AnalysisComponent>) -> Option<Component> {
+    let c = c?;
+    let id = c.id().or(c.arn())?.to_owned();
+    Some(Component {
+        id,
+        name: c.name().map(str::to_owned),
+    })
+}
+
+fn ports(range: Option<&PortRange>) -> Option<(i32, i32)> {
+    let r = range?;
+    Some((r.from()?, r.to().or(r.from())?))
+}
+
+fn acl_rule(r: Option<&AnalysisAclRule>) -> Option<ExplainedRule> {
+    let r = r?;
+    Some(ExplainedRule {
+        direction: r
+            .egress()
+            .map(|e| if e { "egress" } else { "ingress" }.to_owned()),
+        cidr: r.cidr().map(str::to_owned),
+        protocol: r.protocol().map(str::to_owned),
+        ports: ports(r.port_range()),
+        action: r.rule_action().map(str::to_owned),
+        number: r.rule_number(),
+        ..ExplainedRule::default()
+    })
+}
+
+fn group_rule(r: Option<&AnalysisSecurityGroupRule>) -> Option<ExplainedRule> {
+    let r = r?;
+    Some(ExplainedRule {
+        direction: r.direction().map(str::to_owned),
+        cidr: r.cidr().map(str::to_owned),
+        prefix_list_id: r.prefix_list_id().map(str::to_owned),
+        group_id: r.security_group_id().map(str::to_owned),
+        protocol: r.protocol().map(str::to_owned),
+        ports: ports(r.port_range()),
+        ..ExplainedRule::default()
+    })
+}
+
+fn route(r: Option<&AnalysisRouteTableRoute>) -> Option<ExplainedRoute> {
+    let r = r?;
+    let target = [
+        r.gateway_id(),
+        r.nat_gateway_id(),
+        r.network_interface_id(),
+        r.transit_gateway_id(),
+        r.vpc_peering_connection_id(),
+        r.instance_id(),
+        r.egress_only_internet_gateway_id(),
+    ]
+    .into_iter()
+    .flatten()
+    .next();
+    Some(ExplainedRoute {
+        destination: r
+            .destination_cidr()
+            .or(r.destination_prefix_list_id())
+            .map(str::to_owned),
+        target: target.map(str::to_owned),
+        state: r.state().map(str::to_owned),
+    })
+}
+
+fn explanation(e: &aws_sdk_ec2::types::Explanation) -> Explanation {
+    Explanation {
+        code: e.explanation_code().unwrap_or_default().to_owned(),
+        component: component(e.component()),
+        direction: e.direction().map(str::to_owned),
+        protocols: e.protocols().to_vec(),
+        port_ranges: e
+            .port_ranges()
+            .iter()
+            .filter_map(|r| ports(Some(r)))
+            .collect(),
+        port: e.port(),
+        address: e.address().map(str::to_owned),
+        addresses: e.addresses().to_vec(),
+        cidrs: e.cidrs().to_vec(),
+        state: e.state().map(str::to_owned),
+        missing_component: e.missing_component().map(str::to_owned),
+        security_group: component(e.security_group()),
+        security_groups: e
+            .security_groups()
+            .iter()
+            .filter_map(|g| component(Some(g)))
+            .collect(),
+        security_group_rule: group_rule(e.security_group_rule()),
+        acl: component(e.acl()),
+        acl_rule: acl_rule(e.acl_rule()),
+        route_table: component(e.route_table()),
+        route: route(e.route_table_route()),
+        subnet: component(e.subnet()),
+        vpc: component(e.vpc()),
+        network_interface: component(e.network_interface()),
+        vpc_endpoint: component(e.vpc_endpoint()),
+        attached_to: component(e.attached_to()),
+        availability_zones: e.availability_zones().to_vec(),
+    }
+}
