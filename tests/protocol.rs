@@ -12,6 +12,7 @@ use terraform_provider_planetscale::protocol::tfplugin6 as pb;
 
 const SG: &str = "planetscale_privatelink_security_group";
 const ENDPOINT: &str = "planetscale_privatelink_endpoint";
+const REACHABILITY: &str = "planetscale_privatelink_reachability_analysis";
 const SERVICE: &str = "planetscale_privatelink_service";
 const CONNECTION_TEST: &str = "planetscale_privatelink_connection_test";
 const DIAGNOSTICS: &str = "planetscale_privatelink_diagnostics";
@@ -82,7 +83,7 @@ async fn schema_describes_every_attribute() {
     );
     let mut names: Vec<&String> = schema.resource_schemas.keys().collect();
     names.sort();
-    assert_eq!(names, [ENDPOINT, SG]);
+    assert_eq!(names, [ENDPOINT, REACHABILITY, SG]);
     let mut data_sources: Vec<&String> = schema.data_source_schemas.keys().collect();
     data_sources.sort();
     assert_eq!(data_sources, [CONNECTION_TEST, DIAGNOSTICS, SERVICE]);
@@ -127,7 +128,9 @@ async fn metadata_lists_the_resources() {
         .unwrap()
         .into_inner();
     let names: Vec<String> = meta.resources.into_iter().map(|r| r.type_name).collect();
-    assert!(names.contains(&SG.to_owned()) && names.contains(&ENDPOINT.to_owned()));
+    for resource in [ENDPOINT, REACHABILITY, SG] {
+        assert!(names.contains(&resource.to_owned()), "{resource}");
+    }
     let data_sources: Vec<String> = meta.data_sources.into_iter().map(|d| d.type_name).collect();
     assert!(
         data_sources.contains(&SERVICE.to_owned())

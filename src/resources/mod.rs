@@ -5,6 +5,7 @@
 
 pub mod endpoint;
 pub mod moves;
+pub mod reachability;
 pub mod security_group;
 pub mod sg_rules;
 pub mod tags;
@@ -22,6 +23,7 @@ pub fn all() -> Vec<Arc<dyn Resource<Clients>>> {
     vec![
         Arc::new(endpoint::EndpointResource),
         Arc::new(security_group::SecurityGroupResource),
+        Arc::new(reachability::ReachabilityResource),
     ]
 }
 

@@ -1,0 +1,724 @@
+//! `planetscale_privatelink_reachability_analysis`: the troubleshooting
+//! guide's "Use AWS Reachability Analyzer", as code. A network insights path
+//! from the application (an instance, a network interface, or another source
+//! Reachability Analyzer accepts) to one of the endpoint's network
+//! interfaces over TCP on the database's port, and an analysis of it, waited
+//! for until it finishes. When the analysis finds no path, its explanations
+//! become sentences that say which security group rule, network ACL entry or
+//! route stops the traffic ([`explain`]); that is a warning, or an error
+//! with `fail_on_unreachable`.
+//!
+//! The path lives as long as the resource; a change of `triggers` runs a new
+//! analysis of it (and deletes the previous one). Delete removes every
+//! analysis of the path, then the path.
+//!
+//! Order: model, schema, validate, plan, create, read, update, delete,
+//! import, then the analysis run and the verdict.
+
+mod explain;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::aws::Ec2;
+use crate::aws::model::InsightsAnalysis;
+use crate::clients::Clients;
+use crate::framework::diag::Diagnostics;
+use crate::framework::model::Attrs;
+use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::server::{Ctx, PlanChange, Resource};
+use crate::framework::timeouts;
+use crate::framework::types::Type;
+use crate::framework::value::Value;
+use crate::model;
+use crate::resources::root;
+use crate::validate;
+
+pub const TYPE_NAME: &str = "planetscale_privatelink_reachability_analysis";
+/// How long an analysis may take; AWS's take seconds to a few minutes.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// PostgreSQL's port.
+const DEFAULT_PORT: u16 = 5432;
+const FAIL_ON_UNREACHABLE_DEFAULT: bool = false;
+/// The analysis finished.
+const SUCCEEDED: &str = "succeeded";
+
+// ---------------------------------------------------------------- model --
+
+model! {
+    /// The resource's arguments and what the analysis found.
+    struct Model, attributes mod attr {
+        id: String,
+        source: String,
+        endpoint_id: String,
+        port: u16 = DEFAULT_PORT,
+        triggers: Option<BTreeMap<String, String>>,
+        fail_on_unreachable: bool = FAIL_ON_UNREACHABLE_DEFAULT,
+        path_id: String,
+        destination_id: String,
+        analysis_id: String,
+        status: String,
+        path_found: bool,
+        explanations: Vec<ExplanationModel>,
+        timeouts: Value,
+    }
+}
+
+model! {
+    /// One entry of `explanations`.
+    struct ExplanationModel, attributes mod explanation_attr {
+        code: String,
+        component_id: String,
+        component_type: String,
+        detail: String,
+    }
+}
+
+/// The attributes one analysis decides; a new analysis makes them unknown.
+const ANALYSIS: [&str; 4] = [
+    attr::analysis_id,
+    attr::status,
+    attr::path_found,
+    attr::explanations,
+];
+
+fn explanation_type() -> Type {
+    Type::object(explanation_attr::ALL.iter().map(|n| (*n, Type::String)))
+}
+
+pub struct ReachabilityResource;
+
+// --------------------------------------------------------------- schema --
+
+#[async_trait]
+impl Resource<Clients> for ReachabilityResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new(
+                "An AWS Reachability Analyzer analysis of the path from an application host to a PrivateLink \
+                 endpoint: a network insights path over TCP to one of the endpoint's network interfaces on \
+                 `port`, analysed when created and again whenever `triggers` change. When no path is found, each \
+                 of AWS's explanations becomes a sentence naming the security group rule, network ACL entry or \
+                 route that stops the traffic; that is a warning, or an error with `fail_on_unreachable`. AWS \
+                 charges for every analysis run (US$0.10 per analysis at the time of writing; see the Amazon VPC \
+                 pricing page), so runs happen only on create and on a change of `triggers`, never on refresh.",
+            )
+            .attribute(Attribute::string(attr::id).computed().use_state_for_unknown().describe(
+                "The network insights path's id (`nip-...`), as `path_id`.",
+            ))
+            .attribute(Attribute::string(attr::source).required().requires_replace().describe(
+                "Where the application's connections start: an instance (`i-...`), a network interface \
+                 (`eni-...`) or another source Reachability Analyzer accepts (an internet gateway, transit \
+                 gateway, transit gateway attachment, VPC peering connection, VPN gateway or VPC endpoint id), or \
+                 its ARN. Changing it makes a new path.",
+            ))
+            .attribute(Attribute::string(attr::endpoint_id).required().requires_replace().describe(
+                "The interface VPC endpoint the application connects to (`vpce-...`), such as \
+                 `planetscale_privatelink_endpoint.db.id`. The path leads to its first network interface (by id).",
+            ))
+            .attribute(Attribute::number(attr::port).default(Value::from(i64::from(DEFAULT_PORT))).requires_replace().describe(
+                format!("The TCP port: PostgreSQL's ({DEFAULT_PORT}) or PSBouncer's (6432)."),
+            ))
+            .attribute(Attribute::string_map(attr::triggers).optional().describe(
+                "Arbitrary values; a change runs a new analysis of the same path (and deletes the previous \
+                 one). Point them at what the path depends on, such as the security groups' rule ids or a \
+                 timestamp, to analyse again after those change.",
+            ))
+            .attribute(Attribute::bool(attr::fail_on_unreachable).default(Value::Bool(FAIL_ON_UNREACHABLE_DEFAULT)).describe(
+                "Whether an analysis that finds no path is an error (stopping the apply) instead of a warning.",
+            ))
+            .attribute(Attribute::string(attr::path_id).computed().use_state_for_unknown().describe("The network insights path's id (`nip-...`)."))
+            .attribute(Attribute::string(attr::destination_id).computed().use_state_for_unknown().describe(
+                "The endpoint's network interface the path leads to (`eni-...`).",
+            ))
+            .attribute(Attribute::string(attr::analysis_id).computed().describe("The latest analysis's id (`nia-...`)."))
+            .attribute(Attribute::string(attr::status).computed().describe(
+                "The analysis's status: `succeeded` once it finished, `failed` when AWS could not analyse the path.",
+            ))
+            .attribute(Attribute::bool(attr::path_found).computed().describe(
+                "Whether the analysis found a path from `source` to the endpoint on `port`.",
+            ))
+            .attribute(Attribute::new(attr::explanations, Type::list(explanation_type())).computed().describe(
+                "Why no path was found, one entry per explanation of AWS's: `code` (AWS's explanation code, such \
+                 as `ENI_SG_RULES_MISMATCH`), `component_id` and `component_type` (what stops the traffic) and \
+                 `detail` (a sentence saying which rule, entry or route, and what to change). Empty when a path \
+                 was found.",
+            ))
+            .block(timeouts::block(&[("create", DEFAULT_TIMEOUT), ("update", DEFAULT_TIMEOUT)])),
+        )
+    }
+
+    // ------------------------------------------------------------ validate --
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let c = Attrs::of(config);
+        if let Some(source) = c.str(attr::source)
+            && let Err(why) = check_source(source)
+        {
+            diags.attr_error(root(attr::source), "Invalid source", why);
+        }
+        if let Some(id) = c.str(attr::endpoint_id)
+            && let Err(why) = validate::ec2_id(id, "vpce", "VPC endpoint")
+        {
+            diags.attr_error(root(attr::endpoint_id), "Invalid VPC endpoint id", why);
+        }
+        if let Some(port) = c.number(attr::port)
+            && let Err(why) = validate::port(port)
+        {
+            diags.attr_error(root(attr::port), "Invalid port", why);
+        }
+        timeouts::validate(config, diags);
+    }
+
+    // ---------------------------------------------------------------- plan --
+
+    /// A change of `triggers` runs a new analysis: its results are unknown.
+    /// Any other in-place change (`fail_on_unreachable`, `timeouts`) keeps
+    /// the last analysis's.
+    async fn plan(
+        &self,
+        _ctx: &Ctx<Clients>,
+        change: &mut PlanChange<'_>,
+        diags: &mut Diagnostics,
+    ) {
+        if change.prior.is_null() || !change.changing || !change.requires_replace.is_empty() {
+            return;
+        }
+        let (prior, planned) = (Attrs::of(change.prior), Attrs::of(&change.planned));
+        if planned.get(attr::triggers) != prior.get(attr::triggers) {
+            return;
+        }
+        let kept: Vec<(&str, Value)> = ANALYSIS
+            .iter()
+            .map(|name| (*name, prior.get(name).clone()))
+            .collect();
+        if let Value::Object(map) = &mut change.planned {
+            for (name, value) in kept {
+                map.insert(name.to_owned(), value);
+            }
+        }
+        let m = Model::from_value(&change.planned);
+        if m.fail_on_unreachable && m.status == SUCCEEDED && !m.path_found {
+            diags.attr_error(
+                root(attr::fail_on_unreachable),
+                "The last analysis found no path",
+                format!(
+                    "Analysis {} found no path from {} to {} on port {}, so fail_on_unreachable = true fails \
+                     here. Fix the path (the resource's explanations say what stops it), then change triggers \
+                     to analyse it again.",
+                    m.analysis_id, m.source, m.endpoint_id, m.port
+                ),
+            );
+        }
+    }
+
+    // -------------------------------------------------------------- create --
+
+    async fn create(
+        &self,
+        ctx: &Ctx<Clients>,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let ec2 = &ctx.data.ec2;
+        let m = Model::from_value(planned);
+        let endpoint = match ec2.find_endpoint(&m.endpoint_id).await {
+            Ok(e) => e,
+            Err(e) => {
+                let detail = if e.is_not_found() {
+                    format!(
+                        "There is no VPC endpoint {} in {} (or it was deleted). Check endpoint_id and the \
+                         provider's region.",
+                        m.endpoint_id, ctx.data.region
+                    )
+                } else {
+                    format!("{}: {e}", m.endpoint_id)
+                };
+                diags.attr_error(
+                    root(attr::endpoint_id),
+                    "Could not read the VPC endpoint",
+                    detail,
+                );
+                return None;
+            }
+        };
+        let Some(destination) = endpoint.network_interface_ids.iter().min().cloned() else {
+            diags.attr_error(
+                root(attr::endpoint_id),
+                "The endpoint has no network interfaces",
+                format!(
+                    "{} is {} and has no network interface to analyse a path to. Analyse it once it is \
+                     available (depend on the endpoint resource).",
+                    m.endpoint_id, endpoint.state
+                ),
+            );
+            return None;
+        };
+        let path = match ec2
+            .create_insights_path(&m.source, &destination, m.port, &token())
+            .await
+        {
+            Ok(path) => path,
+            Err(e) => {
+                diags.attr_error(
+                    root(attr::source),
+                    "Could not create the network insights path",
+                    format!(
+                        "CreateNetworkInsightsPath from {} to {destination} (of {}) on TCP port {}: {e}. Check \
+                         that source is a resource Reachability Analyzer accepts as a source, in this region.",
+                        m.source, m.endpoint_id, m.port
+                    ),
+                );
+                return None;
+            }
+        };
+        tracing::info!(path_id = %path.id, source = %m.source, destination, "network insights path created");
+        // From here on the path exists: the state always carries its id.
+        let mut state = Model {
+            id: path.id.clone(),
+            path_id: path.id,
+            destination_id: destination,
+            ..m
+        };
+        let timeout = timeouts::get(planned, "create", DEFAULT_TIMEOUT);
+        analyse(ctx, &mut state, timeout, diags).await;
+        Some(state.to_value())
+    }
+
+    // ---------------------------------------------------------------- read --
+
+    /// The path and the analysis in state, without running anything. An
+    /// analysis deleted out of band leaves its results in state; a path
+    /// deleted out of band removes the resource.
+    async fn read(
+        &self,
+        ctx: &Ctx<Clients>,
+        state: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let ec2 = &ctx.data.ec2;
+        let mut s = Model::from_value(state);
+        if s.id.is_empty() {
+            return None;
+        }
+        let path = match ec2.find_insights_path(&s.id).await {
+            Ok(path) => path,
+            Err(e) if e.is_not_found() => {
+                tracing::info!(path_id = %s.id, "network insights path is gone; removing it from state");
+                return None;
+            }
+            Err(e) => {
+                diags.error(
+                    "Could not read the network insights path",
+                    format!("{}: {e}", s.id),
+                );
+                return Some(state.clone());
+            }
+        };
+        s.path_id.clone_from(&path.id);
+        s.source.clone_from(&path.source);
+        s.destination_id.clone_from(&path.destination);
+        if let Some(port) = path.destination_port {
+            s.port = port;
+        }
+        if s.endpoint_id.is_empty() {
+            // An import: the endpoint is the one the destination belongs to.
+            match ec2.endpoint_with_interface(&path.destination).await {
+                Ok(endpoint) => s.endpoint_id = endpoint.id,
+                Err(e) => {
+                    diags.error(
+                        "Not a path to a VPC endpoint",
+                        format!(
+                            "{} leads to {}, which is not a network interface of a VPC endpoint in {} ({e}). \
+                             Import a path this resource made, or one to an endpoint's network interface.",
+                            s.id, path.destination, ctx.data.region
+                        ),
+                    );
+                    return None;
+                }
+            }
+        }
+        let analysis = if s.analysis_id.is_empty() {
+            ec2.analyses_of_path(&s.id)
+                .await
+                .map(|all| all.into_iter().last())
+        } else {
+            match ec2.find_analysis(&s.analysis_id).await {
+                Ok(a) => Ok(Some(a)),
+                Err(e) if e.is_not_found() => {
+                    tracing::info!(analysis_id = %s.analysis_id, "analysis is gone; keeping its results");
+                    Ok(None)
+                }
+                Err(e) => Err(e),
+            }
+        };
+        match analysis {
+            Ok(Some(a)) => take(&mut s, &a),
+            Ok(None) => {}
+            Err(e) => diags.error("Could not read the analysis", format!("{}: {e}", s.id)),
+        }
+        Some(s.to_value())
+    }
+
+    // -------------------------------------------------------------- update --
+
+    /// A change of `triggers` runs a new analysis of the path, then deletes
+    /// the previous one; other changes only reach the state.
+    async fn update(
+        &self,
+        ctx: &Ctx<Clients>,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let (old, new) = (Model::from_value(prior), Model::from_value(planned));
+        if old.id.is_empty() {
+            super::missing_id(diags);
+            return prior.clone();
+        }
+        let mut state = Model {
+            id: old.id.clone(),
+            path_id: old.path_id.clone(),
+            destination_id: old.destination_id.clone(),
+            analysis_id: old.analysis_id.clone(),
+            status: old.status.clone(),
+            path_found: old.path_found,
+            explanations: old.explanations.clone(),
+            ..new
+        };
+        if old.triggers == state.triggers {
+            return state.to_value();
+        }
+        let timeout = timeouts::get(planned, "update", DEFAULT_TIMEOUT);
+        analyse(ctx, &mut state, timeout, diags).await;
+        if state.analysis_id != old.analysis_id
+            && !old.analysis_id.is_empty()
+            && let Err(e) = ctx.data.ec2.delete_analysis(&old.analysis_id).await
+        {
+            // Not lost: the path's delete removes every analysis of it.
+            tracing::warn!(analysis_id = %old.analysis_id, error = %e, "could not delete the previous analysis");
+        }
+        state.to_value()
+    }
+
+    // -------------------------------------------------------------- delete --
+
+    async fn delete(&self, ctx: &Ctx<Clients>, prior: &Value, diags: &mut Diagnostics) {
+        let s = Model::from_value(prior);
+        if s.id.is_empty() {
+            return;
+        }
+        if let Err(e) = delete_path(&ctx.data.ec2, &s.id, &s.analysis_id).await {
+            diags.error(
+                "Could not delete the network insights path",
+                format!("{}: {e}", s.id),
+            );
+        }
+    }
+
+    // -------------------------------------------------------------- import --
+
+    async fn import(
+        &self,
+        _ctx: &Ctx<Clients>,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        super::import_by_id(&self.schema(), id, "nip", "network insights path", diags)
+    }
+}
+
+// ------------------------------------------------------------- analysis --
+
+/// A token for a create call: retries of the call send the same one.
+fn token() -> String {
+    format!(
+        "tf-planetscale-{:016x}{:016x}",
+        fastrand::u64(..),
+        fastrand::u64(..)
+    )
+}
+
+/// Starts an analysis of the state's path, waits for it, and records it in
+/// the state (also when the wait ends early, so the next apply knows it);
+/// then reports the verdict.
+async fn analyse(
+    ctx: &Ctx<Clients>,
+    state: &mut Model,
+    timeout: Duration,
+    diags: &mut Diagnostics,
+) {
+    let ec2 = &ctx.data.ec2;
+    let started = match ec2.start_analysis(&state.path_id, &token()).await {
+        Ok(a) => a,
+        Err(e) => {
+            diags.error(
+                "Could not start the reachability analysis",
+                format!("StartNetworkInsightsAnalysis of {}: {e}", state.path_id),
+            );
+            return;
+        }
+    };
+    tracing::info!(analysis_id = %started.id, path_id = %state.path_id, "reachability analysis started");
+    take(state, &started);
+    match ec2.wait_analysis(&started.id, timeout, &ctx.stop).await {
+        Ok(done) => {
+            take(state, &done);
+            verdict(state, &done, diags);
+        }
+        Err((e, last)) => {
+            if let Some(last) = last {
+                take(state, &last);
+            }
+            diags.error(
+                "The reachability analysis did not finish",
+                format!(
+                    "{}: {e}. It stays in state as {}; the next apply replaces this resource and analyses the \
+                     path again. Raise timeouts.create (or timeouts.update) if analyses take longer here.",
+                    started.id, state.status
+                ),
+            );
+        }
+    }
+}
+
+/// Records an analysis in the state.
+fn take(state: &mut Model, a: &InsightsAnalysis) {
+    state.analysis_id.clone_from(&a.id);
+    state.status.clone_from(&a.status);
+    state.path_found = a.path_found.unwrap_or(false);
+    state.explanations = if state.path_found {
+        Vec::new()
+    } else {
+        a.explanations
+            .iter()
+            .map(|e| {
+                let (component_id, component_type) = explain::component(e);
+                ExplanationModel {
+                    code: e.code.clone(),
+                    component_id,
+                    component_type,
+                    detail: explain::sentence(e, state.port),
+                }
+            })
+            .collect()
+    };
+}
+
+/// What a finished analysis means for the apply: nothing when a path was
+/// found; a warning (or, with `fail_on_unreachable`, an error) listing the
+/// explanations when none was; an error when AWS could not analyse.
+fn verdict(state: &Model, a: &InsightsAnalysis, diags: &mut Diagnostics) {
+    let route = format!(
+        "from {} to {} ({}) on TCP port {}",
+        state.source, state.endpoint_id, state.destination_id, state.port
+    );
+    if a.status != SUCCEEDED {
+        let why = a.status_message.as_deref().unwrap_or("AWS gave no reason");
+        diags.error(
+            "The reachability analysis failed",
+            format!(
+                "Analysis {} of the path {route} ended {}: {why}. Check that source exists and is in the same \
+                 region and account (or one Reachability Analyzer can reach), then change triggers to run it \
+                 again.",
+                a.id, a.status
+            ),
+        );
+        return;
+    }
+    if state.path_found {
+        tracing::info!(analysis_id = %a.id, "reachability analysis found a path");
+        return;
+    }
+    let reasons = if state.explanations.is_empty() {
+        "AWS gave no explanation.".to_owned()
+    } else {
+        state
+            .explanations
+            .iter()
+            .map(|e| format!("- {}", e.detail))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let summary = "No network path to the endpoint";
+    let detail = format!(
+        "Analysis {} found no path {route}:\n{reasons}\nFix these, then change triggers to analyse again.",
+        a.id
+    );
+    if state.fail_on_unreachable {
+        diags.attr_error(root(attr::source), summary, detail);
+    } else {
+        diags.attr_warning(root(attr::source), summary, detail);
+    }
+}
+
+/// Deletes every analysis of the path (the one in state even when the
+/// listing misses it), then the path.
+async fn delete_path(
+    ec2: &Ec2,
+    path_id: &str,
+    analysis_id: &str,
+) -> Result<(), crate::aws::AwsError> {
+    let mut analyses: Vec<String> = ec2
+        .analyses_of_path(path_id)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    if !analysis_id.is_empty() && !analyses.iter().any(|a| a == analysis_id) {
+        analyses.push(analysis_id.to_owned());
+    }
+    for id in &analyses {
+        ec2.delete_analysis(id).await?;
+    }
+    ec2.delete_insights_path(path_id).await?;
+    tracing::info!(
+        path_id,
+        analyses = analyses.len(),
+        "network insights path deleted"
+    );
+    Ok(())
+}
+
+/// Sources Reachability Analyzer accepts, by id prefix (longest first, so
+/// `tgw-attach-` is not taken for `tgw-`).
+const SOURCE_PREFIXES: &[(&str, &str)] = &[
+    ("tgw-attach", "transit gateway attachment"),
+    ("eni", "network interface"),
+    ("igw", "internet gateway"),
+    ("vgw", "VPN gateway"),
+    ("tgw", "transit gateway"),
+    ("pcx", "VPC peering connection"),
+    ("vpce", "VPC endpoint"),
+    ("i", "instance"),
+];
+
+/// A source id of a kind Reachability Analyzer accepts, or an ARN.
+fn check_source(source: &str) -> Result<(), String> {
+    if source.starts_with("arn:") {
+        return Ok(());
+    }
+    let kinds = SOURCE_PREFIXES
+        .iter()
+        .map(|(prefix, what)| format!("{what} ({prefix}-...)"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let Some((prefix, what)) = SOURCE_PREFIXES
+        .iter()
+        .find(|(prefix, _)| source.starts_with(&format!("{prefix}-")))
+    else {
+        return Err(format!(
+            "{source:?} is not a source Reachability Analyzer accepts. Give the id of an {kinds}, or an ARN: \
+             usually the application host's instance or network interface."
+        ));
+    };
+    validate::ec2_id(source, prefix, what)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::assert_model_names;
+
+    #[test]
+    fn the_models_name_the_schema() {
+        let schema = ReachabilityResource.schema();
+        assert_model_names(&schema.block, attr::ALL);
+        let Type::List(entry) = &schema.block.get(attr::explanations).unwrap().ty else {
+            panic!("explanations is a list");
+        };
+        let Type::Object(entry, _) = entry.as_ref() else {
+            panic!("of objects");
+        };
+        let names: Vec<&str> = entry.keys().map(String::as_str).collect();
+        let mut model = explanation_attr::ALL.to_vec();
+        model.sort_unstable();
+        assert_eq!(names, model);
+    }
+
+    #[test]
+    fn sources_are_ids_of_kinds_reachability_analyzer_accepts() {
+        for ok in [
+            "i-0123456789abcdef0",
+            "eni-0123456789abcdef0",
+            "tgw-attach-0123456789abcdef0",
+            "tgw-0123456789abcdef0",
+            "vpce-0123456789abcdef0",
+            "arn:aws:ec2:us-east-1:123456789012:instance/i-0123456789abcdef0",
+        ] {
+            assert_eq!(check_source(ok), Ok(()), "{ok}");
+        }
+        let why = check_source("sg-0123456789abcdef0").unwrap_err();
+        assert!(
+            why.contains("not a source Reachability Analyzer accepts"),
+            "{why}"
+        );
+        assert!(why.contains("network interface (eni-...)"), "{why}");
+        let why = check_source("i-XYZ").unwrap_err();
+        assert!(
+            why.contains("is not a instance id") || why.contains("instance id"),
+            "{why}"
+        );
+    }
+
+    fn analysis(status: &str, found: Option<bool>) -> InsightsAnalysis {
+        InsightsAnalysis {
+            id: "nia-0123456789abcdef0".into(),
+            path_id: "nip-0123456789abcdef0".into(),
+            status: status.into(),
+            path_found: found,
+            explanations: vec![crate::aws::model::Explanation {
+                code: "ENI_SG_RULES_MISMATCH".into(),
+                ..Default::default()
+            }],
+            ..InsightsAnalysis::default()
+        }
+    }
+
+    #[test]
+    fn no_path_warns_unless_told_to_fail() {
+        for (fail, errors) in [(false, false), (true, true)] {
+            let mut state = Model {
+                fail_on_unreachable: fail,
+                ..Model::default()
+            };
+            let a = analysis(SUCCEEDED, Some(false));
+            take(&mut state, &a);
+            let mut diags = Diagnostics::new();
+            verdict(&state, &a, &mut diags);
+            assert_eq!(diags.has_errors(), errors);
+            assert_eq!(state.explanations.len(), 1);
+            assert_eq!(state.explanations[0].code, "ENI_SG_RULES_MISMATCH");
+        }
+    }
+
+    #[test]
+    fn a_path_found_says_nothing_and_keeps_no_explanations() {
+        let mut state = Model::default();
+        let a = analysis(SUCCEEDED, Some(true));
+        take(&mut state, &a);
+        let mut diags = Diagnostics::new();
+        verdict(&state, &a, &mut diags);
+        assert!(diags.is_empty());
+        assert!(state.path_found);
+        assert!(state.explanations.is_empty());
+    }
+
+    #[test]
+    fn a_failed_analysis_is_an_error_with_aws_reason() {
+        let mut state = Model::default();
+        let mut a = analysis("failed", None);
+        a.status_message = Some("The source is not supported".into());
+        take(&mut state, &a);
+        let mut diags = Diagnostics::new();
+        verdict(&state, &a, &mut diags);
+        assert!(diags.has_errors());
+        assert!(format!("{diags:?}").contains("The source is not supported"));
+    }
+}
