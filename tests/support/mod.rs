@@ -11,6 +11,7 @@ pub mod connect_proxy;
 pub mod dns;
 pub mod emulator;
 pub mod inprocess;
+pub mod insights;
 pub mod pairs;
 pub mod planetscale_api;
 pub mod plugin;

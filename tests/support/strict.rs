@@ -3,7 +3,9 @@
 //! own code and message. Every acceptance test talks to the emulator through
 //! it (`Emulator::url`); the fault proxy, where a test uses one, sits in
 //! front of it. It reads what it needs to decide from the emulator with
-//! calls of its own, which no test's call counts see.
+//! calls of its own, which no test's call counts see. It also answers
+//! Reachability Analyzer's actions, which the emulator lacks, from a
+//! stand-in ([`Insights`], in `insights.rs`).
 //!
 //! | # | rule | EC2's answer (400) | source |
 //! |---|---|---|---|
@@ -53,6 +55,7 @@ use hyper::body::Incoming;
 use hyper::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap};
 use hyper::{Request, Response, StatusCode};
 
+use super::insights::Insights;
 use super::proxy::{Reply, encode_form, error_from, form, forward, xml_escape};
 
 /// How many reads naming a new security group miss it. AWS documents no
@@ -122,6 +125,9 @@ struct State {
 pub struct Strict {
     pub url: String,
     state: Arc<Mutex<State>>,
+    /// The Reachability Analyzer stand-in this layer answers those actions
+    /// from.
+    pub insights: Insights,
 }
 
 impl Strict {
@@ -135,11 +141,21 @@ impl Strict {
         let state = Arc::new(Mutex::new(State::default()));
         let serial = Arc::new(tokio::sync::Mutex::new(()));
         let shared = state.clone();
-        let address =
-            super::serve_http(move |req| handle(req, upstream, shared.clone(), serial.clone()));
+        let insights = Insights::default();
+        let answers = insights.clone();
+        let address = super::serve_http(move |req| {
+            handle(
+                req,
+                upstream,
+                shared.clone(),
+                serial.clone(),
+                answers.clone(),
+            )
+        });
         Strict {
             url: format!("http://{address}"),
             state,
+            insights,
         }
     }
 
@@ -189,6 +205,7 @@ async fn handle(
     upstream: SocketAddr,
     state: Arc<Mutex<State>>,
     serial: Arc<tokio::sync::Mutex<()>>,
+    insights: Insights,
 ) -> Reply {
     let (mut parts, body) = req.into_parts();
     let body = body
@@ -205,6 +222,9 @@ async fn handle(
     if !call.is_ec2() {
         let (status, answer) = forward(upstream, parts, body).await?;
         return Ok(xml(status, answer));
+    }
+    if let Some(answer) = insights.answer(&call, &action).await {
+        return answer;
     }
 
     let _turn = if SERIALIZED.contains(&action.as_str()) {
@@ -899,7 +919,7 @@ impl Paging {
 
 // ---- Requests ---------------------------------------------------------------
 
-struct Call {
+pub(super) struct Call {
     upstream: SocketAddr,
     /// The request's headers, reused (signature and all) for the layer's
     /// own calls: the emulator takes region and account from them.
@@ -908,7 +928,7 @@ struct Call {
 }
 
 impl Call {
-    fn param(&self, name: &str) -> Option<&str> {
+    pub(super) fn param(&self, name: &str) -> Option<&str> {
         self.params
             .iter()
             .find(|(k, _)| k == name)
@@ -916,7 +936,7 @@ impl Call {
     }
 
     /// The values of `prefix.1`, `prefix.2`...
-    fn list(&self, prefix: &str) -> Vec<String> {
+    pub(super) fn list(&self, prefix: &str) -> Vec<String> {
         self.params
             .iter()
             .filter(|(k, _)| {
@@ -929,7 +949,7 @@ impl Call {
     }
 
     /// The values of every `Filter.N` named `name`.
-    fn filter(&self, name: &str) -> Vec<String> {
+    pub(super) fn filter(&self, name: &str) -> Vec<String> {
         let numbers: Vec<&str> = self
             .params
             .iter()
@@ -954,7 +974,7 @@ impl Call {
 
     /// The layer's own call to the emulator: `action` with `params` and
     /// `filters` (name, one value). `None` when the emulator refuses it.
-    async fn ask(
+    pub(super) async fn ask(
         &self,
         action: &str,
         params: &[(&str, &str)],
@@ -1062,12 +1082,12 @@ fn field_in(xml: &str, node: &Node, name: &str) -> Option<String> {
 }
 
 /// The text of a child element of the element `element` (one whole element).
-fn field(element: &str, name: &str) -> Option<String> {
+pub(super) fn field(element: &str, name: &str) -> Option<String> {
     field_in(element, &root(element)?, name)
 }
 
 /// The `<item>` texts of a list child (`subnetIdSet`) of `element`.
-fn list_field(element: &str, name: &str) -> Vec<String> {
+pub(super) fn list_field(element: &str, name: &str) -> Vec<String> {
     let Some(top) = root(element) else {
         return Vec::new();
     };
@@ -1084,7 +1104,7 @@ fn list_field(element: &str, name: &str) -> Vec<String> {
 }
 
 /// The whole `<item>` elements of the answer's set `set`.
-fn items(xml: &str, set: &str) -> Vec<String> {
+pub(super) fn items(xml: &str, set: &str) -> Vec<String> {
     let Some(top) = root(xml) else {
         return Vec::new();
     };
