@@ -5,7 +5,10 @@
 //! there), then planned again (empty) and destroyed (nothing left). Its
 //! connection test asks a DNS server on loopback that does not know the
 //! Private Host, as a resolver outside the VPC would answer: the apply
-//! still succeeds, and ends with the check's warning.
+//! still succeeds, and ends with the check's warning. A second apply names
+//! an application host (a network interface in the application's group) as
+//! `analysis_source`: Reachability Analyzer (the strict layer's stand-in)
+//! finds the path through the groups the example made.
 
 mod support;
 
@@ -76,10 +79,53 @@ fn complete_example_applies_plans_empty_and_destroys_cleanly() {
         "default_tags reach the endpoint"
     );
     ws.assert_no_changes();
+    assert_eq!(outputs["reachability"]["value"], serde_json::Value::Null);
 
-    ws.destroy();
+    // An application host in the first subnet and the application's group:
+    // the analysis finds its path to the endpoint.
     let ec2 = emulator.ec2();
     let rt = tokio::runtime::Runtime::new().unwrap();
+    let subnet = ws.resource("aws_subnet.app[0]");
+    let host = rt
+        .block_on(
+            ec2.create_network_interface()
+                .subnet_id(subnet["id"].as_str().unwrap())
+                .groups(app["id"].as_str().unwrap())
+                .send(),
+        )
+        .expect("CreateNetworkInterface")
+        .network_interface()
+        .and_then(|n| n.network_interface_id())
+        .unwrap()
+        .to_owned();
+    ws.write(
+        "terraform.tfvars",
+        &format!(
+            "service_name = \"{service}\"\nprivate_host = \"{private_host}\"\nvpc_cidr_block = \"10.31.0.0/16\"\nresolver = \"{}\"\nanalysis_source = \"{host}\"\n",
+            dns.server()
+        ),
+    );
+    let run = ws.apply();
+    assert!(!run.flat().contains("No network path"), "{}", run.text());
+    let reachability = &ws.outputs()["reachability"]["value"];
+    assert_eq!(reachability["path_found"], true, "{reachability:#}");
+    let analysis = ws.resource("planetscale_privatelink_reachability_analysis.db[0]");
+    ws.assert_no_changes();
+    rt.block_on(
+        ec2.delete_network_interface()
+            .network_interface_id(&host)
+            .send(),
+    )
+    .expect("DeleteNetworkInterface");
+
+    ws.destroy();
+    let insights = &emulator.strict.insights;
+    assert!(insights.paths_from(&host).is_empty());
+    assert!(
+        insights
+            .analyses_of(analysis["path_id"].as_str().unwrap())
+            .is_empty()
+    );
     let left = rt
         .block_on(
             ec2.describe_vpc_endpoints()

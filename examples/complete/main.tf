@@ -130,3 +130,20 @@ check "database_connection" {
     ])
   }
 }
+
+# When analysis_source names an application host (its network interface or
+# instance), AWS Reachability Analyzer checks the whole path from it to the
+# endpoint: security groups, network ACLs and routes. A finding of no path is
+# a warning listing what blocks it. A new analysis runs when the groups let in
+# or the endpoint's subnets change; AWS bills each analysis.
+resource "planetscale_privatelink_reachability_analysis" "db" {
+  count = var.analysis_source == null ? 0 : 1
+
+  source      = var.analysis_source
+  endpoint_id = planetscale_privatelink_endpoint.db.id
+
+  triggers = {
+    allowed = join(",", planetscale_privatelink_security_group.db.allowed_security_group_ids)
+    subnets = join(",", planetscale_privatelink_endpoint.db.subnet_ids)
+  }
+}

@@ -22,3 +22,13 @@ output "application_security_group_id" {
   description = "Give the application hosts this security group."
   value       = aws_security_group.app.id
 }
+
+output "reachability" {
+  description = "Reachability Analyzer's verdict on the path from analysis_source to the endpoint (null without analysis_source)."
+  value = one([
+    for a in planetscale_privatelink_reachability_analysis.db : {
+      path_found   = a.path_found
+      explanations = [for e in a.explanations : e.detail]
+    }
+  ])
+}

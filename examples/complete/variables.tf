@@ -21,6 +21,12 @@ variable "resolver" {
   default     = null
 }
 
+variable "analysis_source" {
+  description = "An application host's network interface (eni-...) or instance (i-...) id. When set, AWS Reachability Analyzer analyses the path from it to the endpoint on 5432 (billed by AWS per analysis)."
+  type        = string
+  default     = null
+}
+
 variable "name" {
   description = "Prefix of the names of everything created."
   type        = string
