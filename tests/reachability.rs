@@ -8,6 +8,7 @@ mod support;
 
 use support::emulator::{Network, create_group, create_network};
 use support::insights::Planted;
+use support::proxy::{Faults, Proxy};
 use support::{Emulator, Workspace};
 
 const ADDRESS: &str = "planetscale_privatelink_reachability_analysis.db";
@@ -341,4 +342,73 @@ fn bad_source_is_refused_at_plan_and_creates_nothing() {
             .paths_from(&f.app_group)
             .is_empty()
     );
+}
+
+#[test]
+fn lost_answers_make_one_path_and_one_analysis() {
+    let f = fixture(74);
+    let insights = &f.emulator.strict.insights;
+    let source = f.host(&f.app_group);
+    // The answers to the path's create and to the analysis's start are
+    // lost on the way back, after EC2 acted on them: the retries, with the
+    // same client tokens, must not make a second of either.
+    let proxy = Proxy::start(&f.emulator.url);
+    proxy.set_faults(Faults {
+        lose_first_answer_of: Some("CreateNetworkInsightsPath".into()),
+        lose_answers_of: Some(("StartNetworkInsightsAnalysis".into(), 1)),
+        ..Faults::default()
+    });
+    let ws = Workspace::new(Some(&proxy.url));
+    ws.write("main.tf", &f.config(&source, ""));
+    ws.init();
+    ws.apply();
+    let counts = proxy.counts();
+    assert_eq!(counts.get("CreateNetworkInsightsPath"), Some(&2), "{counts:?}");
+    assert_eq!(counts.get("StartNetworkInsightsAnalysis"), Some(&2), "{counts:?}");
+    let r = ws.resource(ADDRESS);
+    let path_id = r["path_id"].as_str().unwrap().to_owned();
+    assert_eq!(insights.paths_from(&source), vec![path_id.clone()]);
+    assert_eq!(insights.started(&path_id), 1);
+    assert_eq!(r["path_found"], true);
+    ws.assert_no_changes();
+    ws.destroy();
+    assert!(insights.paths_from(&source).is_empty());
+}
+
+#[test]
+fn an_analysis_that_outlasts_the_timeout_keeps_the_path_in_state() {
+    let f = fixture(75);
+    let insights = &f.emulator.strict.insights;
+    let source = f.host(&f.app_group);
+    insights.slow_down(&source, u32::MAX);
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write(
+        "main.tf",
+        &f.config(&source, "  timeouts {\n    create = \"3s\"\n  }\n"),
+    );
+    ws.init();
+    let failed = ws.try_apply();
+    assert!(!failed.success(), "{}", failed.text());
+    let out = failed.flat();
+    assert!(
+        out.contains("Error: The reachability analysis did not finish"),
+        "{out}"
+    );
+    assert!(out.contains("timed out waiting for the analysis to finish"), "{out}");
+    // The path and its running analysis are in state, tainted: the next
+    // apply replaces them, and nothing is left behind.
+    let r = ws.resource(ADDRESS);
+    let path_id = r["path_id"].as_str().unwrap().to_owned();
+    assert_eq!(r["status"], "running");
+    assert_eq!(insights.paths_from(&source), vec![path_id.clone()]);
+    insights.clear(&source);
+    let plan = ws.plan_code();
+    assert!(plan.stdout.contains("is tainted, so must be replaced"), "{}", plan.stdout);
+    ws.apply();
+    let r = ws.resource(ADDRESS);
+    assert_eq!(r["path_found"], true);
+    assert!(insights.analyses_of(&path_id).is_empty());
+    assert_eq!(insights.paths_from(&source).len(), 1);
+    ws.destroy();
+    assert!(insights.paths_from(&source).is_empty());
 }

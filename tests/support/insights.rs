@@ -100,6 +100,9 @@ struct State {
     tokens: HashMap<String, String>,
     /// Source -> explanations to answer instead of evaluating.
     planted: HashMap<String, Vec<Planted>>,
+    /// Source -> how many descriptions of its analyses say `running`, when
+    /// not [`RUNNING_READS`].
+    slow: HashMap<String, u32>,
     /// Path id -> analyses started of it, ever.
     started: HashMap<String, u32>,
 }
@@ -118,8 +121,17 @@ impl Insights {
         s.planted.insert(source.to_owned(), explanations);
     }
 
+    /// Analyses from `source` read as `running` this many times (an
+    /// analysis AWS takes minutes over), until [`Insights::clear`].
+    pub fn slow_down(&self, source: &str, running_reads: u32) {
+        let mut s = self.state.lock().unwrap();
+        s.slow.insert(source.to_owned(), running_reads);
+    }
+
     pub fn clear(&self, source: &str) {
-        self.state.lock().unwrap().planted.remove(source);
+        let mut s = self.state.lock().unwrap();
+        s.planted.remove(source);
+        s.slow.remove(source);
     }
 
     /// Paths that exist now, by id: `(source, destination, port)`.
@@ -268,7 +280,7 @@ impl Insights {
     async fn start(&self, call: &Call) -> Reply {
         let path_id = call.param("NetworkInsightsPathId").unwrap_or_default();
         let token = call.param("ClientToken").map(str::to_owned);
-        let (path, planted) = {
+        let (path, planted, reads) = {
             let s = self.state.lock().unwrap();
             let known = token.as_ref().and_then(|t| s.tokens.get(t));
             if let Some(a) = known.and_then(|id| s.analyses.get(id)) {
@@ -278,7 +290,8 @@ impl Insights {
                 return path_not_found(path_id);
             };
             let planted = s.planted.get(&path.source).cloned();
-            (path, planted)
+            let reads = s.slow.get(&path.source).copied().unwrap_or(RUNNING_READS);
+            (path, planted, reads)
         };
         let (found, explanations) = match planted {
             Some(planted) => (false, planted.iter().map(planted_xml).collect()),
@@ -288,7 +301,7 @@ impl Insights {
             id: new_id("nia"),
             path_id: path.id.clone(),
             started: now(),
-            reads_running: RUNNING_READS,
+            reads_running: reads,
             found,
             explanations,
         };
