@@ -272,6 +272,40 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             "IPv4 or IPv6",
         ),
         (
+            "IPv4 block among the IPv6 ones",
+            SG,
+            sg(vec![("allowed_ipv6_cidr_blocks", set(&["10.0.0.0/16"]))]),
+            "allowed_ipv6_cidr_blocks",
+            "Put it in allowed_cidr_blocks",
+        ),
+        (
+            "IPv6 block with host bits",
+            SG,
+            sg(vec![("allowed_ipv6_cidr_blocks", set(&["2001:db8::1/64"]))]),
+            "allowed_ipv6_cidr_blocks",
+            "2001:db8::/64",
+        ),
+        (
+            "not a prefix list id",
+            SG,
+            sg(vec![(
+                "allowed_prefix_list_ids",
+                set(&["sg-0123456789abcdef0"]),
+            )]),
+            "allowed_prefix_list_ids",
+            "pl-0123456789abcdef0",
+        ),
+        (
+            "source group with a bad account id",
+            SG,
+            sg(vec![(
+                "allowed_security_group_ids",
+                set(&["12345/sg-0123456789abcdef0"]),
+            )]),
+            "allowed_security_group_ids",
+            "<12-digit account id>/sg-",
+        ),
+        (
             "port 0",
             SG,
             sg(vec![("ports", Value::Set(vec![num("0")]))]),

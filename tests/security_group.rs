@@ -17,6 +17,15 @@ fn runtime() -> tokio::runtime::Runtime {
 
 /// The ingress rules of a group as (port, source), and how many egress rules it has.
 async fn rules(ec2: &aws_sdk_ec2::Client, group_id: &str) -> (BTreeSet<(i32, String)>, usize) {
+    let (ingress, egress, _) = rules_with_ids(ec2, group_id).await;
+    (ingress, egress)
+}
+
+/// [`rules`], and the ids of the ingress rules.
+async fn rules_with_ids(
+    ec2: &aws_sdk_ec2::Client,
+    group_id: &str,
+) -> (BTreeSet<(i32, String)>, usize, BTreeSet<String>) {
     let out = ec2
         .describe_security_group_rules()
         .filters(
@@ -29,12 +38,14 @@ async fn rules(ec2: &aws_sdk_ec2::Client, group_id: &str) -> (BTreeSet<(i32, Str
         .await
         .unwrap();
     let mut ingress = BTreeSet::new();
+    let mut ids = BTreeSet::new();
     let mut egress = 0;
     for r in out.security_group_rules() {
         if r.is_egress() == Some(true) {
             egress += 1;
             continue;
         }
+        ids.insert(r.security_group_rule_id().unwrap().to_owned());
         assert_eq!(r.ip_protocol(), Some("tcp"));
         assert_eq!(r.from_port(), r.to_port());
         let source = r
@@ -42,11 +53,12 @@ async fn rules(ec2: &aws_sdk_ec2::Client, group_id: &str) -> (BTreeSet<(i32, Str
             .and_then(|g| g.group_id())
             .or(r.cidr_ipv4())
             .or(r.cidr_ipv6())
+            .or(r.prefix_list_id())
             .unwrap()
             .to_owned();
         ingress.insert((r.from_port().unwrap(), source));
     }
-    (ingress, egress)
+    (ingress, egress, ids)
 }
 
 /// Security groups in the VPC besides its default one.
@@ -404,4 +416,99 @@ fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() {
         assert_ne!(run.code, 0);
     }
     assert!(f.created_groups().is_empty(), "bad input created a group");
+}
+
+#[test]
+fn ipv6_blocks_prefix_lists_and_account_qualified_groups_each_change_alone() {
+    let f = fixture(19);
+    let list =
+        f.rt.block_on(
+            f.ec2
+                .create_managed_prefix_list()
+                .prefix_list_name(support::unique("spokes"))
+                .address_family("IPv4")
+                .max_entries(5)
+                .entries(
+                    aws_sdk_ec2::types::AddPrefixListEntry::builder()
+                        .cidr("10.200.0.0/16")
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("CreateManagedPrefixList")
+        .prefix_list()
+        .and_then(|l| l.prefix_list_id())
+        .unwrap()
+        .to_owned();
+    // The group written with its account, as a group of a peered account
+    // is; the emulator's account is the group's own.
+    let qualified = format!("123456789012/{}", f.app_group);
+    let body = |ipv6: &str, lists: &str| {
+        format!("  ports = [5432]\n  allowed_security_group_ids = [\"{qualified}\"]\n{ipv6}{lists}")
+    };
+    let ipv6 = "  allowed_ipv6_cidr_blocks = [\"2001:db8:1::/64\"]\n";
+    let lists = format!("  allowed_prefix_list_ids = [\"{list}\"]\n");
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &config(&f.network.vpc_id, &body(ipv6, &lists)));
+    ws.init();
+    ws.apply();
+    let group = ws.resource("planetscale_privatelink_security_group.db");
+    let id = group["id"].as_str().unwrap().to_owned();
+    let (ingress, egress, ids) = f.rt.block_on(rules_with_ids(&f.ec2, &id));
+    assert_eq!(
+        ingress,
+        product(&[5432], &[&f.app_group, "2001:db8:1::/64", &list])
+    );
+    assert_eq!(egress, 0);
+    assert_eq!(
+        group["allowed_security_group_ids"],
+        serde_json::json!([qualified])
+    );
+    ws.assert_no_changes();
+
+    // The IPv6 block alone goes: only its rule is revoked.
+    ws.write("main.tf", &config(&f.network.vpc_id, &body("", &lists)));
+    ws.apply();
+    let (after, _, after_ids) = f.rt.block_on(rules_with_ids(&f.ec2, &id));
+    assert_eq!(after, product(&[5432], &[&f.app_group, &list]));
+    assert_eq!(after_ids.len(), 2);
+    assert!(after_ids.is_subset(&ids), "untouched rules keep their ids");
+    ws.assert_no_changes();
+
+    // The prefix list alone goes, the IPv6 block comes back.
+    ws.write("main.tf", &config(&f.network.vpc_id, &body(ipv6, "")));
+    ws.apply();
+    let (after, _, _) = f.rt.block_on(rules_with_ids(&f.ec2, &id));
+    assert_eq!(after, product(&[5432], &[&f.app_group, "2001:db8:1::/64"]));
+    ws.assert_no_changes();
+
+    // Imported, each source lands in its own argument.
+    let imported = Workspace::new(Some(&f.emulator.url));
+    let name = group["name"].as_str().unwrap();
+    imported.write(
+        "main.tf",
+        &config(
+            &f.network.vpc_id,
+            &format!(
+                "  ports = [5432]\n  name = \"{name}\"\n  allowed_security_group_ids = [\"{}\"]\n{ipv6}",
+                f.app_group
+            ),
+        ),
+    );
+    imported.init();
+    imported.ok(&[
+        "import",
+        "-no-color",
+        "planetscale_privatelink_security_group.db",
+        &id,
+    ]);
+    imported.assert_no_changes();
+    imported.ok(&[
+        "state",
+        "rm",
+        "-no-color",
+        "planetscale_privatelink_security_group.db",
+    ]);
+    ws.destroy();
+    assert!(f.created_groups().is_empty());
 }

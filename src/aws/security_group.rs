@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{
-    Filter, IpPermission, IpRange, Ipv6Range, ResourceType, Tag, TagSpecification, UserIdGroupPair,
+    Filter, IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, Tag, TagSpecification,
+    UserIdGroupPair,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -210,9 +211,23 @@ impl Ec2 {
                     .to_port(i32::from(port));
                 for r in rules.iter().filter(|r| r.port == port) {
                     p = match &r.peer {
-                        Peer::Group(id) => p.user_id_group_pairs(
-                            UserIdGroupPair::builder()
-                                .group_id(id)
+                        Peer::Group(id) => {
+                            // Another account's group: `<account-id>/sg-...`.
+                            let (user, group) = match id.split_once('/') {
+                                Some((user, group)) => (Some(user), group),
+                                None => (None, id.as_str()),
+                            };
+                            p.user_id_group_pairs(
+                                UserIdGroupPair::builder()
+                                    .set_user_id(user.map(str::to_owned))
+                                    .group_id(group)
+                                    .description(&r.description)
+                                    .build(),
+                            )
+                        }
+                        Peer::Cidr(list) if list.starts_with("pl-") => p.prefix_list_ids(
+                            PrefixListId::builder()
+                                .prefix_list_id(list)
                                 .description(&r.description)
                                 .build(),
                         ),
@@ -478,6 +493,7 @@ pub(crate) async fn describe_rules(
 }
 
 fn group(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroup {
+    let owner = g.owner_id().unwrap_or_default();
     SecurityGroup {
         id: g.group_id().unwrap_or_default().to_owned(),
         name: g.group_name().unwrap_or_default().to_owned(),
@@ -488,11 +504,11 @@ fn group(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroup {
         rules: g
             .ip_permissions()
             .iter()
-            .flat_map(|p| permission_rules(p, false))
+            .flat_map(|p| permission_rules(p, false, owner))
             .chain(
                 g.ip_permissions_egress()
                     .iter()
-                    .flat_map(|p| permission_rules(p, true)),
+                    .flat_map(|p| permission_rules(p, true, owner)),
             )
             .collect(),
     }
@@ -500,7 +516,7 @@ fn group(g: &aws_sdk_ec2::types::SecurityGroup) -> SecurityGroup {
 
 /// The rules of one permission of a DescribeSecurityGroups answer, one per
 /// peer (group, IPv4 or IPv6 range, prefix list).
-fn permission_rules(p: &aws_sdk_ec2::types::IpPermission, egress: bool) -> Vec<Rule> {
+fn permission_rules(p: &aws_sdk_ec2::types::IpPermission, egress: bool, owner: &str) -> Vec<Rule> {
     let make = |peer: Peer, description: Option<&str>| Rule {
         id: String::new(),
         egress,
@@ -513,7 +529,7 @@ fn permission_rules(p: &aws_sdk_ec2::types::IpPermission, egress: bool) -> Vec<R
     let mut out = Vec::new();
     for g in p.user_id_group_pairs() {
         if let Some(id) = g.group_id() {
-            out.push(make(Peer::Group(id.to_owned()), g.description()));
+            out.push(make(group_peer(id, g.user_id(), owner), g.description()));
         }
     }
     for r in p.ip_ranges() {
@@ -534,9 +550,22 @@ fn permission_rules(p: &aws_sdk_ec2::types::IpPermission, egress: bool) -> Vec<R
     out
 }
 
+/// A rule's source group: its id, or `<account-id>/sg-...` when it
+/// belongs to another account than the rule's group.
+fn group_peer(group: &str, user: Option<&str>, owner: &str) -> Peer {
+    match user {
+        Some(user) if !user.is_empty() && !owner.is_empty() && user != owner => {
+            Peer::Group(format!("{user}/{group}"))
+        }
+        _ => Peer::Group(group.to_owned()),
+    }
+}
+
 fn rule(r: &aws_sdk_ec2::types::SecurityGroupRule) -> Option<Rule> {
-    let peer = if let Some(g) = r.referenced_group_info().and_then(|g| g.group_id()) {
-        Peer::Group(g.to_owned())
+    let referenced = r.referenced_group_info();
+    let peer = if let Some(g) = referenced.and_then(|g| g.group_id()) {
+        let user = referenced.and_then(|g| g.user_id());
+        group_peer(g, user, r.group_owner_id().unwrap_or_default())
     } else if let Some(c) = r.cidr_ipv4() {
         Peer::Cidr(c.to_owned())
     } else if let Some(c) = r.cidr_ipv6() {

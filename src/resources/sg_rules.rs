@@ -5,7 +5,11 @@
 //!
 //! Each rule's description records which argument it came from, so a VPC
 //! CIDR rule from `allow_vpc_cidr` is never mistaken for an entry of
-//! `allowed_cidr_blocks`.
+//! `allowed_cidr_blocks`, nor an IPv6 block of `allowed_ipv6_cidr_blocks`
+//! for one that `allowed_cidr_blocks` holds. A prefix list source is a
+//! [`Peer::Cidr`] holding its `pl-` id, as EC2 lists it among the ranges;
+//! a security group of another account is a [`Peer::Group`] holding
+//! `<account-id>/sg-...`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -14,14 +18,62 @@ use crate::aws::model::{IngressRule, Peer, Rule};
 pub const FROM_GROUPS: &str = "PlanetScale PrivateLink (allowed_security_group_ids)";
 pub const FROM_CIDRS: &str = "PlanetScale PrivateLink (allowed_cidr_blocks)";
 pub const FROM_VPC: &str = "PlanetScale PrivateLink (allow_vpc_cidr)";
+pub const FROM_IPV6: &str = "PlanetScale PrivateLink (allowed_ipv6_cidr_blocks)";
+pub const FROM_PREFIX_LISTS: &str = "PlanetScale PrivateLink (allowed_prefix_list_ids)";
+
+/// Whether a peer is a managed prefix list (`pl-...`).
+pub fn is_prefix_list(peer: &str) -> bool {
+    peer.starts_with("pl-")
+}
+
+/// The argument a rule's source belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Origin {
+    Groups,
+    Cidrs,
+    Ipv6Cidrs,
+    PrefixLists,
+    Vpc,
+}
+
+/// Where a rule's source goes among the arguments: by its kind, and for
+/// blocks by the description the rule was made with. An IPv6 block not made
+/// from `allowed_cidr_blocks` (made by hand, or by another tool) reads as
+/// an entry of `allowed_ipv6_cidr_blocks`.
+fn origin(peer: &Peer, description: &str) -> Origin {
+    match peer {
+        Peer::Group(_) => Origin::Groups,
+        Peer::Cidr(c) if is_prefix_list(c) => Origin::PrefixLists,
+        Peer::Cidr(_) if description == FROM_VPC => Origin::Vpc,
+        Peer::Cidr(c) if c.contains(':') && description != FROM_CIDRS => Origin::Ipv6Cidrs,
+        Peer::Cidr(_) => Origin::Cidrs,
+    }
+}
 
 /// What the rules say, in the resource's terms.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Access {
     pub ports: BTreeSet<u16>,
+    /// `sg-...`, or `<account-id>/sg-...` for another account's group.
     pub groups: BTreeSet<String>,
     pub cidrs: BTreeSet<String>,
+    pub ipv6_cidrs: BTreeSet<String>,
+    /// `pl-...`.
+    pub prefix_lists: BTreeSet<String>,
     pub allow_vpc_cidr: bool,
+}
+
+impl Access {
+    /// The set of sources of one origin.
+    fn sources_mut(&mut self, origin: Origin) -> Option<&mut BTreeSet<String>> {
+        match origin {
+            Origin::Groups => Some(&mut self.groups),
+            Origin::Cidrs => Some(&mut self.cidrs),
+            Origin::Ipv6Cidrs => Some(&mut self.ipv6_cidrs),
+            Origin::PrefixLists => Some(&mut self.prefix_lists),
+            Origin::Vpc => None,
+        }
+    }
 }
 
 /// The port markers a rule that is not "TCP, one port" reads back as: its
@@ -55,6 +107,18 @@ pub fn desired(access: &Access, vpc_cidrs: &[String]) -> BTreeSet<IngressRule> {
             .iter()
             .map(|c| (Peer::Cidr(c.clone()), FROM_CIDRS)),
     );
+    peers.extend(
+        access
+            .ipv6_cidrs
+            .iter()
+            .map(|c| (Peer::Cidr(c.clone()), FROM_IPV6)),
+    );
+    peers.extend(
+        access
+            .prefix_lists
+            .iter()
+            .map(|p| (Peer::Cidr(p.clone()), FROM_PREFIX_LISTS)),
+    );
     if access.allow_vpc_cidr {
         peers.extend(vpc_cidrs.iter().map(|c| (Peer::Cidr(c.clone()), FROM_VPC)));
     }
@@ -85,15 +149,32 @@ impl RuleChanges {
     }
 }
 
+/// The group id of a group source, without the account that may prefix it:
+/// group ids are unique, and EC2 names the account only when it is not the
+/// group's own.
+fn group_id(source: &str) -> &str {
+    source.rsplit('/').next().unwrap_or(source)
+}
+
+fn same_peer(a: &Peer, b: &Peer) -> bool {
+    match (a, b) {
+        (Peer::Group(a), Peer::Group(b)) => group_id(a) == group_id(b),
+        (a, b) => a == b,
+    }
+}
+
 fn matches(rule: &Rule, wanted: &IngressRule) -> bool {
     !rule.egress
         && matches!(rule.protocol.as_str(), "tcp" | "6")
         && rule.from_port == i32::from(wanted.port)
         && rule.to_port == i32::from(wanted.port)
-        && rule.peer == wanted.peer
-        // Group rules keep their description only sometimes (EC2 and its
-        // emulators differ), and a group source has one origin anyway.
-        && (matches!(rule.peer, Peer::Group(_)) || rule.description == wanted.description)
+        && same_peer(&rule.peer, &wanted.peer)
+        // Group and prefix list rules keep their description only
+        // sometimes (EC2 and its emulators differ), and such a source has
+        // one origin anyway.
+        && (origin(&rule.peer, "") == Origin::Groups
+            || origin(&rule.peer, "") == Origin::PrefixLists
+            || rule.description == wanted.description)
 }
 
 /// The difference: wanted rules that are missing, and every other rule
@@ -126,11 +207,10 @@ pub fn changes(actual: &[Rule], wanted: &BTreeSet<IngressRule>) -> RuleChanges {
 /// (which shows additions), and if that still equals `prior` (rules
 /// missing), by leaving out the sources that lack a port.
 pub fn read_access(rules: &[Rule], prior: Option<&Access>) -> Access {
-    let mut by_source: BTreeMap<(Peer, bool), BTreeSet<u16>> = BTreeMap::new();
+    let mut by_source: BTreeMap<(Peer, Origin), BTreeSet<u16>> = BTreeMap::new();
     for rule in rules.iter().filter(|r| !r.egress) {
-        let from_vpc = matches!(rule.peer, Peer::Cidr(_)) && rule.description == FROM_VPC;
         by_source
-            .entry((rule.peer.clone(), from_vpc))
+            .entry((rule.peer.clone(), origin(&rule.peer, &rule.description)))
             .or_default()
             .extend(port_keys(rule));
     }
@@ -142,18 +222,16 @@ pub fn read_access(rules: &[Rule], prior: Option<&Access>) -> Access {
             ports: ports.clone(),
             ..Access::default()
         };
-        for ((peer, from_vpc), source_ports) in &by_source {
+        for ((peer, origin), source_ports) in &by_source {
             if !keep(source_ports) {
                 continue;
             }
-            match peer {
-                Peer::Group(g) => {
-                    access.groups.insert(g.clone());
+            let (Peer::Group(source) | Peer::Cidr(source)) = peer;
+            match access.sources_mut(*origin) {
+                Some(sources) => {
+                    sources.insert(source.clone());
                 }
-                Peer::Cidr(_) if *from_vpc => access.allow_vpc_cidr = true,
-                Peer::Cidr(c) => {
-                    access.cidrs.insert(c.clone());
-                }
+                None => access.allow_vpc_cidr = true,
             }
         }
         access
@@ -215,14 +293,12 @@ pub fn read_against(rules: &[Rule], prior: &Access, vpc_cidrs: &[String]) -> (Ac
         if rules.iter().any(|r| matches(r, w)) {
             continue;
         }
-        match &w.peer {
-            Peer::Group(g) => {
-                access.groups.remove(g);
+        let (Peer::Group(source) | Peer::Cidr(source)) = &w.peer;
+        match access.sources_mut(origin(&w.peer, &w.description)) {
+            Some(sources) => {
+                sources.remove(source);
             }
-            Peer::Cidr(_) if w.description == FROM_VPC => access.allow_vpc_cidr = false,
-            Peer::Cidr(c) => {
-                access.cidrs.remove(c);
-            }
+            None => access.allow_vpc_cidr = false,
         }
     }
     let mut unmanaged: Vec<String> = rules
@@ -257,7 +333,69 @@ mod tests {
             groups: groups.iter().map(|s| s.to_string()).collect(),
             cidrs: cidrs.iter().map(|s| s.to_string()).collect(),
             allow_vpc_cidr: vpc,
+            ..Access::default()
         }
+    }
+
+    /// Every kind of source at once: IPv6 blocks in both arguments, a
+    /// prefix list, another account's group.
+    fn every_kind() -> Access {
+        Access {
+            ipv6_cidrs: ["2001:db8:1::/64".to_owned()].into(),
+            prefix_lists: ["pl-0123456789abcdef0".to_owned()].into(),
+            ..access(
+                &[5432, 6432],
+                &["sg-a", "123456789012/sg-0123456789abcdef0"],
+                &["10.1.0.0/16", "2001:db8:2::/64"],
+                true,
+            )
+        }
+    }
+
+    #[test]
+    fn every_kind_of_source_reads_back_into_its_own_argument() {
+        let a = every_kind();
+        let vpc = ["10.0.0.0/16".to_owned(), "2001:db8::/56".to_owned()];
+        let rules = apply(&[], &desired(&a, &vpc));
+        assert_eq!(rules.len(), 2 * 8);
+        assert_eq!(read_access(&rules, Some(&a)), a);
+        assert_eq!(read_access(&rules, None), a, "import");
+        assert_eq!(read_against(&rules, &a, &vpc), (a.clone(), vec![]));
+        // A missing prefix list or IPv6 rule drops that source alone.
+        for gone in ["pl-0123456789abcdef0", "2001:db8:1::/64"] {
+            let fewer: Vec<Rule> = rules
+                .iter()
+                .filter(|r| !(r.port_is(6432) && r.peer == Peer::Cidr(gone.into())))
+                .cloned()
+                .collect();
+            let (read, _) = read_against(&fewer, &a, &vpc);
+            assert!(
+                !read.prefix_lists.contains(gone) && !read.ipv6_cidrs.contains(gone),
+                "{gone}"
+            );
+            assert_eq!(read.cidrs, a.cidrs);
+        }
+    }
+
+    #[test]
+    fn a_group_named_with_its_account_matches_the_rule_ec2_shows_without() {
+        let a = access(&[5432], &["123456789012/sg-0123456789abcdef0"], &[], false);
+        let rules = [rule(
+            "r1",
+            5432,
+            Peer::Group("sg-0123456789abcdef0".into()),
+            "",
+        )];
+        assert!(changes(&rules, &desired(&a, &[])).is_empty());
+        assert_eq!(read_against(&rules, &a, &[]), (a.clone(), vec![]));
+    }
+
+    #[test]
+    fn an_ipv6_rule_made_by_hand_imports_as_an_ipv6_block() {
+        let rules = [rule("r1", 5432, Peer::Cidr("2001:db8::/64".into()), "")];
+        let read = read_access(&rules, None);
+        assert_eq!(read.ipv6_cidrs, ["2001:db8::/64".to_owned()].into());
+        assert!(read.cidrs.is_empty());
     }
 
     fn apply(actual: &[Rule], wanted: &BTreeSet<IngressRule>) -> Vec<Rule> {

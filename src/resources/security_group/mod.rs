@@ -65,6 +65,8 @@ model! {
         /// the configuration.
         allowed_security_group_ids: Option<BTreeSet<String>>,
         allowed_cidr_blocks: Option<BTreeSet<String>>,
+        allowed_ipv6_cidr_blocks: Option<BTreeSet<String>>,
+        allowed_prefix_list_ids: Option<BTreeSet<String>>,
         allow_vpc_cidr: bool = ALLOW_VPC_CIDR_DEFAULT,
         unmanaged_rules: Vec<String>,
         tags: Option<OwnTags>,
@@ -80,6 +82,8 @@ impl Model {
             ports: self.ports.clone(),
             groups: self.allowed_security_group_ids.clone().unwrap_or_default(),
             cidrs: self.allowed_cidr_blocks.clone().unwrap_or_default(),
+            ipv6_cidrs: self.allowed_ipv6_cidr_blocks.clone().unwrap_or_default(),
+            prefix_lists: self.allowed_prefix_list_ids.clone().unwrap_or_default(),
             allow_vpc_cidr: self.allow_vpc_cidr,
         }
     }
@@ -132,15 +136,29 @@ impl Resource<Clients> for SecurityGroupResource {
                  Changes in place.",
             ))
             .attribute(Attribute::new(attr::allowed_security_group_ids, set(Type::String)).optional().describe(
-                "Security groups of the application hosts allowed to connect. Changes in place.",
+                "Security groups of the application hosts allowed to connect: `sg-...` for a group of this \
+                 account (in this VPC, or in a peered VPC of the same region), `<account-id>/sg-...` for a group \
+                 of another account in a peered VPC. Changes in place.",
             ))
             .attribute(Attribute::new(attr::allowed_cidr_blocks, set(Type::String)).optional().describe(
-                "IPv4 or IPv6 CIDR blocks (such as subnets' CIDR blocks) allowed to connect. A block with \
-                 host bits set is refused with its network address as the fix. Changes in place.",
+                "IPv4 CIDR blocks (such as subnets' CIDR blocks) allowed to connect. A block with host bits set \
+                 is refused with its network address as the fix. IPv6 blocks belong in \
+                 `allowed_ipv6_cidr_blocks` (they are still taken here, with a warning). Changes in place.",
+            ))
+            .attribute(Attribute::new(attr::allowed_ipv6_cidr_blocks, set(Type::String)).optional().describe(
+                "IPv6 CIDR blocks allowed to connect, for application hosts with IPv6 addresses (a dual-stack or \
+                 IPv6 endpoint). A block with host bits set is refused with its network address as the fix. \
+                 Changes in place.",
+            ))
+            .attribute(Attribute::new(attr::allowed_prefix_list_ids, set(Type::String)).optional().describe(
+                "Managed prefix lists (`pl-...`) whose blocks are allowed to connect, such as a list of the \
+                 spoke networks of a hub-and-spoke design, shared through AWS RAM. EC2 counts each as its \
+                 maximum number of entries toward the group's rule quota. Changes in place.",
             ))
             .attribute(Attribute::bool(attr::allow_vpc_cidr).default(Value::Bool(ALLOW_VPC_CIDR_DEFAULT)).describe(
-                "Allow the VPC's own CIDR blocks (all of them, IPv4 and IPv6). At least one \
-                 of `allowed_security_group_ids`, `allowed_cidr_blocks` and `allow_vpc_cidr` is required.",
+                "Allow the VPC's own CIDR blocks (all of them, IPv4 and IPv6). At least one of \
+                 `allowed_security_group_ids`, `allowed_cidr_blocks`, `allowed_ipv6_cidr_blocks`, \
+                 `allowed_prefix_list_ids` and `allow_vpc_cidr` is required.",
             ))
             .attribute(Attribute::string_list(attr::unmanaged_rules).computed().describe(
                 "Rules of the group that its arguments do not ask for, egress rules included, as the last \
@@ -187,7 +205,7 @@ impl Resource<Clients> for SecurityGroupResource {
             &c,
             attr::allowed_security_group_ids,
             diags,
-            |s| validate::ec2_id(s, "sg", "security group"),
+            source_group,
             "Invalid security group id",
         );
         validate::each_string(
@@ -197,11 +215,53 @@ impl Resource<Clients> for SecurityGroupResource {
             |s| validate::cidr(s).map(|_| ()),
             "Invalid CIDR block",
         );
+        validate::each_string(
+            &c,
+            attr::allowed_ipv6_cidr_blocks,
+            diags,
+            |s| match validate::cidr(s)? {
+                ipnet::IpNet::V6(_) => Ok(()),
+                ipnet::IpNet::V4(_) => Err(format!(
+                    "{s} is an IPv4 block. Put it in allowed_cidr_blocks; this argument takes IPv6 blocks."
+                )),
+            },
+            "Invalid IPv6 CIDR block",
+        );
+        validate::each_string(
+            &c,
+            attr::allowed_prefix_list_ids,
+            diags,
+            |s| validate::ec2_id(s, "pl", "managed prefix list"),
+            "Invalid prefix list id",
+        );
         validate::tags(&c, attr::tags, diags);
-        for cidr in c.strings(attr::allowed_cidr_blocks).unwrap_or_default() {
+        let ipv6_in_v4: Vec<String> = c
+            .strings(attr::allowed_cidr_blocks)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|b| b.contains(':') && validate::cidr(b).is_ok())
+            .collect();
+        if !ipv6_in_v4.is_empty() {
+            diags.attr_warning(
+                root(attr::allowed_cidr_blocks),
+                "IPv6 blocks in allowed_cidr_blocks",
+                format!(
+                    "{} belong in allowed_ipv6_cidr_blocks. They are allowed as they are; moving them revokes \
+                     and authorizes their rules again, once.",
+                    ipv6_in_v4.join(", ")
+                ),
+            );
+        }
+        for (name, cidr) in [attr::allowed_cidr_blocks, attr::allowed_ipv6_cidr_blocks]
+            .into_iter()
+            .flat_map(|name| {
+                let blocks = c.strings(name).unwrap_or_default();
+                blocks.into_iter().map(move |b| (name, b))
+            })
+        {
             if cidr == "0.0.0.0/0" || cidr == "::/0" {
                 diags.attr_warning(
-                    root(attr::allowed_cidr_blocks),
+                    root(name),
                     "Every address allowed",
                     format!(
                         "{cidr} lets any host that can reach the endpoint's network interfaces connect: every \
@@ -215,6 +275,8 @@ impl Resource<Clients> for SecurityGroupResource {
         let sources = [
             attr::allowed_security_group_ids,
             attr::allowed_cidr_blocks,
+            attr::allowed_ipv6_cidr_blocks,
+            attr::allowed_prefix_list_ids,
             attr::allow_vpc_cidr,
         ];
         if [attr::ports]
@@ -230,11 +292,9 @@ impl Resource<Clients> for SecurityGroupResource {
             !c.is_unknown(a) && c.elements(a).is_none_or(|e| e.iter().all(Value::is_known))
         });
         if known {
-            let none = c
-                .elements(attr::allowed_security_group_ids)
-                .is_none_or(<[Value]>::is_empty)
-                && c.elements(attr::allowed_cidr_blocks)
-                    .is_none_or(<[Value]>::is_empty)
+            let none = sources[..4]
+                .iter()
+                .all(|a| c.elements(a).is_none_or(<[Value]>::is_empty))
                 && !c
                     .bool(attr::allow_vpc_cidr)
                     .unwrap_or(ALLOW_VPC_CIDR_DEFAULT);
@@ -243,7 +303,8 @@ impl Resource<Clients> for SecurityGroupResource {
                     root(attr::allowed_security_group_ids),
                     "No source allowed",
                     "The group would let nothing in. Set allowed_security_group_ids (the application hosts' \
-                     security groups), allowed_cidr_blocks, or allow_vpc_cidr = true.",
+                     security groups), allowed_cidr_blocks, allowed_ipv6_cidr_blocks, allowed_prefix_list_ids, \
+                     or allow_vpc_cidr = true.",
                 );
             }
         }
@@ -270,8 +331,13 @@ impl Resource<Clients> for SecurityGroupResource {
         // and when the VPC's CIDR blocks matter to a change.
         let p = Attrs::of(change.prior);
         let creating = change.prior.is_null();
-        let cidrs_change = c.get(attr::allow_vpc_cidr) != p.get(attr::allow_vpc_cidr)
-            || c.get(attr::allowed_cidr_blocks) != p.get(attr::allowed_cidr_blocks);
+        let cidrs_change = [
+            attr::allow_vpc_cidr,
+            attr::allowed_cidr_blocks,
+            attr::allowed_ipv6_cidr_blocks,
+        ]
+        .iter()
+        .any(|a| c.get(a) != p.get(a));
         if !change.changing || !(creating || cidrs_change) {
             return;
         }
@@ -491,6 +557,14 @@ impl Resource<Clients> for SecurityGroupResource {
                 prior.allowed_security_group_ids.is_none(),
             ),
             allowed_cidr_blocks: null_if_empty(access.cidrs, prior.allowed_cidr_blocks.is_none()),
+            allowed_ipv6_cidr_blocks: null_if_empty(
+                access.ipv6_cidrs,
+                prior.allowed_ipv6_cidr_blocks.is_none(),
+            ),
+            allowed_prefix_list_ids: null_if_empty(
+                access.prefix_lists,
+                prior.allowed_prefix_list_ids.is_none(),
+            ),
             allow_vpc_cidr: access.allow_vpc_cidr,
             unmanaged_rules: unmanaged,
             tags,
@@ -639,6 +713,23 @@ impl Resource<Clients> for SecurityGroupResource {
     }
 }
 
+/// A source group: `sg-...`, or `<account-id>/sg-...` for a group of
+/// another account (EC2's UserIdGroupPair: its UserId and GroupId).
+fn source_group(s: &str) -> Result<(), String> {
+    match s.split_once('/') {
+        None => validate::ec2_id(s, "sg", "security group"),
+        Some((account, group)) => {
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!(
+                    "{s:?}: {account:?} is not an AWS account id. A group of another account is written \
+                     \"<12-digit account id>/sg-...\", such as \"123456789012/sg-0123456789abcdef0\"."
+                ));
+            }
+            validate::ec2_id(group, "sg", "security group")
+        }
+    }
+}
+
 /// The name prefix hashicorp/aws records when a group was given neither
 /// `name` nor `name_prefix`: this resource records null for that.
 const AWS_DEFAULT_NAME_PREFIX: &str = "terraform-";
@@ -760,10 +851,18 @@ fn vpc_cidr_overlap(access: &Access, vpc_cidrs: &[String]) -> Option<String> {
     if !access.allow_vpc_cidr {
         return None;
     }
-    let both = access.cidrs.iter().find(|c| vpc_cidrs.contains(c))?;
+    let (both, argument) = [
+        (&access.cidrs, attr::allowed_cidr_blocks),
+        (&access.ipv6_cidrs, attr::allowed_ipv6_cidr_blocks),
+    ]
+    .into_iter()
+    .find_map(|(blocks, argument)| {
+        let both = blocks.iter().find(|c| vpc_cidrs.contains(c))?;
+        Some((both, argument))
+    })?;
     Some(format!(
         "{both} is one of the VPC's CIDR blocks, which allow_vpc_cidr = true already allows. Remove it from \
-         allowed_cidr_blocks."
+         {argument}."
     ))
 }
 

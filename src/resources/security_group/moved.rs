@@ -36,7 +36,7 @@ pub(super) fn from_aws_security_group(s: &SourceState, diags: &mut Diagnostics) 
         if b.bool("self") {
             peers.push(Peer::Group(id.to_owned()));
         }
-        // A refresh reads prefix lists where CIDR blocks go, as EC2 names them.
+        // Prefix lists are ranges to EC2; their ids tell them apart.
         for name in ["cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids"] {
             peers.extend(b.strings(name).into_iter().map(Peer::Cidr));
         }
@@ -76,6 +76,8 @@ pub(super) fn from_aws_security_group(s: &SourceState, diags: &mut Diagnostics) 
         ports: access.ports,
         allowed_security_group_ids: null_if_empty(access.groups, true),
         allowed_cidr_blocks: null_if_empty(access.cidrs, true),
+        allowed_ipv6_cidr_blocks: null_if_empty(access.ipv6_cidrs, true),
+        allowed_prefix_list_ids: null_if_empty(access.prefix_lists, true),
         allow_vpc_cidr: access.allow_vpc_cidr,
         unmanaged_rules: Vec::new(),
         tags,
@@ -187,7 +189,11 @@ mod tests {
         );
         assert_eq!(
             a.get(attr::allowed_cidr_blocks),
-            &string_set(["192.0.2.0/24", "2001:db8::/56"])
+            &string_set(["192.0.2.0/24"])
+        );
+        assert_eq!(
+            a.get(attr::allowed_ipv6_cidr_blocks),
+            &string_set(["2001:db8::/56"])
         );
     }
 
