@@ -20,6 +20,10 @@ use crate::aws::{AwsError, Ec2, next_page};
 
 /// An analysis in this state is still being computed.
 pub const RUNNING: &str = "running";
+/// EC2's refusal to delete a path that still has analyses.
+const ANALYSIS_EXISTS: &str = "AnalysisExistsForNetworkInsightsPath";
+/// How long a path's delete waits for EC2 to show its analyses gone.
+const ANALYSES_GONE_WITHIN: Duration = Duration::from_secs(30);
 
 impl Ec2 {
     /// CreateNetworkInsightsPath over TCP to `port` of `destination`.
@@ -129,15 +133,36 @@ impl Ec2 {
     }
 
     /// DeleteNetworkInsightsPath; one already gone counts as deleted. EC2
-    /// refuses while the path has analyses: delete those first.
-    pub async fn delete_insights_path(&self, id: &str) -> Result<(), AwsError> {
-        let deleted = self
-            .client
-            .delete_network_insights_path()
-            .network_insights_path_id(id)
-            .send()
-            .await;
-        gone_is_fine(deleted.map(|_| ()).map_err(AwsError::from))
+    /// refuses (`AnalysisExistsForNetworkInsightsPath`) while the path has
+    /// analyses: delete those first. A refusal right after their deletes
+    /// (EC2 may not show them gone yet) is waited out for up to
+    /// [`ANALYSES_GONE_WITHIN`], or until StopProvider.
+    pub async fn delete_insights_path(
+        &self,
+        id: &str,
+        stop: &CancellationToken,
+    ) -> Result<(), AwsError> {
+        let deadline = Instant::now() + ANALYSES_GONE_WITHIN;
+        let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(5));
+        loop {
+            let deleted = self
+                .client
+                .delete_network_insights_path()
+                .network_insights_path_id(id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(AwsError::from);
+            match gone_is_fine(deleted) {
+                Err(e) if e.code() == ANALYSIS_EXISTS => {
+                    if let Err(why) = pause(&mut backoff, deadline, stop).await {
+                        tracing::debug!(path_id = id, ?why, "the path's analyses stayed");
+                        return Err(e);
+                    }
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Polls an analysis until it is no longer `running`, for at most

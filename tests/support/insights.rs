@@ -26,8 +26,10 @@
 //!   and port, as EC2 reports it.
 //! - Missing ids answer `InvalidNetworkInsightsPathId.NotFound` and
 //!   `InvalidNetworkInsightsAnalysisId.NotFound`; a path with analyses left
-//!   cannot be deleted (`DependencyViolation`), so a client must delete the
-//!   analyses first.
+//!   cannot be deleted (`AnalysisExistsForNetworkInsightsPath`: "Before you
+//!   can delete the path, you must delete its analyses", the Reachability
+//!   Analyzer guide), so a client must delete the analyses first. The
+//!   error messages are written here: AWS does not publish them.
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
@@ -263,9 +265,9 @@ impl Insights {
         }
         if let Some(a) = s.analyses.values().find(|a| a.path_id == id) {
             return invalid(
-                "DependencyViolation",
+                "AnalysisExistsForNetworkInsightsPath",
                 &format!(
-                    "Network Insights Path {id} has dependent Network Insights Analysis {}",
+                    "Network Insights Path {id} has Network Insights Analysis {}; delete it first",
                     a.id
                 ),
             );

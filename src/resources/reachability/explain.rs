@@ -144,6 +144,116 @@ fn route(r: &ExplainedRoute) -> String {
     }
 }
 
+/// What the documented explanation codes this file has no sentence of its
+/// own for mean, in plain words, with what to look at; from the
+/// Reachability Analyzer guide's page of explanation codes.
+const MEANINGS: &[(&str, &str)] = &[
+    (
+        "BAD_STATE_ATTACHMENT",
+        "its attachment is not in a working state",
+    ),
+    (
+        "BAD_STATE_VPN",
+        "the VPN connection is not in a working state",
+    ),
+    (
+        "DISCONNECTED_VPCS",
+        "the source's VPC and the endpoint's are not connected by peering or a transit gateway",
+    ),
+    (
+        "ENI_ADDRESS_RESTRICTION",
+        "a network interface passes only traffic from or to its own private addresses",
+    ),
+    (
+        "ENI_SOURCE_DEST_CHECK_RESTRICTION",
+        "source/destination checking is on, so traffic not addressed from or to the interface is dropped",
+    ),
+    (
+        "FIREWALL_RULES_RESTRICTION",
+        "an AWS Network Firewall rule blocks the traffic",
+    ),
+    (
+        "GATEWAY_REJECTS_SPOOFED_TRAFFIC",
+        "a gateway rejects traffic with spoofed addresses",
+    ),
+    (
+        "HIGHER_PRIORITY_ROUTE",
+        "a route of higher priority for the same destination sends the traffic elsewhere",
+    ),
+    (
+        "NO_PATH",
+        "no path exists: a component is isolated, or the path needs something Reachability Analyzer does not support",
+    ),
+    (
+        "NO_POSSIBLE_DESTINATION",
+        "the traffic cannot be delivered anywhere, or the destination is in another account or region",
+    ),
+    (
+        "NO_SOURCE_OR_DESTINATION",
+        "the source or the destination does not exist",
+    ),
+    (
+        "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR",
+        "a VPC peering connection carries only traffic to addresses inside the peer VPC's CIDR blocks",
+    ),
+    (
+        "PROTOCOL_RESTRICTION",
+        "this component accepts other protocols only",
+    ),
+    (
+        "SG_HAS_NO_RULES",
+        "the security group has no rules in this direction",
+    ),
+    (
+        "SG_REFERENCES_NOT_PRESERVED",
+        "the traffic loses its security group identity on the way, so rules that name a security group do not match it: allow the source's CIDR blocks instead",
+    ),
+    (
+        "SG_REFERENCING_SUPPORT",
+        "the transit gateway attachment does not support security group referencing: allow the source's CIDR blocks instead",
+    ),
+    (
+        "TGW_ATTACH_MISSING_TGW_RTB_ASSOCIATION",
+        "the transit gateway attachment is associated with no transit gateway route table",
+    ),
+    (
+        "TGW_RTB_CANNOT_ROUTE",
+        "no route of the transit gateway route table matches the endpoint's addresses",
+    ),
+    (
+        "TGW_RTB_NO_ROUTE_TO_TGW_ATTACHMENT",
+        "the transit gateway route table has no route to the endpoint VPC's attachment",
+    ),
+    (
+        "TGW_ROUTE_AZ_RESTRICTION",
+        "the transit gateway has no subnet in the source's availability zone",
+    ),
+    (
+        "UNASSOCIATED_COMPONENT",
+        "the component is associated with no VPC of this account (a terminated instance, say)",
+    ),
+    (
+        "UNKNOWN_PEERED_SGS",
+        "the peer VPC's security groups cannot be read (another account's), so rules naming them count as denying",
+    ),
+    (
+        "UNSUPPORTED_COMPONENT",
+        "Reachability Analyzer does not support this component",
+    ),
+    (
+        "VPC_LOCAL_ROUTE_CIDR_RESTRICTION",
+        "the VPC's local route covers only addresses inside its CIDR blocks",
+    ),
+    (
+        "VPCE_INTRA_VPC_TRAFFIC",
+        "an endpoint cannot start connections into its own VPC: analyse from the application to the endpoint, not the reverse",
+    ),
+    (
+        "VPCE_SERVICE_NOT_INSTALLED_IN_AZ",
+        "the endpoint service is not available in that availability zone: use subnets in the zones the service supports",
+    ),
+];
+
 /// The sentence for one explanation of an analysis of a path to `port`:
 /// what stops the traffic and what to change.
 pub fn sentence(e: &Explanation, port: u16) -> String {
@@ -156,11 +266,15 @@ pub fn sentence(e: &Explanation, port: u16) -> String {
     let traffic = traffic(e, port);
     let way = direction(e);
     match e.code.as_str() {
-        "ENI_SG_RULES_MISMATCH" | "SECURITY_GROUP_RULES_MISMATCH" => {
-            let groups = if e.security_groups.is_empty() {
-                e.security_group.as_ref().map(named).unwrap_or_default()
-            } else {
+        "ENI_SG_RULES_MISMATCH" => {
+            let groups = if !e.security_groups.is_empty() {
                 list(&e.security_groups)
+            } else if let Some(g) = &e.security_group {
+                named(g)
+            } else if let Some(rule) = &e.security_group_rule {
+                rule.group_id.clone().unwrap_or_default()
+            } else {
+                String::new()
             };
             let at = e
                 .network_interface
@@ -181,7 +295,7 @@ pub fn sentence(e: &Explanation, port: u16) -> String {
                  connection. {fix}"
             )
         }
-        "SUBNET_ACL_RESTRICTION" | "ACL_RULES_MISMATCH" => {
+        "SUBNET_ACL_RESTRICTION" => {
             let acl = e
                 .acl
                 .as_ref()
@@ -206,7 +320,7 @@ pub fn sentence(e: &Explanation, port: u16) -> String {
                  than any deny."
             )
         }
-        "NO_ROUTE_TO_DESTINATION" | "CANNOT_ROUTE" | "ROUTE_TABLE_NO_ROUTE" => {
+        "NO_ROUTE_TO_DESTINATION" | "CANNOT_ROUTE" => {
             // The component, when it is the table, carries its name.
             let table = e
                 .component
@@ -227,11 +341,11 @@ pub fn sentence(e: &Explanation, port: u16) -> String {
                  transit gateway or VPN, or run the application in the endpoint's VPC."
             )
         }
-        "BAD_STATE_ROUTE" | "BLACKHOLE_ROUTE" => {
+        "BAD_STATE_ROUTE" => {
             let which = e.route.as_ref().map(route).unwrap_or_default();
             let table = e.route_table.as_ref().map(named).unwrap_or_default();
             format!(
-                "The route {which} in route table {table} leads nowhere (its target is gone or not available). \
+                "The route {which} in route table {table} does not work (its target is gone or not available). \
                  Point it at a working gateway, peering connection or transit gateway attachment."
             )
         }
@@ -249,41 +363,33 @@ pub fn sentence(e: &Explanation, port: u16) -> String {
                  pending acceptance needs PlanetScale to accept it), or start it."
             )
         }
-        "DESTINATION_PORT_MISMATCH" | "PORT_MISMATCH" => format!(
-            "{subject} does not accept {traffic}. Check port: PostgreSQL is 5432, PSBouncer 6432."
-        ),
-        "PCX_REQUIRES_ACCEPTED_STATE" => format!(
-            "{subject} is not accepted yet, so no traffic crosses it. Accept the peering connection in the \
-             other account or region."
-        ),
-        "NO_PATH_TO_DESTINATION" | "UNREACHABLE" => format!(
-            "No component forwards the traffic from {subject} toward the endpoint: the source and the endpoint \
-             are not connected (no shared VPC, peering, transit gateway or VPN)."
-        ),
-        other => {
-            let mut found = Vec::new();
-            if !e.security_groups.is_empty() {
-                found.push(format!("security groups {}", list(&e.security_groups)));
+        other => match MEANINGS.iter().find(|(code, _)| *code == other) {
+            Some((_, meaning)) => format!("{subject}: {meaning} (AWS's explanation code {other})."),
+            None => {
+                let mut found = Vec::new();
+                if !e.security_groups.is_empty() {
+                    found.push(format!("security groups {}", list(&e.security_groups)));
+                }
+                if let Some(acl) = &e.acl {
+                    found.push(format!("network ACL {}", named(acl)));
+                }
+                if let Some(t) = &e.route_table {
+                    found.push(format!("route table {}", named(t)));
+                }
+                if let Some(m) = &e.missing_component {
+                    found.push(format!("a missing {m}"));
+                }
+                let about = if found.is_empty() {
+                    String::new()
+                } else {
+                    format!(" It names {}.", found.join(", "))
+                };
+                format!(
+                    "{subject} stops the traffic (AWS's explanation code {other}).{about} The Reachability \
+                     Analyzer explanation codes page of the AWS documentation says what it means."
+                )
             }
-            if let Some(acl) = &e.acl {
-                found.push(format!("network ACL {}", named(acl)));
-            }
-            if let Some(t) = &e.route_table {
-                found.push(format!("route table {}", named(t)));
-            }
-            if let Some(m) = &e.missing_component {
-                found.push(format!("a missing {m}"));
-            }
-            let about = if found.is_empty() {
-                String::new()
-            } else {
-                format!(" It names {}.", found.join(", "))
-            };
-            format!(
-                "{subject} stops the traffic (AWS's explanation code {other}).{about} The Reachability \
-                 Analyzer explanation codes page of the AWS documentation says what it means."
-            )
-        }
+        },
     }
 }
 
@@ -353,7 +459,7 @@ mod tests {
             ..Explanation::default()
         };
         let peering = Explanation {
-            code: "PCX_REQUIRES_ACCEPTED_STATE".into(),
+            code: "PCX_REQUIRES_ADDRESS_IN_VPC_CIDR".into(),
             component: Some(c("pcx-0123456789abcdef0")),
             ..Explanation::default()
         };
@@ -381,7 +487,7 @@ mod tests {
             (
                 &blackhole,
                 &[
-                    "The route 10.2.0.0/16 via pcx-0123456789abcdef0 in route table rtb-0123456789abcdef0 leads nowhere",
+                    "The route 10.2.0.0/16 via pcx-0123456789abcdef0 in route table rtb-0123456789abcdef0 does not work",
                 ],
             ),
             (
@@ -390,7 +496,9 @@ mod tests {
             ),
             (
                 &peering,
-                &["VPC peering connection pcx-0123456789abcdef0 is not accepted yet"],
+                &[
+                    "VPC peering connection pcx-0123456789abcdef0: a VPC peering connection carries only traffic to addresses inside the peer VPC's CIDR blocks (AWS's explanation code PCX_REQUIRES_ADDRESS_IN_VPC_CIDR)",
+                ],
             ),
         ];
         for (e, phrases) in cases {
@@ -403,6 +511,56 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// Every code of the guide's "path is not reachable" and configuration
+    /// lists that an analysis to an endpoint can meet has a sentence of its
+    /// own, not the fallback.
+    #[test]
+    fn documented_codes_have_their_own_sentence() {
+        let own = [
+            "ENI_SG_RULES_MISMATCH",
+            "SUBNET_ACL_RESTRICTION",
+            "NO_ROUTE_TO_DESTINATION",
+            "CANNOT_ROUTE",
+            "BAD_STATE_ROUTE",
+            "MORE_SPECIFIC_ROUTE",
+            "BAD_STATE",
+        ];
+        for code in own.iter().chain(MEANINGS.iter().map(|(code, _)| code)) {
+            let e = Explanation {
+                code: (*code).into(),
+                component: Some(c("eni-0123456789abcdef0")),
+                ..Explanation::default()
+            };
+            let text = sentence(&e, 5432);
+            assert!(!text.contains("says what it means"), "{code}: {text}");
+            assert!(text.ends_with('.'), "{code}: {text}");
+        }
+        let mut codes: Vec<&str> = MEANINGS.iter().map(|(code, _)| *code).collect();
+        let n = codes.len();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), n, "a code twice in MEANINGS");
+    }
+
+    #[test]
+    fn a_group_rule_alone_still_names_its_group() {
+        let e = Explanation {
+            code: "ENI_SG_RULES_MISMATCH".into(),
+            direction: Some("egress".into()),
+            network_interface: Some(c("eni-0123456789abcdef0")),
+            security_group_rule: Some(ExplainedRule {
+                group_id: Some("sg-0fedcba9876543210".into()),
+                ..ExplainedRule::default()
+            }),
+            ..Explanation::default()
+        };
+        let text = sentence(&e, 6432);
+        assert!(
+            text.contains("(sg-0fedcba9876543210) have no outbound rule that allows TCP port 6432"),
+            "{text}"
+        );
     }
 
     #[test]

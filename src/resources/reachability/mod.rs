@@ -414,7 +414,7 @@ impl Resource<Clients> for ReachabilityResource {
         if s.id.is_empty() {
             return;
         }
-        if let Err(e) = delete_path(&ctx.data.ec2, &s.id, &s.analysis_id).await {
+        if let Err(e) = delete_path(&ctx.data.ec2, &s.id, &s.analysis_id, &ctx.stop).await {
             diags.error(
                 "Could not delete the network insights path",
                 format!("{}: {e}", s.id),
@@ -564,6 +564,7 @@ async fn delete_path(
     ec2: &Ec2,
     path_id: &str,
     analysis_id: &str,
+    stop: &tokio_util::sync::CancellationToken,
 ) -> Result<(), crate::aws::AwsError> {
     let mut analyses: Vec<String> = ec2
         .analyses_of_path(path_id)
@@ -577,7 +578,7 @@ async fn delete_path(
     for id in &analyses {
         ec2.delete_analysis(id).await?;
     }
-    ec2.delete_insights_path(path_id).await?;
+    ec2.delete_insights_path(path_id, stop).await?;
     tracing::info!(
         path_id,
         analyses = analyses.len(),
