@@ -118,12 +118,9 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
-/// A gRPC channel to the started plugin over TLS, trusting only the
-/// handshake's certificate and presenting `identity` (or none).
-async fn channel(
-    started: &Started,
-    identity: Option<&ClientIdentity>,
-) -> Result<tonic::transport::Channel, String> {
+/// TLS as Terraform speaks it to the plugin: HTTP/2, trusting only the
+/// handshake's certificate, presenting `identity` (or no certificate).
+fn connector(started: &Started, identity: Option<&ClientIdentity>) -> TlsConnector {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let builder = rustls::ClientConfig::builder()
         .dangerous()
@@ -135,7 +132,16 @@ async fn channel(
         None => builder.with_no_client_auth(),
     };
     config.alpn_protocols = vec![b"h2".to_vec()];
-    let connector = TlsConnector::from(Arc::new(config));
+    TlsConnector::from(Arc::new(config))
+}
+
+/// A gRPC channel to the started plugin over TLS, trusting only the
+/// handshake's certificate and presenting `identity` (or none).
+async fn channel(
+    started: &Started,
+    identity: Option<&ClientIdentity>,
+) -> Result<tonic::transport::Channel, String> {
+    let connector = connector(started, identity);
     let addr = started.addr.clone();
     tonic::transport::Endpoint::try_from("http://localhost")
         .unwrap()
@@ -636,18 +642,7 @@ async fn recording_channel(
     tonic::transport::Channel,
     Arc<std::sync::Mutex<Vec<String>>>,
 ) {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let builder = rustls::ClientConfig::builder()
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Pinned(started.server_cert.clone())));
-    let mut config = match identity {
-        Some(id) => builder
-            .with_client_auth_cert(vec![id.cert.clone()], id.key.clone_key())
-            .unwrap(),
-        None => builder.with_no_client_auth(),
-    };
-    config.alpn_protocols = vec![b"h2".to_vec()];
-    let connector = TlsConnector::from(Arc::new(config));
+    let connector = connector(started, identity);
     let addr = started.addr.clone();
     let errors = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = errors.clone();
