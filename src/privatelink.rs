@@ -182,3 +182,165 @@ mod tests {
         }
     }
 }
+
+/// The PlanetScale products AWS PrivateLink reaches, as PlanetScale's
+/// documentation describes them: PlanetScale for Postgres (a Private Service
+/// Name per branch) and PlanetScale's Vitess databases (MySQL; one endpoint
+/// service per AWS region, listed in the docs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Postgres,
+    Vitess,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 2] = [Engine::Postgres, Engine::Vitess];
+
+    /// Its name in configurations.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgres",
+            Engine::Vitess => "vitess",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Engine, String> {
+        Engine::ALL
+            .into_iter()
+            .find(|e| e.name() == text)
+            .ok_or_else(|| {
+                format!(
+                    "{text:?} is not a PlanetScale engine. Give \"postgres\" (PlanetScale for Postgres) or \
+                     \"vitess\" (PlanetScale's MySQL-compatible Vitess databases)."
+                )
+            })
+    }
+
+    /// The TCP ports its clients connect to over PrivateLink. Postgres:
+    /// PostgreSQL and the PSBouncer pooler (PlanetScale's PrivateLink guide
+    /// for Postgres). Vitess: MySQL and HTTPS ("Vitess uses TCP ports 443
+    /// and 3306", PlanetScale's docs on Managed networking; the Vitess
+    /// PrivateLink page tests the connection over HTTPS).
+    pub fn ports(self) -> [u16; 2] {
+        match self {
+            Engine::Postgres => DEFAULT_PORTS,
+            Engine::Vitess => [443, 3306],
+        }
+    }
+
+    /// The engine whose ports these are: a group read from EC2 (an import,
+    /// a move) that lets exactly Vitess's ports in is for Vitess.
+    pub fn of_ports(ports: &std::collections::BTreeSet<u16>) -> Engine {
+        if ports.iter().copied().eq(Engine::Vitess.ports()) {
+            Engine::Vitess
+        } else {
+            Engine::Postgres
+        }
+    }
+
+    /// The ports in words, for descriptions.
+    pub fn ports_in_words(self) -> &'static str {
+        match self {
+            Engine::Postgres => "PostgreSQL (5432) and PSBouncer (6432)",
+            Engine::Vitess => "MySQL (3306) and HTTPS (443)",
+        }
+    }
+}
+
+/// PlanetScale's Vitess endpoint services, one per AWS region, as
+/// PlanetScale's "Private connections" page for Vitess lists them.
+pub const VITESS_SERVICES: &[(&str, &str)] = &[
+    (
+        "ap-northeast-1",
+        "com.amazonaws.vpce.ap-northeast-1.vpce-svc-099c246fa320e54d1",
+    ),
+    (
+        "ap-south-1",
+        "com.amazonaws.vpce.ap-south-1.vpce-svc-06556ed2371c5fdd2",
+    ),
+    (
+        "ap-southeast-1",
+        "com.amazonaws.vpce.ap-southeast-1.vpce-svc-046d8feae38660302",
+    ),
+    (
+        "ap-southeast-2",
+        "com.amazonaws.vpce.ap-southeast-2.vpce-svc-03e5578eeaf446c90",
+    ),
+    (
+        "ca-central-1",
+        "com.amazonaws.vpce.ca-central-1.vpce-svc-0617a00ea4e327520",
+    ),
+    (
+        "eu-central-1",
+        "com.amazonaws.vpce.eu-central-1.vpce-svc-091260498e58d4dc3",
+    ),
+    (
+        "eu-west-1",
+        "com.amazonaws.vpce.eu-west-1.vpce-svc-049577caa775e8648",
+    ),
+    (
+        "eu-west-2",
+        "com.amazonaws.vpce.eu-west-2.vpce-svc-0f69e183c9a555f03",
+    ),
+    (
+        "sa-east-1",
+        "com.amazonaws.vpce.sa-east-1.vpce-svc-09b11604d399b5c58",
+    ),
+    (
+        "us-east-1",
+        "com.amazonaws.vpce.us-east-1.vpce-svc-02fef31be60d3fd35",
+    ),
+    (
+        "us-east-2",
+        "com.amazonaws.vpce.us-east-2.vpce-svc-069f88c102c1a7fba",
+    ),
+    (
+        "us-west-2",
+        "com.amazonaws.vpce.us-west-2.vpce-svc-0f63a383cb2d41919",
+    ),
+];
+
+/// The Vitess endpoint service of `region`, or why there is none.
+pub fn vitess_service(region: &str) -> Result<&'static str, String> {
+    VITESS_SERVICES
+        .iter()
+        .find(|(r, _)| *r == region)
+        .map(|(_, name)| *name)
+        .ok_or_else(|| {
+            let regions: Vec<&str> = VITESS_SERVICES.iter().map(|(r, _)| *r).collect();
+            format!(
+                "PlanetScale's documentation lists no PrivateLink endpoint service for Vitess databases in \
+                 {region}; it lists {}. Use the one the database is in, or give service_name if PlanetScale \
+                 gave you one.",
+                regions.join(", ")
+            )
+        })
+}
+
+#[cfg(test)]
+mod engine_tests {
+    use super::*;
+
+    #[test]
+    fn engines_parse_by_name_and_have_their_ports() {
+        for e in Engine::ALL {
+            assert_eq!(Engine::parse(e.name()), Ok(e));
+        }
+        assert!(Engine::parse("mysql").unwrap_err().contains("\"vitess\""));
+        assert_eq!(Engine::Vitess.ports(), [443, 3306]);
+        assert_eq!(Engine::Postgres.ports(), DEFAULT_PORTS);
+    }
+
+    #[test]
+    fn every_vitess_service_is_a_service_name_of_its_region() {
+        for (region, name) in VITESS_SERVICES {
+            assert_eq!(service_name_region(name), Ok(*region), "{name}");
+            assert_eq!(vitess_service(region), Ok(*name));
+        }
+        let why = vitess_service("af-south-1").unwrap_err();
+        assert!(
+            why.contains("us-east-1") && why.contains("af-south-1"),
+            "{why}"
+        );
+    }
+}

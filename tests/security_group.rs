@@ -512,3 +512,74 @@ fn ipv6_blocks_prefix_lists_and_account_qualified_groups_each_change_alone() {
     ws.destroy();
     assert!(f.created_groups().is_empty());
 }
+
+#[test]
+fn a_vitess_group_lets_mysql_and_https_in_and_imports_as_vitess() {
+    let f = fixture(18);
+    let ws = Workspace::new(Some(&f.emulator.url));
+    let body = format!(
+        "  engine = \"vitess\"\n  allowed_security_group_ids = [\"{}\"]",
+        f.app_group
+    );
+    ws.write("main.tf", &config(&f.network.vpc_id, &body));
+    ws.init();
+    ws.apply();
+    let group = ws.resource("planetscale_privatelink_security_group.db");
+    let id = group["id"].as_str().unwrap().to_owned();
+    assert_eq!(group["ports"], serde_json::json!([443, 3306]));
+    let (ingress, egress) = f.rt.block_on(rules(&f.ec2, &id));
+    assert_eq!(ingress, product(&[443, 3306], &[&f.app_group]));
+    assert_eq!(egress, 0);
+    let described =
+        f.rt.block_on(f.ec2.describe_security_groups().group_ids(&id).send())
+            .unwrap();
+    assert_eq!(
+        described.security_groups()[0].description(),
+        Some("MySQL and HTTPS to a PlanetScale PrivateLink endpoint. Managed by Terraform.")
+    );
+    ws.assert_no_changes();
+
+    // Imported, the ports tell the engine: the same configuration plans empty.
+    let imported = Workspace::new(Some(&f.emulator.url));
+    let name = group["name"].as_str().unwrap();
+    imported.write(
+        "main.tf",
+        &config(&f.network.vpc_id, &format!("{body}\n  name = \"{name}\"")),
+    );
+    imported.init();
+    imported.ok(&[
+        "import",
+        "-no-color",
+        "planetscale_privatelink_security_group.db",
+        &id,
+    ]);
+    imported.assert_no_changes();
+    imported.ok(&[
+        "state",
+        "rm",
+        "-no-color",
+        "planetscale_privatelink_security_group.db",
+    ]);
+
+    // Back to postgres, ports and description following: the ports change
+    // in place, and the description makes a new group.
+    ws.write(
+        "main.tf",
+        &config(
+            &f.network.vpc_id,
+            &format!("  allowed_security_group_ids = [\"{}\"]", f.app_group),
+        ),
+    );
+    let plan = ws.plan_code();
+    assert!(
+        plan.stdout.contains("must be replaced") && plan.stdout.contains("forces replacement"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply();
+    let group = ws.resource("planetscale_privatelink_security_group.db");
+    assert_eq!(group["ports"], serde_json::json!([5432, 6432]));
+    ws.assert_no_changes();
+    ws.destroy();
+    assert!(f.created_groups().is_empty());
+}

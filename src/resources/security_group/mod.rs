@@ -30,7 +30,7 @@ use crate::framework::timeouts;
 use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::model;
-use crate::privatelink::DEFAULT_PORTS;
+use crate::privatelink::{DEFAULT_PORTS, Engine};
 use crate::resources::sg_rules::{self, Access};
 use crate::resources::tags::{self, OwnTags};
 use crate::resources::{moves, root};
@@ -41,6 +41,17 @@ mod moved;
 pub const TYPE_NAME: &str = "planetscale_privatelink_security_group";
 pub const DEFAULT_DESCRIPTION: &str =
     "PostgreSQL and PSBouncer to a PlanetScale PrivateLink endpoint. Managed by Terraform.";
+/// The description of a group for a Vitess database when none is given.
+const VITESS_DESCRIPTION: &str =
+    "MySQL and HTTPS to a PlanetScale PrivateLink endpoint. Managed by Terraform.";
+
+/// The description a group gets when the configuration gives none.
+fn default_description(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Postgres => DEFAULT_DESCRIPTION,
+        Engine::Vitess => VITESS_DESCRIPTION,
+    }
+}
 /// The VPC's own CIDR blocks are allowed only when asked for.
 const ALLOW_VPC_CIDR_DEFAULT: bool = false;
 /// A group's ARN is `arn:<partition>:ec2:<region>:<owner>:security-group/<id>`.
@@ -59,6 +70,7 @@ model! {
         vpc_id: String,
         name: Option<String>,
         name_prefix: Option<String>,
+        engine: String = Engine::Postgres.name().to_owned(),
         description: String = DEFAULT_DESCRIPTION.to_owned(),
         ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS),
         /// Null (not set) and empty differ: the state keeps the form of
@@ -128,13 +140,21 @@ impl Resource<Clients> for SecurityGroupResource {
             .attribute(Attribute::string(attr::name_prefix).optional().requires_replace().describe(
                 "Generate a unique name starting with this prefix. Conflicts with `name`.",
             ))
-            .attribute(Attribute::string(attr::description).default(string(DEFAULT_DESCRIPTION)).requires_replace().describe(
-                "The group's description, which EC2 cannot change in place.",
+            .attribute(Attribute::string(attr::engine).default(string(Engine::Postgres.name())).describe(
+                "The PlanetScale engine behind the endpoint: `postgres` (PlanetScale for Postgres) or `vitess` \
+                 (PlanetScale's MySQL-compatible databases). It chooses the ports and the description when \
+                 those are not given.",
             ))
-            .attribute(Attribute::new(attr::ports, set(Type::Number)).default(ports_value(DEFAULT_PORTS)).describe(
-                "TCP ports to let in, each from 1 to 65535: PostgreSQL listens on 5432 and PSBouncer on 6432. \
-                 Changes in place.",
-            ))
+            .attribute(Attribute::string(attr::description).optional_computed().requires_replace().describe(format!(
+                "The group's description, which EC2 cannot change in place. When not given: \"{DEFAULT_DESCRIPTION}\" \
+                 (`postgres`), or \"{VITESS_DESCRIPTION}\" (`vitess`).",
+            )))
+            .attribute(Attribute::new(attr::ports, set(Type::Number)).optional_computed().describe(format!(
+                "TCP ports to let in, each from 1 to 65535. When not given, the engine's: {} for `postgres`, {} \
+                 for `vitess`. Changes in place.",
+                Engine::Postgres.ports_in_words(),
+                Engine::Vitess.ports_in_words(),
+            )))
             .attribute(Attribute::new(attr::allowed_security_group_ids, set(Type::String)).optional().describe(
                 "Security groups of the application hosts allowed to connect: `sg-...` for a group of this \
                  account (in this VPC, or in a peered VPC of the same region), `<account-id>/sg-...` for a group \
@@ -201,6 +221,11 @@ impl Resource<Clients> for SecurityGroupResource {
             }
         }
         validate::ports(&c, attr::ports, diags);
+        if let Some(engine) = c.str(attr::engine)
+            && let Err(why) = Engine::parse(engine)
+        {
+            diags.attr_error(root(attr::engine), "Invalid engine", why);
+        }
         validate::each_string(
             &c,
             attr::allowed_security_group_ids,
@@ -326,6 +351,7 @@ impl Resource<Clients> for SecurityGroupResource {
         if let Value::Object(map) = &mut change.planned {
             map.insert(attr::unmanaged_rules.into(), Value::List(Vec::new()));
         }
+        engine_defaults(change);
 
         // Checks that call AWS run only for values that change: on create,
         // and when the VPC's CIDR blocks matter to a change.
@@ -550,6 +576,11 @@ impl Resource<Clients> for SecurityGroupResource {
             vpc_id: group.vpc_id,
             name: Some(group.name),
             name_prefix,
+            engine: if importing {
+                Engine::of_ports(&access.ports).name().to_owned()
+            } else {
+                prior.engine.clone()
+            },
             description: group.description,
             ports: access.ports,
             allowed_security_group_ids: null_if_empty(
@@ -710,6 +741,48 @@ impl Resource<Clients> for SecurityGroupResource {
             diags,
         )?;
         moved::from_aws_security_group(&source, diags)
+    }
+}
+
+/// The ports and the description the configuration leaves out follow the
+/// engine; a description that changes so makes a new group, as EC2 cannot
+/// change one in place.
+fn engine_defaults(change: &mut PlanChange<'_>) {
+    let c = Attrs::of(change.config);
+    // The planned engine: the configuration's, or its default.
+    let engine = Attrs::of(&change.planned)
+        .str(attr::engine)
+        .and_then(|e| Engine::parse(e).ok());
+    let Some(engine) = engine else {
+        // Unknown yet (or invalid, which validate reported): the defaults
+        // are known once the engine is.
+        for name in [attr::ports, attr::description] {
+            if c.is_null(name)
+                && let Value::Object(map) = &mut change.planned
+            {
+                map.insert(name.to_owned(), Value::unknown());
+            }
+        }
+        return;
+    };
+    let defaults = [
+        (attr::ports, ports_value(engine.ports())),
+        (attr::description, string(default_description(engine))),
+    ];
+    let prior = Attrs::of(change.prior);
+    for (name, value) in defaults {
+        if !c.is_null(name) {
+            continue;
+        }
+        if name == attr::description && !change.prior.is_null() && prior.get(name) != &value {
+            change.requires_replace.push(root(name));
+        }
+        if prior.get(name) != &value {
+            change.changing = true;
+        }
+        if let Value::Object(map) = &mut change.planned {
+            map.insert(name.to_owned(), value);
+        }
     }
 }
 

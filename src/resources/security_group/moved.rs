@@ -5,6 +5,7 @@
 use crate::aws::model::{Peer, Rule};
 use crate::framework::diag::Diagnostics;
 use crate::framework::value::Value;
+use crate::privatelink::Engine;
 use crate::resources::moves::SourceState;
 use crate::resources::sg_rules;
 
@@ -72,6 +73,7 @@ pub(super) fn from_aws_security_group(s: &SourceState, diags: &mut Diagnostics) 
         vpc_id: s.string("vpc_id").unwrap_or_default(),
         name: s.string("name"),
         name_prefix,
+        engine: Engine::of_ports(&access.ports).name().to_owned(),
         description: s.string("description").unwrap_or_default(),
         ports: access.ports,
         allowed_security_group_ids: null_if_empty(access.groups, true),
