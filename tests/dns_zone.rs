@@ -282,3 +282,97 @@ fn a_zone_over_the_endpoints_vpc_needs_its_private_dns_off() {
     ws.destroy();
     assert!(!f.zone_exists(&zone_id));
 }
+
+/// A VPC of "another account" (played here by the same one): the zone's
+/// side authorizes it, the other side associates it, and the zone leaves
+/// that association alone while the authorization exists. The layer in
+/// front of the emulator answers the authorization calls.
+#[test]
+fn an_authorized_vpc_is_associated_from_its_own_side_and_left_alone() {
+    let f = fixture(201, 1);
+    let (hub, other) = (f.hub.vpc_id.as_str(), f.spokes[0].vpc_id.as_str());
+    let ws = Workspace::new(Some(&f.emulator.url));
+    let authorization = format!(
+        r#"
+resource "planetscale_privatelink_dns_zone_authorization" "other" {{
+  zone_id = planetscale_privatelink_dns_zone.shared.zone_id
+  vpc_id  = "{other}"
+}}
+"#
+    );
+    ws.write(
+        "main.tf",
+        &format!("{}{authorization}", f.config(false, Some(&[hub]))),
+    );
+    ws.init();
+    ws.apply();
+    let zone_id = ws.resource(ZONE)["zone_id"].as_str().unwrap().to_owned();
+    let auth = ws.resource("planetscale_privatelink_dns_zone_authorization.other");
+    assert_eq!(auth["id"], format!("{zone_id}:{other}").as_str());
+    assert_eq!(auth["vpc_region"], "us-east-1");
+
+    // The layer's own answer, as the other account would ask.
+    let through_layer = {
+        let config = aws_sdk_route53::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIAOTHER", "other", None, None, "tests"))
+            .endpoint_url(&f.emulator.url)
+            .build();
+        aws_sdk_route53::Client::from_conf(config)
+    };
+    let listed =
+        f.rt.block_on(
+            through_layer
+                .list_vpc_association_authorizations()
+                .hosted_zone_id(&zone_id)
+                .send(),
+        )
+        .expect("ListVPCAssociationAuthorizations");
+    let ids: Vec<&str> = listed.vpcs().iter().filter_map(|v| v.vpc_id()).collect();
+    assert_eq!(ids, [other]);
+
+    // The other side associates its VPC: not drift.
+    f.rt.block_on(
+        f.route53
+            .associate_vpc_with_hosted_zone()
+            .hosted_zone_id(&zone_id)
+            .vpc(
+                Vpc::builder()
+                    .vpc_id(other)
+                    .vpc_region(VpcRegion::UsEast1)
+                    .build(),
+            )
+            .send(),
+    )
+    .expect("AssociateVPCWithHostedZone");
+    ws.assert_no_changes();
+    assert_eq!(f.zone_vpcs(&zone_id), sorted(&[hub, other]));
+
+    // Import by zone and VPC.
+    let address = "planetscale_privatelink_dns_zone_authorization.other";
+    ws.ok(&["state", "rm", address]);
+    ws.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        address,
+        &format!("{zone_id}:{other}"),
+    ]);
+    ws.assert_no_changes();
+
+    // Destroy removes the authorization, then the zone (the other side's
+    // association goes with it).
+    ws.destroy();
+    let listed = f.rt.block_on(
+        through_layer
+            .list_vpc_association_authorizations()
+            .hosted_zone_id(&zone_id)
+            .send(),
+    );
+    assert!(
+        listed.map(|l| l.vpcs().is_empty()).unwrap_or(true),
+        "the authorization outlived destroy"
+    );
+    assert!(!f.zone_exists(&zone_id));
+}

@@ -6,7 +6,9 @@
 //!
 //! The zone's associations are exclusive: `vpc_ids` (VPCs in the provider's
 //! region) and `vpc` blocks (VPCs in other regions) are the whole list, so
-//! an association made out of band shows as a change and apply removes it.
+//! an association made out of band shows as a change and apply removes it;
+//! only VPCs the zone's account authorized for another account to associate
+//! (`dns_zone_authorization`) are left alone.
 //!
 //! Order: model, schema, validate, plan, create, read, update, delete,
 //! import, then the checks against AWS and the state.
@@ -127,8 +129,9 @@ impl Resource<Clients> for DnsZoneResource {
                  way to share one interface endpoint across VPCs (hub and spoke, connected by peering or a \
                  transit gateway). The endpoint's own private DNS answers only in its own VPC; this zone answers \
                  in every VPC listed. The associations are exclusive: one made out of band shows as a change, \
-                 and apply removes it. For VPCs of other AWS accounts, see \
-                 `planetscale_privatelink_dns_zone_authorization`.",
+                 and apply removes it. VPCs of other AWS accounts are associated from their own account once \
+                 `planetscale_privatelink_dns_zone_authorization` lets them; while that authorization exists, \
+                 the zone leaves their association alone.",
             )
             .attribute(Attribute::string(attr::id).computed().use_state_for_unknown().describe(
                 "The hosted zone's id, as `zone_id`.",
@@ -376,9 +379,10 @@ impl Resource<Clients> for DnsZoneResource {
             }
         }
         // What the zone holds now, whatever went wrong above.
+        let none = BTreeSet::new();
         match clients.route53.find_zone(&zone.id).await {
-            Ok(found) => take(&mut state, &found, &clients.region),
-            Err(_) => take(&mut state, &zone, &clients.region),
+            Ok(found) => take(&mut state, &found, &clients.region, &none),
+            Err(_) => take(&mut state, &zone, &clients.region, &none),
         }
         Some(state.to_value())
     }
@@ -426,7 +430,18 @@ impl Resource<Clients> for DnsZoneResource {
         if s.private_host.is_empty() || fqdn(&s.private_host) != fqdn(&zone.name) {
             s.private_host = fqdn(&zone.name);
         }
-        take(&mut s, &zone, &clients.region);
+        let listed: Vec<ZoneVpc> = s.wanted(&clients.region);
+        let elsewhere = match managed_elsewhere(clients, &zone.id, &listed).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                diags.error(
+                    "Could not list the zone's VPC association authorizations",
+                    format!("{}: {e}", zone.id),
+                );
+                return Some(state.clone());
+            }
+        };
+        take(&mut s, &zone, &clients.region, &elsewhere);
         Some(s.to_value())
     }
 
@@ -489,6 +504,16 @@ impl Resource<Clients> for DnsZoneResource {
             }
         };
         let wanted = new.wanted(&clients.region);
+        let elsewhere = match managed_elsewhere(clients, &zone_id, &wanted).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                diags.error(
+                    "Could not list the zone's VPC association authorizations",
+                    format!("{zone_id}: {e}"),
+                );
+                return prior.clone();
+            }
+        };
         let has = |list: &[ZoneVpc], vpc: &ZoneVpc| list.iter().any(|v| v.id == vpc.id);
         let mut failed = false;
         for vpc in wanted.iter().filter(|v| !has(&current.vpcs, v)) {
@@ -506,7 +531,11 @@ impl Resource<Clients> for DnsZoneResource {
             }
         }
         if !failed {
-            for vpc in current.vpcs.iter().filter(|v| !has(&wanted, v)) {
+            let unwanted = current
+                .vpcs
+                .iter()
+                .filter(|v| !has(&wanted, v) && !elsewhere.contains(&v.id));
+            for vpc in unwanted {
                 if let Err(e) = clients.route53.disassociate_vpc(&zone_id, vpc).await {
                     diags.attr_error(
                         root(attr::vpc_ids),
@@ -521,8 +550,8 @@ impl Resource<Clients> for DnsZoneResource {
             }
         }
         match clients.route53.find_zone(&zone_id).await {
-            Ok(found) => take(&mut state, &found, &clients.region),
-            Err(_) => take(&mut state, &current, &clients.region),
+            Ok(found) => take(&mut state, &found, &clients.region, &elsewhere),
+            Err(_) => take(&mut state, &current, &clients.region, &elsewhere),
         }
         state.to_value()
     }
@@ -715,14 +744,39 @@ async fn point_alias(
         })
 }
 
+/// The VPCs whose association another account makes: those the zone's
+/// account authorized (`planetscale_privatelink_dns_zone_authorization`)
+/// and `listed` does not name. Their associations are not this resource's
+/// to show or remove.
+async fn managed_elsewhere(
+    clients: &Clients,
+    zone_id: &str,
+    listed: &[ZoneVpc],
+) -> Result<BTreeSet<String>, crate::aws::AwsError> {
+    let authorized = match clients.route53.vpc_authorizations(zone_id).await {
+        Ok(vpcs) => vpcs,
+        Err(e) if e.is_not_found() => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(authorized
+        .into_iter()
+        .map(|v| v.id)
+        .filter(|id| !listed.iter().any(|l| &l.id == id))
+        .collect())
+}
+
 /// Records the zone's id, name and associations in the state: VPCs of the
-/// provider's region in `vpc_ids`, the others in `vpc` blocks.
-fn take(state: &mut Model, zone: &HostedZone, region: &str) {
+/// provider's region in `vpc_ids`, the others in `vpc` blocks; those in
+/// `managed_elsewhere` are left out.
+fn take(state: &mut Model, zone: &HostedZone, region: &str, managed_elsewhere: &BTreeSet<String>) {
     state.id.clone_from(&zone.id);
     state.zone_id.clone_from(&zone.id);
     state.fqdn = fqdn(&zone.name);
-    let (here, elsewhere): (Vec<&ZoneVpc>, Vec<&ZoneVpc>) =
-        zone.vpcs.iter().partition(|v| v.region == region);
+    let (here, elsewhere): (Vec<&ZoneVpc>, Vec<&ZoneVpc>) = zone
+        .vpcs
+        .iter()
+        .filter(|v| !managed_elsewhere.contains(&v.id))
+        .partition(|v| v.region == region);
     state.vpc_ids = here.into_iter().map(|v| v.id.clone()).collect();
     state.vpc = vpc_blocks_value(&elsewhere.into_iter().cloned().collect());
 }
@@ -807,7 +861,7 @@ mod tests {
             ],
         };
         let mut state = Model::default();
-        take(&mut state, &zone, "us-east-1");
+        take(&mut state, &zone, "us-east-1", &BTreeSet::new());
         assert_eq!(state.fqdn, "db.example.com");
         assert_eq!(state.vpc_ids, ["vpc-a".to_owned()].into());
         let blocks = vpc_blocks(&state.vpc);

@@ -3,8 +3,8 @@
 //! (Route 53's CreateVPCAssociationAuthorization, made by the zone's
 //! account). The association itself is made from the VPC's account, with
 //! that account's credentials (hashicorp/aws's `aws_route53_zone_association`
-//! under a provider alias); the zone resource then sees it as drift unless
-//! the VPC is also in its `vpc_ids` or `vpc` blocks.
+//! under a provider alias); while the authorization exists, the zone
+//! resource leaves that association alone.
 //!
 //! Order: model, schema, validate, plan, create, read, update, delete,
 //! import.
@@ -80,8 +80,8 @@ impl Resource<Clients> for DnsZoneAuthorizationResource {
                  hosts there resolve the Private Host to the shared endpoint. Made with the zone's account; the \
                  VPC's account then makes the association itself (with `hashicorp/aws`'s \
                  `aws_route53_zone_association` under a provider alias with that account's credentials), and \
-                 the authorization can go once the association exists. List the VPC in the zone's `vpc_ids` (or \
-                 a `vpc` block) too, or the zone sees the association as drift and removes it.",
+                 `planetscale_privatelink_dns_zone` leaves the association of an authorized VPC alone while the \
+                 authorization exists (it is not drift), so keep this resource as long as the association.",
             )
             .attribute(Attribute::string(attr::id).computed().use_state_for_unknown().describe(
                 "`zone_id` and `vpc_id` joined by a colon.",
