@@ -807,8 +807,8 @@ mod tests {
         }
         for bad in [
             "",
-            "Z",
             "z0123",
+            "Z0123456789ABCDEFGHIJ0123456789ABC",
             "Z01-23",
             "/hostedzone/Z0123",
             "vpc-0123456789abcdef0",
