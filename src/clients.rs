@@ -1,15 +1,16 @@
 //! What every resource and data source shares once the provider is
-//! configured: the EC2 client, the region and account, tag settings and the
+//! configured: the EC2 and Route 53 clients, the region and account, tag settings and the
 //! PlanetScale API settings. Low in the layers: resources, data sources and
 //! the provider point down to it; it points only to `aws`.
 
 use std::collections::BTreeMap;
 
-use crate::aws::Ec2;
+use crate::aws::{Ec2, Route53};
 
 /// What every resource and data source shares after ConfigureProvider.
 pub struct Clients {
     pub ec2: Ec2,
+    pub route53: Route53,
     pub region: String,
     pub partition: &'static str,
     pub account_id: Option<String>,
@@ -19,8 +20,8 @@ pub struct Clients {
 }
 
 impl Clients {
-    /// Clients for unit tests: us-east-1, no account, no tags, and an EC2
-    /// client that is never called.
+    /// Clients for unit tests: us-east-1, no account, no tags, and EC2 and
+    /// Route 53 clients that are never called.
     #[cfg(test)]
     pub fn for_tests() -> Clients {
         let config = aws_sdk_ec2::Config::builder()
@@ -29,6 +30,12 @@ impl Clients {
             .build();
         Clients {
             ec2: Ec2::new(aws_sdk_ec2::Client::from_conf(config)),
+            route53: Route53::new(aws_sdk_route53::Client::from_conf(
+                aws_sdk_route53::Config::builder()
+                    .behavior_version(aws_sdk_route53::config::BehaviorVersion::latest())
+                    .region(aws_sdk_route53::config::Region::new("us-east-1"))
+                    .build(),
+            )),
             region: "us-east-1".into(),
             partition: "aws",
             account_id: None,

@@ -80,6 +80,7 @@ crate::model! {
     pub struct EndpointsModel, attributes mod endpoints_attr {
         ec2: Option<String>,
         sts: Option<String>,
+        route53: Option<String>,
     }
 }
 
@@ -213,7 +214,12 @@ impl Provider for PlanetScale {
                 attr::endpoints,
                 Block::new("Custom service endpoints, for VPC endpoints to AWS APIs, proxies or emulators.")
                     .attribute(Attribute::string(endpoints_attr::ec2).describe("EC2 endpoint URL."))
-                    .attribute(Attribute::string(endpoints_attr::sts).describe("STS endpoint URL.")),
+                    .attribute(Attribute::string(endpoints_attr::sts).describe("STS endpoint URL."))
+                    .attribute(Attribute::string(endpoints_attr::route53).describe(
+                        "Route 53 endpoint URL, for `planetscale_privatelink_dns_zone` and its \
+                         authorizations. Calls to it are signed for the partition's Route 53 region \
+                         (`us-east-1` in the `aws` partition).",
+                    )),
             ))
             .block(NestedBlock::single(
                 attr::default_tags,
@@ -340,6 +346,7 @@ impl Provider for PlanetScale {
         for (name, url) in [
             (endpoints_attr::ec2, &m.endpoints.ec2),
             (endpoints_attr::sts, &m.endpoints.sts),
+            (endpoints_attr::route53, &m.endpoints.route53),
         ] {
             if let Some(url) = url
                 && let Err(why) = crate::validate::aws_endpoint_url(url)
@@ -404,6 +411,7 @@ impl Provider for PlanetScale {
         }
         let Connected {
             ec2,
+            route53,
             region,
             account_id,
         } = match aws::config::connect(&m.aws_settings()).await {
@@ -443,6 +451,7 @@ impl Provider for PlanetScale {
         tracing::debug!(%region, account = account_id.as_deref().unwrap_or("-"), "provider configured");
         Some(Clients {
             ec2,
+            route53,
             partition: partition_of(&region),
             region,
             account_id,
@@ -519,6 +528,7 @@ impl Model {
             }),
             ec2_endpoint: self.endpoints.ec2.clone(),
             sts_endpoint: self.endpoints.sts.clone(),
+            route53_endpoint: self.endpoints.route53.clone(),
             max_retries: self.max_retries.as_ref().and_then(Number::as_i64),
             retry_mode: self.retry_mode.clone(),
             retry_quota: self

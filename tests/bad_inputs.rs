@@ -21,6 +21,8 @@ use terraform_provider_planetscale::protocol::tfplugin6 as pb;
 
 const SG: &str = "planetscale_privatelink_security_group";
 const EP: &str = "planetscale_privatelink_endpoint";
+const DZ: &str = "planetscale_privatelink_dns_zone";
+const DZA: &str = "planetscale_privatelink_dns_zone_authorization";
 
 fn s(v: &str) -> Value {
     Value::String(v.to_owned())
@@ -174,6 +176,23 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
     })
     .await
     .unwrap();
+    // An endpoint with private DNS on in the other VPC, made as the user's
+    // own (straight to the emulator, so it is no write of the provider's).
+    let private_dns_endpoint = ec2
+        .create_vpc_endpoint()
+        .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Interface)
+        .service_name(&service)
+        .vpc_id(&other.vpc_id)
+        .subnet_ids(&other.subnet_ids[0])
+        .security_group_ids(&other_group)
+        .private_dns_enabled(true)
+        .send()
+        .await
+        .expect("CreateVpcEndpoint")
+        .vpc_endpoint()
+        .and_then(|e| e.vpc_endpoint_id())
+        .expect("endpoint id")
+        .to_owned();
     let (vpc, s0, s1, s_same_zone) = (
         net.vpc_id.as_str(),
         net.subnet_ids[0].as_str(),
@@ -204,6 +223,31 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             pairs.push((k, v));
         }
         object(&ty(EP), &pairs)
+    };
+    let dz = |extra: Vec<(&'static str, Value)>| {
+        let mut pairs = vec![
+            ("private_host", s("db.bad-inputs.example.com")),
+            ("endpoint_id", s(&private_dns_endpoint)),
+            ("vpc_ids", set(&[&no_dns.vpc_id])),
+        ];
+        for (k, v) in extra {
+            pairs.retain(|(name, _)| *name != k);
+            pairs.push((k, v));
+        }
+        object(&ty(DZ), &pairs)
+    };
+    let zone_vpc = |id: &str, region: &str| {
+        Value::Set(vec![Value::Object(
+            [("id".to_owned(), s(id)), ("region".to_owned(), s(region))].into(),
+        )])
+    };
+    let dza = |extra: Vec<(&'static str, Value)>| {
+        let mut pairs = vec![("zone_id", s("Z0123456789ABCDEFGHIJ")), ("vpc_id", s(vpc))];
+        for (k, v) in extra {
+            pairs.retain(|(name, _)| *name != k);
+            pairs.push((k, v));
+        }
+        object(&ty(DZA), &pairs)
     };
     let cidrs: Vec<String> = (0..31).map(|i| format!("192.0.2.{}/32", i * 2)).collect();
     let cidrs: Vec<&str> = cidrs.iter().map(String::as_str).collect();
@@ -535,6 +579,83 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             "vpc_id",
             "vpc-",
         ),
+        (
+            "zone with no VPC",
+            DZ,
+            dz(vec![("vpc_ids", set(&[]))]),
+            "vpc_ids",
+            "at least one VPC",
+        ),
+        (
+            "malformed VPC id for the zone",
+            DZ,
+            dz(vec![("vpc_ids", set(&["vpc-xyz"]))]),
+            "vpc_ids",
+            "hexadecimal",
+        ),
+        (
+            "private host as a URL",
+            DZ,
+            dz(vec![("private_host", s("https://db.example.com/"))]),
+            "private_host",
+            "bare host name",
+        ),
+        (
+            "malformed endpoint id for the zone",
+            DZ,
+            dz(vec![("endpoint_id", s("vpce-xyz"))]),
+            "endpoint_id",
+            "hexadecimal",
+        ),
+        (
+            "zone VPC block region not a region",
+            DZ,
+            dz(vec![("vpc", zone_vpc(&other.vpc_id, "mars"))]),
+            "vpc.region",
+            "us-west-2",
+        ),
+        (
+            "zone VPC block in the provider's region",
+            DZ,
+            dz(vec![("vpc", zone_vpc(&other.vpc_id, "us-east-1"))]),
+            "vpc.region",
+            "Put it in vpc_ids",
+        ),
+        (
+            "zone VPC that does not exist",
+            DZ,
+            dz(vec![("vpc_ids", set(&["vpc-0123456789abcdef0"]))]),
+            "vpc_ids",
+            "There is no VPC",
+        ),
+        (
+            "zone VPC without DNS hostnames",
+            DZ,
+            dz(vec![]),
+            "vpc_ids",
+            "enable_dns_hostnames",
+        ),
+        (
+            "zone over the VPC where the endpoint's private DNS answers",
+            DZ,
+            dz(vec![("vpc_ids", set(&[&other.vpc_id]))]),
+            "vpc_ids",
+            "private_dns_enabled = false",
+        ),
+        (
+            "authorization for a malformed zone id",
+            DZA,
+            dza(vec![("zone_id", s("zone-1"))]),
+            "zone_id",
+            "capital letters and digits",
+        ),
+        (
+            "authorization for a VPC region that is not one",
+            DZA,
+            dza(vec![("vpc_region", s("mars"))]),
+            "vpc_region",
+            "us-west-2",
+        ),
     ];
 
     let mut client = configured_client(&proxy).await;
@@ -659,6 +780,10 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
         (EP, ""),
         (SG, "sg-;drop"),
         (EP, "vpce-0123456789abcdef0/extra"),
+        (DZ, "vpc-0123456789abcdef0"),
+        (DZ, ""),
+        (DZA, "Z0123456789ABCDEFGHIJ"),
+        (DZA, "vpc-0123456789abcdef0:Z0123456789ABCDEFGHIJ"),
     ] {
         let response = client
             .import_resource_state(pb::import_resource_state::Request {
@@ -825,6 +950,18 @@ fn hcl_resource(type_name: &str, label: &str, config: &Value) -> String {
     for (name, value) in attrs {
         match (name.as_str(), value) {
             (_, Value::Null) => {}
+            ("vpc", Value::Set(blocks)) => {
+                for block in blocks {
+                    let Value::Object(b) = block else {
+                        unreachable!()
+                    };
+                    out.push_str("  vpc {\n");
+                    for (k, v) in b.iter().filter(|(_, v)| !v.is_null()) {
+                        out.push_str(&format!("    {k} = {}\n", hcl_value(v)));
+                    }
+                    out.push_str("  }\n");
+                }
+            }
             ("timeouts", Value::Object(t)) => {
                 out.push_str("  timeouts {\n");
                 for (op, v) in t.iter().filter(|(_, v)| !v.is_null()) {

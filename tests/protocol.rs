@@ -13,6 +13,8 @@ use terraform_provider_planetscale::protocol::tfplugin6 as pb;
 const SG: &str = "planetscale_privatelink_security_group";
 const ENDPOINT: &str = "planetscale_privatelink_endpoint";
 const REACHABILITY: &str = "planetscale_privatelink_reachability_analysis";
+const DNS_ZONE: &str = "planetscale_privatelink_dns_zone";
+const DNS_ZONE_AUTHORIZATION: &str = "planetscale_privatelink_dns_zone_authorization";
 const SERVICE: &str = "planetscale_privatelink_service";
 const CONNECTION_TEST: &str = "planetscale_privatelink_connection_test";
 const DIAGNOSTICS: &str = "planetscale_privatelink_diagnostics";
@@ -83,7 +85,10 @@ async fn schema_describes_every_attribute() {
     );
     let mut names: Vec<&String> = schema.resource_schemas.keys().collect();
     names.sort();
-    assert_eq!(names, [ENDPOINT, REACHABILITY, SG]);
+    assert_eq!(
+        names,
+        [DNS_ZONE, DNS_ZONE_AUTHORIZATION, ENDPOINT, REACHABILITY, SG]
+    );
     let mut data_sources: Vec<&String> = schema.data_source_schemas.keys().collect();
     data_sources.sort();
     assert_eq!(data_sources, [CONNECTION_TEST, DIAGNOSTICS, SERVICE]);
@@ -128,7 +133,7 @@ async fn metadata_lists_the_resources() {
         .unwrap()
         .into_inner();
     let names: Vec<String> = meta.resources.into_iter().map(|r| r.type_name).collect();
-    for resource in [ENDPOINT, REACHABILITY, SG] {
+    for resource in [DNS_ZONE, DNS_ZONE_AUTHORIZATION, ENDPOINT, REACHABILITY, SG] {
         assert!(names.contains(&resource.to_owned()), "{resource}");
     }
     let data_sources: Vec<String> = meta.data_sources.into_iter().map(|d| d.type_name).collect();

@@ -30,6 +30,7 @@ use aws_types::region::Region;
 
 use super::Ec2;
 use super::retry_policy::{BadSetting, RetryPolicy, RetrySources};
+use super::route53::Route53;
 
 /// The AWS arguments of the provider block, as plain data.
 #[derive(Clone, Debug, Default)]
@@ -44,6 +45,7 @@ pub struct AwsSettings {
     pub assume_role: Option<AssumeRole>,
     pub ec2_endpoint: Option<String>,
     pub sts_endpoint: Option<String>,
+    pub route53_endpoint: Option<String>,
     pub max_retries: Option<i64>,
     pub retry_mode: Option<String>,
     pub retry_quota: Option<i64>,
@@ -89,10 +91,11 @@ pub struct AssumeRole {
     pub duration: Option<Duration>,
 }
 
-/// What [`connect`] makes: the EC2 client, the region, and the account when
-/// it was asked for.
+/// What [`connect`] makes: the EC2 and Route 53 clients, the region, and
+/// the account when it was asked for.
 pub struct Connected {
     pub ec2: Ec2,
+    pub route53: Route53,
     pub region: String,
     pub account_id: Option<String>,
 }
@@ -209,6 +212,17 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
     }
     let ec2 = Ec2::new(aws_sdk_ec2::Client::from_conf(ec2_config.build()));
 
+    // Route 53 is global: one endpoint per partition, signed for that
+    // partition's one region whatever the provider's region is. Same
+    // credentials, retries, timeouts and HTTP client as EC2.
+    let mut route53_config = aws_sdk_route53::config::Builder::from(&sdk_config)
+        .retry_partition(retry.partition())
+        .region(Region::new(route53_region(&region)));
+    if let Some(url) = &s.route53_endpoint {
+        route53_config = route53_config.endpoint_url(url);
+    }
+    let route53 = Route53::new(aws_sdk_route53::Client::from_conf(route53_config.build()));
+
     let mut account_id = None;
     if s.identify {
         let sts = aws_sdk_sts::Client::from_conf(sts_config(&sdk_config, s));
@@ -230,9 +244,25 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
     }
     Ok(Connected {
         ec2,
+        route53,
         region,
         account_id,
     })
+}
+
+/// The region Route 53 calls are signed for: Route 53 has one endpoint per
+/// partition, in the partition's first region.
+pub fn route53_region(region: &str) -> &'static str {
+    match crate::privatelink::partition_of(region) {
+        "aws-us-gov" => "us-gov-west-1",
+        "aws-cn" => "cn-northwest-1",
+        "aws-iso" => "us-iso-east-1",
+        "aws-iso-b" => "us-isob-east-1",
+        "aws-iso-f" => "us-isof-south-1",
+        "aws-iso-e" => "eu-isoe-west-1",
+        "aws-eusc" => "eusc-de-east-1",
+        _ => "us-east-1",
+    }
 }
 
 /// The retry policy from the provider block, the environment and the
@@ -468,5 +498,23 @@ impl aws_credential_types::provider::ProvideCredentials for Registering {
             }
             Ok(credentials)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route53_signs_for_its_partitions_region() {
+        for (region, signing) in [
+            ("us-east-1", "us-east-1"),
+            ("eu-west-1", "us-east-1"),
+            ("ap-southeast-2", "us-east-1"),
+            ("us-gov-east-1", "us-gov-west-1"),
+            ("cn-north-1", "cn-northwest-1"),
+        ] {
+            assert_eq!(route53_region(region), signing, "{region}");
+        }
     }
 }

@@ -61,15 +61,26 @@ impl AwsError {
                     | "InternalFailure"
                     | "RequestTimeout"
                     | "RequestTimeoutException"
+                    // Route 53: an earlier change to the zone is still
+                    // being applied.
+                    | "PriorRequestNotComplete"
             ),
             _ => false,
         }
     }
 
-    /// Classifies an error code EC2 answered with.
+    /// Classifies an error code EC2 (or Route 53) answered with. Route 53
+    /// names what is missing `NoSuch...` (`NoSuchHostedZone`) or
+    /// `...NotFound` (`VPCAssociationNotFound`).
     pub fn from_code(code: &str, message: &str) -> Self {
         let (code, message) = (code.to_owned(), message.to_owned());
-        if code.ends_with(".NotFound") {
+        if code.ends_with(".NotFound")
+            || code.starts_with("NoSuch")
+            || matches!(
+                code.as_str(),
+                "VPCAssociationNotFound" | "VPCAssociationAuthorizationNotFound"
+            )
+        {
             AwsError::NotFound { code, message }
         } else if code == "DependencyViolation" || code == "InvalidGroup.InUse" {
             AwsError::DependencyViolation { code, message }

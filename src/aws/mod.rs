@@ -1,4 +1,5 @@
-//! Everything that talks to EC2. The only module that knows aws-sdk-ec2:
+//! Everything that talks to AWS: EC2, and Route 53 for private hosted zones
+//! ([`route53`]). The only module that knows the AWS SDKs:
 //! resources call the named finders, waiters and actions here with plain
 //! Rust data ([`model`]), and get [`AwsError`]s that keep what kind of
 //! failure it was.
@@ -15,11 +16,13 @@ pub mod network_acl;
 pub mod prefix_list;
 pub mod retry;
 pub mod retry_policy;
+pub mod route53;
 pub mod security_group;
 pub mod tags;
 pub mod vpc;
 
 pub use error::{AwsError, error_message};
+pub use route53::Route53;
 
 /// A VPC's listing of one kind (endpoints, security groups), page by page:
 /// `page(token)` asks for one page of at most [`LISTING_PAGE`] items and

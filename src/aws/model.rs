@@ -279,3 +279,23 @@ pub struct Explanation {
     pub attached_to: Option<Component>,
     pub availability_zones: Vec<String>,
 }
+
+/// A VPC a private hosted zone answers in, and the region it is in.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ZoneVpc {
+    pub id: String,
+    pub region: String,
+}
+
+/// A Route 53 hosted zone (GetHostedZone).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostedZone {
+    /// Without the `/hostedzone/` prefix Route 53 sometimes adds.
+    pub id: String,
+    /// As Route 53 spells it: lower case, with the final dot.
+    pub name: String,
+    pub private: bool,
+    pub caller_reference: String,
+    /// The VPCs associated with a private zone.
+    pub vpcs: Vec<ZoneVpc>,
+}

@@ -217,6 +217,15 @@ impl NestedBlock {
             max_items: 0,
         }
     }
+    pub fn set(name: &'static str, block: Block) -> Self {
+        Self {
+            name,
+            nesting: Nesting::Set,
+            block,
+            min_items: 0,
+            max_items: 0,
+        }
+    }
     pub fn list(name: &'static str, block: Block) -> Self {
         Self {
             name,

@@ -3,6 +3,8 @@
 //! rules ([`sg_rules`]), and here attribute paths, the owner and ARN of an
 //! EC2 resource, and the state an import starts from.
 
+pub mod dns_zone;
+pub mod dns_zone_authorization;
 pub mod endpoint;
 pub mod moves;
 pub mod reachability;
@@ -24,7 +26,20 @@ pub fn all() -> Vec<Arc<dyn Resource<Clients>>> {
         Arc::new(endpoint::EndpointResource),
         Arc::new(security_group::SecurityGroupResource),
         Arc::new(reachability::ReachabilityResource),
+        Arc::new(dns_zone::DnsZoneResource),
+        Arc::new(dns_zone_authorization::DnsZoneAuthorizationResource),
     ]
+}
+
+/// A token for a create call (an EC2 ClientToken, a Route 53
+/// CallerReference): the SDK's retries of the call send the same one, so a
+/// lost answer does not make a second resource.
+pub fn client_token() -> String {
+    format!(
+        "tf-planetscale-{:016x}{:016x}",
+        fastrand::u64(..),
+        fastrand::u64(..)
+    )
 }
 
 /// The name of every resource's id attribute.

@@ -5,7 +5,9 @@
 //! front of it. It reads what it needs to decide from the emulator with
 //! calls of its own, which no test's call counts see. It also answers
 //! Reachability Analyzer's actions, which the emulator lacks, from a
-//! stand-in ([`Insights`], in `insights.rs`).
+//! stand-in ([`Insights`], in `insights.rs`), and Route 53's VPC
+//! association authorizations, which the emulator lacks too
+//! ([`route53_authorizations`]); other Route 53 requests pass untouched.
 //!
 //! | # | rule | EC2's answer (400) | source |
 //! |---|---|---|---|
@@ -114,6 +116,9 @@ struct Hidden {
 struct State {
     /// New groups not visible yet.
     hidden: HashMap<String, Hidden>,
+    /// Route 53's VPC association authorizations, which the emulator
+    /// lacks: zone id -> (VPC id, region).
+    authorizations: BTreeMap<String, BTreeSet<(String, String)>>,
     /// Service name -> private DNS name verification state a test planted.
     verification: HashMap<String, String>,
     /// Endpoint id -> `PrivateDnsEnabled` of the last modify passed.
@@ -219,6 +224,9 @@ async fn handle(
         params: form(&body),
     };
     let action = call.param("Action").unwrap_or_default().to_owned();
+    if let Some(answer) = route53_authorizations(&parts, &body, &state) {
+        return Ok(answer);
+    }
     if !call.is_ec2() {
         let (status, answer) = forward(upstream, parts, body).await?;
         return Ok(xml(status, answer));
@@ -1158,4 +1166,102 @@ fn with_field(element: &str, name: &str, value: &str) -> String {
         &element[..top.inner.start],
         &element[top.inner.end..]
     )
+}
+
+/// Route 53's VPC association authorizations, which the emulator lacks:
+/// CreateVPCAssociationAuthorization (`POST .../hostedzone/{Id}/authorizevpcassociation`),
+/// ListVPCAssociationAuthorizations (`GET` of the same path) and
+/// DeleteVPCAssociationAuthorization (`POST .../deauthorizevpcassociation`),
+/// answered as the Route 53 API reference shows them, with
+/// `VPCAssociationAuthorizationNotFound` (404) for deleting one that does
+/// not exist. The zone itself is not checked (the authorization is made by
+/// the zone's account; the emulator keeps no accounts apart). `None` for
+/// every other request.
+fn route53_authorizations(
+    parts: &hyper::http::request::Parts,
+    body: &Bytes,
+    state: &Mutex<State>,
+) -> Option<Response<Full<Bytes>>> {
+    const NS: &str = "https://route53.amazonaws.com/doc/2013-04-01/";
+    let path = parts.uri.path();
+    let rest = path.strip_prefix("/2013-04-01/hostedzone/")?;
+    let (zone, op) = rest.split_once('/')?;
+    let zone = zone.to_owned();
+    let text = String::from_utf8_lossy(body);
+    let tag = |name: &str| -> String {
+        text.split_once(&format!("<{name}>"))
+            .and_then(|(_, after)| after.split_once(&format!("</{name}>")))
+            .map(|(value, _)| value.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let vpc_xml = |(id, region): &(String, String)| {
+        format!(
+            "<VPC><VPCRegion>{}</VPCRegion><VPCId>{}</VPCId></VPC>",
+            xml_escape(region),
+            xml_escape(id)
+        )
+    };
+    let mut state = state.lock().unwrap();
+    let answer = |status: StatusCode, body: String| Some(xml(status, Bytes::from(body)));
+    match (parts.method.as_str(), op.trim_end_matches('/')) {
+        ("GET", "authorizevpcassociation") => {
+            let vpcs: String = state
+                .authorizations
+                .get(&zone)
+                .into_iter()
+                .flatten()
+                .map(vpc_xml)
+                .collect();
+            answer(
+                StatusCode::OK,
+                format!(
+                    "<?xml version=\"1.0\"?><ListVPCAssociationAuthorizationsResponse xmlns=\"{NS}\">\
+                     <HostedZoneId>{}</HostedZoneId><VPCs>{vpcs}</VPCs></ListVPCAssociationAuthorizationsResponse>",
+                    xml_escape(&zone)
+                ),
+            )
+        }
+        ("POST", "authorizevpcassociation") => {
+            let vpc = (tag("VPCId"), tag("VPCRegion"));
+            let shown = vpc_xml(&vpc);
+            state
+                .authorizations
+                .entry(zone.clone())
+                .or_default()
+                .insert(vpc);
+            answer(
+                StatusCode::OK,
+                format!(
+                    "<?xml version=\"1.0\"?><CreateVPCAssociationAuthorizationResponse xmlns=\"{NS}\">\
+                     <HostedZoneId>{}</HostedZoneId>{shown}</CreateVPCAssociationAuthorizationResponse>",
+                    xml_escape(&zone)
+                ),
+            )
+        }
+        ("POST", "deauthorizevpcassociation") => {
+            let id = tag("VPCId");
+            let list = state.authorizations.entry(zone).or_default();
+            let before = list.len();
+            list.retain(|(vpc, _)| *vpc != id);
+            if list.len() == before {
+                return answer(
+                    StatusCode::NOT_FOUND,
+                    format!(
+                        "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"{NS}\"><Error><Type>Sender</Type>\
+                         <Code>VPCAssociationAuthorizationNotFound</Code><Message>The VPC {} has not been \
+                         authorized to be associated with the hosted zone.</Message></Error>\
+                         <RequestId>strict-layer</RequestId></ErrorResponse>",
+                        xml_escape(&id)
+                    ),
+                );
+            }
+            answer(
+                StatusCode::OK,
+                format!(
+                    "<?xml version=\"1.0\"?><DeleteVPCAssociationAuthorizationResponse xmlns=\"{NS}\"/>"
+                ),
+            )
+        }
+        _ => None,
+    }
 }

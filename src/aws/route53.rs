@@ -1,0 +1,432 @@
+//! Route 53 private hosted zones: the zone that answers for the Private
+//! Host in VPCs other than the endpoint's, its alias record to the
+//! endpoint, the VPCs it is associated with, and the authorizations that
+//! let another account's VPCs be associated. The only module that knows
+//! aws-sdk-route53.
+
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, HostedZoneConfig, ResourceRecordSet, RrType,
+    VpcRegion,
+};
+
+use crate::aws::AwsError;
+use crate::aws::model::{DnsEntry, HostedZone, ZoneVpc};
+
+/// Changes per ChangeResourceRecordSets call when emptying a zone: well
+/// under Route 53's limit of 1,000.
+const CHANGES_PER_BATCH: usize = 100;
+
+/// The shared Route 53 client. Route 53 is a global service: its client
+/// signs for its partition's one region ([`super::config`] sees to that).
+#[derive(Clone)]
+pub struct Route53 {
+    pub(crate) client: aws_sdk_route53::Client,
+}
+
+/// A zone id without the `/hostedzone/` prefix Route 53 gives some answers.
+pub fn bare_zone_id(id: &str) -> &str {
+    id.trim_start_matches("/hostedzone/")
+}
+
+/// A domain name as Route 53 answers it: lower case, with the final dot.
+pub fn absolute_name(name: &str) -> String {
+    let name = name.to_ascii_lowercase();
+    if name.ends_with('.') {
+        name
+    } else {
+        format!("{name}.")
+    }
+}
+
+fn sdk_vpc(vpc: &ZoneVpc) -> aws_sdk_route53::types::Vpc {
+    aws_sdk_route53::types::Vpc::builder()
+        .vpc_id(&vpc.id)
+        .vpc_region(VpcRegion::from(vpc.region.as_str()))
+        .build()
+}
+
+fn zone_vpc(vpc: &aws_sdk_route53::types::Vpc) -> ZoneVpc {
+    ZoneVpc {
+        id: vpc.vpc_id().unwrap_or_default().to_owned(),
+        region: vpc
+            .vpc_region()
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_default(),
+    }
+}
+
+/// A request the SDK refused to build: a bug here, reported as an API error.
+fn unbuildable(e: impl std::fmt::Display) -> AwsError {
+    AwsError::Api {
+        code: "InvalidRequest".into(),
+        message: e.to_string(),
+    }
+}
+
+impl Route53 {
+    pub fn new(client: aws_sdk_route53::Client) -> Self {
+        Self { client }
+    }
+
+    /// Creates a private hosted zone for `name` associated with `vpc`.
+    /// `caller_reference` makes the call idempotent: a retry after a lost
+    /// answer gets `HostedZoneAlreadyExists`, and the zone made by the first
+    /// attempt is found by its reference and returned.
+    pub async fn create_private_zone(
+        &self,
+        name: &str,
+        vpc: &ZoneVpc,
+        caller_reference: &str,
+        comment: &str,
+    ) -> Result<HostedZone, AwsError> {
+        let sent = self
+            .client
+            .create_hosted_zone()
+            .name(name)
+            .caller_reference(caller_reference)
+            .vpc(sdk_vpc(vpc))
+            .hosted_zone_config(
+                HostedZoneConfig::builder()
+                    .private_zone(true)
+                    .comment(comment)
+                    .build(),
+            )
+            .send()
+            .await;
+        match sent {
+            Ok(out) => {
+                let zone = out.hosted_zone().ok_or_else(|| {
+                    AwsError::Transport("CreateHostedZone answered without the zone".into())
+                })?;
+                Ok(HostedZone {
+                    id: bare_zone_id(zone.id()).to_owned(),
+                    name: zone.name().to_owned(),
+                    private: true,
+                    caller_reference: zone.caller_reference().to_owned(),
+                    vpcs: out.vpc().map(zone_vpc).into_iter().collect(),
+                })
+            }
+            Err(e) => {
+                let e = AwsError::from(e);
+                if e.code() != "HostedZoneAlreadyExists" {
+                    return Err(e);
+                }
+                match self.zone_by_reference(name, caller_reference).await? {
+                    Some(id) => self.find_zone(&id).await,
+                    None => Err(e),
+                }
+            }
+        }
+    }
+
+    /// The id of the zone named `name` that was created with
+    /// `caller_reference`, if there is one (ListHostedZonesByName, from the
+    /// name on, while the names match).
+    async fn zone_by_reference(
+        &self,
+        name: &str,
+        caller_reference: &str,
+    ) -> Result<Option<String>, AwsError> {
+        let wanted = absolute_name(name);
+        let mut next: Option<(String, Option<String>)> = Some((wanted.clone(), None));
+        while let Some((dns_name, zone_id)) = next.take() {
+            let out = self
+                .client
+                .list_hosted_zones_by_name()
+                .dns_name(dns_name)
+                .set_hosted_zone_id(zone_id)
+                .send()
+                .await?;
+            for zone in out.hosted_zones() {
+                if absolute_name(zone.name()) != wanted {
+                    return Ok(None);
+                }
+                if zone.caller_reference() == caller_reference {
+                    return Ok(Some(bare_zone_id(zone.id()).to_owned()));
+                }
+            }
+            if out.is_truncated()
+                && let Some(name) = out.next_dns_name()
+            {
+                next = Some((
+                    name.to_owned(),
+                    out.next_hosted_zone_id().map(str::to_owned),
+                ));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The zone and the VPCs it is associated with, or `NotFound`.
+    pub async fn find_zone(&self, id: &str) -> Result<HostedZone, AwsError> {
+        let out = self
+            .client
+            .get_hosted_zone()
+            .id(bare_zone_id(id))
+            .send()
+            .await?;
+        let zone = out
+            .hosted_zone()
+            .ok_or_else(|| AwsError::not_found("NoSuchHostedZone", id))?;
+        Ok(HostedZone {
+            id: bare_zone_id(zone.id()).to_owned(),
+            name: zone.name().to_owned(),
+            private: zone.config().is_some_and(|c| c.private_zone()),
+            caller_reference: zone.caller_reference().to_owned(),
+            vpcs: out.vpcs().iter().map(zone_vpc).collect(),
+        })
+    }
+
+    /// Points `name` at the endpoint's DNS entry: an A alias record,
+    /// created or replaced (UPSERT). Route 53 answers the alias with the
+    /// endpoint's addresses; it does not check the target's health.
+    pub async fn upsert_alias(
+        &self,
+        zone_id: &str,
+        name: &str,
+        target: &DnsEntry,
+    ) -> Result<(), AwsError> {
+        let alias = AliasTarget::builder()
+            .dns_name(&target.dns_name)
+            .hosted_zone_id(&target.hosted_zone_id)
+            .evaluate_target_health(false)
+            .build()
+            .map_err(unbuildable)?;
+        let record = ResourceRecordSet::builder()
+            .name(absolute_name(name))
+            .r#type(RrType::A)
+            .alias_target(alias)
+            .build()
+            .map_err(unbuildable)?;
+        let change = Change::builder()
+            .action(ChangeAction::Upsert)
+            .resource_record_set(record)
+            .build()
+            .map_err(unbuildable)?;
+        self.change(zone_id, vec![change]).await
+    }
+
+    async fn change(&self, zone_id: &str, changes: Vec<Change>) -> Result<(), AwsError> {
+        let batch = ChangeBatch::builder()
+            .set_changes(Some(changes))
+            .build()
+            .map_err(unbuildable)?;
+        self.client
+            .change_resource_record_sets()
+            .hosted_zone_id(bare_zone_id(zone_id))
+            .change_batch(batch)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Associates the VPC with the zone. A VPC already associated (a retry
+    /// after a lost answer) is success.
+    pub async fn associate_vpc(&self, zone_id: &str, vpc: &ZoneVpc) -> Result<(), AwsError> {
+        let sent = self
+            .client
+            .associate_vpc_with_hosted_zone()
+            .hosted_zone_id(bare_zone_id(zone_id))
+            .vpc(sdk_vpc(vpc))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = AwsError::from(e);
+                match self.find_zone(zone_id).await {
+                    Ok(zone) if zone.vpcs.iter().any(|v| v.id == vpc.id) => Ok(()),
+                    _ => Err(e),
+                }
+            }
+        }
+    }
+
+    /// Disassociates the VPC from the zone. A VPC no longer associated is
+    /// success. Route 53 refuses to remove a zone's last VPC
+    /// (`LastVPCAssociation`): associate the new ones first.
+    pub async fn disassociate_vpc(&self, zone_id: &str, vpc: &ZoneVpc) -> Result<(), AwsError> {
+        let sent = self
+            .client
+            .disassociate_vpc_from_hosted_zone()
+            .hosted_zone_id(bare_zone_id(zone_id))
+            .vpc(sdk_vpc(vpc))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) => match AwsError::from(e) {
+                e if e.is_not_found() && e.code() != "NoSuchHostedZone" => Ok(()),
+                e => Err(e),
+            },
+        }
+    }
+
+    /// Deletes the zone: first every record but the zone's own SOA and NS
+    /// (Route 53 refuses to delete a zone with others, `HostedZoneNotEmpty`),
+    /// then the zone. A zone already gone is success.
+    pub async fn delete_zone(&self, zone_id: &str) -> Result<(), AwsError> {
+        let zone = match self.find_zone(zone_id).await {
+            Ok(zone) => zone,
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let apex = absolute_name(&zone.name);
+        let records: Vec<ResourceRecordSet> = self
+            .records(&zone.id)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                let own = absolute_name(r.name()) == apex
+                    && matches!(r.r#type(), RrType::Soa | RrType::Ns);
+                !own
+            })
+            .collect();
+        for chunk in records.chunks(CHANGES_PER_BATCH) {
+            let changes = chunk
+                .iter()
+                .map(|r| {
+                    Change::builder()
+                        .action(ChangeAction::Delete)
+                        .resource_record_set(r.clone())
+                        .build()
+                        .map_err(unbuildable)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            self.change(&zone.id, changes).await?;
+        }
+        match self.client.delete_hosted_zone().id(&zone.id).send().await {
+            Ok(_) => Ok(()),
+            Err(e) => match AwsError::from(e) {
+                e if e.is_not_found() => Ok(()),
+                e => Err(e),
+            },
+        }
+    }
+
+    /// Every record set of the zone, page by page.
+    async fn records(&self, zone_id: &str) -> Result<Vec<ResourceRecordSet>, AwsError> {
+        let mut all = Vec::new();
+        let mut start: Option<(String, Option<RrType>, Option<String>)> = None;
+        loop {
+            let mut call = self
+                .client
+                .list_resource_record_sets()
+                .hosted_zone_id(bare_zone_id(zone_id));
+            if let Some((name, ty, identifier)) = start.take() {
+                call = call
+                    .start_record_name(name)
+                    .set_start_record_type(ty)
+                    .set_start_record_identifier(identifier);
+            }
+            let out = call.send().await?;
+            all.extend(out.resource_record_sets().iter().cloned());
+            match (out.is_truncated(), out.next_record_name()) {
+                (true, Some(name)) => {
+                    start = Some((
+                        name.to_owned(),
+                        out.next_record_type().cloned(),
+                        out.next_record_identifier().map(str::to_owned),
+                    ));
+                }
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    /// The A alias record for `name`, as (DNS name, hosted zone id) of its
+    /// target; `None` when the zone has none.
+    pub async fn alias_of(&self, zone_id: &str, name: &str) -> Result<Option<DnsEntry>, AwsError> {
+        let wanted = absolute_name(name);
+        let out = self
+            .client
+            .list_resource_record_sets()
+            .hosted_zone_id(bare_zone_id(zone_id))
+            .start_record_name(&wanted)
+            .start_record_type(RrType::A)
+            .max_items(1)
+            .send()
+            .await?;
+        Ok(out
+            .resource_record_sets()
+            .iter()
+            .find(|r| absolute_name(r.name()) == wanted && r.r#type() == &RrType::A)
+            .and_then(|r| r.alias_target())
+            .map(|a| DnsEntry {
+                dns_name: a.dns_name().trim_end_matches('.').to_ascii_lowercase(),
+                hosted_zone_id: a.hosted_zone_id().to_owned(),
+            }))
+    }
+
+    /// Lets the VPC (of another account) be associated with the zone.
+    /// Authorizing twice is harmless: Route 53 answers the same.
+    pub async fn authorize_vpc(&self, zone_id: &str, vpc: &ZoneVpc) -> Result<(), AwsError> {
+        self.client
+            .create_vpc_association_authorization()
+            .hosted_zone_id(bare_zone_id(zone_id))
+            .vpc(sdk_vpc(vpc))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The VPCs the zone's owner has authorized to be associated with it;
+    /// `NotFound` when the zone is gone.
+    pub async fn vpc_authorizations(&self, zone_id: &str) -> Result<Vec<ZoneVpc>, AwsError> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_vpc_association_authorizations()
+                .hosted_zone_id(bare_zone_id(zone_id))
+                .set_next_token(token.take())
+                .send()
+                .await?;
+            all.extend(out.vpcs().iter().map(zone_vpc));
+            match out.next_token().filter(|t| !t.is_empty()) {
+                Some(next) => token = Some(next.to_owned()),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Withdraws the authorization; one already gone is success.
+    pub async fn revoke_vpc_authorization(
+        &self,
+        zone_id: &str,
+        vpc: &ZoneVpc,
+    ) -> Result<(), AwsError> {
+        let sent = self
+            .client
+            .delete_vpc_association_authorization()
+            .hosted_zone_id(bare_zone_id(zone_id))
+            .vpc(sdk_vpc(vpc))
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) => match AwsError::from(e) {
+                e if e.is_not_found() => Ok(()),
+                e => Err(e),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_ids_compare_as_route53_answers_them() {
+        for (given, absolute) in [
+            ("db.example.com", "db.example.com."),
+            ("DB.Example.com.", "db.example.com."),
+        ] {
+            assert_eq!(absolute_name(given), absolute, "{given}");
+        }
+        assert_eq!(bare_zone_id("/hostedzone/Z0123"), "Z0123");
+        assert_eq!(bare_zone_id("Z0123"), "Z0123");
+    }
+}

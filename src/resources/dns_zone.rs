@@ -1,0 +1,879 @@
+//! `planetscale_privatelink_dns_zone`: the Private Host in VPCs other than
+//! the endpoint's. A Route 53 private hosted zone named after the Private
+//! Host, with an alias record to the endpoint's regional DNS name,
+//! associated with every VPC that must resolve it: AWS's documented way to
+//! share one interface endpoint across VPCs (hub and spoke).
+//!
+//! The zone's associations are exclusive: `vpc_ids` (VPCs in the provider's
+//! region) and `vpc` blocks (VPCs in other regions) are the whole list, so
+//! an association made out of band shows as a change and apply removes it;
+//! only VPCs the zone's account authorized for another account to associate
+//! (`dns_zone_authorization`) are left alone.
+//!
+//! Order: model, schema, validate, plan, create, read, update, delete,
+//! import, then the checks against AWS and the state.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+
+use crate::aws::model::{Endpoint, HostedZone, ZoneVpc};
+use crate::clients::Clients;
+use crate::framework::diag::Diagnostics;
+use crate::framework::model::Attrs;
+use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::framework::server::{Ctx, PlanChange, Resource};
+use crate::framework::value::Value;
+use crate::model;
+use crate::privatelink::is_region;
+use crate::resources::{missing_id, root};
+use crate::validate;
+
+pub const TYPE_NAME: &str = "planetscale_privatelink_dns_zone";
+
+// ---------------------------------------------------------------- model --
+
+model! {
+    /// The resource's arguments and what Route 53 says of the zone.
+    struct Model, attributes mod attr {
+        id: String,
+        private_host: String,
+        /// Null after an import: the first apply points the alias at the
+        /// configured endpoint.
+        endpoint_id: Option<String>,
+        vpc_ids: BTreeSet<String>,
+        /// The `vpc` blocks, read with [`vpc_blocks`].
+        vpc: Value,
+        zone_id: String,
+        fqdn: String,
+    }
+}
+
+model! {
+    /// One `vpc` block: a VPC in another region.
+    struct VpcBlock, attributes mod vpc_attr {
+        id: String,
+        region: String,
+    }
+}
+
+/// The `vpc` blocks of a value, as VPCs with their regions.
+fn vpc_blocks(value: &Value) -> BTreeSet<ZoneVpc> {
+    value
+        .as_elements()
+        .unwrap_or_default()
+        .iter()
+        .map(|v| {
+            let b = VpcBlock::from_value(v);
+            ZoneVpc {
+                id: b.id,
+                region: b.region,
+            }
+        })
+        .collect()
+}
+
+/// The `vpc` blocks' value for these VPCs.
+fn vpc_blocks_value(vpcs: &BTreeSet<ZoneVpc>) -> Value {
+    Value::set(
+        vpcs.iter()
+            .map(|v| {
+                VpcBlock {
+                    id: v.id.clone(),
+                    region: v.region.clone(),
+                }
+                .to_value()
+            })
+            .collect(),
+    )
+}
+
+impl Model {
+    /// Every VPC the zone must be associated with: `vpc_ids` in `region`,
+    /// then the `vpc` blocks.
+    fn wanted(&self, region: &str) -> Vec<ZoneVpc> {
+        let mut all: Vec<ZoneVpc> = self
+            .vpc_ids
+            .iter()
+            .map(|id| ZoneVpc {
+                id: id.clone(),
+                region: region.to_owned(),
+            })
+            .collect();
+        all.extend(vpc_blocks(&self.vpc));
+        all
+    }
+}
+
+/// The fully qualified name as the state shows it: lower case, without the
+/// final dot.
+fn fqdn(name: &str) -> String {
+    name.trim_end_matches('.').to_ascii_lowercase()
+}
+
+pub struct DnsZoneResource;
+
+// --------------------------------------------------------------- schema --
+
+#[async_trait]
+impl Resource<Clients> for DnsZoneResource {
+    fn type_name(&self) -> &'static str {
+        TYPE_NAME
+    }
+
+    fn schema(&self) -> Schema {
+        Schema::new(
+            Block::new(
+                "A Route 53 private hosted zone for the Private Host, with an alias record to a PrivateLink \
+                 endpoint's regional DNS name, associated with the VPCs that must resolve it: AWS's documented \
+                 way to share one interface endpoint across VPCs (hub and spoke, connected by peering or a \
+                 transit gateway). The endpoint's own private DNS answers only in its own VPC; this zone answers \
+                 in every VPC listed. The associations are exclusive: one made out of band shows as a change, \
+                 and apply removes it. VPCs of other AWS accounts are associated from their own account once \
+                 `planetscale_privatelink_dns_zone_authorization` lets them; while that authorization exists, \
+                 the zone leaves their association alone.",
+            )
+            .attribute(Attribute::string(attr::id).computed().use_state_for_unknown().describe(
+                "The hosted zone's id, as `zone_id`.",
+            ))
+            .attribute(Attribute::string(attr::private_host).required().requires_replace().describe(
+                "The Private Host the zone answers for, as the PlanetScale dashboard shows it (or \
+                 `planetscale_privatelink_service`'s `private_host`). The zone is named after it and its alias \
+                 record answers for it. Changing it makes a new zone.",
+            ))
+            .attribute(Attribute::string(attr::endpoint_id).required().describe(
+                "The interface VPC endpoint the Private Host leads to (`vpce-...`), such as \
+                 `planetscale_privatelink_endpoint.hub.id`. The alias record points at its regional DNS name; \
+                 a change points it at the new endpoint in place. When the endpoint's VPC is in `vpc_ids`, its \
+                 `private_dns_enabled` must be `false`: AWS refuses a zone for a name the endpoint's private \
+                 DNS already answers in that VPC.",
+            ))
+            .attribute(Attribute::string_set(attr::vpc_ids).required().describe(
+                "The VPCs of the provider's region whose hosts resolve the Private Host through this zone \
+                 (`vpc-...`), at least one. Each must exist and have DNS resolution and DNS hostnames on. The \
+                 zone is created with the first (in sorted order) and associated with the others.",
+            ))
+            .attribute(Attribute::string(attr::zone_id).computed().use_state_for_unknown().describe(
+                "The Route 53 hosted zone's id (`Z...`).",
+            ))
+            .attribute(Attribute::string(attr::fqdn).computed().use_state_for_unknown().describe(
+                "The name the zone answers for: `private_host` in lower case.",
+            ))
+            .block(NestedBlock::set(
+                attr::vpc,
+                Block::new(
+                    "A VPC in another region of the same account whose hosts resolve the Private Host through \
+                     this zone (they reach the endpoint over inter-region peering or a transit gateway). These \
+                     are not checked at plan time: the provider reads EC2 in its own region only.",
+                )
+                .attribute(Attribute::string(vpc_attr::id).required().describe("The VPC's id (`vpc-...`)."))
+                .attribute(Attribute::string(vpc_attr::region).required().describe(
+                    "The VPC's region, such as `us-west-2`: another region than the provider's (VPCs of the \
+                     provider's region go in `vpc_ids`).",
+                )),
+            )),
+        )
+    }
+
+    // ------------------------------------------------------------ validate --
+
+    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
+        let c = Attrs::of(config);
+        if let Some(host) = c.str(attr::private_host)
+            && let Err(why) = crate::dns::check_host_name(host)
+        {
+            diags.attr_error(
+                root(attr::private_host),
+                "Invalid private host",
+                format!("{why} Give the Private Host as the dashboard shows it, a bare host name."),
+            );
+        }
+        if let Some(id) = c.str(attr::endpoint_id)
+            && let Err(why) = validate::ec2_id(id, "vpce", "VPC endpoint")
+        {
+            diags.attr_error(root(attr::endpoint_id), "Invalid VPC endpoint id", why);
+        }
+        if let Some(items) = c.elements(attr::vpc_ids)
+            && items.is_empty()
+        {
+            diags.attr_error(
+                root(attr::vpc_ids),
+                "No VPC",
+                "A private hosted zone is associated with at least one VPC. List the VPCs whose hosts must \
+                 resolve the Private Host, such as the endpoint's VPC (with its private DNS off) and the spokes.",
+            );
+        }
+        validate::each_string(
+            &c,
+            attr::vpc_ids,
+            diags,
+            |s| validate::ec2_id(s, "vpc", "VPC"),
+            "Invalid VPC id",
+        );
+        let listed: BTreeSet<String> = c
+            .strings(attr::vpc_ids)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        for block in c.elements(attr::vpc).unwrap_or_default() {
+            let b = Attrs::of(block);
+            let path = root(attr::vpc);
+            if let Some(id) = b.str(vpc_attr::id) {
+                if let Err(why) = validate::ec2_id(id, "vpc", "VPC") {
+                    diags.attr_error(path.attr(vpc_attr::id), "Invalid VPC id", why);
+                } else if listed.contains(id) {
+                    diags.attr_error(
+                        path.attr(vpc_attr::id),
+                        "VPC listed twice",
+                        format!(
+                            "{id} is in vpc_ids and in a vpc block. A VPC of the provider's region goes in vpc_ids \
+                             only; vpc blocks are for VPCs in other regions."
+                        ),
+                    );
+                }
+            }
+            if let Some(region) = b.str(vpc_attr::region)
+                && !is_region(region)
+            {
+                diags.attr_error(
+                    path.attr(vpc_attr::region),
+                    "Invalid AWS region",
+                    format!("{region:?} is not an AWS region name. Write the VPC's region like \"us-west-2\"."),
+                );
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- plan --
+
+    /// The name the zone answers for; and, for what changes, the checks
+    /// against AWS: each new VPC exists with DNS on, and the endpoint
+    /// exists without private DNS in a VPC the zone covers.
+    async fn plan(&self, ctx: &Ctx<Clients>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+        let clients = &ctx.data;
+        let planned = Attrs::of(&change.planned);
+        if let Some(host) = planned.str(attr::private_host)
+            && planned.is_unknown(attr::fqdn)
+        {
+            let name = fqdn(host);
+            if let Value::Object(map) = &mut change.planned {
+                map.insert(attr::fqdn.to_owned(), Value::String(name));
+            }
+        }
+        let planned = Attrs::of(&change.planned);
+        let c = Attrs::of(change.config);
+        for block in c.elements(attr::vpc).unwrap_or_default() {
+            let b = Attrs::of(block);
+            if b.str(vpc_attr::region) == Some(clients.region.as_str()) {
+                diags.attr_error(
+                    root(attr::vpc).attr(vpc_attr::region),
+                    "VPC block in the provider's region",
+                    format!(
+                        "{} is in {}, the provider's region. Put it in vpc_ids; vpc blocks are for VPCs in other \
+                         regions.",
+                        b.str(vpc_attr::id).unwrap_or("The VPC"),
+                        clients.region
+                    ),
+                );
+            }
+        }
+        if !change.changing || diags.has_errors() {
+            return;
+        }
+        let p = Attrs::of(change.prior);
+        let creating = change.prior.is_null();
+        let known = |a: &str| planned.get(a).is_fully_known() && !planned.is_null(a);
+        if !known(attr::vpc_ids) {
+            return;
+        }
+        let m = Model::from_value(&change.planned);
+        let before: BTreeSet<String> = p
+            .strings(attr::vpc_ids)
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let added: Vec<String> = m.vpc_ids.difference(&before).cloned().collect();
+        check_vpcs(clients, &added, diags).await;
+        let endpoint_changed =
+            creating || planned.get(attr::endpoint_id) != p.get(attr::endpoint_id);
+        if known(attr::endpoint_id) && (endpoint_changed || !added.is_empty()) {
+            check_endpoint(clients, &m, diags).await;
+        }
+    }
+
+    // -------------------------------------------------------------- create --
+
+    async fn create(
+        &self,
+        ctx: &Ctx<Clients>,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let clients = &ctx.data;
+        let m = Model::from_value(planned);
+        let vpc_ids: Vec<String> = m.vpc_ids.iter().cloned().collect();
+        check_vpcs(clients, &vpc_ids, diags).await;
+        let endpoint = check_endpoint(clients, &m, diags).await;
+        if diags.has_errors() {
+            return None;
+        }
+        let endpoint = endpoint?;
+        let wanted = m.wanted(&clients.region);
+        let Some(first) = wanted.first() else {
+            diags.attr_error(
+                root(attr::vpc_ids),
+                "No VPC",
+                "List at least one VPC in vpc_ids.",
+            );
+            return None;
+        };
+        // A retry of the call after a lost answer sends the same reference,
+        // and finds the zone the first attempt made.
+        let caller_reference = super::client_token();
+        let comment = format!(
+            "The PlanetScale Private Host, through {}; managed by Terraform",
+            endpoint.id
+        );
+        let zone = match clients
+            .route53
+            .create_private_zone(&m.private_host, first, &caller_reference, &comment)
+            .await
+        {
+            Ok(zone) => zone,
+            Err(e) => {
+                diags.attr_error(
+                    root(attr::private_host),
+                    "Could not create the private hosted zone",
+                    format!("CreateHostedZone {} in {}: {e}", m.private_host, first.id),
+                );
+                return None;
+            }
+        };
+        tracing::info!(zone_id = %zone.id, name = %zone.name, "private hosted zone created");
+        // From here on the zone exists: the state always carries its id.
+        let mut state = Model {
+            id: zone.id.clone(),
+            zone_id: zone.id.clone(),
+            fqdn: fqdn(&m.private_host),
+            ..m.clone()
+        };
+        if let Err(e) = point_alias(clients, &zone.id, &m.private_host, &endpoint).await {
+            diags.attr_error(
+                root(attr::endpoint_id),
+                "Could not write the alias record",
+                e,
+            );
+        } else {
+            for vpc in wanted.iter().skip(1) {
+                if let Err(e) = clients.route53.associate_vpc(&zone.id, vpc).await {
+                    diags.attr_error(
+                        root(attr::vpc_ids),
+                        "Could not associate a VPC with the zone",
+                        format!(
+                            "AssociateVPCWithHostedZone {} ({}) with {}: {e}",
+                            vpc.id, vpc.region, zone.id
+                        ),
+                    );
+                    break;
+                }
+            }
+        }
+        // What the zone holds now, whatever went wrong above.
+        let none = BTreeSet::new();
+        match clients.route53.find_zone(&zone.id).await {
+            Ok(found) => take(&mut state, &found, &clients.region, &none),
+            Err(_) => take(&mut state, &zone, &clients.region, &none),
+        }
+        Some(state.to_value())
+    }
+
+    // ---------------------------------------------------------------- read --
+
+    /// The zone's associations as Route 53 has them; a zone gone removes
+    /// the resource.
+    async fn read(
+        &self,
+        ctx: &Ctx<Clients>,
+        state: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let clients = &ctx.data;
+        let mut s = Model::from_value(state);
+        if s.id.is_empty() {
+            return None;
+        }
+        let zone = match clients.route53.find_zone(&s.id).await {
+            Ok(zone) => zone,
+            Err(e) if e.is_not_found() => {
+                tracing::info!(zone_id = %s.id, "private hosted zone is gone; removing it from state");
+                return None;
+            }
+            Err(e) => {
+                diags.error(
+                    "Could not read the private hosted zone",
+                    format!("{}: {e}", s.id),
+                );
+                return Some(state.clone());
+            }
+        };
+        if !zone.private {
+            diags.error(
+                "Not a private hosted zone",
+                format!(
+                    "{} ({}) is a public hosted zone. This resource manages private zones only: import a private \
+                     zone, or let this resource create one.",
+                    zone.id, zone.name
+                ),
+            );
+            return None;
+        }
+        if s.private_host.is_empty() || fqdn(&s.private_host) != fqdn(&zone.name) {
+            s.private_host = fqdn(&zone.name);
+        }
+        let listed: Vec<ZoneVpc> = s.wanted(&clients.region);
+        let elsewhere = match managed_elsewhere(clients, &zone.id, &listed).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                diags.error(
+                    "Could not list the zone's VPC association authorizations",
+                    format!("{}: {e}", zone.id),
+                );
+                return Some(state.clone());
+            }
+        };
+        take(&mut s, &zone, &clients.region, &elsewhere);
+        Some(s.to_value())
+    }
+
+    // -------------------------------------------------------------- update --
+
+    /// Points the alias at a new endpoint, associates the VPCs added, then
+    /// disassociates the ones removed (a zone keeps at least one VPC, so
+    /// adds go first).
+    async fn update(
+        &self,
+        ctx: &Ctx<Clients>,
+        prior: &Value,
+        planned: &Value,
+        diags: &mut Diagnostics,
+    ) -> Value {
+        let clients = &ctx.data;
+        let old = Model::from_value(prior);
+        let new = Model::from_value(planned);
+        if old.id.is_empty() {
+            missing_id(diags);
+            return prior.clone();
+        }
+        let zone_id = old.id.clone();
+        let before: BTreeSet<String> = old.vpc_ids.clone();
+        let added: Vec<String> = new.vpc_ids.difference(&before).cloned().collect();
+        check_vpcs(clients, &added, diags).await;
+        let endpoint_changed = new.endpoint_id != old.endpoint_id;
+        let endpoint = if endpoint_changed || !added.is_empty() {
+            check_endpoint(clients, &new, diags).await
+        } else {
+            None
+        };
+        if diags.has_errors() {
+            return prior.clone();
+        }
+        let mut state = Model {
+            id: zone_id.clone(),
+            zone_id: zone_id.clone(),
+            ..new.clone()
+        };
+        if endpoint_changed
+            && let Some(endpoint) = &endpoint
+            && let Err(e) = point_alias(clients, &zone_id, &new.private_host, endpoint).await
+        {
+            diags.attr_error(
+                root(attr::endpoint_id),
+                "Could not write the alias record",
+                e,
+            );
+            state.endpoint_id = old.endpoint_id.clone();
+        }
+        let current = match clients.route53.find_zone(&zone_id).await {
+            Ok(zone) => zone,
+            Err(e) => {
+                diags.error(
+                    "Could not read the private hosted zone",
+                    format!("{zone_id}: {e}"),
+                );
+                return prior.clone();
+            }
+        };
+        let wanted = new.wanted(&clients.region);
+        let elsewhere = match managed_elsewhere(clients, &zone_id, &wanted).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                diags.error(
+                    "Could not list the zone's VPC association authorizations",
+                    format!("{zone_id}: {e}"),
+                );
+                return prior.clone();
+            }
+        };
+        let has = |list: &[ZoneVpc], vpc: &ZoneVpc| list.iter().any(|v| v.id == vpc.id);
+        let mut failed = false;
+        for vpc in wanted.iter().filter(|v| !has(&current.vpcs, v)) {
+            if let Err(e) = clients.route53.associate_vpc(&zone_id, vpc).await {
+                diags.attr_error(
+                    root(attr::vpc_ids),
+                    "Could not associate a VPC with the zone",
+                    format!(
+                        "AssociateVPCWithHostedZone {} ({}) with {zone_id}: {e}",
+                        vpc.id, vpc.region
+                    ),
+                );
+                failed = true;
+                break;
+            }
+        }
+        if !failed {
+            let unwanted = current
+                .vpcs
+                .iter()
+                .filter(|v| !has(&wanted, v) && !elsewhere.contains(&v.id));
+            for vpc in unwanted {
+                if let Err(e) = clients.route53.disassociate_vpc(&zone_id, vpc).await {
+                    diags.attr_error(
+                        root(attr::vpc_ids),
+                        "Could not disassociate a VPC from the zone",
+                        format!(
+                            "DisassociateVPCFromHostedZone {} ({}) from {zone_id}: {e}",
+                            vpc.id, vpc.region
+                        ),
+                    );
+                    break;
+                }
+            }
+        }
+        match clients.route53.find_zone(&zone_id).await {
+            Ok(found) => take(&mut state, &found, &clients.region, &elsewhere),
+            Err(_) => take(&mut state, &current, &clients.region, &elsewhere),
+        }
+        state.to_value()
+    }
+
+    // -------------------------------------------------------------- delete --
+
+    async fn delete(&self, ctx: &Ctx<Clients>, prior: &Value, diags: &mut Diagnostics) {
+        let s = Model::from_value(prior);
+        if s.id.is_empty() {
+            return;
+        }
+        match ctx.data.route53.delete_zone(&s.id).await {
+            Ok(()) => tracing::info!(zone_id = %s.id, "private hosted zone deleted"),
+            Err(e) => diags.error(
+                "Could not delete the private hosted zone",
+                format!(
+                    "{}: {e}. The zone's records other than its SOA and NS go first, then the zone.",
+                    s.id
+                ),
+            ),
+        }
+    }
+
+    // -------------------------------------------------------------- import --
+
+    /// By the zone's id (`Z...`). The alias record is left as it is until
+    /// the first apply points it at the configured `endpoint_id`.
+    async fn import(
+        &self,
+        _ctx: &Ctx<Clients>,
+        id: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let id = crate::aws::route53::bare_zone_id(id);
+        if let Err(why) = check_zone_id(id) {
+            diags.error(
+                "Invalid import id",
+                format!("{why} Import a private hosted zone by its id."),
+            );
+            return None;
+        }
+        let names = self.schema().block.names().into_iter();
+        Some(Value::object(names.map(|name| {
+            let value = if name == attr::id {
+                Value::String(id.to_owned())
+            } else {
+                Value::Null
+            };
+            (name, value)
+        })))
+    }
+}
+
+// ------------------------------------------------------- checks, state --
+
+/// A Route 53 hosted zone id: up to 32 capital letters and digits (AWS's
+/// start with `Z`; the format is not promised, so only the characters are
+/// checked).
+pub fn check_zone_id(id: &str) -> Result<(), String> {
+    let ok = (1..=32).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{id:?} is not a Route 53 hosted zone id. It looks like \"Z0123456789ABCDEFGHIJ\": capital letters and \
+             digits."
+        ))
+    }
+}
+
+/// Each VPC exists in the provider's region and has DNS resolution and DNS
+/// hostnames on (a private hosted zone answers only in a VPC with both).
+async fn check_vpcs(clients: &Clients, ids: &[String], diags: &mut Diagnostics) {
+    let found = clients
+        .ec2
+        .each(ids, |ec2, id| async move {
+            ec2.find_vpc(&id).await?;
+            ec2.vpc_dns(&id).await
+        })
+        .await;
+    for (id, result) in ids.iter().zip(found) {
+        match result {
+            Ok(dns) if dns.support && dns.hostnames => {}
+            Ok(dns) => diags.attr_error(
+                root(attr::vpc_ids),
+                "VPC without DNS",
+                format!(
+                    "{id} has {} off, so its hosts would not resolve the Private Host through the zone. Turn on \
+                     DNS resolution and DNS hostnames in {id} (in hashicorp/aws: enable_dns_support and \
+                     enable_dns_hostnames on aws_vpc).",
+                    dns.settings_off().join(" and ")
+                ),
+            ),
+            Err(e) if e.is_not_found() => diags.attr_error(
+                root(attr::vpc_ids),
+                "VPC not found",
+                format!(
+                    "There is no VPC {id} in {}. Check vpc_ids; a VPC of another region goes in a vpc block with \
+                     its region.",
+                    clients.region
+                ),
+            ),
+            Err(e) => diags.attr_error(root(attr::vpc_ids), "Could not read the VPC", format!("{id}: {e}")),
+        }
+    }
+}
+
+/// The endpoint, when it exists and can share the Private Host: when its
+/// VPC is one the zone covers, its private DNS must be off.
+async fn check_endpoint(clients: &Clients, m: &Model, diags: &mut Diagnostics) -> Option<Endpoint> {
+    let id = m.endpoint_id.as_deref()?;
+    let endpoint = match clients.ec2.find_endpoint(id).await {
+        Ok(e) => e,
+        Err(e) => {
+            let detail = if e.is_not_found() {
+                format!(
+                    "There is no VPC endpoint {id} in {} (or it was deleted). Check endpoint_id and the \
+                     provider's region.",
+                    clients.region
+                )
+            } else {
+                format!("{id}: {e}")
+            };
+            diags.attr_error(
+                root(attr::endpoint_id),
+                "Could not read the VPC endpoint",
+                detail,
+            );
+            return None;
+        }
+    };
+    if let Err(why) = private_dns_conflict(&endpoint, &m.vpc_ids, &m.private_host) {
+        diags.attr_error(
+            root(attr::vpc_ids),
+            "The endpoint's private DNS answers there already",
+            why,
+        );
+        return None;
+    }
+    Some(endpoint)
+}
+
+/// Why a zone for `host` cannot cover the endpoint's VPC while the
+/// endpoint's private DNS is on.
+fn private_dns_conflict(
+    endpoint: &Endpoint,
+    vpc_ids: &BTreeSet<String>,
+    host: &str,
+) -> Result<(), String> {
+    if !(endpoint.private_dns_enabled && vpc_ids.contains(&endpoint.vpc_id)) {
+        return Ok(());
+    }
+    Err(format!(
+        "vpc_ids includes {vpc}, the VPC of endpoint {id}, whose private_dns_enabled is true: the endpoint's \
+         private DNS already answers for {host} there, and AWS refuses a private hosted zone for the same name in \
+         the same VPC (ConflictingDomainExists). Either set private_dns_enabled = false on the endpoint, so this \
+         zone answers in its VPC too (the hub and spoke setup), or leave {vpc} out of vpc_ids.",
+        vpc = endpoint.vpc_id,
+        id = endpoint.id,
+    ))
+}
+
+/// Points the zone's alias record for `host` at the endpoint's regional DNS
+/// name (its first DNS entry).
+async fn point_alias(
+    clients: &Clients,
+    zone_id: &str,
+    host: &str,
+    endpoint: &Endpoint,
+) -> Result<(), String> {
+    let Some(target) = endpoint.dns_entries.first() else {
+        return Err(format!(
+            "{} ({}) has no DNS names yet. Point the zone at it once it is available (depend on the endpoint \
+             resource).",
+            endpoint.id, endpoint.state
+        ));
+    };
+    clients
+        .route53
+        .upsert_alias(zone_id, host, target)
+        .await
+        .map_err(|e| {
+            format!(
+                "ChangeResourceRecordSets UPSERT {host} A ALIAS {}: {e}",
+                target.dns_name
+            )
+        })
+}
+
+/// The VPCs whose association another account makes: those the zone's
+/// account authorized (`planetscale_privatelink_dns_zone_authorization`)
+/// and `listed` does not name. Their associations are not this resource's
+/// to show or remove.
+async fn managed_elsewhere(
+    clients: &Clients,
+    zone_id: &str,
+    listed: &[ZoneVpc],
+) -> Result<BTreeSet<String>, crate::aws::AwsError> {
+    let authorized = match clients.route53.vpc_authorizations(zone_id).await {
+        Ok(vpcs) => vpcs,
+        Err(e) if e.is_not_found() => Vec::new(),
+        Err(e) => return Err(e),
+    };
+    Ok(authorized
+        .into_iter()
+        .map(|v| v.id)
+        .filter(|id| !listed.iter().any(|l| &l.id == id))
+        .collect())
+}
+
+/// Records the zone's id, name and associations in the state: VPCs of the
+/// provider's region in `vpc_ids`, the others in `vpc` blocks; those in
+/// `managed_elsewhere` are left out.
+fn take(state: &mut Model, zone: &HostedZone, region: &str, managed_elsewhere: &BTreeSet<String>) {
+    state.id.clone_from(&zone.id);
+    state.zone_id.clone_from(&zone.id);
+    state.fqdn = fqdn(&zone.name);
+    let (here, elsewhere): (Vec<&ZoneVpc>, Vec<&ZoneVpc>) = zone
+        .vpcs
+        .iter()
+        .filter(|v| !managed_elsewhere.contains(&v.id))
+        .partition(|v| v.region == region);
+    state.vpc_ids = here.into_iter().map(|v| v.id.clone()).collect();
+    state.vpc = vpc_blocks_value(&elsewhere.into_iter().cloned().collect());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::framework::model::assert_model_names;
+
+    #[test]
+    fn the_models_name_the_schema() {
+        let schema = DnsZoneResource.schema();
+        assert_model_names(&schema.block, attr::ALL);
+        let block = &schema
+            .block
+            .blocks
+            .iter()
+            .find(|b| b.name == attr::vpc)
+            .unwrap()
+            .block;
+        assert_model_names(block, vpc_attr::ALL);
+    }
+
+    #[test]
+    fn zone_ids_are_capitals_and_digits() {
+        for ok in ["Z0123456789ABCDEFGHIJ", "Z2FDTNDATAQYW2"] {
+            assert_eq!(check_zone_id(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "",
+            "z0123",
+            "Z0123456789ABCDEFGHIJ0123456789ABC",
+            "Z01-23",
+            "/hostedzone/Z0123",
+            "vpc-0123456789abcdef0",
+        ] {
+            assert!(check_zone_id(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn private_dns_conflicts_only_in_the_endpoints_own_vpc() {
+        let endpoint = |dns: bool| Endpoint {
+            id: "vpce-0123456789abcdef0".into(),
+            vpc_id: "vpc-0000000000000000a".into(),
+            private_dns_enabled: dns,
+            ..Endpoint::default()
+        };
+        let hub: BTreeSet<String> = ["vpc-0000000000000000a".to_owned()].into();
+        let spokes: BTreeSet<String> = ["vpc-0000000000000000b".to_owned()].into();
+        for (dns, vpcs, conflict) in [
+            (true, &hub, true),
+            (false, &hub, false),
+            (true, &spokes, false),
+            (false, &spokes, false),
+        ] {
+            let result = private_dns_conflict(&endpoint(dns), vpcs, "db.example.com");
+            assert_eq!(result.is_err(), conflict, "dns {dns}, {vpcs:?}");
+            if let Err(why) = result {
+                assert!(why.contains("private_dns_enabled = false"), "{why}");
+                assert!(why.contains("vpc_ids"), "{why}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_state_splits_associations_by_region() {
+        let zone = HostedZone {
+            id: "Z0123".into(),
+            name: "DB.example.com.".into(),
+            private: true,
+            caller_reference: String::new(),
+            vpcs: vec![
+                ZoneVpc {
+                    id: "vpc-a".into(),
+                    region: "us-east-1".into(),
+                },
+                ZoneVpc {
+                    id: "vpc-b".into(),
+                    region: "us-west-2".into(),
+                },
+            ],
+        };
+        let mut state = Model::default();
+        take(&mut state, &zone, "us-east-1", &BTreeSet::new());
+        assert_eq!(state.fqdn, "db.example.com");
+        assert_eq!(state.vpc_ids, ["vpc-a".to_owned()].into());
+        let blocks = vpc_blocks(&state.vpc);
+        assert_eq!(blocks.len(), 1);
+        assert_eq!(blocks.first().map(|v| v.region.as_str()), Some("us-west-2"));
+        assert_eq!(
+            state
+                .wanted("us-east-1")
+                .iter()
+                .map(|v| v.id.as_str())
+                .collect::<Vec<_>>(),
+            ["vpc-a", "vpc-b"]
+        );
+    }
+}

@@ -1,0 +1,378 @@
+//! planetscale_privatelink_dns_zone with the real terraform, against the
+//! emulator (Route 53 requests pass the strict layer untouched to moto):
+//! one endpoint shared by a hub VPC and its spokes through a private hosted
+//! zone; associations removed, drift undone, import, destroy; and the
+//! plan-time refusal of a zone over an endpoint's VPC while its private DNS
+//! answers there.
+
+mod support;
+
+use aws_sdk_route53::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_route53::types::{RrType, Vpc, VpcRegion};
+use support::emulator::{Network, create_group, create_network};
+use support::{Emulator, Workspace};
+
+const ZONE: &str = "planetscale_privatelink_dns_zone.shared";
+const ENDPOINT: &str = "planetscale_privatelink_endpoint.hub";
+
+struct Fixture {
+    emulator: &'static Emulator,
+    hub: Network,
+    spokes: Vec<Network>,
+    group: String,
+    service: String,
+    host: String,
+    route53: aws_sdk_route53::Client,
+    rt: tokio::runtime::Runtime,
+}
+
+/// A hub VPC with two subnets and a security group, `spokes` VPCs of one
+/// subnet each, PlanetScale's side (an endpoint service whose private DNS
+/// name is the Private Host), and a Route 53 client to moto itself.
+fn fixture(octet: u8, spokes: u8) -> Fixture {
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let hub = rt.block_on(create_network(&ec2, octet, &["us-east-1a", "us-east-1b"]));
+    let spokes = (1..=spokes)
+        .map(|i| rt.block_on(create_network(&ec2, octet + i, &["us-east-1a"])))
+        .collect();
+    let group = rt.block_on(create_group(&ec2, &hub.vpc_id, &support::unique("db")));
+    let host = format!("db{octet}.private-{}.example.com", std::process::id());
+    let service = emulator.create_endpoint_service(Some(&host));
+    let config = aws_sdk_route53::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "AKIATESTINGFIXTURES",
+            "fixtures",
+            None,
+            None,
+            "tests",
+        ))
+        .endpoint_url(&emulator.raw_url)
+        .build();
+    Fixture {
+        emulator,
+        hub,
+        spokes,
+        group,
+        service,
+        host,
+        route53: aws_sdk_route53::Client::from_conf(config),
+        rt,
+    }
+}
+
+impl Fixture {
+    /// The hub's endpoint (with `private_dns` as its private_dns_enabled)
+    /// and, with `zone_vpcs`, the zone associated with those VPCs.
+    fn config(&self, private_dns: bool, zone_vpcs: Option<&[&str]>) -> String {
+        let mut text = format!(
+            r#"{providers}provider "planetscale" {{
+  region = "us-east-1"
+}}
+
+resource "planetscale_privatelink_endpoint" "hub" {{
+  service_name        = "{service}"
+  vpc_id              = "{vpc}"
+  subnet_ids          = ["{s0}", "{s1}"]
+  security_group_ids  = ["{group}"]
+  private_dns_enabled = {private_dns}
+}}
+"#,
+            providers = Workspace::required_providers(false),
+            service = self.service,
+            vpc = self.hub.vpc_id,
+            s0 = self.hub.subnet_ids[0],
+            s1 = self.hub.subnet_ids[1],
+            group = self.group,
+        );
+        if let Some(vpcs) = zone_vpcs {
+            let list: Vec<String> = vpcs.iter().map(|v| format!("\"{v}\"")).collect();
+            text.push_str(&format!(
+                r#"
+resource "planetscale_privatelink_dns_zone" "shared" {{
+  private_host = "{host}"
+  endpoint_id  = planetscale_privatelink_endpoint.hub.id
+  vpc_ids      = [{list}]
+}}
+"#,
+                host = self.host,
+                list = list.join(", "),
+            ));
+        }
+        text
+    }
+
+    /// The VPCs Route 53 has the zone associated with, sorted.
+    fn zone_vpcs(&self, zone_id: &str) -> Vec<String> {
+        let out = self
+            .rt
+            .block_on(self.route53.get_hosted_zone().id(zone_id).send())
+            .expect("GetHostedZone");
+        let mut vpcs: Vec<String> = out
+            .vpcs()
+            .iter()
+            .filter_map(|v| v.vpc_id().map(str::to_owned))
+            .collect();
+        vpcs.sort();
+        vpcs
+    }
+
+    fn zone_exists(&self, zone_id: &str) -> bool {
+        match self
+            .rt
+            .block_on(self.route53.get_hosted_zone().id(zone_id).send())
+        {
+            Ok(_) => true,
+            Err(e) => {
+                let code = e.as_service_error().and_then(|s| {
+                    aws_sdk_route53::error::ProvideErrorMetadata::code(s).map(str::to_owned)
+                });
+                assert_eq!(code.as_deref(), Some("NoSuchHostedZone"), "{e:?}");
+                false
+            }
+        }
+    }
+
+    /// The zone's A alias record for the Private Host: its target's DNS
+    /// name and hosted zone id.
+    fn alias(&self, zone_id: &str) -> Option<(String, String)> {
+        let out = self
+            .rt
+            .block_on(
+                self.route53
+                    .list_resource_record_sets()
+                    .hosted_zone_id(zone_id)
+                    .send(),
+            )
+            .expect("ListResourceRecordSets");
+        let name = format!("{}.", self.host);
+        out.resource_record_sets()
+            .iter()
+            .find(|r| r.name() == name && r.r#type() == &RrType::A)
+            .and_then(|r| r.alias_target())
+            .map(|a| {
+                (
+                    a.dns_name().trim_end_matches('.').to_owned(),
+                    a.hosted_zone_id().to_owned(),
+                )
+            })
+    }
+}
+
+fn sorted(items: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn hub_and_spokes_share_one_endpoint_through_the_zone() {
+    let f = fixture(181, 3);
+    let (hub, a, b, c) = (
+        f.hub.vpc_id.as_str(),
+        f.spokes[0].vpc_id.as_str(),
+        f.spokes[1].vpc_id.as_str(),
+        f.spokes[2].vpc_id.as_str(),
+    );
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &f.config(false, Some(&[hub, a, b])));
+    ws.init();
+    ws.apply();
+
+    // The zone answers in the hub and both spokes, with the alias to the
+    // endpoint's regional DNS name.
+    let zone = ws.resource(ZONE);
+    let zone_id = zone["zone_id"].as_str().unwrap().to_owned();
+    assert!(
+        !zone_id.is_empty() && zone_id.bytes().all(|b| b.is_ascii_alphanumeric()),
+        "{zone:#}"
+    );
+    assert_eq!(zone["id"], zone_id.as_str());
+    assert_eq!(zone["fqdn"], f.host.as_str());
+    assert_eq!(f.zone_vpcs(&zone_id), sorted(&[hub, a, b]));
+    let endpoint = ws.resource(ENDPOINT);
+    let regional = &endpoint["dns_entries"][0];
+    assert_eq!(
+        f.alias(&zone_id),
+        Some((
+            regional["dns_name"].as_str().unwrap().to_owned(),
+            regional["hosted_zone_id"].as_str().unwrap().to_owned()
+        )),
+        "{endpoint:#}"
+    );
+    ws.assert_no_changes();
+
+    // Removing a spoke disassociates that one only.
+    ws.write("main.tf", &f.config(false, Some(&[hub, a])));
+    ws.apply();
+    assert_eq!(f.zone_vpcs(&zone_id), sorted(&[hub, a]));
+    assert!(f.alias(&zone_id).is_some());
+    ws.assert_no_changes();
+
+    // An association made out of band is drift: plan shows it, apply
+    // removes it.
+    f.rt.block_on(
+        f.route53
+            .associate_vpc_with_hosted_zone()
+            .hosted_zone_id(&zone_id)
+            .vpc(
+                Vpc::builder()
+                    .vpc_id(c)
+                    .vpc_region(VpcRegion::UsEast1)
+                    .build(),
+            )
+            .send(),
+    )
+    .expect("AssociateVPCWithHostedZone");
+    let plan = ws.plan_code();
+    assert_eq!(plan.code, 2, "{}", plan.text());
+    assert!(plan.stdout.contains(c), "{}", plan.stdout);
+    assert!(plan.stdout.contains("update in-place"), "{}", plan.stdout);
+    ws.apply();
+    assert_eq!(f.zone_vpcs(&zone_id), sorted(&[hub, a]));
+    ws.assert_no_changes();
+
+    // Import by the zone's id; the first apply points the alias at the
+    // configured endpoint again, and then nothing changes.
+    ws.ok(&["state", "rm", ZONE]);
+    ws.ok(&["import", "-input=false", "-no-color", ZONE, &zone_id]);
+    let imported = ws.resource(ZONE);
+    assert_eq!(imported["private_host"], f.host.as_str());
+    assert_eq!(imported["zone_id"], zone_id.as_str());
+    ws.apply();
+    ws.assert_no_changes();
+
+    // Destroy leaves no zone.
+    ws.destroy();
+    assert!(!f.zone_exists(&zone_id));
+}
+
+#[test]
+fn a_zone_over_the_endpoints_vpc_needs_its_private_dns_off() {
+    let f = fixture(191, 1);
+    let (hub, a) = (f.hub.vpc_id.as_str(), f.spokes[0].vpc_id.as_str());
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &f.config(true, None));
+    ws.init();
+    ws.apply();
+
+    ws.write("main.tf", &f.config(true, Some(&[hub, a])));
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert!(!plan.success(), "{}", plan.text());
+    let text = plan.flat();
+    for needle in [
+        "The endpoint's private DNS answers there already",
+        "vpc_ids",
+        hub,
+        "private_dns_enabled is true",
+        "private_dns_enabled = false",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{}", plan.text());
+    }
+
+    // The spokes alone are fine: the endpoint's private DNS answers in the
+    // hub, the zone in the spoke.
+    ws.write("main.tf", &f.config(true, Some(&[a])));
+    ws.apply();
+    let zone_id = ws.resource(ZONE)["zone_id"].as_str().unwrap().to_owned();
+    assert_eq!(f.zone_vpcs(&zone_id), sorted(&[a]));
+    ws.destroy();
+    assert!(!f.zone_exists(&zone_id));
+}
+
+/// A VPC of "another account" (played here by the same one): the zone's
+/// side authorizes it, the other side associates it, and the zone leaves
+/// that association alone while the authorization exists. The layer in
+/// front of the emulator answers the authorization calls.
+#[test]
+fn an_authorized_vpc_is_associated_from_its_own_side_and_left_alone() {
+    let f = fixture(201, 1);
+    let (hub, other) = (f.hub.vpc_id.as_str(), f.spokes[0].vpc_id.as_str());
+    let ws = Workspace::new(Some(&f.emulator.url));
+    let authorization = format!(
+        r#"
+resource "planetscale_privatelink_dns_zone_authorization" "other" {{
+  zone_id = planetscale_privatelink_dns_zone.shared.zone_id
+  vpc_id  = "{other}"
+}}
+"#
+    );
+    ws.write(
+        "main.tf",
+        &format!("{}{authorization}", f.config(false, Some(&[hub]))),
+    );
+    ws.init();
+    ws.apply();
+    let zone_id = ws.resource(ZONE)["zone_id"].as_str().unwrap().to_owned();
+    let auth = ws.resource("planetscale_privatelink_dns_zone_authorization.other");
+    assert_eq!(auth["id"], format!("{zone_id}:{other}").as_str());
+    assert_eq!(auth["vpc_region"], "us-east-1");
+
+    // The layer's own answer, as the other account would ask.
+    let through_layer = {
+        let config = aws_sdk_route53::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("AKIAOTHER", "other", None, None, "tests"))
+            .endpoint_url(&f.emulator.url)
+            .build();
+        aws_sdk_route53::Client::from_conf(config)
+    };
+    let listed =
+        f.rt.block_on(
+            through_layer
+                .list_vpc_association_authorizations()
+                .hosted_zone_id(&zone_id)
+                .send(),
+        )
+        .expect("ListVPCAssociationAuthorizations");
+    let ids: Vec<&str> = listed.vpcs().iter().filter_map(|v| v.vpc_id()).collect();
+    assert_eq!(ids, [other]);
+
+    // The other side associates its VPC: not drift.
+    f.rt.block_on(
+        f.route53
+            .associate_vpc_with_hosted_zone()
+            .hosted_zone_id(&zone_id)
+            .vpc(
+                Vpc::builder()
+                    .vpc_id(other)
+                    .vpc_region(VpcRegion::UsEast1)
+                    .build(),
+            )
+            .send(),
+    )
+    .expect("AssociateVPCWithHostedZone");
+    ws.assert_no_changes();
+    assert_eq!(f.zone_vpcs(&zone_id), sorted(&[hub, other]));
+
+    // Import by zone and VPC.
+    let address = "planetscale_privatelink_dns_zone_authorization.other";
+    ws.ok(&["state", "rm", address]);
+    ws.ok(&[
+        "import",
+        "-input=false",
+        "-no-color",
+        address,
+        &format!("{zone_id}:{other}"),
+    ]);
+    ws.assert_no_changes();
+
+    // Destroy removes the authorization, then the zone (the other side's
+    // association goes with it).
+    ws.destroy();
+    let listed = f.rt.block_on(
+        through_layer
+            .list_vpc_association_authorizations()
+            .hosted_zone_id(&zone_id)
+            .send(),
+    );
+    assert!(
+        listed.map(|l| l.vpcs().is_empty()).unwrap_or(true),
+        "the authorization outlived destroy"
+    );
+    assert!(!f.zone_exists(&zone_id));
+}
