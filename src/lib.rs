@@ -18,7 +18,8 @@
 //!   low modules the layers above share.
 //! * [`aws`]: the only module that knows aws-sdk-ec2.
 //! * [`planetscale`]: the PlanetScale API client; [`dns`]: a stub resolver
-//!   that asks a chosen DNS server.
+//!   that asks a chosen DNS server; [`probe`]: a PostgreSQL server's first
+//!   exchange (SSLRequest, TLS handshake), and what each failure means.
 //! * [`docs`]: the registry documentation, generated from the schemas.
 
 pub mod aws;
@@ -31,6 +32,7 @@ pub mod logging;
 pub mod planetscale;
 pub mod plugin;
 pub mod privatelink;
+pub mod probe;
 pub mod protocol;
 pub mod provider;
 pub mod resources;

@@ -5,7 +5,8 @@
 //! `planetscale_privatelink_diagnostics` on a healthy setup, on
 //! least-privilege rules and network ACLs judged by the application hosts'
 //! addresses, and on each kind of breakage the troubleshooting guide lists,
-//! with names served by a DNS server on loopback.
+//! with names served by a DNS server on loopback; with `connection_test`,
+//! against PostgreSQL stand-ins on loopback.
 
 mod support;
 
@@ -24,6 +25,7 @@ use support::emulator::{Network, create_group, create_network};
 use support::planetscale_api::{
     Behaviour, FakeApi, MAX_PER_PAGE, ROLE_PASSWORD, role_path, roles_page_path,
 };
+use support::postgres::{Listener, Mode, TestCa, closed_port};
 use support::terraform::Run;
 use support::{Emulator, Workspace};
 
@@ -73,6 +75,26 @@ const CHECK_NAMES: [&str; 8] = [
     "availability_zones",
     "dns_resolution",
 ];
+
+/// The sentence a failing security group or network ACL check ends with.
+const REACHABILITY_NOTE: &str = "A planetscale_privatelink_reachability_analysis from an application host's network interface (source) to this endpoint (endpoint_id) shows the whole path and the rule that blocks it.";
+
+/// The `connection` checks of a diagnostics output, in order: (status,
+/// detail).
+fn connections(outputs: &Json, output: &str) -> Vec<(String, String)> {
+    outputs[output]["value"]["checks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no checks in output {output}: {outputs:#}"))
+        .iter()
+        .filter(|c| c["name"] == "connection")
+        .map(|c| {
+            (
+                c["status"].as_str().unwrap().to_owned(),
+                c["detail"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
 
 // ---------------------------------------------------------- diagnostics --
 
@@ -387,6 +409,10 @@ fn diagnostics_pass_on_a_healthy_setup_and_judge_dns_answers() {
     });
     for (name, (status, detail)) in &healthy {
         assert_eq!(status, "pass", "{name}: {detail}");
+        assert!(
+            !detail.contains("reachability_analysis"),
+            "{name}: {detail}"
+        );
     }
     assert_eq!(outputs["healthy"]["value"]["healthy"], true);
     assert!(
@@ -512,6 +538,10 @@ fn a_network_acl_entry_denying_5432_fails_naming_the_rule() {
         !detail.contains("6432 from"),
         "only 5432 is denied: {detail}"
     );
+    assert!(
+        detail.ends_with(&format!(" {REACHABILITY_NOTE}")),
+        "{detail}"
+    );
     assert_eq!(
         warnings(
             &run,
@@ -606,11 +636,26 @@ fn security_groups_without_6432_fail_naming_port_and_group() {
         "{detail}"
     );
     assert!(detail.contains(&s.endpoint_group), "{detail}");
+    // The analysis that shows the whole path ends each failing check.
+    assert!(
+        detail.ends_with(&format!(" {REACHABILITY_NOTE}")),
+        "{detail}"
+    );
     let (status, detail) = &found["client_security_group_egress"];
     assert_eq!(status, "fail");
     assert!(
         detail.contains(&format!("{client} does not let TCP 6432 out")),
         "{detail}"
+    );
+    assert!(
+        detail.ends_with(&format!(" {REACHABILITY_NOTE}")),
+        "{detail}"
+    );
+    assert!(
+        run.flat()
+            .contains("planetscale_privatelink_reachability_analysis"),
+        "{}",
+        run.text()
     );
     assert_eq!(
         warnings(
@@ -851,6 +896,120 @@ fn least_privilege_rules_and_network_acls_pass_judged_by_the_hosts_addresses() {
 }
 
 #[test]
+fn connection_test_adds_a_check_per_port_after_dns_resolution() {
+    // The Private Host resolves, through the DNS stand-in, to 127.0.0.1,
+    // where one port answers S and TLS with a certificate for it from the
+    // test's authority, one answers N, and one is closed.
+    let ca = TestCa::new();
+    let name = "db57.private.datasources.example";
+    let tls = Listener::start(Mode::Tls(ca.server(&[name])));
+    let no_tls = Listener::start(Mode::NoTls);
+    let closed = closed_port();
+    let ports = [tls.port, no_tls.port, closed];
+    let s = setup(57, &ports.map(i32::from));
+    s.dns.add(name, &[Ipv4Addr::LOCALHOST]);
+    let mut sorted = ports;
+    sorted.sort_unstable();
+    let list = sorted.map(|p| p.to_string()).join(", ");
+    let ca_pem = ca.pem.trim_end();
+    let connecting = s.full("db", name).replace(
+        "  endpoint_id ",
+        &format!(
+            "  connection_test           = true\n  ports                     = [{list}]\n  ca_certificate            = <<-EOT\n{ca_pem}\n  EOT\n  endpoint_id "
+        ),
+    );
+    let no_host = format!(
+        "data \"planetscale_privatelink_diagnostics\" \"no_host\" {{\n  endpoint_id     = \"{}\"\n  ports           = [{}]\n  connection_test = true\n}}\n\noutput \"no_host\" {{\n  value = data.planetscale_privatelink_diagnostics.no_host\n}}\n\n",
+        s.endpoint_id, tls.port
+    );
+    let ws = s.workspace(&format!("{connecting}{no_host}{}", s.full("plain", name)));
+    let run = ws.apply();
+    let outputs = ws.outputs();
+
+    // One check per port, in port order, after dns_resolution.
+    let names: Vec<&str> = outputs["db"]["value"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    let mut expected = CHECK_NAMES.to_vec();
+    expected.extend(["connection"; 3]);
+    assert_eq!(names, expected);
+    assert_eq!(outputs["db"]["value"]["connection_test"], true);
+    let found = connections(&outputs, "db");
+    for ((status, detail), port) in found.iter().zip(sorted) {
+        assert!(
+            detail.starts_with(&format!("Port {port}: ")),
+            "{port}: {detail}"
+        );
+        if port == tls.port {
+            assert_eq!(status, "pass", "{detail}");
+            assert!(
+                detail.contains(&format!(
+                    "127.0.0.1 answered as PostgreSQL and completed a TLS handshake with a certificate valid for {name}"
+                )),
+                "{detail}"
+            );
+        } else if port == no_tls.port {
+            assert_eq!(status, "fail", "{detail}");
+            assert!(
+                detail.contains("PostgreSQL answered, but declined TLS")
+                    && detail.contains("Check that private_host is the branch's Private Host"),
+                "{detail}"
+            );
+        } else {
+            assert_eq!(status, "fail", "{detail}");
+            assert!(
+                detail.contains("Connection refused: nothing listens on this port"),
+                "{detail}"
+            );
+        }
+    }
+    assert_eq!(outputs["db"]["value"]["healthy"], false);
+    assert_eq!(
+        warnings(
+            &run,
+            "Test your new connection: a connection to the private host did not complete"
+        ),
+        1,
+        "{}",
+        run.text()
+    );
+    // Terraform folds the second port's warning, with the same summary,
+    // into the first.
+    assert!(
+        run.flat()
+            .contains("(and one more similar warning elsewhere)"),
+        "{}",
+        run.text()
+    );
+    assert!(run.flat().contains("connection_test"), "{}", run.text());
+    // The handshake completed, and nothing followed the SSLRequest.
+    let seen = tls.connections();
+    assert!(seen.iter().any(|c| c.handshake), "{seen:?}");
+    for c in seen.iter().chain(no_tls.connections().iter()) {
+        assert!(c.after.is_empty(), "{c:?}");
+    }
+
+    // Without private_host there is nothing to connect to: a warning per
+    // port that says what to give.
+    let found = connections(&outputs, "no_host");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, "warn");
+    assert!(
+        found[0].1.starts_with("Not checked: give private_host"),
+        "{:?}",
+        found[0]
+    );
+
+    // connection_test left out: no connection check, and false.
+    let plain = checks(&outputs, "plain");
+    assert!(!plain.contains_key("connection"), "{plain:?}");
+    assert_eq!(outputs["plain"]["value"]["connection_test"], false);
+}
+
+#[test]
 fn client_subnet_ids_that_do_not_exist_fail_their_check() {
     let s = setup(61, &[5432, 6432]);
     let ws = s.workspace(&s.full("db", &host(61)).replace(
@@ -905,6 +1064,14 @@ fn diagnostics_bad_input_fails_at_plan_time() {
             ),
             "client_subnet_ids",
             "Invalid subnet id",
+        ),
+        (
+            good.replace(
+                "endpoint_id ",
+                "ca_certificate = \"not a certificate\"\n  endpoint_id ",
+            ),
+            "ca_certificate",
+            "Invalid CA certificate",
         ),
         (
             good.replace(&s.endpoint_id, "vpce-0123456789abcdef0"),

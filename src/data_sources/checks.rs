@@ -1,7 +1,8 @@
-//! The troubleshooting guide's checks as pure functions: what EC2 and DNS
-//! reported goes in, one [`Check`] comes out, with a detail that says what
-//! was found and, when something is wrong, how to fix it. No I/O here, so
-//! every rule of evaluation is unit-tested.
+//! The troubleshooting guide's checks as pure functions: what EC2, DNS
+//! and the connections to the Private Host reported goes in, one [`Check`]
+//! comes out, with a detail that says what was found and, when something
+//! is wrong, how to fix it. No I/O here, so every rule of evaluation is
+//! unit-tested.
 //!
 //! "The clients" are the application's hosts, judged by their real
 //! addresses ([`locate_clients`]): the network interfaces in the
@@ -107,8 +108,16 @@ pub const DNS_RESOLUTION: Kind = Kind {
     attribute: "private_host",
 };
 
-/// Every check, in the order the data source reports them.
-pub const ALL: [Kind; 8] = [
+pub const CONNECTION: Kind = Kind {
+    name: "connection",
+    step: "Test your new connection",
+    failure: "a connection to the private host did not complete",
+    attribute: "connection_test",
+};
+
+/// Every check, in the order the data source reports them (`connection`
+/// once per port, and only when asked for).
+pub const ALL: [Kind; 9] = [
     ENDPOINT_STATE,
     SECURITY_GROUP_INGRESS,
     CLIENT_EGRESS,
@@ -117,7 +126,34 @@ pub const ALL: [Kind; 8] = [
     VPC_DNS,
     AVAILABILITY_ZONES,
     DNS_RESOLUTION,
+    CONNECTION,
 ];
+
+/// The last sentence of a failing security group or network ACL check:
+/// the analysis that follows the whole path and names the rule that
+/// blocks it.
+pub const REACHABILITY_NOTE: &str = "A planetscale_privatelink_reachability_analysis from an application host's \
+     network interface (source) to this endpoint (endpoint_id) shows the whole path and the rule that blocks it.";
+
+/// The checks whose failure a reachability analysis would show on the path.
+const ON_THE_PATH: [Kind; 4] = [
+    SECURITY_GROUP_INGRESS,
+    CLIENT_EGRESS,
+    NETWORK_ACLS,
+    CLIENT_NETWORK_ACLS,
+];
+
+/// Ends the detail of each failing security group and network ACL check
+/// with [`REACHABILITY_NOTE`]; the others are left as they are.
+pub fn point_at_reachability(checks: &mut [Check]) {
+    for check in checks
+        .iter_mut()
+        .filter(|c| c.status == Status::Fail && ON_THE_PATH.contains(&c.kind))
+    {
+        check.detail.push(' ');
+        check.detail.push_str(REACHABILITY_NOTE);
+    }
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Check {
@@ -1154,6 +1190,61 @@ pub fn dns_resolution(
     )
 }
 
+/// The guide's "Test your new connection" on one port: `outcomes` holds
+/// each address the private host resolved to, with the sentence that
+/// explains its failure, or `None` when it answered as PostgreSQL and
+/// completed a TLS handshake verified for `host`. It passes only when
+/// every address did; a failure names the address when there are several.
+pub fn connection(host: &str, port: u16, outcomes: &[(IpAddr, Option<String>)]) -> Check {
+    let kind = CONNECTION;
+    if outcomes.is_empty() {
+        return Check::warn(
+            kind,
+            format!("Not checked: {host} gave no address to connect to on port {port}."),
+        );
+    }
+    let passed: Vec<String> = outcomes
+        .iter()
+        .filter(|(_, failure)| failure.is_none())
+        .map(|(ip, _)| ip.to_string())
+        .collect();
+    if passed.len() == outcomes.len() {
+        return Check::pass(
+            kind,
+            format!(
+                "Port {port}: {} answered as PostgreSQL and completed a TLS handshake with a certificate \
+                 valid for {host}, from where Terraform runs.",
+                join(&passed)
+            ),
+        );
+    }
+    // Each distinct sentence once, with the addresses it explains.
+    let mut failures: Vec<(&str, Vec<String>)> = Vec::new();
+    for (ip, failure) in outcomes {
+        let Some(failure) = failure else { continue };
+        match failures.iter_mut().find(|(text, _)| text == failure) {
+            Some((_, ips)) => ips.push(ip.to_string()),
+            None => failures.push((failure, vec![ip.to_string()])),
+        }
+    }
+    let several = outcomes.len() > 1;
+    let mut detail = format!("Port {port}:");
+    for (text, ips) in &failures {
+        if several {
+            detail.push_str(&format!(" {}: {text}", join(ips)));
+        } else {
+            detail.push_str(&format!(" {text}"));
+        }
+    }
+    if !passed.is_empty() {
+        detail.push_str(&format!(
+            " {} answered and completed the TLS handshake.",
+            join(&passed)
+        ));
+    }
+    Check::fail(kind, detail)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1983,5 +2074,116 @@ mod tests {
         let failed = endpoint_state(&e);
         assert_eq!(failed.status, Status::Fail);
         assert!(failed.detail.contains("InsufficientCapacity"));
+    }
+
+    #[test]
+    fn a_connection_passes_only_when_every_address_completed_tls() {
+        let ip = |s: &str| -> IpAddr { s.parse().unwrap() };
+        let refused = || Some("Connection refused: nothing listens.".to_owned());
+        let timed_out = || Some("No answer to the connection within 5s.".to_owned());
+        // The outcomes, the status, words the detail holds and words it does not.
+        type Case = (
+            Vec<(IpAddr, Option<String>)>,
+            Status,
+            &'static [&'static str],
+            &'static [&'static str],
+        );
+        let cases: Vec<Case> = vec![
+            (
+                vec![(ip("10.0.0.5"), None), (ip("10.0.1.5"), None)],
+                Status::Pass,
+                &[
+                    "Port 5432: 10.0.0.5, 10.0.1.5 answered",
+                    "valid for db.example",
+                ],
+                &[],
+            ),
+            // One address: the sentence alone.
+            (
+                vec![(ip("10.0.0.5"), refused())],
+                Status::Fail,
+                &["Port 5432: Connection refused: nothing listens."],
+                &["10.0.0.5"],
+            ),
+            // Several: each sentence once, with the addresses it explains,
+            // and the addresses that passed.
+            (
+                vec![
+                    (ip("10.0.0.5"), timed_out()),
+                    (ip("10.0.1.5"), None),
+                    (ip("10.0.2.5"), timed_out()),
+                ],
+                Status::Fail,
+                &[
+                    "Port 5432: 10.0.0.5, 10.0.2.5: No answer to the connection within 5s.",
+                    "10.0.1.5 answered and completed the TLS handshake.",
+                ],
+                &[],
+            ),
+            (
+                vec![(ip("10.0.0.5"), refused()), (ip("10.0.1.5"), timed_out())],
+                Status::Fail,
+                &[
+                    "10.0.0.5: Connection refused",
+                    "10.0.1.5: No answer to the connection",
+                ],
+                &["completed"],
+            ),
+            (
+                vec![],
+                Status::Warn,
+                &["Not checked: db.example gave no address", "port 5432"],
+                &[],
+            ),
+        ];
+        for (outcomes, status, present, absent) in cases {
+            let check = connection("db.example", 5432, &outcomes);
+            assert_eq!(check.kind, CONNECTION);
+            assert_eq!(check.status, status, "{outcomes:?}: {}", check.detail);
+            for text in present {
+                assert!(
+                    check.detail.contains(text),
+                    "{text:?} missing in {}",
+                    check.detail
+                );
+            }
+            for text in absent {
+                assert!(!check.detail.contains(text), "{text:?} in {}", check.detail);
+            }
+        }
+    }
+
+    #[test]
+    fn failing_path_checks_end_naming_the_reachability_analysis() {
+        let cases = [
+            (SECURITY_GROUP_INGRESS, Status::Fail, true),
+            (CLIENT_EGRESS, Status::Fail, true),
+            (NETWORK_ACLS, Status::Fail, true),
+            (CLIENT_NETWORK_ACLS, Status::Fail, true),
+            (SECURITY_GROUP_INGRESS, Status::Warn, false),
+            (NETWORK_ACLS, Status::Pass, false),
+            (DNS_RESOLUTION, Status::Fail, false),
+            (VPC_DNS, Status::Fail, false),
+            (CONNECTION, Status::Fail, false),
+        ];
+        for (kind, status, noted) in cases {
+            let mut checks = [Check {
+                kind,
+                status,
+                detail: "Found this.".into(),
+            }];
+            point_at_reachability(&mut checks);
+            let expected = if noted {
+                format!("Found this. {REACHABILITY_NOTE}")
+            } else {
+                "Found this.".to_owned()
+            };
+            assert_eq!(checks[0].detail, expected, "{} {status:?}", kind.name);
+        }
+        assert!(REACHABILITY_NOTE.starts_with("A planetscale_privatelink_reachability_analysis "));
+        assert!(
+            REACHABILITY_NOTE.contains("(source)") && REACHABILITY_NOTE.contains("(endpoint_id)")
+        );
+        assert_eq!(REACHABILITY_NOTE.matches(". ").count(), 0, "one sentence");
     }
 }

@@ -4,8 +4,10 @@
 //! application's, the network interfaces in those groups, the prefix lists
 //! their rules name, the network ACLs of the endpoint's subnets and of the
 //! application's, the VPC's DNS settings), asks a DNS server for the
-//! Private Host, and reports each check as `pass`, `warn` or `fail` with
-//! what it found and how to fix it. Failed checks are also warnings in
+//! Private Host and, with `connection_test`, connects to the addresses it
+//! gave on each port (the probe of [`crate::probe`], as the connection test
+//! data source makes it), and reports each check as `pass`, `warn` or
+//! `fail` with what it found and how to fix it. Failed checks are also warnings in
 //! Terraform's output; the data source itself fails only when the endpoint
 //! cannot be read at all.
 //!
@@ -13,12 +15,15 @@
 //! rounds of concurrent calls: the endpoint; what it and the arguments
 //! name; what the security group rules name (source groups' interfaces,
 //! prefix lists); and, when `client_subnet_ids` is not given, the network
-//! ACLs of the subnets the application's interfaces were found in.
+//! ACLs of the subnets the application's interfaces were found in. The
+//! connections follow the DNS answer in the first round, alongside the EC2
+//! calls, reusing that answer rather than asking again.
 //!
 //! Order: schema, validate, read.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -37,11 +42,24 @@ use crate::framework::server::{Ctx, DataSource};
 use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::privatelink::DEFAULT_PORTS;
+use crate::probe::{self, Names, Probe};
 use crate::validate;
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_diagnostics";
 /// How long the DNS check waits for the server, both questions together.
 const DNS_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long one connection (one address and port) may take: opening it,
+/// the answer to the SSLRequest and the TLS handshake.
+const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
+pub const CONNECTION_TEST_DEFAULT: bool = false;
+
+/// How the connection checks' sentences name this data source's arguments.
+const NAMES: Names = Names {
+    host: attr::private_host,
+    ca_certificate: attr::ca_certificate,
+    resolver: attr::dns_server,
+    path_checks: "The security group and network ACL checks above judge those for the application's hosts",
+};
 
 fn root(name: &str) -> AttributePath {
     AttributePath::root().attr(name)
@@ -56,6 +74,8 @@ crate::model! {
         client_subnet_ids: Option<BTreeSet<String>>,
         private_host: Option<String>,
         dns_server: Option<String>,
+        connection_test: bool = CONNECTION_TEST_DEFAULT,
+        ca_certificate: Option<String>,
         healthy: bool,
         checks: Vec<CheckModel>,
     }
@@ -113,8 +133,11 @@ impl DataSource<Clients> for DiagnosticsDataSource {
                  application's subnets must let the ports out and 1024-65535 in. The application is judged by its hosts' real \
                  addresses: the network interfaces in `client_security_group_ids`, or else the sources the \
                  endpoint's security groups let in (blocks, prefix lists, the interfaces in source groups), so \
-                 least-privilege rules pass. Each check reports `pass`, `warn` or `fail`; a \
-                 failed check is also a warning in Terraform's output, with the fix. It reads only, and is read \
+                 least-privilege rules pass. With `connection_test`, it also connects to the Private Host on \
+                 each port, as the guide's \"Test your new connection\" does. Each check reports `pass`, `warn` or \
+                 `fail`; a failed check is also a warning in Terraform's output, with the fix, and a failed \
+                 security group or network ACL check names the `planetscale_privatelink_reachability_analysis` \
+                 that shows the whole path. It reads only (the connections send no credentials), and is read \
                  again on every plan.",
             )
             .attribute(Attribute::string(attr::endpoint_id).required().describe(
@@ -154,12 +177,31 @@ impl DataSource<Clients> for DiagnosticsDataSource {
                  resolver (its CIDR base plus two) answers only from inside the VPC; asked from elsewhere, the \
                  private name may resolve publicly or not at all, which is reported as `warn`.",
             ))
+            .attribute(Attribute::bool(attr::connection_test).optional_computed().describe(format!(
+                "Whether to connect to `private_host` the way an application's driver begins a connection, as \
+                 `planetscale_privatelink_connection_test` does: to every address the DNS resolution check got \
+                 for it (from `dns_server`), on every port of `ports`, sending PostgreSQL's SSLRequest and \
+                 completing a TLS handshake that verifies the server's certificate for `private_host`, without \
+                 credentials. It adds a `connection` check per port, after `dns_resolution`: `pass` when every \
+                 address completed the handshake, else `fail` with what went wrong and what to do. The \
+                 connections are made from where Terraform runs, so they prove the application's path only when \
+                 Terraform runs inside the VPC (a pipeline runner in the application's subnets and security \
+                 groups). Each connection may take {} seconds; they run at the same time as the other checks. \
+                 Default: {CONNECTION_TEST_DEFAULT}.",
+                CONNECTION_TIMEOUT.as_secs()
+            )))
+            .attribute(Attribute::string(attr::ca_certificate).optional().describe(
+                "PEM certificates of certificate authorities to trust besides this machine's trust store in \
+                 `connection_test`'s TLS handshakes, for a server whose certificate a private authority issued. \
+                 PlanetScale's certificates need none.",
+            ))
             .attribute(Attribute::bool(attr::healthy).computed().describe(
                 "Whether no check failed (warnings allowed).",
             ))
             .attribute(Attribute::new(attr::checks, Type::list(check_type())).computed().describe(format!(
-                "One entry per check, in order: `name` ({names}), `status` (`pass`, `warn` or `fail`) and \
-                 `detail` (what was found and, if anything is wrong, how to fix it).",
+                "One entry per check, in order: `name` ({names}; `connection` once per port, only with \
+                 `connection_test`), `status` (`pass`, `warn` or `fail`) and `detail` (what was found and, if \
+                 anything is wrong, how to fix it).",
             ))),
         )
     }
@@ -205,6 +247,11 @@ impl DataSource<Clients> for DiagnosticsDataSource {
         {
             diags.attr_error(root(attr::dns_server), "Invalid DNS server", why);
         }
+        if let Some(pem) = &m.ca_certificate
+            && let Err(why) = probe::extra_roots(pem)
+        {
+            diags.attr_error(root(attr::ca_certificate), "Invalid CA certificate", why);
+        }
     }
 
     // ---------------------------------------------------------------- read --
@@ -225,6 +272,15 @@ impl DataSource<Clients> for DiagnosticsDataSource {
             .cloned()
             .collect();
         let client_subnets: Vec<String> = m.client_subnet_ids.iter().flatten().cloned().collect();
+        // validate has read the certificates.
+        let tls = m.connection_test.then(|| {
+            let roots = m
+                .ca_certificate
+                .as_deref()
+                .and_then(|pem| probe::extra_roots(pem).ok())
+                .unwrap_or_default();
+            Arc::new(probe::tls_config(roots))
+        });
         let asked = Asked {
             endpoint_id: &endpoint_id,
             ports: &ports,
@@ -232,6 +288,7 @@ impl DataSource<Clients> for DiagnosticsDataSource {
             client_subnets: &client_subnets,
             private_host: m.private_host.as_deref(),
             dns_server: m.dns_server.as_deref(),
+            tls,
         };
         let checks = run_checks(ctx, &asked, diags).await?;
         for check in checks.iter().filter(|c| c.status == Status::Fail) {
@@ -272,6 +329,8 @@ struct Asked<'a> {
     client_subnets: &'a [String],
     private_host: Option<&'a str>,
     dns_server: Option<&'a str>,
+    /// With `connection_test`: the trust for the connections' handshakes.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 /// Gathers what every check needs, concurrently, and runs them. `None`
@@ -333,6 +392,9 @@ struct Facts {
     app_subnets_from: &'static str,
     app_acls: Result<Vec<NetworkAcl>, AwsError>,
     resolved: Resolved,
+    /// With `connection_test`: every port on every address `resolved`
+    /// gave, by port then address.
+    connections: Option<Vec<(SocketAddr, Probe)>>,
     prefix_lists: checks::PrefixLists,
     /// Prefix lists a rule names that could not be read, with why.
     unread_lists: Vec<String>,
@@ -348,7 +410,7 @@ async fn gather(ctx: &Ctx<Clients>, asked: &Asked<'_>, endpoint: &Endpoint) -> F
     let (
         (vpc, vpc_dns, subnets, acls),
         (endpoint_rules, client_rules, endpoint_interfaces, client_interfaces, client_subnets),
-        resolved,
+        (resolved, connections),
     ) = tokio::join!(
         async {
             tokio::join!(
@@ -385,7 +447,11 @@ async fn gather(ctx: &Ctx<Clients>, asked: &Asked<'_>, endpoint: &Endpoint) -> F
                 },
             )
         },
-        resolve(asked.private_host, asked.dns_server),
+        async {
+            let resolved = resolve(asked.private_host, asked.dns_server).await;
+            let connections = connect(asked, &resolved).await;
+            (resolved, connections)
+        },
     );
 
     // Round two: what the rules name (the sources' interfaces when no
@@ -496,6 +562,7 @@ async fn gather(ctx: &Ctx<Clients>, asked: &Asked<'_>, endpoint: &Endpoint) -> F
         app_subnets_from,
         app_acls,
         resolved,
+        connections,
         prefix_lists,
         unread_lists,
     }
@@ -518,6 +585,7 @@ fn judge(asked: &Asked<'_>, endpoint: &Endpoint, f: Facts) -> Vec<Check> {
         app_subnets_from,
         app_acls,
         resolved,
+        connections,
         prefix_lists,
         unread_lists,
     } = f;
@@ -618,7 +686,7 @@ fn judge(asked: &Asked<'_>, endpoint: &Endpoint, f: Facts) -> Vec<Check> {
         Err(e) => not_checked(checks::AVAILABILITY_ZONES, "ec2:DescribeSubnets", e),
     });
 
-    out.push(match (resolved, &vpc_cidrs) {
+    out.push(match (&resolved, &vpc_cidrs) {
         (Resolved::NoHost, _) => Check::warn(
             checks::DNS_RESOLUTION,
             "Not checked: give private_host (the branch's Private Host) to test that it resolves into the VPC.",
@@ -628,10 +696,14 @@ fn judge(asked: &Asked<'_>, endpoint: &Endpoint, f: Facts) -> Vec<Check> {
             "Not checked: /etc/resolv.conf names no DNS server on this machine. Give dns_server.",
         ),
         (Resolved::Answer { host, server, answer }, Some(cidrs)) => {
-            checks::dns_resolution(&host, server, &answer, cidrs)
+            checks::dns_resolution(host, *server, answer, cidrs)
         }
         (Resolved::Answer { .. }, None) => vpc_unknown(checks::DNS_RESOLUTION, &vpc),
     });
+
+    if let Some(connections) = &connections {
+        out.extend(connection_checks(ports, &resolved, connections));
+    }
 
     // A rule naming a prefix list that could not be read counted for
     // nothing: say so where that may be why a check did not pass.
@@ -653,7 +725,63 @@ fn judge(asked: &Asked<'_>, endpoint: &Endpoint, f: Facts) -> Vec<Check> {
             ));
         }
     }
+    checks::point_at_reachability(&mut out);
     out
+}
+
+/// The `connection` checks, one per port in order: what the connections
+/// to each address found, or why there was nothing to connect to.
+fn connection_checks(
+    ports: &[u16],
+    resolved: &Resolved,
+    connections: &[(SocketAddr, Probe)],
+) -> Vec<Check> {
+    let not_checked = |why: &str| -> Vec<Check> {
+        ports
+            .iter()
+            .map(|port| {
+                Check::warn(
+                    checks::CONNECTION,
+                    format!("Not checked: {why} (port {port})."),
+                )
+            })
+            .collect()
+    };
+    let host = match resolved {
+        Resolved::NoHost => {
+            return not_checked("give private_host (the branch's Private Host) to connect to it");
+        }
+        Resolved::NoServer => {
+            return not_checked("no DNS server to ask for private_host; give dns_server");
+        }
+        Resolved::Answer {
+            answer: Ok(addresses),
+            host,
+            ..
+        } if !addresses.is_empty() => host,
+        Resolved::Answer { host, .. } => {
+            return not_checked(&format!(
+                "{host} did not resolve, so there is nothing to connect to (see dns_resolution)"
+            ));
+        }
+    };
+    ports
+        .iter()
+        .map(|port| {
+            let outcomes: Vec<(IpAddr, Option<String>)> = connections
+                .iter()
+                .filter(|(target, _)| target.port() == *port)
+                .map(|(target, probe)| {
+                    let failure = probe
+                        .failure
+                        .as_ref()
+                        .map(|f| f.explain(host, CONNECTION_TIMEOUT, &NAMES));
+                    (target.ip(), failure)
+                })
+                .collect();
+            checks::connection(host, *port, &outcomes)
+        })
+        .collect()
 }
 
 fn vpc_unknown(kind: Kind, vpc: &Result<crate::aws::model::Vpc, AwsError>) -> Check {
@@ -672,6 +800,28 @@ enum Resolved {
         server: SocketAddr,
         answer: Result<Vec<IpAddr>, DnsError>,
     },
+}
+
+/// With `connection_test`, every port on every address the DNS answer
+/// gave (none when it gave none); without it, `None`.
+async fn connect(asked: &Asked<'_>, resolved: &Resolved) -> Option<Vec<(SocketAddr, Probe)>> {
+    let tls = asked.tls.as_ref()?;
+    let Resolved::Answer {
+        host,
+        answer: Ok(addresses),
+        ..
+    } = resolved
+    else {
+        return Some(Vec::new());
+    };
+    let probes = probe::probe_all(host, addresses, asked.ports, tls, CONNECTION_TIMEOUT).await;
+    tracing::debug!(
+        host,
+        ?addresses,
+        connections = probes.len(),
+        "connected to the private host"
+    );
+    Some(probes)
 }
 
 async fn resolve(private_host: Option<&str>, dns_server: Option<&str>) -> Resolved {
@@ -722,5 +872,72 @@ mod tests {
         for kind in checks::ALL {
             assert!(attr::ALL.contains(&kind.attribute), "{}", kind.name);
         }
+    }
+
+    #[test]
+    fn connection_checks_follow_the_ports_and_name_the_arguments() {
+        let ports = [5432, 6432];
+        let none: Vec<(SocketAddr, Probe)> = Vec::new();
+        for (resolved, why) in [
+            (Resolved::NoHost, "give private_host"),
+            (Resolved::NoServer, "give dns_server"),
+            (
+                Resolved::Answer {
+                    host: "db.example".into(),
+                    server: "10.0.0.2:53".parse().unwrap(),
+                    answer: Err(DnsError::NxDomain),
+                },
+                "db.example did not resolve",
+            ),
+        ] {
+            let found = connection_checks(&ports, &resolved, &none);
+            assert_eq!(found.len(), 2);
+            for (check, port) in found.iter().zip(ports) {
+                assert_eq!(
+                    (check.kind, check.status),
+                    (checks::CONNECTION, Status::Warn)
+                );
+                assert!(
+                    check.detail.starts_with("Not checked: ")
+                        && check.detail.contains(why)
+                        && check.detail.ends_with(&format!("(port {port}).")),
+                    "{}",
+                    check.detail
+                );
+            }
+        }
+
+        let resolved = Resolved::Answer {
+            host: "db.example".into(),
+            server: "10.0.0.2:53".parse().unwrap(),
+            answer: Ok(vec!["10.0.0.5".parse().unwrap()]),
+        };
+        let passed = Probe {
+            reachable: true,
+            postgres: true,
+            tls: true,
+            latency: Some(Duration::from_millis(3)),
+            failure: None,
+        };
+        let refused = Probe {
+            failure: Some(probe::Failure::Refused),
+            ..Probe::default()
+        };
+        let connections = vec![
+            ("10.0.0.5:5432".parse().unwrap(), passed),
+            ("10.0.0.5:6432".parse().unwrap(), refused),
+        ];
+        let found = connection_checks(&ports, &resolved, &connections);
+        assert_eq!(found[0].status, Status::Pass, "{}", found[0].detail);
+        assert!(found[0].detail.starts_with("Port 5432: 10.0.0.5 answered"));
+        assert_eq!(found[1].status, Status::Fail);
+        assert!(
+            found[1].detail.starts_with("Port 6432: Connection refused")
+                && found[1]
+                    .detail
+                    .contains("Check that private_host is the branch's Private Host"),
+            "{}",
+            found[1].detail
+        );
     }
 }

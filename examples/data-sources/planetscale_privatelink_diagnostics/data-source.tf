@@ -1,9 +1,10 @@
 # The PrivateLink guide's troubleshooting steps, run on every plan: endpoint
 # status, security groups both ways, network ACLs of the endpoint's subnets and
 # of the application's, the VPC's DNS settings, availability zones, and whether
-# the Private Host resolves into the VPC. The application is judged by its
-# hosts' own addresses (the network interfaces in its security groups), so
-# least-privilege rules and network ACLs pass.
+# the Private Host resolves into the VPC; with connection_test, a connection to
+# it. The application is judged by its hosts' own addresses (the network
+# interfaces in its security groups), so least-privilege rules and network ACLs
+# pass.
 data "planetscale_privatelink_diagnostics" "db" {
   endpoint_id               = "vpce-0123456789abcdef0"
   client_security_group_ids = ["sg-0123456789abcdef0"]     # the application hosts' groups
@@ -13,6 +14,11 @@ data "planetscale_privatelink_diagnostics" "db" {
   # Run from inside the VPC, ask its own resolver (the VPC CIDR base + 2);
   # by default the machine's resolver from /etc/resolv.conf is asked.
   # dns_server = "10.0.0.2:53"
+
+  # Also connect to the Private Host on each port (SSLRequest and a verified
+  # TLS handshake, no credentials): one `connection` check per port. It proves
+  # the application's path when Terraform runs inside the VPC.
+  connection_test = true
 }
 
 # A check block: when the connection would not work, terraform plan and apply
