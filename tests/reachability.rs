@@ -363,8 +363,16 @@ fn lost_answers_make_one_path_and_one_analysis() {
     ws.init();
     ws.apply();
     let counts = proxy.counts();
-    assert_eq!(counts.get("CreateNetworkInsightsPath"), Some(&2), "{counts:?}");
-    assert_eq!(counts.get("StartNetworkInsightsAnalysis"), Some(&2), "{counts:?}");
+    assert_eq!(
+        counts.get("CreateNetworkInsightsPath"),
+        Some(&2),
+        "{counts:?}"
+    );
+    assert_eq!(
+        counts.get("StartNetworkInsightsAnalysis"),
+        Some(&2),
+        "{counts:?}"
+    );
     let r = ws.resource(ADDRESS);
     let path_id = r["path_id"].as_str().unwrap().to_owned();
     assert_eq!(insights.paths_from(&source), vec![path_id.clone()]);
@@ -394,7 +402,10 @@ fn an_analysis_that_outlasts_the_timeout_keeps_the_path_in_state() {
         out.contains("Error: The reachability analysis did not finish"),
         "{out}"
     );
-    assert!(out.contains("timed out waiting for the analysis to finish"), "{out}");
+    assert!(
+        out.contains("timed out waiting for the analysis to finish"),
+        "{out}"
+    );
     // The path and its running analysis are in state, tainted: the next
     // apply replaces them, and nothing is left behind.
     let r = ws.resource(ADDRESS);
@@ -403,7 +414,11 @@ fn an_analysis_that_outlasts_the_timeout_keeps_the_path_in_state() {
     assert_eq!(insights.paths_from(&source), vec![path_id.clone()]);
     insights.clear(&source);
     let plan = ws.plan_code();
-    assert!(plan.stdout.contains("is tainted, so must be replaced"), "{}", plan.stdout);
+    assert!(
+        plan.stdout.contains("is tainted, so must be replaced"),
+        "{}",
+        plan.stdout
+    );
     ws.apply();
     let r = ws.resource(ADDRESS);
     assert_eq!(r["path_found"], true);
