@@ -46,6 +46,9 @@
 //!   the endpoint, and maps a `service-name` filter back. EC2's answer to a
 //!   caller whose region the provider has not enabled is not published:
 //!   the layer answers as for a service the caller cannot see.
+//! - Rule 12: the emulator writes a subnet's IPv6 block state as a whole
+//!   dictionary (`{'State': 'associated'}`); the layer writes the word, as
+//!   EC2 does, in DescribeSubnets answers.
 //! - Rules 12 and 13: the emulator ignores `IpAddressType`, `DnsOptions`
 //!   and `SubnetConfiguration`. The layer remembers each endpoint's
 //!   address type and DNS record type (left out: `ipv4` and the address
@@ -425,6 +428,7 @@ async fn handle(
                 s.addressing.insert(id.to_owned(), (ip, record));
             }
         }
+        "DescribeSubnets" => text = subnet_block_states(&text),
         "DescribeNetworkInterfaces" => {
             let fixed = state.lock().unwrap().fixed.clone();
             if !fixed.is_empty() {
@@ -1066,6 +1070,29 @@ async fn created_endpoint(call: &Call, text: &str, remote: Option<String>, state
             s.fixed.insert(eni, (c.ipv4.clone(), c.ipv6.clone()));
         }
     }
+}
+
+/// A DescribeSubnets answer with each IPv6 block's state as EC2 spells it:
+/// the emulator writes the state's whole dictionary (`{'State':
+/// 'associated'}`) where EC2 writes the word.
+fn subnet_block_states(text: &str) -> String {
+    let mut text = text.to_owned();
+    for word in [
+        "associating",
+        "associated",
+        "disassociating",
+        "disassociated",
+        "failing",
+        "failed",
+    ] {
+        for q in ["'", "&apos;", "&#x27;", "&#39;"] {
+            text = text.replace(
+                &format!("<state>{{{q}State{q}: {q}{word}{q}}}</state>"),
+                &format!("<state>{word}</state>"),
+            );
+        }
+    }
+    text
 }
 
 /// The DNS record type EC2 gives an endpoint whose create left it out:

@@ -96,12 +96,14 @@ impl SubnetConfig {
     }
 }
 
-/// The type of a [`SubnetConfig`]: an object of strings.
+/// The type of a [`SubnetConfig`]: an object of strings, the addresses
+/// optional.
 fn subnet_config_type() -> Type {
     let attrs = subnet_attr::ALL
         .iter()
         .map(|n| (n.to_string(), Type::String));
-    Type::Object(attrs.collect(), BTreeSet::new())
+    let optional = [subnet_attr::ipv4, subnet_attr::ipv6].map(str::to_owned);
+    Type::Object(attrs.collect(), optional.into_iter().collect())
 }
 
 /// The type of a [`DnsEntry`]: an object of strings.
@@ -256,16 +258,19 @@ impl Resource<Clients> for EndpointResource {
         };
         let mut seen = BTreeSet::new();
         for (i, item) in configs.iter().enumerate() {
-            let at = root(attr::subnet_configurations).index(i as i64);
             let entry = Attrs::of(item);
             if let Some(subnet) = entry.str(subnet_attr::subnet_id) {
                 if let Err(why) = validate::ec2_id(subnet, "subnet", "subnet") {
-                    diags.attr_error(at.attr(subnet_attr::subnet_id), "Invalid subnet id", why);
+                    entry_error(diags, i, subnet_attr::subnet_id, "Invalid subnet id", why);
                 } else if !seen.insert(subnet.to_owned()) {
-                    diags.attr_error(
-                        at.attr(subnet_attr::subnet_id),
+                    entry_error(
+                        diags,
+                        i,
+                        subnet_attr::subnet_id,
                         "Subnet configured twice",
-                        format!("{subnet} has two entries in subnet_configurations: keep one per subnet."),
+                        format!(
+                            "{subnet} has two entries in subnet_configurations: keep one per subnet."
+                        ),
                     );
                 }
             }
@@ -273,7 +278,7 @@ impl Resource<Clients> for EndpointResource {
                 if let Some(address) = entry.str(name)
                     && let Some(why) = addresses::address_unfit(address, v6, None)
                 {
-                    diags.attr_error(at.attr(name), "Invalid address", why);
+                    entry_error(diags, i, name, "Invalid address", why);
                 }
             }
         }
@@ -631,13 +636,14 @@ fn plan_addresses(change: &PlanChange<'_>, diags: &mut Diagnostics) {
     let (v4, v6) = addresses::families(ip);
     let shown = ip.unwrap_or("ipv4");
     for (i, item) in configs.iter().enumerate() {
-        let at = root(attr::subnet_configurations).index(i as i64);
         let entry = Attrs::of(item);
         if let (Some(subnet), Some(ids)) = (entry.str(subnet_attr::subnet_id), &subnet_ids)
             && !ids.iter().any(|s| s == subnet)
         {
-            diags.attr_error(
-                at.attr(subnet_attr::subnet_id),
+            entry_error(
+                diags,
+                i,
+                subnet_attr::subnet_id,
                 "Subnet not among subnet_ids",
                 format!(
                     "{subnet} is not one of the endpoint's subnet_ids, so the endpoint has no interface there: add \
@@ -650,8 +656,10 @@ fn plan_addresses(change: &PlanChange<'_>, diags: &mut Diagnostics) {
             (subnet_attr::ipv6, v6, "IPv6"),
         ] {
             if wanted && entry.is_null(name) {
-                diags.attr_error(
-                    at.attr(name),
+                entry_error(
+                    diags,
+                    i,
+                    name,
                     format!("Missing {name} address"),
                     format!(
                         "An endpoint with ip_address_type = \"{shown}\" uses {family}, and EC2 then needs a fixed \
@@ -661,8 +669,10 @@ fn plan_addresses(change: &PlanChange<'_>, diags: &mut Diagnostics) {
                 );
             }
             if !wanted && !entry.is_null(name) {
-                diags.attr_error(
-                    at.attr(name),
+                entry_error(
+                    diags,
+                    i,
+                    name,
                     format!("{family} address for an endpoint without {family}"),
                     format!(
                         "An endpoint with ip_address_type = \"{shown}\" gets no {family} address: remove {name}, or \
@@ -672,6 +682,23 @@ fn plan_addresses(change: &PlanChange<'_>, diags: &mut Diagnostics) {
             }
         }
     }
+}
+
+/// An error about one entry of `subnet_configurations`, on the attribute
+/// with the entry named in the detail: Terraform shows no source line for
+/// a path inside a list of objects.
+pub(super) fn entry_error(
+    diags: &mut Diagnostics,
+    index: usize,
+    name: &str,
+    summary: impl Into<String>,
+    detail: impl AsRef<str>,
+) {
+    diags.attr_error(
+        root(attr::subnet_configurations),
+        summary,
+        format!("subnet_configurations[{index}].{name}: {}", detail.as_ref()),
+    );
 }
 
 // ------------------------------------------------- the state after a write --

@@ -14,7 +14,7 @@ use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::privatelink::{cross_region_unavailable_detail, service_not_found_detail};
 
-use super::{Model, TYPE_NAME, addresses, attr, remote_region, subnet_attr};
+use super::{Model, TYPE_NAME, addresses, attr, entry_error, remote_region, subnet_attr};
 use crate::resources::root;
 
 /// Which of the checks of [`preflight`] to run.
@@ -434,11 +434,7 @@ fn check_addresses(m: &Model, subnets: &[Subnet], diags: &mut Diagnostics) {
             if let Some(address) = address
                 && let Some(why) = addresses::address_unfit(address, v6, subnet)
             {
-                diags.attr_error(
-                    root(attr::subnet_configurations).index(i as i64).attr(name),
-                    "Address not available in the subnet",
-                    why,
-                );
+                entry_error(diags, i, name, "Address not available in the subnet", why);
             }
         }
     }
