@@ -493,7 +493,7 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
                 ("dns_record_ip_type", s("ipv6")),
             ]),
             "dns_record_ip_type",
-            "Set ip_address_type to \"ipv6\"",
+            "Set ip_address_type = \"ipv6\"",
         ),
         (
             "ipv6 endpoint in subnets with IPv4 blocks",

@@ -339,6 +339,9 @@ impl DataSource<Clients> for ServiceDataSource {
             None,
         ) {
             Some(ids) => Some(ids),
+            // A service of another region: this region's zones say nothing
+            // of its names.
+            None if remote.is_some() => None,
             // The answer has no zone ids (older APIs, emulators): map the
             // names through this account's zones.
             None => match clients

@@ -58,8 +58,8 @@ pub fn dns_record_mismatch(ip_address_type: Option<&str>, record: &str) -> Optio
         "ip_address_type is not set (EC2 makes the endpoint ipv4)".to_owned()
     };
     Some(format!(
-        "dns_record_ip_type = \"{record}\" needs ip_address_type {}, and {shown}. Set ip_address_type to {}, or \
-         choose a dns_record_ip_type the endpoint's addresses can answer.",
+        "dns_record_ip_type = \"{record}\" needs ip_address_type {}, and {shown}. Set ip_address_type = \"{}\", \
+         or choose a dns_record_ip_type the endpoint's addresses can answer.",
         allowed
             .iter()
             .map(|a| format!("\"{a}\""))

@@ -136,15 +136,15 @@ impl Resource<Clients> for EndpointResource {
             .attribute(Attribute::string(attr::service_name).required().requires_replace().describe(
                 "The branch's Private Service Name, `com.amazonaws.vpce.<region>.vpce-svc-...`: copy it from the \
                  PlanetScale dashboard (database, Settings, Roles, any role of the branch), or take it from the \
-                 `planetscale_privatelink_service` data source. Its region must be the provider's, or \
-                 `service_region`.",
+                 `planetscale_privatelink_service` data source. Its region must be the provider's, unless \
+                 `service_region` names it.",
             ))
             .attribute(Attribute::string(attr::service_region).optional_computed().requires_replace().use_state_for_unknown().describe(
                 "The region of the service, for a branch in another region than the provider's (AWS \
                  PrivateLink's cross-region connectivity, CreateVpcEndpoint's `ServiceRegion`): the region in \
                  `service_name`, such as `us-west-2`. PlanetScale must have enabled access to the service from \
                  the provider's region; the plan says so when it has not. Left out, the service name's region, \
-                 which must then be the provider's. Changing it replaces the endpoint.",
+                 which must then be the provider's.",
             ))
             .attribute(Attribute::string(attr::vpc_id).required().requires_replace().describe(
                 "The VPC of the application.",
@@ -179,7 +179,7 @@ impl Resource<Clients> for EndpointResource {
                  `subnet_ids`. Give `ipv4` when the endpoint uses IPv4 and `ipv6` when it uses IPv6 (both for \
                  `dualstack`); each address must lie inside its subnet's block and not be one of the five AWS \
                  reserves in every subnet (the first four and the last). Subnets left out get addresses EC2 \
-                 chooses. Changing it replaces the endpoint.",
+                 chooses.",
             ))
             .attribute(Attribute::string(attr::state).computed().describe("The endpoint's state, `available` once ready."))
             .attribute(Attribute::string_list(attr::network_interface_ids).computed().describe("The endpoint's network interfaces."))

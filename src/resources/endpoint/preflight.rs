@@ -165,12 +165,13 @@ pub(super) async fn preflight(
     }
     match found_subnets {
         Some(Ok(found)) => {
-            check_subnets(
-                m,
-                &found,
-                service.as_ref().map(|s| s.availability_zones.as_slice()),
-                diags,
-            );
+            // A service of another region names its own region's zones,
+            // not where the endpoint may go.
+            let zones = service
+                .as_ref()
+                .filter(|_| remote_region(clients, m).is_none())
+                .map(|s| s.availability_zones.as_slice());
+            check_subnets(m, &found, zones, diags);
             check_addresses(m, &found, diags);
         }
         Some(Err(e)) if e.is_not_found() => diags.attr_error(
