@@ -897,6 +897,28 @@ fn a_dual_stack_endpoint_with_dual_stack_dns_records() {
     assert_eq!(sorted(e.subnet_ids()), sorted(&net.subnet_ids));
     ws.assert_no_changes();
 
+    // The address type alone changed: in place, one modify of that alone.
+    ws.write("main.tf", &config(group("ipv4", "ipv4")));
+    ws.apply();
+    assert_eq!(ws.resource(ADDRESS)["id"], id.as_str());
+    assert_eq!(ws.resource(ADDRESS)["ip_address_type"], "ipv4");
+    let modified = requests_of(&f, "ModifyVpcEndpoint", "VpcEndpointId", &id);
+    assert_eq!(modified.len(), 2, "{modified:?}");
+    assert_eq!(modified[1]["IpAddressType"], "ipv4");
+    assert!(
+        !modified[1].keys().any(|k| k.starts_with("DnsOptions")),
+        "{modified:?}"
+    );
+    let e = shown_endpoint(&f, &id);
+    assert_eq!(e.ip_address_type().map(|t| t.as_str()), Some("ipv4"));
+    assert_eq!(
+        e.dns_options()
+            .and_then(|d| d.dns_record_ip_type())
+            .map(|t| t.as_str()),
+        Some("ipv4")
+    );
+    ws.assert_no_changes();
+
     // ipv6 in subnets with IPv4 blocks: refused at plan, naming the argument.
     let other = Workspace::new(Some(&f.emulator.url));
     other.write(

@@ -1049,6 +1049,35 @@ mod tests {
     }
 
     #[test]
+    fn an_update_changes_the_address_types_that_differ() {
+        let old = Model {
+            ip_address_type: Some("dualstack".into()),
+            dns_record_ip_type: Some("dualstack".into()),
+            ..Model::default()
+        };
+        let same = changes_between(&old, &old.clone());
+        assert!(same.is_empty());
+        let records = changes_between(
+            &old,
+            &Model {
+                dns_record_ip_type: Some("ipv4".into()),
+                ..old.clone()
+            },
+        );
+        assert_eq!(records.dns_record_ip_type.as_deref(), Some("ipv4"));
+        assert_eq!(records.ip_address_type, None);
+        // Left out (EC2's default kept): nothing to change.
+        let unset = changes_between(
+            &old,
+            &Model {
+                ip_address_type: None,
+                ..old.clone()
+            },
+        );
+        assert!(unset.is_empty());
+    }
+
+    #[test]
     fn the_create_token_tag_is_not_in_state() {
         let e = found(&[(CREATE_TOKEN_TAG, "tf-planetscale-1"), ("stage", "one")]);
         let state = state_of(&Clients::for_tests(), &e, &Model::default()).to_value();
