@@ -43,12 +43,39 @@ pub fn service_not_found_detail(name: &str, region: &str) -> String {
     )
 }
 
-/// A service in another region than the provider's, and what to do.
+/// A service in another region than the provider's, named without
+/// `service_region`, and what to do.
 pub fn region_mismatch_detail(service_region: &str, provider_region: &str) -> String {
     format!(
-        "The service is in {service_region}, but the provider works in {provider_region}. An endpoint reaches \
-         services of its own region only: configure the provider (region) for the database branch's region, \
-         {service_region}."
+        "The service is in {service_region}, but the provider works in {provider_region}. To reach it across \
+         regions, set service_region = \"{service_region}\" (AWS PrivateLink's cross-region connectivity: the \
+         endpoint stays in {provider_region}, the service in {service_region}); or configure the provider \
+         (region) for the database branch's region, {service_region}."
+    )
+}
+
+/// A `service_region` that is not the region in the service name.
+pub fn service_region_mismatch_detail(service_name_region: &str, service_region: &str) -> String {
+    format!(
+        "service_region is {service_region}, but the service name is of {service_name_region}. Set \
+         service_region = \"{service_name_region}\", or leave it out when the service is in the provider's region."
+    )
+}
+
+/// Why a service of another region cannot be reached from the provider's:
+/// EC2 does not answer it to a client of `consumer_region`, which is what
+/// it does when the service's owner has not enabled access from there.
+pub fn cross_region_unavailable_detail(
+    name: &str,
+    service_region: &str,
+    consumer_region: &str,
+) -> String {
+    format!(
+        "EC2 does not offer {name} of {service_region} to {consumer_region}: PlanetScale (the service's provider) \
+         has not enabled cross-region access to it from {consumer_region}, or the service does not exist. Ask \
+         PlanetScale support to enable cross-region access from {consumer_region} for the branch (or create the \
+         endpoint in {service_region}, with the provider's region set to it), and check the Private Service Name \
+         in the dashboard (database, Settings, Roles, any role of the branch)."
     )
 }
 

@@ -256,6 +256,18 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
     let many_tags = Value::Map(many_tags.into_iter().map(|(k, v)| (k, s(&v))).collect());
     let long = "x".repeat(300);
     let other_region = service.replace("us-east-1", "eu-west-1");
+    // The service takes IPv4 and IPv6 endpoints; the one without a private
+    // DNS name, IPv4 alone.
+    emulator
+        .strict
+        .set_supported_ip_address_types(&service, &["ipv4", "ipv6"]);
+    let fixed = |subnet: &str, ipv4: Option<&str>| {
+        Value::List(vec![Value::Object(BTreeMap::from([
+            ("subnet_id".to_owned(), s(subnet)),
+            ("ipv4".to_owned(), ipv4.map_or(Value::Null, s)),
+            ("ipv6".to_owned(), Value::Null),
+        ]))])
+    };
 
     // (what, resource type, configuration, attribute named, words of the fix)
     let cases: Vec<(&str, &str, Value, &str, &str)> = vec![
@@ -518,7 +530,110 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             EP,
             ep(vec![("service_name", s(&other_region))]),
             "service_name",
-            "eu-west-1",
+            "service_region = \"eu-west-1\"",
+        ),
+        (
+            "service region not a region",
+            EP,
+            ep(vec![("service_region", s("us-west"))]),
+            "service_region",
+            "not an AWS region",
+        ),
+        (
+            "service region not the service name's",
+            EP,
+            ep(vec![
+                ("service_name", s(&other_region)),
+                ("service_region", s("us-west-2")),
+            ]),
+            "service_region",
+            "service_region = \"eu-west-1\"",
+        ),
+        (
+            "unknown IP address type",
+            EP,
+            ep(vec![("ip_address_type", s("IPv4"))]),
+            "ip_address_type",
+            "\"ipv4\", \"dualstack\", \"ipv6\"",
+        ),
+        (
+            "unknown DNS record type",
+            EP,
+            ep(vec![("dns_record_ip_type", s("both"))]),
+            "dns_record_ip_type",
+            "\"service-defined\"",
+        ),
+        (
+            "IPv6 DNS records for an IPv4 endpoint",
+            EP,
+            ep(vec![
+                ("ip_address_type", s("ipv4")),
+                ("dns_record_ip_type", s("ipv6")),
+            ]),
+            "dns_record_ip_type",
+            "Set ip_address_type = \"ipv6\"",
+        ),
+        (
+            "ipv6 endpoint in subnets with IPv4 blocks",
+            EP,
+            ep(vec![("ip_address_type", s("ipv6"))]),
+            "ip_address_type",
+            "IPv6-only subnets",
+        ),
+        (
+            "dualstack endpoint to a service accepting IPv4 alone",
+            EP,
+            ep(vec![
+                ("service_name", s(&no_dns_name)),
+                ("private_dns_enabled", Value::Bool(false)),
+                ("ip_address_type", s("dualstack")),
+            ]),
+            "ip_address_type",
+            "accepts ipv4 only",
+        ),
+        (
+            "fixed address outside its subnet",
+            EP,
+            ep(vec![(
+                "subnet_configurations",
+                fixed(s0, Some("10.61.9.10")),
+            )]),
+            "subnet_configurations",
+            "10.61.9.10 is outside",
+        ),
+        (
+            "fixed address AWS reserves",
+            EP,
+            ep(vec![(
+                "subnet_configurations",
+                fixed(s0, Some("10.61.0.3")),
+            )]),
+            "subnet_configurations",
+            "reserves",
+        ),
+        (
+            "fixed address not an address",
+            EP,
+            ep(vec![("subnet_configurations", fixed(s0, Some("10.61.0")))]),
+            "subnet_configurations",
+            "not an IPv4 address",
+        ),
+        (
+            "fixed address in a subnet not among subnet_ids",
+            EP,
+            ep(vec![(
+                "subnet_configurations",
+                fixed(s_same_zone, Some("10.61.2.10")),
+            )]),
+            "subnet_configurations",
+            "add it to subnet_ids",
+        ),
+        (
+            "subnet configuration without the IPv4 address",
+            EP,
+            ep(vec![("subnet_configurations", fixed(s0, None))]),
+            "subnet_configurations",
+            "give ipv4",
         ),
         (
             "service that does not exist",
@@ -995,6 +1110,7 @@ fn hcl_value(value: &Value) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Value::Null => "null".to_owned(),
         other => panic!("no HCL for {other:?}"),
     }
 }

@@ -1149,6 +1149,72 @@ fn service_by_name_describes_zones_and_dns_names() {
     );
 }
 
+#[test]
+fn a_service_of_another_region_is_described_with_service_region() {
+    let e = Emulator::shared();
+    // The branch's service played as one of us-west-2 open to us-east-1,
+    // and as one of eu-west-1 open to us-west-2 alone.
+    let remote = e
+        .strict
+        .plant_remote_service(service(), "us-west-2", &["us-east-1"]);
+    let closed = e
+        .strict
+        .plant_remote_service(service(), "eu-west-1", &["us-west-2"]);
+    let data = |name: &str, service_name: &str, extra: &str| {
+        format!(
+            "data \"planetscale_privatelink_service\" \"{name}\" {{\n  service_name = \"{service_name}\"\n{extra}}}\n\n{}",
+            service_output(name)
+        )
+    };
+    let ws = Workspace::new(Some(&e.url));
+    ws.write(
+        "main.tf",
+        &format!("{}{}", provider_block(""), data("db", &remote, "")),
+    );
+    ws.init();
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    let text = run.flat();
+    assert_eq!(run.code, 1, "{text}");
+    assert!(text.contains("service_region = \"us-west-2\""), "{text}");
+
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}{}{}",
+            provider_block(""),
+            data("db", &remote, "  service_region = \"us-west-2\"\n"),
+            data("local", service(), "")
+        ),
+    );
+    ws.apply();
+    let outputs = ws.outputs();
+    let db = &outputs["db"]["value"];
+    assert_eq!(db["service_name"], remote.as_str());
+    assert_eq!(db["service_region"], "us-west-2");
+    assert_eq!(
+        db["private_dns_names"],
+        serde_json::json!(["db.private.datasources.example"])
+    );
+    assert_eq!(outputs["local"]["value"]["service_region"], "us-east-1");
+
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}{}",
+            provider_block(""),
+            data("db", &closed, "  service_region = \"eu-west-1\"\n")
+        ),
+    );
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    let text = run.flat();
+    assert_eq!(run.code, 1, "{text}");
+    assert!(text.contains("service_region"), "{text}");
+    assert!(
+        text.contains("has not enabled cross-region access"),
+        "{text}"
+    );
+}
+
 /// A workspace whose provider reaches the fake API, with the token in the
 /// environment as a pipeline would set it.
 fn api_workspace(api: &FakeApi, body: &str) -> Workspace {

@@ -629,3 +629,396 @@ resource "aws_security_group" "app" {{
     ws.assert_no_changes();
     ws.destroy();
 }
+
+/// The CreateVpcEndpoint or ModifyVpcEndpoint requests of one VPC (or one
+/// endpoint) that reached the strict layer.
+fn requests_of(
+    f: &Fixture,
+    action: &str,
+    key: &str,
+    value: &str,
+) -> Vec<std::collections::BTreeMap<String, String>> {
+    f.emulator
+        .strict
+        .requests(action)
+        .into_iter()
+        .filter(|r| r.get(key).map(String::as_str) == Some(value))
+        .collect()
+}
+
+/// The endpoint as a client of EC2 sees it, through the strict layer (which
+/// shows what the emulator does not keep: the service's region, the
+/// address type, the DNS record type, fixed addresses).
+fn shown_endpoint(f: &Fixture, id: &str) -> aws_sdk_ec2::types::VpcEndpoint {
+    let ec2 = support::emulator::ec2_client(&f.emulator.url);
+    f.rt.block_on(ec2.describe_vpc_endpoints().vpc_endpoint_ids(id).send())
+        .unwrap()
+        .vpc_endpoints()[0]
+        .clone()
+}
+
+#[test]
+fn a_service_of_another_region_is_reached_with_service_region() {
+    let f = fixture(28);
+    // PlanetScale's branch in us-west-2, open to endpoints in us-east-1.
+    let remote = f
+        .emulator
+        .strict
+        .plant_remote_service(&f.service, "us-west-2", &["us-east-1"]);
+    let body = f.body(&[0, 1], 0, "").replace(&f.service, &remote);
+    let ws = Workspace::new(Some(&f.emulator.url));
+
+    // Without service_region the plan refuses, naming the argument.
+    ws.write("main.tf", &f.config(&body));
+    ws.init();
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    let text = run.flat();
+    assert_eq!(run.code, 1, "{text}");
+    assert!(
+        text.contains("service_region = \"us-west-2\""),
+        "no advice naming service_region:\n{text}"
+    );
+
+    // A service_region that is not the service name's is refused too.
+    ws.write(
+        "main.tf",
+        &f.config(&format!("{body}  service_region = \"eu-west-1\"\n")),
+    );
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    let text = run.flat();
+    assert_eq!(run.code, 1, "{text}");
+    assert!(text.contains("service name is of us-west-2"), "{text}");
+    assert!(f.live_endpoints().is_empty());
+
+    ws.write(
+        "main.tf",
+        &f.config(&format!("{body}  service_region = \"us-west-2\"\n")),
+    );
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    let id = state["id"].as_str().unwrap().to_owned();
+    assert_eq!(state["service_name"], remote.as_str());
+    assert_eq!(state["service_region"], "us-west-2");
+    let created = requests_of(&f, "CreateVpcEndpoint", "VpcId", &f.network.vpc_id);
+    assert_eq!(created.len(), 1, "{created:?}");
+    assert_eq!(created[0]["ServiceName"], remote);
+    assert_eq!(created[0]["ServiceRegion"], "us-west-2");
+    let e = shown_endpoint(&f, &id);
+    assert_eq!(e.service_name(), Some(remote.as_str()));
+    assert_eq!(e.service_region(), Some("us-west-2"));
+    // What it must not touch: the subnets and groups as configured, private
+    // DNS on.
+    assert_eq!(sorted(e.subnet_ids()), sorted(&f.network.subnet_ids[..2]));
+    assert_eq!(e.private_dns_enabled(), Some(true));
+    ws.assert_no_changes();
+
+    // A service whose provider has not enabled us-east-1: the plan says so.
+    let closed_backing = f.emulator.create_endpoint_service(None);
+    let closed =
+        f.emulator
+            .strict
+            .plant_remote_service(&closed_backing, "eu-west-1", &["us-west-2"]);
+    let other = Workspace::new(Some(&f.emulator.url));
+    other.write(
+        "main.tf",
+        &f.config(&format!(
+            "{}  service_region = \"eu-west-1\"\n  private_dns_enabled = false\n",
+            f.body(&[2], 1, "").replace(&f.service, &closed)
+        )),
+    );
+    other.init();
+    let run = other.run(&["plan", "-no-color", "-input=false"]);
+    let text = run.flat();
+    assert_eq!(run.code, 1, "{text}");
+    assert!(text.contains("service_region"), "{text}");
+    assert!(
+        text.contains("has not enabled cross-region access"),
+        "{text}"
+    );
+    assert_eq!(f.live_endpoints().len(), 1, "the refused plan created one");
+
+    ws.destroy();
+    assert!(f.live_endpoints().is_empty());
+}
+
+/// A VPC with an Amazon-provided IPv6 block and two subnets with an IPv4
+/// and an IPv6 block each, in us-east-1a and b; returns it and the
+/// subnets' IPv6 blocks.
+fn dual_stack_network(f: &Fixture, octet: u8) -> (Network, Vec<String>) {
+    f.rt.block_on(async {
+        let ec2 = &f.ec2;
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block(format!("10.{octet}.0.0/16"))
+            .amazon_provided_ipv6_cidr_block(true)
+            .send()
+            .await
+            .expect("CreateVpc")
+            .vpc()
+            .cloned()
+            .unwrap();
+        let vpc_id = vpc.vpc_id().unwrap().to_owned();
+        let block: ipnet::Ipv6Net = vpc.ipv6_cidr_block_association_set()[0]
+            .ipv6_cidr_block()
+            .expect("an IPv6 block")
+            .parse()
+            .unwrap();
+        for attribute in ["hostnames", "support"] {
+            let on = aws_sdk_ec2::types::AttributeBooleanValue::builder()
+                .value(true)
+                .build();
+            let req = ec2.modify_vpc_attribute().vpc_id(&vpc_id);
+            let req = if attribute == "hostnames" {
+                req.enable_dns_hostnames(on)
+            } else {
+                req.enable_dns_support(on)
+            };
+            req.send().await.expect("ModifyVpcAttribute");
+        }
+        let mut subnet_ids = Vec::new();
+        let mut v6 = Vec::new();
+        for (i, zone) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
+            let block6 = block.subnets(64).unwrap().nth(i).unwrap().to_string();
+            let subnet = ec2
+                .create_subnet()
+                .vpc_id(&vpc_id)
+                .cidr_block(format!("10.{octet}.{i}.0/24"))
+                .ipv6_cidr_block(&block6)
+                .availability_zone(*zone)
+                .send()
+                .await
+                .expect("CreateSubnet");
+            subnet_ids.push(subnet.subnet().unwrap().subnet_id().unwrap().to_owned());
+            v6.push(block6);
+        }
+        (
+            Network {
+                vpc_id,
+                cidr: format!("10.{octet}.0.0/16"),
+                subnet_ids,
+            },
+            v6,
+        )
+    })
+}
+
+#[test]
+fn a_dual_stack_endpoint_with_dual_stack_dns_records() {
+    let f = fixture(29);
+    let (net, v6_blocks) = dual_stack_network(&f, 30);
+    f.emulator
+        .strict
+        .set_supported_ip_address_types(&f.service, &["ipv4", "ipv6"]);
+    let group = |ip_type: &str, records: &str| {
+        format!(
+            "resource \"planetscale_privatelink_security_group\" \"db\" {{\n  vpc_id = \"{vpc}\"\n  allow_vpc_cidr = false\n  allowed_cidr_blocks = [\"{v6}\"]\n}}\n\nresource \"planetscale_privatelink_endpoint\" \"db\" {{\n  service_name       = \"{service}\"\n  vpc_id             = \"{vpc}\"\n  subnet_ids         = [\"{s0}\", \"{s1}\"]\n  security_group_ids = [planetscale_privatelink_security_group.db.id]\n  ip_address_type    = \"{ip_type}\"\n  dns_record_ip_type = \"{records}\"\n}}\n",
+            vpc = net.vpc_id,
+            v6 = v6_blocks[0],
+            service = f.service,
+            s0 = net.subnet_ids[0],
+            s1 = net.subnet_ids[1],
+        )
+    };
+    let config = |body: String| {
+        format!(
+            "{}provider \"planetscale\" {{\n  region = \"us-east-1\"\n}}\n\n{body}",
+            Workspace::required_providers(false)
+        )
+    };
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &config(group("dualstack", "dualstack")));
+    ws.init();
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    let id = state["id"].as_str().unwrap().to_owned();
+    assert_eq!(state["ip_address_type"], "dualstack");
+    assert_eq!(state["dns_record_ip_type"], "dualstack");
+    let created = requests_of(&f, "CreateVpcEndpoint", "VpcId", &net.vpc_id);
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0]["IpAddressType"], "dualstack");
+    assert_eq!(created[0]["DnsOptions.DnsRecordIpType"], "dualstack");
+    let e = shown_endpoint(&f, &id);
+    assert_eq!(e.ip_address_type().map(|t| t.as_str()), Some("dualstack"));
+    assert_eq!(
+        e.dns_options()
+            .and_then(|d| d.dns_record_ip_type())
+            .map(|t| t.as_str()),
+        Some("dualstack")
+    );
+    let sg = ws.resource("planetscale_privatelink_security_group.db");
+    let rules = f.rt.block_on(
+        f.ec2
+            .describe_security_group_rules()
+            .filters(
+                aws_sdk_ec2::types::Filter::builder()
+                    .name("group-id")
+                    .values(sg["id"].as_str().unwrap())
+                    .build(),
+            )
+            .send(),
+    );
+    assert!(
+        rules
+            .unwrap()
+            .security_group_rules()
+            .iter()
+            .any(|r| r.cidr_ipv6() == Some(v6_blocks[0].as_str())),
+        "no IPv6 ingress rule"
+    );
+    ws.assert_no_changes();
+
+    // The DNS records alone changed: in place, one modify of that alone.
+    ws.write("main.tf", &config(group("dualstack", "ipv4")));
+    let plan = ws.plan_json();
+    assert_eq!(
+        planned_actions(&plan),
+        vec![
+            (ADDRESS.to_owned(), vec!["update".to_owned()]),
+            (
+                "planetscale_privatelink_security_group.db".to_owned(),
+                vec!["no-op".to_owned()]
+            )
+        ]
+    );
+    ws.apply();
+    assert_eq!(ws.resource(ADDRESS)["id"], id.as_str());
+    assert_eq!(ws.resource(ADDRESS)["dns_record_ip_type"], "ipv4");
+    let modified = requests_of(&f, "ModifyVpcEndpoint", "VpcEndpointId", &id);
+    assert_eq!(modified.len(), 1, "{modified:?}");
+    assert_eq!(modified[0]["DnsOptions.DnsRecordIpType"], "ipv4");
+    assert!(
+        !modified[0].keys().any(|k| k.starts_with("IpAddressType")
+            || k.contains("Subnet")
+            || k.contains("SecurityGroup")),
+        "{modified:?}"
+    );
+    let e = shown_endpoint(&f, &id);
+    assert_eq!(e.ip_address_type().map(|t| t.as_str()), Some("dualstack"));
+    assert_eq!(sorted(e.subnet_ids()), sorted(&net.subnet_ids));
+    ws.assert_no_changes();
+
+    // The address type alone changed: in place, one modify of that alone.
+    ws.write("main.tf", &config(group("ipv4", "ipv4")));
+    ws.apply();
+    assert_eq!(ws.resource(ADDRESS)["id"], id.as_str());
+    assert_eq!(ws.resource(ADDRESS)["ip_address_type"], "ipv4");
+    let modified = requests_of(&f, "ModifyVpcEndpoint", "VpcEndpointId", &id);
+    assert_eq!(modified.len(), 2, "{modified:?}");
+    assert_eq!(modified[1]["IpAddressType"], "ipv4");
+    assert!(
+        !modified[1].keys().any(|k| k.starts_with("DnsOptions")),
+        "{modified:?}"
+    );
+    let e = shown_endpoint(&f, &id);
+    assert_eq!(e.ip_address_type().map(|t| t.as_str()), Some("ipv4"));
+    assert_eq!(
+        e.dns_options()
+            .and_then(|d| d.dns_record_ip_type())
+            .map(|t| t.as_str()),
+        Some("ipv4")
+    );
+    ws.assert_no_changes();
+
+    // ipv6 in subnets with IPv4 blocks: refused at plan, naming the argument.
+    let other = Workspace::new(Some(&f.emulator.url));
+    other.write(
+        "main.tf",
+        &f.config(&f.body(&[0, 1], 0, "  ip_address_type = \"ipv6\"\n")),
+    );
+    other.init();
+    let run = other.run(&["plan", "-no-color", "-input=false"]);
+    let text = run.flat();
+    assert_eq!(run.code, 1, "{text}");
+    assert!(text.contains("ip_address_type"), "{text}");
+    assert!(text.contains("IPv6-only subnets"), "{text}");
+    assert!(f.live_endpoints().is_empty());
+
+    ws.destroy();
+}
+
+#[test]
+fn fixed_addresses_reach_the_interfaces() {
+    let f = fixture(31);
+    let fixed = |third: u8| {
+        format!(
+            "  subnet_configurations = [\n    {{ subnet_id = \"{}\", ipv4 = \"10.31.0.10\" }},\n    {{ subnet_id = \"{}\", ipv4 = \"10.31.{third}.10\" }},\n  ]\n",
+            f.network.subnet_ids[0], f.network.subnet_ids[1]
+        )
+    };
+    let ws = Workspace::new(Some(&f.emulator.url));
+
+    // An address outside its subnet: refused at plan, nothing created.
+    ws.write("main.tf", &f.config(&f.body(&[0, 1], 0, &fixed(5))));
+    ws.init();
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    let text = run.flat();
+    assert_eq!(run.code, 1, "{text}");
+    assert!(text.contains("subnet_configurations"), "{text}");
+    assert!(text.contains("10.31.5.10 is outside"), "{text}");
+    assert!(f.live_endpoints().is_empty());
+
+    ws.write("main.tf", &f.config(&f.body(&[0, 1], 0, &fixed(1))));
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    let id = state["id"].as_str().unwrap().to_owned();
+    let created = requests_of(&f, "CreateVpcEndpoint", "VpcId", &f.network.vpc_id);
+    assert_eq!(created.len(), 1);
+    let sent: Vec<(&str, &str)> = created[0]
+        .iter()
+        .filter(|(k, _)| k.starts_with("SubnetConfiguration."))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert!(
+        sent.contains(&("SubnetConfiguration.1.Ipv4", "10.31.0.10"))
+            && sent.contains(&("SubnetConfiguration.2.Ipv4", "10.31.1.10")),
+        "{sent:?}"
+    );
+    assert_eq!(
+        state["subnet_configurations"][1]["ipv4"], "10.31.1.10",
+        "{state}"
+    );
+    // The interfaces carry the addresses, one per subnet.
+    let ec2 = support::emulator::ec2_client(&f.emulator.url);
+    let interfaces =
+        f.rt.block_on(
+            ec2.describe_network_interfaces()
+                .set_network_interface_ids(Some(f.endpoint(&id).network_interface_ids().to_vec()))
+                .send(),
+        )
+        .unwrap();
+    let mut addresses: Vec<(String, String)> = interfaces
+        .network_interfaces()
+        .iter()
+        .map(|n| {
+            (
+                n.subnet_id().unwrap().to_owned(),
+                n.private_ip_address().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    addresses.sort();
+    let mut wanted = vec![
+        (f.network.subnet_ids[0].clone(), "10.31.0.10".to_owned()),
+        (f.network.subnet_ids[1].clone(), "10.31.1.10".to_owned()),
+    ];
+    wanted.sort();
+    assert_eq!(addresses, wanted);
+    // What it must not touch: IPv4 alone, private DNS on.
+    let e = shown_endpoint(&f, &id);
+    assert_eq!(e.ip_address_type().map(|t| t.as_str()), Some("ipv4"));
+    assert_eq!(e.private_dns_enabled(), Some(true));
+    ws.assert_no_changes();
+
+    // Another address replaces the endpoint.
+    ws.write(
+        "main.tf",
+        &f.config(&f.body(&[0, 1], 0, &fixed(1).replace("10.31.1.10", "10.31.1.20"))),
+    );
+    let plan = ws.plan_json();
+    assert_eq!(
+        plan["resource_changes"][0]["change"]["replace_paths"],
+        serde_json::json!([["subnet_configurations"]])
+    );
+    ws.destroy();
+    assert!(f.live_endpoints().is_empty());
+}

@@ -934,3 +934,239 @@ fn the_emulator_url_is_the_strict_layer_and_raw_url_is_moto() {
         );
     });
 }
+
+// ---- Rule 11 ----------------------------------------------------------------
+
+#[test]
+fn a_service_of_another_region_is_seen_only_as_its_provider_allows() {
+    let emulator = Emulator::shared();
+    let backing = emulator.create_endpoint_service(None);
+    let layer = layer();
+    let remote = layer
+        .strict
+        .plant_remote_service(&backing, "us-west-2", &["us-east-1"]);
+    let closed = layer
+        .strict
+        .plant_remote_service(&backing, "eu-west-1", &["us-west-2"]);
+    let ec2 = layer.ec2.clone();
+    runtime().block_on(async {
+        let net = create_network(&ec2, 214, &["us-east-1a"]).await;
+        let group = create_group(&ec2, &net.vpc_id, &support::unique("db")).await;
+        let missing = |name: &str| format!("The Vpc Endpoint Service '{name}' does not exist");
+        let describe = |name: &str, region: Option<&str>| {
+            ec2.describe_vpc_endpoint_services()
+                .service_names(name)
+                .set_service_regions(region.map(|r| vec![r.to_owned()]))
+                .send()
+        };
+        let create = |name: &str, region: Option<&str>| {
+            ec2.create_vpc_endpoint()
+                .vpc_endpoint_type(VpcEndpointType::Interface)
+                .vpc_id(&net.vpc_id)
+                .service_name(name)
+                .subnet_ids(&net.subnet_ids[0])
+                .security_group_ids(&group)
+                .private_dns_enabled(false)
+                .set_service_region(region.map(str::to_owned))
+                .send()
+        };
+
+        // Described only when asked for in its region, by a caller of a
+        // region its provider enabled.
+        layer.refused(
+            describe(&remote, None).await,
+            "DescribeVpcEndpointServices",
+            "InvalidServiceName",
+            &missing(&remote),
+        );
+        let out = describe(&remote, Some("us-west-2")).await.unwrap();
+        let detail = &out.service_details()[0];
+        assert_eq!(detail.service_name(), Some(remote.as_str()));
+        assert_eq!(detail.service_region(), Some("us-west-2"));
+        layer.refused(
+            describe(&closed, Some("eu-west-1")).await,
+            "DescribeVpcEndpointServices",
+            "InvalidServiceName",
+            &missing(&closed),
+        );
+
+        // Created only with ServiceRegion naming its region.
+        layer.refused(
+            create(&remote, None).await,
+            "CreateVpcEndpoint",
+            "InvalidServiceName",
+            &missing(&remote),
+        );
+        layer.refused(
+            create(&closed, Some("eu-west-1")).await,
+            "CreateVpcEndpoint",
+            "InvalidServiceName",
+            &missing(&closed),
+        );
+        layer.refused(
+            create(&backing, Some("us-west-2")).await,
+            "CreateVpcEndpoint",
+            "InvalidServiceName",
+            &missing(&backing),
+        );
+        assert!(
+            live_endpoints(&ec2, &net.vpc_id).await.is_empty(),
+            "nothing created"
+        );
+        let id = create(&remote, Some("us-west-2"))
+            .await
+            .expect("a remote service in its region passes")
+            .vpc_endpoint()
+            .unwrap()
+            .vpc_endpoint_id()
+            .unwrap()
+            .to_owned();
+        // Shown to the remote service; made by the emulator to its backing.
+        let shown = ec2
+            .describe_vpc_endpoints()
+            .filters(filter("service-name", &remote))
+            .send()
+            .await
+            .unwrap();
+        let e = &shown.vpc_endpoints()[0];
+        assert_eq!(e.vpc_endpoint_id(), Some(id.as_str()));
+        assert_eq!(e.service_name(), Some(remote.as_str()));
+        assert_eq!(e.service_region(), Some("us-west-2"));
+        let raw = live_endpoints(&emulator.ec2(), &net.vpc_id).await;
+        assert_eq!(raw[0].service_name(), Some(backing.as_str()));
+    });
+}
+
+// ---- Rules 12 and 13 ------------------------------------------------------------
+
+#[test]
+fn address_types_and_fixed_addresses_are_judged_by_subnets_and_service() {
+    use aws_sdk_ec2::types::{
+        DnsOptionsSpecification, DnsRecordIpType, IpAddressType, SubnetConfiguration,
+    };
+    let emulator = Emulator::shared();
+    let service = emulator.create_endpoint_service(None);
+    let v6_only = emulator.create_endpoint_service(None);
+    let layer = layer();
+    layer
+        .strict
+        .set_supported_ip_address_types(&v6_only, &["ipv6"]);
+    let ec2 = layer.ec2.clone();
+    runtime().block_on(async {
+        let net = create_network(&ec2, 215, &["us-east-1a"]).await;
+        let group = create_group(&ec2, &net.vpc_id, &support::unique("db")).await;
+        let s0 = net.subnet_ids[0].as_str();
+        let create = |service: &str, ip: Option<&str>, record: Option<&str>, v4: Option<&str>| {
+            ec2.create_vpc_endpoint()
+                .vpc_endpoint_type(VpcEndpointType::Interface)
+                .vpc_id(&net.vpc_id)
+                .service_name(service)
+                .subnet_ids(s0)
+                .security_group_ids(&group)
+                .private_dns_enabled(false)
+                .set_ip_address_type(ip.map(IpAddressType::from))
+                .set_dns_options(record.map(|r| {
+                    DnsOptionsSpecification::builder()
+                        .dns_record_ip_type(DnsRecordIpType::from(r))
+                        .build()
+                }))
+                .set_subnet_configurations(
+                    v4.map(|a| vec![SubnetConfiguration::builder().subnet_id(s0).ipv4(a).build()]),
+                )
+                .send()
+        };
+        let invalid = |result, message: String| {
+            layer.refused(result, "CreateVpcEndpoint", "InvalidParameter", &message)
+        };
+
+        // Rule 12: the subnets' blocks, the service's families, the records.
+        invalid(
+            create(&service, Some("ipv6"), None, None).await,
+            format!("The IP address type ipv6 is not supported by subnet {s0}."),
+        );
+        invalid(
+            create(&service, Some("dualstack"), None, None).await,
+            format!("The IP address type dualstack is not supported by subnet {s0}."),
+        );
+        invalid(
+            create(&v6_only, None, None, None).await,
+            format!(
+                "The VPC endpoint service {v6_only} does not support the IP address type ipv4."
+            ),
+        );
+        invalid(
+            create(&service, Some("ipv4"), Some("ipv6"), None).await,
+            "The DNS record IP type ipv6 is not supported for the IP address type ipv4.".to_owned(),
+        );
+        // Rule 13: inside the subnet, off the five reserved, given.
+        invalid(
+            create(&service, None, None, Some("10.215.5.10")).await,
+            format!("The IPv4 address 10.215.5.10 is not available in subnet {s0}."),
+        );
+        invalid(
+            create(&service, None, None, Some("10.215.0.3")).await,
+            format!("The IPv4 address 10.215.0.3 is not available in subnet {s0}."),
+        );
+        layer.refused(
+            ec2.create_vpc_endpoint()
+                .vpc_endpoint_type(VpcEndpointType::Interface)
+                .vpc_id(&net.vpc_id)
+                .service_name(&service)
+                .subnet_ids(s0)
+                .security_group_ids(&group)
+                .private_dns_enabled(false)
+                .subnet_configurations(SubnetConfiguration::builder().subnet_id(s0).build())
+                .send()
+                .await,
+            "CreateVpcEndpoint",
+            "InvalidParameter",
+            &format!("An IPv4 address is required in the subnet configuration of {s0}."),
+        );
+        assert!(
+            live_endpoints(&ec2, &net.vpc_id).await.is_empty(),
+            "nothing created"
+        );
+
+        let id = create(&service, Some("ipv4"), Some("ipv4"), Some("10.215.0.10"))
+            .await
+            .expect("an address of the subnet passes")
+            .vpc_endpoint()
+            .unwrap()
+            .vpc_endpoint_id()
+            .unwrap()
+            .to_owned();
+        let shown = ec2
+            .describe_vpc_endpoints()
+            .vpc_endpoint_ids(&id)
+            .send()
+            .await
+            .unwrap();
+        let e = &shown.vpc_endpoints()[0];
+        assert_eq!(e.ip_address_type(), Some(&IpAddressType::Ipv4));
+        assert_eq!(
+            e.dns_options().and_then(|d| d.dns_record_ip_type()),
+            Some(&DnsRecordIpType::Ipv4)
+        );
+        let interfaces = ec2
+            .describe_network_interfaces()
+            .set_network_interface_ids(Some(e.network_interface_ids().to_vec()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            interfaces.network_interfaces()[0].private_ip_address(),
+            Some("10.215.0.10")
+        );
+        // A modify to a family the subnet lacks.
+        layer.refused(
+            ec2.modify_vpc_endpoint()
+                .vpc_endpoint_id(&id)
+                .ip_address_type(IpAddressType::Dualstack)
+                .send()
+                .await,
+            "ModifyVpcEndpoint",
+            "InvalidParameter",
+            &format!("The IP address type dualstack is not supported by subnet {s0}."),
+        );
+    });
+}

@@ -5,11 +5,14 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use aws_sdk_ec2::types::{Filter, ResourceType, VpcEndpointType};
+use aws_sdk_ec2::types::{
+    DnsOptionsSpecification, DnsRecordIpType, Filter, IpAddressType, ResourceType,
+    SubnetConfiguration, VpcEndpointType,
+};
 use tokio_util::sync::CancellationToken;
 
 use crate::aws::batch::Listed;
-use crate::aws::model::{DnsEntry, Endpoint, EndpointService, Tags};
+use crate::aws::model::{DnsEntry, Endpoint, EndpointService, SubnetAddresses, Tags};
 use crate::aws::retry::{Backoff, Interrupted, last_look, pause, within};
 use crate::aws::security_group::{tag_specifications, tags_of};
 use crate::aws::{AwsError, Ec2, next_page};
@@ -33,6 +36,16 @@ pub struct NewEndpoint<'a> {
     pub subnet_ids: &'a [String],
     pub security_group_ids: &'a [String],
     pub private_dns_enabled: bool,
+    /// The service's region, for a service in another region than the
+    /// client's (CreateVpcEndpoint's ServiceRegion); `None` for one of its
+    /// own.
+    pub service_region: Option<&'a str>,
+    /// `ipv4`, `dualstack` or `ipv6`; `None` leaves EC2's default.
+    pub ip_address_type: Option<&'a str>,
+    /// The DNS records' address family; `None` leaves EC2's default.
+    pub dns_record_ip_type: Option<&'a str>,
+    /// Fixed addresses of the interfaces, by subnet.
+    pub subnet_addresses: &'a [SubnetAddresses],
     pub tags: &'a Tags,
     /// The create's token: its ClientToken (a retried create returns the
     /// first create's endpoint) and the value of [`CREATE_TOKEN_TAG`].
@@ -46,6 +59,8 @@ pub struct EndpointChanges {
     pub add_security_group_ids: Vec<String>,
     pub remove_security_group_ids: Vec<String>,
     pub private_dns_enabled: Option<bool>,
+    pub ip_address_type: Option<String>,
+    pub dns_record_ip_type: Option<String>,
 }
 
 impl EndpointChanges {
@@ -55,6 +70,8 @@ impl EndpointChanges {
             && self.add_security_group_ids.is_empty()
             && self.remove_security_group_ids.is_empty()
             && self.private_dns_enabled.is_none()
+            && self.ip_address_type.is_none()
+            && self.dns_record_ip_type.is_none()
     }
 }
 
@@ -141,20 +158,33 @@ const NOT_FOUND_ANSWERS: u32 = 5;
 
 impl Ec2 {
     /// The service, `NotFound` when EC2 does not know it, `AccessDenied`
-    /// when the caller may not look; looked up once per process.
-    pub async fn find_endpoint_service(&self, name: &str) -> Result<EndpointService, AwsError> {
+    /// when the caller may not look; looked up once per process. A service
+    /// of another region is asked for with `region` (ServiceRegions): EC2
+    /// answers it only when its owner has enabled access from the client's
+    /// region, and `NotFound` otherwise.
+    pub async fn find_endpoint_service(
+        &self,
+        name: &str,
+        region: Option<&str>,
+    ) -> Result<EndpointService, AwsError> {
+        let key = format!("{name} {}", region.unwrap_or_default());
         self.facts
             .services
-            .get_or_fetch(name, || self.fetch_endpoint_service(name))
+            .get_or_fetch(&key, || self.fetch_endpoint_service(name, region))
             .await
     }
 
     /// One DescribeVpcEndpointServices call for the service.
-    async fn fetch_endpoint_service(&self, name: &str) -> Result<EndpointService, AwsError> {
+    async fn fetch_endpoint_service(
+        &self,
+        name: &str,
+        region: Option<&str>,
+    ) -> Result<EndpointService, AwsError> {
         let out = self
             .client
             .describe_vpc_endpoint_services()
             .service_names(name)
+            .set_service_regions(region.map(|r| vec![r.to_owned()]))
             .send()
             .await
             .map_err(|e| match AwsError::from(e) {
@@ -187,6 +217,15 @@ impl Ec2 {
             .set_subnet_ids(Some(new.subnet_ids.to_vec()))
             .set_security_group_ids(Some(new.security_group_ids.to_vec()))
             .private_dns_enabled(new.private_dns_enabled)
+            .set_service_region(new.service_region.map(str::to_owned))
+            .set_ip_address_type(new.ip_address_type.map(IpAddressType::from))
+            .set_dns_options(new.dns_record_ip_type.map(dns_options))
+            .set_subnet_configurations((!new.subnet_addresses.is_empty()).then(|| {
+                new.subnet_addresses
+                    .iter()
+                    .map(subnet_configuration)
+                    .collect()
+            }))
             .client_token(new.client_token)
             .set_tag_specifications(tag_specifications(ResourceType::VpcEndpoint, &tags))
             .send()
@@ -374,6 +413,8 @@ impl Ec2 {
             .set_add_security_group_ids(non_empty(&changes.add_security_group_ids))
             .set_remove_security_group_ids(non_empty(&changes.remove_security_group_ids))
             .set_private_dns_enabled(changes.private_dns_enabled)
+            .set_ip_address_type(changes.ip_address_type.as_deref().map(IpAddressType::from))
+            .set_dns_options(changes.dns_record_ip_type.as_deref().map(dns_options))
             .send()
             .await?;
         Ok(())
@@ -632,6 +673,21 @@ async fn endpoints_page(
     Ok((page, next_page(out.next_token())))
 }
 
+/// DnsOptions with the DNS records' address family.
+fn dns_options(record_ip_type: &str) -> DnsOptionsSpecification {
+    DnsOptionsSpecification::builder()
+        .dns_record_ip_type(DnsRecordIpType::from(record_ip_type))
+        .build()
+}
+
+fn subnet_configuration(a: &SubnetAddresses) -> SubnetConfiguration {
+    SubnetConfiguration::builder()
+        .subnet_id(&a.subnet_id)
+        .set_ipv4(a.ipv4.clone())
+        .set_ipv6(a.ipv6.clone())
+        .build()
+}
+
 fn endpoint_service(name: &str, detail: &aws_sdk_ec2::types::ServiceDetail) -> EndpointService {
     let mut private_dns_names: Vec<String> = detail
         .private_dns_names()
@@ -652,6 +708,12 @@ fn endpoint_service(name: &str, detail: &aws_sdk_ec2::types::ServiceDetail) -> E
         private_dns_name_state: detail
             .private_dns_name_verification_state()
             .map(|s| s.as_str().to_owned()),
+        service_region: detail.service_region().map(str::to_owned),
+        supported_ip_address_types: detail
+            .supported_ip_address_types()
+            .iter()
+            .map(|t| t.as_str().to_owned())
+            .collect(),
     }
 }
 
@@ -685,6 +747,12 @@ fn endpoint(e: &aws_sdk_ec2::types::VpcEndpoint) -> Endpoint {
             (None, Some(message)) => message.to_owned(),
             (None, None) => String::new(),
         }),
+        service_region: e.service_region().map(str::to_owned),
+        ip_address_type: e.ip_address_type().map(|t| t.as_str().to_owned()),
+        dns_record_ip_type: e
+            .dns_options()
+            .and_then(|d| d.dns_record_ip_type())
+            .map(|t| t.as_str().to_owned()),
     }
 }
 

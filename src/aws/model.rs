@@ -36,7 +36,10 @@ pub struct Subnet {
     pub id: String,
     pub vpc_id: String,
     pub availability_zone: String,
+    /// Its IPv4 block; empty for an IPv6-only subnet.
     pub cidr_block: String,
+    /// Its associated IPv6 blocks.
+    pub ipv6_cidr_blocks: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +91,7 @@ pub struct NetworkInterface {
     pub subnet_id: String,
     pub availability_zone: String,
     pub private_ips: Vec<String>,
+    pub ipv6_addresses: Vec<String>,
     pub group_ids: Vec<String>,
 }
 
@@ -108,6 +112,21 @@ pub struct EndpointService {
     /// (`verified`, `pendingVerification`, `failed`); `None` when EC2 does
     /// not say.
     pub private_dns_name_state: Option<String>,
+    /// The region that hosts the service, when EC2 says (a service asked
+    /// for with ServiceRegions).
+    pub service_region: Option<String>,
+    /// `ipv4`, `ipv6`: the address families the service accepts; empty
+    /// when EC2 does not say (then IPv4 alone).
+    pub supported_ip_address_types: Vec<String>,
+}
+
+/// The addresses an endpoint's interface in one subnet is to have
+/// (CreateVpcEndpoint's SubnetConfiguration), or has.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SubnetAddresses {
+    pub subnet_id: String,
+    pub ipv4: Option<String>,
+    pub ipv6: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -133,6 +152,13 @@ pub struct Endpoint {
     pub tags: Tags,
     /// The API's last error, when the endpoint failed.
     pub last_error: Option<String>,
+    /// The region of the service, when EC2 says (a cross-region endpoint).
+    pub service_region: Option<String>,
+    /// `ipv4`, `dualstack` or `ipv6`, when EC2 says.
+    pub ip_address_type: Option<String>,
+    /// The DNS records' address family (`ipv4`, `dualstack`, `ipv6`,
+    /// `service-defined`), when EC2 says.
+    pub dns_record_ip_type: Option<String>,
 }
 
 impl Endpoint {

@@ -125,6 +125,18 @@ impl Ec2 {
                 vpc_id: s.vpc_id().unwrap_or_default().to_owned(),
                 availability_zone: s.availability_zone().unwrap_or_default().to_owned(),
                 cidr_block: s.cidr_block().unwrap_or_default().to_owned(),
+                ipv6_cidr_blocks: s
+                    .ipv6_cidr_block_association_set()
+                    .iter()
+                    .filter(|a| {
+                        associated(
+                            a.ipv6_cidr_block_state()
+                                .and_then(|s| s.state())
+                                .map(|s| s.as_str()),
+                        )
+                    })
+                    .filter_map(|a| a.ipv6_cidr_block().map(str::to_owned))
+                    .collect(),
             })
             .collect();
         if let Some(missing) = ids.iter().find(|id| !subnets.iter().any(|s| &s.id == *id)) {
@@ -172,6 +184,11 @@ fn interface(n: &aws_sdk_ec2::types::NetworkInterface) -> NetworkInterface {
             .private_ip_addresses()
             .iter()
             .filter_map(|a| a.private_ip_address().map(str::to_owned))
+            .collect(),
+        ipv6_addresses: n
+            .ipv6_addresses()
+            .iter()
+            .filter_map(|a| a.ipv6_address().map(str::to_owned))
             .collect(),
         group_ids: n
             .groups()

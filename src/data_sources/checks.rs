@@ -1306,6 +1306,7 @@ mod tests {
             vpc_id: "vpc-1".into(),
             availability_zone: zone.into(),
             cidr_block: cidr.into(),
+            ipv6_cidr_blocks: vec![],
         }
     }
 
@@ -2061,6 +2062,7 @@ mod tests {
             owner_id: String::new(),
             tags: Default::default(),
             last_error: None,
+            ..Endpoint::default()
         };
         assert_eq!(endpoint_state(&e).status, Status::Pass);
         e.state = "pendingAcceptance".into();

@@ -20,7 +20,10 @@ use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
 use crate::framework::value::Value;
 use crate::planetscale::{self, Api, ApiError};
-use crate::privatelink::{region_mismatch_detail, service_name_region, service_not_found_detail};
+use crate::privatelink::{
+    cross_region_unavailable_detail, is_region, region_mismatch_detail, service_name_region,
+    service_not_found_detail, service_region_mismatch_detail,
+};
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_service";
 const BRANCH_ARGUMENTS: [&str; 3] = [attr::organization, attr::database, attr::branch];
@@ -30,6 +33,7 @@ crate::model! {
     /// tell (the description was refused) stays null.
     pub struct Model, attributes mod attr {
         service_name: Option<String>,
+        service_region: Option<String>,
         organization: Option<String>,
         database: Option<String>,
         branch: Option<String>,
@@ -70,6 +74,13 @@ impl DataSource<Clients> for ServiceDataSource {
                  dashboard shows it (database, Settings, Roles, any role of the branch). Conflicts with \
                  `organization`, `database` and `branch`; when they are given instead, it is the name the \
                  PlanetScale API reports.",
+            ))
+            .attribute(Attribute::string(attr::service_region).optional_computed().describe(
+                "The region of the service, for a branch in another region than the provider's: the region \
+                 in the service name, such as `us-west-2`. The service is then described as EC2 offers it across \
+                 regions (DescribeVpcEndpointServices with `ServiceRegions`), which it does only when PlanetScale \
+                 has enabled access from the provider's region. Left out, the service name's region, which must \
+                 then be the provider's.",
             ))
             .attribute(Attribute::string(attr::organization).optional().describe(
                 "The PlanetScale organization, as in the dashboard's URL \
@@ -156,6 +167,18 @@ impl DataSource<Clients> for ServiceDataSource {
         {
             diags.attr_error(root(attr::service_name), "Invalid service name", why);
         }
+        if let Some(region) = &m.service_region
+            && !is_region(region)
+        {
+            diags.attr_error(
+                root(attr::service_region),
+                "Invalid region",
+                format!(
+                    "{region:?} is not an AWS region name: give the region of the service name, such as \
+                     \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-..."
+                ),
+            );
+        }
         for (arg, value) in [
             (attr::organization, &m.organization),
             (attr::database, &m.database),
@@ -224,8 +247,22 @@ impl DataSource<Clients> for ServiceDataSource {
             }
         };
 
+        let service_region = match service_name_region(&service_name) {
+            Ok(region) => match &m.service_region {
+                Some(configured) if configured != region => {
+                    diags.attr_error(
+                        root(attr::service_region),
+                        "Region not the service's",
+                        service_region_mismatch_detail(region, configured),
+                    );
+                    return None;
+                }
+                _ => Some(region.to_owned()),
+            },
+            Err(_) => None,
+        };
         match service_name_region(&service_name) {
-            Ok(region) if region != clients.region => {
+            Ok(region) if region != clients.region && m.service_region.is_none() => {
                 diags.attr_error(
                     name_path,
                     "Service in another region",
@@ -248,9 +285,27 @@ impl DataSource<Clients> for ServiceDataSource {
         }
 
         m.service_name = Some(service_name.clone());
+        m.service_region = service_region.clone();
         m.private_host = private_host;
-        let described = match clients.ec2.find_endpoint_service(&service_name).await {
+        let remote = service_region.as_deref().filter(|r| *r != clients.region);
+        let described = match clients
+            .ec2
+            .find_endpoint_service(&service_name, remote)
+            .await
+        {
             Ok(service) => service,
+            Err(e) if e.is_not_found() && remote.is_some() => {
+                diags.attr_error(
+                    root(attr::service_region),
+                    "Service not offered across regions",
+                    cross_region_unavailable_detail(
+                        &service_name,
+                        remote.unwrap_or_default(),
+                        &clients.region,
+                    ),
+                );
+                return None;
+            }
             Err(e) if e.is_not_found() => {
                 diags.attr_error(
                     name_path,
@@ -284,6 +339,9 @@ impl DataSource<Clients> for ServiceDataSource {
             None,
         ) {
             Some(ids) => Some(ids),
+            // A service of another region: this region's zones say nothing
+            // of its names.
+            None if remote.is_some() => None,
             // The answer has no zone ids (older APIs, emulators): map the
             // names through this account's zones.
             None => match clients
@@ -313,6 +371,7 @@ impl DataSource<Clients> for ServiceDataSource {
                 base_endpoint_dns_names: Some(described.base_endpoint_dns_names),
                 private_dns_names: Some(described.private_dns_names),
                 acceptance_required: Some(described.acceptance_required),
+                service_region: described.service_region.or(m.service_region.clone()),
                 ..m
             }
             .to_value(),

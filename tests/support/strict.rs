@@ -21,6 +21,9 @@
 //! | 8 | a 51st interface or Gateway Load Balancer endpoint (not deleted) in a VPC | `VpcEndpointLimitExceeded` "You've reached the limit on the number of VPC endpoints that you can create in the AWS Region." | PrivateLink quotas ("Interface and Gateway Load Balancer endpoints per VPC: 50"); EC2 error codes |
 //! | 9 | more than 50 tags on a resource: CreateTags (existing plus new keys) or one `TagSpecification.N` | `TagLimitExceeded` "The maximum number of Tags for a resource has been reached." | API_CreateTags ("Each resource can have a maximum of 50 tags") |
 //! | 10 | more than 60 rules per group, direction and IP version (a rule naming a group or prefix list counts for IPv4 and IPv6) | `RulesPerSecurityGroupLimitExceeded` "The maximum number of rules per security group has been reached." | Amazon VPC quotas, "Inbound or outbound rules per security group" |
+//! | 11 | a service of another region (planted with [`Strict::plant_remote_service`]): DescribeVpcEndpointServices answers it only when `ServiceRegion.N` names its region, and CreateVpcEndpoint takes it only with `ServiceRegion` naming its region; either only when its provider supports the caller's region. A `ServiceRegion` that is not the caller's, for a service of the caller's region, is refused alike | `InvalidServiceName` "The Vpc Endpoint Service '<name>' does not exist" | API_CreateVpcEndpoint (ServiceRegion: "The Region where the service is hosted. The default is the current Region."); API_DescribeVpcEndpointServices (ServiceRegions); PrivateLink guide, "Cross-Region access" (the provider chooses the supported Regions) |
+//! | 12 | an interface endpoint's `IpAddressType` its subnets cannot hold (`ipv4`: an IPv4 block each; `dualstack`: an IPv4 and an IPv6 block each; `ipv6`: IPv6-only subnets) or its service does not support (`SupportedIpAddressTypes`, planted with [`Strict::set_supported_ip_address_types`]; none: IPv4 alone); a `DnsOptions.DnsRecordIpType` of a family the endpoint lacks (`ipv4`: ipv4 or dualstack; `ipv6`: ipv6 or dualstack; `dualstack`, `service-defined`: dualstack); on create and on a modify | `InvalidParameter` "..." (the layer's words) | PrivateLink guide, "IP address types" ("supported only if all selected subnets ..."); API_DnsOptionsSpecification (DnsRecordIpType: ipv4, dualstack, ipv6, service-defined) |
+//! | 13 | a `SubnetConfiguration.N` whose subnet is not among `SubnetId.N`, whose address lies outside its subnet's block or is one of the five AWS reserves (the first four and the last), or that lacks the address of a family the endpoint uses | `InvalidParameter` "..." (the layer's words) | API_SubnetConfiguration ("You must provide an IPv4 address if the VPC endpoint supports IPv4", likewise IPv6); Amazon VPC user guide, "Subnet CIDR blocks" (the five reserved addresses) |
 //!
 //! Choices where the emulator says less than EC2:
 //! - Rule 2: the emulator reports no `privateDnsNameVerificationState` at
@@ -36,6 +39,26 @@
 //! - Rule 7: EC2's text for a `MaxResults` below 5 is the one seen from
 //!   DescribeInstances ("Expecting a value greater than 5."); its text for
 //!   one above 1000 is not published, and is written here in the same shape.
+//! - Rule 11: the emulator knows one region and ignores `ServiceRegion`.
+//!   A remote service is played by a service of the emulator (its
+//!   backing): the layer checks the request as EC2 would, then forwards
+//!   it naming the backing service, without `ServiceRegion`, so the
+//!   endpoint the emulator makes (interfaces, DNS names) is a real one; it
+//!   then shows the remote name and `serviceRegion` in every answer about
+//!   the endpoint, and maps a `service-name` filter back. EC2's answer to a
+//!   caller whose region the provider has not enabled is not published:
+//!   the layer answers as for a service the caller cannot see.
+//! - Rule 12: the emulator writes a subnet's IPv6 block state as a whole
+//!   dictionary (`{'State': 'associated'}`); the layer writes the word, as
+//!   EC2 does, in DescribeSubnets answers.
+//! - Rules 12 and 13: the emulator ignores `IpAddressType`, `DnsOptions`
+//!   and `SubnetConfiguration`. The layer remembers each endpoint's
+//!   address type and DNS record type (left out: `ipv4` and the address
+//!   type's own family, `dualstack` for dual stack) from its create and
+//!   modifies and shows them in DescribeVpcEndpoints; and it shows the
+//!   fixed addresses on the endpoint's interfaces in
+//!   DescribeNetworkInterfaces. EC2's texts for these refusals are not
+//!   published; the layer's say what is wrong.
 //! - Rule 10: the emulator itself refuses a 61st ingress rule counting IPv4
 //!   and IPv6 together (with the same code); EC2 would take up to 60 of
 //!   each. The layer cannot make the emulator accept more.
@@ -88,6 +111,9 @@ const PAGED: &[(&str, &str, Option<i64>)] = &[
     ("DescribeNetworkInterfaces", "networkInterfaceSet", Some(5)),
 ];
 
+/// Actions whose requests the layer keeps ([`Strict::requests`]).
+const KEPT: &[&str] = &["CreateVpcEndpoint", "ModifyVpcEndpoint"];
+
 /// Actions whose checks read state that the call itself changes: they run
 /// one at a time.
 const SERIALIZED: &[&str] = &[
@@ -124,6 +150,28 @@ struct State {
     /// Endpoint id -> `PrivateDnsEnabled` of the last modify passed.
     private_dns: HashMap<String, bool>,
     refusals: Vec<Refusal>,
+    /// Remote service name -> the service of another region a test planted.
+    remote: HashMap<String, Remote>,
+    /// Endpoint id -> the remote service name it was created to.
+    remote_endpoints: HashMap<String, String>,
+    /// Service name -> `SupportedIpAddressTypes` a test planted.
+    ip_types: HashMap<String, Vec<String>>,
+    /// Endpoint id -> (IpAddressType, DnsRecordIpType).
+    addressing: HashMap<String, (String, String)>,
+    /// Interface id -> the fixed (IPv4, IPv6) addresses it was created with.
+    fixed: HashMap<String, (Option<String>, Option<String>)>,
+    /// The parameters of each request of the [`KEPT`] actions, in order.
+    requests: Vec<(String, Vec<(String, String)>)>,
+}
+
+/// A service played as hosted in another region.
+#[derive(Clone, Debug)]
+struct Remote {
+    /// The emulator's service that stands in for it.
+    backing: String,
+    region: String,
+    /// The consumer regions its provider has enabled.
+    supported_regions: Vec<String>,
 }
 
 #[derive(Clone)]
@@ -175,6 +223,55 @@ impl Strict {
             .insert(service_name.to_owned(), state.to_owned());
     }
 
+    /// Plays a service of `region` whose provider has enabled access from
+    /// `supported_regions` (rule 11), backed by the emulator's service
+    /// `backing`. Returns its name: the backing's, with `region` in it.
+    pub fn plant_remote_service(
+        &self,
+        backing: &str,
+        region: &str,
+        supported_regions: &[&str],
+    ) -> String {
+        let local = backing
+            .strip_prefix("com.amazonaws.vpce.")
+            .and_then(|r| r.split_once('.'))
+            .map(|(_, id)| id)
+            .expect("a service name of the emulator");
+        let name = format!("com.amazonaws.vpce.{region}.{local}");
+        self.state.lock().unwrap().remote.insert(
+            name.clone(),
+            Remote {
+                backing: backing.to_owned(),
+                region: region.to_owned(),
+                supported_regions: supported_regions.iter().map(|r| r.to_string()).collect(),
+            },
+        );
+        name
+    }
+
+    /// Plays a service that accepts these address families (`ipv4`,
+    /// `ipv6`), as its SupportedIpAddressTypes (rule 12).
+    pub fn set_supported_ip_address_types(&self, service_name: &str, types: &[&str]) {
+        self.state.lock().unwrap().ip_types.insert(
+            service_name.to_owned(),
+            types.iter().map(|t| t.to_string()).collect(),
+        );
+    }
+
+    /// The parameters of every CreateVpcEndpoint or ModifyVpcEndpoint
+    /// request (`action`) that reached the layer, as the client sent them,
+    /// oldest first.
+    pub fn requests(&self, action: &str) -> Vec<BTreeMap<String, String>> {
+        self.state
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .filter(|(a, _)| a == action)
+            .map(|(_, params)| params.iter().cloned().collect())
+            .collect()
+    }
+
     /// Every refusal so far, oldest first.
     pub fn refusals(&self) -> Vec<Refusal> {
         self.state.lock().unwrap().refusals.clone()
@@ -218,7 +315,7 @@ async fn handle(
         .await
         .map_err(std::io::Error::other)?
         .to_bytes();
-    let call = Call {
+    let mut call = Call {
         upstream,
         headers: parts.headers.clone(),
         params: form(&body),
@@ -235,12 +332,37 @@ async fn handle(
         return answer;
     }
 
+    if KEPT.contains(&action.as_str()) {
+        state
+            .lock()
+            .unwrap()
+            .requests
+            .push((action.clone(), call.params.clone()));
+    }
     let _turn = if SERIALIZED.contains(&action.as_str()) {
         Some(serial.lock().await)
     } else {
         None
     };
-    let after = match check(&call, &action, &state).await {
+    // Rule 11: a remote service becomes its backing before anything else.
+    let mut body = body;
+    let mut remote_asked = None;
+    let checked = match remote_request(&call, &action, &state) {
+        Ok(Some((params, remote))) => {
+            parts.headers.remove(CONTENT_LENGTH);
+            body = Bytes::from(encode_form(&params));
+            call.params = params;
+            remote_asked = remote;
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(refused) => Err(refused),
+    };
+    let checked = match checked {
+        Ok(()) => check(&call, &action, &state).await,
+        Err(refused) => Err(refused),
+    };
+    let after = match checked {
         Ok(after) => after,
         Err(refused) => {
             if std::env::var_os("STRICT_LAYER_LOG").is_some() {
@@ -287,6 +409,70 @@ async fn handle(
         return Ok(xml(status, answer));
     }
     let mut text = String::from_utf8_lossy(&answer).into_owned();
+    match action.as_str() {
+        "CreateVpcEndpoint" => {
+            created_endpoint(&call, &text, remote_asked, &state).await;
+            text = rewrite_child(&text, "vpcEndpoint", |e| shown_endpoint(e, &state));
+        }
+        "DescribeVpcEndpoints" => {
+            let rewritten: Vec<String> = items(&text, "vpcEndpointSet")
+                .iter()
+                .map(|item| shown_endpoint(item, &state))
+                .collect();
+            text = rebuild(&text, "vpcEndpointSet", &rewritten, None);
+        }
+        "ModifyVpcEndpoint" => {
+            if let Some(id) = call.param("VpcEndpointId") {
+                let mut s = state.lock().unwrap();
+                let (ip, record) = s
+                    .addressing
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| ("ipv4".into(), "ipv4".into()));
+                let ip = call.param("IpAddressType").map_or(ip, str::to_owned);
+                let record = call
+                    .param("DnsOptions.DnsRecordIpType")
+                    .map_or(record, str::to_owned);
+                s.addressing.insert(id.to_owned(), (ip, record));
+            }
+        }
+        "DescribeSubnets" => text = subnet_block_states(&text),
+        "DescribeNetworkInterfaces" => {
+            let fixed = state.lock().unwrap().fixed.clone();
+            if !fixed.is_empty() {
+                let rewritten: Vec<String> = items(&text, "networkInterfaceSet")
+                    .into_iter()
+                    .map(|item| shown_interface(item, &fixed))
+                    .collect();
+                text = rebuild(&text, "networkInterfaceSet", &rewritten, None);
+            }
+        }
+        "DescribeVpcEndpointServices" => {
+            let s = state.lock().unwrap();
+            let rewritten: Vec<String> = items(&text, "serviceDetailSet")
+                .into_iter()
+                .map(|mut item| {
+                    let name = field(&item, "serviceName").unwrap_or_default();
+                    if let Some(types) = s.ip_types.get(&name) {
+                        let set: String =
+                            types.iter().map(|t| format!("<item>{t}</item>")).collect();
+                        item = with_raw_field(&item, "supportedIpAddressTypeSet", &set);
+                    }
+                    if let Some(remote) = &remote_asked
+                        && let Some(r) = s.remote.get(remote)
+                        && r.backing == name
+                    {
+                        item = with_field(&item, "serviceName", remote);
+                        item = with_field(&item, "serviceRegion", &r.region);
+                    }
+                    item
+                })
+                .collect();
+            drop(s);
+            text = rebuild(&text, "serviceDetailSet", &rewritten, None);
+        }
+        _ => {}
+    }
     match action.as_str() {
         "CreateSecurityGroup" => {
             if let Some(group) = root(&text).and_then(|r| field_in(&text, &r, "groupId")) {
@@ -385,8 +571,14 @@ async fn check(call: &Call, action: &str, state: &Mutex<State>) -> Result<After,
         ..After::default()
     };
     match action {
-        "CreateVpcEndpoint" => create_endpoint(call, state).await?,
-        "ModifyVpcEndpoint" => modify_endpoint(call, state).await?,
+        "CreateVpcEndpoint" => {
+            create_endpoint(call, state).await?;
+            create_addressing(call, state).await?;
+        }
+        "ModifyVpcEndpoint" => {
+            modify_endpoint(call, state).await?;
+            modify_addressing(call, state).await?;
+        }
         "CreateTags" => create_tags(call).await?,
         "RevokeSecurityGroupIngress" => revoke(call, false).await?,
         "RevokeSecurityGroupEgress" => revoke(call, true).await?,
@@ -739,6 +931,498 @@ async fn private_dns_allowed(
     Ok(())
 }
 
+// ---- Rule 11: services of other regions --------------------------------------
+
+fn no_such_service(name: &str) -> Refuse {
+    refuse(
+        "InvalidServiceName",
+        format!("The Vpc Endpoint Service '{name}' does not exist"),
+    )
+}
+
+/// The request with the remote service it names replaced by its backing
+/// (and without `ServiceRegion`, which the emulator does not know), and
+/// the remote name asked for; `None` when it names no remote service.
+/// Refused as EC2 refuses a service the caller cannot see.
+#[allow(clippy::type_complexity)]
+fn remote_request(
+    call: &Call,
+    action: &str,
+    state: &Mutex<State>,
+) -> Result<Option<(Vec<(String, String)>, Option<String>)>, Refuse> {
+    let s = state.lock().unwrap();
+    let caller = call.region();
+    let visible = |r: &Remote, asked: &[String]| {
+        asked.contains(&r.region) && r.supported_regions.contains(&caller)
+    };
+    match action {
+        "CreateVpcEndpoint" => {
+            let Some(name) = call.param("ServiceName") else {
+                return Ok(None);
+            };
+            let asked: Vec<String> = call
+                .param("ServiceRegion")
+                .map(str::to_owned)
+                .into_iter()
+                .collect();
+            let Some(r) = s.remote.get(name) else {
+                if asked.iter().any(|a| *a != caller) {
+                    return Err(no_such_service(name));
+                }
+                return Ok(None);
+            };
+            if !visible(r, &asked) {
+                return Err(no_such_service(name));
+            }
+            let params = call
+                .params
+                .iter()
+                .filter(|(k, _)| k != "ServiceRegion")
+                .map(|(k, v)| {
+                    let v = if k == "ServiceName" {
+                        r.backing.clone()
+                    } else {
+                        v.clone()
+                    };
+                    (k.clone(), v)
+                })
+                .collect();
+            Ok(Some((params, Some(name.to_owned()))))
+        }
+        "DescribeVpcEndpointServices" => {
+            let asked = call.list("ServiceRegion");
+            let mut remote = None;
+            let mut params = Vec::new();
+            for (k, v) in &call.params {
+                if k.starts_with("ServiceRegion.") {
+                    continue;
+                }
+                if k.starts_with("ServiceName.") {
+                    if let Some(r) = s.remote.get(v) {
+                        if !visible(r, &asked) {
+                            return Err(no_such_service(v));
+                        }
+                        remote = Some(v.clone());
+                        params.push((k.clone(), r.backing.clone()));
+                        continue;
+                    }
+                    if !asked.is_empty() && !asked.contains(&caller) {
+                        return Err(no_such_service(v));
+                    }
+                }
+                params.push((k.clone(), v.clone()));
+            }
+            Ok((remote.is_some() || !asked.is_empty()).then_some((params, remote)))
+        }
+        "DescribeVpcEndpoints" => {
+            if !call.params.iter().any(|(_, v)| s.remote.contains_key(v)) {
+                return Ok(None);
+            }
+            let params = call
+                .params
+                .iter()
+                .map(|(k, v)| match s.remote.get(v) {
+                    Some(r) => (k.clone(), r.backing.clone()),
+                    None => (k.clone(), v.clone()),
+                })
+                .collect();
+            Ok(Some((params, None)))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// What the layer remembers of a new endpoint: the remote service it was
+/// created to, its address type and DNS record type, and its interfaces'
+/// fixed addresses.
+async fn created_endpoint(call: &Call, text: &str, remote: Option<String>, state: &Mutex<State>) {
+    let Some(endpoint) = child(text, "vpcEndpoint") else {
+        return;
+    };
+    let Some(id) = field(&endpoint, "vpcEndpointId") else {
+        return;
+    };
+    let ip = call.param("IpAddressType").unwrap_or("ipv4").to_owned();
+    let record = call
+        .param("DnsOptions.DnsRecordIpType")
+        .map_or_else(|| default_record(&ip).to_owned(), str::to_owned);
+    {
+        let mut s = state.lock().unwrap();
+        if let Some(remote) = remote {
+            s.remote_endpoints.insert(id.clone(), remote);
+        }
+        s.addressing.insert(id, (ip, record));
+    }
+    let configs = subnet_configurations(call);
+    if configs.is_empty() {
+        return;
+    }
+    let interfaces = list_field(&endpoint, "networkInterfaceIdSet");
+    let ids: Vec<(String, &str)> = interfaces
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (format!("NetworkInterfaceId.{}", i + 1), n.as_str()))
+        .collect();
+    let ids: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let Some(answer) = call.ask("DescribeNetworkInterfaces", &ids, &[]).await else {
+        return;
+    };
+    let mut s = state.lock().unwrap();
+    for item in items(&answer, "networkInterfaceSet") {
+        let (Some(eni), Some(subnet)) =
+            (field(&item, "networkInterfaceId"), field(&item, "subnetId"))
+        else {
+            continue;
+        };
+        if let Some(c) = configs.iter().find(|c| c.subnet == subnet) {
+            s.fixed.insert(eni, (c.ipv4.clone(), c.ipv6.clone()));
+        }
+    }
+}
+
+/// A DescribeSubnets answer with each IPv6 block's state as EC2 spells it:
+/// the emulator writes the state's whole dictionary (`{'State':
+/// 'associated'}`) where EC2 writes the word.
+fn subnet_block_states(text: &str) -> String {
+    let mut text = text.to_owned();
+    for word in [
+        "associating",
+        "associated",
+        "disassociating",
+        "disassociated",
+        "failing",
+        "failed",
+    ] {
+        for q in ["'", "&apos;", "&#x27;", "&#39;"] {
+            text = text.replace(
+                &format!("<state>{{{q}State{q}: {q}{word}{q}}}</state>"),
+                &format!("<state>{word}</state>"),
+            );
+        }
+    }
+    text
+}
+
+/// The DNS record type EC2 gives an endpoint whose create left it out:
+/// the address type's own family.
+fn default_record(ip: &str) -> &'static str {
+    match ip {
+        "ipv6" => "ipv6",
+        "dualstack" => "dualstack",
+        _ => "ipv4",
+    }
+}
+
+/// An endpoint as EC2 would show it: to its remote service, with its
+/// address type and DNS record type.
+fn shown_endpoint(item: &str, state: &Mutex<State>) -> String {
+    let s = state.lock().unwrap();
+    let Some(id) = field(item, "vpcEndpointId") else {
+        return item.to_owned();
+    };
+    let mut item = item.to_owned();
+    if let Some(remote) = s.remote_endpoints.get(&id)
+        && let Some(r) = s.remote.get(remote)
+    {
+        item = with_field(&item, "serviceName", remote);
+        item = with_field(&item, "serviceRegion", &r.region);
+    }
+    if field(&item, "vpcEndpointType").is_some_and(|t| t.eq_ignore_ascii_case("Interface")) {
+        let (ip, record) = s
+            .addressing
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| ("ipv4".into(), "ipv4".into()));
+        item = with_field(&item, "ipAddressType", &ip);
+        item = with_raw_field(
+            &item,
+            "dnsOptions",
+            &format!("<dnsRecordIpType>{}</dnsRecordIpType>", xml_escape(&record)),
+        );
+    }
+    item
+}
+
+/// An interface as EC2 would show it: with the fixed addresses it was
+/// created with.
+fn shown_interface(
+    item: String,
+    fixed: &HashMap<String, (Option<String>, Option<String>)>,
+) -> String {
+    let Some((v4, v6)) = field(&item, "networkInterfaceId").and_then(|id| fixed.get(&id)) else {
+        return item;
+    };
+    let mut item = item;
+    if let (Some(v4), Some(old)) = (v4, field(&item, "privateIpAddress")) {
+        item = item.replace(&format!(">{old}<"), &format!(">{}<", xml_escape(v4)));
+    }
+    if let Some(v6) = v6 {
+        item = with_raw_field(
+            &item,
+            "ipv6AddressesSet",
+            &format!("<item><ipv6Address>{}</ipv6Address></item>", xml_escape(v6)),
+        );
+    }
+    item
+}
+
+// ---- Rules 12 and 13: address types and fixed addresses ------------------------
+
+/// One `SubnetConfiguration.N` of a request.
+struct SubnetConfig {
+    subnet: String,
+    ipv4: Option<String>,
+    ipv6: Option<String>,
+}
+
+fn subnet_configurations(call: &Call) -> Vec<SubnetConfig> {
+    let mut by_n: BTreeMap<u32, SubnetConfig> = BTreeMap::new();
+    for (k, v) in &call.params {
+        let Some((n, name)) = k
+            .strip_prefix("SubnetConfiguration.")
+            .and_then(|r| r.split_once('.'))
+        else {
+            continue;
+        };
+        let Ok(n) = n.parse() else { continue };
+        let c = by_n.entry(n).or_insert_with(|| SubnetConfig {
+            subnet: String::new(),
+            ipv4: None,
+            ipv6: None,
+        });
+        match name {
+            "SubnetId" => c.subnet = v.clone(),
+            "Ipv4" => c.ipv4 = Some(v.clone()),
+            "Ipv6" => c.ipv6 = Some(v.clone()),
+            _ => {}
+        }
+    }
+    by_n.into_values().collect()
+}
+
+/// Subnet id -> (its IPv4 block, its IPv6 blocks), from the emulator.
+async fn subnet_blocks(
+    call: &Call,
+    subnets: &[String],
+) -> Option<HashMap<String, (Option<String>, Vec<String>)>> {
+    let ids: Vec<(String, &str)> = subnets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("SubnetId.{}", i + 1), s.as_str()))
+        .collect();
+    let ids: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let answer = call.ask("DescribeSubnets", &ids, &[]).await?;
+    Some(
+        items(&answer, "subnetSet")
+            .iter()
+            .filter_map(|s| {
+                let v4 = field(s, "cidrBlock").filter(|c| !c.is_empty());
+                let v6: Vec<String> = s
+                    .split("<ipv6CidrBlock>")
+                    .skip(1)
+                    .filter_map(|rest| {
+                        rest.split_once("</ipv6CidrBlock>")
+                            .map(|(b, _)| b.to_owned())
+                    })
+                    .collect();
+                Some((field(s, "subnetId")?, (v4, v6)))
+            })
+            .collect(),
+    )
+}
+
+fn invalid(message: String) -> Refuse {
+    refuse("InvalidParameter", message)
+}
+
+/// Rule 12 for one endpoint: its subnets hold the address type, its
+/// service accepts it, and the DNS record type fits it.
+async fn check_addressing(
+    call: &Call,
+    state: &Mutex<State>,
+    service: &str,
+    subnets: &[String],
+    ip: &str,
+    record: Option<&str>,
+) -> Result<(), Refuse> {
+    if let Some(blocks) = subnet_blocks(call, subnets).await {
+        for subnet in subnets {
+            let Some((v4, v6)) = blocks.get(subnet) else {
+                continue;
+            };
+            let fits = match ip {
+                "ipv6" => v4.is_none() && !v6.is_empty(),
+                "dualstack" => v4.is_some() && !v6.is_empty(),
+                _ => v4.is_some(),
+            };
+            if !fits {
+                return Err(invalid(format!(
+                    "The IP address type {ip} is not supported by subnet {subnet}."
+                )));
+            }
+        }
+    }
+    let supported = state
+        .lock()
+        .unwrap()
+        .ip_types
+        .get(service)
+        .cloned()
+        .unwrap_or_else(|| vec!["ipv4".to_owned()]);
+    let needs: &[&str] = match ip {
+        "ipv6" => &["ipv6"],
+        "dualstack" => &["ipv4", "ipv6"],
+        _ => &["ipv4"],
+    };
+    if needs.iter().any(|n| !supported.iter().any(|s| s == n)) {
+        return Err(invalid(format!(
+            "The VPC endpoint service {service} does not support the IP address type {ip}."
+        )));
+    }
+    if let Some(record) = record {
+        let allowed: &[&str] = match record {
+            "ipv4" => &["ipv4", "dualstack"],
+            "ipv6" => &["ipv6", "dualstack"],
+            _ => &["dualstack"],
+        };
+        if !allowed.contains(&ip) {
+            return Err(invalid(format!(
+                "The DNS record IP type {record} is not supported for the IP address type {ip}."
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn create_addressing(call: &Call, state: &Mutex<State>) -> Result<(), Refuse> {
+    if !call
+        .param("VpcEndpointType")
+        .is_some_and(|t| t.eq_ignore_ascii_case("Interface"))
+    {
+        return Ok(());
+    }
+    let Some(service) = call.param("ServiceName") else {
+        return Ok(());
+    };
+    let ip = call.param("IpAddressType").unwrap_or("ipv4");
+    let subnets = call.list("SubnetId");
+    check_addressing(
+        call,
+        state,
+        service,
+        &subnets,
+        ip,
+        call.param("DnsOptions.DnsRecordIpType"),
+    )
+    .await?;
+    // Rule 13.
+    let configs = subnet_configurations(call);
+    if configs.is_empty() {
+        return Ok(());
+    }
+    let blocks = subnet_blocks(call, &subnets).await.unwrap_or_default();
+    let (v4, v6) = match ip {
+        "ipv6" => (false, true),
+        "dualstack" => (true, true),
+        _ => (true, false),
+    };
+    for c in &configs {
+        if !subnets.contains(&c.subnet) {
+            return Err(invalid(format!(
+                "The subnet {} of the subnet configuration is not one of the endpoint's subnets.",
+                c.subnet
+            )));
+        }
+        let (block4, blocks6) = blocks.get(&c.subnet).cloned().unwrap_or_default();
+        for (wanted, address, family, own) in [
+            (v4, &c.ipv4, "IPv4", block4.into_iter().collect::<Vec<_>>()),
+            (v6, &c.ipv6, "IPv6", blocks6),
+        ] {
+            match address {
+                None if wanted => {
+                    return Err(invalid(format!(
+                        "An {family} address is required in the subnet configuration of {}.",
+                        c.subnet
+                    )));
+                }
+                Some(a) if !wanted => {
+                    return Err(invalid(format!(
+                        "The {family} address {a} cannot be used with the IP address type {ip}."
+                    )));
+                }
+                Some(a) if !usable(a, &own) => {
+                    return Err(invalid(format!(
+                        "The {family} address {a} is not available in subnet {}.",
+                        c.subnet
+                    )));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `address` lies in one of `blocks`, off the five addresses AWS
+/// reserves in each (the first four and the last).
+fn usable(address: &str, blocks: &[String]) -> bool {
+    let Ok(a) = address.parse::<std::net::IpAddr>() else {
+        return false;
+    };
+    blocks
+        .iter()
+        .filter_map(|b| b.parse::<ipnet::IpNet>().ok())
+        .any(|net| {
+            if !net.contains(&a) {
+                return false;
+            }
+            let (start, end, at) = match (net.network(), net.broadcast(), a) {
+                (std::net::IpAddr::V4(n), std::net::IpAddr::V4(b), std::net::IpAddr::V4(x)) => (
+                    u128::from(u32::from(n)),
+                    u128::from(u32::from(b)),
+                    u128::from(u32::from(x)),
+                ),
+                (std::net::IpAddr::V6(n), std::net::IpAddr::V6(b), std::net::IpAddr::V6(x)) => {
+                    (u128::from(n), u128::from(b), u128::from(x))
+                }
+                _ => return false,
+            };
+            at >= start + 4 && at != end
+        })
+}
+
+async fn modify_addressing(call: &Call, state: &Mutex<State>) -> Result<(), Refuse> {
+    let ip = call.param("IpAddressType");
+    let record = call.param("DnsOptions.DnsRecordIpType");
+    let Some(id) = call.param("VpcEndpointId") else {
+        return Ok(());
+    };
+    if ip.is_none() && record.is_none() {
+        return Ok(());
+    }
+    let Some(answer) = call
+        .ask("DescribeVpcEndpoints", &[("VpcEndpointId.1", id)], &[])
+        .await
+    else {
+        return Ok(());
+    };
+    let Some(endpoint) = items(&answer, "vpcEndpointSet").into_iter().next() else {
+        return Ok(());
+    };
+    let current = state
+        .lock()
+        .unwrap()
+        .addressing
+        .get(id)
+        .cloned()
+        .unwrap_or_else(|| ("ipv4".into(), "ipv4".into()));
+    let ip = ip.unwrap_or(&current.0).to_owned();
+    let record = record.unwrap_or(&current.1).to_owned();
+    let service = field(&endpoint, "serviceName").unwrap_or_default();
+    let subnets = list_field(&endpoint, "subnetIdSet");
+    check_addressing(call, state, &service, &subnets, &ip, Some(&record)).await
+}
+
 // ---- Rules 5 and 10: security group rules ----------------------------------
 
 /// The group's rules in one direction, from the emulator.
@@ -970,6 +1654,18 @@ impl Call {
             .collect()
     }
 
+    /// The caller's region, from its signature's credential scope
+    /// (`Credential=<key>/<date>/<region>/ec2/aws4_request`).
+    pub(super) fn region(&self) -> String {
+        self.headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|auth| auth.split("Credential=").nth(1))
+            .and_then(|scope| scope.split('/').nth(2))
+            .unwrap_or("us-east-1")
+            .to_owned()
+    }
+
     /// An EC2 request, or one without a signature (the emulator then
     /// guesses); STS and the load balancer calls of the tests' fixtures
     /// pass untouched.
@@ -1147,6 +1843,52 @@ fn rebuild(xml: &str, set: &str, kept: &[String], next_token: Option<Option<&str
         "{}{inner}{}",
         &xml[..top.inner.start],
         &xml[top.inner.end..]
+    )
+}
+
+/// The whole element `name` directly inside the document's root.
+fn child(xml: &str, name: &str) -> Option<String> {
+    let top = root(xml)?;
+    children(xml, top.inner)
+        .into_iter()
+        .find(|c| c.name == name)
+        .map(|c| xml[c.outer].to_owned())
+}
+
+/// The document with the element `name` directly inside its root rewritten.
+fn rewrite_child(xml: &str, name: &str, f: impl FnOnce(&str) -> String) -> String {
+    let Some(top) = root(xml) else {
+        return xml.to_owned();
+    };
+    let Some(c) = children(xml, top.inner)
+        .into_iter()
+        .find(|c| c.name == name)
+    else {
+        return xml.to_owned();
+    };
+    format!(
+        "{}{}{}",
+        &xml[..c.outer.start],
+        f(&xml[c.outer.clone()]),
+        &xml[c.outer.end..]
+    )
+}
+
+/// `element` with its child `name` holding `inner`, XML as it is.
+fn with_raw_field(element: &str, name: &str, inner: &str) -> String {
+    let Some(top) = root(element) else {
+        return element.to_owned();
+    };
+    let mut kept: String = children(element, top.inner.clone())
+        .into_iter()
+        .filter(|c| c.name != name)
+        .map(|c| element[c.outer].to_owned())
+        .collect();
+    kept.push_str(&format!("<{name}>{inner}</{name}>"));
+    format!(
+        "{}{kept}{}",
+        &element[..top.inner.start],
+        &element[top.inner.end..]
     )
 }
 

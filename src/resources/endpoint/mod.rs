@@ -8,6 +8,7 @@
 //! modify. Beside it: the plan-time checks against AWS ([`preflight`]), and
 //! the mapping of a moved `aws_vpc_endpoint`'s state ([`moved`]).
 
+mod addresses;
 mod moved;
 mod preflight;
 
@@ -19,7 +20,7 @@ use async_trait::async_trait;
 use crate::aws::endpoint::{
     AvailableWait, CREATE_TOKEN_TAG, EndpointChanges, NewEndpoint, WaitError,
 };
-use crate::aws::model::{Endpoint, Tags};
+use crate::aws::model::{Endpoint, SubnetAddresses, Tags};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
@@ -29,7 +30,9 @@ use crate::framework::timeouts;
 use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::model;
-use crate::privatelink::{region_mismatch_detail, service_name_region};
+use crate::privatelink::{
+    is_region, region_mismatch_detail, service_name_region, service_region_mismatch_detail,
+};
 use crate::resources::tags::{self, OwnTags};
 use crate::resources::{moves, root};
 use crate::validate;
@@ -49,10 +52,14 @@ model! {
         arn: String,
         owner_id: String,
         service_name: String,
+        service_region: Option<String>,
         vpc_id: String,
         subnet_ids: BTreeSet<String>,
         security_group_ids: BTreeSet<String>,
         private_dns_enabled: bool = PRIVATE_DNS_DEFAULT,
+        ip_address_type: Option<String>,
+        dns_record_ip_type: Option<String>,
+        subnet_configurations: Option<Vec<SubnetConfig>>,
         state: String,
         network_interface_ids: Vec<String>,
         dns_entries: Vec<DnsEntry>,
@@ -68,6 +75,35 @@ model! {
         dns_name: String,
         hosted_zone_id: String,
     }
+}
+
+model! {
+    /// The fixed addresses of the endpoint's interface in one subnet.
+    struct SubnetConfig, attributes mod subnet_attr {
+        subnet_id: String,
+        ipv4: Option<String>,
+        ipv6: Option<String>,
+    }
+}
+
+impl SubnetConfig {
+    fn to_aws(&self) -> SubnetAddresses {
+        SubnetAddresses {
+            subnet_id: self.subnet_id.clone(),
+            ipv4: self.ipv4.clone(),
+            ipv6: self.ipv6.clone(),
+        }
+    }
+}
+
+/// The type of a [`SubnetConfig`]: an object of strings, the addresses
+/// optional.
+fn subnet_config_type() -> Type {
+    let attrs = subnet_attr::ALL
+        .iter()
+        .map(|n| (n.to_string(), Type::String));
+    let optional = [subnet_attr::ipv4, subnet_attr::ipv6].map(str::to_owned);
+    Type::Object(attrs.collect(), optional.into_iter().collect())
 }
 
 /// The type of a [`DnsEntry`]: an object of strings.
@@ -100,7 +136,15 @@ impl Resource<Clients> for EndpointResource {
             .attribute(Attribute::string(attr::service_name).required().requires_replace().describe(
                 "The branch's Private Service Name, `com.amazonaws.vpce.<region>.vpce-svc-...`: copy it from the \
                  PlanetScale dashboard (database, Settings, Roles, any role of the branch), or take it from the \
-                 `planetscale_privatelink_service` data source. Its region must be the provider's.",
+                 `planetscale_privatelink_service` data source. Its region must be the provider's, unless \
+                 `service_region` names it.",
+            ))
+            .attribute(Attribute::string(attr::service_region).optional_computed().requires_replace().use_state_for_unknown().describe(
+                "The region of the service, for a branch in another region than the provider's (AWS \
+                 PrivateLink's cross-region connectivity, CreateVpcEndpoint's `ServiceRegion`): the region in \
+                 `service_name`, such as `us-west-2`. PlanetScale must have enabled access to the service from \
+                 the provider's region; the plan says so when it has not. Left out, the service name's region, \
+                 which must then be the provider's.",
             ))
             .attribute(Attribute::string(attr::vpc_id).required().requires_replace().describe(
                 "The VPC of the application.",
@@ -116,6 +160,26 @@ impl Resource<Clients> for EndpointResource {
             .attribute(Attribute::bool(attr::private_dns_enabled).default(Value::Bool(PRIVATE_DNS_DEFAULT)).describe(
                 "Resolve the branch's private host name to the endpoint inside the VPC (the console's \"Enable \
                  DNS name\"). Needs DNS support and DNS hostnames on in the VPC. Changes in place.",
+            ))
+            .attribute(Attribute::string(attr::ip_address_type).optional_computed().use_state_for_unknown().describe(
+                "The address family of the endpoint's network interfaces: `ipv4`, `dualstack` or `ipv6`. \
+                 `ipv4` needs subnets with an IPv4 block, `dualstack` subnets with both an IPv4 and an IPv6 \
+                 block, `ipv6` IPv6-only subnets; and the service must accept each family the endpoint uses. \
+                 Left out, EC2's default (`ipv4`). Changes in place.",
+            ))
+            .attribute(Attribute::string(attr::dns_record_ip_type).optional_computed().use_state_for_unknown().describe(
+                "Which records the endpoint's DNS names get: `ipv4` (A records; needs `ip_address_type` `ipv4` or \
+                 `dualstack`), `ipv6` (AAAA records; `ipv6` or `dualstack`), `dualstack` (both; `dualstack`) or \
+                 `service-defined` (A records for all names, AAAA for the regional and zonal ones; `dualstack`). \
+                 Left out, EC2's default for the address type. Changes in place.",
+            ))
+            .attribute(Attribute::new(attr::subnet_configurations, Type::List(Box::new(subnet_config_type()))).optional().requires_replace().describe(
+                "Fixed addresses for the endpoint's network interfaces, so that firewall rules elsewhere can \
+                 name them: a list of `{ subnet_id, ipv4, ipv6 }`, one per subnet at most, each `subnet_id` one of \
+                 `subnet_ids`. Give `ipv4` when the endpoint uses IPv4 and `ipv6` when it uses IPv6 (both for \
+                 `dualstack`); each address must lie inside its subnet's block and not be one of the five AWS \
+                 reserves in every subnet (the first four and the last). Subnets left out get addresses EC2 \
+                 chooses.",
             ))
             .attribute(Attribute::string(attr::state).computed().describe("The endpoint's state, `available` once ready."))
             .attribute(Attribute::string_list(attr::network_interface_ids).computed().describe("The endpoint's network interfaces."))
@@ -164,6 +228,60 @@ impl Resource<Clients> for EndpointResource {
             }
         }
         validate::tags(&c, attr::tags, diags);
+        if let Some(region) = c.str(attr::service_region)
+            && !is_region(region)
+        {
+            diags.attr_error(
+                root(attr::service_region),
+                "Invalid region",
+                format!(
+                    "{region:?} is not an AWS region name: give the region of the service name, such as \
+                     \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-..."
+                ),
+            );
+        }
+        for (name, allowed) in [
+            (attr::ip_address_type, &addresses::IP_ADDRESS_TYPES[..]),
+            (
+                attr::dns_record_ip_type,
+                &addresses::DNS_RECORD_IP_TYPES[..],
+            ),
+        ] {
+            if let Some(value) = c.str(name)
+                && let Err(why) = addresses::one_of(value, allowed)
+            {
+                diags.attr_error(root(name), format!("Invalid {name}"), why);
+            }
+        }
+        let Some(configs) = c.elements(attr::subnet_configurations) else {
+            return;
+        };
+        let mut seen = BTreeSet::new();
+        for (i, item) in configs.iter().enumerate() {
+            let entry = Attrs::of(item);
+            if let Some(subnet) = entry.str(subnet_attr::subnet_id) {
+                if let Err(why) = validate::ec2_id(subnet, "subnet", "subnet") {
+                    entry_error(diags, i, subnet_attr::subnet_id, "Invalid subnet id", why);
+                } else if !seen.insert(subnet.to_owned()) {
+                    entry_error(
+                        diags,
+                        i,
+                        subnet_attr::subnet_id,
+                        "Subnet configured twice",
+                        format!(
+                            "{subnet} has two entries in subnet_configurations: keep one per subnet."
+                        ),
+                    );
+                }
+            }
+            for (name, v6) in [(subnet_attr::ipv4, false), (subnet_attr::ipv6, true)] {
+                if let Some(address) = entry.str(name)
+                    && let Some(why) = addresses::address_unfit(address, v6, None)
+                {
+                    entry_error(diags, i, name, "Invalid address", why);
+                }
+            }
+        }
     }
 
     // ---------------------------------------------------------------- plan --
@@ -177,13 +295,38 @@ impl Resource<Clients> for EndpointResource {
 
         if let Some(name) = c.str(attr::service_name)
             && let Ok(region) = service_name_region(name)
-            && region != clients.region
         {
-            diags.attr_error(
-                root(attr::service_name),
-                "Service in another region",
-                region_mismatch_detail(region, &clients.region),
-            );
+            match c.str(attr::service_region) {
+                Some(configured) if configured != region => {
+                    diags.attr_error(
+                        root(attr::service_region),
+                        "Region not the service's",
+                        service_region_mismatch_detail(region, configured),
+                    );
+                    return;
+                }
+                None if c.is_null(attr::service_region) && region != clients.region => {
+                    diags.attr_error(
+                        root(attr::service_name),
+                        "Service in another region",
+                        region_mismatch_detail(region, &clients.region),
+                    );
+                    return;
+                }
+                _ => {}
+            }
+            // Left out, the region is the service name's: known now.
+            if c.is_null(attr::service_region)
+                && let Value::Object(map) = &mut change.planned
+            {
+                map.insert(
+                    attr::service_region.into(),
+                    Value::String(region.to_owned()),
+                );
+            }
+        }
+        plan_addresses(change, diags);
+        if diags.has_errors() {
             return;
         }
         // Checks that call AWS run only for values that change, and once
@@ -199,10 +342,11 @@ impl Resource<Clients> for EndpointResource {
             return;
         }
         let m = Model::from_value(&change.planned);
+        let addressing = changed(attr::ip_address_type) || changed(attr::subnet_configurations);
         let checks = Checks {
-            service: changed(attr::service_name),
+            service: changed(attr::service_name) || changed(attr::ip_address_type),
             subnets: known(attr::subnet_ids)
-                && (changed(attr::subnet_ids) || changed(attr::service_name)),
+                && (changed(attr::subnet_ids) || changed(attr::service_name) || addressing),
             dns: m.private_dns_enabled && changed(attr::private_dns_enabled),
             groups: known(attr::security_group_ids) && changed(attr::security_group_ids),
             at_plan: true,
@@ -244,12 +388,22 @@ impl Resource<Clients> for EndpointResource {
             fastrand::u64(..),
             fastrand::u64(..)
         );
+        let fixed: Vec<SubnetAddresses> = m
+            .subnet_configurations
+            .iter()
+            .flatten()
+            .map(SubnetConfig::to_aws)
+            .collect();
         let new = NewEndpoint {
             vpc_id: &m.vpc_id,
             service_name: &m.service_name,
             subnet_ids: &subnets,
             security_group_ids: &groups,
             private_dns_enabled: m.private_dns_enabled && !dns_after_acceptance,
+            service_region: remote_region(clients, &m),
+            ip_address_type: m.ip_address_type.as_deref(),
+            dns_record_ip_type: m.dns_record_ip_type.as_deref(),
+            subnet_addresses: &fixed,
             tags: &tags::for_aws(clients, &m.tags_all),
             client_token: &token,
         };
@@ -295,7 +449,10 @@ impl Resource<Clients> for EndpointResource {
             Some(endpoint) => Some(endpoint),
             None => ec2.find_endpoint_after_wait(&created.id).await.ok(),
         };
-        let found = found.map(|e| state_of(clients, &e, &m));
+        let found = match found {
+            Some(e) => Some(with_addresses(clients, state_of(clients, &e, &m)).await),
+            None => None,
+        };
         let planned_with_id = Model {
             id: created.id,
             ..m.clone()
@@ -318,7 +475,11 @@ impl Resource<Clients> for EndpointResource {
         }
         let vpc_id = Some(s.vpc_id.as_str()).filter(|v| !v.is_empty());
         match ctx.data.ec2.refresh_endpoint(id, vpc_id).await {
-            Ok(endpoint) => Some(state_of(&ctx.data, &endpoint, &s).to_value()),
+            Ok(endpoint) => Some(
+                with_addresses(&ctx.data, state_of(&ctx.data, &endpoint, &s))
+                    .await
+                    .to_value(),
+            ),
             Err(e) if e.is_not_found() => {
                 tracing::info!(endpoint_id = %id, "VPC endpoint is gone; removing it from state");
                 None
@@ -378,7 +539,10 @@ impl Resource<Clients> for EndpointResource {
         } else {
             ec2.find_endpoint_after_wait(id).await.ok()
         };
-        let found = found.map(|e| state_of(clients, &e, &new));
+        let found = match found {
+            Some(e) => Some(with_addresses(clients, state_of(clients, &e, &new)).await),
+            None => None,
+        };
         let written = Written {
             tags: tags_written,
             network: network_written,
@@ -438,6 +602,105 @@ impl Resource<Clients> for EndpointResource {
     }
 }
 
+// ------------------------------------------------------ address families --
+
+/// The address arguments against each other, without AWS: the DNS records'
+/// family against the endpoint's address type, and each fixed address
+/// against the subnets and the families the endpoint uses. Judged on the
+/// planned values; on create, an address type left out is EC2's default.
+fn plan_addresses(change: &PlanChange<'_>, diags: &mut Diagnostics) {
+    let planned = Attrs::of(&change.planned);
+    let ip = match planned.str(attr::ip_address_type) {
+        Some(v) => Some(v),
+        None if change.prior.is_null()
+            && Attrs::of(change.config).is_null(attr::ip_address_type) =>
+        {
+            None
+        }
+        // Unknown until apply.
+        None => return,
+    };
+    if let Some(record) = planned.str(attr::dns_record_ip_type)
+        && let Some(why) = addresses::dns_record_mismatch(ip, record)
+    {
+        diags.attr_error(
+            root(attr::dns_record_ip_type),
+            "DNS records of a family the endpoint lacks",
+            why,
+        );
+    }
+    let Some(configs) = planned.elements(attr::subnet_configurations) else {
+        return;
+    };
+    let subnet_ids = planned.strings(attr::subnet_ids);
+    let (v4, v6) = addresses::families(ip);
+    let shown = ip.unwrap_or("ipv4");
+    for (i, item) in configs.iter().enumerate() {
+        let entry = Attrs::of(item);
+        if let (Some(subnet), Some(ids)) = (entry.str(subnet_attr::subnet_id), &subnet_ids)
+            && !ids.iter().any(|s| s == subnet)
+        {
+            entry_error(
+                diags,
+                i,
+                subnet_attr::subnet_id,
+                "Subnet not among subnet_ids",
+                format!(
+                    "{subnet} is not one of the endpoint's subnet_ids, so the endpoint has no interface there: add \
+                     it to subnet_ids, or remove its entry."
+                ),
+            );
+        }
+        for (name, wanted, family) in [
+            (subnet_attr::ipv4, v4, "IPv4"),
+            (subnet_attr::ipv6, v6, "IPv6"),
+        ] {
+            if wanted && entry.is_null(name) {
+                entry_error(
+                    diags,
+                    i,
+                    name,
+                    format!("Missing {name} address"),
+                    format!(
+                        "An endpoint with ip_address_type = \"{shown}\" uses {family}, and EC2 then needs a fixed \
+                         {family} address in each subnet configuration: give {name}, or remove the entry to let EC2 \
+                         choose the subnet's addresses."
+                    ),
+                );
+            }
+            if !wanted && !entry.is_null(name) {
+                entry_error(
+                    diags,
+                    i,
+                    name,
+                    format!("{family} address for an endpoint without {family}"),
+                    format!(
+                        "An endpoint with ip_address_type = \"{shown}\" gets no {family} address: remove {name}, or \
+                         set ip_address_type = \"dualstack\"."
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// An error about one entry of `subnet_configurations`, on the attribute
+/// with the entry named in the detail: Terraform shows no source line for
+/// a path inside a list of objects.
+pub(super) fn entry_error(
+    diags: &mut Diagnostics,
+    index: usize,
+    name: &str,
+    summary: impl Into<String>,
+    detail: impl AsRef<str>,
+) {
+    diags.attr_error(
+        root(attr::subnet_configurations),
+        summary,
+        format!("subnet_configurations[{index}].{name}: {}", detail.as_ref()),
+    );
+}
+
 // ------------------------------------------------- the state after a write --
 
 /// The state from what EC2 reports, keeping `timeouts` and the form of
@@ -450,10 +713,26 @@ fn state_of(clients: &Clients, e: &Endpoint, base: &Model) -> Model {
         arn: super::ec2_arn(clients, &owner_id, "vpc-endpoint", &e.id),
         owner_id,
         service_name: e.service_name.clone(),
+        // EC2 names the region of a cross-region endpoint's service; else
+        // it is the service name's.
+        service_region: e
+            .service_region
+            .clone()
+            .or_else(|| service_name_region(&e.service_name).ok().map(str::to_owned))
+            .or_else(|| base.service_region.clone()),
         vpc_id: e.vpc_id.clone(),
         subnet_ids: e.subnet_ids.iter().cloned().collect(),
         security_group_ids: e.security_group_ids.iter().cloned().collect(),
         private_dns_enabled: e.private_dns_enabled,
+        ip_address_type: e
+            .ip_address_type
+            .clone()
+            .or_else(|| base.ip_address_type.clone()),
+        dns_record_ip_type: e
+            .dns_record_ip_type
+            .clone()
+            .or_else(|| base.dns_record_ip_type.clone()),
+        subnet_configurations: base.subnet_configurations.clone(),
         state: e.state.clone(),
         network_interface_ids: e.network_interface_ids.clone(),
         dns_entries: e
@@ -468,6 +747,51 @@ fn state_of(clients: &Clients, e: &Endpoint, base: &Model) -> Model {
         tags_all,
         timeouts: base.timeouts.clone(),
     }
+}
+
+/// The service's region for CreateVpcEndpoint's ServiceRegion: set only
+/// for a service of another region than the provider's.
+fn remote_region<'a>(clients: &Clients, m: &'a Model) -> Option<&'a str> {
+    m.service_region.as_deref().filter(|r| *r != clients.region)
+}
+
+/// The state with its fixed addresses as the endpoint's interfaces show
+/// them, by subnet: a configured address EC2 did not give (or an interface
+/// replaced since) shows as the one the interface has, so the next plan
+/// replaces the endpoint. Without fixed addresses, or when the interfaces
+/// cannot be read, the state is left as it is.
+async fn with_addresses(clients: &Clients, mut state: Model) -> Model {
+    let Some(configs) = state
+        .subnet_configurations
+        .as_mut()
+        .filter(|c| !c.is_empty())
+    else {
+        return state;
+    };
+    let interfaces = match clients
+        .ec2
+        .find_interfaces(&state.network_interface_ids)
+        .await
+    {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::debug!(error = %e, "reading the endpoint's interfaces failed; keeping the fixed addresses as they were");
+            return state;
+        }
+    };
+    for config in configs.iter_mut() {
+        let Some(interface) = interfaces.iter().find(|n| n.subnet_id == config.subnet_id) else {
+            continue;
+        };
+        let shown = |wanted: &Option<String>, has: &[String]| match wanted {
+            Some(w) if has.iter().any(|a| a == w) => Some(w.clone()),
+            Some(_) => has.first().cloned(),
+            None => None,
+        };
+        config.ipv4 = shown(&config.ipv4, &interface.private_ips);
+        config.ipv6 = shown(&config.ipv6, &interface.ipv6_addresses);
+    }
+    state
 }
 
 /// Which writes of a create or update went through.
@@ -491,6 +815,13 @@ fn after_write(found: Option<Model>, base: &Model, planned: &Model, written: Wri
         state.subnet_ids = planned.subnet_ids.clone();
         state.security_group_ids = planned.security_group_ids.clone();
         state.private_dns_enabled = planned.private_dns_enabled;
+        // Left to EC2's default, they are what EC2 shows.
+        if planned.ip_address_type.is_some() {
+            state.ip_address_type = planned.ip_address_type.clone();
+        }
+        if planned.dns_record_ip_type.is_some() {
+            state.dns_record_ip_type = planned.dns_record_ip_type.clone();
+        }
     }
     state.tags = planned.tags.clone();
     state.tags_all = if written.tags {
@@ -589,6 +920,14 @@ fn changes_between(old: &Model, new: &Model) -> EndpointChanges {
         remove_security_group_ids: diff(&old.security_group_ids, &new.security_group_ids),
         private_dns_enabled: (old.private_dns_enabled != new.private_dns_enabled)
             .then_some(new.private_dns_enabled),
+        ip_address_type: new
+            .ip_address_type
+            .clone()
+            .filter(|t| old.ip_address_type.as_ref() != Some(t)),
+        dns_record_ip_type: new
+            .dns_record_ip_type
+            .clone()
+            .filter(|t| old.dns_record_ip_type.as_ref() != Some(t)),
     }
 }
 
@@ -707,6 +1046,35 @@ mod tests {
                 .collect(),
             ..Endpoint::default()
         }
+    }
+
+    #[test]
+    fn an_update_changes_the_address_types_that_differ() {
+        let old = Model {
+            ip_address_type: Some("dualstack".into()),
+            dns_record_ip_type: Some("dualstack".into()),
+            ..Model::default()
+        };
+        let same = changes_between(&old, &old.clone());
+        assert!(same.is_empty());
+        let records = changes_between(
+            &old,
+            &Model {
+                dns_record_ip_type: Some("ipv4".into()),
+                ..old.clone()
+            },
+        );
+        assert_eq!(records.dns_record_ip_type.as_deref(), Some("ipv4"));
+        assert_eq!(records.ip_address_type, None);
+        // Left out (EC2's default kept): nothing to change.
+        let unset = changes_between(
+            &old,
+            &Model {
+                ip_address_type: None,
+                ..old.clone()
+            },
+        );
+        assert!(unset.is_empty());
     }
 
     #[test]

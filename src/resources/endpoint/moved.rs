@@ -48,15 +48,28 @@ pub(super) fn from_aws_vpc_endpoint(s: &SourceState, diags: &mut Diagnostics) ->
         })
         .collect();
     let (tags, tags_all) = s.tags();
+    let non_empty = |v: Option<String>| v.filter(|v| !v.is_empty());
+    let dns_record_ip_type = s
+        .blocks("dns_options")
+        .first()
+        .map(|d| d.str("dns_record_ip_type").to_owned())
+        .filter(|v| !v.is_empty());
     let moved = Model {
         id: id.to_owned(),
         arn: s.string("arn").unwrap_or_default(),
         owner_id: s.string("owner_id").unwrap_or_default(),
         service_name: service.to_owned(),
+        service_region: non_empty(s.string("service_region"))
+            .or_else(|| service_name_region(service).ok().map(str::to_owned)),
         vpc_id: s.string("vpc_id").unwrap_or_default(),
         subnet_ids: s.strings("subnet_ids").into_iter().collect(),
         security_group_ids: s.strings("security_group_ids").into_iter().collect(),
         private_dns_enabled: s.bool("private_dns_enabled").unwrap_or(false),
+        ip_address_type: non_empty(s.string("ip_address_type")),
+        dns_record_ip_type,
+        // hashicorp/aws computes its subnet_configuration for every subnet;
+        // fixed addresses here are only those a configuration asks for.
+        subnet_configurations: None,
         state: s.string("state").unwrap_or_default(),
         network_interface_ids: s.strings("network_interface_ids"),
         dns_entries,

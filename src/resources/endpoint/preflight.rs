@@ -12,9 +12,9 @@ use crate::aws::endpoint::{CREATE_TOKEN_TAG, EndpointChanges};
 use crate::aws::model::{Endpoint, EndpointService, Subnet};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
-use crate::privatelink::service_not_found_detail;
+use crate::privatelink::{cross_region_unavailable_detail, service_not_found_detail};
 
-use super::{Model, TYPE_NAME, attr};
+use super::{Model, TYPE_NAME, addresses, attr, entry_error, remote_region, subnet_attr};
 use crate::resources::root;
 
 /// Which of the checks of [`preflight`] to run.
@@ -23,7 +23,9 @@ pub(super) struct Checks {
     /// The service exists (and offers a verified private DNS name when
     /// `dns` is on too).
     pub service: bool,
-    /// The subnets are in the VPC, one per zone, in zones the service offers.
+    /// The subnets are in the VPC, one per zone, in zones the service
+    /// offers, with the blocks the address type needs, and hold the fixed
+    /// addresses (the service accepts the address type, too).
     pub subnets: bool,
     /// The VPC resolves private DNS names, and the service offers one.
     pub dns: bool,
@@ -52,7 +54,9 @@ impl Checks {
     pub fn of_changes(changes: &EndpointChanges) -> Self {
         Checks {
             service: false,
-            subnets: !changes.add_subnet_ids.is_empty() || !changes.remove_subnet_ids.is_empty(),
+            subnets: !changes.add_subnet_ids.is_empty()
+                || !changes.remove_subnet_ids.is_empty()
+                || changes.ip_address_type.is_some(),
             dns: changes.private_dns_enabled == Some(true),
             groups: !changes.add_security_group_ids.is_empty(),
             at_plan: false,
@@ -83,7 +87,10 @@ pub(super) async fn preflight(
     let (found_service, found_subnets, found_dns, found_groups) = tokio::join!(
         async {
             if want_service {
-                Some(ec2.find_endpoint_service(&m.service_name).await)
+                Some(
+                    ec2.find_endpoint_service(&m.service_name, remote_region(clients, m))
+                        .await,
+                )
             } else {
                 None
             }
@@ -113,6 +120,15 @@ pub(super) async fn preflight(
     let mut service = None;
     match found_service {
         Some(Ok(s)) => service = Some(s),
+        Some(Err(e)) if e.is_not_found() && remote_region(clients, m).is_some() => diags.attr_error(
+            root(attr::service_region),
+            "Service not offered across regions",
+            cross_region_unavailable_detail(
+                &m.service_name,
+                remote_region(clients, m).unwrap_or_default(),
+                &clients.region,
+            ),
+        ),
         Some(Err(e)) if e.is_not_found() => diags.attr_error(
             root(attr::service_name),
             "PrivateLink service not found",
@@ -136,13 +152,28 @@ pub(super) async fn preflight(
             why,
         );
     }
+    if checks.subnets
+        && let Some(s) = &service
+        && let Some(why) =
+            addresses::service_unfit(m.ip_address_type.as_deref(), &s.supported_ip_address_types)
+    {
+        diags.attr_error(
+            root(attr::ip_address_type),
+            "Address type not accepted by the service",
+            why,
+        );
+    }
     match found_subnets {
-        Some(Ok(found)) => check_subnets(
-            m,
-            &found,
-            service.as_ref().map(|s| s.availability_zones.as_slice()),
-            diags,
-        ),
+        Some(Ok(found)) => {
+            // A service of another region names its own region's zones,
+            // not where the endpoint may go.
+            let zones = service
+                .as_ref()
+                .filter(|_| remote_region(clients, m).is_none())
+                .map(|s| s.availability_zones.as_slice());
+            check_subnets(m, &found, zones, diags);
+            check_addresses(m, &found, diags);
+        }
         Some(Err(e)) if e.is_not_found() => diags.attr_error(
             root(attr::subnet_ids),
             "Subnet not found",
@@ -385,6 +416,31 @@ fn check_subnets(
     }
 }
 
+/// The subnets have the blocks the endpoint's address type needs, and
+/// each fixed address lies inside its subnet, off the reserved five.
+fn check_addresses(m: &Model, subnets: &[Subnet], diags: &mut Diagnostics) {
+    for why in addresses::subnets_unfit(m.ip_address_type.as_deref(), subnets) {
+        diags.attr_error(
+            root(attr::ip_address_type),
+            "Subnets without the address type's blocks",
+            why,
+        );
+    }
+    for (i, config) in m.subnet_configurations.iter().flatten().enumerate() {
+        let subnet = subnets.iter().find(|s| s.id == config.subnet_id);
+        for (name, address, v6) in [
+            (subnet_attr::ipv4, &config.ipv4, false),
+            (subnet_attr::ipv6, &config.ipv6, true),
+        ] {
+            if let Some(address) = address
+                && let Some(why) = addresses::address_unfit(address, v6, subnet)
+            {
+                entry_error(diags, i, name, "Address not available in the subnet", why);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,6 +452,7 @@ mod tests {
             vpc_id: vpc.into(),
             availability_zone: zone.into(),
             cidr_block: String::new(),
+            ipv6_cidr_blocks: vec![],
         }
     }
 
@@ -427,6 +484,8 @@ mod tests {
             private_dns_names: names.iter().map(|n| n.to_string()).collect(),
             acceptance_required: false,
             private_dns_name_state: state.map(str::to_owned),
+            service_region: None,
+            supported_ip_address_types: vec![],
         };
         assert!(private_dns_unavailable(&service(&["db.example.com"], Some("verified"))).is_none());
         assert!(private_dns_unavailable(&service(&["db.example.com"], None)).is_none());
