@@ -328,6 +328,13 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             "IPv4 or IPv6",
         ),
         (
+            "an engine PlanetScale does not have",
+            SG,
+            sg(vec![("engine", s("mysql"))]),
+            "engine",
+            "\"vitess\"",
+        ),
+        (
             "IPv4 block among the IPv6 ones",
             SG,
             sg(vec![("allowed_ipv6_cidr_blocks", set(&["10.0.0.0/16"]))]),

@@ -1215,6 +1215,57 @@ fn a_service_of_another_region_is_described_with_service_region() {
     );
 }
 
+#[test]
+fn a_vitess_service_is_the_one_planetscale_lists_for_the_region() {
+    let e = Emulator::shared();
+    // PlanetScale's documented Vitess service of us-east-1, played by the
+    // emulator's service under that name.
+    let documented = "com.amazonaws.vpce.us-east-1.vpce-svc-02fef31be60d3fd35";
+    e.strict.plant_named_service(documented, service());
+    let ws = Workspace::new(Some(&e.url));
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}data \"planetscale_privatelink_service\" \"vitess\" {{\n  engine = \"vitess\"\n}}\n\n{}\
+             data \"planetscale_privatelink_service\" \"pg\" {{\n  service_name = \"{}\"\n}}\n\n{}",
+            provider_block(""),
+            service_output("vitess"),
+            service(),
+            service_output("pg"),
+        ),
+    );
+    ws.init();
+    ws.apply();
+    let outputs = ws.outputs();
+    let vitess = &outputs["vitess"]["value"];
+    assert_eq!(vitess["service_name"], documented);
+    assert_eq!(vitess["ports"], serde_json::json!([443, 3306]));
+    assert_eq!(vitess["private_host"], Json::Null);
+    assert_eq!(
+        vitess["availability_zones"],
+        serde_json::json!(["us-east-1a", "us-east-1b", "us-east-1c"])
+    );
+    assert_eq!(outputs["pg"]["value"]["engine"], "postgres");
+    assert_eq!(
+        outputs["pg"]["value"]["ports"],
+        serde_json::json!([5432, 6432])
+    );
+
+    // A branch lookup is Postgres's: refused for Vitess, naming it.
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}data \"planetscale_privatelink_service\" \"vitess\" {{\n  engine = \"vitess\"\n  organization = \"acme\"\n  database = \"shop\"\n  branch = \"main\"\n}}\n",
+            provider_block("")
+        ),
+    );
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    let text = run.flat();
+    assert_eq!(run.code, 1, "{text}");
+    assert!(text.contains("Error: Not for Vitess"), "{text}");
+    assert!(text.contains("organization"), "{text}");
+}
+
 /// A workspace whose provider reaches the fake API, with the token in the
 /// environment as a pipeline would set it.
 fn api_workspace(api: &FakeApi, body: &str) -> Workspace {

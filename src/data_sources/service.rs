@@ -18,11 +18,12 @@ use crate::framework::model::Attrs;
 use crate::framework::path::AttributePath;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
+use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::planetscale::{self, Api, ApiError};
 use crate::privatelink::{
-    cross_region_unavailable_detail, is_region, region_mismatch_detail, service_name_region,
-    service_not_found_detail, service_region_mismatch_detail,
+    Engine, cross_region_unavailable_detail, is_region, region_mismatch_detail,
+    service_name_region, service_not_found_detail, service_region_mismatch_detail, vitess_service,
 };
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_service";
@@ -44,6 +45,8 @@ crate::model! {
         availability_zone_ids: Option<Vec<String>>,
         owner: Option<String>,
         acceptance_required: Option<bool>,
+        engine: String = Engine::Postgres.name().to_owned(),
+        ports: Vec<u16>,
     }
 }
 
@@ -117,6 +120,19 @@ impl DataSource<Clients> for ServiceDataSource {
             ))
             .attribute(Attribute::bool(attr::acceptance_required).computed().describe(
                 "Whether PlanetScale must accept each new endpoint before it becomes `available`.",
+            ))
+            .attribute(Attribute::string(attr::engine).default(Value::String(Engine::Postgres.name().to_owned())).describe(
+                "The PlanetScale engine: `postgres` (PlanetScale for Postgres: a Private Service Name per branch, \
+                 from `service_name` or `organization`, `database` and `branch`) or `vitess` (PlanetScale's \
+                 MySQL-compatible databases: one endpoint service per AWS region, which PlanetScale's documentation \
+                 lists; without `service_name`, the one of `service_region`, or of the provider's region). For \
+                 `vitess`, `private_host` stays null: applications connect to \
+                 `<planetscale-region>.private-connect.psdb.cloud`, the database's usual host with `private-` \
+                 before `connect`.",
+            ))
+            .attribute(Attribute::new(attr::ports, Type::list(Type::Number)).computed().describe(
+                "The TCP ports the engine's clients connect to: 5432 and 6432 for `postgres`, 443 and 3306 for \
+                 `vitess`. Give them to the security group's `ports`, or set its `engine`.",
             )),
         )
     }
@@ -129,7 +145,30 @@ impl DataSource<Clients> for ServiceDataSource {
         let c = Attrs::of(config);
         let set = |name: &str| !c.is_null(name);
         let by_branch: Vec<&str> = BRANCH_ARGUMENTS.into_iter().filter(|a| set(a)).collect();
-        if set(attr::service_name) {
+        let engine = match c.str(attr::engine).map(Engine::parse) {
+            Some(Err(why)) => {
+                diags.attr_error(root(attr::engine), "Invalid engine", why);
+                None
+            }
+            Some(Ok(engine)) => Some(engine),
+            None => None,
+        };
+        if engine == Some(Engine::Vitess) {
+            for arg in &by_branch {
+                diags.attr_error(
+                    root(arg),
+                    "Not for Vitess",
+                    format!(
+                        "{arg} looks a Postgres branch's service up through the PlanetScale API. A Vitess \
+                         database's endpoint service is its region's, as PlanetScale's documentation lists it: \
+                         leave out organization, database and branch (give service_region, or service_name if \
+                         PlanetScale gave you one)."
+                    ),
+                );
+            }
+        } else if c.is_unknown(attr::engine) {
+            // Which arguments the engine needs is known once it is.
+        } else if set(attr::service_name) {
             for arg in &by_branch {
                 diags.attr_error(
                     root(arg),
@@ -204,8 +243,24 @@ impl DataSource<Clients> for ServiceDataSource {
         let mut m = Model::from_value(config);
         // Where a problem with the service name points: the argument that
         // produced it.
+        let engine = Engine::parse(&m.engine).unwrap_or(Engine::Postgres);
+        m.ports = engine.ports().to_vec();
         let (service_name, private_host, name_path) = match &m.service_name {
             Some(name) => (name.clone(), None, root(attr::service_name)),
+            None if engine == Engine::Vitess => {
+                let region = m.service_region.as_deref().unwrap_or(&clients.region);
+                match vitess_service(region) {
+                    Ok(name) => (name.to_owned(), None, root(attr::engine)),
+                    Err(why) => {
+                        diags.attr_error(
+                            root(attr::engine),
+                            "No Vitess service in this region",
+                            why,
+                        );
+                        return None;
+                    }
+                }
+            }
             None => {
                 let (Some(organization), Some(database), Some(branch)) =
                     (&m.organization, &m.database, &m.branch)

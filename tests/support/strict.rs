@@ -249,6 +249,26 @@ impl Strict {
         name
     }
 
+    /// Plays a service by the name its provider publishes (PlanetScale's
+    /// Vitess endpoint services, listed in its documentation), in that
+    /// name's region, backed by the emulator's service `backing`: rule 11's
+    /// machinery, for a service the caller's own region holds.
+    pub fn plant_named_service(&self, name: &str, backing: &str) {
+        let region = name
+            .strip_prefix("com.amazonaws.vpce.")
+            .and_then(|r| r.split_once('.'))
+            .map(|(region, _)| region.to_owned())
+            .expect("a service name");
+        self.state.lock().unwrap().remote.insert(
+            name.to_owned(),
+            Remote {
+                backing: backing.to_owned(),
+                supported_regions: vec![region.clone()],
+                region,
+            },
+        );
+    }
+
     /// Plays a service that accepts these address families (`ipv4`,
     /// `ipv6`), as its SupportedIpAddressTypes (rule 12).
     pub fn set_supported_ip_address_types(&self, service_name: &str, types: &[&str]) {
@@ -952,8 +972,10 @@ fn remote_request(
 ) -> Result<Option<(Vec<(String, String)>, Option<String>)>, Refuse> {
     let s = state.lock().unwrap();
     let caller = call.region();
+    // Without ServiceRegion, a request asks for the caller's region.
     let visible = |r: &Remote, asked: &[String]| {
-        asked.contains(&r.region) && r.supported_regions.contains(&caller)
+        let asked_for = asked.contains(&r.region) || (asked.is_empty() && r.region == caller);
+        asked_for && r.supported_regions.contains(&caller)
     };
     match action {
         "CreateVpcEndpoint" => {
