@@ -53,34 +53,24 @@ impl Emulator {
             "the EC2 emulator is not installed at {}.\nInstall it with: scripts/setup-emulator.sh",
             server.display()
         );
-        let port = free_port();
-        // moto lives exactly as long as this process: the shell kills it
-        // when its stdin (our pipe) closes, however the test process ends.
-        let script = format!(
-            "\"$1\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; \
-             echo started; cat >/dev/null; kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-        );
-        let mut child = Command::new("sh")
-            .args(["-c", &script, "sh"])
-            .arg(&server)
-            .envs(super::isolated_aws_env())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start moto_server");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut first)
-            .expect("read from the emulator wrapper");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        // A free port may be taken by another process between the check and
+        // moto's bind (test binaries run side by side, each with listeners of
+        // its own); moto then exits, and whatever holds the port is not moto.
+        // So the port counts only once moto itself answers on it.
+        let mut attempt = 0;
+        let (port, child) = loop {
+            attempt += 1;
+            let port = free_port();
+            let child = spawn_moto(&server, port);
+            if moto_answers(port, Duration::from_secs(60)) {
+                break (port, child);
+            }
+            drop(child);
             assert!(
-                Instant::now() < deadline,
-                "the emulator did not listen on 127.0.0.1:{port} within 60 s"
+                attempt < 3,
+                "the emulator did not answer on a free loopback port in 3 tries (last 127.0.0.1:{port})"
             );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        };
         let raw_url = format!("http://127.0.0.1:{port}");
         let strict = Strict::start(&raw_url);
         Emulator {
@@ -143,6 +133,63 @@ impl Emulator {
 }
 
 /// An EC2 client for the emulator (or a proxy in front of it) at `url`.
+/// Starts moto on `port` behind a shell that stops it when this process's
+/// end of its stdin closes (whenever the test process ends, or the child is
+/// dropped).
+fn spawn_moto(server: &std::path::Path, port: u16) -> std::process::Child {
+    let script = format!(
+        "\"$1\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & pid=$!; \
+         echo started; cat >/dev/null; kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+    );
+    let mut child = Command::new("sh")
+        .args(["-c", &script, "sh"])
+        .arg(server)
+        .envs(super::isolated_aws_env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start moto_server");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("read from the emulator wrapper");
+    child
+}
+
+/// Whether moto answers on `port` within `limit`: its dashboard's data
+/// (`/moto-api/data.json`) comes back as JSON with status 200. A listener
+/// of another process on the port fails this at once or never answers.
+fn moto_answers(port: u16, limit: Duration) -> bool {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if let Ok(mut tcp) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+            let asked = tcp.write_all(
+                b"GET /moto-api/data.json HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            );
+            let mut answer = Vec::new();
+            if asked.is_ok() && tcp.read_to_end(&mut answer).is_ok() {
+                let text = String::from_utf8_lossy(&answer);
+                let ok = text.starts_with("HTTP/1.1 200") || text.starts_with("HTTP/1.0 200");
+                if ok
+                    && text
+                        .split("\r\n\r\n")
+                        .nth(1)
+                        .is_some_and(|b| b.trim_start().starts_with('{'))
+                {
+                    return true;
+                }
+                // Something else holds the port.
+                return false;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
 pub fn ec2_client(url: &str) -> aws_sdk_ec2::Client {
     let config = aws_sdk_ec2::Config::builder()
         .behavior_version(BehaviorVersion::latest())
