@@ -56,6 +56,12 @@ pub struct SecurityGroup {
     pub rules: Vec<Rule>,
 }
 
+/// Whether a rule's peer is a managed prefix list (`pl-...`): EC2 lists
+/// prefix lists among a rule's ranges.
+pub fn is_prefix_list(peer: &str) -> bool {
+    peer.starts_with("pl-")
+}
+
 /// Where a rule lets traffic come from (ingress) or go to (egress).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Peer {

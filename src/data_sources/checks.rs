@@ -24,6 +24,7 @@ use ipnet::IpNet;
 
 use crate::aws::model::{
     Endpoint, InterfaceAddresses, NetworkAcl, NetworkAclEntry, Peer, Rule, Subnet, VpcDns,
+    is_prefix_list,
 };
 use crate::dns::DnsError;
 
@@ -226,11 +227,6 @@ fn nets_text(nets: &[IpNet]) -> String {
 
 /// The entries of the prefix lists that could be read, by id.
 pub type PrefixLists = BTreeMap<String, Vec<IpNet>>;
-
-/// Whether a rule's peer text is a prefix list id rather than a block.
-pub fn is_prefix_list(peer: &str) -> bool {
-    peer.starts_with("pl-")
-}
 
 /// The prefix lists rules name as sources or destinations.
 pub fn prefix_list_ids<'a>(rules: impl IntoIterator<Item = &'a Rule>) -> Vec<String> {

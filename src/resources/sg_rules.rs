@@ -13,18 +13,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::aws::model::{IngressRule, Peer, Rule};
+use crate::aws::model::{IngressRule, Peer, Rule, is_prefix_list};
 
 pub const FROM_GROUPS: &str = "PlanetScale PrivateLink (allowed_security_group_ids)";
 pub const FROM_CIDRS: &str = "PlanetScale PrivateLink (allowed_cidr_blocks)";
 pub const FROM_VPC: &str = "PlanetScale PrivateLink (allow_vpc_cidr)";
 pub const FROM_IPV6: &str = "PlanetScale PrivateLink (allowed_ipv6_cidr_blocks)";
 pub const FROM_PREFIX_LISTS: &str = "PlanetScale PrivateLink (allowed_prefix_list_ids)";
-
-/// Whether a peer is a managed prefix list (`pl-...`).
-pub fn is_prefix_list(peer: &str) -> bool {
-    peer.starts_with("pl-")
-}
 
 /// The argument a rule's source belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

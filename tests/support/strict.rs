@@ -1916,20 +1916,7 @@ fn with_raw_field(element: &str, name: &str, inner: &str) -> String {
 
 /// `element` with its child `name` set to `value`.
 fn with_field(element: &str, name: &str, value: &str) -> String {
-    let Some(top) = root(element) else {
-        return element.to_owned();
-    };
-    let mut inner: String = children(element, top.inner.clone())
-        .into_iter()
-        .filter(|c| c.name != name)
-        .map(|c| element[c.outer].to_owned())
-        .collect();
-    inner.push_str(&format!("<{name}>{}</{name}>", xml_escape(value)));
-    format!(
-        "{}{inner}{}",
-        &element[..top.inner.start],
-        &element[top.inner.end..]
-    )
+    with_raw_field(element, name, &xml_escape(value))
 }
 
 /// Route 53's VPC association authorizations, which the emulator lacks:

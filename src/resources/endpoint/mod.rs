@@ -383,11 +383,7 @@ impl Resource<Clients> for EndpointResource {
         let groups: Vec<String> = m.security_group_ids.iter().cloned().collect();
         // The create's token: its ClientToken, and the value of the tag
         // that finds the endpoint again after a lost answer or a killed apply.
-        let token = format!(
-            "tf-planetscale-{:016x}{:016x}",
-            fastrand::u64(..),
-            fastrand::u64(..)
-        );
+        let token = super::client_token();
         let fixed: Vec<SubnetAddresses> = m
             .subnet_configurations
             .iter()

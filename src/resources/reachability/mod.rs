@@ -261,7 +261,7 @@ impl Resource<Clients> for ReachabilityResource {
             return None;
         };
         let path = match ec2
-            .create_insights_path(&m.source, &destination, m.port, &token())
+            .create_insights_path(&m.source, &destination, m.port, &super::client_token())
             .await
         {
             Ok(path) => path,
@@ -436,15 +436,6 @@ impl Resource<Clients> for ReachabilityResource {
 
 // ------------------------------------------------------------- analysis --
 
-/// A token for a create call: retries of the call send the same one.
-fn token() -> String {
-    format!(
-        "tf-planetscale-{:016x}{:016x}",
-        fastrand::u64(..),
-        fastrand::u64(..)
-    )
-}
-
 /// Starts an analysis of the state's path, waits for it, and records it in
 /// the state (also when the wait ends early, so the next apply knows it);
 /// then reports the verdict.
@@ -455,7 +446,10 @@ async fn analyse(
     diags: &mut Diagnostics,
 ) {
     let ec2 = &ctx.data.ec2;
-    let started = match ec2.start_analysis(&state.path_id, &token()).await {
+    let started = match ec2
+        .start_analysis(&state.path_id, &super::client_token())
+        .await
+    {
         Ok(a) => a,
         Err(e) => {
             diags.error(
