@@ -44,5 +44,5 @@ use framework::server::Server;
 
 /// The server for this provider, ready for [`protocol::router`].
 pub fn server() -> Arc<Server<provider::PlanetScale>> {
-    Arc::new(Server::new(provider::PlanetScale).destroying(plugin::parent::is_destroy_run()))
+    Arc::new(Server::new(provider::PlanetScale).destroying(plugin::parent::is_destroy_run))
 }

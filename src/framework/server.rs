@@ -6,7 +6,7 @@
 //! from protobuf on either side.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock, RwLock};
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
@@ -142,8 +142,9 @@ pub struct Server<P: Provider> {
     terminating: OnceLock<String>,
     /// Terraform is destroying: plans only refresh the state, and the
     /// resources' plan hooks (checks for what would be created or
-    /// updated) are skipped.
-    destroy_run: bool,
+    /// updated) are skipped. Found out when a plan first asks, not at
+    /// start: only plans need it.
+    destroy_run: LazyLock<bool, Box<dyn FnOnce() -> bool + Send>>,
 }
 
 pub struct PlanResult {
@@ -202,13 +203,14 @@ impl<P: Provider> Server<P> {
             data: RwLock::new(None),
             stop: Mutex::new(CancellationToken::new()),
             terminating: OnceLock::new(),
-            destroy_run: false,
+            destroy_run: LazyLock::new(Box::new(|| false)),
         }
     }
 
-    /// Marks this process as serving a destroy run (see `destroy_run`).
-    pub fn destroying(mut self, destroy_run: bool) -> Self {
-        self.destroy_run = destroy_run;
+    /// How to tell whether this process serves a destroy run (see
+    /// `destroy_run`); asked once, at the first plan.
+    pub fn destroying(mut self, destroy_run: impl FnOnce() -> bool + Send + 'static) -> Self {
+        self.destroy_run = LazyLock::new(Box::new(destroy_run));
         self
     }
 
@@ -323,7 +325,7 @@ impl<P: Provider> Server<P> {
             requires_replace: generic.requires_replace,
             changing: generic.changing,
         };
-        if self.destroy_run {
+        if *self.destroy_run {
             tracing::debug!(type_name, "destroy run: plan checks skipped");
         } else if let Some(ctx) = self.ctx(diags) {
             entry.resource.plan(&ctx, &mut change, diags).await;

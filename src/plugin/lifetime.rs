@@ -16,17 +16,17 @@
 //! second signal, or after Terraform itself is gone (the process was handed
 //! to another parent), since nobody is left to answer.
 //!
-//! A signal the process was started with ignored (`nohup`) stays ignored:
-//! whoever started Terraform asked for it to survive that signal.
+//! Which signals (or, on Windows, console events) are answered, and why a
+//! SIGHUP ignored at start stays ignored while SIGINT and SIGTERM are
+//! always answered: [`platform`](super::platform).
 
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::Duration;
 
-use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::platform::{Parent, Stops};
 use crate::framework::server::{Provider, Server};
 
 /// How long the process keeps serving after the first signal when
@@ -41,26 +41,64 @@ pub const LAST_WORDS: Duration = Duration::from_secs(2);
 /// How often the parent process is checked.
 const PARENT_CHECK: Duration = Duration::from_millis(500);
 
+/// The durations the rules below run on: [`Timing::PROCESS`] in the
+/// process, shorter ones in tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub grace: Duration,
+    pub last_words: Duration,
+    pub parent_check: Duration,
+}
+
+impl Timing {
+    pub const PROCESS: Timing = Timing {
+        grace: GRACE,
+        last_words: LAST_WORDS,
+        parent_check: PARENT_CHECK,
+    };
+}
+
 /// When the process must end, whatever Terraform says. Pure bookkeeping,
 /// so the rules are testable without signals.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ending {
+    timing: Timing,
     signals: u32,
     deadline: Option<Instant>,
 }
 
+impl Default for Ending {
+    fn default() -> Self {
+        Ending::new(Timing::PROCESS)
+    }
+}
+
 impl Ending {
+    pub fn new(timing: Timing) -> Self {
+        Ending {
+            timing,
+            signals: 0,
+            deadline: None,
+        }
+    }
+
     /// A signal arrived at `now`; true when it is the first.
     pub fn signal(&mut self, now: Instant) -> bool {
         self.signals += 1;
         let first = self.signals == 1;
-        self.shorten(now + if first { GRACE } else { LAST_WORDS });
+        self.shorten(
+            now + if first {
+                self.timing.grace
+            } else {
+                self.timing.last_words
+            },
+        );
         first
     }
 
     /// Terraform is gone: nobody waits for answers any more.
     pub fn parent_gone(&mut self, now: Instant) {
-        self.shorten(now + LAST_WORDS);
+        self.shorten(now + self.timing.last_words);
     }
 
     pub fn deadline(&self) -> Option<Instant> {
@@ -72,42 +110,29 @@ impl Ending {
     }
 }
 
-/// The signals this process answers, registered at start (before the
-/// handshake, so none of them can kill it with work in flight).
+/// What the watch reacts to: the platform's stop requests and parent in the
+/// process ([`Lifetime`]), scripted ones in tests.
+pub trait Events {
+    /// The name of the next stop request; never resolves when there is none.
+    fn next_stop(&mut self) -> impl Future<Output = &'static str>;
+    /// Whether Terraform has exited.
+    fn parent_gone(&self) -> bool;
+}
+
+/// The stop requests this process answers, registered at start (before
+/// the handshake, so none of them can kill it with work in flight), and
+/// the parent it watches.
 pub struct Lifetime {
-    signals: Vec<(&'static str, Signal)>,
-    parent: u32,
+    stops: Stops,
+    parent: Parent,
 }
 
 impl Lifetime {
-    /// Registers handlers for SIGINT, SIGTERM and SIGHUP, except those
-    /// ignored at start. Must run inside the runtime.
+    /// Must run inside the runtime.
     pub fn start() -> Self {
-        let wanted = [
-            ("SIGINT", SignalKind::interrupt()),
-            ("SIGTERM", SignalKind::terminate()),
-            ("SIGHUP", SignalKind::hangup()),
-        ];
-        let signals = wanted
-            .into_iter()
-            .filter(|(name, kind)| {
-                let ignored = ignored_at_start(kind.as_raw_value());
-                if ignored {
-                    tracing::debug!(signal = name, "ignored at start; it stays ignored");
-                }
-                !ignored
-            })
-            .filter_map(|(name, kind)| match signal(kind) {
-                Ok(s) => Some((name, s)),
-                Err(e) => {
-                    tracing::warn!(signal = name, error = %e, "could not handle the signal");
-                    None
-                }
-            })
-            .collect();
         Self {
-            signals,
-            parent: std::os::unix::process::parent_id(),
+            stops: Stops::register(),
+            parent: Parent::at_start(),
         }
     }
 
@@ -116,51 +141,72 @@ impl Lifetime {
     /// also cancels `shutdown`, which ends serving once the answers in
     /// flight are out.
     pub async fn watch<P: Provider>(
-        mut self,
+        self,
         server: Arc<Server<P>>,
         shutdown: CancellationToken,
     ) -> &'static str {
-        let mut ending = Ending::default();
-        let mut reason = "";
-        let mut parent_gone = false;
-        let mut parent_check = tokio::time::interval(PARENT_CHECK);
-        parent_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            let deadline = ending.deadline();
-            tokio::select! {
-                name = next_signal(&mut self.signals) => {
-                    let now = Instant::now();
-                    if ending.signal(now) {
-                        tracing::warn!(
-                            signal = name,
-                            "{name} received: stopping work in flight; its results go back to \
-                             Terraform, and the provider exits when Terraform shuts it down, \
-                             or in {} s",
-                            GRACE.as_secs()
-                        );
-                        server.terminate(name);
-                        reason = "the grace period after a signal ended";
-                    } else {
-                        tracing::warn!(
-                            signal = name,
-                            "{name} received again: exiting in {} s",
-                            LAST_WORDS.as_secs()
-                        );
-                        reason = "a second signal";
-                    }
+        watch(self, Timing::PROCESS, |why| server.terminate(why), shutdown).await
+    }
+}
+
+impl Events for Lifetime {
+    fn next_stop(&mut self) -> impl Future<Output = &'static str> {
+        self.stops.next()
+    }
+
+    fn parent_gone(&self) -> bool {
+        self.parent.gone()
+    }
+}
+
+/// The watch itself, on any [`Events`]: `terminate` stops work in flight
+/// (with the reason), as StopProvider does.
+pub async fn watch(
+    mut events: impl Events,
+    timing: Timing,
+    terminate: impl Fn(&'static str),
+    shutdown: CancellationToken,
+) -> &'static str {
+    let mut ending = Ending::new(timing);
+    let mut reason = "";
+    let mut parent_gone = false;
+    let mut parent_check = tokio::time::interval(timing.parent_check);
+    parent_check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let deadline = ending.deadline();
+        tokio::select! {
+            name = events.next_stop() => {
+                let now = Instant::now();
+                if ending.signal(now) {
+                    tracing::warn!(
+                        signal = name,
+                        "{name} received: stopping work in flight; its results go back to \
+                         Terraform, and the provider exits when Terraform shuts it down, \
+                         or in {} s",
+                        timing.grace.as_secs()
+                    );
+                    terminate(name);
+                    reason = "the grace period after a signal ended";
+                } else {
+                    tracing::warn!(
+                        signal = name,
+                        "{name} received again: exiting in {} s",
+                        timing.last_words.as_secs()
+                    );
+                    reason = "a second signal";
                 }
-                _ = parent_check.tick(), if !parent_gone => {
-                    if std::os::unix::process::parent_id() != self.parent {
-                        parent_gone = true;
-                        tracing::warn!("Terraform is gone: stopping work in flight and exiting");
-                        server.terminate("Terraform exited");
-                        shutdown.cancel();
-                        ending.parent_gone(Instant::now());
-                        reason = "Terraform exited";
-                    }
-                }
-                _ = sleep_until(deadline), if deadline.is_some() => return reason,
             }
+            _ = parent_check.tick(), if !parent_gone => {
+                if events.parent_gone() {
+                    parent_gone = true;
+                    tracing::warn!("Terraform is gone: stopping work in flight and exiting");
+                    terminate("Terraform exited");
+                    shutdown.cancel();
+                    ending.parent_gone(Instant::now());
+                    reason = "Terraform exited";
+                }
+            }
+            _ = sleep_until(deadline), if deadline.is_some() => return reason,
         }
     }
 }
@@ -169,30 +215,6 @@ async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
-    }
-}
-
-/// The name of the next signal among `signals` (never, when empty).
-async fn next_signal(signals: &mut [(&'static str, Signal)]) -> &'static str {
-    std::future::poll_fn(|cx| {
-        for (name, s) in signals.iter_mut() {
-            if let Poll::Ready(Some(())) = s.poll_recv(cx) {
-                return Poll::Ready(*name);
-            }
-        }
-        Poll::Pending
-    })
-    .await
-}
-
-/// Whether `signo` was ignored when the process started (SIG_IGN survives
-/// exec: `nohup` sets it for SIGHUP, a shell's background jobs for SIGINT).
-fn ignored_at_start(signo: libc::c_int) -> bool {
-    // SAFETY: a null new action makes sigaction only read the current one
-    // into `old`, a plain C struct for which all zeroes is a valid value.
-    unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(signo, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
     }
 }
 
@@ -249,18 +271,100 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_ignored_signal_is_seen_as_ignored() {
-        // SIGUSR2: nothing else in the test process touches it.
-        // SAFETY: setting SIG_IGN for a signal nothing handles.
-        unsafe {
-            libc::signal(libc::SIGUSR2, libc::SIG_IGN);
+    /// Stop requests sent by the test, and a parent that leaves when told.
+    struct Scripted {
+        stops: tokio::sync::mpsc::UnboundedReceiver<&'static str>,
+        parent_gone: Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl Events for Scripted {
+        async fn next_stop(&mut self) -> &'static str {
+            match self.stops.recv().await {
+                Some(name) => name,
+                None => std::future::pending().await,
+            }
         }
-        assert!(ignored_at_start(libc::SIGUSR2));
-        // SAFETY: back to the default disposition.
-        unsafe {
-            libc::signal(libc::SIGUSR2, libc::SIG_DFL);
+        fn parent_gone(&self) -> bool {
+            self.parent_gone.load(std::sync::atomic::Ordering::SeqCst)
         }
-        assert!(!ignored_at_start(libc::SIGUSR2));
+    }
+
+    const SHORT: Timing = Timing {
+        grace: Duration::from_millis(600),
+        last_words: Duration::from_millis(100),
+        parent_check: Duration::from_millis(20),
+    };
+
+    /// Runs the watch on scripted events: `script` sends stop requests
+    /// and sets the parent gone; returns the reason, the time the watch
+    /// took, every `terminate` call and whether `shutdown` was cancelled.
+    async fn run_watch(
+        script: impl AsyncFnOnce(
+            tokio::sync::mpsc::UnboundedSender<&'static str>,
+            Arc<std::sync::atomic::AtomicBool>,
+        ),
+    ) -> (&'static str, Duration, Vec<String>, bool) {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let gone = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let terminated = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let shutdown = CancellationToken::new();
+        let events = Scripted {
+            stops: rx,
+            parent_gone: gone.clone(),
+        };
+        let recorded = terminated.clone();
+        let started = Instant::now();
+        let watching = watch(
+            events,
+            SHORT,
+            move |why| recorded.lock().unwrap().push(why.to_owned()),
+            shutdown.clone(),
+        );
+        let (reason, ()) = tokio::join!(watching, script(tx.clone(), gone));
+        let took = started.elapsed();
+        drop(tx);
+        let calls = terminated.lock().unwrap().clone();
+        (reason, took, calls, shutdown.is_cancelled())
+    }
+
+    #[tokio::test]
+    async fn one_stop_request_terminates_work_and_ends_at_the_grace_deadline() {
+        let (reason, took, calls, shut) = run_watch(async |tx, _| {
+            tx.send("SIGTERM").unwrap();
+        })
+        .await;
+        assert_eq!(reason, "the grace period after a signal ended");
+        assert_eq!(calls, ["SIGTERM"]);
+        assert!(
+            !shut,
+            "serving goes on until Terraform shuts the provider down"
+        );
+        assert!(took >= SHORT.grace && took < SHORT.grace * 2, "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn a_second_request_ends_it_after_last_words() {
+        let (reason, took, calls, _) = run_watch(async |tx, _| {
+            tx.send("CTRL_C_EVENT").unwrap();
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            tx.send("CTRL_BREAK_EVENT").unwrap();
+        })
+        .await;
+        assert_eq!(reason, "a second signal");
+        assert_eq!(calls, ["CTRL_C_EVENT"], "work is terminated once");
+        assert!(took < SHORT.grace, "{took:?}");
+    }
+
+    #[tokio::test]
+    async fn terraform_gone_terminates_work_and_ends_serving() {
+        let (reason, took, calls, shut) = run_watch(async |_, gone| {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            gone.store(true, std::sync::atomic::Ordering::SeqCst);
+        })
+        .await;
+        assert_eq!(reason, "Terraform exited");
+        assert_eq!(calls, ["Terraform exited"]);
+        assert!(shut, "serving ends once the answers in flight are out");
+        assert!(took >= SHORT.last_words && took < SHORT.grace, "{took:?}");
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod lifetime;
 pub mod parent;
+pub mod platform;
 mod tls;
 
 use std::io::Write as _;
@@ -289,7 +290,7 @@ impl Accepting {
                     let _ = tcp.set_nodelay(true);
                     return Some((tcp, peer));
                 }
-                Err(e) if out_of_descriptors(&e) => {
+                Err(e) if platform::out_of_descriptors(&e) => {
                     if !std::mem::replace(&mut self.short_of_descriptors, true) {
                         tracing::warn!(
                             error = %e,
@@ -304,24 +305,6 @@ impl Accepting {
                 Err(e) => tracing::warn!(error = %e, "accept failed"),
             }
         }
-    }
-}
-
-/// Whether an accept failed for want of descriptors or buffers (EMFILE,
-/// ENFILE, ENOBUFS, ENOMEM): the connection stays queued, and trying again
-/// at once fails again until something is closed.
-fn out_of_descriptors(e: &std::io::Error) -> bool {
-    #[cfg(unix)]
-    {
-        matches!(
-            e.raw_os_error(),
-            Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
-        )
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = e;
-        false
     }
 }
 
@@ -423,21 +406,6 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!((launch.min_port, launch.max_port), (10000, 25000));
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_shortage_of_descriptors_is_told_from_other_accept_errors() {
-        for errno in [libc::EMFILE, libc::ENFILE, libc::ENOBUFS, libc::ENOMEM] {
-            assert!(out_of_descriptors(&std::io::Error::from_raw_os_error(
-                errno
-            )));
-        }
-        for errno in [libc::ECONNABORTED, libc::EINTR, libc::EPERM] {
-            assert!(!out_of_descriptors(&std::io::Error::from_raw_os_error(
-                errno
-            )));
-        }
     }
 
     #[test]

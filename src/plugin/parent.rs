@@ -1,5 +1,5 @@
 //! What Terraform is doing, read from the command line of the process that
-//! started the plugin (Terraform itself).
+//! started the plugin (Terraform itself), once, when a plan first asks.
 //!
 //! `terraform destroy` (and `plan -destroy`, `apply -destroy`) first plans
 //! the configuration normally, to refresh the state, and gives up when that
@@ -11,19 +11,9 @@
 
 /// Whether the parent process is `terraform destroy`, or a `plan` or
 /// `apply` with `-destroy`. False wherever the parent's command line
-/// cannot be read.
+/// cannot be read (Windows: see [`platform`](super::platform)).
 pub fn is_destroy_run() -> bool {
-    let ppid = std::os::unix::process::parent_id();
-    std::fs::read(format!("/proc/{ppid}/cmdline"))
-        .map(|raw| {
-            let args: Vec<String> = raw
-                .split(|b| *b == 0)
-                .filter(|a| !a.is_empty())
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            is_destroy_command(&args)
-        })
-        .unwrap_or(false)
+    super::platform::parent_command_line().is_some_and(|args| is_destroy_command(&args))
 }
 
 /// Whether a terraform command line (program name first) destroys.
