@@ -115,7 +115,7 @@ fn an_interrupted_wait_ends_promptly_and_the_next_apply_converges() {
     ws.write("main.tf", &f.config(1, "10m", "faults"));
     ws.init();
 
-    let apply = Command::new(support::terraform::terraform_binary())
+    let apply = support::processes::command(support::terraform::terraform_binary())
         .args(["apply", "-auto-approve", "-input=false", "-no-color"])
         .current_dir(ws.path())
         .envs(ws.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))

@@ -388,20 +388,27 @@ fn without_shutdown_a_signal_ends_it_at_the_grace_deadline() {
     );
 }
 
-#[test]
-fn a_signal_ignored_at_start_stays_ignored() {
-    let identity = client_identity();
-    let mut launched = support::plugin::launch_with(&identity.pem, |command| {
+/// The provider launched with `ignored` set to SIG_IGN, as `nohup` (SIGHUP)
+/// or a non-interactive shell's background job (SIGINT) would.
+fn launch_ignoring(pem: &str, ignored: libc::c_int) -> Launched {
+    support::plugin::launch_with(pem, |command| {
         use std::os::unix::process::CommandExt as _;
         // SAFETY: signal(2) is async-signal-safe; this runs between fork
-        // and exec, as `nohup` would.
+        // and exec, after the harness's reset to the defaults.
         unsafe {
-            command.pre_exec(|| {
-                libc::signal(libc::SIGHUP, libc::SIG_IGN);
+            command.pre_exec(move || {
+                libc::signal(ignored, libc::SIG_IGN);
                 Ok(())
             });
         }
-    });
+    })
+}
+
+#[test]
+fn a_hang_up_ignored_at_start_stays_ignored() {
+    // Terraform under nohup survives a hang-up; its provider must too.
+    let identity = client_identity();
+    let mut launched = launch_ignoring(&identity.pem, libc::SIGHUP);
     for _ in 0..3 {
         send(launched.child.id(), libc::SIGHUP);
         std::thread::sleep(std::time::Duration::from_millis(100));
@@ -414,11 +421,26 @@ fn a_signal_ignored_at_start_stays_ignored() {
 }
 
 #[test]
+fn an_interrupt_ignored_at_start_is_answered_as_terraform_answers_it() {
+    // Terraform takes SIGINT back from an ignored start (Go's signal.Notify
+    // does), so its provider answers it too: two end it within seconds.
+    let identity = client_identity();
+    let mut launched = launch_ignoring(&identity.pem, libc::SIGINT);
+    let pid = launched.child.id();
+    send(pid, libc::SIGINT);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    send(pid, libc::SIGINT);
+    let (took, _) = exit_within(&mut launched.child, std::time::Duration::from_secs(6))
+        .expect("SIGINT, ignored at start, was not answered");
+    eprintln!("SIGINT ignored at start, then sent twice: the provider exited in {took:?}");
+}
+
+#[test]
 fn it_ends_soon_after_terraform_is_gone() {
     let identity = client_identity();
     // A stand-in for Terraform that starts the provider and exits without
     // a word to it, as a killed Terraform would.
-    let mut parent = std::process::Command::new("sh")
+    let mut parent = support::processes::command("sh")
         .args(["-c", "\"$0\" & echo \"$!\"; sleep 2"])
         .arg(env!("CARGO_BIN_EXE_terraform-provider-planetscale"))
         .env(MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALUE)

@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::process::Command;
-
 use support::terraform::{SOURCE, provider_binary, terraform_binary};
 
 struct DevOverrides {
@@ -36,7 +34,7 @@ impl DevOverrides {
     }
 
     fn run(&self, args: &[&str]) -> (bool, String, String) {
-        let out = Command::new(terraform_binary())
+        let out = support::processes::command(terraform_binary())
             .args(args)
             .current_dir(self.dir.path())
             .env("TF_CLI_CONFIG_FILE", self.dir.path().join("terraformrc"))

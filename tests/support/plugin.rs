@@ -10,7 +10,7 @@ use terraform_provider_planetscale::plugin::{MAGIC_COOKIE_KEY, MAGIC_COOKIE_VALU
 
 /// The built provider binary.
 pub fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_terraform-provider-planetscale"))
+    super::processes::command(env!("CARGO_BIN_EXE_terraform-provider-planetscale"))
 }
 
 /// A client identity like the one Terraform makes for each plugin: a

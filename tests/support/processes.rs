@@ -1,9 +1,39 @@
-//! The processes of a test's `terraform`: its output read on threads of
-//! its own, its process group, and the provider it started, found through
-//! /proc.
+//! The processes a test starts: each with default signal dispositions,
+//! whatever the runner gave the test process; their output read on threads
+//! of their own; `terraform`'s process group and the provider it started,
+//! found through /proc.
 
+use std::ffi::OsStr;
 use std::io::Read as _;
-use std::process::Child;
+use std::process::{Child, Command};
+
+/// The stop signals a runner may have left ignored in the test process:
+/// `nohup` ignores SIGHUP, a non-interactive shell's background job SIGINT
+/// (and SIGQUIT). A child inherits an ignored disposition across exec.
+const STOP_SIGNALS: [libc::c_int; 4] = [libc::SIGHUP, libc::SIGINT, libc::SIGQUIT, libc::SIGTERM];
+
+/// A command for a process of the test (terraform, the provider, a
+/// stand-in for Terraform): it starts with the default action for every
+/// stop signal, so what it does with a signal is what the test decides,
+/// never what the runner's dispositions happen to be. A test that wants a
+/// signal ignored (as `nohup` would) adds its own `pre_exec` after this one.
+pub fn command(program: impl AsRef<OsStr>) -> Command {
+    use std::os::unix::process::CommandExt as _;
+    let mut command = Command::new(program);
+    // SAFETY: signal(2) is async-signal-safe, and this runs in the child
+    // between fork and exec, touching nothing else.
+    unsafe {
+        command.pre_exec(|| {
+            for signo in STOP_SIGNALS {
+                if libc::signal(signo, libc::SIG_DFL) == libc::SIG_ERR {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    command
+}
 
 /// Reads a child's stdout and stderr to the end on threads of their own,
 /// so a chatty child never blocks on a full pipe.
@@ -77,9 +107,9 @@ pub fn apply_until_waiting(
     proxy: &super::proxy::Proxy,
 ) -> (Child, std::thread::JoinHandle<String>) {
     use std::os::unix::process::CommandExt as _;
-    use std::process::{Command, Stdio};
+    use std::process::Stdio;
     use std::time::{Duration, Instant};
-    let mut terraform = Command::new(super::terraform::terraform_binary())
+    let mut terraform = command(super::terraform::terraform_binary())
         .args(["apply", "-auto-approve", "-input=false", "-no-color"])
         .current_dir(ws.path())
         .env_remove("TF_LOG")

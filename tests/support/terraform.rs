@@ -194,7 +194,7 @@ impl Workspace {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        let run: Run = Command::new(terraform_binary())
+        let run: Run = super::processes::command(terraform_binary())
             .args(args)
             .current_dir(self.path())
             .env_remove("TF_LOG")
