@@ -18,9 +18,21 @@ command -v terraform >/dev/null || {
 TOOLS="$("$REPO_ROOT/scripts/setup-tools.sh")"
 
 cd "$REPO_ROOT"
-# Supply chain, offline: licences, duplicate versions (each one listed and
-# justified in deny.toml), and sources (crates.io only).
-"$TOOLS/cargo-deny" --offline check licenses bans sources
+# Every crate of Cargo.lock, other platforms' too: cargo deny reads them all
+# offline, and a fresh machine has only what a host build would download.
+cargo fetch --locked --quiet
+# Supply chain, offline: licences, banned and duplicate crates (each
+# duplicate listed and justified in deny.toml), sources (crates.io only),
+# and the security advisories when a copy of the advisory database is on
+# the machine (`cargo deny fetch db` makes one where GitHub is reachable).
+CHECKS=(licenses bans sources)
+ADVISORY_DBS="${CARGO_HOME:-$HOME/.cargo}/advisory-dbs"
+if compgen -G "$ADVISORY_DBS/*/crates" >/dev/null; then
+  CHECKS+=(advisories)
+else
+  echo "cargo deny: advisories NOT checked: no advisory database in $ADVISORY_DBS (run \`$TOOLS/cargo-deny fetch db\` where GitHub is reachable)" >&2
+fi
+"$TOOLS/cargo-deny" --offline check "${CHECKS[@]}"
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 if [ $# -eq 0 ]; then
