@@ -12,7 +12,9 @@
 # for every installed Rust target that is a Terraform platform (see
 # `rustup target list --installed`) and lists the release platforms it
 # could not build. With --binary, it packages that one binary for the host
-# platform (or --platform) and builds nothing.
+# platform (or --platform) and builds nothing; it refuses a binary whose
+# own header (ELF, Mach-O or PE, and its machine) names another platform, so
+# nothing is ever packaged as a platform it was not built for.
 #
 # Signing needs a key: --gpg-key <fingerprint or id>, or GPG_KEY_ID. Without
 # one the sums are left unsigned, and the script says so. With one, any
@@ -82,6 +84,32 @@ platform_of() {
   echo "${os}_${arch}"
 }
 
+# Terraform's os_arch for an executable, read from its header: ELF (Linux,
+# or FreeBSD by its OS/ABI byte), Mach-O (macOS) or PE (Windows), and the
+# machine each names. Prints nothing for anything else.
+platform_of_binary() {
+  python3 - "$1" <<'PY'
+import struct, sys
+with open(sys.argv[1], "rb") as f:
+    head = f.read(4096)
+os = arch = None
+if head[:4] == b"\x7fELF" and len(head) >= 20:
+    os = "freebsd" if head[7] == 9 else "linux"
+    order = "<" if head[5] == 1 else ">"
+    arch = {62: "amd64", 183: "arm64", 3: "386", 40: "arm"}.get(struct.unpack(order + "H", head[18:20])[0])
+elif head[:4] == b"\xcf\xfa\xed\xfe" and len(head) >= 8:
+    os = "darwin"
+    arch = {0x01000007: "amd64", 0x0100000C: "arm64"}.get(struct.unpack("<I", head[4:8])[0])
+elif head[:2] == b"MZ" and len(head) >= 64:
+    pe = struct.unpack("<I", head[60:64])[0]
+    if head[pe:pe + 4] == b"PE\0\0":
+        os = "windows"
+        arch = {0x8664: "amd64", 0xAA64: "arm64", 0x14C: "386"}.get(struct.unpack("<H", head[pe + 4:pe + 6])[0])
+if os and arch:
+    print(f"{os}_{arch}")
+PY
+}
+
 host_triple() {
   rustc -vV | sed -n 's/^host: //p'
 }
@@ -125,6 +153,11 @@ if [ -n "$BINARY" ]; then
   if [ -z "$PLATFORM" ]; then
     PLATFORM="$(platform_of "$(host_triple)")" || { echo "the host is no Terraform platform: give --platform" >&2; exit 1; }
   fi
+  built_for="$(platform_of_binary "$BINARY")"
+  if [ "$built_for" != "$PLATFORM" ]; then
+    echo "refusing to package $BINARY as $PLATFORM: its header says ${built_for:-no Terraform platform}; build it for $PLATFORM (cargo build --release --target <triple>) and package that" >&2
+    exit 1
+  fi
   echo "==> packaging $BINARY as $PLATFORM (no build)" >&2
   PLATFORMS+=("$PLATFORM")
   BINARIES+=("$BINARY")
@@ -149,8 +182,13 @@ else
     cargo build --release --locked --manifest-path "$REPO_ROOT/Cargo.toml" --target "$triple"
     exe=""
     [[ "$triple" == *-windows-* ]] && exe=".exe"
+    binary="$TARGET_DIR/$triple/release/$NAME$exe"
+    if [ "$(platform_of_binary "$binary")" != "$platform" ]; then
+      echo "the build for $triple did not produce a $platform executable at $binary" >&2
+      exit 1
+    fi
     PLATFORMS+=("$platform")
-    BINARIES+=("$TARGET_DIR/$triple/release/$NAME$exe")
+    BINARIES+=("$binary")
   done
   for triple in "${RELEASE_TARGETS[@]}"; do
     platform="$(platform_of "$triple")"

@@ -381,3 +381,70 @@ fn checksums_are_signed_with_the_given_key_and_verify() {
     );
     assert!(file_names(&failed).is_empty(), "{:?}", file_names(&failed));
 }
+
+/// The header of a Windows x64 executable and nothing more: "MZ", the PE
+/// header's offset at 0x3c, "PE\0\0" and the AMD64 machine (0x8664).
+fn windows_amd64_header() -> Vec<u8> {
+    let mut bytes = vec![0u8; 0x80];
+    bytes[..2].copy_from_slice(b"MZ");
+    bytes[0x3c..0x40].copy_from_slice(&0x40u32.to_le_bytes());
+    bytes[0x40..0x44].copy_from_slice(b"PE\0\0");
+    bytes[0x44..0x46].copy_from_slice(&0x8664u16.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn a_binary_is_packaged_only_as_the_platform_its_header_names() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+
+    // This build (Linux) passed off as Windows: refused, nothing written.
+    let out = dir.path().join("dist");
+    let run = release(&out, &["--platform", "windows_amd64"], &[]);
+    assert!(!run.status.success(), "a Linux build packaged as Windows");
+    assert!(
+        stderr(&run).contains(&format!("as windows_amd64: its header says {}", platform())),
+        "{}",
+        stderr(&run)
+    );
+    assert!(
+        !out.exists() || file_names(&out).is_empty(),
+        "nothing written"
+    );
+
+    // An executable whose header says Windows x64 is packaged as that,
+    // and refused as this platform.
+    let exe = dir.path().join("provider.exe");
+    std::fs::write(&exe, windows_amd64_header()).unwrap();
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exe = exe.to_str().unwrap();
+    let out = dir.path().join("windows");
+    let run = script(
+        "release.sh",
+        &[
+            "--binary",
+            exe,
+            "--platform",
+            "windows_amd64",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(
+        file_names(&out).contains(&format!("{NAME}_{VERSION}_windows_amd64.zip")),
+        "{:?}",
+        file_names(&out)
+    );
+    let run = script(
+        "release.sh",
+        &["--binary", exe, "--out", out.to_str().unwrap()],
+        &[],
+    );
+    assert!(
+        !run.status.success(),
+        "a Windows build packaged as {}",
+        platform()
+    );
+}
