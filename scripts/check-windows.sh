@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Type-checks the Windows part of the provider (src/plugin/platform/windows.rs)
+# Type-checks the Windows part of the provider (src/platform/windows.rs)
 # on a machine without Windows' standard library: against the real
 # windows-sys and tokio (at Cargo.lock's versions), with tokio's Windows
 # signal API exposed by `--cfg docsrs` (so a nightly toolchain is needed)
@@ -62,8 +62,8 @@ pub mod io {
 }
 pub mod windows;
 RS
-sed 's/std::os::windows::io::/crate::io::/' "$REPO_ROOT/src/plugin/platform/windows.rs" > "$WORK/src/windows.rs"
+sed 's/std::os::windows::io::/crate::io::/' "$REPO_ROOT/src/platform/windows.rs" > "$WORK/src/windows.rs"
 cp "$REPO_ROOT/Cargo.lock" "$WORK/Cargo.lock"
 (cd "$WORK" && RUSTFLAGS="--cfg docsrs -D warnings" CARGO_TARGET_DIR="$WORK/target" \
   cargo +nightly check --offline --quiet)
-echo "src/plugin/platform/windows.rs type-checks against windows-sys $windows_sys and tokio $(locked tokio)"
+echo "src/platform/windows.rs type-checks against windows-sys $windows_sys and tokio $(locked tokio)"

@@ -20,6 +20,9 @@
 //! * [`planetscale`]: the PlanetScale API client; [`dns`]: a stub resolver
 //!   that asks a chosen DNS server; [`probe`]: a PostgreSQL server's first
 //!   exchange (SSLRequest, TLS handshake), and what each failure means.
+//! * [`platform`]: what each operating system does its own way (stop
+//!   requests, the parent process, descriptor shortages), one module per
+//!   platform behind one interface; the only module that knows one.
 //! * [`docs`]: the registry documentation, generated from the schemas.
 
 pub mod aws;
@@ -30,6 +33,7 @@ pub mod docs;
 pub mod framework;
 pub mod logging;
 pub mod planetscale;
+pub mod platform;
 pub mod plugin;
 pub mod privatelink;
 pub mod probe;

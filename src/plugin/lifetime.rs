@@ -18,7 +18,7 @@
 //!
 //! Which signals (or, on Windows, console events) are answered, and why a
 //! SIGHUP ignored at start stays ignored while SIGINT and SIGTERM are
-//! always answered: [`platform`](super::platform).
+//! always answered: [`platform`](crate::platform).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,8 +26,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::platform::{Parent, Stops};
 use crate::framework::server::{Provider, Server};
+use crate::platform::{Parent, Stops};
 
 /// How long the process keeps serving after the first signal when
 /// Terraform does not shut it down: stopped waits return within a second

@@ -19,7 +19,6 @@
 
 pub mod lifetime;
 pub mod parent;
-pub mod platform;
 mod tls;
 
 use std::io::Write as _;
@@ -290,7 +289,7 @@ impl Accepting {
                     let _ = tcp.set_nodelay(true);
                     return Some((tcp, peer));
                 }
-                Err(e) if platform::out_of_descriptors(&e) => {
+                Err(e) if crate::platform::out_of_descriptors(&e) => {
                     if !std::mem::replace(&mut self.short_of_descriptors, true) {
                         tracing::warn!(
                             error = %e,

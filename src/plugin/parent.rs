@@ -11,9 +11,9 @@
 
 /// Whether the parent process is `terraform destroy`, or a `plan` or
 /// `apply` with `-destroy`. False wherever the parent's command line
-/// cannot be read (Windows: see [`platform`](super::platform)).
+/// cannot be read (Windows: see [`platform`](crate::platform)).
 pub fn is_destroy_run() -> bool {
-    super::platform::parent_command_line().is_some_and(|args| is_destroy_command(&args))
+    crate::platform::parent_command_line().is_some_and(|args| is_destroy_command(&args))
 }
 
 /// Whether a terraform command line (program name first) destroys.
