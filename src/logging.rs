@@ -7,8 +7,9 @@
 //! handshake, so nothing here ever writes to it.
 //!
 //! Two guards keep secrets out of logs:
-//! * third-party crates (the AWS SDK, hyper, h2, rustls) are capped at DEBUG,
-//!   because at TRACE they print whole HTTP requests, signatures included;
+//! * third-party crates (the AWS SDK, hyper, h2, rustls) are capped at DEBUG
+//!   (and never raised to it), because at TRACE they print whole HTTP
+//!   requests, bearer tokens among their headers;
 //! * every line passes through [`redact`], which replaces any secret
 //!   registered with [`register_secret`] (access keys, session tokens,
 //!   PlanetScale service tokens) before it is written.
@@ -30,17 +31,21 @@ use tracing_subscriber::registry::LookupSpan;
 
 const OWN_TARGET: &str = "terraform_provider_planetscale";
 const REDACTED: &str = "[REDACTED]";
+/// Secrets shorter than this are replaced as whole words only (see
+/// [`register_secret`]).
+pub const WHOLE_WORD_BELOW: usize = 8;
 
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// Remembers a secret so that it is replaced in every later log line and
 /// diagnostic, in each form it can take there: as it is, escaped in a JSON
 /// or Rust string (quotes, backslashes, control characters), and
-/// percent-encoded in a URL or form body. Values shorter than four
-/// characters are ignored: they would redact ordinary words and protect
-/// nothing.
+/// percent-encoded in a URL or form body. A secret (or form) shorter than
+/// [`WHOLE_WORD_BELOW`] bytes is replaced only where it stands as a whole
+/// word: everywhere, it would mangle ordinary words; nowhere, it would
+/// leak.
 pub fn register_secret(secret: &str) {
-    if secret.len() < 4 {
+    if secret.is_empty() {
         return;
     }
     let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
@@ -109,9 +114,32 @@ pub fn redact(text: &str) -> String {
     let mut out = text.to_owned();
     for secret in secrets.iter() {
         if out.contains(secret.as_str()) {
-            out = out.replace(secret.as_str(), REDACTED);
+            out = if secret.len() < WHOLE_WORD_BELOW {
+                replace_words(&out, secret)
+            } else {
+                out.replace(secret.as_str(), REDACTED)
+            };
         }
     }
+    out
+}
+
+/// `text` with each occurrence of `word` that no letter or digit touches
+/// on either side replaced.
+fn replace_words(text: &str, word: &str) -> String {
+    let wordy = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (at, _) in text.match_indices(word) {
+        let end = at + word.len();
+        if at < last || wordy(text[..at].chars().next_back()) || wordy(text[end..].chars().next()) {
+            continue;
+        }
+        out.push_str(&text[last..at]);
+        out.push_str(REDACTED);
+        last = end;
+    }
+    out.push_str(&text[last..]);
     out
 }
 
@@ -234,19 +262,34 @@ pub fn init() {
     let _ = tracing_subscriber::registry().with(layer).try_init();
 }
 
+/// The most verbose level a line of `target` is written at, when the log
+/// is at `max`: the provider's own lines at `max`; third-party crates' at
+/// `max` but never beyond DEBUG. (In tracing, more verbose compares
+/// greater: TRACE > DEBUG, so the cap is a `min`.) At TRACE the AWS SDK
+/// prints whole requests, the IMDS and SSO tokens among their headers.
+fn level_cap(target: &str, max: Level) -> Level {
+    if target.starts_with(OWN_TARGET) {
+        max
+    } else if CREDENTIAL_TARGETS.iter().any(|t| target.starts_with(t)) {
+        max.min(Level::WARN)
+    } else {
+        max.min(Level::DEBUG)
+    }
+}
+
+/// aws-config's modules that log credentials themselves (a profile's
+/// chain with its keys at INFO, the keys each step loaded, assumed roles'
+/// keys at DEBUG), before the provider sees them to register: their
+/// warnings only.
+const CREDENTIAL_TARGETS: &[&str] = &["aws_config::profile::credentials", "aws_config::sts"];
+
 struct HclogLayer {
     max: Level,
 }
 
 impl HclogLayer {
     fn allows(&self, meta: &Metadata<'_>) -> bool {
-        let own = meta.target().starts_with(OWN_TARGET);
-        let max = if own || self.max > Level::DEBUG {
-            self.max
-        } else {
-            Level::DEBUG
-        };
-        *meta.level() <= max
+        *meta.level() <= level_cap(meta.target(), self.max)
     }
 }
 
@@ -410,11 +453,49 @@ mod tests {
     }
 
     #[test]
+    fn third_party_lines_are_capped_at_debug_never_raised() {
+        let own = "terraform_provider_planetscale::aws";
+        let sdk = "aws_smithy_runtime::client::orchestrator";
+        for max in [
+            Level::ERROR,
+            Level::WARN,
+            Level::INFO,
+            Level::DEBUG,
+            Level::TRACE,
+        ] {
+            assert_eq!(level_cap(own, max), max, "{max}");
+        }
+        assert_eq!(level_cap(sdk, Level::TRACE), Level::DEBUG);
+        assert_eq!(level_cap(sdk, Level::DEBUG), Level::DEBUG);
+        assert_eq!(level_cap(sdk, Level::INFO), Level::INFO);
+        assert_eq!(level_cap(sdk, Level::WARN), Level::WARN);
+        assert_eq!(level_cap(sdk, Level::ERROR), Level::ERROR);
+        let profile = "aws_config::profile::credentials::exec";
+        assert_eq!(level_cap(profile, Level::TRACE), Level::WARN);
+        assert_eq!(level_cap(profile, Level::ERROR), Level::ERROR);
+        assert_eq!(
+            level_cap("aws_config::sts::assume_role", Level::INFO),
+            Level::WARN
+        );
+    }
+
+    #[test]
     fn registered_secrets_are_replaced() {
         register_secret("AKIAEXAMPLESECRET1");
-        register_secret("abc"); // too short to register
-        let line = redact("key=AKIAEXAMPLESECRET1 word abc");
-        assert_eq!(line, "key=[REDACTED] word abc");
+        let line = redact("key=AKIAEXAMPLESECRET1 word");
+        assert_eq!(line, "key=[REDACTED] word");
+    }
+
+    #[test]
+    fn short_secrets_are_replaced_as_whole_words_only() {
+        // A proxy password of three characters, and a common word as one.
+        register_secret("q7z");
+        register_secret("Zebrafy");
+        assert_eq!(
+            redact("user:q7z@proxy pw=q7z, q7z. q7zoo aq7z Zebrafy Zebrafying"),
+            "user:[REDACTED]@proxy pw=[REDACTED], [REDACTED]. q7zoo aq7z [REDACTED] Zebrafying"
+        );
+        assert_eq!(replace_words("ééq7zéé q7z", "q7z"), "ééq7zéé [REDACTED]");
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub struct PlanetScale;
 
 crate::model! {
     /// The provider block. An absent nested block reads as an empty one.
-    pub struct Model, attributes mod attr {
+    pub struct Model, attributes mod attr, sensitive [access_key, secret_key, token, http_proxy, service_token] {
         region: Option<String>,
         profile: Option<String>,
         shared_config_files: Vec<String>,
@@ -186,9 +186,11 @@ impl Provider for PlanetScale {
                  (added to the system's). Default: `AWS_CA_BUNDLE`.",
             ))
             .attribute(Attribute::string(attr::http_proxy).sensitive().describe(
-                "URL of a proxy for AWS calls. Default: `HTTPS_PROXY` / `HTTP_PROXY`, honouring \
-                 `NO_PROXY`. Sensitive, since a proxy URL may carry a user name and password \
-                 (kept out of plans and logs).",
+                "URL of a proxy for AWS calls, `http://` or `https://`, such as \
+                 `http://user:password@proxy.example.com:3128` with the user name and password \
+                 percent-encoded (`/` as `%2F`, `@` as `%40`). Default: `HTTPS_PROXY` / `HTTP_PROXY`, \
+                 honouring `NO_PROXY`. Sensitive, since a proxy URL may carry a user name and password \
+                 (kept out of plans, messages and logs).",
             ))
             .attribute(Attribute::string(attr::service_token_id).describe(
                 "PlanetScale service token id, for looking a branch's Private Service Name up by \
@@ -261,6 +263,16 @@ impl Provider for PlanetScale {
                 "Incomplete static credentials",
                 "access_key and secret_key go together: set both, or neither and let the AWS \
                  environment provide credentials.",
+            );
+        }
+        if let Some(proxy) = &m.http_proxy
+            && let Err(why) = crate::validate::proxy_url(proxy)
+        {
+            // No attribute path: Terraform would quote the configuration's
+            // line, password and all, under the message.
+            diags.error(
+                "Invalid http_proxy",
+                format!("The provider block's http_proxy: {why}"),
             );
         }
         if let Some(n) = &m.max_retries
@@ -402,11 +414,8 @@ impl Provider for PlanetScale {
         .into_iter()
         .filter_map(|var| std::env::var(var).ok());
         for proxy in proxies.chain(m.http_proxy.clone()) {
-            if let Some(userinfo) = crate::validate::url_parts(&proxy).and_then(|p| p.userinfo) {
-                crate::logging::register_secret(userinfo);
-                if let Some((_, password)) = userinfo.split_once(':') {
-                    crate::logging::register_secret(password);
-                }
+            for secret in crate::validate::proxy_secrets(&proxy) {
+                crate::logging::register_secret(&secret);
             }
         }
         let Connected {
@@ -588,6 +597,32 @@ mod tests {
         assert_model_names(nested(block, attr::endpoints), endpoints_attr::ALL);
         assert_model_names(nested(block, attr::default_tags), default_tags_attr::ALL);
         assert_model_names(nested(block, attr::ignore_tags), ignore_tags_attr::ALL);
+    }
+
+    #[test]
+    fn debug_of_the_provider_block_hides_every_sensitive_attribute() {
+        let schema = PlanetScale.schema();
+        let secrets: BTreeMap<String, Value> = schema
+            .block
+            .attributes
+            .iter()
+            .filter(|a| a.sensitive)
+            .map(|a| {
+                (
+                    a.name.to_owned(),
+                    Value::String(format!("marker-{}-4c1e", a.name)),
+                )
+            })
+            .collect();
+        assert!(secrets.len() >= 5, "{secrets:?}");
+        let model = Model::from_value(&Value::Object(secrets.clone()));
+        let shown = format!("{model:?} {model:#?} {:?}", model.aws_settings());
+        for (name, value) in &secrets {
+            let Value::String(marker) = value else {
+                unreachable!()
+            };
+            assert!(!shown.contains(marker.as_str()), "{name} shown: {shown}");
+        }
     }
 
     #[test]

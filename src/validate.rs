@@ -304,6 +304,137 @@ pub fn redacted_url(url: &str) -> String {
     }
 }
 
+/// A proxy URL read leniently, so that even a malformed one (no scheme, a
+/// password with an unencoded `/`, `?` or `#`) gives up its credentials to
+/// the redactor: the user information is everything before the last `@`.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ProxyParts<'a> {
+    pub scheme: Option<&'a str>,
+    pub userinfo: Option<&'a str>,
+    /// Host and port, as written.
+    pub host_port: &'a str,
+}
+
+pub fn proxy_parts(url: &str) -> ProxyParts<'_> {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (Some(scheme), rest),
+        None => (None, url),
+    };
+    let (userinfo, after) = match rest.rsplit_once('@') {
+        Some((userinfo, after)) => (Some(userinfo), after),
+        None => (None, rest),
+    };
+    ProxyParts {
+        scheme,
+        userinfo,
+        host_port: after.split(['/', '?', '#']).next().unwrap_or_default(),
+    }
+}
+
+/// Every form a proxy URL's credentials can take in a log or a message:
+/// the user information and the password as written and percent-decoded,
+/// and the `Proxy-Authorization: Basic` value made of them.
+pub fn proxy_secrets(url: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let Some(userinfo) = proxy_parts(url).userinfo.filter(|u| !u.is_empty()) else {
+        return Vec::new();
+    };
+    let decoded = percent_decoded(userinfo);
+    let mut secrets = vec![userinfo.to_owned(), decoded.clone()];
+    for info in [userinfo, decoded.as_str()] {
+        if let Some((_, password)) = info.split_once(':') {
+            secrets.push(password.to_owned());
+        }
+        secrets.push(base64::engine::general_purpose::STANDARD.encode(info));
+    }
+    secrets.retain(|s| !s.is_empty());
+    secrets.sort();
+    secrets.dedup();
+    secrets
+}
+
+/// RFC 3986 percent-decoding; a `%` not followed by two hex digits stays.
+pub fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (
+            bytes[i],
+            bytes.get(i + 1).copied().and_then(hex),
+            bytes.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(hi), Some(lo)) => {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The proxy URL with its user information replaced, for messages.
+pub fn redacted_proxy_url(url: &str) -> String {
+    let parts = proxy_parts(url);
+    match parts.userinfo {
+        Some(_) => format!(
+            "{}[REDACTED]@{}",
+            parts.scheme.map(|s| format!("{s}://")).unwrap_or_default(),
+            url.rsplit_once('@')
+                .map(|(_, after)| after)
+                .unwrap_or_default()
+        ),
+        None => url.to_owned(),
+    }
+}
+
+/// `http_proxy`: `http://` or `https://`, a host, an optional port, and
+/// user information percent-encoded. The message never shows the user
+/// information.
+pub fn proxy_url(url: &str) -> Result<(), String> {
+    let parts = proxy_parts(url);
+    let shown = redacted_proxy_url(url);
+    match parts.scheme {
+        Some("http" | "https") => {}
+        Some(_) | None => {
+            return Err(format!(
+                "{shown:?} must start with http:// or https://, like \
+                 \"http://proxy.example.com:3128\" or \"http://user:password@proxy.example.com:3128\"."
+            ));
+        }
+    }
+    let host = match parts.host_port.strip_prefix('[') {
+        Some(v6) => v6.split_once(']').map(|(h, _)| h).unwrap_or_default(),
+        None => parts.host_port.split(':').next().unwrap_or_default(),
+    };
+    if host.is_empty() {
+        return Err(format!(
+            "{shown:?} names no proxy host. Write it like \"http://proxy.example.com:3128\"."
+        ));
+    }
+    if let Some(userinfo) = parts.userinfo {
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:%".contains(c);
+        let bad_escape = userinfo.match_indices('%').any(|(i, _)| {
+            !userinfo
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.chars().all(|c| c.is_ascii_hexdigit()))
+        });
+        if !userinfo.chars().all(allowed) || bad_escape {
+            return Err(format!(
+                "The user name or password in {shown:?} holds a character that must be \
+                 percent-encoded in a URL: write / as %2F, ? as %3F, # as %23, @ as %40, % as %25 \
+                 and a space as %20."
+            ));
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod url_tests {
     use super::*;
@@ -341,5 +472,68 @@ mod url_tests {
         let creds = aws_endpoint_url("https://me:hunter22@ec2.example.com").unwrap_err();
         assert!(!creds.contains("hunter22"), "{creds}");
         assert!(creds.contains("[REDACTED]@"), "{creds}");
+    }
+
+    #[test]
+    fn proxy_credentials_are_found_however_the_url_is_written() {
+        for (url, userinfo, password) in [
+            (
+                "http://user:pa55word@proxy:3128",
+                "user:pa55word",
+                "pa55word",
+            ),
+            ("user:pa55word@proxy:3128", "user:pa55word", "pa55word"),
+            (
+                "http://user:pa/ss?w#rd@proxy:3128/",
+                "user:pa/ss?w#rd",
+                "pa/ss?w#rd",
+            ),
+            ("http://user:p@ss@proxy:3128", "user:p@ss", "p@ss"),
+        ] {
+            let secrets = proxy_secrets(url);
+            assert!(secrets.contains(&userinfo.to_owned()), "{url}: {secrets:?}");
+            assert!(secrets.contains(&password.to_owned()), "{url}: {secrets:?}");
+            let redacted = redacted_proxy_url(url);
+            assert!(!redacted.contains(password), "{redacted}");
+            assert!(redacted.contains("[REDACTED]@proxy:3128"), "{redacted}");
+        }
+        // Percent-decoded, and as the Basic Proxy-Authorization value.
+        let secrets = proxy_secrets("http://svc%40corp:s3cr%2Ft@proxy:3128");
+        for form in [
+            "s3cr%2Ft",
+            "s3cr/t",
+            "svc@corp:s3cr/t",
+            "c3ZjQGNvcnA6czNjci90",
+        ] {
+            assert!(secrets.contains(&form.to_owned()), "{form}: {secrets:?}");
+        }
+        assert!(proxy_secrets("http://proxy:3128").is_empty());
+    }
+
+    #[test]
+    fn a_proxy_url_is_checked_without_showing_its_credentials() {
+        for ok in [
+            "http://proxy.example.com:3128",
+            "https://proxy.example.com",
+            "http://user:pa%2Fss@proxy:3128/",
+            "http://[::1]:3128",
+        ] {
+            assert_eq!(proxy_url(ok), Ok(()), "{ok}");
+        }
+        for (bad, says) in [
+            ("user:hunter22x@proxy:3128", "must start with http://"),
+            (
+                "socks5://user:hunter22x@proxy:1080",
+                "must start with http://",
+            ),
+            ("http://user:hunter/22x@proxy:3128", "percent-encoded"),
+            ("http://user:hunter#22x@proxy:3128", "percent-encoded"),
+            ("http://user:hunter%2x@proxy:3128", "percent-encoded"),
+            ("http://user:hunter22x@", "names no proxy host"),
+        ] {
+            let message = proxy_url(bad).unwrap_err();
+            assert!(message.contains(says), "{bad}: {message}");
+            assert!(!message.contains("hunter"), "{bad}: {message}");
+        }
     }
 }

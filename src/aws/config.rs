@@ -26,14 +26,27 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_runtime::env_config::file::{
     EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
 };
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
+    SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::runtime_components::{
+    RuntimeComponents, RuntimeComponentsBuilder,
+};
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_types::region::Region;
 
 use super::Ec2;
 use super::retry_policy::{BadSetting, RetryPolicy, RetrySources};
 use super::route53::Route53;
 
-/// The AWS arguments of the provider block, as plain data.
-#[derive(Clone, Debug, Default)]
+/// The AWS arguments of the provider block, as plain data. Its `Debug`
+/// shows whether each secret (keys, token, the proxy URL that may carry a
+/// password) is set, never its value.
+#[derive(Clone, Default)]
 pub struct AwsSettings {
     pub region: Option<String>,
     pub profile: Option<String>,
@@ -56,6 +69,55 @@ pub struct AwsSettings {
     /// Ask STS who the caller is (to validate the credentials, learn the
     /// account, or check it against allowed/forbidden lists).
     pub identify: bool,
+}
+
+impl std::fmt::Debug for AwsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = |v: &Option<String>| crate::framework::model::Hidden(v.is_some());
+        // Destructured, so a field added later cannot be forgotten here.
+        let AwsSettings {
+            region,
+            profile,
+            shared_config_files,
+            shared_credentials_files,
+            access_key,
+            secret_key,
+            token,
+            assume_role,
+            ec2_endpoint,
+            sts_endpoint,
+            route53_endpoint,
+            max_retries,
+            retry_mode,
+            retry_quota,
+            skip_metadata_api_check,
+            custom_ca_bundle,
+            http_proxy,
+            timeouts,
+            identify,
+        } = self;
+        f.debug_struct("AwsSettings")
+            .field("region", region)
+            .field("profile", profile)
+            .field("shared_config_files", shared_config_files)
+            .field("shared_credentials_files", shared_credentials_files)
+            .field("access_key", &secret(access_key))
+            .field("secret_key", &secret(secret_key))
+            .field("token", &secret(token))
+            .field("assume_role", assume_role)
+            .field("ec2_endpoint", ec2_endpoint)
+            .field("sts_endpoint", sts_endpoint)
+            .field("route53_endpoint", route53_endpoint)
+            .field("max_retries", max_retries)
+            .field("retry_mode", retry_mode)
+            .field("retry_quota", retry_quota)
+            .field("skip_metadata_api_check", skip_metadata_api_check)
+            .field("custom_ca_bundle", custom_ca_bundle)
+            .field("http_proxy", &secret(http_proxy))
+            .field("timeouts", timeouts)
+            .field("identify", identify)
+            .finish()
+    }
 }
 
 /// How long one AWS call may take.
@@ -143,13 +205,29 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
             profile_files.clone(),
         ));
     }
+    let http = http_client(s)?;
     if let (Some(ak), Some(sk)) = (&s.access_key, &s.secret_key) {
         let creds = Credentials::new(ak, sk, s.token.clone(), None, "planetscale-provider");
         loader = loader.credentials_provider(creds);
     } else if skip_imds {
+        // The same providers as the default chain but IMDS, configured as
+        // it configures them: the region (web identity's STS call needs
+        // one) and this HTTP client (its CA bundle, proxy and redaction).
+        let region = match &s.region {
+            Some(r) => Some(Region::new(r.clone())),
+            None => {
+                region_chain_without_imds(profile.as_deref(), profile_files.clone())
+                    .region()
+                    .await
+            }
+        };
+        let provider_config = aws_config::provider_config::ProviderConfig::default()
+            .with_region(region)
+            .with_http_client(http.clone());
         loader = loader.credentials_provider(credentials_chain_without_imds(
             profile.as_deref(),
             profile_files.clone(),
+            &provider_config,
         ));
     }
     let retry = retry_policy(s, profile.as_deref(), profile_files.as_ref())
@@ -167,9 +245,10 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
             .operation_timeout(s.timeouts.operation)
             .build(),
     );
-    loader = loader.http_client(http_client(s)?);
+    loader = loader.http_client(http);
 
     let mut sdk_config = with_credentials_registered(loader.load().await);
+    configured_endpoints_are_safe(&sdk_config, s)?;
     let Some(region) = sdk_config.region().map(|r| r.to_string()) else {
         return Err(ConfigError::on(
             "region",
@@ -353,8 +432,10 @@ fn region_chain_without_imds(
 fn credentials_chain_without_imds(
     profile: Option<&str>,
     files: Option<ProfileFiles>,
+    provider_config: &aws_config::provider_config::ProviderConfig,
 ) -> CredentialsProviderChain {
-    let mut from_profile = aws_config::profile::ProfileFileCredentialsProvider::builder();
+    let mut from_profile =
+        aws_config::profile::ProfileFileCredentialsProvider::builder().configure(provider_config);
     if let Some(p) = profile {
         from_profile = from_profile.profile_name(p);
     }
@@ -368,11 +449,15 @@ fn credentials_chain_without_imds(
     .or_else("Profile", from_profile.build())
     .or_else(
         "WebIdentityToken",
-        aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder().build(),
+        aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
+            .configure(provider_config)
+            .build(),
     )
     .or_else(
         "EcsContainer",
-        aws_config::ecs::EcsCredentialsProvider::builder().build(),
+        aws_config::ecs::EcsCredentialsProvider::builder()
+            .configure(provider_config)
+            .build(),
     )
 }
 
@@ -392,12 +477,60 @@ fn sts_config(sdk_config: &aws_types::SdkConfig, s: &AwsSettings) -> aws_sdk_sts
     sts.build()
 }
 
+/// Endpoints from the environment or an AWS profile (AWS_ENDPOINT_URL,
+/// AWS_ENDPOINT_URL_<SERVICE>, a profile's `endpoint_url` or its
+/// `services` section) follow the rule of the `endpoints` block: https, or
+/// plain http to loopback only, and no credentials in the URL. Otherwise a
+/// signed request, session token included, could cross the network in
+/// clear. Resolved the way each service's client resolves its endpoint.
+fn configured_endpoints_are_safe(
+    sdk_config: &aws_config::SdkConfig,
+    s: &AwsSettings,
+) -> Result<(), ConfigError> {
+    use aws_types::service_config::ServiceConfigKey;
+    let from_config = sdk_config.get_origin("endpoint_url").is_client_config();
+    for (service, env, explicit) in [
+        ("EC2", "AWS_ENDPOINT_URL_EC2", &s.ec2_endpoint),
+        ("STS", "AWS_ENDPOINT_URL_STS", &s.sts_endpoint),
+        ("Route 53", "AWS_ENDPOINT_URL_ROUTE_53", &s.route53_endpoint),
+        // The SSO portal, where the SSO credential provider sends its
+        // bearer token.
+        ("SSO", "AWS_ENDPOINT_URL_SSO", &None),
+    ] {
+        if explicit.is_some() || from_config {
+            continue; // the endpoints block, checked at validate
+        }
+        let key = ServiceConfigKey::builder()
+            .service_id(service)
+            .env("AWS_ENDPOINT_URL")
+            .profile("endpoint_url")
+            .build()
+            .expect("every field is set");
+        let url = sdk_config
+            .service_config()
+            .and_then(|conf| conf.load_config(key))
+            .or_else(|| sdk_config.endpoint_url().map(str::to_owned));
+        if let Some(url) = url
+            && let Err(why) = crate::validate::aws_endpoint_url(&url)
+        {
+            return Err(ConfigError {
+                attribute: None,
+                summary: format!("Unsafe {service} endpoint from the environment or AWS profile"),
+                detail: format!(
+                    "The {service} endpoint comes from {env}, AWS_ENDPOINT_URL or the AWS profile's \
+                     endpoint_url: {why} Fix it there, or set the provider's endpoints block, which \
+                     takes precedence."
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The HTTP client for AWS calls: rustls with aws-lc, TCP_NODELAY, the
 /// system's trust roots plus `custom_ca_bundle`, and `http_proxy` or the
 /// proxy environment.
-fn http_client(
-    s: &AwsSettings,
-) -> Result<aws_smithy_runtime_api::client::http::SharedHttpClient, ConfigError> {
+fn http_client(s: &AwsSettings) -> Result<SharedHttpClient, ConfigError> {
     use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
     use aws_smithy_http_client::{Builder, Connector, proxy::ProxyConfig};
 
@@ -436,33 +569,114 @@ fn http_client(
                     .or_else(|_| std::env::var("no_proxy"))
                     .unwrap_or_default(),
             ),
-            Err(e) => {
+            Err(_) => {
+                // The SDK's message may quote the URL, credentials and all.
                 return Err(ConfigError::on(
                     "http_proxy",
                     "Invalid proxy URL",
-                    format!("{url:?}: {e}."),
+                    format!(
+                        "{:?} is not a URL the HTTP client accepts. Write it like \
+                         \"http://user:password@proxy.example.com:3128\", with the user name and \
+                         password percent-encoded.",
+                        crate::validate::redacted_proxy_url(url)
+                    ),
                 ));
             }
         },
         None => ProxyConfig::from_env(),
     };
-    Ok(
-        Builder::new().build_with_connector_fn(move |settings, components| {
-            let mut builder = Connector::builder()
-                .enable_tcp_nodelay(true)
-                .proxy_config(proxy.clone());
-            if let Some(settings) = settings {
-                builder = builder.connector_settings(settings.clone());
-            }
-            if let Some(sleep) = components.and_then(|rc| rc.sleep_impl()) {
-                builder = builder.sleep_impl(sleep);
-            }
-            builder
-                .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
-                .tls_context(tls_context.clone())
-                .build()
-        }),
-    )
+    let client = Builder::new().build_with_connector_fn(move |settings, components| {
+        let mut builder = Connector::builder()
+            .enable_tcp_nodelay(true)
+            .proxy_config(proxy.clone());
+        if let Some(settings) = settings {
+            builder = builder.connector_settings(settings.clone());
+        }
+        if let Some(sleep) = components.and_then(|rc| rc.sleep_impl()) {
+            builder = builder.sleep_impl(sleep);
+        }
+        builder
+            .tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc))
+            .tls_context(tls_context.clone())
+            .build()
+    });
+    Ok(SharedHttpClient::new(RegisteringHttpClient(client)))
+}
+
+/// The HTTP client that registers with the log's redactor, before each
+/// request leaves, the bearer tokens aws-config's own credential clients
+/// send: the IMDS session token, the SSO portal's bearer token and the web
+/// identity token in AssumeRoleWithWebIdentity's form. Those clients share
+/// this HTTP client; nothing else of theirs can be intercepted. (The log
+/// caps their request traces anyway: this holds if a line ever escapes.)
+#[derive(Debug)]
+struct RegisteringHttpClient(SharedHttpClient);
+
+impl HttpClient for RegisteringHttpClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(RegisteringConnector(
+            self.0.http_connector(settings, components),
+        ))
+    }
+
+    fn validate_base_client_config(
+        &self,
+        runtime_components: &RuntimeComponentsBuilder,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_base_client_config(runtime_components, cfg)
+    }
+
+    fn validate_final_config(
+        &self,
+        runtime_components: &RuntimeComponents,
+        cfg: &ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.validate_final_config(runtime_components, cfg)
+    }
+
+    fn connector_metadata(&self) -> Option<ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+#[derive(Debug)]
+struct RegisteringConnector(SharedHttpConnector);
+
+impl HttpConnector for RegisteringConnector {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        for token in bearer_tokens(
+            |name| request.headers().get(name),
+            request.body().bytes().unwrap_or_default(),
+        ) {
+            crate::logging::register_secret(&token);
+        }
+        self.0.call(request)
+    }
+}
+
+/// The tokens a request carries that sign nothing but open credentials:
+/// the IMDS session token and the SSO bearer token (headers), and the web
+/// identity token (a form field, percent-decoded).
+fn bearer_tokens<'a>(header: impl Fn(&str) -> Option<&'a str>, body: &[u8]) -> Vec<String> {
+    let mut tokens: Vec<String> = ["x-aws-ec2-metadata-token", "x-amz-sso_bearer_token"]
+        .into_iter()
+        .filter_map(header)
+        .map(str::to_owned)
+        .collect();
+    if let Ok(form) = std::str::from_utf8(body) {
+        tokens.extend(
+            form.split('&')
+                .filter_map(|pair| pair.strip_prefix("WebIdentityToken="))
+                .map(crate::validate::percent_decoded),
+        );
+    }
+    tokens.retain(|t| !t.is_empty());
+    tokens
 }
 
 /// The configuration with its credentials provider wrapped so that every
@@ -516,5 +730,45 @@ mod tests {
         ] {
             assert_eq!(route53_region(region), signing, "{region}");
         }
+    }
+
+    #[test]
+    fn debug_of_the_settings_shows_no_secret() {
+        let settings = AwsSettings {
+            region: Some("us-east-1".into()),
+            access_key: Some("AKIA4SECRETKEYID0000".into()),
+            secret_key: Some("wJalr-secret/K7MDENG".into()),
+            token: Some("FwoGZXIvYXdzEJr-session".into()),
+            http_proxy: Some("http://user:pr0xy-pass@proxy.internal:3128".into()),
+            ..AwsSettings::default()
+        };
+        let shown = format!("{settings:?} {settings:#?}");
+        for secret in [
+            "AKIA4SECRETKEYID0000",
+            "wJalr-secret",
+            "FwoGZXIvYXdz",
+            "pr0xy-pass",
+            "user:",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("us-east-1") && shown.contains("(sensitive)"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn bearer_tokens_are_found_in_headers_and_the_web_identity_form() {
+        let headers = |name: &str| match name {
+            "x-aws-ec2-metadata-token" => Some("AQAEAImdsSessionToken=="),
+            _ => None,
+        };
+        let body = b"Action=AssumeRoleWithWebIdentity&RoleArn=arn%3Aaws%3Aiam%3A%3A123456789012%3Arole%2Fr&WebIdentityToken=eyJhbGci.eyJzdWIi.c2lnbmF0%2Fw&Version=2011-06-15";
+        assert_eq!(
+            bearer_tokens(headers, body),
+            ["AQAEAImdsSessionToken==", "eyJhbGci.eyJzdWIi.c2lnbmF0/w"]
+        );
+        assert!(bearer_tokens(|_| None, b"Action=GetCallerIdentity&Version=2011-06-15").is_empty());
     }
 }

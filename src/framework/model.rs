@@ -286,6 +286,15 @@ impl<T: Field> Field for BTreeMap<String, T> {
     }
 }
 
+/// A secret as `Debug` shows it: whether it is set, never its value.
+pub struct Hidden(pub bool);
+
+impl std::fmt::Debug for Hidden {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0 { "(sensitive)" } else { "(unset)" })
+    }
+}
+
 /// Declares the typed model of a resource's, data source's or nested
 /// block's attributes: a struct whose fields are named as the attributes
 /// are, a module of the names (so code and diagnostics never spell an
@@ -303,11 +312,15 @@ impl<T: Field> Field for BTreeMap<String, T> {
 ///
 /// A field with `= default` reads as the default when its attribute is
 /// null or unknown; the schema takes its default from the same constant.
+///
+/// A model with secrets names them after its attribute module,
+/// `attributes mod attr, sensitive [token, secret_key]`: its `Debug` shows
+/// whether each is set, never its value, so no `{:?}` can log one.
 #[macro_export]
 macro_rules! model {
     (
         $(#[$meta:meta])*
-        $vis:vis struct $name:ident, attributes mod $attr:ident {
+        $vis:vis struct $name:ident, attributes mod $attr:ident $(, sensitive [$($secret:ident),* $(,)?])? {
             $(
                 $(#[$fmeta:meta])*
                 $field:ident : $ty:ty $(= $default:expr)?
@@ -315,9 +328,28 @@ macro_rules! model {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Debug, Default, PartialEq)]
+        #[derive(Clone, Default, PartialEq)]
         $vis struct $name {
             $( $(#[$fmeta])* pub $field: $ty, )*
+        }
+
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                const SENSITIVE: &[&str] = &[$($(stringify!($secret)),*)?];
+                // Each name in `sensitive [...]` is a field: a misspelt
+                // one fails to compile instead of leaving a secret shown.
+                $($( let _ = &self.$secret; )*)?
+                let mut d = f.debug_struct(stringify!($name));
+                $(
+                    if SENSITIVE.contains(&stringify!($field)) {
+                        let set = !$crate::framework::model::Field::write(&self.$field).is_null();
+                        d.field(stringify!($field), &$crate::framework::model::Hidden(set));
+                    } else {
+                        d.field(stringify!($field), &self.$field);
+                    }
+                )*
+                d.finish()
+            }
         }
 
         /// The attribute names of the model, one constant each.
@@ -400,6 +432,31 @@ mod tests {
         struct Entry, attributes mod entry_attr {
             dns_name: String,
         }
+    }
+
+    model! {
+        /// A block with a secret.
+        struct Credentials, attributes mod credentials_attr, sensitive [token, password] {
+            user: String,
+            token: Option<String>,
+            password: Option<String>,
+        }
+    }
+
+    #[test]
+    fn debug_shows_whether_a_secret_is_set_never_its_value() {
+        let c = Credentials {
+            user: "alice".into(),
+            token: Some("tok-3b1f9".into()),
+            password: None,
+        };
+        let shown = format!("{c:?} {c:#?}");
+        assert!(!shown.contains("tok-3b1f9"), "{shown}");
+        assert!(shown.contains("alice"), "other fields are shown: {shown}");
+        assert!(
+            shown.contains("token: (sensitive)") && shown.contains("password: (unset)"),
+            "{shown}"
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@
 #![allow(dead_code)]
 
 pub mod connect_proxy;
+pub mod credentials;
 pub mod dns;
 pub mod emulator;
 pub mod inprocess;
