@@ -33,6 +33,31 @@ use crate::framework::timeouts::format_duration;
 /// 80877103 (1234 in the high half, 5679 in the low), both big-endian.
 pub const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
 
+/// The most ports one test may ask for: a database has two (PostgreSQL and
+/// PSBouncer); each port costs a connection per address.
+pub const MAX_PORTS: usize = 16;
+/// The most addresses of one host that are tested: an endpoint has one per
+/// zone (and per address family); a resolver answering more is not
+/// pointing at an endpoint, and the rest are left untested.
+pub const MAX_ADDRESSES: usize = 16;
+/// The longest a connection may be given.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// Connections open at once, whatever the ports and addresses: the
+/// provider's process shares its file descriptors with the AWS calls in
+/// flight.
+const CONCURRENT: usize = 16;
+
+/// Checks a number of ports against [`MAX_PORTS`].
+pub fn check_port_count(count: usize) -> Result<(), String> {
+    if count > MAX_PORTS {
+        return Err(format!(
+            "{count} ports would open {count} connections per address of the host; the test takes at most \
+             {MAX_PORTS}. List the ports the database serves (5432 and 6432 for PostgreSQL and PSBouncer)."
+        ));
+    }
+    Ok(())
+}
+
 /// How the caller's arguments are called, for the sentences that send the
 /// reader to one of them.
 #[derive(Clone, Copy, Debug)]
@@ -118,6 +143,9 @@ pub enum Failure {
     Tls(String),
     /// Reading or writing failed after the connection opened.
     Io(String),
+    /// This machine ran out of file descriptors (EMFILE, ENFILE): nothing
+    /// is known of the path to the database.
+    OutOfDescriptors,
 }
 
 impl Failure {
@@ -137,6 +165,7 @@ impl Failure {
             Failure::Certificate(_) => "Certificate refused",
             Failure::Tls(_) => "TLS handshake failed",
             Failure::Io(_) => "Connection failed",
+            Failure::OutOfDescriptors => "Too many open files here",
         }
     }
 
@@ -223,6 +252,11 @@ impl Failure {
             Failure::Io(e) => {
                 format!("The connection failed after it opened ({e}). {check_host}")
             }
+            Failure::OutOfDescriptors => "The machine running Terraform ran out of file descriptors \
+                 (too many open files) before it could connect, so this says nothing about the path to \
+                 the database. Raise the open-file limit of the process running Terraform (ulimit -n), or \
+                 run fewer operations at once (terraform -parallelism)."
+                .to_owned(),
         }
     }
 }
@@ -247,6 +281,9 @@ fn describe_byte(byte: u8) -> String {
 /// A failed TCP connection.
 fn connect_failure(e: &std::io::Error) -> Failure {
     use std::io::ErrorKind;
+    if crate::platform::out_of_descriptors(e) {
+        return Failure::OutOfDescriptors;
+    }
     match e.kind() {
         ErrorKind::ConnectionRefused => Failure::Refused,
         ErrorKind::TimedOut => Failure::ConnectTimeout,
@@ -430,10 +467,10 @@ pub struct Probe {
     pub failure: Option<Failure>,
 }
 
-/// Every port on every address, at the same time, each connection within
-/// `timeout` and its certificate verified for `host`; by port (in the order
-/// given), then address. Empty when `host` is no name a certificate can
-/// carry.
+/// Every port on the first [`MAX_ADDRESSES`] addresses, [`CONCURRENT`] at a
+/// time, each connection within `timeout` and its certificate verified for
+/// `host`; by port (in the order given), then address. Empty when `host` is
+/// no name a certificate can carry.
 pub async fn probe_all(
     host: &str,
     addresses: &[IpAddr],
@@ -446,14 +483,21 @@ pub async fn probe_all(
         // validate refused such a host.
         return Vec::new();
     };
+    let addresses = &addresses[..addresses.len().min(MAX_ADDRESSES)];
     let targets: Vec<SocketAddr> = ports
         .iter()
         .flat_map(|port| addresses.iter().map(|ip| SocketAddr::new(*ip, *port)))
         .collect();
+    let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENT));
     let mut tasks = tokio::task::JoinSet::new();
     for (i, target) in targets.iter().enumerate() {
         let (target, server_name, tls) = (*target, server_name.clone(), tls.clone());
-        tasks.spawn(async move { (i, probe(target, server_name, tls, timeout).await) });
+        let permits = permits.clone();
+        tasks.spawn(async move {
+            // Never closed, so a permit always comes.
+            let _permit = permits.acquire_owned().await;
+            (i, probe(target, server_name, tls, timeout).await)
+        });
     }
     let mut probes: BTreeMap<usize, Probe> = BTreeMap::new();
     while let Some(done) = tasks.join_next().await {
@@ -789,5 +833,85 @@ mod tests {
         .explain("db.example", &NAMES);
         assert!(failed.contains("Check resolver, and that"), "{failed}");
         assert_eq!(Unresolved::NoAddresses.summary(), "Host did not resolve");
+    }
+
+    #[test]
+    fn a_shortage_of_descriptors_is_named_for_what_it_is() {
+        #[cfg(unix)]
+        for errno in [libc::EMFILE, libc::ENFILE] {
+            let failure = connect_failure(&std::io::Error::from_raw_os_error(errno));
+            assert_eq!(failure, Failure::OutOfDescriptors);
+            assert_eq!(failure.summary(), "Too many open files here");
+            let text = failure.explain("db.example", Duration::from_secs(2), &NAMES);
+            assert!(
+                text.contains("ulimit -n") && !text.contains("route"),
+                "{text}"
+            );
+        }
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(connect_failure(&refused), Failure::Refused);
+    }
+
+    #[test]
+    fn too_many_ports_are_refused() {
+        assert!(check_port_count(2).is_ok());
+        assert!(check_port_count(MAX_PORTS).is_ok());
+        let why = check_port_count(65535).unwrap_err();
+        assert!(why.contains("at most 16"), "{why}");
+    }
+
+    /// A host answering with many addresses, all of them a listener that
+    /// accepts and never answers: only the first [`MAX_ADDRESSES`] are
+    /// tested, [`CONCURRENT`] connections at a time.
+    #[tokio::test]
+    async fn connections_are_bounded_in_number_and_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (open, most, total) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let counters = (open.clone(), most.clone(), total.clone());
+        tokio::spawn(async move {
+            loop {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let (open, most, total) =
+                    (counters.0.clone(), counters.1.clone(), counters.2.clone());
+                let now = open.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                total.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    // Held, unanswered, until the prober gives up and closes.
+                    let mut buf = [0u8; 64];
+                    while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+                    open.fetch_sub(1, Ordering::SeqCst);
+                });
+            }
+        });
+        // 40 addresses and the port twice: 16 addresses tested, 32
+        // connections, each held for the whole timeout.
+        let addresses = vec![IpAddr::from([127, 0, 0, 1]); 40];
+        let tls = Arc::new(tls_config(Vec::new()));
+        let timeout = Duration::from_millis(300);
+        let started = std::time::Instant::now();
+        let probes = probe_all("db.example", &addresses, &[port, port], &tls, timeout).await;
+        let took = started.elapsed();
+        assert_eq!(probes.len(), 2 * MAX_ADDRESSES);
+        assert!(
+            probes
+                .iter()
+                .all(|(_, p)| p.failure == Some(Failure::NoAnswer)),
+            "{probes:?}"
+        );
+        assert_eq!(total.load(Ordering::SeqCst), 2 * MAX_ADDRESSES);
+        // 16 at a time: two rounds of the timeout, where all at once
+        // would take one.
+        assert!(took >= 2 * timeout, "{took:?}");
+        // (A connection the prober has closed may not be seen closed yet
+        // when the next is accepted: a little slack, far from all 32.)
+        let most = most.load(Ordering::SeqCst);
+        assert!(most <= CONCURRENT + 4, "{most} connections open at once");
     }
 }

@@ -211,6 +211,11 @@ impl DataSource<Clients> for ConnectionTestDataSource {
             diags.attr_error(root(attr::host), "Invalid host", why);
         }
         validate::ports(&c, attr::ports, diags);
+        if let Some(ports) = c.elements(attr::ports)
+            && let Err(why) = probe::check_port_count(ports.len())
+        {
+            diags.attr_error(root(attr::ports), "Too many ports", why);
+        }
         if c.str(attr::timeout).is_some()
             && let Err(why) = parse_timeout(&m.timeout)
         {
@@ -275,6 +280,22 @@ impl DataSource<Clients> for ConnectionTestDataSource {
             }
         };
 
+        if let Ok(addresses) = &resolved
+            && addresses.len() > probe::MAX_ADDRESSES
+        {
+            diags.attr_warning(
+                root(attr::host),
+                "Only some addresses tested",
+                format!(
+                    "{host} resolves to {} addresses; the first {} were tested. An endpoint has one \
+                     address per availability zone and address family: check that {} names the \
+                     branch's Private Host.",
+                    addresses.len(),
+                    probe::MAX_ADDRESSES,
+                    attr::host
+                ),
+            );
+        }
         let mut report = Report::new(m.fail_on_error);
         let mut unresolved = None;
         let addresses = match resolved {
@@ -491,6 +512,11 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
     match parse_duration(text) {
         Ok(d) if d.is_zero() => Err(format!(
             "{text:?} leaves no time to connect. Give a duration such as \"5s\" or \"1m\"."
+        )),
+        Ok(d) if d > probe::MAX_TIMEOUT => Err(format!(
+            "{text:?} is longer than a connection needs: a reachable database answers within \
+             seconds, and a test held this long holds the plan with it. Give at most \"{}\".",
+            crate::framework::timeouts::format_duration(probe::MAX_TIMEOUT)
         )),
         Ok(d) => Ok(d),
         Err(why) => Err(format!(
@@ -829,10 +855,15 @@ mod tests {
         assert!(errors(&config(&[host()])).is_empty());
         assert!(errors(&config(&[(attr::host, string("10.0.0.5"))])).is_empty());
         assert!(errors(&config(&[(attr::host, string("fd00::5"))])).is_empty());
-        let cases: [(&str, Value); 6] = [
+        let cases: [(&str, Value); 8] = [
             (attr::host, string("postgres://db.example:5432")),
             (attr::timeout, string("5")),
             (attr::timeout, string("0s")),
+            (attr::timeout, string("1000h")),
+            (
+                attr::ports,
+                validate::ports_value(1..=(probe::MAX_PORTS as u16 + 1)),
+            ),
             (attr::vpc_id, string("vpc-12")),
             (attr::resolver, string("dns.example")),
             (attr::ca_certificate, string("not a certificate")),

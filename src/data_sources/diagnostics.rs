@@ -219,6 +219,11 @@ impl DataSource<Clients> for DiagnosticsDataSource {
             diags.attr_error(root(attr::endpoint_id), "Invalid VPC endpoint id", why);
         }
         validate::ports(&c, attr::ports, diags);
+        if let Some(ports) = c.elements(attr::ports)
+            && let Err(why) = probe::check_port_count(ports.len())
+        {
+            diags.attr_error(root(attr::ports), "Too many ports", why);
+        }
         validate::each_string(
             &c,
             attr::client_security_group_ids,
