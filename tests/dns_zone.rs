@@ -376,3 +376,79 @@ resource "planetscale_privatelink_dns_zone_authorization" "other" {{
     );
     assert!(!f.zone_exists(&zone_id));
 }
+
+/// A record someone else wrote in the zone (another team's, in a zone
+/// imported by mistake) survives a destroy that would take it: nothing is
+/// deleted and the error names it and `force_destroy`. With
+/// `force_destroy = true` applied, the destroy takes the zone and the
+/// record.
+#[test]
+fn a_destroy_deletes_other_records_only_with_force_destroy() {
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet,
+    };
+    let f = fixture(211, 0);
+    let hub = f.hub.vpc_id.as_str();
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &f.config(false, Some(&[hub])));
+    ws.init();
+    ws.apply();
+    let zone_id = ws.resource(ZONE)["zone_id"].as_str().unwrap().to_owned();
+    assert_eq!(ws.resource(ZONE)["force_destroy"], false);
+
+    let theirs = format!("reports.{}.", f.host);
+    let record = ResourceRecordSet::builder()
+        .name(&theirs)
+        .r#type(RrType::Txt)
+        .ttl(300)
+        .resource_records(
+            ResourceRecord::builder()
+                .value("\"team=analytics\"")
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    f.rt.block_on(
+        f.route53
+            .change_resource_record_sets()
+            .hosted_zone_id(&zone_id)
+            .change_batch(
+                ChangeBatch::builder()
+                    .changes(
+                        Change::builder()
+                            .action(ChangeAction::Create)
+                            .resource_record_set(record)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send(),
+    )
+    .expect("ChangeResourceRecordSets");
+
+    let run = ws.run(&["destroy", "-auto-approve", "-input=false", "-no-color"]);
+    let text = run.flat();
+    assert!(!run.success(), "{text}");
+    assert!(
+        text.contains("holds records this resource did not write")
+            && text.contains(&format!("{theirs} TXT"))
+            && text.contains("force_destroy = true"),
+        "{text}"
+    );
+    assert!(f.zone_exists(&zone_id), "nothing was deleted");
+    assert!(f.alias(&zone_id).is_some(), "the alias is still there");
+
+    // force_destroy alone changes in place, with no AWS call to make.
+    let forced = f.config(false, Some(&[hub])).replace(
+        "  vpc_ids      = [",
+        "  force_destroy = true\n  vpc_ids      = [",
+    );
+    ws.write("main.tf", &forced);
+    ws.apply();
+    ws.assert_no_changes();
+    ws.destroy();
+    assert!(!f.zone_exists(&zone_id));
+}

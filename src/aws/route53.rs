@@ -19,6 +19,15 @@ const CHANGES_PER_BATCH: usize = 100;
 /// The shared Route 53 client. Route 53 is a global service: its client
 /// signs for its partition's one region ([`super::config`] sees to that).
 #[derive(Clone)]
+/// What [`Route53::delete_zone`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DeletedZone {
+    Deleted,
+    /// Nothing: the zone holds these records (`name TYPE`) that the zone
+    /// resource did not write.
+    NotEmpty(Vec<String>),
+}
+
 pub struct Route53 {
     pub(crate) client: aws_sdk_route53::Client,
 }
@@ -264,11 +273,14 @@ impl Route53 {
 
     /// Deletes the zone: first every record but the zone's own SOA and NS
     /// (Route 53 refuses to delete a zone with others, `HostedZoneNotEmpty`),
-    /// then the zone. A zone already gone is success.
-    pub async fn delete_zone(&self, zone_id: &str) -> Result<(), AwsError> {
+    /// then the zone. Records besides those and the apex's alias records
+    /// (the ones the zone resource writes) were made by someone else: unless
+    /// `force`, nothing is deleted and they are named instead. A zone
+    /// already gone is success.
+    pub async fn delete_zone(&self, zone_id: &str, force: bool) -> Result<DeletedZone, AwsError> {
         let zone = match self.find_zone(zone_id).await {
             Ok(zone) => zone,
-            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) if e.is_not_found() => return Ok(DeletedZone::Deleted),
             Err(e) => return Err(e),
         };
         let apex = absolute_name(&zone.name);
@@ -282,6 +294,19 @@ impl Route53 {
                 !own
             })
             .collect();
+        let foreign: Vec<String> = records
+            .iter()
+            .filter(|r| {
+                let alias = absolute_name(r.name()) == apex
+                    && matches!(r.r#type(), RrType::A | RrType::Aaaa)
+                    && r.alias_target().is_some();
+                !alias
+            })
+            .map(|r| format!("{} {}", absolute_name(r.name()), r.r#type().as_str()))
+            .collect();
+        if !force && !foreign.is_empty() {
+            return Ok(DeletedZone::NotEmpty(foreign));
+        }
         for chunk in records.chunks(CHANGES_PER_BATCH) {
             let changes = chunk
                 .iter()
@@ -296,9 +321,9 @@ impl Route53 {
             self.change(&zone.id, changes).await?;
         }
         match self.client.delete_hosted_zone().id(&zone.id).send().await {
-            Ok(_) => Ok(()),
+            Ok(_) => Ok(DeletedZone::Deleted),
             Err(e) => match AwsError::from(e) {
-                e if e.is_not_found() => Ok(()),
+                e if e.is_not_found() => Ok(DeletedZone::Deleted),
                 e => Err(e),
             },
         }

@@ -18,6 +18,7 @@ use std::collections::BTreeSet;
 use async_trait::async_trait;
 
 use crate::aws::model::{Endpoint, HostedZone, ZoneVpc};
+use crate::aws::route53::DeletedZone;
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
@@ -46,6 +47,7 @@ model! {
         vpc: Value,
         zone_id: String,
         fqdn: String,
+        force_destroy: bool = false,
     }
 }
 
@@ -158,6 +160,12 @@ impl Resource<Clients> for DnsZoneResource {
             ))
             .attribute(Attribute::string(attr::fqdn).computed().use_state_for_unknown().describe(
                 "The name the zone answers for: `private_host` in lower case.",
+            ))
+            .attribute(Attribute::bool(attr::force_destroy).default(Value::Bool(false)).describe(
+                "Whether destroying the zone deletes records in it that this resource did not write. \
+                 Without it, a destroy that finds such records deletes nothing and names them: they may be \
+                 another team's, in a zone imported by mistake. Set it, and apply, before the destroy that \
+                 should take them.",
             ))
             .block(NestedBlock::set(
                 attr::vpc,
@@ -563,8 +571,20 @@ impl Resource<Clients> for DnsZoneResource {
         if s.id.is_empty() {
             return;
         }
-        match ctx.data.route53.delete_zone(&s.id).await {
-            Ok(()) => tracing::info!(zone_id = %s.id, "private hosted zone deleted"),
+        match ctx.data.route53.delete_zone(&s.id, s.force_destroy).await {
+            Ok(DeletedZone::Deleted) => tracing::info!(zone_id = %s.id, "private hosted zone deleted"),
+            Ok(DeletedZone::NotEmpty(records)) => diags.attr_error(
+                root(attr::force_destroy),
+                "The zone holds records this resource did not write",
+                format!(
+                    "{} holds {}: {}. Deleting the zone would delete them too, and they may belong to \
+                     someone else. Remove them from the zone, or set force_destroy = true and apply, then \
+                     destroy again. Nothing was deleted.",
+                    s.id,
+                    if records.len() == 1 { "a record" } else { "records" },
+                    records.join(", ")
+                ),
+            ),
             Err(e) => diags.error(
                 "Could not delete the private hosted zone",
                 format!(
@@ -597,6 +617,10 @@ impl Resource<Clients> for DnsZoneResource {
         Some(Value::object(names.map(|name| {
             let value = if name == attr::id {
                 Value::String(id.to_owned())
+            } else if name == attr::force_destroy {
+                // As the default: an imported zone's other records are
+                // never deleted unless the configuration says so.
+                Value::Bool(false)
             } else {
                 Value::Null
             };
