@@ -944,19 +944,16 @@ fn vpc_cidr_overlap(access: &Access, vpc_cidrs: &[String]) -> Option<String> {
 /// decimal digits). `None` for a name that was not generated, or was
 /// generated without a prefix (`terraform-`).
 fn prefix_of_generated(name: &str) -> Option<&str> {
-    let ours = name.len() > 20
-        && name[name.len() - 20..]
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    let theirs = name.len() > 26 && name[name.len() - 26..].bytes().all(|b| b.is_ascii_digit());
-    let prefix = if theirs {
-        &name[..name.len() - 26]
-    } else if ours {
-        &name[..name.len() - 20]
-    } else {
-        return None;
+    // The suffix is judged by bytes, so a name of any characters (EC2
+    // allows UTF-8) is read without slicing inside one; an all-ASCII
+    // suffix starts on a character boundary.
+    let split = |len: usize, digit: fn(&u8) -> bool| {
+        let at = name.len().checked_sub(len).filter(|at| *at > 0)?;
+        name.as_bytes()[at..].iter().all(digit).then(|| &name[..at])
     };
-    (prefix != AWS_DEFAULT_NAME_PREFIX && !prefix.is_empty()).then_some(prefix)
+    let prefix = split(26, u8::is_ascii_digit)
+        .or_else(|| split(20, |b| b.is_ascii_digit() || (b'a'..=b'f').contains(b)))?;
+    (prefix != AWS_DEFAULT_NAME_PREFIX).then_some(prefix)
 }
 
 /// `prefix` + a time-ordered unique suffix, as the AWS provider names
@@ -1037,5 +1034,24 @@ mod tests {
             None
         );
         assert_eq!(prefix_of_generated("db-endpoint"), None);
+    }
+
+    #[test]
+    fn names_of_any_characters_are_read_without_a_panic() {
+        // Multi-byte characters where the generated suffix would start.
+        assert_eq!(prefix_of_generated(&"é".repeat(20)), None);
+        assert_eq!(prefix_of_generated(&"数".repeat(30)), None);
+        assert_eq!(
+            prefix_of_generated("grüße-0123456789abcdef0123"),
+            Some("grüße-")
+        );
+        assert_eq!(
+            prefix_of_generated("データ-20261123215855846100000002"),
+            Some("データ-")
+        );
+        assert_eq!(
+            prefix_of_generated(&format!("é{}", "0".repeat(20))),
+            Some("é")
+        );
     }
 }
