@@ -15,6 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use http_body_util::Full;
+use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 
 /// Temporary credentials a stand-in hands out.
@@ -69,7 +70,7 @@ fn respond(status: StatusCode, body: String) -> Response<Full<Bytes>> {
         .unwrap()
 }
 
-fn header(req: &Request<hyper::body::Incoming>, name: &str) -> Option<String> {
+fn header(req: &Request<Incoming>, name: &str) -> Option<String> {
     req.headers()
         .get(name)
         .and_then(|v| v.to_str().ok())
@@ -78,27 +79,44 @@ fn header(req: &Request<hyper::body::Incoming>, name: &str) -> Option<String> {
 
 const ROLE: &str = "planetscale-provider-role";
 
-/// The instance metadata service, IMDSv2 only.
-pub fn imds() -> StandIn {
-    let token = format!("AQAEAImdsSessionToken{}+/==", std::process::id());
-    let issued = Issued::new("imds");
+/// How a stand-in answers a request: given the token a client must show,
+/// the credentials it hands out, and the count of those handed out.
+type Answer = fn(&Request<Incoming>, &str, &Issued, &AtomicUsize) -> Response<Full<Bytes>>;
+
+/// Serves `answer` on a free loopback port.
+fn start(token: String, issued: Issued, answer: Answer) -> StandIn {
     let answered = Arc::new(AtomicUsize::new(0));
     let (t, i, a) = (token.clone(), issued.clone(), answered.clone());
     let address = super::serve_http(move |req| {
-        let (token, issued, answered) = (t.clone(), i.clone(), a.clone());
-        async move {
-            let path = req.uri().path().to_owned();
-            let shown = header(&req, "x-aws-ec2-metadata-token");
-            let response = match (req.method().as_str(), path.as_str()) {
+        let response = answer(&req, &t, &i, &a);
+        async move { Ok::<_, std::convert::Infallible>(response) }
+    });
+    StandIn {
+        url: format!("http://{address}"),
+        token,
+        issued,
+        answered,
+    }
+}
+
+/// The instance metadata service, IMDSv2 only.
+pub fn imds() -> StandIn {
+    let token = format!("AQAEAImdsSessionToken{}+/==", std::process::id());
+    start(
+        token,
+        Issued::new("imds"),
+        |req, token, issued, answered| {
+            let shown = header(req, "x-aws-ec2-metadata-token");
+            match (req.method().as_str(), req.uri().path()) {
                 ("PUT", "/latest/api/token") => {
-                    let mut r = respond(StatusCode::OK, token.clone());
+                    let mut r = respond(StatusCode::OK, token.to_owned());
                     r.headers_mut().insert(
                         "x-aws-ec2-metadata-token-ttl-seconds",
                         "21600".parse().unwrap(),
                     );
                     r
                 }
-                _ if shown.as_deref() != Some(token.as_str()) => {
+                _ if shown.as_deref() != Some(token) => {
                     respond(StatusCode::UNAUTHORIZED, String::new())
                 }
                 ("GET", "/latest/meta-data/iam/security-credentials/") => {
@@ -121,59 +139,39 @@ pub fn imds() -> StandIn {
                     )
                 }
                 _ => respond(StatusCode::NOT_FOUND, String::new()),
-            };
-            Ok::<_, std::convert::Infallible>(response)
-        }
-    });
-    StandIn {
-        url: format!("http://{address}"),
-        token,
-        issued,
-        answered,
-    }
+            }
+        },
+    )
 }
 
 /// The SSO portal's GetRoleCredentials.
 pub fn sso_portal() -> StandIn {
     let token = format!("aoaSsoAccessToken{}+/==", std::process::id());
-    let issued = Issued::new("sso");
-    let answered = Arc::new(AtomicUsize::new(0));
-    let (t, i, a) = (token.clone(), issued.clone(), answered.clone());
-    let address = super::serve_http(move |req| {
-        let (token, issued, answered) = (t.clone(), i.clone(), a.clone());
-        async move {
-            let shown = header(&req, "x-amz-sso_bearer_token");
-            let response = if req.uri().path() != "/federation/credentials" {
-                respond(StatusCode::NOT_FOUND, String::new())
-            } else if shown.as_deref() != Some(token.as_str()) {
-                respond(
-                    StatusCode::UNAUTHORIZED,
-                    r#"{"message":"Session token not found or invalid"}"#.to_owned(),
-                )
-            } else {
-                answered.fetch_add(1, Ordering::SeqCst);
-                respond(
-                    StatusCode::OK,
-                    serde_json::json!({
-                        "roleCredentials": {
-                            "accessKeyId": issued.access_key_id,
-                            "secretAccessKey": issued.secret_access_key,
-                            "sessionToken": issued.session_token,
-                            "expiration": 4_070_908_800_000_u64,
-                        }
-                    })
-                    .to_string(),
-                )
-            };
-            Ok::<_, std::convert::Infallible>(response)
+    start(token, Issued::new("sso"), |req, token, issued, answered| {
+        let shown = header(req, "x-amz-sso_bearer_token");
+        if req.uri().path() != "/federation/credentials" {
+            respond(StatusCode::NOT_FOUND, String::new())
+        } else if shown.as_deref() != Some(token) {
+            respond(
+                StatusCode::UNAUTHORIZED,
+                r#"{"message":"Session token not found or invalid"}"#.to_owned(),
+            )
+        } else {
+            answered.fetch_add(1, Ordering::SeqCst);
+            respond(
+                StatusCode::OK,
+                serde_json::json!({
+                    "roleCredentials": {
+                        "accessKeyId": issued.access_key_id,
+                        "secretAccessKey": issued.secret_access_key,
+                        "sessionToken": issued.session_token,
+                        "expiration": 4_070_908_800_000_u64,
+                    }
+                })
+                .to_string(),
+            )
         }
-    });
-    StandIn {
-        url: format!("http://{address}"),
-        token,
-        issued,
-        answered,
-    }
+    })
 }
 
 /// The forms a token takes in text: as it is, JSON-escaped, percent-encoded
