@@ -367,3 +367,94 @@ fn terraform_fmt(source: &str) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// The IAM section names an action for every AWS operation the code calls
+/// (`client.<operation>()` in src/aws/), so a role built from the docs has
+/// what the provider asks for. IAM action names are matched without
+/// regard to case, as IAM matches them.
+#[test]
+fn the_iam_section_names_every_operation_the_code_calls() {
+    let guide = std::fs::read_to_string(root().join("src/docs/authentication.md")).unwrap();
+    let section = guide
+        .split("### IAM permissions")
+        .nth(1)
+        .expect("an IAM permissions section")
+        .split("\n## ")
+        .next()
+        .unwrap()
+        .to_lowercase();
+    let mut missing = Vec::new();
+    let mut seen = 0;
+    for entry in std::fs::read_dir(root().join("src/aws")).unwrap() {
+        let path = entry.unwrap().path();
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let source = std::fs::read_to_string(&path).unwrap();
+        for (receiver, service) in [("client", ""), ("sts", "sts")] {
+            let service = match (service, file.as_str()) {
+                ("", "route53.rs") => "route53",
+                ("", _) => "ec2",
+                (s, _) => s,
+            };
+            for operation in operations_called_on(&source, receiver) {
+                seen += 1;
+                let action = format!("`{service}:{}`", pascal(&operation)).to_lowercase();
+                if !section.contains(&action) {
+                    missing.push(format!("{action} ({file}: {receiver}.{operation}())"));
+                }
+            }
+        }
+    }
+    assert!(
+        seen > 30,
+        "only {seen} operations found: the scan is broken"
+    );
+    assert!(
+        missing.is_empty(),
+        "src/docs/authentication.md's IAM section misses:\n{}",
+        missing.join("\n")
+    );
+    for permission_only in ["`vpce:allowmultiregion`", "`tiros:createquery`"] {
+        assert!(section.contains(permission_only), "{permission_only}");
+    }
+}
+
+/// The names `x` in `<receiver>.x()` and `<receiver>\n    .x()`, but
+/// `clone` and `build`.
+fn operations_called_on(source: &str, receiver: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (at, _) in source.match_indices(receiver) {
+        let before = source[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue;
+        }
+        let rest = source[at + receiver.len()..].trim_start();
+        let Some(rest) = rest.strip_prefix('.') else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')
+            .collect();
+        if !name.is_empty()
+            && rest[name.len()..].starts_with("()")
+            && !matches!(name.as_str(), "clone" | "build")
+        {
+            found.push(name);
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+fn pascal(snake: &str) -> String {
+    snake
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
