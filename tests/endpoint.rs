@@ -1022,3 +1022,35 @@ fn fixed_addresses_reach_the_interfaces() {
     ws.destroy();
     assert!(f.live_endpoints().is_empty());
 }
+
+/// A cross-region endpoint takes the permission-only IAM action
+/// `vpce:AllowMultiRegion`, which no API call is named after: a role built
+/// from the API names passes plan and fails at apply. The error names the
+/// permission, and nothing is created.
+#[test]
+fn a_cross_region_endpoint_refused_for_want_of_allow_multi_region_names_it() {
+    let f = fixture(32);
+    let remote = f
+        .emulator
+        .strict
+        .plant_remote_service(&f.service, "us-west-2", &["us-east-1"]);
+    f.emulator
+        .strict
+        .deny_permission(&f.network.vpc_id, "vpce:AllowMultiRegion");
+    let body = f.body(&[0, 1], 0, "").replace(&f.service, &remote);
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write(
+        "main.tf",
+        &f.config(&format!("{body}  service_region = \"us-west-2\"\n")),
+    );
+    ws.init();
+    let run = ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let text = run.flat();
+    assert!(!run.success(), "{text}");
+    assert!(
+        text.contains("UnauthorizedOperation") && text.contains("vpce:AllowMultiRegion"),
+        "{text}"
+    );
+    assert!(f.live_endpoints().is_empty(), "nothing created");
+    ws.destroy();
+}

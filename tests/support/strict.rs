@@ -24,6 +24,7 @@
 //! | 11 | a service of another region (planted with [`Strict::plant_remote_service`]): DescribeVpcEndpointServices answers it only when `ServiceRegion.N` names its region, and CreateVpcEndpoint takes it only with `ServiceRegion` naming its region; either only when its provider supports the caller's region. A `ServiceRegion` that is not the caller's, for a service of the caller's region, is refused alike | `InvalidServiceName` "The Vpc Endpoint Service '<name>' does not exist" | API_CreateVpcEndpoint (ServiceRegion: "The Region where the service is hosted. The default is the current Region."); API_DescribeVpcEndpointServices (ServiceRegions); PrivateLink guide, "Cross-Region access" (the provider chooses the supported Regions) |
 //! | 12 | an interface endpoint's `IpAddressType` its subnets cannot hold (`ipv4`: an IPv4 block each; `dualstack`: an IPv4 and an IPv6 block each; `ipv6`: IPv6-only subnets) or its service does not support (`SupportedIpAddressTypes`, planted with [`Strict::set_supported_ip_address_types`]; none: IPv4 alone); a `DnsOptions.DnsRecordIpType` of a family the endpoint lacks (`ipv4`: ipv4 or dualstack; `ipv6`: ipv6 or dualstack; `dualstack`, `service-defined`: dualstack); on create and on a modify | `InvalidParameter` "..." (the layer's words) | PrivateLink guide, "IP address types" ("supported only if all selected subnets ..."); API_DnsOptionsSpecification (DnsRecordIpType: ipv4, dualstack, ipv6, service-defined) |
 //! | 13 | a `SubnetConfiguration.N` whose subnet is not among `SubnetId.N`, whose address lies outside its subnet's block or is one of the five AWS reserves (the first four and the last), or that lacks the address of a family the endpoint uses | `InvalidParameter` "..." (the layer's words) | API_SubnetConfiguration ("You must provide an IPv4 address if the VPC endpoint supports IPv4", likewise IPv6); Amazon VPC user guide, "Subnet CIDR blocks" (the five reserved addresses) |
+//! | 14 | a CreateVpcEndpoint to a service of another region (`ServiceRegion` not the caller's) while a test denies the caller `vpce:AllowMultiRegion` for the VPC ([`Strict::deny_permission`]) | `UnauthorizedOperation` (403) "You are not authorized to perform this operation." | Service Authorization Reference, AWS PrivateLink: `vpce:AllowMultiRegion`, a permission-only action ("Grants permission to manage multi-region VPC endpoints"); EC2 error codes (UnauthorizedOperation) |
 //!
 //! Choices where the emulator says less than EC2:
 //! - Rule 2: the emulator reports no `privateDnsNameVerificationState` at
@@ -162,6 +163,9 @@ struct State {
     fixed: HashMap<String, (Option<String>, Option<String>)>,
     /// The parameters of each request of the [`KEPT`] actions, in order.
     requests: Vec<(String, Vec<(String, String)>)>,
+    /// (VPC id, IAM action) the caller's policy lacks for requests about
+    /// that VPC, as a test plays it (rule 14).
+    denied: HashSet<(String, String)>,
 }
 
 /// A service played as hosted in another region.
@@ -296,6 +300,17 @@ impl Strict {
     pub fn refusals(&self) -> Vec<Refusal> {
         self.state.lock().unwrap().refusals.clone()
     }
+
+    /// Plays a caller whose IAM policy lacks `action` (rule 14), such as
+    /// the permission-only `vpce:AllowMultiRegion`, in requests about the
+    /// VPC `vpc_id` (tests sharing the layer keep their own world).
+    pub fn deny_permission(&self, vpc_id: &str, action: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .denied
+            .insert((vpc_id.to_owned(), action.to_owned()));
+    }
 }
 
 /// Why a request is refused: EC2's code and message.
@@ -401,12 +416,12 @@ async fn handle(
                 code: refused.code.to_owned(),
                 message: refused.message.clone(),
             });
-            return error_from(
-                StatusCode::BAD_REQUEST,
-                refused.code,
-                &refused.message,
-                "strict-layer",
-            );
+            let status = if refused.code == "UnauthorizedOperation" {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return error_from(status, refused.code, &refused.message, "strict-layer");
         }
     };
 
@@ -987,6 +1002,18 @@ fn remote_request(
                 .map(str::to_owned)
                 .into_iter()
                 .collect();
+            // Rule 14: another region's service takes a permission of its
+            // own, checked before the service is looked at.
+            let vpc = call.param("VpcId").unwrap_or_default().to_owned();
+            if asked.iter().any(|a| *a != caller)
+                && s.denied
+                    .contains(&(vpc, "vpce:AllowMultiRegion".to_owned()))
+            {
+                return Err(refuse(
+                    "UnauthorizedOperation",
+                    "You are not authorized to perform this operation.",
+                ));
+            }
             let Some(r) = s.remote.get(name) else {
                 if asked.iter().any(|a| *a != caller) {
                     return Err(no_such_service(name));

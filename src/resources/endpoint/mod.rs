@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::aws::AwsError;
 use crate::aws::endpoint::{
     AvailableWait, CREATE_TOKEN_TAG, EndpointChanges, NewEndpoint, WaitError,
 };
@@ -406,9 +407,19 @@ impl Resource<Clients> for EndpointResource {
         let created = match ec2.create_endpoint(&new).await {
             Ok(e) => e,
             Err(e) => {
+                // A cross-region endpoint takes a permission no API call is
+                // named after: a role built from the API names lacks it.
+                let multi_region = match (&e, new.service_region) {
+                    (AwsError::AccessDenied { .. }, Some(region)) => format!(
+                        ". The service is in {region}: a cross-region endpoint also needs the \
+                         permission-only IAM action vpce:AllowMultiRegion, besides \
+                         ec2:CreateVpcEndpoint."
+                    ),
+                    _ => String::new(),
+                };
                 diags.error(
                     "Could not create the VPC endpoint",
-                    format!("CreateVpcEndpoint to {}: {e}", m.service_name),
+                    format!("CreateVpcEndpoint to {}: {e}{multi_region}", m.service_name),
                 );
                 return None;
             }
