@@ -723,6 +723,13 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             "bare host name",
         ),
         (
+            "private host as an IP address",
+            DZ,
+            dz(vec![("private_host", s("10.0.0.1"))]),
+            "private_host",
+            "is an IP address",
+        ),
+        (
             "malformed endpoint id for the zone",
             DZ,
             dz(vec![("endpoint_id", s("vpce-xyz"))]),

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 
-use crate::aws::model::{Endpoint, HostedZone, ZoneVpc};
+use crate::aws::model::{DnsEntry, Endpoint, HostedZone, ZoneVpc};
 use crate::aws::route53::DeletedZone;
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
@@ -56,6 +56,53 @@ model! {
     struct VpcBlock, attributes mod vpc_attr {
         id: String,
         region: String,
+    }
+}
+
+/// The zone's name: a host name (an address names no zone), and a warning
+/// when it has fewer than three labels, since a private zone answers for
+/// every name under it in each VPC it is associated with: a zone for
+/// `example.com` would take `www.example.com` from those VPCs.
+fn check_private_host(host: &str, diags: &mut Diagnostics) {
+    let path = root(attr::private_host);
+    let bare = host.strip_suffix('.').unwrap_or(host);
+    if bare.parse::<std::net::IpAddr>().is_ok()
+        || bare
+            .trim_matches(['[', ']'])
+            .parse::<std::net::Ipv6Addr>()
+            .is_ok()
+    {
+        diags.attr_error(
+            path,
+            "Invalid private host",
+            format!(
+                "{host:?} is an IP address; a hosted zone is named after a host name. Give the Private \
+                 Host as the PlanetScale dashboard shows it."
+            ),
+        );
+        return;
+    }
+    if let Err(why) = crate::dns::check_host_name(host) {
+        diags.attr_error(
+            path,
+            "Invalid private host",
+            format!("{why} Give the Private Host as the dashboard shows it, a bare host name."),
+        );
+        return;
+    }
+    let labels = bare.split('.').count();
+    if labels < 3 {
+        diags.attr_warning(
+            path,
+            "A zone for a whole domain",
+            format!(
+                "{host:?} has {labels} label{}: the private zone answers for it and every name under it \
+                 in each VPC of vpc_ids, so hosts there would no longer reach anything else in that \
+                 domain. A PlanetScale Private Host has more labels (such as \
+                 <id>.private-pg.psdb.cloud): check that private_host is the branch's Private Host.",
+                if labels == 1 { "" } else { "s" }
+            ),
+        );
     }
 }
 
@@ -187,14 +234,8 @@ impl Resource<Clients> for DnsZoneResource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let c = Attrs::of(config);
-        if let Some(host) = c.str(attr::private_host)
-            && let Err(why) = crate::dns::check_host_name(host)
-        {
-            diags.attr_error(
-                root(attr::private_host),
-                "Invalid private host",
-                format!("{why} Give the Private Host as the dashboard shows it, a bare host name."),
-            );
+        if let Some(host) = c.str(attr::private_host) {
+            check_private_host(host, diags);
         }
         if let Some(id) = c.str(attr::endpoint_id)
             && let Err(why) = validate::ec2_id(id, "vpce", "VPC endpoint")
@@ -741,18 +782,35 @@ fn private_dns_conflict(
     ))
 }
 
+/// The endpoint's regional DNS name among its entries, chosen by its shape
+/// rather than its place: its first label is `<endpoint id>-<suffix>`,
+/// where a zonal name's adds `-<zone>` and the service's private DNS name
+/// does not start with the endpoint's id at all. EC2 does not promise an
+/// order.
+fn regional_entry(endpoint: &Endpoint) -> Option<&DnsEntry> {
+    endpoint.dns_entries.iter().find(|entry| {
+        entry
+            .dns_name
+            .split('.')
+            .next()
+            .and_then(|first| first.strip_prefix(endpoint.id.as_str()))
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|suffix| !suffix.is_empty() && !suffix.contains('-'))
+    })
+}
+
 /// Points the zone's alias record for `host` at the endpoint's regional DNS
-/// name (its first DNS entry).
+/// name.
 async fn point_alias(
     clients: &Clients,
     zone_id: &str,
     host: &str,
     endpoint: &Endpoint,
 ) -> Result<(), String> {
-    let Some(target) = endpoint.dns_entries.first() else {
+    let Some(target) = regional_entry(endpoint) else {
         return Err(format!(
-            "{} ({}) has no DNS names yet. Point the zone at it once it is available (depend on the endpoint \
-             resource).",
+            "{} ({}) has no regional DNS name yet. Point the zone at it once it is available (depend on \
+             the endpoint resource).",
             endpoint.id, endpoint.state
         ));
     };
@@ -822,6 +880,66 @@ mod tests {
             .unwrap()
             .block;
         assert_model_names(block, vpc_attr::ALL);
+    }
+
+    #[test]
+    fn a_private_host_is_a_host_name_and_an_apex_is_warned_of() {
+        use crate::framework::diag::Severity;
+        let judged = |host: &str| {
+            let mut diags = Diagnostics::new();
+            check_private_host(host, &mut diags);
+            diags
+                .iter()
+                .map(|d| (d.severity, d.summary.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert!(judged("abc.private-pg.psdb.cloud").is_empty());
+        assert!(judged("db.private.example.com").is_empty());
+        for address in ["10.0.0.1", "fd00::5", "[fd00::5]"] {
+            assert_eq!(
+                judged(address),
+                [(Severity::Error, "Invalid private host".to_owned())],
+                "{address}"
+            );
+        }
+        for apex in ["psdb.cloud", "amazonaws.com", "example.com.", "localhost"] {
+            assert_eq!(
+                judged(apex),
+                [(Severity::Warning, "A zone for a whole domain".to_owned())],
+                "{apex}"
+            );
+        }
+        assert_eq!(judged("db..example.com")[0].0, Severity::Error);
+    }
+
+    #[test]
+    fn the_alias_targets_the_regional_name_wherever_ec2_lists_it() {
+        let entry = |name: &str, zone: &str| DnsEntry {
+            dns_name: name.to_owned(),
+            hosted_zone_id: zone.to_owned(),
+        };
+        let regional = entry(
+            "vpce-0abc123def4567890-k3q2x9z1.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com",
+            "Z7HUB22UULQXV",
+        );
+        let endpoint = Endpoint {
+            id: "vpce-0abc123def4567890".into(),
+            dns_entries: vec![
+                entry("abc.private-pg.psdb.cloud", "Z0PRIVATEZONE"),
+                entry(
+                    "vpce-0abc123def4567890-k3q2x9z1-us-east-1a.vpce-svc-0123456789abcdef0.us-east-1.vpce.amazonaws.com",
+                    "Z7HUB22UULQXV",
+                ),
+                regional.clone(),
+            ],
+            ..Endpoint::default()
+        };
+        assert_eq!(regional_entry(&endpoint), Some(&regional));
+        let zonal_only = Endpoint {
+            dns_entries: endpoint.dns_entries[..2].to_vec(),
+            ..endpoint.clone()
+        };
+        assert_eq!(regional_entry(&zonal_only), None);
     }
 
     #[test]
