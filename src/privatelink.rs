@@ -94,6 +94,70 @@ pub fn is_region(region: &str) -> bool {
             .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// The AWS regions at this provider's release, every partition's. A name of
+/// a region's shape that is not here is warned of, not refused: it is more
+/// often a typo (`us-east-9`) than a region opened since.
+pub const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-isoe-west-1",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eusc-de-east-1",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-iso-east-1",
+    "us-iso-west-1",
+    "us-isob-east-1",
+    "us-isof-east-1",
+    "us-isof-south-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+/// Why `region`, a region name by its shape, deserves a second look: it is
+/// not among [`KNOWN_REGIONS`]. `None` for a known one.
+pub fn unknown_region(region: &str) -> Option<String> {
+    if KNOWN_REGIONS.contains(&region) {
+        return None;
+    }
+    Some(format!(
+        "{region:?} is not an AWS region this provider knows of: check its spelling (regions look like \
+         \"us-east-1\", \"eu-central-1\"). A region opened after this provider's release works all the \
+         same."
+    ))
+}
+
 /// The AWS partition a region belongs to, for ARNs: the region prefixes
 /// of the AWS SDKs' partition table (`partitions.json`). The more specific
 /// prefixes come first, and each ends with its hyphen, so `us-isob-` and
@@ -368,6 +432,22 @@ mod engine_tests {
         assert!(
             why.contains("us-east-1") && why.contains("af-south-1"),
             "{why}"
+        );
+    }
+
+    #[test]
+    fn a_region_name_not_known_is_flagged_not_refused() {
+        assert_eq!(unknown_region("us-east-1"), None);
+        assert_eq!(unknown_region("eu-central-2"), None);
+        let why = unknown_region("us-east-9").unwrap();
+        assert!(
+            why.contains("\"us-east-9\"") && why.contains("spelling"),
+            "{why}"
+        );
+        assert!(KNOWN_REGIONS.iter().all(|r| is_region(r)));
+        assert!(
+            KNOWN_REGIONS.windows(2).all(|w| w[0] < w[1]),
+            "sorted, once each"
         );
     }
 }

@@ -240,14 +240,16 @@ impl Provider for PlanetScale {
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let m = Model::from_value(config);
         let c = Attrs::of(config);
-        if let Some(region) = &m.region
-            && !is_region(region)
-        {
-            diags.attr_error(
-                root(attr::region),
-                "Invalid AWS region",
-                format!("{region:?} is not an AWS region name. Write it like \"us-east-1\"."),
-            );
+        if let Some(region) = &m.region {
+            if !is_region(region) {
+                diags.attr_error(
+                    root(attr::region),
+                    "Invalid AWS region",
+                    format!("{region:?} is not an AWS region name. Write it like \"us-east-1\"."),
+                );
+            } else if let Some(why) = crate::privatelink::unknown_region(region) {
+                diags.attr_warning(root(attr::region), "Unknown AWS region", why);
+            }
         }
         if m.access_key.is_some() != m.secret_key.is_some()
             && !c.is_unknown(attr::access_key)
@@ -623,6 +625,26 @@ mod tests {
             };
             assert!(!shown.contains(marker.as_str()), "{name} shown: {shown}");
         }
+    }
+
+    #[test]
+    fn a_region_of_the_right_shape_but_unknown_is_warned_of() {
+        let mut config = Model::from_value(&Value::Null);
+        config.region = Some("us-east-9".into());
+        let mut diags = Diagnostics::new();
+        PlanetScale.validate(&config.to_value(), &mut diags);
+        assert!(!diags.has_errors(), "{diags:?}");
+        let warned: Vec<String> = diags
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {:?}",
+                    d.summary,
+                    d.attribute.as_ref().map(ToString::to_string)
+                )
+            })
+            .collect();
+        assert_eq!(warned, ["Unknown AWS region Some(\"region\")"]);
     }
 
     #[test]

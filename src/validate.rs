@@ -25,10 +25,30 @@ pub fn ec2_id(value: &str, prefix: &str, what: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "{value:?} is not a {what} id. It looks like \"{prefix}-0123456789abcdef0\": \"{prefix}-\" and 8 or 17 \
-             lowercase hexadecimal digits."
+            "{value:?} is not {} {what} id. It looks like \"{prefix}-0123456789abcdef0\": \"{prefix}-\" and 8 or 17 \
+             lowercase hexadecimal digits.",
+            article(what)
         ))
     }
+}
+
+/// "a" or "an" before `word`, by the sound of its first letter: "an
+/// instance", "a transit gateway", "a VPC endpoint" (acronyms are read
+/// letter by letter, and V is "vee").
+pub fn article(word: &str) -> &'static str {
+    let first = word.chars().next().unwrap_or('x');
+    let acronym = word.split(' ').next().is_some_and(|w| {
+        w.len() > 1
+            && w.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    });
+    let vowel_sound = if acronym {
+        // A, E, F, H, I, L, M, N, O, R, S and X start with a vowel sound.
+        "AEFHILMNORSX".contains(first)
+    } else {
+        "aeiouAEIOU".contains(first)
+    };
+    if vowel_sound { "an" } else { "a" }
 }
 
 /// An IPv4 or IPv6 CIDR block with no host bits set.
@@ -433,6 +453,32 @@ pub fn proxy_url(url: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod article_tests {
+    use super::*;
+
+    #[test]
+    fn articles_follow_the_sound() {
+        for (word, a) in [
+            ("instance", "an"),
+            ("internet gateway", "an"),
+            ("transit gateway", "a"),
+            ("network interface", "a"),
+            ("VPC endpoint", "a"),
+            ("VPN gateway", "a"),
+            ("ENI", "an"),
+            ("security group", "a"),
+            ("subnet", "a"),
+        ] {
+            assert_eq!(article(word), a, "{word}");
+        }
+        assert_eq!(
+            ec2_id("i-12", "i", "instance").unwrap_err()[..28].to_owned(),
+            "\"i-12\" is not an instance id"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -206,17 +206,19 @@ impl DataSource<Clients> for ServiceDataSource {
         {
             diags.attr_error(root(attr::service_name), "Invalid service name", why);
         }
-        if let Some(region) = &m.service_region
-            && !is_region(region)
-        {
-            diags.attr_error(
-                root(attr::service_region),
-                "Invalid region",
-                format!(
-                    "{region:?} is not an AWS region name: give the region of the service name, such as \
-                     \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-..."
-                ),
-            );
+        if let Some(region) = &m.service_region {
+            if !is_region(region) {
+                diags.attr_error(
+                    root(attr::service_region),
+                    "Invalid region",
+                    format!(
+                        "{region:?} is not an AWS region name: give the region of the service name, such as \
+                         \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-..."
+                    ),
+                );
+            } else if let Some(why) = crate::privatelink::unknown_region(region) {
+                diags.attr_warning(root(attr::service_region), "Unknown AWS region", why);
+            }
         }
         for (arg, value) in [
             (attr::organization, &m.organization),

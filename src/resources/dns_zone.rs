@@ -281,14 +281,16 @@ impl Resource<Clients> for DnsZoneResource {
                     );
                 }
             }
-            if let Some(region) = b.str(vpc_attr::region)
-                && !is_region(region)
-            {
-                diags.attr_error(
-                    path.attr(vpc_attr::region),
-                    "Invalid AWS region",
-                    format!("{region:?} is not an AWS region name. Write the VPC's region like \"us-west-2\"."),
-                );
+            if let Some(region) = b.str(vpc_attr::region) {
+                if !is_region(region) {
+                    diags.attr_error(
+                        path.attr(vpc_attr::region),
+                        "Invalid AWS region",
+                        format!("{region:?} is not an AWS region name. Write the VPC's region like \"us-west-2\"."),
+                    );
+                } else if let Some(why) = crate::privatelink::unknown_region(region) {
+                    diags.attr_warning(path.attr(vpc_attr::region), "Unknown AWS region", why);
+                }
             }
         }
     }

@@ -110,14 +110,16 @@ impl Resource<Clients> for DnsZoneAuthorizationResource {
         {
             diags.attr_error(root(attr::vpc_id), "Invalid VPC id", why);
         }
-        if let Some(region) = c.str(attr::vpc_region)
-            && !is_region(region)
-        {
-            diags.attr_error(
-                root(attr::vpc_region),
-                "Invalid AWS region",
-                format!("{region:?} is not an AWS region name. Write the VPC's region like \"us-west-2\"."),
-            );
+        if let Some(region) = c.str(attr::vpc_region) {
+            if !is_region(region) {
+                diags.attr_error(
+                    root(attr::vpc_region),
+                    "Invalid AWS region",
+                    format!("{region:?} is not an AWS region name. Write the VPC's region like \"us-west-2\"."),
+                );
+            } else if let Some(why) = crate::privatelink::unknown_region(region) {
+                diags.attr_warning(root(attr::vpc_region), "Unknown AWS region", why);
+            }
         }
     }
 

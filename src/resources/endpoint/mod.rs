@@ -229,17 +229,19 @@ impl Resource<Clients> for EndpointResource {
             }
         }
         validate::tags(&c, attr::tags, diags);
-        if let Some(region) = c.str(attr::service_region)
-            && !is_region(region)
-        {
-            diags.attr_error(
-                root(attr::service_region),
-                "Invalid region",
-                format!(
-                    "{region:?} is not an AWS region name: give the region of the service name, such as \
-                     \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-..."
-                ),
-            );
+        if let Some(region) = c.str(attr::service_region) {
+            if !is_region(region) {
+                diags.attr_error(
+                    root(attr::service_region),
+                    "Invalid region",
+                    format!(
+                        "{region:?} is not an AWS region name: give the region of the service name, such as \
+                         \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-..."
+                    ),
+                );
+            } else if let Some(why) = crate::privatelink::unknown_region(region) {
+                diags.attr_warning(root(attr::service_region), "Unknown AWS region", why);
+            }
         }
         for (name, allowed) in [
             (attr::ip_address_type, &addresses::IP_ADDRESS_TYPES[..]),

@@ -609,8 +609,8 @@ fn check_source(source: &str) -> Result<(), String> {
         .find(|(prefix, _)| source.starts_with(&format!("{prefix}-")))
     else {
         return Err(format!(
-            "{source:?} is not a source Reachability Analyzer accepts. Give the id of an {kinds}, or an ARN: \
-             usually the application host's instance or network interface."
+            "{source:?} is not a source Reachability Analyzer accepts. Give the id of one of these: {kinds}; \
+             or an ARN. Usually it is the application host's instance or network interface."
         ));
     };
     validate::ec2_id(source, prefix, what)
