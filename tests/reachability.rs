@@ -427,3 +427,27 @@ fn an_analysis_that_outlasts_the_timeout_keeps_the_path_in_state() {
     ws.destroy();
     assert!(insights.paths_from(&source).is_empty());
 }
+
+/// A source given by ARN (needed for a host of another account): EC2
+/// answers the path with the id in Source and the ARN in SourceArn. The
+/// state keeps the ARN, so the next plan is empty instead of replacing the
+/// path (and paying for a new analysis) every apply.
+#[test]
+fn a_source_given_by_arn_plans_no_change_after_create() {
+    let f = fixture(76);
+    let eni = f.host(&f.app_group);
+    let source = format!("arn:aws:ec2:us-east-1:123456789012:network-interface/{eni}");
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &f.config(&source, ""));
+    ws.init();
+    ws.apply();
+    let r = ws.resource(ADDRESS);
+    assert_eq!(r["source"], source.as_str(), "{r:#}");
+    assert_eq!(
+        f.emulator.strict.insights.paths_from(&eni).len(),
+        1,
+        "EC2 keeps the path by the source's id"
+    );
+    ws.assert_no_changes();
+    ws.destroy();
+}

@@ -212,6 +212,7 @@ fn path(p: &aws_sdk_ec2::types::NetworkInsightsPath) -> InsightsPath {
         id: p.network_insights_path_id().unwrap_or_default().to_owned(),
         arn: p.network_insights_path_arn().unwrap_or_default().to_owned(),
         source: p.source().unwrap_or_default().to_owned(),
+        source_arn: p.source_arn().unwrap_or_default().to_owned(),
         destination: p.destination().unwrap_or_default().to_owned(),
         protocol: p
             .protocol()

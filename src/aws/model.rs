@@ -226,7 +226,10 @@ pub struct PrefixList {
 pub struct InsightsPath {
     pub id: String,
     pub arn: String,
+    /// The source's id, whether it was given by id or by ARN.
     pub source: String,
+    /// The source's ARN (EC2 answers both).
+    pub source_arn: String,
     pub destination: String,
     pub protocol: String,
     pub destination_port: Option<u16>,

@@ -8,7 +8,9 @@
 //! reaches the emulator.
 //!
 //! What it emulates:
-//! - A path is kept with its source, destination, protocol and port; a
+//! - A path is kept with its source (given by ARN, kept and answered by its
+//!   id in `source`, the ARN in `sourceArn`, as EC2 does), destination,
+//!   protocol and port; a
 //!   repeated `ClientToken` answers the first path (or analysis) again, as
 //!   EC2's idempotent creates do.
 //! - An analysis starts `running` and reads as such on its first
@@ -77,7 +79,10 @@ pub struct Planted {
 #[derive(Clone, Debug)]
 struct Path {
     id: String,
+    /// The source's id (`Source` in answers).
     source: String,
+    /// The source's ARN (`SourceArn`), where one is known.
+    source_arn: Option<String>,
     destination: String,
     protocol: String,
     port: Option<String>,
@@ -215,9 +220,19 @@ impl Insights {
         let path = match known.and_then(|id| s.paths.get(&id).cloned()) {
             Some(path) => path,
             None => {
+                // Given by ARN, the source is kept (and answered) by its
+                // id, with the ARN beside it, as EC2 does.
+                let (source, source_arn) = match source.strip_prefix("arn:") {
+                    Some(_) => (
+                        source.rsplit('/').next().unwrap_or(source).to_owned(),
+                        Some(source.to_owned()),
+                    ),
+                    None => (source.to_owned(), source_arn_of(source)),
+                };
                 let path = Path {
                     id: new_id("nip"),
-                    source: source.to_owned(),
+                    source,
+                    source_arn,
                     destination: destination.to_owned(),
                     protocol: protocol.to_owned(),
                     port: call.param("DestinationPort").map(str::to_owned),
@@ -509,12 +524,17 @@ fn path_xml(p: &Path) -> String {
         .unwrap_or_default();
     format!(
         "<networkInsightsPathId>{id}</networkInsightsPathId><networkInsightsPathArn>{arn}</networkInsightsPathArn>\
-         <createdDate>{created}</createdDate><source>{source}</source><destination>{destination}</destination>\
+         <createdDate>{created}</createdDate><source>{source}</source>{source_arn}<destination>{destination}</destination>\
          <protocol>{protocol}</protocol>{port}<tagSet/>",
         id = p.id,
         arn = arn("network-insights-path", &p.id),
         created = p.created,
         source = xml_escape(&p.source),
+        source_arn = p
+            .source_arn
+            .as_ref()
+            .map(|a| format!("<sourceArn>{}</sourceArn>", xml_escape(a)))
+            .unwrap_or_default(),
         destination = xml_escape(&p.destination),
         protocol = p.protocol,
     )
@@ -544,6 +564,17 @@ fn analysis_xml(a: &Analysis) -> String {
          <explanationSet>{}</explanationSet><tagSet/>",
         a.found, a.explanations
     )
+}
+
+/// The ARN EC2 reports beside a source given by id, for the kinds the
+/// stand-in knows.
+fn source_arn_of(id: &str) -> Option<String> {
+    let kind = match id.split('-').next()? {
+        "eni" => "network-interface",
+        "i" => "instance",
+        _ => return None,
+    };
+    Some(arn(kind, id))
 }
 
 fn arn(kind: &str, id: &str) -> String {

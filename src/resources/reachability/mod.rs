@@ -322,7 +322,14 @@ impl Resource<Clients> for ReachabilityResource {
             }
         };
         s.path_id.clone_from(&path.id);
-        s.source.clone_from(&path.source);
+        // EC2 answers a source given by ARN (needed across accounts) with
+        // its id in Source and the ARN in SourceArn: keep the form the
+        // configuration gave, or every plan would replace the path.
+        if !s.source.starts_with("arn:") {
+            s.source.clone_from(&path.source);
+        } else if !path.source_arn.is_empty() {
+            s.source.clone_from(&path.source_arn);
+        }
         s.destination_id.clone_from(&path.destination);
         if let Some(port) = path.destination_port {
             s.port = port;
