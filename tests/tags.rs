@@ -263,6 +263,29 @@ fn every_in_place_change_alone_keeps_every_tag() {
             .send(),
     )
     .unwrap();
+    // A tag-only update plans what tags cannot change as it is, not
+    // unknown.
+    let plan = ws.plan_json();
+    let change = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == ENDPOINT)
+        .expect("the endpoint's change");
+    assert_eq!(change["change"]["actions"], serde_json::json!(["update"]));
+    for kept in ["dns_entries", "network_interface_ids", "state"] {
+        assert!(
+            !change["change"]["after_unknown"][kept]
+                .to_string()
+                .contains("true"),
+            "{kept} planned unknown for a tag-only update: {:#}",
+            change["change"]["after_unknown"]
+        );
+        assert_eq!(
+            change["change"]["after"][kept], change["change"]["before"][kept],
+            "{kept}"
+        );
+    }
     ws.apply();
     assert_eq!(f.tags_of(&endpoint), endpoint_tags, "drift repaired");
     assert!(

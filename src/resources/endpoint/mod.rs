@@ -332,6 +332,7 @@ impl Resource<Clients> for EndpointResource {
         if diags.has_errors() {
             return;
         }
+        keep_what_tags_cannot_change(change);
         // Checks that call AWS run only for values that change, and once
         // they are known (else again at apply).
         if !change.changing {
@@ -612,6 +613,39 @@ impl Resource<Clients> for EndpointResource {
 }
 
 // ------------------------------------------------------ address families --
+
+/// An update that changes only tags (or timeouts) cannot change the
+/// endpoint's interfaces, DNS names or an `available` state: they are
+/// planned as they are instead of unknown, so a tag edit shows as a tag
+/// edit. Anything that goes to ModifyVpcEndpoint leaves them unknown.
+fn keep_what_tags_cannot_change(change: &mut PlanChange<'_>) {
+    if change.prior.is_null() || !change.changing {
+        return;
+    }
+    let prior = Attrs::of(change.prior);
+    let planned = Attrs::of(&change.planned);
+    let kept = [attr::network_interface_ids, attr::dns_entries, attr::state];
+    let untouched = attr::ALL
+        .iter()
+        .filter(|a| !kept.contains(a) && ![attr::tags, attr::tags_all, attr::timeouts].contains(a))
+        .all(|a| prior.get(a) == planned.get(a));
+    if !untouched {
+        return;
+    }
+    let mut kept = kept[..2].to_vec();
+    if prior.str(attr::state) == Some("available") {
+        kept.push(attr::state);
+    }
+    let kept: Vec<(&str, Value)> = kept
+        .into_iter()
+        .map(|a| (a, prior.get(a).clone()))
+        .collect();
+    if let Value::Object(map) = &mut change.planned {
+        for (a, v) in kept {
+            map.insert(a.to_owned(), v);
+        }
+    }
+}
 
 /// The address arguments against each other, without AWS: the DNS records'
 /// family against the endpoint's address type, and each fixed address
