@@ -583,3 +583,57 @@ fn a_vitess_group_lets_mysql_and_https_in_and_imports_as_vitess() {
     ws.destroy();
     assert!(f.created_groups().is_empty());
 }
+
+/// A rule naming a prefix list counts as the list's maximum entries toward
+/// the group's 60-rule quota (Amazon VPC, "Managed prefix lists"): two
+/// ports and a list of up to 40 entries make 80 rules, refused at plan
+/// naming the quota, with nothing created; a list of up to 20 makes 40 and
+/// applies.
+#[test]
+fn a_prefix_list_counts_as_its_maximum_entries_toward_the_rule_quota() {
+    let f = fixture(17);
+    let list = |max: i32| {
+        f.rt.block_on(
+            f.ec2
+                .create_managed_prefix_list()
+                .prefix_list_name(support::unique("offices"))
+                .address_family("IPv4")
+                .max_entries(max)
+                .entries(
+                    aws_sdk_ec2::types::AddPrefixListEntry::builder()
+                        .cidr("10.201.0.0/16")
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("CreateManagedPrefixList")
+        .prefix_list()
+        .and_then(|l| l.prefix_list_id())
+        .unwrap()
+        .to_owned()
+    };
+    let (large, small) = (list(40), list(20));
+    let body =
+        |list: &str| format!("  ports = [5432, 6432]\n  allowed_prefix_list_ids = [\"{list}\"]\n");
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &config(&f.network.vpc_id, &body(&large)));
+    ws.init();
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    let text = run.flat();
+    assert!(!run.success(), "{text}");
+    assert!(
+        text.contains("Too many rules for one security group")
+            && text.contains("80 IPv4")
+            && text.contains("maximum entries"),
+        "{text}"
+    );
+    assert!(
+        f.created_groups().is_empty(),
+        "the refused plan created a group"
+    );
+
+    ws.write("main.tf", &config(&f.network.vpc_id, &body(&small)));
+    ws.apply();
+    ws.assert_no_changes();
+    ws.destroy();
+}

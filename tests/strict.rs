@@ -9,8 +9,8 @@ use std::cell::Cell;
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
-    Filter, IpPermission, IpRange, Ipv6Range, ResourceType, Tag, TagSpecification, UserIdGroupPair,
-    VpcEndpointType,
+    Filter, IpPermission, IpRange, Ipv6Range, PrefixListId, ResourceType, Tag, TagSpecification,
+    UserIdGroupPair, VpcEndpointType,
 };
 use support::Emulator;
 use support::emulator::{Network, create_group, create_network, ec2_client, live_endpoints};
@@ -892,6 +892,58 @@ fn a_group_holds_at_most_60_rules_per_direction_and_ip_version() {
             "RulesPerSecurityGroupLimitExceeded",
             limit,
         );
+
+        // A rule naming a prefix list counts as the list's maximum
+        // entries: 40 rules and a list of up to 25 entries make 65.
+        let list = ec2
+            .create_managed_prefix_list()
+            .prefix_list_name(support::unique("offices"))
+            .address_family("IPv4")
+            .max_entries(25)
+            .send()
+            .await
+            .expect("CreateManagedPrefixList")
+            .prefix_list()
+            .and_then(|l| l.prefix_list_id())
+            .unwrap()
+            .to_owned();
+        let listed = create_group(&ec2, &net.vpc_id, &support::unique("listed")).await;
+        ec2.authorize_security_group_ingress()
+            .group_id(&listed)
+            .ip_permissions(v4(0..40))
+            .send()
+            .await
+            .expect("40 IPv4 rules pass");
+        let naming_list = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(6432)
+            .to_port(6432)
+            .prefix_list_ids(PrefixListId::builder().prefix_list_id(&list).build())
+            .build();
+        layer.refused(
+            ec2.authorize_security_group_ingress()
+                .group_id(&listed)
+                .ip_permissions(naming_list.clone())
+                .send()
+                .await,
+            "AuthorizeSecurityGroupIngress",
+            "RulesPerSecurityGroupLimitExceeded",
+            limit,
+        );
+        // With 20 rules less, the list fits: 20 + 25.
+        let emptied = create_group(&ec2, &net.vpc_id, &support::unique("emptied")).await;
+        ec2.authorize_security_group_ingress()
+            .group_id(&emptied)
+            .ip_permissions(v4(0..20))
+            .send()
+            .await
+            .expect("20 IPv4 rules pass");
+        ec2.authorize_security_group_ingress()
+            .group_id(&emptied)
+            .ip_permissions(naming_list)
+            .send()
+            .await
+            .expect("20 rules and a list of 25 entries pass");
     });
 }
 

@@ -49,6 +49,41 @@ impl Ec2 {
             .collect()
     }
 
+    /// Prefix list id -> (its maximum entries, whether it holds IPv6
+    /// blocks), for the lists EC2 knows among `ids`: a security group rule
+    /// naming a list counts as that many rules toward the group's quota.
+    pub async fn prefix_list_sizes(
+        &self,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, (usize, bool)>, AwsError> {
+        let mut sizes = BTreeMap::new();
+        if ids.is_empty() {
+            return Ok(sizes);
+        }
+        let mut token = None;
+        loop {
+            let out = self
+                .client
+                .describe_managed_prefix_lists()
+                .set_prefix_list_ids(Some(ids.to_vec()))
+                .set_next_token(token)
+                .send()
+                .await?;
+            for list in out.prefix_lists() {
+                if let (Some(id), Some(max)) = (list.prefix_list_id(), list.max_entries()) {
+                    let v6 = list
+                        .address_family()
+                        .is_some_and(|f| f.eq_ignore_ascii_case("IPv6"));
+                    sizes.insert(id.to_owned(), (usize::try_from(max).unwrap_or(0), v6));
+                }
+            }
+            token = next_page(out.next_token());
+            if token.is_none() {
+                return Ok(sizes);
+            }
+        }
+    }
+
     /// Prefix list id -> name, for the lists EC2 knows among `ids`.
     async fn prefix_list_names(
         &self,

@@ -20,7 +20,7 @@
 //! | 7 | `MaxResults`/`NextToken` paging of DescribeVpcEndpoints, DescribeSecurityGroups, DescribeSecurityGroupRules, DescribeSubnets and DescribeNetworkInterfaces (the emulator answers everything at once) | `InvalidParameterValue` "Value ( <n> ) for parameter maxResults is invalid. ..." outside 5-1000 (DescribeVpcEndpoints: above 1000 answers 1000); `InvalidPaginationToken` "The specified pagination token is not valid or is expired." | API references of the five actions ("This value can be between 5 and 1000"; "If the value is greater than 1,000, we return only 1,000 items"); EC2 error codes |
 //! | 8 | a 51st interface or Gateway Load Balancer endpoint (not deleted) in a VPC | `VpcEndpointLimitExceeded` "You've reached the limit on the number of VPC endpoints that you can create in the AWS Region." | PrivateLink quotas ("Interface and Gateway Load Balancer endpoints per VPC: 50"); EC2 error codes |
 //! | 9 | more than 50 tags on a resource: CreateTags (existing plus new keys) or one `TagSpecification.N` | `TagLimitExceeded` "The maximum number of Tags for a resource has been reached." | API_CreateTags ("Each resource can have a maximum of 50 tags") |
-//! | 10 | more than 60 rules per group, direction and IP version (a rule naming a group or prefix list counts for IPv4 and IPv6) | `RulesPerSecurityGroupLimitExceeded` "The maximum number of rules per security group has been reached." | Amazon VPC quotas, "Inbound or outbound rules per security group" |
+//! | 10 | more than 60 rules per group, direction and IP version (a rule naming a group counts for IPv4 and IPv6; one naming a prefix list counts as the list's maximum entries, toward its address family) | `RulesPerSecurityGroupLimitExceeded` "The maximum number of rules per security group has been reached." | Amazon VPC quotas, "Inbound or outbound rules per security group"; Amazon VPC user guide, "Managed prefix lists" (a referenced list counts as its maximum entries) |
 //! | 11 | a service of another region (planted with [`Strict::plant_remote_service`]): DescribeVpcEndpointServices answers it only when `ServiceRegion.N` names its region, and CreateVpcEndpoint takes it only with `ServiceRegion` naming its region; either only when its provider supports the caller's region. A `ServiceRegion` that is not the caller's, for a service of the caller's region, is refused alike | `InvalidServiceName` "The Vpc Endpoint Service '<name>' does not exist" | API_CreateVpcEndpoint (ServiceRegion: "The Region where the service is hosted. The default is the current Region."); API_DescribeVpcEndpointServices (ServiceRegions); PrivateLink guide, "Cross-Region access" (the provider chooses the supported Regions) |
 //! | 12 | an interface endpoint's `IpAddressType` its subnets cannot hold (`ipv4`: an IPv4 block each; `dualstack`: an IPv4 and an IPv6 block each; `ipv6`: IPv6-only subnets) or its service does not support (`SupportedIpAddressTypes`, planted with [`Strict::set_supported_ip_address_types`]; none: IPv4 alone); a `DnsOptions.DnsRecordIpType` of a family the endpoint lacks (`ipv4`: ipv4 or dualstack; `ipv6`: ipv6 or dualstack; `dualstack`, `service-defined`: dualstack); on create and on a modify | `InvalidParameter` "..." (the layer's words) | PrivateLink guide, "IP address types" ("supported only if all selected subnets ..."); API_DnsOptionsSpecification (DnsRecordIpType: ipv4, dualstack, ipv6, service-defined) |
 //! | 13 | a `SubnetConfiguration.N` whose subnet is not among `SubnetId.N`, whose address lies outside its subnet's block or is one of the five AWS reserves (the first four and the last), or that lacks the address of a family the endpoint uses | `InvalidParameter` "..." (the layer's words) | API_SubnetConfiguration ("You must provide an IPv4 address if the VPC endpoint supports IPv4", likewise IPv6); Amazon VPC user guide, "Subnet CIDR blocks" (the five reserved addresses) |
@@ -1491,6 +1491,37 @@ async fn group_rules(call: &Call, group: &str, egress: bool) -> Option<Vec<Strin
     )
 }
 
+/// Prefix list id -> (its maximum entries, whether it holds IPv6 blocks),
+/// as the emulator reports them.
+async fn prefix_list_sizes(call: &Call, ids: &[String]) -> HashMap<String, (usize, bool)> {
+    let mut unique: Vec<&String> = ids.iter().collect();
+    unique.sort();
+    unique.dedup();
+    if unique.is_empty() {
+        return HashMap::new();
+    }
+    let keys: Vec<String> = (1..=unique.len())
+        .map(|i| format!("PrefixListId.{i}"))
+        .collect();
+    let params: Vec<(&str, &str)> = keys
+        .iter()
+        .map(String::as_str)
+        .zip(unique.iter().map(|s| s.as_str()))
+        .collect();
+    let Some(answer) = call.ask("DescribeManagedPrefixLists", &params, &[]).await else {
+        return HashMap::new();
+    };
+    items(&answer, "prefixListSet")
+        .into_iter()
+        .filter_map(|list| {
+            let id = field(&list, "prefixListId")?;
+            let max = field(&list, "maxEntries")?.parse().ok()?;
+            let v6 = field(&list, "addressFamily").is_some_and(|f| f.eq_ignore_ascii_case("IPv6"));
+            Some((id, (max, v6)))
+        })
+        .collect()
+}
+
 async fn revoke(call: &Call, egress: bool) -> Result<(), Refuse> {
     let ids = call.list("SecurityGroupRuleId");
     let Some(group) = call.param("GroupId") else {
@@ -1519,11 +1550,13 @@ async fn authorize(call: &Call, egress: bool) -> Result<(), Refuse> {
     let Some(group) = call.param("GroupId") else {
         return Ok(());
     };
-    // (IPv4, IPv6) rules the request adds. A rule naming a group or a prefix
-    // list counts for both.
+    // (IPv4, IPv6) rules the request adds. A rule naming a group counts for
+    // both; one naming a prefix list counts as the list's maximum entries
+    // toward its address family.
     let (mut v4, mut v6) = (0usize, 0usize);
     let mut both = HashSet::new();
-    for (k, _) in &call.params {
+    let mut lists: Vec<String> = Vec::new();
+    for (k, v) in &call.params {
         let Some(rest) = k.strip_prefix("IpPermissions.") else {
             continue;
         };
@@ -1532,9 +1565,10 @@ async fn authorize(call: &Call, egress: bool) -> Result<(), Refuse> {
             match (kind, name) {
                 ("IpRanges", "CidrIp") => v4 += 1,
                 ("Ipv6Ranges", "CidrIpv6") => v6 += 1,
-                ("Groups", "GroupId" | "GroupName") | ("PrefixListIds", "PrefixListId") => {
+                ("Groups", "GroupId" | "GroupName") => {
                     both.insert((n, kind, m));
                 }
+                ("PrefixListIds", "PrefixListId") => lists.push(v.clone()),
                 _ => {}
             }
         }
@@ -1554,13 +1588,24 @@ async fn authorize(call: &Call, egress: bool) -> Result<(), Refuse> {
         return Ok(());
     };
     for rule in &rules {
-        let reference =
-            field(rule, "referencedGroupInfo").is_some() || field(rule, "prefixListId").is_some();
+        if let Some(list) = field(rule, "prefixListId") {
+            lists.push(list);
+            continue;
+        }
+        let reference = field(rule, "referencedGroupInfo").is_some();
         if field(rule, "cidrIpv4").is_some() || reference {
             v4 += 1;
         }
         if field(rule, "cidrIpv6").is_some() || reference {
             v6 += 1;
+        }
+    }
+    let sizes = prefix_list_sizes(call, &lists).await;
+    for list in &lists {
+        match sizes.get(list) {
+            Some((max, true)) => v6 += max,
+            Some((max, false)) => v4 += max,
+            None => v4 += 1,
         }
     }
     if v4 > RULES_PER_GROUP || v6 > RULES_PER_GROUP {

@@ -13,13 +13,13 @@
 //! rules' checks. Beside it: the mapping of a moved `aws_security_group`'s
 //! state ([`moved`]).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
-use crate::aws::model::{IngressRule, Peer, Tags};
+use crate::aws::model::{IngressRule, Peer, Tags, is_prefix_list};
 use crate::aws::security_group::{CREATION_TOKEN_TAG, DeleteGroupError, NewSecurityGroup};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
@@ -309,7 +309,12 @@ impl Resource<Clients> for SecurityGroupResource {
             .chain(&sources)
             .all(|a| c.get(a).is_fully_known())
         {
-            check_rule_count(&Model::from_value(config).access(), None, diags);
+            check_rule_count(
+                &Model::from_value(config).access(),
+                None,
+                &BTreeMap::new(),
+                diags,
+            );
         }
 
         // At least one source, once all three are known.
@@ -361,6 +366,8 @@ impl Resource<Clients> for SecurityGroupResource {
             attr::allow_vpc_cidr,
             attr::allowed_cidr_blocks,
             attr::allowed_ipv6_cidr_blocks,
+            attr::allowed_prefix_list_ids,
+            attr::ports,
         ]
         .iter()
         .any(|a| c.get(a) != p.get(a));
@@ -380,7 +387,23 @@ impl Resource<Clients> for SecurityGroupResource {
                 }
                 // Ports not known yet are counted at apply's plan.
                 if Attrs::of(&change.planned).get(attr::ports).is_fully_known() {
-                    check_rule_count(&access, Some(&vpc.cidr_blocks), diags);
+                    let lists: Vec<String> = access.prefix_lists.iter().cloned().collect();
+                    let sizes = match clients.ec2.prefix_list_sizes(&lists).await {
+                        Ok(sizes) => sizes,
+                        Err(e) => {
+                            diags.attr_warning(
+                                root(attr::allowed_prefix_list_ids),
+                                "Could not read the prefix lists' sizes",
+                                format!(
+                                    "{e}. Each list counts as its maximum entries toward the group's \
+                                     rule quota; without them each counts as one rule here, and EC2 \
+                                     checks at apply."
+                                ),
+                            );
+                            BTreeMap::new()
+                        }
+                    };
+                    check_rule_count(&access, Some(&vpc.cidr_blocks), &sizes, diags);
                 }
             }
             Err(e) if e.is_not_found() => diags.attr_error(
@@ -890,24 +913,40 @@ const MAX_RULES: usize = 60;
 /// Ports × sources must fit EC2's rule quota, per IP version (rules with a
 /// security group source counted with IPv4). Without the VPC's blocks yet,
 /// `allow_vpc_cidr` counts as one IPv4 block.
-fn check_rule_count(access: &Access, vpc_cidrs: Option<&[String]>, diags: &mut Diagnostics) {
+fn check_rule_count(
+    access: &Access,
+    vpc_cidrs: Option<&[String]>,
+    prefix_lists: &BTreeMap<String, (usize, bool)>,
+    diags: &mut Diagnostics,
+) {
     let vpc: Vec<String> = match vpc_cidrs {
         Some(blocks) => blocks.to_vec(),
         None => vec!["0.0.0.0/32".to_owned()],
     };
     let rules = sg_rules::desired(access, if access.allow_vpc_cidr { &vpc } else { &[] });
-    let v6 = rules
-        .iter()
-        .filter(|r| matches!(&r.peer, Peer::Cidr(c) if c.contains(':')))
-        .count();
-    let v4 = rules.len() - v6;
+    let (mut v4, mut v6) = (0, 0);
+    for rule in &rules {
+        match &rule.peer {
+            // A prefix list counts as its maximum entries, toward its
+            // address family (Amazon VPC, "Managed prefix lists"); as one
+            // IPv4 rule while its size is unknown.
+            Peer::Cidr(list) if is_prefix_list(list) => match prefix_lists.get(list) {
+                Some((max, true)) => v6 += max,
+                Some((max, false)) => v4 += max,
+                None => v4 += 1,
+            },
+            Peer::Cidr(c) if c.contains(':') => v6 += 1,
+            _ => v4 += 1,
+        }
+    }
     for (count, version) in [(v4, "IPv4 (security group sources included)"), (v6, "IPv6")] {
         if count > MAX_RULES {
             diags.attr_error(
                 root(attr::ports),
                 "Too many rules for one security group",
                 format!(
-                    "{} ports times the sources make {count} {version} inbound rules, and EC2 takes at most \
+                    "{} ports times the sources make {count} {version} inbound rules (a prefix list counts as \
+                     its maximum entries), and EC2 takes at most \
                      {MAX_RULES} per security group (a quota AWS can raise on request). Allow fewer sources (a \
                      CIDR block covering several, or a security group the clients share), fewer ports, or split \
                      the sources over two groups.",
