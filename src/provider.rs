@@ -28,7 +28,7 @@ use crate::framework::server::{DataSource, Provider, Resource};
 use crate::framework::timeouts::{format_duration, parse_duration};
 use crate::framework::types::Type;
 use crate::framework::value::{Number, Value};
-use crate::privatelink::{DEFAULT_API_URL, is_region, partition_of};
+use crate::privatelink::{DEFAULT_API_URL, partition_of};
 
 #[derive(Default)]
 pub struct PlanetScale;
@@ -241,15 +241,13 @@ impl Provider for PlanetScale {
         let m = Model::from_value(config);
         let c = Attrs::of(config);
         if let Some(region) = &m.region {
-            if !is_region(region) {
-                diags.attr_error(
-                    root(attr::region),
-                    "Invalid AWS region",
-                    format!("{region:?} is not an AWS region name. Write it like \"us-east-1\"."),
-                );
-            } else if let Some(why) = crate::privatelink::unknown_region(region) {
-                diags.attr_warning(root(attr::region), "Unknown AWS region", why);
-            }
+            crate::validate::region(
+                root(attr::region),
+                region,
+                "Invalid AWS region",
+                ". Write it like \"us-east-1\".",
+                diags,
+            );
         }
         if m.access_key.is_some() != m.secret_key.is_some()
             && !c.is_unknown(attr::access_key)

@@ -32,6 +32,28 @@ pub fn ec2_id(value: &str, prefix: &str, what: &str) -> Result<(), String> {
     }
 }
 
+/// A region argument at `path`: an error when `region` is no region name
+/// (`how` follows "is not an AWS region name" and says how to write one), a
+/// warning when no AWS region has that name (a typo, or a region newer than
+/// this provider).
+pub fn region(
+    path: AttributePath,
+    region: &str,
+    summary: &str,
+    how: &str,
+    diags: &mut Diagnostics,
+) {
+    if !crate::privatelink::is_region(region) {
+        diags.attr_error(
+            path,
+            summary,
+            format!("{region:?} is not an AWS region name{how}"),
+        );
+    } else if let Some(why) = crate::privatelink::unknown_region(region) {
+        diags.attr_warning(path, "Unknown AWS region", why);
+    }
+}
+
 /// "a" or "an" before `word`, by the sound of its first letter: "an
 /// instance", "a transit gateway", "a VPC endpoint" (acronyms are read
 /// letter by letter, and V is "vee").

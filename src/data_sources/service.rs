@@ -22,8 +22,8 @@ use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::planetscale::{self, Api, ApiError};
 use crate::privatelink::{
-    Engine, cross_region_unavailable_detail, is_region, region_mismatch_detail,
-    service_name_region, service_not_found_detail, service_region_mismatch_detail, vitess_service,
+    Engine, cross_region_unavailable_detail, region_mismatch_detail, service_name_region,
+    service_not_found_detail, service_region_mismatch_detail, vitess_service,
 };
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_service";
@@ -207,18 +207,14 @@ impl DataSource<Clients> for ServiceDataSource {
             diags.attr_error(root(attr::service_name), "Invalid service name", why);
         }
         if let Some(region) = &m.service_region {
-            if !is_region(region) {
-                diags.attr_error(
-                    root(attr::service_region),
-                    "Invalid region",
-                    format!(
-                        "{region:?} is not an AWS region name: give the region of the service name, such as \
-                         \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-..."
-                    ),
-                );
-            } else if let Some(why) = crate::privatelink::unknown_region(region) {
-                diags.attr_warning(root(attr::service_region), "Unknown AWS region", why);
-            }
+            crate::validate::region(
+                root(attr::service_region),
+                region,
+                "Invalid region",
+                ": give the region of the service name, such as \
+                 \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-...",
+                diags,
+            );
         }
         for (arg, value) in [
             (attr::organization, &m.organization),

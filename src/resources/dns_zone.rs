@@ -26,7 +26,6 @@ use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::framework::server::{Ctx, PlanChange, Resource};
 use crate::framework::value::Value;
 use crate::model;
-use crate::privatelink::is_region;
 use crate::resources::{missing_id, root};
 use crate::validate;
 
@@ -282,15 +281,13 @@ impl Resource<Clients> for DnsZoneResource {
                 }
             }
             if let Some(region) = b.str(vpc_attr::region) {
-                if !is_region(region) {
-                    diags.attr_error(
-                        path.attr(vpc_attr::region),
-                        "Invalid AWS region",
-                        format!("{region:?} is not an AWS region name. Write the VPC's region like \"us-west-2\"."),
-                    );
-                } else if let Some(why) = crate::privatelink::unknown_region(region) {
-                    diags.attr_warning(path.attr(vpc_attr::region), "Unknown AWS region", why);
-                }
+                validate::region(
+                    path.attr(vpc_attr::region),
+                    region,
+                    "Invalid AWS region",
+                    ". Write the VPC's region like \"us-west-2\".",
+                    diags,
+                );
             }
         }
     }

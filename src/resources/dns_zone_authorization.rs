@@ -19,7 +19,6 @@ use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, PlanChange, Resource};
 use crate::framework::value::Value;
 use crate::model;
-use crate::privatelink::is_region;
 use crate::resources::dns_zone::check_zone_id;
 use crate::resources::root;
 use crate::validate;
@@ -111,15 +110,13 @@ impl Resource<Clients> for DnsZoneAuthorizationResource {
             diags.attr_error(root(attr::vpc_id), "Invalid VPC id", why);
         }
         if let Some(region) = c.str(attr::vpc_region) {
-            if !is_region(region) {
-                diags.attr_error(
-                    root(attr::vpc_region),
-                    "Invalid AWS region",
-                    format!("{region:?} is not an AWS region name. Write the VPC's region like \"us-west-2\"."),
-                );
-            } else if let Some(why) = crate::privatelink::unknown_region(region) {
-                diags.attr_warning(root(attr::vpc_region), "Unknown AWS region", why);
-            }
+            validate::region(
+                root(attr::vpc_region),
+                region,
+                "Invalid AWS region",
+                ". Write the VPC's region like \"us-west-2\".",
+                diags,
+            );
         }
     }
 

@@ -32,7 +32,7 @@ use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::model;
 use crate::privatelink::{
-    is_region, region_mismatch_detail, service_name_region, service_region_mismatch_detail,
+    region_mismatch_detail, service_name_region, service_region_mismatch_detail,
 };
 use crate::resources::tags::{self, OwnTags};
 use crate::resources::{moves, root};
@@ -230,18 +230,14 @@ impl Resource<Clients> for EndpointResource {
         }
         validate::tags(&c, attr::tags, diags);
         if let Some(region) = c.str(attr::service_region) {
-            if !is_region(region) {
-                diags.attr_error(
-                    root(attr::service_region),
-                    "Invalid region",
-                    format!(
-                        "{region:?} is not an AWS region name: give the region of the service name, such as \
-                         \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-..."
-                    ),
-                );
-            } else if let Some(why) = crate::privatelink::unknown_region(region) {
-                diags.attr_warning(root(attr::service_region), "Unknown AWS region", why);
-            }
+            validate::region(
+                root(attr::service_region),
+                region,
+                "Invalid region",
+                ": give the region of the service name, such as \
+                 \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-...",
+                diags,
+            );
         }
         for (name, allowed) in [
             (attr::ip_address_type, &addresses::IP_ADDRESS_TYPES[..]),
