@@ -1054,3 +1054,36 @@ fn a_cross_region_endpoint_refused_for_want_of_allow_multi_region_names_it() {
     assert!(f.live_endpoints().is_empty(), "nothing created");
     ws.destroy();
 }
+
+/// A check whose inputs are known runs at plan even when other values are
+/// not: with the VPC's id known only after apply (made by the same apply),
+/// a private DNS name PlanetScale has not verified is still refused at
+/// plan, before anything is created.
+#[test]
+fn service_checks_run_at_plan_while_the_vpc_is_not_known_yet() {
+    let f = fixture(33);
+    f.emulator
+        .strict
+        .set_private_dns_verification(&f.service, "pendingVerification");
+    let body = f.body(&[0, 1], 0, "").replace(
+        &format!("\"{}\"\n  subnet_ids", f.network.vpc_id),
+        "terraform_data.vpc.output\n  subnet_ids",
+    );
+    assert!(body.contains("terraform_data.vpc.output"), "{body}");
+    let config = format!(
+        "{}\nresource \"terraform_data\" \"vpc\" {{\n  input = \"{}\"\n}}\n",
+        f.config(&body),
+        f.network.vpc_id
+    );
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &config);
+    ws.init();
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    let text = run.flat();
+    assert_eq!(run.code, 1, "{text}");
+    assert!(
+        text.contains("pendingVerification, not verified") && text.contains("private_dns_enabled"),
+        "{text}"
+    );
+    assert!(f.live_endpoints().is_empty());
+}

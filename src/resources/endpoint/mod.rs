@@ -338,23 +338,30 @@ impl Resource<Clients> for EndpointResource {
         let planned = Attrs::of(&change.planned);
         let changed = |a: &str| creating || planned.get(a) != p.get(a);
         let known = |a: &str| planned.get(a).is_fully_known() && !planned.is_null(a);
-        if !(known(attr::service_name) && known(attr::vpc_id)) {
+        // What needs only the service runs even when the VPC is made by the
+        // same apply; what reads the VPC waits for its id.
+        if !known(attr::service_name) {
             return;
         }
+        let vpc_known = known(attr::vpc_id);
         let m = Model::from_value(&change.planned);
         let addressing = changed(attr::ip_address_type) || changed(attr::subnet_configurations);
         let checks = Checks {
             service: changed(attr::service_name) || changed(attr::ip_address_type),
-            subnets: known(attr::subnet_ids)
+            subnets: vpc_known
+                && known(attr::subnet_ids)
                 && (changed(attr::subnet_ids) || changed(attr::service_name) || addressing),
             dns: m.private_dns_enabled && changed(attr::private_dns_enabled),
-            groups: known(attr::security_group_ids) && changed(attr::security_group_ids),
+            groups: vpc_known
+                && known(attr::security_group_ids)
+                && changed(attr::security_group_ids),
+            vpc_known,
             at_plan: true,
         };
         if checks.any() {
             preflight(clients, &m, checks, diags).await;
         }
-        if creating {
+        if creating && vpc_known {
             check_existing(clients, &m, diags).await;
         }
     }

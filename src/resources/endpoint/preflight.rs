@@ -31,6 +31,9 @@ pub(super) struct Checks {
     pub dns: bool,
     /// The security groups are in the VPC.
     pub groups: bool,
+    /// The VPC's id is known: the checks that read the VPC itself run only
+    /// then (at plan it may be made by the same apply).
+    pub vpc_known: bool,
     /// Checks made while planning: what the same apply may still change
     /// (the VPC's DNS settings, turned on by an `aws_vpc` of the same
     /// configuration) warns, and is checked again, as an error, right
@@ -46,6 +49,7 @@ impl Checks {
             subnets: true,
             dns,
             groups: true,
+            vpc_known: true,
             at_plan: false,
         }
     }
@@ -59,6 +63,7 @@ impl Checks {
                 || changes.ip_address_type.is_some(),
             dns: changes.private_dns_enabled == Some(true),
             groups: !changes.add_security_group_ids.is_empty(),
+            vpc_known: true,
             at_plan: false,
         }
     }
@@ -103,7 +108,7 @@ pub(super) async fn preflight(
             }
         },
         async {
-            if checks.dns {
+            if checks.dns && checks.vpc_known {
                 Some(ec2.vpc_dns(&m.vpc_id).await)
             } else {
                 None
