@@ -104,6 +104,29 @@ struct Fixture {
 
 impl Fixture {
     /// Groups in the test's VPC but its default and the test's own fixture.
+    /// A managed IPv4 prefix list of up to `max_entries`, holding `cidr`.
+    fn prefix_list(&self, name: &str, max_entries: i32, cidr: &str) -> String {
+        self.rt
+            .block_on(
+                self.ec2
+                    .create_managed_prefix_list()
+                    .prefix_list_name(support::unique(name))
+                    .address_family("IPv4")
+                    .max_entries(max_entries)
+                    .entries(
+                        aws_sdk_ec2::types::AddPrefixListEntry::builder()
+                            .cidr(cidr)
+                            .build(),
+                    )
+                    .send(),
+            )
+            .expect("CreateManagedPrefixList")
+            .prefix_list()
+            .and_then(|l| l.prefix_list_id())
+            .unwrap()
+            .to_owned()
+    }
+
     fn created_groups(&self) -> Vec<String> {
         let mut groups = self.rt.block_on(groups_in(&self.ec2, &self.network.vpc_id));
         groups.retain(|g| *g != self.app_group);
@@ -421,25 +444,7 @@ fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() {
 #[test]
 fn ipv6_blocks_prefix_lists_and_account_qualified_groups_each_change_alone() {
     let f = fixture(19);
-    let list =
-        f.rt.block_on(
-            f.ec2
-                .create_managed_prefix_list()
-                .prefix_list_name(support::unique("spokes"))
-                .address_family("IPv4")
-                .max_entries(5)
-                .entries(
-                    aws_sdk_ec2::types::AddPrefixListEntry::builder()
-                        .cidr("10.200.0.0/16")
-                        .build(),
-                )
-                .send(),
-        )
-        .expect("CreateManagedPrefixList")
-        .prefix_list()
-        .and_then(|l| l.prefix_list_id())
-        .unwrap()
-        .to_owned();
+    let list = f.prefix_list("spokes", 5, "10.200.0.0/16");
     // The group written with its account, as a group of a peered account
     // is; the emulator's account is the group's own.
     let qualified = format!("123456789012/{}", f.app_group);
@@ -592,27 +597,10 @@ fn a_vitess_group_lets_mysql_and_https_in_and_imports_as_vitess() {
 #[test]
 fn a_prefix_list_counts_as_its_maximum_entries_toward_the_rule_quota() {
     let f = fixture(17);
-    let list = |max: i32| {
-        f.rt.block_on(
-            f.ec2
-                .create_managed_prefix_list()
-                .prefix_list_name(support::unique("offices"))
-                .address_family("IPv4")
-                .max_entries(max)
-                .entries(
-                    aws_sdk_ec2::types::AddPrefixListEntry::builder()
-                        .cidr("10.201.0.0/16")
-                        .build(),
-                )
-                .send(),
-        )
-        .expect("CreateManagedPrefixList")
-        .prefix_list()
-        .and_then(|l| l.prefix_list_id())
-        .unwrap()
-        .to_owned()
-    };
-    let (large, small) = (list(40), list(20));
+    let (large, small) = (
+        f.prefix_list("offices", 40, "10.201.0.0/16"),
+        f.prefix_list("offices", 20, "10.201.0.0/16"),
+    );
     let body =
         |list: &str| format!("  ports = [5432, 6432]\n  allowed_prefix_list_ids = [\"{list}\"]\n");
     let ws = Workspace::new(Some(&f.emulator.url));
