@@ -197,13 +197,20 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
     if let Some(p) = &profile {
         loader = loader.profile_name(p);
     }
-    if let Some(region) = &s.region {
-        loader = loader.region(Region::new(region.clone()));
-    } else if skip_imds {
-        loader = loader.region(region_chain_without_imds(
-            profile.as_deref(),
-            profile_files.clone(),
-        ));
+    // The region, resolved once: given, or (without IMDS) from the
+    // environment and the profile; else the default chain's at load.
+    let region = match &s.region {
+        Some(r) => Some(Region::new(r.clone())),
+        None if skip_imds => {
+            region_chain_without_imds(profile.as_deref(), profile_files.clone())
+                .region()
+                .await
+        }
+        None => None,
+    };
+    if s.region.is_some() || skip_imds {
+        // None here is "no region", not "ask IMDS".
+        loader = loader.region(region.clone());
     }
     let http = http_client(s)?;
     if let (Some(ak), Some(sk)) = (&s.access_key, &s.secret_key) {
@@ -213,14 +220,6 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
         // The same providers as the default chain but IMDS, configured as
         // it configures them: the region (web identity's STS call needs
         // one) and this HTTP client (its CA bundle, proxy and redaction).
-        let region = match &s.region {
-            Some(r) => Some(Region::new(r.clone())),
-            None => {
-                region_chain_without_imds(profile.as_deref(), profile_files.clone())
-                    .region()
-                    .await
-            }
-        };
         let provider_config = aws_config::provider_config::ProviderConfig::default()
             .with_region(region)
             .with_http_client(http.clone());
