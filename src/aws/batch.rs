@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::aws::AwsError;
+use crate::framework::bounds;
 
 /// How long a read waits for others to join it: at least `min`, and while
 /// others keep arriving (every `step`), up to `max`. Terraform starts reads
@@ -93,8 +94,17 @@ impl<T: Clone + Send + 'static> Batcher<T> {
                 }
             });
         }
-        rx.await
-            .unwrap_or_else(|_| Err(AwsError::Transport("the batched lookup was dropped".into())))
+        // The batch serves other operations too: it runs in its own task
+        // under the SDK's limits, and this caller stops waiting for it when
+        // its own operation must end.
+        match bounds::race(rx).await {
+            Ok(answer) => answer.unwrap_or_else(|_| {
+                Err(AwsError::Transport("the batched lookup was dropped".into()))
+            }),
+            Err(why) => Err(AwsError::Cancelled(format!(
+                "{why} before AWS answered a batched lookup of {id}"
+            ))),
+        }
     }
 }
 
@@ -201,7 +211,14 @@ impl<V: Clone> Memo<V> {
             .entry(key.to_owned())
             .or_default()
             .clone();
-        cell.get_or_try_init(fetch).await.cloned()
+        // Another operation may be fetching it: wait no longer than this
+        // one may run.
+        match bounds::race(cell.get_or_try_init(fetch)).await {
+            Ok(fetched) => fetched.cloned(),
+            Err(why) => Err(AwsError::Cancelled(format!(
+                "{why} before AWS answered a lookup of {key}"
+            ))),
+        }
     }
 }
 
@@ -253,7 +270,9 @@ impl<T: Clone> VpcListings<T> {
                 .1
                 .clone()
         };
-        let listed = cell.get_or_init(list).await;
+        // Unfinished when the operation must end: the read goes by id,
+        // which reports the interruption.
+        let listed = bounds::race(cell.get_or_init(list)).await.ok()?;
         listed.as_ref().and_then(|items| items.get(id).cloned())
     }
 }

@@ -26,6 +26,7 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_runtime::env_config::file::{
     EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
 };
+use aws_sdk_ec2::config::{AsyncSleep, SharedAsyncSleep, Sleep};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata;
 use aws_smithy_runtime_api::client::http::{
@@ -33,15 +34,19 @@ use aws_smithy_runtime_api::client::http::{
     SharedHttpConnector,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::result::ConnectorError;
 use aws_smithy_runtime_api::client::runtime_components::{
     RuntimeComponents, RuntimeComponentsBuilder,
 };
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_types::region::Region;
 
+use super::AwsError;
 use super::Ec2;
+use super::error::Unanswered;
 use super::retry_policy::{BadSetting, RetryPolicy, RetrySources};
 use super::route53::Route53;
+use crate::framework::bounds;
 
 /// The AWS arguments of the provider block, as plain data. Its `Debug`
 /// shows whether each secret (keys, token, the proxy URL that may carry a
@@ -245,6 +250,7 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
             .build(),
     );
     loader = loader.http_client(http);
+    loader = loader.sleep_impl(SharedAsyncSleep::new(BoundedSleep));
 
     let mut sdk_config = with_credentials_registered(loader.load().await);
     configured_endpoints_are_safe(&sdk_config, s)?;
@@ -308,6 +314,13 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
             Ok(identity) => account_id = identity.account().map(str::to_owned),
             Err(e) => {
                 let message = super::error_message(&e);
+                if let AwsError::Cancelled(why) = AwsError::from(e) {
+                    return Err(ConfigError {
+                        attribute: None,
+                        summary: "Configuring the provider was interrupted".to_owned(),
+                        detail: format!("STS GetCallerIdentity: {why}."),
+                    });
+                }
                 return Err(ConfigError {
                     attribute: None,
                     summary: "AWS credentials could not be validated".to_owned(),
@@ -599,25 +612,30 @@ fn http_client(s: &AwsSettings) -> Result<SharedHttpClient, ConfigError> {
             .tls_context(tls_context.clone())
             .build()
     });
-    Ok(SharedHttpClient::new(RegisteringHttpClient(client)))
+    Ok(SharedHttpClient::new(GuardedHttpClient(client)))
 }
 
-/// The HTTP client that registers with the log's redactor, before each
-/// request leaves, the bearer tokens aws-config's own credential clients
-/// send: the IMDS session token, the SSO portal's bearer token and the web
-/// identity token in AssumeRoleWithWebIdentity's form. Those clients share
-/// this HTTP client; nothing else of theirs can be intercepted. (The log
-/// caps their request traces anyway: this holds if a line ever escapes.)
+/// The HTTP client every AWS call goes through, the credential clients'
+/// included. It does two things to each request:
+///
+/// * ends it when its operation must end ([`bounds`]): at the deadline of
+///   the resource's `timeouts`, or at Ctrl-C, whichever call is in flight;
+/// * registers with the log's redactor, before the request leaves, the
+///   bearer tokens aws-config's own credential clients send: the IMDS
+///   session token, the SSO portal's bearer token and the web identity
+///   token in AssumeRoleWithWebIdentity's form. Nothing else of theirs can
+///   be intercepted. (The log caps their request traces anyway: this holds
+///   if a line ever escapes.)
 #[derive(Debug)]
-struct RegisteringHttpClient(SharedHttpClient);
+struct GuardedHttpClient(SharedHttpClient);
 
-impl HttpClient for RegisteringHttpClient {
+impl HttpClient for GuardedHttpClient {
     fn http_connector(
         &self,
         settings: &HttpConnectorSettings,
         components: &RuntimeComponents,
     ) -> SharedHttpConnector {
-        SharedHttpConnector::new(RegisteringConnector(
+        SharedHttpConnector::new(GuardedConnector(
             self.0.http_connector(settings, components),
         ))
     }
@@ -644,17 +662,58 @@ impl HttpClient for RegisteringHttpClient {
 }
 
 #[derive(Debug)]
-struct RegisteringConnector(SharedHttpConnector);
+struct GuardedConnector(SharedHttpConnector);
 
-impl HttpConnector for RegisteringConnector {
+impl HttpConnector for GuardedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        for token in bearer_tokens(
-            |name| request.headers().get(name),
-            request.body().bytes().unwrap_or_default(),
-        ) {
+        let body = request.body().bytes().unwrap_or_default();
+        for token in bearer_tokens(|name| request.headers().get(name), body) {
             crate::logging::register_secret(&token);
         }
-        self.0.call(request)
+        let Some(bounds) = bounds::current() else {
+            return self.0.call(request);
+        };
+        let call = called(request.method(), request.uri(), body);
+        let answer = self.0.call(request);
+        HttpConnectorFuture::new(async move {
+            match bounds.race(answer).await {
+                Ok(answer) => answer,
+                Err(why) => Err(ConnectorError::user(Box::new(Unanswered { call, why }))),
+            }
+        })
+    }
+}
+
+/// What a request asks for, to name in a message: the action of an EC2 or
+/// STS query, else the method and path (Route 53's REST calls).
+fn called(method: &str, uri: &str, body: &[u8]) -> String {
+    let action = std::str::from_utf8(body).ok().and_then(|form| {
+        form.split('&')
+            .find_map(|pair| pair.strip_prefix("Action="))
+            .filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_alphanumeric()))
+    });
+    match action {
+        Some(action) => action.to_owned(),
+        None => {
+            let path = uri
+                .split_once("://")
+                .map_or(uri, |(_, rest)| rest.find('/').map_or("/", |i| &rest[i..]));
+            let path = path.split('?').next().unwrap_or(path);
+            format!("{method} {path}")
+        }
+    }
+}
+
+/// The SDK's sleep for its retries' pauses and its own timeouts, cut short
+/// when the operation must end ([`bounds::sleep`]): a call throttled on
+/// every attempt ends at its operation's deadline or at Ctrl-C, not after
+/// its next backoff.
+#[derive(Debug)]
+struct BoundedSleep;
+
+impl AsyncSleep for BoundedSleep {
+    fn sleep(&self, duration: Duration) -> Sleep {
+        Sleep::new(bounds::sleep(duration))
     }
 }
 

@@ -236,17 +236,33 @@ impl Ec2 {
             })?,
             Err(err) => {
                 let err = AwsError::from(err);
-                if !err.is_transient() {
+                let found = if err.is_cancelled() {
+                    // Cut off by the deadline or Ctrl-C: EC2 may have acted
+                    // on it. One look, outside the operation's end.
+                    tracing::info!(error = %err, "CreateVpcEndpoint was cut off; looking once for the endpoint by its create token");
+                    last_look(self.endpoint_by_token(new.vpc_id, new.client_token))
+                        .await
+                        .ok()
+                        .flatten()
+                } else if err.is_transient() {
+                    tracing::info!(error = %err, "CreateVpcEndpoint gave no conclusive answer; looking for the endpoint by its create token");
+                    self.find_endpoint_by_token(new.vpc_id, new.client_token)
+                        .await
+                } else {
                     return Err(err);
-                }
-                tracing::info!(error = %err, "CreateVpcEndpoint gave no conclusive answer; looking for the endpoint by its create token");
-                match self
-                    .find_endpoint_by_token(new.vpc_id, new.client_token)
-                    .await
-                {
+                };
+                match found {
                     Some(found) => {
                         tracing::info!(endpoint_id = %found.id, "adopting the endpoint this create made before its answer was lost");
                         found
+                    }
+                    None if err.is_cancelled() => {
+                        return Err(AwsError::Cancelled(format!(
+                            "{err}, and no endpoint tagged {CREATE_TOKEN_TAG}={} is listed in {} \
+                             yet. If EC2 makes it later, the next plan names it with the import \
+                             block that adopts it",
+                            new.client_token, new.vpc_id
+                        )));
                     }
                     None => {
                         return Err(AwsError::Transport(format!(
@@ -265,27 +281,35 @@ impl Ec2 {
     /// The endpoint of `vpc_id` tagged with this create token, if one is
     /// listed within a few tries.
     async fn find_endpoint_by_token(&self, vpc_id: &str, token: &str) -> Option<Endpoint> {
-        let tag_filter = format!("tag:{CREATE_TOKEN_TAG}");
-        let filters = [("vpc-id", vpc_id), (tag_filter.as_str(), token)];
         for attempt in 0..FIND_BY_TOKEN_TRIES {
             if attempt > 0 {
-                tokio::time::sleep(FIND_BY_TOKEN_PAUSE).await;
+                crate::framework::bounds::sleep(FIND_BY_TOKEN_PAUSE).await;
             }
-            match self.list_endpoints_where(&filters).await {
-                Ok(found) => {
-                    if let Some(e) = found
-                        .into_iter()
-                        .find(|e| e.tags.get(CREATE_TOKEN_TAG).map(String::as_str) == Some(token))
-                    {
-                        return Some(e);
-                    }
-                }
+            match self.endpoint_by_token(vpc_id, token).await {
+                Ok(Some(e)) => return Some(e),
+                Ok(None) => {}
                 Err(e) => {
                     tracing::debug!(error = %e, "looking for the endpoint by its create token failed")
                 }
             }
         }
         None
+    }
+
+    /// The endpoint of `vpc_id` tagged with this create token, if EC2 lists
+    /// one now.
+    async fn endpoint_by_token(
+        &self,
+        vpc_id: &str,
+        token: &str,
+    ) -> Result<Option<Endpoint>, AwsError> {
+        let tag_filter = format!("tag:{CREATE_TOKEN_TAG}");
+        let filters = [("vpc-id", vpc_id), (tag_filter.as_str(), token)];
+        Ok(self
+            .list_endpoints_where(&filters)
+            .await?
+            .into_iter()
+            .find(|e| e.tags.get(CREATE_TOKEN_TAG).map(String::as_str) == Some(token)))
     }
 
     /// The endpoints of `vpc_id` to `service_name` that are not `deleted`:

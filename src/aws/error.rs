@@ -4,6 +4,8 @@
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_smithy_runtime_api::client::result::SdkError;
 
+use crate::framework::bounds::{self, Interruption};
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AwsError {
     /// The resource does not exist (or no longer does).
@@ -41,6 +43,12 @@ impl AwsError {
 
     pub fn is_not_found(&self) -> bool {
         matches!(self, AwsError::NotFound { .. })
+    }
+
+    /// Whether the operation's deadline or Ctrl-C ended the call: AWS may
+    /// or may not have acted on it.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, AwsError::Cancelled(_))
     }
 
     /// Whether asking again later may succeed: throttling, EC2's server
@@ -96,9 +104,18 @@ impl AwsError {
 impl<E, R> From<SdkError<E, R>> for AwsError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     fn from(err: SdkError<E, R>) -> Self {
+        if let Some(unanswered) = unanswered(&err) {
+            return AwsError::Cancelled(unanswered.to_string());
+        }
+        if err.as_service_error().is_none()
+            && let Some(why) = bounds::interruption()
+        {
+            // The SDK's own timer, cut short by the operation's end.
+            return AwsError::Cancelled(format!("{why}: {}", error_message(&err)));
+        }
         match err.as_service_error() {
             Some(service) if service.code().is_some() => AwsError::from_code(
                 service.code().unwrap_or_default(),
@@ -109,18 +126,43 @@ where
     }
 }
 
+/// A call the operation's end cut off before AWS answered it: the HTTP
+/// client's error when the deadline or Ctrl-C came first.
+#[derive(Debug, thiserror::Error)]
+#[error("{why} before AWS answered {call}")]
+pub struct Unanswered {
+    /// The action (`CreateVpcEndpoint`), or the method and path.
+    pub call: String,
+    pub why: Interruption,
+}
+
+/// The [`Unanswered`] somewhere in an error's causes.
+fn unanswered<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a Unanswered> {
+    let mut cause = Some(err);
+    while let Some(e) = cause {
+        if let Some(found) = e.downcast_ref::<Unanswered>() {
+            return Some(found);
+        }
+        cause = e.source();
+    }
+    None
+}
+
 /// A one-line message for any SDK error, with the AWS error code when there
 /// is one and the innermost cause otherwise (the SDK's own Display says only
 /// "service error" or "dispatch failure").
 pub fn error_message<E, R>(err: &SdkError<E, R>) -> String
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     if let Some(service) = err.as_service_error()
         && let Some(code) = service.code()
     {
         return format!("{code}: {}", service.message().unwrap_or_default());
+    }
+    if let Some(unanswered) = unanswered(err) {
+        return unanswered.to_string();
     }
     let mut text = err.to_string();
     let mut source = std::error::Error::source(err);

@@ -140,7 +140,9 @@ impl Ec2 {
         let mut tasks = tokio::task::JoinSet::new();
         for (i, id) in ids.iter().enumerate() {
             let lookup = find(self.clone(), id.clone());
-            tasks.spawn(async move { (i, lookup.await) });
+            tasks.spawn(crate::framework::bounds::inherit(async move {
+                (i, lookup.await)
+            }));
         }
         let mut results: Vec<Option<Result<T, AwsError>>> = ids.iter().map(|_| None).collect();
         while let Some(joined) = tasks.join_next().await {

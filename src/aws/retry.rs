@@ -59,8 +59,10 @@ pub async fn pause(
 
 /// Runs `call` (a wait's read, or its action) unless the deadline comes
 /// first (`Err(Timeout)`) or the provider is stopped (`Err(Stopped)`). An
-/// answer ready with either wins. The SDK's own timeouts bound the call
-/// too, but they are the provider's, not this wait's.
+/// answer ready with the deadline wins; a stop wins over everything, as
+/// the call itself ends with an error at the stop ([`bounds`]).
+///
+/// [`bounds`]: crate::framework::bounds
 pub async fn within<T>(
     deadline: Instant,
     stop: &CancellationToken,
@@ -68,8 +70,8 @@ pub async fn within<T>(
 ) -> Result<T, Interrupted> {
     tokio::select! {
         biased;
-        out = call => Ok(out),
         _ = stop.cancelled() => Err(Interrupted::Stopped),
+        out = call => Ok(out),
         _ = tokio::time::sleep_until(deadline.into()) => Err(Interrupted::Timeout),
     }
 }
@@ -85,17 +87,21 @@ pub async fn last_look<T>(call: impl Future<Output = Result<T, AwsError>>) -> Re
     at_most(LAST_LOOK, call).await
 }
 
-/// Runs `call` for at most `limit`; past it, the call is dropped and the
-/// answer is a `Cancelled` error that says how long EC2 was given.
+/// Runs `call` for at most `limit`, outside the bounds of the operation
+/// (which may have ended: this is how what exists still reaches the
+/// state); past it, the call is dropped and the answer is a `Cancelled`
+/// error that says how long EC2 was given.
 pub async fn at_most<T>(
     limit: Duration,
     call: impl Future<Output = Result<T, AwsError>>,
 ) -> Result<T, AwsError> {
-    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
-        Err(AwsError::Cancelled(format!(
-            "EC2 did not answer within {limit:?}"
-        )))
-    })
+    crate::framework::bounds::last_look(limit, call)
+        .await
+        .unwrap_or_else(|_| {
+            Err(AwsError::Cancelled(format!(
+                "EC2 did not answer within {limit:?}"
+            )))
+        })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,8 +162,13 @@ mod tests {
         stop.cancel();
         let far = Instant::now() + Duration::from_secs(600);
         assert_eq!(within(far, &stop, hung()).await, Err(Interrupted::Stopped));
-        // An answer already there is taken, deadline passed or not.
-        assert_eq!(within(Instant::now(), &stop, async { 7 }).await, Ok(7));
+        // A stop wins over an answer; a deadline does not.
+        assert_eq!(
+            within(far, &stop, async { 7 }).await,
+            Err(Interrupted::Stopped)
+        );
+        let running = CancellationToken::new();
+        assert_eq!(within(Instant::now(), &running, async { 7 }).await, Ok(7));
     }
 
     #[tokio::test]

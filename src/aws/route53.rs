@@ -11,6 +11,7 @@ use aws_sdk_route53::types::{
 
 use crate::aws::AwsError;
 use crate::aws::model::{DnsEntry, HostedZone, ZoneVpc};
+use crate::aws::retry::last_look;
 
 /// Changes per ChangeResourceRecordSets call when emptying a zone: well
 /// under Route 53's limit of 1,000.
@@ -117,6 +118,21 @@ impl Route53 {
             }
             Err(e) => {
                 let e = AwsError::from(e);
+                if e.is_cancelled() {
+                    // Cut off by the deadline or Ctrl-C: Route 53 may have
+                    // made it. One look by its caller reference.
+                    let made = last_look(async {
+                        match self.zone_by_reference(name, caller_reference).await? {
+                            Some(id) => self.find_zone(&id).await.map(Some),
+                            None => Ok(None),
+                        }
+                    })
+                    .await;
+                    return match made {
+                        Ok(Some(zone)) => Ok(zone),
+                        _ => Err(e),
+                    };
+                }
                 if e.code() != "HostedZoneAlreadyExists" {
                     return Err(e);
                 }

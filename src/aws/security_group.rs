@@ -59,6 +59,11 @@ pub fn tags_of(tags: &[Tag]) -> Tags {
         .collect()
 }
 
+/// Whether `group` carries this create's token.
+fn made_by(group: &SecurityGroup, creation_token: &str) -> bool {
+    group.tags.get(CREATION_TOKEN_TAG).map(String::as_str) == Some(creation_token)
+}
+
 impl Ec2 {
     /// Creates the group; returns its id. A duplicate name is adopted only
     /// when the existing group carries this create's token.
@@ -83,14 +88,23 @@ impl Ec2 {
             }),
             Err(err) => {
                 let err = AwsError::from(err);
+                if err.is_cancelled() {
+                    // Cut off by the deadline or Ctrl-C: EC2 may have made
+                    // it. One look, outside the operation's end.
+                    let made = last_look(self.find_group_by_name(new.vpc_id, new.name)).await;
+                    return match made {
+                        Ok(Some(group)) if made_by(&group, new.creation_token) => {
+                            tracing::info!(group_id = %group.id, "adopting the security group this create made before it was cut off");
+                            Ok(group.id)
+                        }
+                        _ => Err(err),
+                    };
+                }
                 if err.code() != "InvalidGroup.Duplicate" {
                     return Err(err);
                 }
                 match self.find_group_by_name(new.vpc_id, new.name).await? {
-                    Some(group)
-                        if group.tags.get(CREATION_TOKEN_TAG).map(String::as_str)
-                            == Some(new.creation_token) =>
-                    {
+                    Some(group) if made_by(&group, new.creation_token) => {
                         tracing::info!(group_id = %group.id, "adopting the security group an earlier attempt of this create made");
                         Ok(group.id)
                     }

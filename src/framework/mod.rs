@@ -2,6 +2,7 @@
 //! diagnostics, the generic planner, timeouts, and the server logic RPCs run
 //! through. Nothing here knows protobuf or AWS.
 
+pub mod bounds;
 pub mod codec;
 pub mod diag;
 pub mod model;

@@ -7,16 +7,24 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, LazyLock, Mutex, OnceLock, RwLock};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
+use crate::framework::bounds::{self, Bounds};
 use crate::framework::diag::Diagnostics;
 use crate::framework::path::AttributePath;
 use crate::framework::plan;
 use crate::framework::schema::Schema;
+use crate::framework::timeouts;
 use crate::framework::types::Type;
 use crate::framework::value::Value;
+
+/// How long past its timeout a call still unanswered is given: a
+/// resource's waits end at the timeout itself and report what they saw
+/// last; any other call ends this much later, so the waits speak first.
+pub const CALL_GRACE: Duration = Duration::from_secs(1);
 
 /// What every operation receives: the configured provider's data and a token
 /// that StopProvider cancels.
@@ -59,6 +67,12 @@ pub struct PlanChange<'a> {
 pub trait Resource<D>: Send + Sync + 'static {
     fn type_name(&self) -> &'static str;
     fn schema(&self) -> Schema;
+
+    /// The operations its `timeouts` block offers, with their defaults: the
+    /// server ends each such operation's calls at its deadline.
+    fn timeouts(&self) -> &'static [(&'static str, Duration)] {
+        &[]
+    }
 
     /// Checks the configuration without calling anything (ValidateResourceConfig).
     /// Values may be unknown here; check only what is known.
@@ -245,7 +259,13 @@ impl<P: Provider> Server<P> {
     }
 
     pub async fn configure(&self, config: &Value, diags: &mut Diagnostics) {
-        if let Some(data) = self.provider.configure(config, diags).await
+        let stop = self.stop_token();
+        let configured = bounds::scope(
+            Bounds::stop_only(stop),
+            self.provider.configure(config, diags),
+        )
+        .await;
+        if let Some(data) = configured
             && !diags.has_errors()
         {
             *self.data.write().unwrap_or_else(|e| e.into_inner()) = Some(Arc::new(data));
@@ -288,12 +308,18 @@ impl<P: Provider> Server<P> {
             );
             return None;
         };
-        let stop = self
-            .stop
+        Some(Ctx {
+            data,
+            stop: self.stop_token(),
+        })
+    }
+
+    /// A token StopProvider (and the end of the process) cancels.
+    fn stop_token(&self) -> CancellationToken {
+        self.stop
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .child_token();
-        Some(Ctx { data, stop })
+            .child_token()
     }
 
     pub async fn plan(
@@ -328,7 +354,8 @@ impl<P: Provider> Server<P> {
         if *self.destroy_run {
             tracing::debug!(type_name, "destroy run: plan checks skipped");
         } else if let Some(ctx) = self.ctx(diags) {
-            entry.resource.plan(&ctx, &mut change, diags).await;
+            let bounds = Bounds::stop_only(ctx.stop.clone());
+            bounds::scope(bounds, entry.resource.plan(&ctx, &mut change, diags)).await;
         }
         let mut requires_replace = change.requires_replace;
         requires_replace.sort();
@@ -369,15 +396,30 @@ impl<P: Provider> Server<P> {
             return keep_prior(prior);
         };
         let resource = &entry.resource;
+        let (operation, timeouts_of) = if planned.is_null() {
+            ("delete", &prior)
+        } else if prior.is_null() {
+            ("create", &planned)
+        } else {
+            ("update", &planned)
+        };
+        let bounds = match resource.timeouts().iter().find(|(op, _)| *op == operation) {
+            Some(&(op, default)) => Bounds::with_timeout(
+                ctx.stop.clone(),
+                op,
+                timeouts::get(timeouts_of, op, default) + CALL_GRACE,
+            ),
+            None => Bounds::stop_only(ctx.stop.clone()),
+        };
         let new_state = if planned.is_null() {
-            resource.delete(&ctx, &prior, diags).await;
+            bounds::scope(bounds, resource.delete(&ctx, &prior, diags)).await;
             if diags.has_errors() {
                 prior
             } else {
                 Value::Null
             }
         } else if prior.is_null() {
-            match resource.create(&ctx, &planned, diags).await {
+            match bounds::scope(bounds, resource.create(&ctx, &planned, diags)).await {
                 Some(state) => state,
                 None => {
                     if !diags.has_errors() {
@@ -393,7 +435,7 @@ impl<P: Provider> Server<P> {
                 }
             }
         } else {
-            resource.update(&ctx, &prior, &planned, diags).await
+            bounds::scope(bounds, resource.update(&ctx, &prior, &planned, diags)).await
         };
         if !new_state.is_null() && !new_state.is_fully_known() {
             diags.error(
@@ -417,7 +459,8 @@ impl<P: Provider> Server<P> {
         let Some(ctx) = self.ctx(diags) else {
             return state;
         };
-        match entry.resource.read(&ctx, &state, diags).await {
+        let bounds = Bounds::stop_only(ctx.stop.clone());
+        match bounds::scope(bounds, entry.resource.read(&ctx, &state, diags)).await {
             Some(new_state) => new_state,
             None if diags.has_errors() => state,
             None => Value::Null,
@@ -432,7 +475,8 @@ impl<P: Provider> Server<P> {
     ) -> Option<Value> {
         let entry = self.resource(type_name, diags)?;
         let ctx = self.ctx(diags)?;
-        entry.resource.import(&ctx, id, diags).await
+        let bounds = Bounds::stop_only(ctx.stop.clone());
+        bounds::scope(bounds, entry.resource.import(&ctx, id, diags)).await
     }
 
     pub async fn read_data_source(
@@ -447,9 +491,8 @@ impl<P: Provider> Server<P> {
         let Some(ctx) = self.ctx(diags) else {
             return Value::Null;
         };
-        entry
-            .data_source
-            .read(&ctx, &config, diags)
+        let bounds = Bounds::stop_only(ctx.stop.clone());
+        bounds::scope(bounds, entry.data_source.read(&ctx, &config, diags))
             .await
             .unwrap_or(Value::Null)
     }

@@ -108,8 +108,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(total))
 }
 
-/// `10m`, `1h30m`, `45s`: the shortest Go-style text for whole seconds.
+/// `10m`, `1h30m`, `45s`: the shortest Go-style text for whole seconds
+/// (and `250ms` below a second).
 pub fn format_duration(d: Duration) -> String {
+    if d > Duration::ZERO && d < Duration::from_secs(1) {
+        return format!("{}ms", d.as_millis());
+    }
     let secs = d.as_secs();
     let (h, m, s) = (secs / 3600, (secs % 3600) / 60, secs % 60);
     let mut out = String::new();

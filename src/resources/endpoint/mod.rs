@@ -41,6 +41,12 @@ use preflight::{Checks, check_existing, preflight};
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_endpoint";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// The operations the `timeouts` block offers, with their defaults.
+const TIMEOUTS: &[(&str, Duration)] = &[
+    ("create", DEFAULT_TIMEOUT),
+    ("update", DEFAULT_TIMEOUT),
+    ("delete", DEFAULT_TIMEOUT),
+];
 /// Private DNS is on unless the configuration turns it off.
 const PRIVATE_DNS_DEFAULT: bool = true;
 
@@ -123,6 +129,10 @@ impl Resource<Clients> for EndpointResource {
         TYPE_NAME
     }
 
+    fn timeouts(&self) -> &'static [(&'static str, Duration)] {
+        TIMEOUTS
+    }
+
     fn schema(&self) -> Schema {
         Schema::new(
             Block::new(
@@ -191,7 +201,7 @@ impl Resource<Clients> for EndpointResource {
             .attribute(Attribute::string_map(attr::tags_all).computed().describe(
                 "All tags of the endpoint: the provider's `default_tags` merged with `tags`.",
             ))
-            .block(timeouts::block(&[("create", DEFAULT_TIMEOUT), ("update", DEFAULT_TIMEOUT), ("delete", DEFAULT_TIMEOUT)])),
+            .block(timeouts::block(TIMEOUTS)),
         )
     }
 

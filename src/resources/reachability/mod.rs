@@ -39,6 +39,8 @@ use crate::validate;
 pub const TYPE_NAME: &str = "planetscale_privatelink_reachability_analysis";
 /// How long an analysis may take; AWS's take seconds to a few minutes.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// The operations the `timeouts` block offers, with their defaults.
+const TIMEOUTS: &[(&str, Duration)] = &[("create", DEFAULT_TIMEOUT), ("update", DEFAULT_TIMEOUT)];
 /// PostgreSQL's port.
 const DEFAULT_PORT: u16 = 5432;
 const FAIL_ON_UNREACHABLE_DEFAULT: bool = false;
@@ -98,6 +100,10 @@ impl Resource<Clients> for ReachabilityResource {
         TYPE_NAME
     }
 
+    fn timeouts(&self) -> &'static [(&'static str, Duration)] {
+        TIMEOUTS
+    }
+
     fn schema(&self) -> Schema {
         Schema::new(
             Block::new(
@@ -150,7 +156,7 @@ impl Resource<Clients> for ReachabilityResource {
                  `detail` (a sentence saying which rule, entry or route, and what to change). Empty when a path \
                  was found.",
             ))
-            .block(timeouts::block(&[("create", DEFAULT_TIMEOUT), ("update", DEFAULT_TIMEOUT)])),
+            .block(timeouts::block(TIMEOUTS)),
         )
     }
 
