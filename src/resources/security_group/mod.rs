@@ -20,6 +20,7 @@ use async_trait::async_trait;
 
 use crate::aws::AwsError;
 use crate::aws::model::{IngressRule, Peer, Tags, is_prefix_list};
+use crate::aws::retry::LAST_LOOK;
 use crate::aws::security_group::{CREATION_TOKEN_TAG, DeleteGroupError, NewSecurityGroup};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
@@ -58,6 +59,13 @@ const ALLOW_VPC_CIDR_DEFAULT: bool = false;
 const ARN_KIND: &str = "security-group";
 const CREATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 const DELETE_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+const UPDATE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+/// The operations the `timeouts` block offers, with their defaults.
+const TIMEOUTS: &[(&str, Duration)] = &[
+    ("create", CREATE_TIMEOUT),
+    ("update", UPDATE_TIMEOUT),
+    ("delete", DELETE_TIMEOUT),
+];
 
 // ---------------------------------------------------------------- model --
 
@@ -115,6 +123,10 @@ pub struct SecurityGroupResource;
 impl Resource<Clients> for SecurityGroupResource {
     fn type_name(&self) -> &'static str {
         TYPE_NAME
+    }
+
+    fn timeouts(&self) -> &'static [(&'static str, Duration)] {
+        TIMEOUTS
     }
 
     fn schema(&self) -> Schema {
@@ -189,7 +201,7 @@ impl Resource<Clients> for SecurityGroupResource {
             .attribute(Attribute::string_map(attr::tags_all).computed().describe(
                 "All tags of the group: the provider's `default_tags` merged with `tags`.",
             ))
-            .block(timeouts::block(&[("create", CREATE_TIMEOUT), ("delete", DELETE_TIMEOUT)])),
+            .block(timeouts::block(TIMEOUTS)),
         )
     }
 
@@ -671,9 +683,15 @@ impl Resource<Clients> for SecurityGroupResource {
             }
             Err(e) => {
                 diags.error("Could not update the security group", format!("{id}: {e}"));
-                // Report what is really there now, so the next plan repairs it.
-                self.read(ctx, prior, &mut Diagnostics::new())
+                // Report what is really there now, so the next plan repairs
+                // it: a last look, which the end of the update (its timeout,
+                // or Ctrl-C) does not cut off.
+                let mut ignored = Diagnostics::new();
+                let look = self.read(ctx, prior, &mut ignored);
+                crate::framework::bounds::last_look(LAST_LOOK, look)
                     .await
+                    .ok()
+                    .flatten()
                     .unwrap_or_else(|| prior.clone())
             }
         }
