@@ -91,6 +91,12 @@ resource "planetscale_privatelink_endpoint" "db" {{
 
     /// Groups in the VPC but its default and the application's.
     pub fn created_groups(&self) -> usize {
+        self.created_group_ids().len()
+    }
+
+    /// The ids of the groups in the VPC but its default and the
+    /// application's.
+    pub fn created_group_ids(&self) -> Vec<String> {
         self.rt
             .block_on(
                 self.ec2
@@ -109,7 +115,8 @@ resource "planetscale_privatelink_endpoint" "db" {{
             .filter(|g| {
                 g.group_name() != Some("default") && g.group_id() != Some(self.app_group.as_str())
             })
-            .count()
+            .filter_map(|g| g.group_id().map(str::to_owned))
+            .collect()
     }
 
     pub fn assert_nothing_left(&self) {

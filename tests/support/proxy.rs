@@ -67,10 +67,40 @@ pub struct Faults {
     pub silent_after: Option<String>,
 }
 
+/// One fault at one call: the `occurrence`-th call (from 0) of `action`
+/// since the injection was set. The fault matrix enumerates these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Injection {
+    pub action: String,
+    pub occurrence: u32,
+    pub fault: Fault,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The request is read and never answered.
+    BlackHole,
+    /// The request reaches the emulator and takes effect; its connection
+    /// is reset before the answer: the answer is lost.
+    LoseAnswer,
+    /// This call and every later call of the action are answered
+    /// `RequestLimitExceeded` until the injection is cleared.
+    Throttle,
+    /// This call is answered once with this HTTP status and EC2 error code.
+    Error { status: u16, code: String },
+}
+
 #[derive(Default)]
 struct State {
     faults: Faults,
     counts: BTreeMap<String, u64>,
+    /// Every call's action, in the order they came.
+    trace: Vec<String>,
+    injection: Option<Injection>,
+    /// Calls of each action since the injection was set.
+    seen: HashMap<String, u32>,
+    /// Calls held by a black hole.
+    held: u32,
     /// ClientToken -> the emulator's answer to the first create with it.
     create_answers: HashMap<String, (StatusCode, Bytes)>,
     /// Endpoint id -> (its security groups, when it was deleted).
@@ -119,6 +149,33 @@ impl Proxy {
 
     pub fn reset_counts(&self) {
         self.state.lock().unwrap().counts.clear();
+    }
+
+    /// Sets (or, with `None`, clears) the one injected fault, and starts
+    /// counting each action's calls afresh.
+    pub fn inject(&self, injection: Option<Injection>) {
+        let mut s = self.state.lock().unwrap();
+        s.injection = injection;
+        s.seen.clear();
+    }
+
+    /// Whether the injected fault has been served.
+    pub fn injected(&self) -> bool {
+        let s = self.state.lock().unwrap();
+        s.injection
+            .as_ref()
+            .is_some_and(|i| s.seen.get(&i.action).is_some_and(|n| *n > i.occurrence))
+    }
+
+    /// How many calls a black hole holds.
+    pub fn held(&self) -> u32 {
+        self.state.lock().unwrap().held
+    }
+
+    /// The actions called since the last [`take_trace`](Self::take_trace),
+    /// in order, and a fresh trace.
+    pub fn take_trace(&self) -> Vec<String> {
+        std::mem::take(&mut self.state.lock().unwrap().trace)
     }
 
     pub fn total(&self) -> u64 {
@@ -266,14 +323,47 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
     };
     let action = param("Action").unwrap_or_else(|| "unknown".into());
 
-    let (faults, silent) = {
+    let (faults, silent, injected) = {
         let mut s = state.lock().unwrap();
         *s.counts.entry(action.clone()).or_default() += 1;
-        (s.faults.clone(), s.silent)
+        s.trace.push(action.clone());
+        let seen = s.seen.entry(action.clone()).or_default();
+        let nth = *seen;
+        *seen += 1;
+        let injected = s
+            .injection
+            .as_ref()
+            .filter(|i| i.action == action)
+            .and_then(|i| match &i.fault {
+                _ if nth == i.occurrence => Some(i.fault.clone()),
+                Fault::Throttle if nth > i.occurrence => Some(Fault::Throttle),
+                _ => None,
+            });
+        if injected == Some(Fault::BlackHole) {
+            s.held += 1;
+        }
+        (s.faults.clone(), s.silent, injected)
     };
-    if silent {
+    if silent || injected == Some(Fault::BlackHole) {
         // Read, and never answered: the caller's own timeouts must end it.
         return std::future::pending().await;
+    }
+    match &injected {
+        Some(Fault::Throttle) => {
+            return error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "RequestLimitExceeded",
+                "Request limit exceeded.",
+            );
+        }
+        Some(Fault::Error { status, code }) => {
+            return error(
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
+                code,
+                &format!("{code} (injected by the fault matrix)"),
+            );
+        }
+        _ => {}
     }
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
@@ -396,7 +486,7 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
         }
     }
 
-    if fastrand::f64() < faults.reset_after {
+    if fastrand::f64() < faults.reset_after || injected == Some(Fault::LoseAnswer) {
         return reset();
     }
     if faults.lose_first_answer_of.as_deref() == Some(action.as_str()) {

@@ -1,0 +1,808 @@
+//! Every call, every fault. Each scenario (create; an in-place change of
+//! tags; an in-place change of the network; delete; refresh) is run once
+//! through the fault proxy to record the AWS calls it makes, in order and
+//! by phase (plan or apply). The matrix is then generated from that trace:
+//! for every call position (the k-th call of an action) and every fault
+//! class that applies to it (a black hole, ended by the timeout or by
+//! Ctrl-C; the answer lost after the call took effect; throttling on every
+//! attempt; each error code of [`CODES`] for that action), the scenario is
+//! run again from the same start with that one fault at that one call, and
+//! the invariants are checked mechanically:
+//!
+//! * the step ends within its timeout and a margin, and within 5 s of a
+//!   Ctrl-C, whatever call is in flight;
+//! * no panic, no "inconsistent result", no raw SDK text in the output;
+//! * a call retried by class succeeds in the same run; a plain error names
+//!   the code AWS answered;
+//! * once the fault clears, the next apply converges and the plan after
+//!   it is empty;
+//! * nothing is duplicated or orphaned: every endpoint and group in the
+//!   VPC is in state, or the run that converged named it with the
+//!   `import` block that adopts it.
+//!
+//! The whole matrix takes tens of minutes: `scripts/fault-matrix.sh` runs
+//! it all (FAULT_MATRIX=all). The test command runs a sample of
+//! FAULT_MATRIX_SAMPLE rows (default 12) that rotates with the day, or
+//! FAULT_MATRIX_SEED; FAULT_MATRIX_ROWS=<row>,<row> runs the rows named.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::os::unix::process::CommandExt as _;
+use std::process::Stdio;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use support::Workspace;
+use support::pairs::Pairs;
+use support::processes::{collect_output, command, group_members};
+use support::proxy::{Fault, Injection, Proxy};
+use support::terraform::terraform_binary;
+
+/// The `timeouts` of every operation in the scenarios.
+const TIMEOUT: Duration = Duration::from_secs(5);
+/// How long past its timeout an apply step may run: the provider's grace
+/// for calls, its last look at what exists, and terraform's own work.
+const MARGIN: Duration = Duration::from_secs(12);
+/// How long terraform may take to exit after Ctrl-C.
+const AFTER_CTRL_C: Duration = Duration::from_secs(5);
+/// The most any step may run before the test ends it as hung.
+const HUNG: Duration = Duration::from_secs(90);
+
+/// What a fault answered with an error code is expected to do, written
+/// once per (operation, code).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// Retried: the step succeeds in the same run.
+    Retried,
+    /// A plain error that names the code; the next apply converges.
+    Fails,
+    /// Success is right: the code says what the call wanted is so
+    /// (already deleted, rule already there or already gone).
+    Tolerated,
+    /// AWS says the resource is gone: a refresh drops it from state (as
+    /// every provider does), and whatever still exists must then be named
+    /// by the next plan with its `import` block; during a create's wait it
+    /// is EC2's eventual consistency, waited through.
+    Gone,
+}
+
+/// The error codes each action is run against: the EC2 API reference's
+/// common client and server errors for every action ("*"), and per action
+/// the codes its reference page and the EC2 error-code list give for it,
+/// and the ones terraform-provider-aws's ec2 package handles for it.
+/// (operation, code, HTTP status, expected.)
+const CODES: &[(&str, &str, u16, Expect)] = &[
+    ("*", "RequestLimitExceeded", 503, Expect::Retried),
+    ("*", "InternalError", 500, Expect::Retried),
+    ("*", "Unavailable", 503, Expect::Retried),
+    ("*", "UnauthorizedOperation", 403, Expect::Fails),
+    ("*", "InvalidParameterValue", 400, Expect::Fails),
+    (
+        "CreateSecurityGroup",
+        "InvalidGroup.Duplicate",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "CreateSecurityGroup",
+        "SecurityGroupLimitExceeded",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "CreateSecurityGroup",
+        "InvalidVpcID.NotFound",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "AuthorizeSecurityGroupIngress",
+        "InvalidPermission.Duplicate",
+        400,
+        Expect::Tolerated,
+    ),
+    (
+        "AuthorizeSecurityGroupIngress",
+        "RulesPerSecurityGroupLimitExceeded",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "AuthorizeSecurityGroupIngress",
+        "InvalidGroup.NotFound",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "RevokeSecurityGroupEgress",
+        "InvalidPermission.NotFound",
+        400,
+        Expect::Tolerated,
+    ),
+    (
+        "RevokeSecurityGroupIngress",
+        "InvalidPermission.NotFound",
+        400,
+        Expect::Tolerated,
+    ),
+    (
+        "DeleteSecurityGroup",
+        "DependencyViolation",
+        400,
+        Expect::Retried,
+    ),
+    (
+        "DeleteSecurityGroup",
+        "InvalidGroup.InUse",
+        400,
+        Expect::Retried,
+    ),
+    (
+        "DeleteSecurityGroup",
+        "InvalidGroup.NotFound",
+        400,
+        Expect::Tolerated,
+    ),
+    (
+        "DescribeSecurityGroups",
+        "InvalidGroup.NotFound",
+        400,
+        Expect::Gone,
+    ),
+    (
+        "CreateVpcEndpoint",
+        "InvalidServiceName",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "CreateVpcEndpoint",
+        "VpcEndpointLimitExceeded",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "CreateVpcEndpoint",
+        "InvalidVpcId.NotFound",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "CreateVpcEndpoint",
+        "InvalidSubnetID.NotFound",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "CreateVpcEndpoint",
+        "IdempotentParameterMismatch",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "ModifyVpcEndpoint",
+        "InvalidVpcEndpointId.NotFound",
+        400,
+        Expect::Fails,
+    ),
+    ("ModifyVpcEndpoint", "IncorrectState", 400, Expect::Fails),
+    (
+        "DeleteVpcEndpoints",
+        "InvalidVpcEndpointId.NotFound",
+        400,
+        Expect::Tolerated,
+    ),
+    (
+        "DescribeVpcEndpoints",
+        "InvalidVpcEndpointId.NotFound",
+        400,
+        Expect::Gone,
+    ),
+    ("CreateTags", "TagLimitExceeded", 400, Expect::Fails),
+    ("CreateTags", "InvalidID", 400, Expect::Fails),
+    ("DeleteTags", "InvalidID", 400, Expect::Fails),
+];
+
+/// Text no diagnostic may carry.
+const NEVER: &[&str] = &[
+    "panic",
+    "inconsistent result",
+    "Provider produced",
+    "error parsing XML",
+    "service error",
+    "unhandled error",
+    "dispatch failure",
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Plan,
+    Apply,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// `plan -out`, then `apply` of that plan.
+    Apply,
+    /// The same for `-destroy`.
+    Destroy,
+    /// `plan` alone (a refresh).
+    Refresh,
+}
+
+struct Scenario {
+    name: &'static str,
+    /// What is applied, without faults, before the step.
+    before: Option<Config>,
+    /// The configuration the step plans.
+    after: Config,
+    step: Step,
+}
+
+#[derive(Clone, Copy)]
+struct Config {
+    tag: &'static str,
+    /// Both subnets and the group's CIDR, or one subnet, the application's
+    /// group too, and no CIDR.
+    wide: bool,
+}
+
+const BASE: Config = Config {
+    tag: "a",
+    wide: true,
+};
+
+fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            name: "create",
+            before: None,
+            after: BASE,
+            step: Step::Apply,
+        },
+        Scenario {
+            name: "update-tags",
+            before: Some(BASE),
+            after: Config { tag: "b", ..BASE },
+            step: Step::Apply,
+        },
+        Scenario {
+            name: "update-network",
+            before: Some(BASE),
+            after: Config {
+                wide: false,
+                ..BASE
+            },
+            step: Step::Apply,
+        },
+        Scenario {
+            name: "delete",
+            before: Some(BASE),
+            after: BASE,
+            step: Step::Destroy,
+        },
+        Scenario {
+            name: "refresh",
+            before: Some(BASE),
+            after: BASE,
+            step: Step::Refresh,
+        },
+    ]
+}
+
+/// A group and an endpoint using it, every timeout [`TIMEOUT`].
+fn config(pairs: &Pairs, c: Config) -> String {
+    let t = format!("{}s", TIMEOUT.as_secs());
+    let (subnets, groups, cidrs) = if c.wide {
+        (
+            format!(
+                "\"{}\", \"{}\"",
+                pairs.network.subnet_ids[0], pairs.network.subnet_ids[1]
+            ),
+            "planetscale_privatelink_security_group.db.id".to_owned(),
+            "[\"10.0.0.0/16\"]",
+        )
+    } else {
+        (
+            format!("\"{}\"", pairs.network.subnet_ids[0]),
+            format!(
+                "planetscale_privatelink_security_group.db.id, \"{}\"",
+                pairs.app_group
+            ),
+            "[]",
+        )
+    };
+    format!(
+        r#"{providers}provider "planetscale" {{
+  region = "us-east-1"
+}}
+
+resource "planetscale_privatelink_security_group" "db" {{
+  vpc_id                     = "{vpc}"
+  allowed_security_group_ids = ["{app}"]
+  allowed_cidr_blocks        = {cidrs}
+  tags = {{
+    stage = "{tag}"
+  }}
+
+  timeouts {{
+    create = "{t}"
+    update = "{t}"
+    delete = "{t}"
+  }}
+}}
+
+resource "planetscale_privatelink_endpoint" "db" {{
+  service_name        = "{service}"
+  vpc_id              = "{vpc}"
+  subnet_ids          = [{subnets}]
+  security_group_ids  = [{groups}]
+  private_dns_enabled = false
+  tags = {{
+    stage = "{tag}"
+  }}
+
+  timeouts {{
+    create = "{t}"
+    update = "{t}"
+    delete = "{t}"
+  }}
+}}
+"#,
+        providers = Workspace::required_providers(false),
+        vpc = pairs.network.vpc_id,
+        app = pairs.app_group,
+        service = pairs.service,
+        tag = c.tag,
+    )
+}
+
+/// A fault class as the matrix names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Class {
+    /// Never answered; the step's timeout must end it.
+    BlackHole,
+    /// Never answered; Ctrl-C must end it.
+    BlackHoleCtrlC,
+    LoseAnswer,
+    /// Throttled on every attempt until the fault clears.
+    Throttle,
+    Code {
+        code: &'static str,
+        status: u16,
+        expect: Expect,
+    },
+}
+
+impl Class {
+    fn name(&self) -> String {
+        match self {
+            Class::BlackHole => "black-hole".into(),
+            Class::BlackHoleCtrlC => "black-hole-ctrl-c".into(),
+            Class::LoseAnswer => "lose-answer".into(),
+            Class::Throttle => "throttle".into(),
+            Class::Code { code, .. } => (*code).into(),
+        }
+    }
+
+    fn fault(&self) -> Fault {
+        match self {
+            Class::BlackHole | Class::BlackHoleCtrlC => Fault::BlackHole,
+            Class::LoseAnswer => Fault::LoseAnswer,
+            Class::Throttle => Fault::Throttle,
+            Class::Code { code, status, .. } => Fault::Error {
+                status: *status,
+                code: (*code).to_owned(),
+            },
+        }
+    }
+}
+
+/// The fault classes for a call of `action` in `phase`. A plan has no
+/// timeout: a call held there is ended by Ctrl-C only.
+fn classes(action: &str, phase: Phase) -> Vec<Class> {
+    let mut out = vec![Class::BlackHoleCtrlC, Class::LoseAnswer, Class::Throttle];
+    if phase == Phase::Apply {
+        out.push(Class::BlackHole);
+    }
+    out.extend(
+        CODES
+            .iter()
+            .filter(|(op, ..)| *op == "*" || *op == action)
+            .map(|&(_, code, status, expect)| Class::Code {
+                code,
+                status,
+                expect,
+            }),
+    );
+    out
+}
+
+/// One row of the matrix.
+#[derive(Clone, Debug)]
+struct Row {
+    scenario: &'static str,
+    action: String,
+    occurrence: u32,
+    class: Class,
+}
+
+impl Row {
+    fn id(&self) -> String {
+        format!(
+            "{}/{}#{}/{}",
+            self.scenario,
+            self.action,
+            self.occurrence,
+            self.class.name()
+        )
+    }
+}
+
+/// The call positions of a trace: each action's k-th call, in order.
+fn positions(trace: &[(Phase, String)]) -> Vec<(Phase, String, u32)> {
+    let mut seen = std::collections::HashMap::<&str, u32>::new();
+    trace
+        .iter()
+        .map(|(phase, action)| {
+            let k = seen.entry(action.as_str()).or_default();
+            let position = (*phase, action.clone(), *k);
+            *k += 1;
+            position
+        })
+        .collect()
+}
+
+/// What one terraform command did.
+struct Outcome {
+    success: bool,
+    text: String,
+    took: Duration,
+    /// How long it ran after Ctrl-C, when it got one.
+    after_ctrl_c: Option<Duration>,
+    /// Still running at [`HUNG`]: killed.
+    hung: bool,
+}
+
+/// Runs terraform with `args`, in a process group of its own. With
+/// `ctrl_c`, sends SIGINT to the group once the proxy has served the
+/// injected fault and a second has passed.
+fn run(ws: &Workspace, proxy: &Proxy, args: &[&str], ctrl_c: bool) -> Outcome {
+    let mut terraform = command(terraform_binary())
+        .args(args)
+        .current_dir(ws.path())
+        .env_remove("TF_LOG")
+        .envs(ws.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .process_group(0)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start terraform");
+    let output = collect_output(&mut terraform);
+    let group = terraform.id() as i32;
+    let started = Instant::now();
+    let mut served_at = None;
+    let mut signalled_at = None;
+    let mut hung = false;
+    let status = loop {
+        if let Some(status) = terraform.try_wait().unwrap() {
+            break status;
+        }
+        if ctrl_c && signalled_at.is_none() {
+            if served_at.is_none() && proxy.injected() {
+                served_at = Some(Instant::now());
+            }
+            if served_at.is_some_and(|at| at.elapsed() > Duration::from_secs(1)) {
+                // SAFETY: kill(2) on the process group this test started, as Ctrl-C does.
+                unsafe { libc::kill(-group, libc::SIGINT) };
+                signalled_at = Some(Instant::now());
+            }
+        }
+        if started.elapsed() > HUNG {
+            hung = true;
+            // SAFETY: as above; ends what the test started.
+            unsafe { libc::kill(-group, libc::SIGKILL) };
+            break terraform.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let took = started.elapsed();
+    let after_ctrl_c = signalled_at.map(|at| at.elapsed());
+    // Every process of the group (the provider) ends with terraform.
+    let until = Instant::now() + Duration::from_secs(10);
+    while !group_members(group).is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Outcome {
+        success: status.success(),
+        text: output.join().unwrap(),
+        took,
+        after_ctrl_c,
+        hung,
+    }
+}
+
+/// The steps' terraform commands: (phase, args).
+fn commands(step: Step) -> Vec<(Phase, Vec<&'static str>)> {
+    let plan = |destroy: bool| {
+        let mut args = vec!["plan", "-input=false", "-no-color", "-out=step.tfplan"];
+        if destroy {
+            args.push("-destroy");
+        }
+        (Phase::Plan, args)
+    };
+    let apply = (
+        Phase::Apply,
+        vec!["apply", "-input=false", "-no-color", "step.tfplan"],
+    );
+    match step {
+        Step::Apply => vec![plan(false), apply],
+        Step::Destroy => vec![plan(true), apply],
+        Step::Refresh => vec![(Phase::Plan, vec!["plan", "-input=false", "-no-color"])],
+    }
+}
+
+/// A VPC, a proxy, and a workspace at the scenario's start.
+fn start(scenario: &Scenario) -> (Pairs, Proxy, Workspace) {
+    let pairs = Pairs::new(70);
+    let proxy = Proxy::start(&pairs.emulator.url);
+    let ws = Workspace::new(Some(&proxy.url));
+    ws.write(
+        "main.tf",
+        &config(&pairs, scenario.before.unwrap_or(scenario.after)),
+    );
+    ws.init();
+    if scenario.before.is_some() {
+        ws.apply();
+    }
+    ws.write("main.tf", &config(&pairs, scenario.after));
+    proxy.take_trace();
+    (pairs, proxy, ws)
+}
+
+/// The calls the scenario makes without faults, by phase.
+fn record(scenario: &Scenario) -> Vec<(Phase, String)> {
+    let (_pairs, proxy, ws) = start(scenario);
+    let mut trace = Vec::new();
+    for (phase, args) in commands(scenario.step) {
+        let outcome = run(&ws, &proxy, &args, false);
+        assert!(
+            outcome.success,
+            "{} without faults failed:\n{}",
+            scenario.name, outcome.text
+        );
+        trace.extend(proxy.take_trace().into_iter().map(|a| (phase, a)));
+    }
+    trace
+}
+
+/// Runs one row; the violations of the invariants it found.
+fn check(scenario: &Scenario, row: &Row) -> Vec<String> {
+    let (pairs, proxy, ws) = start(scenario);
+    let mut broken = Vec::new();
+    proxy.inject(Some(Injection {
+        action: row.action.clone(),
+        occurrence: row.occurrence,
+        fault: row.class.fault(),
+    }));
+    let mut step_ok = true;
+    let mut text = String::new();
+    for (phase, args) in commands(scenario.step) {
+        let ctrl_c = matches!(row.class, Class::BlackHoleCtrlC)
+            || (phase == Phase::Plan && row.class == Class::Throttle);
+        let outcome = run(&ws, &proxy, &args, ctrl_c);
+        text.push_str(&outcome.text);
+        if outcome.hung {
+            broken.push(format!("`terraform {}` still ran after {HUNG:?}", args[0]));
+        }
+        if let Some(after) = outcome.after_ctrl_c
+            && after > AFTER_CTRL_C
+        {
+            broken.push(format!(
+                "`terraform {}` took {after:?} to end after Ctrl-C",
+                args[0]
+            ));
+        }
+        if phase == Phase::Apply
+            && outcome.after_ctrl_c.is_none()
+            && outcome.took > TIMEOUT + MARGIN
+        {
+            broken.push(format!(
+                "`terraform apply` took {:?} with every timeout {TIMEOUT:?}",
+                outcome.took
+            ));
+        }
+        if !outcome.success {
+            step_ok = false;
+            break;
+        }
+    }
+    for never in NEVER {
+        if text.to_lowercase().contains(&never.to_lowercase()) {
+            broken.push(format!("the output says {never:?}"));
+        }
+    }
+    let served = proxy.injected();
+    match &row.class {
+        Class::Code { code, expect, .. } if served => match expect {
+            Expect::Retried | Expect::Tolerated if !step_ok => {
+                broken.push(format!("{code} was to be {expect:?}, and the step failed"))
+            }
+            Expect::Fails if step_ok => {
+                broken.push(format!("{code} was to fail the step, and it succeeded"))
+            }
+            Expect::Fails if !text.contains(code) => {
+                broken.push(format!("the error does not name {code}"))
+            }
+            _ => {}
+        },
+        Class::LoseAnswer if served && !step_ok => {
+            broken.push("a lost answer failed the step".into())
+        }
+        _ => {}
+    }
+
+    // The fault clears: the next run converges.
+    proxy.inject(None);
+    let converge = if scenario.step == Step::Destroy {
+        ws.run(&["destroy", "-auto-approve", "-input=false", "-no-color"])
+    } else {
+        ws.run(&["apply", "-auto-approve", "-input=false", "-no-color"])
+    };
+    if !converge.success() {
+        broken.push(format!("the next run failed:\n{}", converge.text()));
+        return broken;
+    }
+    if scenario.step != Step::Destroy {
+        let plan = ws.run(&["plan", "-detailed-exitcode", "-input=false", "-no-color"]);
+        if plan.code != 0 {
+            broken.push(format!("the plan after it is not empty:\n{}", plan.stdout));
+        }
+    }
+    let state = ws.state();
+    let in_state: BTreeSet<String> = [
+        "planetscale_privatelink_endpoint.db",
+        "planetscale_privatelink_security_group.db",
+    ]
+    .iter()
+    .filter_map(|a| support::terraform::find_in_state(&state, a))
+    .filter_map(|r| r["values"]["id"].as_str().map(str::to_owned))
+    .collect();
+    let endpoints = pairs.live_endpoints();
+    let groups = pairs.created_group_ids();
+    if endpoints.len() > 1 || groups.len() > 1 {
+        broken.push(format!(
+            "made twice: endpoints {endpoints:?}, groups {groups:?}"
+        ));
+    }
+    let seen = format!("{text}\n{}", converge.text());
+    for id in endpoints.iter().chain(&groups) {
+        let named = seen.contains(id) && seen.contains("import {");
+        if !in_state.contains(id) && !named {
+            broken.push(format!(
+                "{id} exists, is not in state, and no plan named it"
+            ));
+        }
+    }
+    broken
+}
+
+/// Which rows to run: all, the named ones, or a sample by seed.
+fn select(rows: Vec<Row>) -> Vec<Row> {
+    if let Ok(names) = std::env::var("FAULT_MATRIX_ROWS") {
+        let names: BTreeSet<&str> = names.split(',').map(str::trim).collect();
+        return rows
+            .into_iter()
+            .filter(|r| names.contains(r.id().as_str()))
+            .collect();
+    }
+    if std::env::var("FAULT_MATRIX").as_deref() == Ok("all") {
+        return rows;
+    }
+    let sample: usize = std::env::var("FAULT_MATRIX_SAMPLE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(12);
+    let seed: u64 = std::env::var("FAULT_MATRIX_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+                / 86_400
+        });
+    eprintln!("fault matrix: a sample of {sample} rows, FAULT_MATRIX_SEED={seed}");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut rows = rows;
+    rng.shuffle(&mut rows);
+    rows.truncate(sample);
+    rows
+}
+
+#[test]
+fn every_fault_at_every_call_keeps_the_invariants() {
+    let started = Instant::now();
+    let scenarios = scenarios();
+    let wanted: Option<BTreeSet<String>> = std::env::var("FAULT_MATRIX_SCENARIOS")
+        .ok()
+        .map(|s| s.split(',').map(|n| n.trim().to_owned()).collect());
+    let mut rows = Vec::new();
+    for scenario in &scenarios {
+        if wanted.as_ref().is_some_and(|w| !w.contains(scenario.name)) {
+            continue;
+        }
+        let trace = record(scenario);
+        eprintln!(
+            "fault matrix: {} makes {} calls: {}",
+            scenario.name,
+            trace.len(),
+            trace
+                .iter()
+                .map(|(p, a)| format!("{a}{}", if *p == Phase::Plan { "(plan)" } else { "" }))
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        for (phase, action, occurrence) in positions(&trace) {
+            for class in classes(&action, phase) {
+                rows.push(Row {
+                    scenario: scenario.name,
+                    action: action.clone(),
+                    occurrence,
+                    class,
+                });
+            }
+        }
+    }
+    let total = rows.len();
+    let rows = select(rows);
+    eprintln!("fault matrix: {total} rows in all; running {}", rows.len());
+
+    let queue = Mutex::new(rows.clone());
+    let failures = Mutex::new(Vec::new());
+    let workers: usize = std::env::var("FAULT_MATRIX_WORKERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(3);
+    std::thread::scope(|threads| {
+        for _ in 0..workers {
+            threads.spawn(|| {
+                loop {
+                    let Some(row) = queue.lock().unwrap().pop() else {
+                        return;
+                    };
+                    let scenario = scenarios.iter().find(|s| s.name == row.scenario).unwrap();
+                    let took = Instant::now();
+                    let broken = check(scenario, &row);
+                    eprintln!(
+                        "fault matrix: {} {} in {:?}",
+                        row.id(),
+                        if broken.is_empty() { "ok" } else { "BROKEN" },
+                        took.elapsed()
+                    );
+                    if !broken.is_empty() {
+                        failures.lock().unwrap().push((row.id(), broken));
+                    }
+                }
+            });
+        }
+    });
+    let failures = failures.into_inner().unwrap();
+    eprintln!(
+        "fault matrix: {} rows run in {:?}, {} broke an invariant",
+        rows.len(),
+        started.elapsed(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "rows that broke an invariant (rerun with FAULT_MATRIX_ROWS=<row>):\n{}",
+        failures
+            .iter()
+            .map(|(id, broken)| format!("{id}:\n  {}", broken.join("\n  ")))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
