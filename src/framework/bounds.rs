@@ -92,6 +92,15 @@ impl Bounds {
         }
     }
 
+    /// The same, with the deadline moved `by` later; messages still name
+    /// the timeout as given.
+    pub fn extended(mut self, by: Duration) -> Self {
+        if let Some(d) = &mut self.deadline {
+            d.at += by;
+        }
+        self
+    }
+
     /// Why the operation must end now, if it must.
     pub fn interruption(&self) -> Option<Interruption> {
         if self.stop.is_cancelled() {

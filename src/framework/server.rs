@@ -26,6 +26,24 @@ use crate::framework::value::Value;
 /// last; any other call ends this much later, so the waits speak first.
 pub const CALL_GRACE: Duration = Duration::from_secs(1);
 
+/// The bounds of `operation` on a resource whose `timeouts` block is in
+/// `value`: its timeout (and [`CALL_GRACE`]) when the resource offers one,
+/// and the stop always.
+fn bounds_of<D: 'static>(
+    resource: &dyn Resource<D>,
+    operation: &str,
+    value: &Value,
+    ctx: &Ctx<D>,
+) -> Bounds {
+    match resource.timeouts().iter().find(|(op, _)| *op == operation) {
+        Some(&(op, default)) => {
+            Bounds::with_timeout(ctx.stop.clone(), op, timeouts::get(value, op, default))
+                .extended(CALL_GRACE)
+        }
+        None => Bounds::stop_only(ctx.stop.clone()),
+    }
+}
+
 /// What every operation receives: the configured provider's data and a token
 /// that StopProvider cancels.
 pub struct Ctx<D> {
@@ -354,7 +372,10 @@ impl<P: Provider> Server<P> {
         if *self.destroy_run {
             tracing::debug!(type_name, "destroy run: plan checks skipped");
         } else if let Some(ctx) = self.ctx(diags) {
-            let bounds = Bounds::stop_only(ctx.stop.clone());
+            // Its checks against AWS are bounded by the timeout of what it
+            // plans: Terraform plans each change again during the apply.
+            let operation = if prior.is_null() { "create" } else { "update" };
+            let bounds = bounds_of(entry.resource.as_ref(), operation, &config, &ctx);
             bounds::scope(bounds, entry.resource.plan(&ctx, &mut change, diags)).await;
         }
         let mut requires_replace = change.requires_replace;
@@ -403,14 +424,7 @@ impl<P: Provider> Server<P> {
         } else {
             ("update", &planned)
         };
-        let bounds = match resource.timeouts().iter().find(|(op, _)| *op == operation) {
-            Some(&(op, default)) => Bounds::with_timeout(
-                ctx.stop.clone(),
-                op,
-                timeouts::get(timeouts_of, op, default) + CALL_GRACE,
-            ),
-            None => Bounds::stop_only(ctx.stop.clone()),
-        };
+        let bounds = bounds_of(resource.as_ref(), operation, timeouts_of, &ctx);
         let new_state = if planned.is_null() {
             bounds::scope(bounds, resource.delete(&ctx, &prior, diags)).await;
             if diags.has_errors() {
