@@ -358,7 +358,7 @@ impl Ec2 {
             if read >= READS || rules.iter().any(|r| r.egress) {
                 return Ok(rules);
             }
-            tokio::time::sleep(backoff.next_delay()).await;
+            crate::framework::bounds::sleep(backoff.next_delay()).await;
         }
     }
 

@@ -889,7 +889,9 @@ async fn converge_rules(
 ) -> Result<(), AwsError> {
     const ROUNDS: usize = 3;
     for round in 1..=ROUNDS {
-        let rules = if new_group {
+        // A new group's first read waits for its default egress rule to
+        // show; after a round, that rule may be revoked already.
+        let rules = if new_group && round == 1 {
             ec2.new_group_rules(id).await?
         } else {
             ec2.security_group_rules_now(id).await?
