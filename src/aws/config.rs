@@ -15,6 +15,7 @@
 //! their resource's deadline themselves ([`super::retry::within`]), and
 //! these bounds hold for every other call, plan-time checks included.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::BehaviorVersion;
@@ -33,8 +34,10 @@ use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
 };
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_runtime_api::client::result::ConnectorError;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 use aws_smithy_runtime_api::client::runtime_components::{
     RuntimeComponents, RuntimeComponentsBuilder,
 };
@@ -217,7 +220,8 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
         // None here is "no region", not "ask IMDS".
         loader = loader.region(region.clone());
     }
-    let http = http_client(s)?;
+    let base_http = http_client(s)?;
+    let http = guarded(base_http.clone(), None);
     if let (Some(ak), Some(sk)) = (&s.access_key, &s.secret_key) {
         let creds = Credentials::new(ak, sk, s.token.clone(), None, "planetscale-provider");
         loader = loader.credentials_provider(creds);
@@ -301,6 +305,11 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
     // credentials, retries, timeouts and HTTP client as EC2.
     let mut route53_config = aws_sdk_route53::config::Builder::from(&sdk_config)
         .retry_partition(retry.partition())
+        .retry_classifier(ZoneBusy)
+        .http_client(guarded(
+            base_http,
+            Some(Arc::new(Pace::per_second(ROUTE53_REQUESTS_PER_SECOND))),
+        ))
         .region(Region::new(route53_region(&region)));
     if let Some(url) = &s.route53_endpoint {
         route53_config = route53_config.endpoint_url(url);
@@ -612,7 +621,7 @@ fn http_client(s: &AwsSettings) -> Result<SharedHttpClient, ConfigError> {
             .tls_context(tls_context.clone())
             .build()
     });
-    Ok(SharedHttpClient::new(GuardedHttpClient(client)))
+    Ok(client)
 }
 
 /// The HTTP client every AWS call goes through, the credential clients'
@@ -626,8 +635,14 @@ fn http_client(s: &AwsSettings) -> Result<SharedHttpClient, ConfigError> {
 ///   token in AssumeRoleWithWebIdentity's form. Nothing else of theirs can
 ///   be intercepted. (The log caps their request traces anyway: this holds
 ///   if a line ever escapes.)
+///
+/// With a [`Pace`], it also spaces the requests out (Route 53's).
 #[derive(Debug)]
-struct GuardedHttpClient(SharedHttpClient);
+struct GuardedHttpClient(SharedHttpClient, Option<Arc<Pace>>);
+
+fn guarded(client: SharedHttpClient, pace: Option<Arc<Pace>>) -> SharedHttpClient {
+    SharedHttpClient::new(GuardedHttpClient(client, pace))
+}
 
 impl HttpClient for GuardedHttpClient {
     fn http_connector(
@@ -637,6 +652,7 @@ impl HttpClient for GuardedHttpClient {
     ) -> SharedHttpConnector {
         SharedHttpConnector::new(GuardedConnector(
             self.0.http_connector(settings, components),
+            self.1.clone(),
         ))
     }
 
@@ -662,7 +678,7 @@ impl HttpClient for GuardedHttpClient {
 }
 
 #[derive(Debug)]
-struct GuardedConnector(SharedHttpConnector);
+struct GuardedConnector(SharedHttpConnector, Option<Arc<Pace>>);
 
 impl HttpConnector for GuardedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
@@ -670,17 +686,58 @@ impl HttpConnector for GuardedConnector {
         for token in bearer_tokens(|name| request.headers().get(name), body) {
             crate::logging::register_secret(&token);
         }
-        let Some(bounds) = bounds::current() else {
-            return self.0.call(request);
-        };
+        let bounds = bounds::current();
         let call = called(request.method(), request.uri(), body);
+        let pace = self.1.clone();
+        // Sent when first polled: after its slot.
         let answer = self.0.call(request);
+        let paced = async move {
+            if let Some(pace) = pace {
+                pace.slot().await;
+            }
+            answer.await
+        };
+        let Some(bounds) = bounds else {
+            return HttpConnectorFuture::new(paced);
+        };
         HttpConnectorFuture::new(async move {
-            match bounds.race(answer).await {
+            match bounds.race(paced).await {
                 Ok(answer) => answer,
                 Err(why) => Err(ConnectorError::user(Box::new(Unanswered { call, why }))),
             }
         })
+    }
+}
+
+/// Requests per second Route 53 accepts from one account, across all its
+/// API ("five requests per second per AWS account", Route 53 quotas): an
+/// apply with `-parallelism=10` changing ten zones keeps under it rather
+/// than retrying its way through throttling.
+const ROUTE53_REQUESTS_PER_SECOND: u32 = 5;
+
+/// Spaces requests evenly: each waits for the next free slot.
+#[derive(Debug)]
+struct Pace {
+    gap: Duration,
+    next: std::sync::Mutex<tokio::time::Instant>,
+}
+
+impl Pace {
+    fn per_second(requests: u32) -> Self {
+        Self {
+            gap: Duration::from_secs(1) / requests.max(1),
+            next: std::sync::Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
+    async fn slot(&self) {
+        let at = {
+            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+            let at = (*next).max(tokio::time::Instant::now());
+            *next = at + self.gap;
+            at
+        };
+        tokio::time::sleep_until(at).await;
     }
 }
 
@@ -701,6 +758,39 @@ fn called(method: &str, uri: &str, body: &[u8]) -> String {
             let path = path.split('?').next().unwrap_or(path);
             format!("{method} {path}")
         }
+    }
+}
+
+/// Route 53 answers `ConcurrentModification` while another change to the
+/// same zone, VPC or authorization is being made (its API reference, for
+/// CreateHostedZone, AssociateVPCWithHostedZone, the authorization calls
+/// and more), and `PriorRequestNotComplete` while an earlier change is
+/// being applied: both are retried, with the throttling backoff, as
+/// terraform-provider-aws retries them. (The SDK retries the second by
+/// itself; the first it leaves to the caller.)
+#[derive(Debug)]
+struct ZoneBusy;
+
+impl ClassifyRetry for ZoneBusy {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let busy = ctx
+            .response()
+            .filter(|r| !r.status().is_success())
+            .and_then(|r| r.body().bytes())
+            .is_some_and(|body| {
+                let text = String::from_utf8_lossy(body);
+                text.contains("<Code>ConcurrentModification</Code>")
+                    || text.contains("<Code>PriorRequestNotComplete</Code>")
+            });
+        if busy {
+            RetryAction::throttling_error()
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "Route 53 busy with another change"
     }
 }
 
@@ -776,6 +866,41 @@ impl aws_credential_types::provider::ProvideCredentials for Registering {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_pace_spaces_requests_evenly() {
+        let pace = Pace::per_second(100);
+        let started = std::time::Instant::now();
+        for _ in 0..11 {
+            pace.slot().await;
+        }
+        // The first goes at once, the next ten 10 ms apart.
+        assert!(
+            started.elapsed() >= Duration::from_millis(95),
+            "{:?}",
+            started.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_request_is_named_by_its_action_or_its_path() {
+        assert_eq!(
+            called(
+                "POST",
+                "https://ec2.us-east-1.amazonaws.com/",
+                b"Action=CreateVpcEndpoint&Version=2016-11-15"
+            ),
+            "CreateVpcEndpoint"
+        );
+        assert_eq!(
+            called(
+                "GET",
+                "https://route53.amazonaws.com/2013-04-01/change/C123?x=1",
+                b""
+            ),
+            "GET /2013-04-01/change/C123"
+        );
+    }
 
     #[test]
     fn route53_signs_for_its_partitions_region() {

@@ -22,8 +22,10 @@ use crate::aws::{AwsError, Ec2, next_page};
 pub const RUNNING: &str = "running";
 /// EC2's refusal to delete a path that still has analyses.
 const ANALYSIS_EXISTS: &str = "AnalysisExistsForNetworkInsightsPath";
-/// How long a path's delete waits for EC2 to show its analyses gone.
-const ANALYSES_GONE_WITHIN: Duration = Duration::from_secs(30);
+/// How long a path's delete waits for EC2 to show its analyses gone: EC2's
+/// propagation time, as terraform-provider-aws waits it out
+/// (`ec2PropagationTimeout`, two minutes) on the same refusal.
+const ANALYSES_GONE_WITHIN: Duration = Duration::from_secs(2 * 60);
 
 impl Ec2 {
     /// CreateNetworkInsightsPath over TCP to `port` of `destination`.

@@ -4,14 +4,23 @@
 //! let another account's VPCs be associated. The only module that knows
 //! aws-sdk-route53.
 
+use std::time::Duration;
+
 use aws_sdk_route53::types::{
-    AliasTarget, Change, ChangeAction, ChangeBatch, HostedZoneConfig, ResourceRecordSet, RrType,
-    VpcRegion,
+    AliasTarget, Change, ChangeAction, ChangeBatch, ChangeInfo, ChangeStatus, HostedZoneConfig,
+    ResourceRecordSet, RrType, VpcRegion,
 };
 
 use crate::aws::AwsError;
 use crate::aws::model::{DnsEntry, HostedZone, ZoneVpc};
-use crate::aws::retry::last_look;
+use crate::aws::retry::{Backoff, last_look};
+use crate::framework::bounds;
+
+/// The first look at a change after it was made, and the longest pause
+/// between looks: GetChange counts toward Route 53's five requests per
+/// second per account, shared by every zone an apply changes.
+const INSYNC_FIRST_POLL: Duration = Duration::from_secs(2);
+const INSYNC_CEILING: Duration = Duration::from_secs(15);
 
 /// Changes per ChangeResourceRecordSets call when emptying a zone: well
 /// under Route 53's limit of 1,000.
@@ -108,6 +117,7 @@ impl Route53 {
                 let zone = out.hosted_zone().ok_or_else(|| {
                     AwsError::Transport("CreateHostedZone answered without the zone".into())
                 })?;
+                self.insync(out.change_info()).await?;
                 Ok(HostedZone {
                     id: bare_zone_id(zone.id()).to_owned(),
                     name: zone.name().to_owned(),
@@ -236,12 +246,44 @@ impl Route53 {
             .set_changes(Some(changes))
             .build()
             .map_err(unbuildable)?;
-        self.client
+        let out = self
+            .client
             .change_resource_record_sets()
             .hosted_zone_id(bare_zone_id(zone_id))
             .change_batch(batch)
             .send()
             .await?;
+        self.insync(out.change_info()).await
+    }
+
+    /// Waits until Route 53 has applied a change everywhere (`INSYNC`), as
+    /// its answers to a VPC's resolver do not show a change still
+    /// `PENDING`: GetChange, soon after the change and then less often
+    /// (changes propagate "generally within 60 seconds"), until the
+    /// operation's deadline or Ctrl-C.
+    async fn insync(&self, change: Option<&ChangeInfo>) -> Result<(), AwsError> {
+        let Some(change) = change else {
+            return Ok(());
+        };
+        let id = change.id().trim_start_matches("/change/").to_owned();
+        let mut status = change.status().clone();
+        let mut backoff = Backoff::new(INSYNC_FIRST_POLL, INSYNC_CEILING);
+        while status != ChangeStatus::Insync {
+            tracing::debug!(change_id = %id, status = %status.as_str(), "waiting for the Route 53 change to be INSYNC");
+            bounds::sleep(backoff.next_delay()).await;
+            if let Some(why) = bounds::interruption() {
+                return Err(AwsError::Cancelled(format!(
+                    "{why} while Route 53 change {id} was still {}: the change is made and \
+                     will reach every resolver on its own",
+                    status.as_str()
+                )));
+            }
+            let out = self.client.get_change().id(&id).send().await?;
+            status = out
+                .change_info()
+                .map(|c| c.status().clone())
+                .unwrap_or(ChangeStatus::Insync);
+        }
         Ok(())
     }
 
@@ -256,7 +298,7 @@ impl Route53 {
             .send()
             .await;
         match sent {
-            Ok(_) => Ok(()),
+            Ok(out) => self.insync(out.change_info()).await,
             Err(e) => {
                 let e = AwsError::from(e);
                 match self.find_zone(zone_id).await {
@@ -279,7 +321,7 @@ impl Route53 {
             .send()
             .await;
         match sent {
-            Ok(_) => Ok(()),
+            Ok(out) => self.insync(out.change_info()).await,
             Err(e) => match AwsError::from(e) {
                 e if e.is_not_found() && e.code() != "NoSuchHostedZone" => Ok(()),
                 e => Err(e),

@@ -14,6 +14,7 @@
 //! import, then the checks against AWS and the state.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use async_trait::async_trait;
 
@@ -24,6 +25,7 @@ use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
 use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::framework::server::{Ctx, PlanChange, Resource};
+use crate::framework::timeouts;
 use crate::framework::value::Value;
 use crate::model;
 use crate::resources::{missing_id, root};
@@ -47,8 +49,19 @@ model! {
         zone_id: String,
         fqdn: String,
         force_destroy: bool = false,
+        timeouts: Value,
     }
 }
+
+/// Every operation waits for its Route 53 changes to be `INSYNC`; like
+/// hashicorp/aws's Route 53 resources, each may take 30 minutes.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+/// The operations the `timeouts` block offers, with their defaults.
+const TIMEOUTS: &[(&str, Duration)] = &[
+    ("create", DEFAULT_TIMEOUT),
+    ("update", DEFAULT_TIMEOUT),
+    ("delete", DEFAULT_TIMEOUT),
+];
 
 model! {
     /// One `vpc` block: a VPC in another region.
@@ -169,6 +182,10 @@ impl Resource<Clients> for DnsZoneResource {
         TYPE_NAME
     }
 
+    fn timeouts(&self) -> &'static [(&'static str, Duration)] {
+        TIMEOUTS
+    }
+
     fn schema(&self) -> Schema {
         Schema::new(
             Block::new(
@@ -225,7 +242,8 @@ impl Resource<Clients> for DnsZoneResource {
                     "The VPC's region, such as `us-west-2`: another region than the provider's (VPCs of the \
                      provider's region go in `vpc_ids`).",
                 )),
-            )),
+            ))
+            .block(timeouts::block(TIMEOUTS)),
         )
     }
 
