@@ -193,6 +193,17 @@ fn hub_and_spokes_share_one_endpoint_through_the_zone() {
     assert_eq!(zone["id"], zone_id.as_str());
     assert_eq!(zone["fqdn"], f.host.as_str());
     assert_eq!(f.zone_vpcs(&zone_id), sorted(&[hub, a, b]));
+    // Each change (the zone, its alias, the associations; the emulator
+    // may give two changes one id) was waited on until Route 53 answered
+    // it INSYNC (the strict layer keeps each PENDING for a while, as
+    // Route 53 does).
+    let (pending, changes) = f.emulator.strict.changes_not_seen_insync(&zone_id);
+    assert!(changes >= 2, "the zone's changes: {changes}");
+    assert_eq!(
+        pending,
+        Vec::<String>::new(),
+        "changes the apply did not wait for"
+    );
     let endpoint = ws.resource(ENDPOINT);
     let regional = &endpoint["dns_entries"][0];
     assert_eq!(

@@ -7,7 +7,9 @@
 //! Reachability Analyzer's actions, which the emulator lacks, from a
 //! stand-in ([`Insights`], in `insights.rs`), and Route 53's VPC
 //! association authorizations, which the emulator lacks too
-//! ([`route53_authorizations`]); other Route 53 requests pass untouched.
+//! ([`route53_authorizations`]); other Route 53 requests pass to the
+//! emulator, whose changes are shown `PENDING` for a while (rule 15: the
+//! emulator answers every change `INSYNC` at once).
 //!
 //! | # | rule | EC2's answer (400) | source |
 //! |---|---|---|---|
@@ -24,6 +26,7 @@
 //! | 11 | a service of another region (planted with [`Strict::plant_remote_service`]): DescribeVpcEndpointServices answers it only when `ServiceRegion.N` names its region, and CreateVpcEndpoint takes it only with `ServiceRegion` naming its region; either only when its provider supports the caller's region. A `ServiceRegion` that is not the caller's, for a service of the caller's region, is refused alike | `InvalidServiceName` "The Vpc Endpoint Service '<name>' does not exist" | API_CreateVpcEndpoint (ServiceRegion: "The Region where the service is hosted. The default is the current Region."); API_DescribeVpcEndpointServices (ServiceRegions); PrivateLink guide, "Cross-Region access" (the provider chooses the supported Regions) |
 //! | 12 | an interface endpoint's `IpAddressType` its subnets cannot hold (`ipv4`: an IPv4 block each; `dualstack`: an IPv4 and an IPv6 block each; `ipv6`: IPv6-only subnets) or its service does not support (`SupportedIpAddressTypes`, planted with [`Strict::set_supported_ip_address_types`]; none: IPv4 alone); a `DnsOptions.DnsRecordIpType` of a family the endpoint lacks (`ipv4`: ipv4 or dualstack; `ipv6`: ipv6 or dualstack; `dualstack`, `service-defined`: dualstack); on create and on a modify | `InvalidParameter` "..." (the layer's words) | PrivateLink guide, "IP address types" ("supported only if all selected subnets ..."); API_DnsOptionsSpecification (DnsRecordIpType: ipv4, dualstack, ipv6, service-defined) |
 //! | 13 | a `SubnetConfiguration.N` whose subnet is not among `SubnetId.N`, whose address lies outside its subnet's block or is one of the five AWS reserves (the first four and the last), or that lacks the address of a family the endpoint uses | `InvalidParameter` "..." (the layer's words) | API_SubnetConfiguration ("You must provide an IPv4 address if the VPC endpoint supports IPv4", likewise IPv6); Amazon VPC user guide, "Subnet CIDR blocks" (the five reserved addresses) |
+//! | 15 | a Route 53 change (CreateHostedZone, ChangeResourceRecordSets, AssociateVPCWithHostedZone, DisassociateVPCFromHostedZone, DeleteHostedZone) is `PENDING` in its answer, and to GetChange for [`CHANGE_PROPAGATES_IN`] after it was made; `INSYNC` after | `PENDING`, then `INSYNC` (200) | API_GetChange ("PENDING indicates that the changes in this request have not propagated to all Amazon Route 53 DNS servers ... This is the initial status of all change batch requests"); API_ChangeInfo |
 //! | 14 | a CreateVpcEndpoint to a service of another region (`ServiceRegion` not the caller's) while a test denies the caller `vpce:AllowMultiRegion` for the VPC ([`Strict::deny_permission`]) | `UnauthorizedOperation` (403) "You are not authorized to perform this operation." | Service Authorization Reference, AWS PrivateLink: `vpce:AllowMultiRegion`, a permission-only action ("Grants permission to manage multi-region VPC endpoints"); EC2 error codes (UnauthorizedOperation) |
 //!
 //! Choices where the emulator says less than EC2:
@@ -166,7 +169,18 @@ struct State {
     /// (VPC id, IAM action) the caller's policy lacks for requests about
     /// that VPC, as a test plays it (rule 14).
     denied: HashSet<(String, String)>,
+    /// Route 53 change id -> when it was made, and whether a GetChange has
+    /// been answered `INSYNC` for it (rule 15).
+    changes: BTreeMap<String, (std::time::Instant, bool)>,
+    /// Route 53 change id -> the zone it changed, and whether it deleted
+    /// the zone.
+    change_zones: BTreeMap<String, (String, bool)>,
 }
+
+/// How long a Route 53 change stays `PENDING` (rule 15): real changes take
+/// seconds ("generally within 60 seconds"); long enough here that a
+/// provider which does not wait is seen not to.
+pub const CHANGE_PROPAGATES_IN: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// A service played as hosted in another region.
 #[derive(Clone, Debug)]
@@ -297,6 +311,25 @@ impl Strict {
     }
 
     /// Every refusal so far, oldest first.
+    /// The changes to `zone_id` (but its delete) made through this layer
+    /// that no GetChange has been answered `INSYNC` for yet (rule 15), and
+    /// how many changes to it were made.
+    pub fn changes_not_seen_insync(&self, zone_id: &str) -> (Vec<String>, usize) {
+        let s = self.state.lock().unwrap();
+        let of_zone: Vec<&String> = s
+            .change_zones
+            .iter()
+            .filter(|(_, (zone, deleted))| zone == zone_id && !deleted)
+            .map(|(id, _)| id)
+            .collect();
+        let pending = of_zone
+            .iter()
+            .filter(|id| s.changes.get(**id).is_some_and(|(_, insync)| !insync))
+            .map(|id| (*id).clone())
+            .collect();
+        (pending, of_zone.len())
+    }
+
     pub fn refusals(&self) -> Vec<Refusal> {
         self.state.lock().unwrap().refusals.clone()
     }
@@ -360,7 +393,19 @@ async fn handle(
         return Ok(answer);
     }
     if !call.is_ec2() {
+        // Rule 15.
+        if let Some(answer) = pending_change(&parts, &state) {
+            return Ok(answer);
+        }
+        let (method, path) = (parts.method.clone(), parts.uri.path().to_owned());
         let (status, answer) = forward(upstream, parts, body).await?;
+        // A change is made by a POST or a DELETE; a GET (GetChange
+        // included) only reads.
+        let answer = if status.is_success() && method != hyper::Method::GET {
+            changes_pending(&method, &path, answer, &state)
+        } else {
+            answer
+        };
         return Ok(xml(status, answer));
     }
     if let Some(answer) = insights.answer(&call, &action).await {
@@ -1989,6 +2034,81 @@ fn with_raw_field(element: &str, name: &str, inner: &str) -> String {
 /// `element` with its child `name` set to `value`.
 fn with_field(element: &str, name: &str, value: &str) -> String {
     with_raw_field(element, name, &xml_escape(value))
+}
+
+/// Rule 15, on a change's answer: its `ChangeInfo` says `PENDING`, and the
+/// change is remembered.
+fn changes_pending(
+    method: &hyper::Method,
+    path: &str,
+    answer: Bytes,
+    state: &Mutex<State>,
+) -> Bytes {
+    let text = String::from_utf8_lossy(&answer);
+    let Some(info) = text
+        .split_once("<ChangeInfo>")
+        .and_then(|(_, rest)| rest.split_once("</ChangeInfo>"))
+        .map(|(info, _)| info.to_owned())
+    else {
+        return answer;
+    };
+    let id = info
+        .split_once("<Id>")
+        .and_then(|(_, rest)| rest.split_once("</Id>"))
+        .map(|(id, _)| id.trim().trim_start_matches("/change/").to_owned())
+        .unwrap_or_default();
+    if id.is_empty() || !info.contains("<Status>INSYNC</Status>") {
+        return answer;
+    }
+    // The zone: in the path, or (a create) in the answer.
+    let zone = path
+        .strip_prefix("/2013-04-01/hostedzone/")
+        .map(|rest| rest.split('/').next().unwrap_or_default().to_owned())
+        .or_else(|| {
+            text.split_once("<HostedZone>")
+                .and_then(|(_, rest)| rest.split_once("<Id>"))
+                .and_then(|(_, rest)| rest.split_once("</Id>"))
+                .map(|(id, _)| id.trim().trim_start_matches("/hostedzone/").to_owned())
+        })
+        .unwrap_or_default();
+    let mut s = state.lock().unwrap();
+    s.changes
+        .entry(id.clone())
+        .or_insert((std::time::Instant::now(), false));
+    s.change_zones
+        .insert(id, (zone, method == hyper::Method::DELETE));
+    drop(s);
+    let pending = info.replace("<Status>INSYNC</Status>", "<Status>PENDING</Status>");
+    Bytes::from(text.replacen(&info, &pending, 1))
+}
+
+/// Rule 15, on GetChange (`GET /2013-04-01/change/{Id}`): `PENDING` for a
+/// change of this layer's until it has propagated; `None` (the emulator's
+/// `INSYNC`) after, and for every other request.
+fn pending_change(
+    parts: &hyper::http::request::Parts,
+    state: &Mutex<State>,
+) -> Option<Response<Full<Bytes>>> {
+    const NS: &str = "https://route53.amazonaws.com/doc/2013-04-01/";
+    if parts.method != hyper::Method::GET {
+        return None;
+    }
+    let id = parts.uri.path().strip_prefix("/2013-04-01/change/")?;
+    let mut state = state.lock().unwrap();
+    let (made, insync) = state.changes.get_mut(id)?;
+    if made.elapsed() >= CHANGE_PROPAGATES_IN {
+        *insync = true;
+        return None;
+    }
+    Some(xml(
+        StatusCode::OK,
+        Bytes::from(format!(
+            "<?xml version=\"1.0\"?><GetChangeResponse xmlns=\"{NS}\"><ChangeInfo><Id>/change/{}</Id>\
+             <Status>PENDING</Status><SubmittedAt>2026-01-01T00:00:00.000Z</SubmittedAt></ChangeInfo>\
+             </GetChangeResponse>",
+            xml_escape(id)
+        )),
+    ))
 }
 
 /// Route 53's VPC association authorizations, which the emulator lacks:
