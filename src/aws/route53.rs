@@ -40,6 +40,9 @@ pub enum DeletedZone {
 
 pub struct Route53 {
     pub(crate) client: aws_sdk_route53::Client,
+    /// Zone id -> its changes made but not seen `INSYNC` yet, for
+    /// [`Route53::wait_insync`].
+    unsynced: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
 }
 
 /// A zone id without the `/hostedzone/` prefix Route 53 gives some answers.
@@ -84,7 +87,10 @@ fn unbuildable(e: impl std::fmt::Display) -> AwsError {
 
 impl Route53 {
     pub fn new(client: aws_sdk_route53::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            unsynced: Default::default(),
+        }
     }
 
     /// Creates a private hosted zone for `name` associated with `vpc`.
@@ -117,7 +123,7 @@ impl Route53 {
                 let zone = out.hosted_zone().ok_or_else(|| {
                     AwsError::Transport("CreateHostedZone answered without the zone".into())
                 })?;
-                self.insync(out.change_info()).await?;
+                self.note(zone.id(), out.change_info());
                 Ok(HostedZone {
                     id: bare_zone_id(zone.id()).to_owned(),
                     name: zone.name().to_owned(),
@@ -253,36 +259,56 @@ impl Route53 {
             .change_batch(batch)
             .send()
             .await?;
-        self.insync(out.change_info()).await
+        self.note(zone_id, out.change_info());
+        Ok(())
     }
 
-    /// Waits until Route 53 has applied a change everywhere (`INSYNC`), as
-    /// its answers to a VPC's resolver do not show a change still
-    /// `PENDING`: GetChange, soon after the change and then less often
+    /// Keeps a change to the zone not `INSYNC` yet for [`Self::wait_insync`].
+    fn note(&self, zone_id: &str, change: Option<&ChangeInfo>) {
+        if let Some(change) = change.filter(|c| c.status() != &ChangeStatus::Insync) {
+            self.unsynced
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(bare_zone_id(zone_id).to_owned())
+                .or_default()
+                .push(change.id().trim_start_matches("/change/").to_owned());
+        }
+    }
+
+    /// Waits until Route 53 has applied every change made to the zone
+    /// everywhere (`INSYNC`), as a VPC's resolver does not answer from a
+    /// change still `PENDING`. The changes go out one after another and are
+    /// waited on together, once: GetChange soon after, then less often
     /// (changes propagate "generally within 60 seconds"), until the
     /// operation's deadline or Ctrl-C.
-    async fn insync(&self, change: Option<&ChangeInfo>) -> Result<(), AwsError> {
-        let Some(change) = change else {
-            return Ok(());
-        };
-        let id = change.id().trim_start_matches("/change/").to_owned();
-        let mut status = change.status().clone();
+    pub async fn wait_insync(&self, zone_id: &str) -> Result<(), AwsError> {
+        let mut pending = self
+            .unsynced
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(bare_zone_id(zone_id))
+            .unwrap_or_default();
         let mut backoff = Backoff::new(INSYNC_FIRST_POLL, INSYNC_CEILING);
-        while status != ChangeStatus::Insync {
-            tracing::debug!(change_id = %id, status = %status.as_str(), "waiting for the Route 53 change to be INSYNC");
+        while let Some(id) = pending.first().cloned() {
+            tracing::debug!(change_id = %id, left = pending.len(), "waiting for the zone's Route 53 changes to be INSYNC");
             bounds::sleep(backoff.next_delay()).await;
             if let Some(why) = bounds::interruption() {
                 return Err(AwsError::Cancelled(format!(
-                    "{why} while Route 53 change {id} was still {}: the change is made and \
-                     will reach every resolver on its own",
-                    status.as_str()
+                    "{why} while Route 53 change {id} was still PENDING: the change is made and \
+                     will reach every resolver on its own"
                 )));
             }
-            let out = self.client.get_change().id(&id).send().await?;
-            status = out
-                .change_info()
-                .map(|c| c.status().clone())
-                .unwrap_or(ChangeStatus::Insync);
+            // Each is asked about until one is not INSYNC yet.
+            while let Some(id) = pending.first() {
+                let out = self.client.get_change().id(id).send().await?;
+                let insync = out
+                    .change_info()
+                    .is_none_or(|c| c.status() == &ChangeStatus::Insync);
+                if !insync {
+                    break;
+                }
+                pending.remove(0);
+            }
         }
         Ok(())
     }
@@ -298,7 +324,10 @@ impl Route53 {
             .send()
             .await;
         match sent {
-            Ok(out) => self.insync(out.change_info()).await,
+            Ok(out) => {
+                self.note(zone_id, out.change_info());
+                Ok(())
+            }
             Err(e) => {
                 let e = AwsError::from(e);
                 match self.find_zone(zone_id).await {
@@ -321,7 +350,10 @@ impl Route53 {
             .send()
             .await;
         match sent {
-            Ok(out) => self.insync(out.change_info()).await,
+            Ok(out) => {
+                self.note(zone_id, out.change_info());
+                Ok(())
+            }
             Err(e) => match AwsError::from(e) {
                 e if e.is_not_found() && e.code() != "NoSuchHostedZone" => Ok(()),
                 e => Err(e),

@@ -444,6 +444,7 @@ impl Resource<Clients> for DnsZoneResource {
                 }
             }
         }
+        wait_insync(clients, &zone.id, diags).await;
         // What the zone holds now, whatever went wrong above.
         let none = BTreeSet::new();
         match clients.route53.find_zone(&zone.id).await {
@@ -615,6 +616,7 @@ impl Resource<Clients> for DnsZoneResource {
                 }
             }
         }
+        wait_insync(clients, &zone_id, diags).await;
         match clients.route53.find_zone(&zone_id).await {
             Ok(found) => take(&mut state, &found, &clients.region, &elsewhere),
             Err(_) => take(&mut state, &current, &clients.region, &elsewhere),
@@ -818,6 +820,20 @@ fn regional_entry(endpoint: &Endpoint) -> Option<&DnsEntry> {
 
 /// Points the zone's alias record for `host` at the endpoint's regional DNS
 /// name.
+/// Waits for the zone's changes to reach every resolver; an error when the
+/// timeout or Ctrl-C comes first (the changes are made all the same).
+async fn wait_insync(clients: &Clients, zone_id: &str, diags: &mut Diagnostics) {
+    if let Err(e) = clients.route53.wait_insync(zone_id).await {
+        diags.error(
+            "The zone's changes did not reach every resolver in time",
+            format!(
+                "{zone_id}: {e}. Route 53 has the changes; its resolvers answer with them once they are \
+                 INSYNC, usually within a minute. Give the operation a longer timeout if this recurs."
+            ),
+        );
+    }
+}
+
 async fn point_alias(
     clients: &Clients,
     zone_id: &str,
