@@ -423,6 +423,8 @@ impl Resource<Clients> for DnsZoneResource {
             fqdn: fqdn(&m.private_host),
             ..m.clone()
         };
+        // What the calls that succeed make of the zone.
+        let mut known = zone.clone();
         if let Err(e) = point_alias(clients, &zone.id, &m.private_host, &endpoint).await {
             diags.attr_error(
                 root(attr::endpoint_id),
@@ -442,14 +444,16 @@ impl Resource<Clients> for DnsZoneResource {
                     );
                     break;
                 }
+                known.vpcs.push(vpc.clone());
             }
         }
         wait_insync(clients, &zone.id, diags).await;
-        // What the zone holds now, whatever went wrong above.
+        // What the zone holds now, whatever went wrong above; without an
+        // answer, what the calls that succeeded made it.
         let none = BTreeSet::new();
         match clients.route53.find_zone(&zone.id).await {
             Ok(found) => take(&mut state, &found, &clients.region, &none),
-            Err(_) => take(&mut state, &zone, &clients.region, &none),
+            Err(_) => take(&mut state, &known, &clients.region, &none),
         }
         Some(state.to_value())
     }
@@ -583,6 +587,8 @@ impl Resource<Clients> for DnsZoneResource {
         };
         let has = |list: &[ZoneVpc], vpc: &ZoneVpc| list.iter().any(|v| v.id == vpc.id);
         let mut failed = false;
+        // What the calls that succeed make of the zone.
+        let mut known = current.clone();
         for vpc in wanted.iter().filter(|v| !has(&current.vpcs, v)) {
             if let Err(e) = clients.route53.associate_vpc(&zone_id, vpc).await {
                 diags.attr_error(
@@ -596,6 +602,7 @@ impl Resource<Clients> for DnsZoneResource {
                 failed = true;
                 break;
             }
+            known.vpcs.push(vpc.clone());
         }
         if !failed {
             let unwanted = current
@@ -614,12 +621,13 @@ impl Resource<Clients> for DnsZoneResource {
                     );
                     break;
                 }
+                known.vpcs.retain(|v| v.id != vpc.id);
             }
         }
         wait_insync(clients, &zone_id, diags).await;
         match clients.route53.find_zone(&zone_id).await {
             Ok(found) => take(&mut state, &found, &clients.region, &elsewhere),
-            Err(_) => take(&mut state, &current, &clients.region, &elsewhere),
+            Err(_) => take(&mut state, &known, &clients.region, &elsewhere),
         }
         state.to_value()
     }
