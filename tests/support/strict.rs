@@ -27,6 +27,7 @@
 //! | 12 | an interface endpoint's `IpAddressType` its subnets cannot hold (`ipv4`: an IPv4 block each; `dualstack`: an IPv4 and an IPv6 block each; `ipv6`: IPv6-only subnets) or its service does not support (`SupportedIpAddressTypes`, planted with [`Strict::set_supported_ip_address_types`]; none: IPv4 alone); a `DnsOptions.DnsRecordIpType` of a family the endpoint lacks (`ipv4`: ipv4 or dualstack; `ipv6`: ipv6 or dualstack; `dualstack`, `service-defined`: dualstack); on create and on a modify | `InvalidParameter` "..." (the layer's words) | PrivateLink guide, "IP address types" ("supported only if all selected subnets ..."); API_DnsOptionsSpecification (DnsRecordIpType: ipv4, dualstack, ipv6, service-defined) |
 //! | 13 | a `SubnetConfiguration.N` whose subnet is not among `SubnetId.N`, whose address lies outside its subnet's block or is one of the five AWS reserves (the first four and the last), or that lacks the address of a family the endpoint uses | `InvalidParameter` "..." (the layer's words) | API_SubnetConfiguration ("You must provide an IPv4 address if the VPC endpoint supports IPv4", likewise IPv6); Amazon VPC user guide, "Subnet CIDR blocks" (the five reserved addresses) |
 //! | 15 | a Route 53 change (CreateHostedZone, ChangeResourceRecordSets, AssociateVPCWithHostedZone, DisassociateVPCFromHostedZone, DeleteHostedZone) is `PENDING` in its answer, and to GetChange for [`CHANGE_PROPAGATES_IN`] after it was made; `INSYNC` after | `PENDING`, then `INSYNC` (200) | API_GetChange ("PENDING indicates that the changes in this request have not propagated to all Amazon Route 53 DNS servers ... This is the initial status of all change batch requests"); API_ChangeInfo |
+//! | 16 | a CreateHostedZone with a `CallerReference` already used | `HostedZoneAlreadyExists` (409) "A hosted zone has already been created with the specified caller reference." | API_CreateHostedZone (CallerReference: "A unique string that identifies the request and that allows failed CreateHostedZone requests to be retried without the risk of executing the operation twice"; HostedZoneAlreadyExists: "...has already been created with the specified CallerReference") |
 //! | 14 | a CreateVpcEndpoint to a service of another region (`ServiceRegion` not the caller's) while a test denies the caller `vpce:AllowMultiRegion` for the VPC ([`Strict::deny_permission`]) | `UnauthorizedOperation` (403) "You are not authorized to perform this operation." | Service Authorization Reference, AWS PrivateLink: `vpce:AllowMultiRegion`, a permission-only action ("Grants permission to manage multi-region VPC endpoints"); EC2 error codes (UnauthorizedOperation) |
 //!
 //! Choices where the emulator says less than EC2:
@@ -175,6 +176,8 @@ struct State {
     /// Route 53 change id -> the zone it changed, and whether it deleted
     /// the zone.
     change_zones: BTreeMap<String, (String, bool)>,
+    /// The `CallerReference`s of the hosted zones made (rule 16).
+    caller_references: HashSet<String>,
 }
 
 /// How long a Route 53 change stays `PENDING` (rule 15): real changes take
@@ -398,7 +401,36 @@ async fn handle(
             return Ok(answer);
         }
         let (method, path) = (parts.method.clone(), parts.uri.path().to_owned());
+        // Rule 16.
+        let reference = (method == hyper::Method::POST
+            && path.trim_end_matches('/') == "/2013-04-01/hostedzone")
+            .then(|| {
+                let text = String::from_utf8_lossy(&body);
+                text.split_once("<CallerReference>")
+                    .and_then(|(_, rest)| rest.split_once("</CallerReference>"))
+                    .map(|(r, _)| r.trim().to_owned())
+            })
+            .flatten();
+        if let Some(reference) = &reference
+            && state.lock().unwrap().caller_references.contains(reference)
+        {
+            return Ok(xml(
+                StatusCode::CONFLICT,
+                Bytes::from_static(
+                    "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">\
+                     <Error><Type>Sender</Type><Code>HostedZoneAlreadyExists</Code><Message>A hosted zone has \
+                     already been created with the specified caller reference.</Message></Error>\
+                     <RequestId>strict-layer</RequestId></ErrorResponse>"
+                        .as_bytes(),
+                ),
+            ));
+        }
         let (status, answer) = forward(upstream, parts, body).await?;
+        if status.is_success()
+            && let Some(reference) = reference
+        {
+            state.lock().unwrap().caller_references.insert(reference);
+        }
         // A change is made by a POST or a DELETE; a GET (GetChange
         // included) only reads.
         let answer = if status.is_success() && method != hyper::Method::GET {
