@@ -62,3 +62,18 @@ install_into_mirror() {
   mkdir -p "$dir"
   cp "$binary" "$dir/terraform-provider-planetscale_v$PROVIDER_VERSION"
 }
+
+# What every test run needs: the emulator installed (into
+# PLANETSCALE_EMULATOR_VENV, default .venv in the clone), the hashicorp/aws
+# mirror found, and terraform on PATH.
+prepare_tests() {
+  "$REPO_ROOT/scripts/setup-emulator.sh" >/dev/null
+  if [ -z "${PLANETSCALE_EMULATOR_VENV:-}" ]; then
+    export PLANETSCALE_EMULATOR_VENV="$REPO_ROOT/.venv"
+  fi
+  find_aws_mirror
+  command -v terraform >/dev/null || {
+    echo "terraform is not on PATH: install Terraform 1.11 or later (https://developer.hashicorp.com/terraform/install)" >&2
+    exit 1
+  }
+}

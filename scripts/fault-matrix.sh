@@ -9,15 +9,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-"$REPO_ROOT/scripts/setup-emulator.sh" >/dev/null
-if [ -z "${PLANETSCALE_EMULATOR_VENV:-}" ]; then
-  export PLANETSCALE_EMULATOR_VENV="$REPO_ROOT/.venv"
-fi
-find_aws_mirror
-command -v terraform >/dev/null || {
-  echo "terraform is not on PATH: install Terraform 1.11 or later (https://developer.hashicorp.com/terraform/install)" >&2
-  exit 1
-}
+prepare_tests
 
 cd "$REPO_ROOT"
 if [ -z "${FAULT_MATRIX_ROWS:-}" ]; then

@@ -28,16 +28,13 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::os::unix::process::CommandExt as _;
-use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use support::Workspace;
 use support::pairs::Pairs;
-use support::processes::{collect_output, command, group_members};
+use support::processes::{group_members, terraform_in_group};
 use support::proxy::{Fault, Injection, Proxy, is_route53};
-use support::terraform::terraform_binary;
 
 /// The `timeouts` of every operation in the scenarios.
 const TIMEOUT: Duration = Duration::from_secs(5);
@@ -691,17 +688,7 @@ struct Outcome {
 /// `ctrl_c`, sends SIGINT to the group once the proxy has served the
 /// injected fault and a second has passed.
 fn run(ws: &Workspace, proxy: &Proxy, args: &[&str], ctrl_c: bool) -> Outcome {
-    let mut terraform = command(terraform_binary())
-        .args(args)
-        .current_dir(ws.path())
-        .env_remove("TF_LOG")
-        .envs(ws.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start terraform");
-    let output = collect_output(&mut terraform);
+    let (mut terraform, output) = terraform_in_group(ws, args);
     let group = terraform.id() as i32;
     let started = Instant::now();
     let mut served_at = None;

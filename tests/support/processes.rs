@@ -98,19 +98,16 @@ pub fn provider_of(parent: u32) -> u32 {
     found[0]
 }
 
-/// Starts `terraform apply` in `ws`, in a process group of its own (the
-/// group's id is terraform's pid), with its output collected, and returns
-/// once the proxy has seen the endpoint created and its wait is well under
-/// way.
-pub fn apply_until_waiting(
+/// Starts terraform with `args` in `ws`, in a process group of its own
+/// (the group's id is terraform's pid), with its output collected.
+pub fn terraform_in_group(
     ws: &super::Workspace,
-    proxy: &super::proxy::Proxy,
+    args: &[&str],
 ) -> (Child, std::thread::JoinHandle<String>) {
     use std::os::unix::process::CommandExt as _;
     use std::process::Stdio;
-    use std::time::{Duration, Instant};
     let mut terraform = command(super::terraform::terraform_binary())
-        .args(["apply", "-auto-approve", "-input=false", "-no-color"])
+        .args(args)
         .current_dir(ws.path())
         .env_remove("TF_LOG")
         .envs(ws.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
@@ -120,6 +117,19 @@ pub fn apply_until_waiting(
         .spawn()
         .expect("start terraform");
     let output = collect_output(&mut terraform);
+    (terraform, output)
+}
+
+/// Starts `terraform apply` in `ws` as [`terraform_in_group`] does, and
+/// returns once the proxy has seen the endpoint created and its wait is
+/// well under way.
+pub fn apply_until_waiting(
+    ws: &super::Workspace,
+    proxy: &super::proxy::Proxy,
+) -> (Child, std::thread::JoinHandle<String>) {
+    use std::time::{Duration, Instant};
+    let (terraform, output) =
+        terraform_in_group(ws, &["apply", "-auto-approve", "-input=false", "-no-color"]);
     let deadline = Instant::now() + Duration::from_secs(60);
     while proxy.created_endpoints().is_empty() {
         assert!(Instant::now() < deadline, "the endpoint was never created");
