@@ -32,6 +32,19 @@ pub fn ec2_id(value: &str, prefix: &str, what: &str) -> Result<(), String> {
     }
 }
 
+/// A `service_region` argument at `path`: the region of a PrivateLink
+/// service, checked as [`region`] checks one.
+pub fn service_region(path: AttributePath, region: &str, diags: &mut Diagnostics) {
+    self::region(
+        path,
+        region,
+        "Invalid region",
+        ": give the region of the service name, such as \
+         \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-...",
+        diags,
+    );
+}
+
 /// A region argument at `path`: an error when `region` is no region name
 /// (`how` follows "is not an AWS region name" and says how to write one), a
 /// warning when no AWS region has that name (a typo, or a region newer than

@@ -687,7 +687,10 @@ impl HttpConnector for GuardedConnector {
             crate::logging::register_secret(&token);
         }
         let bounds = bounds::current();
-        let call = called(request.method(), request.uri(), body);
+        // Named only for the message of a call its operation cuts off.
+        let call = bounds
+            .as_ref()
+            .map(|_| called(request.method(), request.uri(), body));
         let pace = self.1.clone();
         // Sent when first polled: after its slot.
         let answer = self.0.call(request);
@@ -703,7 +706,10 @@ impl HttpConnector for GuardedConnector {
         HttpConnectorFuture::new(async move {
             match bounds.race(paced).await {
                 Ok(answer) => answer,
-                Err(why) => Err(ConnectorError::user(Box::new(Unanswered { call, why }))),
+                Err(why) => Err(ConnectorError::user(Box::new(Unanswered {
+                    call: call.unwrap_or_default(),
+                    why,
+                }))),
             }
         })
     }

@@ -207,14 +207,7 @@ impl DataSource<Clients> for ServiceDataSource {
             diags.attr_error(root(attr::service_name), "Invalid service name", why);
         }
         if let Some(region) = &m.service_region {
-            crate::validate::region(
-                root(attr::service_region),
-                region,
-                "Invalid region",
-                ": give the region of the service name, such as \
-                 \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-...",
-                diags,
-            );
+            crate::validate::service_region(root(attr::service_region), region, diags);
         }
         for (arg, value) in [
             (attr::organization, &m.organization),

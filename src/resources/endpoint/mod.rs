@@ -240,14 +240,7 @@ impl Resource<Clients> for EndpointResource {
         }
         validate::tags(&c, attr::tags, diags);
         if let Some(region) = c.str(attr::service_region) {
-            validate::region(
-                root(attr::service_region),
-                region,
-                "Invalid region",
-                ": give the region of the service name, such as \
-                 \"us-west-2\" for com.amazonaws.vpce.us-west-2.vpce-svc-...",
-                diags,
-            );
+            crate::validate::service_region(root(attr::service_region), region, diags);
         }
         for (name, allowed) in [
             (attr::ip_address_type, &addresses::IP_ADDRESS_TYPES[..]),
