@@ -7,8 +7,10 @@
 
 mod support;
 
-use aws_sdk_route53::config::{BehaviorVersion, Credentials, Region};
-use aws_sdk_route53::types::{RrType, Vpc, VpcRegion};
+use aws_sdk_route53::types::{
+    AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType, Vpc,
+    VpcRegion,
+};
 use support::emulator::{Network, create_group, create_network};
 use support::{Emulator, Workspace};
 
@@ -40,18 +42,6 @@ fn fixture(octet: u8, spokes: u8) -> Fixture {
     let group = rt.block_on(create_group(&ec2, &hub.vpc_id, &support::unique("db")));
     let host = format!("db{octet}.private-{}.example.com", std::process::id());
     let service = emulator.create_endpoint_service(Some(&host));
-    let config = aws_sdk_route53::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "AKIATESTINGFIXTURES",
-            "fixtures",
-            None,
-            None,
-            "tests",
-        ))
-        .endpoint_url(&emulator.raw_url)
-        .build();
     Fixture {
         emulator,
         hub,
@@ -59,7 +49,7 @@ fn fixture(octet: u8, spokes: u8) -> Fixture {
         group,
         service,
         host,
-        route53: aws_sdk_route53::Client::from_conf(config),
+        route53: emulator.route53(),
         rt,
     }
 }
@@ -246,6 +236,69 @@ fn hub_and_spokes_share_one_endpoint_through_the_zone() {
     assert_eq!(f.zone_vpcs(&zone_id), sorted(&[hub, a]));
     ws.assert_no_changes();
 
+    // The alias record deleted, then pointed elsewhere, by hand: each is
+    // drift the plan shows (endpoint_id to be set) and the apply repairs.
+    let (target, target_zone) = f.alias(&zone_id).expect("the alias");
+    let record = |action: ChangeAction, alias: bool| {
+        let mut set = ResourceRecordSet::builder()
+            .name(format!("{}.", f.host))
+            .r#type(RrType::A);
+        set = if alias {
+            set.alias_target(
+                AliasTarget::builder()
+                    .dns_name(&target)
+                    .hosted_zone_id(&target_zone)
+                    .evaluate_target_health(false)
+                    .build()
+                    .unwrap(),
+            )
+        } else {
+            set.ttl(60).resource_records(
+                ResourceRecord::builder()
+                    .value("192.0.2.10")
+                    .build()
+                    .unwrap(),
+            )
+        };
+        f.rt.block_on(
+            f.route53
+                .change_resource_record_sets()
+                .hosted_zone_id(&zone_id)
+                .change_batch(
+                    ChangeBatch::builder()
+                        .changes(
+                            Change::builder()
+                                .action(action)
+                                .resource_record_set(set.build().unwrap())
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .send(),
+        )
+        .expect("ChangeResourceRecordSets");
+    };
+    for (action, alias) in [(ChangeAction::Delete, true), (ChangeAction::Upsert, false)] {
+        record(action.clone(), alias);
+        assert_ne!(
+            f.alias(&zone_id),
+            Some((target.clone(), target_zone.clone()))
+        );
+        let plan = ws.plan_code();
+        assert_eq!(plan.code, 2, "{action:?}: {}", plan.text());
+        assert!(plan.stdout.contains("endpoint_id"), "{}", plan.stdout);
+        assert!(plan.stdout.contains("update in-place"), "{}", plan.stdout);
+        ws.apply();
+        assert_eq!(
+            f.alias(&zone_id),
+            Some((target.clone(), target_zone.clone())),
+            "{action:?}"
+        );
+        ws.assert_no_changes();
+    }
+
     // Import by the zone's id; the first apply points the alias at the
     // configured endpoint again, and then nothing changes.
     ws.ok(&["state", "rm", ZONE]);
@@ -323,15 +376,7 @@ resource "planetscale_privatelink_dns_zone_authorization" "other" {{
     assert_eq!(auth["vpc_region"], "us-east-1");
 
     // The layer's own answer, as the other account would ask.
-    let through_layer = {
-        let config = aws_sdk_route53::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("AKIAOTHER", "other", None, None, "tests"))
-            .endpoint_url(&f.emulator.url)
-            .build();
-        aws_sdk_route53::Client::from_conf(config)
-    };
+    let through_layer = support::emulator::route53_client(&f.emulator.url);
     let listed =
         f.rt.block_on(
             through_layer
@@ -462,4 +507,83 @@ fn a_destroy_deletes_other_records_only_with_force_destroy() {
     ws.assert_no_changes();
     ws.destroy();
     assert!(!f.zone_exists(&zone_id));
+}
+
+/// A zone for the Private Host already on a VPC the new zone covers, as a
+/// killed apply leaves it (its caller reference is the provider's): Route
+/// 53 would refuse the new one (ConflictingDomainExists, strict rule 17),
+/// so the plan fails naming the zone with the import block that adopts
+/// it; with that block, the apply adopts it and associates the rest.
+#[test]
+fn a_zone_left_behind_on_a_vpc_is_named_with_its_import_block() {
+    let f = fixture(221, 1);
+    let (hub, a) = (f.hub.vpc_id.as_str(), f.spokes[0].vpc_id.as_str());
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &f.config(false, None));
+    ws.init();
+    ws.apply();
+
+    let left =
+        f.rt.block_on(
+            f.route53
+                .create_hosted_zone()
+                .name(&f.host)
+                .caller_reference(format!("tf-planetscale-{}", support::unique("left")))
+                .vpc(
+                    Vpc::builder()
+                        .vpc_id(a)
+                        .vpc_region(VpcRegion::UsEast1)
+                        .build(),
+                )
+                .hosted_zone_config(
+                    aws_sdk_route53::types::HostedZoneConfig::builder()
+                        .private_zone(true)
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("CreateHostedZone");
+    let left_id = left
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_owned();
+
+    ws.write("main.tf", &f.config(false, Some(&[hub, a])));
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert!(!plan.success(), "{}", plan.text());
+    let text = plan.flat();
+    for needle in [
+        "A private hosted zone for this name is already associated with the VPC",
+        "vpc_ids",
+        &left_id,
+        a,
+        "ConflictingDomainExists",
+        "This provider made it",
+        "import {",
+        "to = planetscale_privatelink_dns_zone.<name>",
+        &format!("id = \"{left_id}\""),
+        "aws route53 delete-hosted-zone --id",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{}", plan.text());
+    }
+    assert_eq!(
+        f.zone_vpcs(&left_id),
+        sorted(&[a]),
+        "the plan changed nothing"
+    );
+
+    let mut config = f.config(false, Some(&[hub, a]));
+    config.push_str(&format!(
+        "\nimport {{\n  to = {ZONE}\n  id = \"{left_id}\"\n}}\n"
+    ));
+    ws.write("main.tf", &config);
+    ws.apply();
+    assert_eq!(ws.resource(ZONE)["zone_id"], left_id.as_str());
+    assert_eq!(f.zone_vpcs(&left_id), sorted(&[hub, a]));
+    assert!(f.alias(&left_id).is_some());
+    ws.assert_no_changes();
+    ws.destroy();
+    assert!(!f.zone_exists(&left_id));
 }

@@ -1222,3 +1222,72 @@ fn address_types_and_fixed_addresses_are_judged_by_subnets_and_service() {
         );
     });
 }
+
+// ---- Rule 17 ----------------------------------------------------------------
+
+/// Route 53 holds one private zone per name in a VPC: a second zone of the
+/// name created on it, or another zone of the name associated with it, is
+/// refused; another name, or another VPC, passes.
+#[test]
+fn a_vpc_holds_one_private_zone_per_name() {
+    use aws_sdk_route53::types::{HostedZoneConfig, Vpc, VpcRegion};
+    let layer = layer();
+    let route53 = support::emulator::route53_client(&layer.strict.url);
+    runtime().block_on(async {
+        let a = create_network(&layer.ec2, 217, &["us-east-1a"])
+            .await
+            .vpc_id;
+        let b = create_network(&layer.ec2, 218, &["us-east-1a"])
+            .await
+            .vpc_id;
+        let name = format!("{}.rule17.example.com", support::unique("db"));
+        let vpc = |id: &str| {
+            Vpc::builder()
+                .vpc_id(id)
+                .vpc_region(VpcRegion::UsEast1)
+                .build()
+        };
+        let create = |name: String, on: &str| {
+            route53
+                .create_hosted_zone()
+                .name(name)
+                .caller_reference(support::unique("rule17"))
+                .vpc(vpc(on))
+                .hosted_zone_config(HostedZoneConfig::builder().private_zone(true).build())
+                .send()
+        };
+        let conflict = |e: &dyn ProvideErrorMetadata, what: &str| {
+            assert_eq!(e.code(), Some("ConflictingDomainExists"), "{what}");
+            assert!(
+                e.message().is_some_and(|m| m.contains(&a)),
+                "{what}: {:?}",
+                e.message()
+            );
+        };
+        create(name.clone(), &a)
+            .await
+            .expect("the first zone of the name");
+        let second = create(name.clone(), &a).await;
+        conflict(
+            &second.expect_err("a second zone of the name on a"),
+            "CreateHostedZone",
+        );
+        create(format!("other.{name}"), &a)
+            .await
+            .expect("another name on the same VPC");
+        let elsewhere = create(name.clone(), &b)
+            .await
+            .expect("the name on another VPC");
+        let zone = elsewhere.hosted_zone().unwrap().id().to_owned();
+        let associated = route53
+            .associate_vpc_with_hosted_zone()
+            .hosted_zone_id(&zone)
+            .vpc(vpc(&a))
+            .send()
+            .await;
+        conflict(
+            &associated.expect_err("a second zone of the name associated with a"),
+            "AssociateVPCWithHostedZone",
+        );
+    });
+}

@@ -26,9 +26,6 @@ const INSYNC_CEILING: Duration = Duration::from_secs(15);
 /// under Route 53's limit of 1,000.
 const CHANGES_PER_BATCH: usize = 100;
 
-/// The shared Route 53 client. Route 53 is a global service: its client
-/// signs for its partition's one region ([`super::config`] sees to that).
-#[derive(Clone)]
 /// What [`Route53::delete_zone`] did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum DeletedZone {
@@ -38,12 +35,33 @@ pub enum DeletedZone {
     NotEmpty(Vec<String>),
 }
 
+/// The shared Route 53 client. Route 53 is a global service: its client
+/// signs for its partition's one region ([`super::config`] sees to that).
 pub struct Route53 {
     pub(crate) client: aws_sdk_route53::Client,
     /// Zone id -> its changes made but not seen `INSYNC` yet, for
     /// [`Route53::wait_insync`].
     unsynced: std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
+    /// The zones Terraform knows: read by id (from state, or after an
+    /// import) or created by this process. A plan reports the others it
+    /// finds where a new zone would go.
+    known: std::sync::Mutex<std::collections::HashSet<String>>,
 }
+
+/// A private zone associated with a VPC, as ListHostedZonesByVPC lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneOnVpc {
+    pub id: String,
+    /// As Route 53 spells it: lower case, with the final dot.
+    pub name: String,
+    /// The account that owns the zone, when it is not the caller's.
+    pub owner: Option<String>,
+}
+
+/// Zones per page of ListHostedZonesByVPC and ListHostedZonesByName
+/// (Route 53 answers at most 100), and the most pages one look reads.
+const ZONE_PAGE: i32 = 100;
+const ZONE_PAGES: usize = 5;
 
 /// A zone id without the `/hostedzone/` prefix Route 53 gives some answers.
 pub fn bare_zone_id(id: &str) -> &str {
@@ -90,7 +108,65 @@ impl Route53 {
         Self {
             client,
             unsynced: Default::default(),
+            known: Default::default(),
         }
+    }
+
+    /// Remembers that Terraform knows this zone.
+    pub(crate) fn note_known(&self, id: &str) {
+        self.known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(bare_zone_id(id).to_owned());
+    }
+
+    /// Whether [`Route53::note_known`] was told of this zone.
+    pub fn is_known(&self, id: &str) -> bool {
+        self.known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(bare_zone_id(id))
+    }
+
+    /// The private zones named `name` associated with `vpc`
+    /// (ListHostedZonesByVPC, at most [`ZONE_PAGES`] pages).
+    pub async fn zones_named_on_vpc(
+        &self,
+        name: &str,
+        vpc: &ZoneVpc,
+    ) -> Result<Vec<ZoneOnVpc>, AwsError> {
+        let wanted = absolute_name(name);
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..ZONE_PAGES {
+            let out = self
+                .client
+                .list_hosted_zones_by_vpc()
+                .vpc_id(&vpc.id)
+                .vpc_region(VpcRegion::from(vpc.region.as_str()))
+                .max_items(ZONE_PAGE)
+                .set_next_token(token.take())
+                .send()
+                .await?;
+            found.extend(
+                out.hosted_zone_summaries()
+                    .iter()
+                    .filter(|z| absolute_name(z.name()) == wanted)
+                    .map(|z| ZoneOnVpc {
+                        id: bare_zone_id(z.hosted_zone_id()).to_owned(),
+                        name: z.name().to_owned(),
+                        owner: z
+                            .owner()
+                            .and_then(|o| o.owning_account())
+                            .map(str::to_owned),
+                    }),
+            );
+            match out.next_token() {
+                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+                _ => break,
+            }
+        }
+        Ok(found)
     }
 
     /// Creates a private hosted zone for `name` associated with `vpc`.
@@ -124,6 +200,7 @@ impl Route53 {
                     AwsError::Transport("CreateHostedZone answered without the zone".into())
                 })?;
                 self.note(zone.id(), out.change_info());
+                self.note_known(zone.id());
                 Ok(HostedZone {
                     id: bare_zone_id(zone.id()).to_owned(),
                     name: zone.name().to_owned(),
@@ -170,12 +247,16 @@ impl Route53 {
     ) -> Result<Option<String>, AwsError> {
         let wanted = absolute_name(name);
         let mut next: Option<(String, Option<String>)> = Some((wanted.clone(), None));
-        while let Some((dns_name, zone_id)) = next.take() {
+        for _ in 0..ZONE_PAGES {
+            let Some((dns_name, zone_id)) = next.take() else {
+                break;
+            };
             let out = self
                 .client
                 .list_hosted_zones_by_name()
                 .dns_name(dns_name)
                 .set_hosted_zone_id(zone_id)
+                .max_items(ZONE_PAGE)
                 .send()
                 .await?;
             for zone in out.hosted_zones() {
@@ -198,8 +279,18 @@ impl Route53 {
         Ok(None)
     }
 
-    /// The zone and the VPCs it is associated with, or `NotFound`.
+    /// The zone and the VPCs it is associated with, or `NotFound`; from
+    /// then on the zone is one Terraform knows.
     pub async fn find_zone(&self, id: &str) -> Result<HostedZone, AwsError> {
+        let zone = self.look_at_zone(id).await?;
+        self.note_known(&zone.id);
+        Ok(zone)
+    }
+
+    /// The zone and the VPCs it is associated with, or `NotFound`, without
+    /// counting it as one Terraform knows: a zone found where a new one
+    /// would go.
+    pub async fn look_at_zone(&self, id: &str) -> Result<HostedZone, AwsError> {
         let out = self
             .client
             .get_hosted_zone()

@@ -19,7 +19,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::aws::model::{DnsEntry, Endpoint, HostedZone, ZoneVpc};
-use crate::aws::route53::DeletedZone;
+use crate::aws::route53::{DeletedZone, ZoneOnVpc};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
@@ -360,6 +360,17 @@ impl Resource<Clients> for DnsZoneResource {
             .collect();
         let added: Vec<String> = m.vpc_ids.difference(&before).cloned().collect();
         check_vpcs(clients, &added, diags).await;
+        if planned.get(attr::vpc).is_fully_known() {
+            let prior =
+                (!creating).then(|| Model::from_value(change.prior).wanted(&clients.region));
+            let new: Vec<ZoneVpc> = m
+                .wanted(&clients.region)
+                .into_iter()
+                .filter(|v| prior.as_ref().is_none_or(|p| !p.contains(v)))
+                .collect();
+            let own = (!creating).then(|| p.str(attr::zone_id)).flatten();
+            check_existing_zones(clients, &m.private_host, &new, own, diags).await;
+        }
         let endpoint_changed =
             creating || planned.get(attr::endpoint_id) != p.get(attr::endpoint_id);
         if known(attr::endpoint_id) && (endpoint_changed || !added.is_empty()) {
@@ -513,6 +524,12 @@ impl Resource<Clients> for DnsZoneResource {
             }
         };
         take(&mut s, &zone, &clients.region, &elsewhere);
+        if !alias_is_current(clients, &zone.id, &s).await {
+            // As after an import: the plan shows endpoint_id to be set, and
+            // the apply points the alias again.
+            tracing::info!(zone_id = %zone.id, "the zone's alias record is missing or points elsewhere");
+            s.endpoint_id = None;
+        }
         Some(s.to_value())
     }
 
@@ -754,6 +771,102 @@ async fn check_vpcs(clients: &Clients, ids: &[String], diags: &mut Diagnostics) 
     }
 }
 
+/// Zones for `host` already associated with one of `vpcs`, other than
+/// `own` and those Terraform knows: what a killed apply leaves behind (its
+/// caller reference is this provider's), or one made elsewhere. Route 53
+/// refuses a second private zone for one name in a VPC
+/// (ConflictingDomainExists, on CreateHostedZone and on
+/// AssociateVPCWithHostedZone), so each is an error that says how to adopt
+/// the zone or delete it. A VPC whose zones cannot be listed is left to
+/// the apply.
+async fn check_existing_zones(
+    clients: &Clients,
+    host: &str,
+    vpcs: &[ZoneVpc],
+    own: Option<&str>,
+    diags: &mut Diagnostics,
+) {
+    let route53 = &clients.route53;
+    for vpc in vpcs {
+        let found = match route53.zones_named_on_vpc(host, vpc).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::debug!(vpc = %vpc.id, error = %e, "listing the VPC's zones failed; not checking for one left behind");
+                continue;
+            }
+        };
+        for zone in found
+            .iter()
+            .filter(|z| Some(z.id.as_str()) != own && !route53.is_known(&z.id))
+        {
+            let path = if vpc.region == clients.region {
+                root(attr::vpc_ids)
+            } else {
+                root(attr::vpc)
+            };
+            let made_here = route53
+                .look_at_zone(&zone.id)
+                .await
+                .ok()
+                .map(|z| z.caller_reference.starts_with(super::CLIENT_TOKEN_PREFIX));
+            diags.attr_error(
+                path,
+                "A private hosted zone for this name is already associated with the VPC",
+                existing_zone_text(zone, vpc, made_here),
+            );
+        }
+    }
+}
+
+/// What the plan says of a zone `zone` found on `vpc`; `made_here` is
+/// whether its caller reference is this provider's (`None`: the zone could
+/// not be read, as when another account owns it).
+fn existing_zone_text(zone: &ZoneOnVpc, vpc: &ZoneVpc, made_here: Option<bool>) -> String {
+    let id = &zone.id;
+    let head = format!(
+        "{id} ({name}) is already associated with {vpc} ({region}), and Route 53 refuses a second private \
+         hosted zone for the same name in one VPC (ConflictingDomainExists).",
+        name = zone.name,
+        vpc = vpc.id,
+        region = vpc.region,
+    );
+    let adopt = format!(
+        "To adopt it instead of creating another, add this block to the configuration, with <name> replaced by \
+         the name of this resource (its address is shown above, after \"with\"), then run terraform apply:\n\n\
+         \x20\x20import {{\n\
+         \x20\x20\x20\x20to = {TYPE_NAME}.<name>\n\
+         \x20\x20\x20\x20id = \"{id}\"\n\
+         \x20\x20}}\n\n\
+         To delete it instead, delete its records other than SOA and NS, then run:\n\n\
+         \x20\x20aws route53 delete-hosted-zone --id {id}"
+    );
+    match made_here {
+        Some(true) => format!(
+            "{head} This provider made it (its caller reference is the provider's), in an apply that did not \
+             finish: the apply was killed, or its answer was lost, before Terraform could save the zone in its \
+             state.\n\n{adopt}"
+        ),
+        Some(false) => format!(
+            "{head} This provider did not make it: it was made in the AWS console, by another tool, or by \
+             another Terraform configuration. If another configuration manages it, leave it there and leave {vpc} \
+             out of this zone; otherwise:\n\n{adopt}",
+            vpc = vpc.id
+        ),
+        None => format!(
+            "{head} It could not be read{owner}: another account may own it. Leave {vpc} out of this zone, or \
+             disassociate the zone from {vpc} in the account that owns it (aws route53 \
+             disassociate-vpc-from-hosted-zone --hosted-zone-id {id} --vpc VPCRegion={region},VPCId={vpc}).",
+            owner = zone
+                .owner
+                .as_deref()
+                .map(|o| format!(" (Route 53 says account {o} owns it)"))
+                .unwrap_or_default(),
+            vpc = vpc.id,
+            region = vpc.region,
+        ),
+    }
+}
+
 /// The endpoint, when it exists and can share the Private Host: when its
 /// VPC is one the zone covers, its private DNS must be off.
 async fn check_endpoint(clients: &Clients, m: &Model, diags: &mut Diagnostics) -> Option<Endpoint> {
@@ -826,8 +939,35 @@ fn regional_entry(endpoint: &Endpoint) -> Option<&DnsEntry> {
     })
 }
 
-/// Points the zone's alias record for `host` at the endpoint's regional DNS
-/// name.
+/// Whether the zone's alias record for the Private Host points at the
+/// regional DNS name of the state's endpoint. Only a record seen missing or
+/// pointing elsewhere is drift: when the record or the endpoint cannot be
+/// read, the next refresh looks again.
+async fn alias_is_current(clients: &Clients, zone_id: &str, m: &Model) -> bool {
+    let Some(endpoint_id) = m.endpoint_id.as_deref() else {
+        return true;
+    };
+    let alias = match clients.route53.alias_of(zone_id, &m.private_host).await {
+        Ok(alias) => alias,
+        Err(e) => {
+            tracing::debug!(zone_id, error = %e, "could not read the zone's alias record");
+            return true;
+        }
+    };
+    let endpoint = match clients.ec2.find_endpoint(endpoint_id).await {
+        Ok(endpoint) => endpoint,
+        Err(e) => {
+            tracing::debug!(endpoint_id, error = %e, "could not read the zone's endpoint");
+            return true;
+        }
+    };
+    let Some(target) = regional_entry(&endpoint) else {
+        return true;
+    };
+    let name = |n: &str| n.trim_end_matches('.').to_ascii_lowercase();
+    alias.is_some_and(|a| name(&a.dns_name) == name(&target.dns_name))
+}
+
 /// Waits for the zone's changes to reach every resolver; an error when the
 /// timeout or Ctrl-C comes first (the changes are made all the same).
 async fn wait_insync(clients: &Clients, zone_id: &str, diags: &mut Diagnostics) {
@@ -842,6 +982,8 @@ async fn wait_insync(clients: &Clients, zone_id: &str, diags: &mut Diagnostics) 
     }
 }
 
+/// Points the zone's alias record for `host` at the endpoint's regional DNS
+/// name.
 async fn point_alias(
     clients: &Clients,
     zone_id: &str,

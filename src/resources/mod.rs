@@ -31,12 +31,16 @@ pub fn all() -> Vec<Arc<dyn Resource<Clients>>> {
     ]
 }
 
+/// How every [`client_token`] starts: a zone whose caller reference starts
+/// so was made by this provider.
+pub const CLIENT_TOKEN_PREFIX: &str = "tf-planetscale-";
+
 /// A token for a create call (an EC2 ClientToken, a Route 53
 /// CallerReference): the SDK's retries of the call send the same one, so a
 /// lost answer does not make a second resource.
 pub fn client_token() -> String {
     format!(
-        "tf-planetscale-{:016x}{:016x}",
+        "{CLIENT_TOKEN_PREFIX}{:016x}{:016x}",
         fastrand::u64(..),
         fastrand::u64(..)
     )

@@ -94,19 +94,7 @@ impl Emulator {
 
     /// The tests' own Route 53 client, to moto directly, as [`ec2`](Self::ec2).
     pub fn route53(&self) -> aws_sdk_route53::Client {
-        let config = aws_sdk_route53::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_route53::config::Credentials::new(
-                "AKIATESTINGFIXTURES",
-                "fixtures",
-                None,
-                None,
-                "tests",
-            ))
-            .endpoint_url(&self.raw_url)
-            .build();
-        aws_sdk_route53::Client::from_conf(config)
+        route53_client(&self.raw_url)
     }
 
     /// Plays PlanetScale's side: an endpoint service (behind a network load
@@ -235,6 +223,23 @@ pub struct Network {
     pub vpc_id: String,
     pub cidr: String,
     pub subnet_ids: Vec<String>,
+}
+
+/// A Route 53 client for the emulator (or a layer in front of it) at `url`.
+pub fn route53_client(url: &str) -> aws_sdk_route53::Client {
+    let config = aws_sdk_route53::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_route53::config::Credentials::new(
+            "AKIATESTINGFIXTURES",
+            "fixtures",
+            None,
+            None,
+            "tests",
+        ))
+        .endpoint_url(url)
+        .build();
+    aws_sdk_route53::Client::from_conf(config)
 }
 
 pub async fn create_network(

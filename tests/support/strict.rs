@@ -26,9 +26,10 @@
 //! | 11 | a service of another region (planted with [`Strict::plant_remote_service`]): DescribeVpcEndpointServices answers it only when `ServiceRegion.N` names its region, and CreateVpcEndpoint takes it only with `ServiceRegion` naming its region; either only when its provider supports the caller's region. A `ServiceRegion` that is not the caller's, for a service of the caller's region, is refused alike | `InvalidServiceName` "The Vpc Endpoint Service '<name>' does not exist" | API_CreateVpcEndpoint (ServiceRegion: "The Region where the service is hosted. The default is the current Region."); API_DescribeVpcEndpointServices (ServiceRegions); PrivateLink guide, "Cross-Region access" (the provider chooses the supported Regions) |
 //! | 12 | an interface endpoint's `IpAddressType` its subnets cannot hold (`ipv4`: an IPv4 block each; `dualstack`: an IPv4 and an IPv6 block each; `ipv6`: IPv6-only subnets) or its service does not support (`SupportedIpAddressTypes`, planted with [`Strict::set_supported_ip_address_types`]; none: IPv4 alone); a `DnsOptions.DnsRecordIpType` of a family the endpoint lacks (`ipv4`: ipv4 or dualstack; `ipv6`: ipv6 or dualstack; `dualstack`, `service-defined`: dualstack); on create and on a modify | `InvalidParameter` "..." (the layer's words) | PrivateLink guide, "IP address types" ("supported only if all selected subnets ..."); API_DnsOptionsSpecification (DnsRecordIpType: ipv4, dualstack, ipv6, service-defined) |
 //! | 13 | a `SubnetConfiguration.N` whose subnet is not among `SubnetId.N`, whose address lies outside its subnet's block or is one of the five AWS reserves (the first four and the last), or that lacks the address of a family the endpoint uses | `InvalidParameter` "..." (the layer's words) | API_SubnetConfiguration ("You must provide an IPv4 address if the VPC endpoint supports IPv4", likewise IPv6); Amazon VPC user guide, "Subnet CIDR blocks" (the five reserved addresses) |
+//! | 14 | a CreateVpcEndpoint to a service of another region (`ServiceRegion` not the caller's) while a test denies the caller `vpce:AllowMultiRegion` for the VPC ([`Strict::deny_permission`]) | `UnauthorizedOperation` (403) "You are not authorized to perform this operation." | Service Authorization Reference, AWS PrivateLink: `vpce:AllowMultiRegion`, a permission-only action ("Grants permission to manage multi-region VPC endpoints"); EC2 error codes (UnauthorizedOperation) |
 //! | 15 | a Route 53 change (CreateHostedZone, ChangeResourceRecordSets, AssociateVPCWithHostedZone, DisassociateVPCFromHostedZone, DeleteHostedZone) is `PENDING` in its answer, and to GetChange for [`CHANGE_PROPAGATES_IN`] after it was made; `INSYNC` after | `PENDING`, then `INSYNC` (200) | API_GetChange ("PENDING indicates that the changes in this request have not propagated to all Amazon Route 53 DNS servers ... This is the initial status of all change batch requests"); API_ChangeInfo |
 //! | 16 | a CreateHostedZone with a `CallerReference` already used | `HostedZoneAlreadyExists` (409) "A hosted zone has already been created with the specified caller reference." | API_CreateHostedZone (CallerReference: "A unique string that identifies the request and that allows failed CreateHostedZone requests to be retried without the risk of executing the operation twice"; HostedZoneAlreadyExists: "...has already been created with the specified CallerReference") |
-//! | 14 | a CreateVpcEndpoint to a service of another region (`ServiceRegion` not the caller's) while a test denies the caller `vpce:AllowMultiRegion` for the VPC ([`Strict::deny_permission`]) | `UnauthorizedOperation` (403) "You are not authorized to perform this operation." | Service Authorization Reference, AWS PrivateLink: `vpce:AllowMultiRegion`, a permission-only action ("Grants permission to manage multi-region VPC endpoints"); EC2 error codes (UnauthorizedOperation) |
+//! | 17 | a CreateHostedZone of a private zone for a name whose VPC is already associated with a zone of that name; an AssociateVPCWithHostedZone of a VPC already associated with another zone of the zone's name | `ConflictingDomainExists` (400) "..." (the layer's words) | API_CreateHostedZone and API_AssociateVPCWithHostedZone, ConflictingDomainExists ("Create a private hosted zone: A hosted zone with the specified name already exists and is already associated with the Amazon VPC that you specified"; "Associate VPCs with a private hosted zone: The VPC that you specified is already associated with another hosted zone that has the same name") |
 //!
 //! Choices where the emulator says less than EC2:
 //! - Rule 2: the emulator reports no `privateDnsNameVerificationState` at
@@ -424,6 +425,17 @@ async fn handle(
                         .as_bytes(),
                 ),
             ));
+        }
+        // Rule 17: the check and the call it guards run one at a time.
+        let _turn = if method == hyper::Method::POST {
+            Some(serial.lock().await)
+        } else {
+            None
+        };
+        if method == hyper::Method::POST
+            && let Some(refusal) = conflicting_domain(upstream, &parts, &path, &body).await
+        {
+            return Ok(refusal);
         }
         let (status, answer) = forward(upstream, parts, body).await?;
         if status.is_success()
@@ -2152,6 +2164,96 @@ fn pending_change(
 /// not exist. The zone itself is not checked (the authorization is made by
 /// the zone's account; the emulator keeps no accounts apart). `None` for
 /// every other request.
+/// Rule 17: a CreateHostedZone of a private zone whose VPC is already
+/// associated with a zone of the same name, and an
+/// AssociateVPCWithHostedZone of a VPC already associated with another
+/// zone of the zone's name, answered `ConflictingDomainExists`; `None`
+/// for any other request, or when the emulator does not answer the
+/// layer's own reads.
+async fn conflicting_domain(
+    upstream: SocketAddr,
+    parts: &hyper::http::request::Parts,
+    path: &str,
+    body: &Bytes,
+) -> Option<Response<Full<Bytes>>> {
+    let text = String::from_utf8_lossy(body);
+    let tag = |xml: &str, name: &str| -> Option<String> {
+        xml.split_once(&format!("<{name}>"))
+            .and_then(|(_, after)| after.split_once(&format!("</{name}>")))
+            .map(|(value, _)| value.trim().to_owned())
+    };
+    let vpc = tag(&text, "VPCId")?;
+    let region = tag(&text, "VPCRegion")?;
+    let path = path.trim_end_matches('/');
+    let (zone, name) = if path == "/2013-04-01/hostedzone" {
+        (None, tag(&text, "Name")?)
+    } else {
+        let zone = path
+            .strip_prefix("/2013-04-01/hostedzone/")?
+            .strip_suffix("/associatevpc")?
+            .to_owned();
+        let answer =
+            route53_get(upstream, parts, &format!("/2013-04-01/hostedzone/{zone}")).await?;
+        (Some(zone), tag(&answer, "Name")?)
+    };
+    let absolute = |n: &str| format!("{}.", n.trim_end_matches('.').to_ascii_lowercase());
+    let listed = route53_get(
+        upstream,
+        parts,
+        &format!("/2013-04-01/hostedzonesbyvpc?vpcid={vpc}&vpcregion={region}"),
+    )
+    .await?;
+    let conflict = listed
+        .split("<HostedZoneSummary>")
+        .skip(1)
+        .filter_map(|summary| Some((tag(summary, "HostedZoneId")?, tag(summary, "Name")?)))
+        .find(|(id, other)| {
+            absolute(other) == absolute(&name)
+                && zone.as_deref() != Some(id.trim_start_matches("/hostedzone/"))
+        })?;
+    let message = match zone {
+        None => format!(
+            "A private hosted zone for {} is already associated with the VPC {vpc} ({}).",
+            absolute(&name),
+            conflict.0
+        ),
+        Some(_) => format!(
+            "The VPC {vpc} is already associated with another hosted zone that has the same name, {} ({}).",
+            absolute(&name),
+            conflict.0
+        ),
+    };
+    Some(xml(
+        StatusCode::BAD_REQUEST,
+        Bytes::from(format!(
+            "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">\
+             <Error><Type>Sender</Type><Code>ConflictingDomainExists</Code><Message>{}</Message></Error>\
+             <RequestId>strict-layer</RequestId></ErrorResponse>",
+            xml_escape(&message)
+        )),
+    ))
+}
+
+/// The layer's own Route 53 read from the emulator (signed as the request
+/// it guards was); `None` unless it succeeds.
+async fn route53_get(
+    upstream: SocketAddr,
+    like: &hyper::http::request::Parts,
+    path_and_query: &str,
+) -> Option<String> {
+    let mut req = Request::builder().method("GET").uri(path_and_query);
+    for (k, v) in &like.headers {
+        if k != CONTENT_LENGTH && k != CONTENT_TYPE {
+            req = req.header(k, v);
+        }
+    }
+    let (parts, ()) = req.body(()).ok()?.into_parts();
+    let (status, body) = forward(upstream, parts, Bytes::new()).await.ok()?;
+    status
+        .is_success()
+        .then(|| String::from_utf8_lossy(&body).into_owned())
+}
+
 fn route53_authorizations(
     parts: &hyper::http::request::Parts,
     body: &Bytes,
