@@ -451,3 +451,90 @@ fn a_source_given_by_arn_plans_no_change_after_create() {
     ws.assert_no_changes();
     ws.destroy();
 }
+
+/// A path an apply that did not finish left behind (it carries the
+/// provider's create-token tag, as every path the provider makes does):
+/// the plan that would make another warns, naming it with the import block
+/// that adopts it; with that block, the apply adopts it and makes none.
+#[test]
+fn a_path_left_behind_is_named_with_its_import_block() {
+    let f = fixture(77);
+    let insights = &f.emulator.strict.insights;
+    let source = f.host(&f.app_group);
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &f.config(&source, ""));
+    ws.init();
+    ws.ok(&[
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-no-color",
+        "-target=planetscale_privatelink_endpoint.db",
+    ]);
+    let endpoint = ws.resource("planetscale_privatelink_endpoint.db");
+    let destination = endpoint["network_interface_ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .min()
+        .unwrap()
+        .to_owned();
+    let through_layer = support::emulator::ec2_client(&f.emulator.url);
+    let left =
+        f.rt.block_on(
+            through_layer
+                .create_network_insights_path()
+                .source(&source)
+                .destination(&destination)
+                .protocol(aws_sdk_ec2::types::Protocol::Tcp)
+                .destination_port(5432)
+                .tag_specifications(
+                    aws_sdk_ec2::types::TagSpecification::builder()
+                        .resource_type(aws_sdk_ec2::types::ResourceType::NetworkInsightsPath)
+                        .tags(
+                            aws_sdk_ec2::types::Tag::builder()
+                                .key("planetscale:create-token")
+                                .value("tf-planetscale-left-behind")
+                                .build(),
+                        )
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("CreateNetworkInsightsPath")
+        .network_insights_path()
+        .and_then(|p| p.network_insights_path_id())
+        .unwrap()
+        .to_owned();
+
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert!(plan.success(), "{}", plan.text());
+    let text = plan.flat();
+    for needle in [
+        "Warning: A path this provider made is already there",
+        &left,
+        "import {",
+        "to = planetscale_privatelink_reachability_analysis.<name>",
+        &format!("id = \"{left}\""),
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{}", plan.text());
+    }
+
+    let mut config = f.config(&source, "");
+    config.push_str(&format!(
+        "\nimport {{\n  to = {ADDRESS}\n  id = \"{left}\"\n}}\n"
+    ));
+    ws.write("main.tf", &config);
+    let applied = ws.apply();
+    assert!(
+        !applied.flat().contains("Warning: A path"),
+        "{}",
+        applied.text()
+    );
+    assert_eq!(ws.resource(ADDRESS)["path_id"], left.as_str());
+    assert_eq!(insights.paths_from(&source), vec![left.clone()]);
+    ws.assert_no_changes();
+    ws.destroy();
+    assert!(insights.paths_from(&source).is_empty());
+}

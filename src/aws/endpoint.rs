@@ -363,11 +363,11 @@ impl Ec2 {
             .ok_or_else(|| AwsError::not_found("InvalidVpcEndpointId.NotFound", interface_id))
     }
 
-    /// Remembers that Terraform knows this endpoint (it was read from state,
-    /// or created by this process), so a plan does not report it as one
-    /// found in the VPC.
+    /// Remembers that Terraform knows this object, an endpoint or a network
+    /// insights path (it was read from state, or created by this process),
+    /// so a plan does not report it as one found where a new one would go.
     pub(crate) fn note_known(&self, id: &str) {
-        self.known_endpoints
+        self.known
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(id.to_owned());
@@ -375,7 +375,7 @@ impl Ec2 {
 
     /// Whether [`Ec2::note_known`] was told of this endpoint.
     pub fn is_known(&self, id: &str) -> bool {
-        self.known_endpoints
+        self.known
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .contains(id)

@@ -7,16 +7,22 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{
-    AnalysisAclRule, AnalysisComponent, AnalysisRouteTableRoute, AnalysisSecurityGroupRule,
-    PortRange, Protocol,
+    AnalysisAclRule, AnalysisComponent, AnalysisRouteTableRoute, AnalysisSecurityGroupRule, Filter,
+    PortRange, Protocol, ResourceType,
 };
 use tokio_util::sync::CancellationToken;
 
+use crate::aws::endpoint::CREATE_TOKEN_TAG;
+use crate::aws::model::Tags;
 use crate::aws::model::{
     Component, ExplainedRoute, ExplainedRule, Explanation, InsightsAnalysis, InsightsPath,
 };
-use crate::aws::retry::{Backoff, Interrupted, pause, within};
+use crate::aws::retry::{Backoff, Interrupted, last_look, pause, within};
+use crate::aws::security_group::tag_specifications;
 use crate::aws::{AwsError, Ec2, next_page};
+
+/// The most pages of paths one look reads.
+const PATH_PAGES: usize = 5;
 
 /// An analysis in this state is still being computed.
 pub const RUNNING: &str = "running";
@@ -28,7 +34,12 @@ const ANALYSIS_EXISTS: &str = "AnalysisExistsForNetworkInsightsPath";
 const ANALYSES_GONE_WITHIN: Duration = Duration::from_secs(2 * 60);
 
 impl Ec2 {
-    /// CreateNetworkInsightsPath over TCP to `port` of `destination`.
+    /// CreateNetworkInsightsPath over TCP to `port` of `destination`,
+    /// tagged with [`CREATE_TOKEN_TAG`]. The SDK's retries of the call send
+    /// the same client token, so a lost answer does not make a second
+    /// path; when the call ends without a conclusive answer (cut off by
+    /// the deadline or Ctrl-C, or a server error after the retries), the
+    /// path is looked for by its token's tag and adopted when found.
     pub async fn create_insights_path(
         &self,
         source: &str,
@@ -36,7 +47,8 @@ impl Ec2 {
         port: u16,
         client_token: &str,
     ) -> Result<InsightsPath, AwsError> {
-        let out = self
+        let tags = Tags::from([(CREATE_TOKEN_TAG.to_owned(), client_token.to_owned())]);
+        let created = self
             .client
             .create_network_insights_path()
             .source(source)
@@ -44,11 +56,85 @@ impl Ec2 {
             .protocol(Protocol::Tcp)
             .destination_port(i32::from(port))
             .client_token(client_token)
+            .set_tag_specifications(tag_specifications(ResourceType::NetworkInsightsPath, &tags))
             .send()
-            .await?;
-        out.network_insights_path()
-            .map(path)
-            .ok_or_else(|| AwsError::Transport("CreateNetworkInsightsPath answered no path".into()))
+            .await;
+        let err = match created {
+            Ok(out) => {
+                let made = out.network_insights_path().map(path).ok_or_else(|| {
+                    AwsError::Transport("CreateNetworkInsightsPath answered no path".into())
+                });
+                return made.inspect(|p| self.note_known(&p.id));
+            }
+            Err(err) => AwsError::from(err),
+        };
+        let look = self.path_by_token(source, destination, client_token);
+        let found = if err.is_cancelled() {
+            tracing::info!(error = %err, "CreateNetworkInsightsPath was cut off; looking once for the path by its create token");
+            last_look(look).await.ok().flatten()
+        } else if err.is_transient() {
+            tracing::info!(error = %err, "CreateNetworkInsightsPath gave no conclusive answer; looking for the path by its create token");
+            look.await.ok().flatten()
+        } else {
+            return Err(err);
+        };
+        match found {
+            Some(found) => {
+                tracing::info!(path_id = %found.id, "adopting the path this create made before its answer was lost");
+                self.note_known(&found.id);
+                Ok(found)
+            }
+            None if err.is_cancelled() => Err(AwsError::Cancelled(format!(
+                "{err}, and no path tagged {CREATE_TOKEN_TAG}={client_token} is listed yet. If EC2 makes it \
+                 later, the next plan names it with the import block that adopts it"
+            ))),
+            None => Err(AwsError::Transport(format!(
+                "{err}; and no path tagged {CREATE_TOKEN_TAG}={client_token} was found, so none was created"
+            ))),
+        }
+    }
+
+    /// The paths from `source` to `destination` (DescribeNetworkInsightsPaths
+    /// filtered on both, every page).
+    pub async fn insights_paths_between(
+        &self,
+        source: &str,
+        destination: &str,
+    ) -> Result<Vec<InsightsPath>, AwsError> {
+        let filter = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
+        let mut found = Vec::new();
+        let mut token: Option<String> = None;
+        for _ in 0..PATH_PAGES {
+            let out = self
+                .client
+                .describe_network_insights_paths()
+                .filters(filter("source", source))
+                .filters(filter("destination", destination))
+                .set_next_token(token.take())
+                .send()
+                .await?;
+            found.extend(out.network_insights_paths().iter().map(path));
+            match next_page(out.next_token()) {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        Ok(found)
+    }
+
+    /// The path from `source` to `destination` tagged with this create
+    /// token, if EC2 lists one.
+    async fn path_by_token(
+        &self,
+        source: &str,
+        destination: &str,
+        client_token: &str,
+    ) -> Result<Option<InsightsPath>, AwsError> {
+        Ok(self
+            .insights_paths_between(source, destination)
+            .await?
+            .into_iter()
+            .find(|p| p.create_token.as_deref() == Some(client_token)))
     }
 
     /// The path with this id; `NotFound` when EC2 does not know it.
@@ -64,6 +150,7 @@ impl Ec2 {
             .map(path)
             .find(|p| p.id == id)
             .ok_or_else(|| AwsError::not_found("InvalidNetworkInsightsPathId.NotFound", id))
+            .inspect(|p| self.note_known(&p.id))
     }
 
     /// StartNetworkInsightsAnalysis of a path: the analysis, `running`.
@@ -221,6 +308,12 @@ fn path(p: &aws_sdk_ec2::types::NetworkInsightsPath) -> InsightsPath {
             .map(|p| p.as_str().to_owned())
             .unwrap_or_default(),
         destination_port: p.destination_port().and_then(|p| u16::try_from(p).ok()),
+        create_token: p
+            .tags()
+            .iter()
+            .find(|t| t.key() == Some(CREATE_TOKEN_TAG))
+            .and_then(|t| t.value())
+            .map(str::to_owned),
     }
 }
 

@@ -76,8 +76,9 @@ pub struct Ec2 {
     endpoint_listings: Arc<VpcListings<Endpoint>>,
     group_listings: Arc<VpcListings<SecurityGroup>>,
     facts: Arc<Facts>,
-    /// Endpoints Terraform knows: read from its state, or created here.
-    known_endpoints: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// Endpoints and network insights paths Terraform knows: read from its
+    /// state, or created here.
+    known: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 }
 
 /// How long a VPC's listing answers refresh reads: a refresh of a hundred
@@ -118,7 +119,7 @@ impl Ec2 {
             endpoint_listings: Arc::new(VpcListings::new(LISTING_FRESH_FOR)),
             group_listings: Arc::new(VpcListings::new(LISTING_FRESH_FOR)),
             facts: Arc::default(),
-            known_endpoints: Arc::default(),
+            known: Arc::default(),
             client,
         }
     }

@@ -233,6 +233,8 @@ pub struct InsightsPath {
     pub destination: String,
     pub protocol: String,
     pub destination_port: Option<u16>,
+    /// The `planetscale:create-token` tag of a path this provider made.
+    pub create_token: Option<String>,
 }
 
 /// One Reachability Analyzer analysis of a path

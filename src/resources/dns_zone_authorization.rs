@@ -9,6 +9,8 @@
 //! Order: model, schema, validate, plan, create, read, update, delete,
 //! import.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 
 use crate::aws::model::ZoneVpc;
@@ -17,6 +19,7 @@ use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, PlanChange, Resource};
+use crate::framework::timeouts;
 use crate::framework::value::Value;
 use crate::model;
 use crate::resources::dns_zone::check_zone_id;
@@ -32,8 +35,15 @@ model! {
         zone_id: String,
         vpc_id: String,
         vpc_region: Option<String>,
+        timeouts: Value,
     }
 }
+
+/// Each operation is one Route 53 call, retried while Route 53 answers
+/// ConcurrentModification or PriorRequestNotComplete.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+/// The operations the `timeouts` block offers, with their defaults.
+const TIMEOUTS: &[(&str, Duration)] = &[("create", DEFAULT_TIMEOUT), ("delete", DEFAULT_TIMEOUT)];
 
 impl Model {
     fn vpc(&self, provider_region: &str) -> ZoneVpc {
@@ -72,6 +82,10 @@ impl Resource<Clients> for DnsZoneAuthorizationResource {
         TYPE_NAME
     }
 
+    fn timeouts(&self) -> &'static [(&'static str, Duration)] {
+        TIMEOUTS
+    }
+
     fn schema(&self) -> Schema {
         Schema::new(
             Block::new(
@@ -93,7 +107,8 @@ impl Resource<Clients> for DnsZoneAuthorizationResource {
             ))
             .attribute(Attribute::string(attr::vpc_region).optional_computed().requires_replace().describe(
                 "The VPC's region. Default: the provider's region.",
-            )),
+            ))
+            .block(timeouts::block(TIMEOUTS)),
         )
     }
 
@@ -118,6 +133,7 @@ impl Resource<Clients> for DnsZoneAuthorizationResource {
                 diags,
             );
         }
+        timeouts::validate(config, diags);
     }
 
     /// The VPC's region defaults to the provider's.
@@ -251,6 +267,7 @@ impl Resource<Clients> for DnsZoneAuthorizationResource {
                 zone_id: zone_id.to_owned(),
                 vpc_id: vpc_id.to_owned(),
                 vpc_region: None,
+                timeouts: Value::Null,
             }
             .to_value(),
         )

@@ -26,6 +26,9 @@
 //! - No path: `networkPathFound` false and an `ENI_SG_RULES_MISMATCH`
 //!   explanation naming the interface, its groups, the direction, protocol
 //!   and port, as EC2 reports it.
+//! - A path keeps the tags of its `TagSpecification.1` and answers them in
+//!   `tagSet`; DescribeNetworkInsightsPaths filters on `source` and
+//!   `destination` (by id), as EC2's does.
 //! - Missing ids answer `InvalidNetworkInsightsPathId.NotFound` and
 //!   `InvalidNetworkInsightsAnalysisId.NotFound`; a path with analyses left
 //!   cannot be deleted (`AnalysisExistsForNetworkInsightsPath`: "Before you
@@ -87,6 +90,8 @@ struct Path {
     protocol: String,
     port: Option<String>,
     created: String,
+    /// The tags of its `TagSpecification.1`.
+    tags: Vec<(String, String)>,
 }
 
 #[derive(Clone, Debug)]
@@ -237,6 +242,15 @@ impl Insights {
                     protocol: protocol.to_owned(),
                     port: call.param("DestinationPort").map(str::to_owned),
                     created: now(),
+                    tags: (1..)
+                        .map_while(|n| {
+                            let key = call.param(&format!("TagSpecification.1.Tag.{n}.Key"))?;
+                            let value = call
+                                .param(&format!("TagSpecification.1.Tag.{n}.Value"))
+                                .unwrap_or_default();
+                            Some((key.to_owned(), value.to_owned()))
+                        })
+                        .collect(),
                 };
                 if let Some(t) = token {
                     s.tokens.insert(t, path.id.clone());
@@ -260,10 +274,26 @@ impl Insights {
         if let Some(missing) = ids.iter().find(|id| !s.paths.contains_key(*id)) {
             return path_not_found(missing);
         }
+        // The filters `source` and `destination` (by id), each with its
+        // values; other filters are not emulated.
+        let filters: Vec<(String, Vec<String>)> = (1..)
+            .map_while(|n| {
+                let name = call.param(&format!("Filter.{n}.Name"))?;
+                Some((name.to_owned(), call.list(&format!("Filter.{n}.Value"))))
+            })
+            .collect();
+        let passes = |p: &Path| {
+            filters.iter().all(|(name, values)| match name.as_str() {
+                "source" => values.contains(&p.source),
+                "destination" => values.contains(&p.destination),
+                _ => true,
+            })
+        };
         let listed: String = s
             .paths
             .values()
             .filter(|p| ids.is_empty() || ids.contains(&p.id))
+            .filter(|p| passes(p))
             .map(|p| format!("<item>{}</item>", path_xml(p)))
             .collect();
         ok(
@@ -525,7 +555,7 @@ fn path_xml(p: &Path) -> String {
     format!(
         "<networkInsightsPathId>{id}</networkInsightsPathId><networkInsightsPathArn>{arn}</networkInsightsPathArn>\
          <createdDate>{created}</createdDate><source>{source}</source>{source_arn}<destination>{destination}</destination>\
-         <protocol>{protocol}</protocol>{port}<tagSet/>",
+         <protocol>{protocol}</protocol>{port}<tagSet>{tags}</tagSet>",
         id = p.id,
         arn = arn("network-insights-path", &p.id),
         created = p.created,
@@ -537,6 +567,15 @@ fn path_xml(p: &Path) -> String {
             .unwrap_or_default(),
         destination = xml_escape(&p.destination),
         protocol = p.protocol,
+        tags = p
+            .tags
+            .iter()
+            .map(|(k, v)| format!(
+                "<item><key>{}</key><value>{}</value></item>",
+                xml_escape(k),
+                xml_escape(v)
+            ))
+            .collect::<String>(),
     )
 }
 

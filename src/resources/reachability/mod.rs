@@ -40,7 +40,11 @@ pub const TYPE_NAME: &str = "planetscale_privatelink_reachability_analysis";
 /// How long an analysis may take; AWS's take seconds to a few minutes.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 /// The operations the `timeouts` block offers, with their defaults.
-const TIMEOUTS: &[(&str, Duration)] = &[("create", DEFAULT_TIMEOUT), ("update", DEFAULT_TIMEOUT)];
+const TIMEOUTS: &[(&str, Duration)] = &[
+    ("create", DEFAULT_TIMEOUT),
+    ("update", DEFAULT_TIMEOUT),
+    ("delete", DEFAULT_TIMEOUT),
+];
 /// PostgreSQL's port.
 const DEFAULT_PORT: u16 = 5432;
 const FAIL_ON_UNREACHABLE_DEFAULT: bool = false;
@@ -187,13 +191,15 @@ impl Resource<Clients> for ReachabilityResource {
     /// A change of `triggers` runs a new analysis: its results are unknown.
     /// Any other in-place change (`fail_on_unreachable`, `timeouts`) keeps
     /// the last analysis's.
-    async fn plan(
-        &self,
-        _ctx: &Ctx<Clients>,
-        change: &mut PlanChange<'_>,
-        diags: &mut Diagnostics,
-    ) {
-        if change.prior.is_null() || !change.changing || !change.requires_replace.is_empty() {
+    /// A new path: one this provider made from the same source to the same
+    /// endpoint and port, that Terraform does not know, is what a killed
+    /// apply leaves behind; the plan warns, naming its import block.
+    async fn plan(&self, ctx: &Ctx<Clients>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+        if change.prior.is_null() && !change.planned.is_null() {
+            check_left_behind(&ctx.data.ec2, &change.planned, diags).await;
+            return;
+        }
+        if !change.changing || !change.requires_replace.is_empty() {
             return;
         }
         let (prior, planned) = (Attrs::of(change.prior), Attrs::of(&change.planned));
@@ -627,6 +633,60 @@ fn check_source(source: &str) -> Result<(), String> {
         ));
     };
     validate::ec2_id(source, prefix, what)
+}
+
+/// Paths this provider made (they carry its create-token tag) from the
+/// planned source to the endpoint's interface on the planned port, that
+/// Terraform does not know: each is warned of with the import block that
+/// adopts it. Nothing is said when the endpoint or the paths cannot be
+/// read yet (an endpoint this apply creates, say).
+async fn check_left_behind(ec2: &Ec2, planned: &Value, diags: &mut Diagnostics) {
+    let p = Attrs::of(planned);
+    let (Some(source), Some(endpoint_id), Some(port)) = (
+        p.str(attr::source),
+        p.str(attr::endpoint_id),
+        p.number(attr::port).and_then(|n| n.as_u64()),
+    ) else {
+        return;
+    };
+    let Ok(endpoint) = ec2.find_endpoint(endpoint_id).await else {
+        return;
+    };
+    let Some(destination) = endpoint.network_interface_ids.iter().min() else {
+        return;
+    };
+    let source_id = match source.strip_prefix("arn:") {
+        Some(_) => source.rsplit('/').next().unwrap_or(source),
+        None => source,
+    };
+    let Ok(paths) = ec2.insights_paths_between(source_id, destination).await else {
+        return;
+    };
+    for path in paths.iter().filter(|path| {
+        path.create_token.is_some()
+            && path.destination_port.map(u64::from) == Some(port)
+            && !ec2.is_known(&path.id)
+    }) {
+        diags.attr_warning(
+            root(attr::source),
+            "A path this provider made is already there",
+            format!(
+                "{id} analyses TCP from {source_id} to {destination} (of {endpoint_id}) on port {port}, and carries \
+                 the provider's planetscale:create-token tag: an apply that did not finish made it (the apply was \
+                 killed, or its answer was lost, before Terraform could save it in its state). This plan makes \
+                 another. To adopt it instead, add this block to the configuration, with <name> replaced by the \
+                 name of this resource (its address is shown above, after \"with\"), then run terraform \
+                 apply:\n\n\
+                 \x20\x20import {{\n\
+                 \x20\x20\x20\x20to = {TYPE_NAME}.<name>\n\
+                 \x20\x20\x20\x20id = \"{id}\"\n\
+                 \x20\x20}}\n\n\
+                 To delete it instead, delete its analyses, then run:\n\n\
+                 \x20\x20aws ec2 delete-network-insights-path --network-insights-path-id {id}",
+                id = path.id,
+            ),
+        );
+    }
 }
 
 #[cfg(test)]
