@@ -1,5 +1,8 @@
 //! Every call, every fault. Each scenario (create; an in-place change of
-//! tags; an in-place change of the network; delete; refresh) is run once
+//! tags; an in-place change of the network; delete; refresh; a zone's
+//! create, update and delete; an import of everything; an analysis's
+//! create and delete; an authorization's create and delete; the data
+//! sources' reads) is run once
 //! through the fault proxy to record the AWS calls it makes, in order and
 //! by phase (plan or apply). The matrix is then generated from that trace:
 //! for every call position (the k-th call of an action) and every fault
@@ -284,6 +287,84 @@ const CODES: &[(&str, &str, u16, Expect)] = &[
         400,
         Expect::Gone,
     ),
+    (
+        "CreateNetworkInsightsPath",
+        "InvalidParameterCombination",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "DescribeNetworkInsightsPaths",
+        "InvalidNetworkInsightsPathId.NotFound",
+        400,
+        Expect::Gone,
+    ),
+    (
+        "StartNetworkInsightsAnalysis",
+        "InvalidNetworkInsightsPathId.NotFound",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "DescribeNetworkInsightsAnalyses",
+        "InvalidNetworkInsightsAnalysisId.NotFound",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "DeleteNetworkInsightsAnalysis",
+        "InvalidNetworkInsightsAnalysisId.NotFound",
+        400,
+        Expect::Tolerated,
+    ),
+    (
+        "DeleteNetworkInsightsPath",
+        "InvalidNetworkInsightsPathId.NotFound",
+        400,
+        Expect::Tolerated,
+    ),
+    (
+        "DeleteNetworkInsightsPath",
+        "AnalysisExistsForNetworkInsightsPath",
+        400,
+        Expect::Retried,
+    ),
+    (
+        "CreateVPCAssociationAuthorization",
+        "NoSuchHostedZone",
+        404,
+        Expect::Fails,
+    ),
+    (
+        "CreateVPCAssociationAuthorization",
+        "InvalidVPCId",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "CreateVPCAssociationAuthorization",
+        "TooManyVPCAssociationAuthorizations",
+        400,
+        Expect::Fails,
+    ),
+    (
+        "ListVPCAssociationAuthorizations",
+        "NoSuchHostedZone",
+        404,
+        Expect::Gone,
+    ),
+    (
+        "DeleteVPCAssociationAuthorization",
+        "VPCAssociationAuthorizationNotFound",
+        404,
+        Expect::Tolerated,
+    ),
+    (
+        "DeleteVPCAssociationAuthorization",
+        "NoSuchHostedZone",
+        404,
+        Expect::Tolerated,
+    ),
     ("CreateTags", "TagLimitExceeded", 400, Expect::Fails),
     ("CreateTags", "InvalidID", 400, Expect::Fails),
     ("DeleteTags", "InvalidID", 400, Expect::Fails),
@@ -323,6 +404,9 @@ struct Scenario {
     /// The configuration the step plans.
     after: Config,
     step: Step,
+    /// The resources `before` made are taken out of state, and the step's
+    /// configuration adopts them with `import` blocks.
+    import: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -335,12 +419,23 @@ struct Config {
     /// the fixture's VPCs (0: the endpoint's, 1 and 2: spokes); none when
     /// empty.
     zone: &'static [usize],
+    /// The zone's authorization of this fixture VPC for another account.
+    authorize: Option<usize>,
+    /// A reachability analysis from the application's host to the
+    /// endpoint.
+    analysis: bool,
+    /// The data sources' reads: the service, and the diagnostics of the
+    /// endpoint for the application's group.
+    data: bool,
 }
 
 const BASE: Config = Config {
     tag: "a",
     wide: true,
     zone: &[],
+    authorize: None,
+    analysis: false,
+    data: false,
 };
 
 const WITH_ZONE: Config = Config {
@@ -355,12 +450,14 @@ fn scenarios() -> Vec<Scenario> {
             before: None,
             after: BASE,
             step: Step::Apply,
+            import: false,
         },
         Scenario {
             name: "update-tags",
             before: Some(BASE),
             after: Config { tag: "b", ..BASE },
             step: Step::Apply,
+            import: false,
         },
         Scenario {
             name: "update-network",
@@ -370,24 +467,28 @@ fn scenarios() -> Vec<Scenario> {
                 ..BASE
             },
             step: Step::Apply,
+            import: false,
         },
         Scenario {
             name: "delete",
             before: Some(BASE),
             after: BASE,
             step: Step::Destroy,
+            import: false,
         },
         Scenario {
             name: "refresh",
             before: Some(BASE),
             after: BASE,
             step: Step::Refresh,
+            import: false,
         },
         Scenario {
             name: "zone-create",
             before: Some(BASE),
             after: WITH_ZONE,
             step: Step::Apply,
+            import: false,
         },
         Scenario {
             name: "zone-update",
@@ -397,21 +498,89 @@ fn scenarios() -> Vec<Scenario> {
                 ..BASE
             },
             step: Step::Apply,
+            import: false,
         },
         Scenario {
             name: "zone-delete",
             before: Some(WITH_ZONE),
             after: WITH_ZONE,
             step: Step::Destroy,
+            import: false,
+        },
+        Scenario {
+            name: "import",
+            before: Some(WITH_ZONE),
+            after: WITH_ZONE,
+            step: Step::Apply,
+            import: true,
+        },
+        Scenario {
+            name: "analysis-create",
+            before: Some(BASE),
+            after: Config {
+                analysis: true,
+                ..BASE
+            },
+            step: Step::Apply,
+            import: false,
+        },
+        Scenario {
+            name: "analysis-delete",
+            before: Some(Config {
+                analysis: true,
+                ..BASE
+            }),
+            after: BASE,
+            step: Step::Apply,
+            import: false,
+        },
+        Scenario {
+            name: "authorization-create",
+            before: Some(WITH_ZONE),
+            after: Config {
+                authorize: Some(2),
+                ..WITH_ZONE
+            },
+            step: Step::Apply,
+            import: false,
+        },
+        Scenario {
+            name: "authorization-delete",
+            before: Some(Config {
+                authorize: Some(2),
+                ..WITH_ZONE
+            }),
+            after: WITH_ZONE,
+            step: Step::Apply,
+            import: false,
+        },
+        Scenario {
+            name: "data-read",
+            before: Some(BASE),
+            after: Config { data: true, ..BASE },
+            step: Step::Refresh,
+            import: false,
         },
     ]
 }
+
+/// The addresses of the resources the scenarios make.
+const ADDRESSES: &[&str] = &[
+    "planetscale_privatelink_endpoint.db",
+    "planetscale_privatelink_security_group.db",
+    "planetscale_privatelink_dns_zone.shared",
+    "planetscale_privatelink_reachability_analysis.db",
+    "planetscale_privatelink_dns_zone_authorization.spoke",
+];
 
 /// The VPC of [`Pairs`], two spoke VPCs, and the name a zone answers for.
 struct Fixture {
     pairs: Pairs,
     spokes: Vec<String>,
     host: String,
+    /// A host of the application (a network interface in its group): the
+    /// analysis's source.
+    source: String,
 }
 
 impl Fixture {
@@ -430,11 +599,32 @@ impl Fixture {
             })
             .collect();
         let host = format!("{}.private.example.com", support::unique("db"));
+        let source = pairs
+            .rt
+            .block_on(
+                pairs
+                    .ec2
+                    .create_network_interface()
+                    .subnet_id(&pairs.network.subnet_ids[0])
+                    .groups(&pairs.app_group)
+                    .send(),
+            )
+            .expect("CreateNetworkInterface")
+            .network_interface()
+            .and_then(|n| n.network_interface_id())
+            .expect("interface id")
+            .to_owned();
         Fixture {
             pairs,
             spokes,
             host,
+            source,
         }
+    }
+
+    /// The network insights paths from the application's host.
+    fn paths(&self) -> Vec<String> {
+        self.pairs.emulator.strict.insights.paths_from(&self.source)
     }
 
     fn vpc(&self, i: usize) -> &str {
@@ -528,6 +718,62 @@ resource "planetscale_privatelink_endpoint" "db" {{
         service = pairs.service,
         tag = c.tag,
     ) + &zone_config(f, c, &t)
+        + &extras_config(f, c, &t)
+}
+
+/// The analysis, the authorization and the data sources `c` asks for.
+fn extras_config(f: &Fixture, c: Config, t: &str) -> String {
+    let mut text = String::new();
+    if c.analysis {
+        text.push_str(&format!(
+            r#"
+resource "planetscale_privatelink_reachability_analysis" "db" {{
+  source      = "{source}"
+  endpoint_id = planetscale_privatelink_endpoint.db.id
+
+  timeouts {{
+    create = "{t}"
+    update = "{t}"
+    delete = "{t}"
+  }}
+}}
+"#,
+            source = f.source,
+        ));
+    }
+    if let Some(vpc) = c.authorize {
+        text.push_str(&format!(
+            r#"
+resource "planetscale_privatelink_dns_zone_authorization" "spoke" {{
+  zone_id = planetscale_privatelink_dns_zone.shared.zone_id
+  vpc_id  = "{vpc}"
+
+  timeouts {{
+    create = "{t}"
+    delete = "{t}"
+  }}
+}}
+"#,
+            vpc = f.vpc(vpc),
+        ));
+    }
+    if c.data {
+        text.push_str(&format!(
+            r#"
+data "planetscale_privatelink_service" "db" {{
+  service_name = "{service}"
+}}
+
+data "planetscale_privatelink_diagnostics" "db" {{
+  endpoint_id               = planetscale_privatelink_endpoint.db.id
+  client_security_group_ids = ["{app}"]
+}}
+"#,
+            service = f.pairs.service,
+            app = f.pairs.app_group,
+        ));
+    }
+    text
 }
 
 fn zone_config(f: &Fixture, c: Config, t: &str) -> String {
@@ -765,7 +1011,21 @@ fn start(scenario: &Scenario) -> (Fixture, Proxy, Workspace) {
     if scenario.before.is_some() {
         ws.apply();
     }
-    ws.write("main.tf", &config(&fixture, scenario.after));
+    let mut after = config(&fixture, scenario.after);
+    if scenario.import {
+        let state = ws.state();
+        for address in ADDRESSES {
+            let Some(r) = support::terraform::find_in_state(&state, address) else {
+                continue;
+            };
+            let id = r["values"]["id"].as_str().expect("an id").to_owned();
+            ws.ok(&["state", "rm", address]);
+            after.push_str(&format!(
+                "\nimport {{\n  to = {address}\n  id = \"{id}\"\n}}\n"
+            ));
+        }
+    }
+    ws.write("main.tf", &after);
     proxy.take_trace();
     (fixture, proxy, ws)
 }
@@ -900,21 +1160,18 @@ fn run_row(
         }
     }
     let state = ws.state();
-    let in_state: BTreeSet<String> = [
-        "planetscale_privatelink_endpoint.db",
-        "planetscale_privatelink_security_group.db",
-        "planetscale_privatelink_dns_zone.shared",
-    ]
-    .iter()
-    .filter_map(|a| support::terraform::find_in_state(&state, a))
-    .filter_map(|r| r["values"]["id"].as_str().map(str::to_owned))
-    .collect();
+    let in_state: BTreeSet<String> = ADDRESSES
+        .iter()
+        .filter_map(|a| support::terraform::find_in_state(&state, a))
+        .filter_map(|r| r["values"]["id"].as_str().map(str::to_owned))
+        .collect();
     let endpoints = pairs.live_endpoints();
     let groups = pairs.created_group_ids();
     let zones = fixture.zones();
-    if endpoints.len() > 1 || groups.len() > 1 || zones.len() > 1 {
+    let paths = fixture.paths();
+    if endpoints.len() > 1 || groups.len() > 1 || zones.len() > 1 || paths.len() > 1 {
         broken.push(format!(
-            "made twice: endpoints {endpoints:?}, groups {groups:?}, zones {zones:?}"
+            "made twice: endpoints {endpoints:?}, groups {groups:?}, zones {zones:?}, paths {paths:?}"
         ));
     }
     let seen = format!("{text}\n{}", converge.text());
@@ -929,7 +1186,7 @@ fn run_row(
                 ..
             }
         );
-    for id in endpoints.iter().chain(&groups).chain(&zones) {
+    for id in endpoints.iter().chain(&groups).chain(&zones).chain(&paths) {
         let named = seen.contains(id) && seen.contains("import {");
         if !in_state.contains(id) && !named && !lied_gone {
             broken.push(format!(
