@@ -587,3 +587,112 @@ fn a_zone_left_behind_on_a_vpc_is_named_with_its_import_block() {
     ws.destroy();
     assert!(!f.zone_exists(&left_id));
 }
+
+/// Private DNS and a private zone for the Private Host exclude each other
+/// in a VPC (strict rules 3 and 17), and both ways the plan says so before
+/// anything is made: an endpoint with private DNS on in a VPC where a zone
+/// answers for the name, and a zone over a VPC where another endpoint's
+/// private DNS answers for it.
+#[test]
+fn private_dns_and_a_zone_for_the_name_exclude_each_other_at_plan() {
+    let f = fixture(231, 1);
+    let spoke = &f.spokes[0];
+    let spoke_group = f.rt.block_on(create_group(
+        &f.emulator.ec2(),
+        &spoke.vpc_id,
+        &support::unique("db"),
+    ));
+    let spoke_endpoint = format!(
+        r#"
+resource "planetscale_privatelink_endpoint" "spoke" {{
+  service_name        = "{service}"
+  vpc_id              = "{vpc}"
+  subnet_ids          = ["{subnet}"]
+  security_group_ids  = ["{group}"]
+  private_dns_enabled = true
+}}
+"#,
+        service = f.service,
+        vpc = spoke.vpc_id,
+        subnet = spoke.subnet_ids[0],
+        group = spoke_group,
+    );
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &f.config(false, None));
+    ws.init();
+    ws.apply();
+
+    // A zone for the name on the spoke, made elsewhere: private DNS there
+    // is refused at plan.
+    let elsewhere =
+        f.rt.block_on(
+            f.route53
+                .create_hosted_zone()
+                .name(&f.host)
+                .caller_reference(support::unique("elsewhere"))
+                .vpc(
+                    Vpc::builder()
+                        .vpc_id(&spoke.vpc_id)
+                        .vpc_region(VpcRegion::UsEast1)
+                        .build(),
+                )
+                .hosted_zone_config(
+                    aws_sdk_route53::types::HostedZoneConfig::builder()
+                        .private_zone(true)
+                        .build(),
+                )
+                .send(),
+        )
+        .expect("CreateHostedZone")
+        .hosted_zone()
+        .unwrap()
+        .id()
+        .trim_start_matches("/hostedzone/")
+        .to_owned();
+    ws.write("main.tf", &(f.config(false, None) + &spoke_endpoint));
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert!(!plan.success(), "{}", plan.text());
+    let text = plan.flat();
+    for needle in [
+        "A private hosted zone answers for this name in the VPC",
+        "private_dns_enabled",
+        &elsewhere,
+        &spoke.vpc_id,
+        "conflicting DNS domain",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{}", plan.text());
+    }
+
+    // Without that zone the spoke's endpoint is made with private DNS; a
+    // zone over the spoke is then refused at plan, naming the endpoint.
+    f.rt.block_on(f.route53.delete_hosted_zone().id(&elsewhere).send())
+        .expect("DeleteHostedZone");
+    ws.apply();
+    let spoke_id = ws.resource("planetscale_privatelink_endpoint.spoke")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    ws.write(
+        "main.tf",
+        &(f.config(false, Some(&[&f.hub.vpc_id, &spoke.vpc_id])) + &spoke_endpoint),
+    );
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert!(!plan.success(), "{}", plan.text());
+    let text = plan.flat();
+    for needle in [
+        "An endpoint's private DNS answers for this name in the VPC",
+        "vpc_ids",
+        &spoke_id,
+        "ConflictingDomainExists",
+        "private_dns_enabled = false",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{}", plan.text());
+    }
+    ws.write(
+        "main.tf",
+        &(f.config(false, Some(&[&f.hub.vpc_id])) + &spoke_endpoint),
+    );
+    ws.apply();
+    ws.assert_no_changes();
+    ws.destroy();
+}

@@ -1291,3 +1291,93 @@ fn a_vpc_holds_one_private_zone_per_name() {
         );
     });
 }
+
+/// An endpoint's private DNS is a private hosted zone AWS associates with
+/// the VPC, so it and a zone of the name exclude each other both ways:
+/// private DNS on in a VPC where a zone answers for the name is refused
+/// (rule 3), and a zone for the name created on, or associated with, a VPC
+/// where private DNS answers for it is refused (rule 17).
+#[test]
+fn private_dns_and_a_private_zone_for_one_name_exclude_each_other() {
+    use aws_sdk_route53::types::{HostedZoneConfig, Vpc, VpcRegion};
+    let emulator = Emulator::shared();
+    let dns = format!("{}.strict-zone.example", support::unique("db"));
+    let service = emulator.create_endpoint_service(Some(&dns));
+    let layer = layer();
+    let route53 = support::emulator::route53_client(&layer.strict.url);
+    let ec2 = layer.ec2.clone();
+    runtime().block_on(async {
+        let zoned = create_network(&ec2, 219, &["us-east-1a"]).await;
+        let dns_on = create_network(&ec2, 220, &["us-east-1a"]).await;
+        let zoned_group = create_group(&ec2, &zoned.vpc_id, &support::unique("db")).await;
+        let dns_on_group = create_group(&ec2, &dns_on.vpc_id, &support::unique("db")).await;
+        let vpc = |id: &str| {
+            Vpc::builder()
+                .vpc_id(id)
+                .vpc_region(VpcRegion::UsEast1)
+                .build()
+        };
+        let zone = route53
+            .create_hosted_zone()
+            .name(&dns)
+            .caller_reference(support::unique("zone"))
+            .vpc(vpc(&zoned.vpc_id))
+            .hosted_zone_config(HostedZoneConfig::builder().private_zone(true).build())
+            .send()
+            .await
+            .expect("the zone")
+            .hosted_zone()
+            .unwrap()
+            .id()
+            .to_owned();
+
+        // Rule 3: private DNS where the zone answers.
+        let subnet = [zoned.subnet_ids[0].as_str()];
+        layer.refused(
+            endpoint(&ec2, &zoned, &service, &subnet, &zoned_group, Some(true)).await,
+            "CreateVpcEndpoint",
+            "InvalidParameter",
+            &format!(
+                "private-dns-enabled cannot be set because there is already a conflicting DNS domain for {dns} in the VPC {}",
+                zoned.vpc_id
+            ),
+        );
+        endpoint(&ec2, &zoned, &service, &subnet, &zoned_group, Some(false))
+            .await
+            .expect("without private DNS the endpoint passes");
+
+        // Rule 17: a zone where private DNS answers.
+        endpoint(
+            &ec2,
+            &dns_on,
+            &service,
+            &[dns_on.subnet_ids[0].as_str()],
+            &dns_on_group,
+            Some(true),
+        )
+        .await
+        .expect("private DNS in a VPC without the zone");
+        let created = route53
+            .create_hosted_zone()
+            .name(&dns)
+            .caller_reference(support::unique("zone"))
+            .vpc(vpc(&dns_on.vpc_id))
+            .hosted_zone_config(HostedZoneConfig::builder().private_zone(true).build())
+            .send()
+            .await
+            .expect_err("a zone where private DNS answers");
+        assert_eq!(created.code(), Some("ConflictingDomainExists"), "{created:?}");
+        let associated = route53
+            .associate_vpc_with_hosted_zone()
+            .hosted_zone_id(&zone)
+            .vpc(vpc(&dns_on.vpc_id))
+            .send()
+            .await
+            .expect_err("the zone associated where private DNS answers");
+        assert_eq!(associated.code(), Some("ConflictingDomainExists"), "{associated:?}");
+        assert!(
+            associated.message().is_some_and(|m| m.contains("vpce-")),
+            "{associated:?}"
+        );
+    });
+}

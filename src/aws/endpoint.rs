@@ -334,6 +334,16 @@ impl Ec2 {
             .await
     }
 
+    /// The endpoints of `vpc_id`, of every service, that are not `deleted`.
+    pub async fn endpoints_in_vpc(&self, vpc_id: &str) -> Result<Vec<Endpoint>, AwsError> {
+        Ok(self
+            .list_endpoints_where(&[("vpc-id", vpc_id)])
+            .await?
+            .into_iter()
+            .filter(|e| e.vpc_id == vpc_id)
+            .collect())
+    }
+
     /// DescribeVpcEndpoints with these filters (name, one value), every
     /// page, endpoints in state `deleted` left out.
     async fn list_endpoints_where(

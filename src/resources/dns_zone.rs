@@ -369,7 +369,15 @@ impl Resource<Clients> for DnsZoneResource {
                 .filter(|v| prior.as_ref().is_none_or(|p| !p.contains(v)))
                 .collect();
             let own = (!creating).then(|| p.str(attr::zone_id)).flatten();
-            check_existing_zones(clients, &m.private_host, &new, own, diags).await;
+            check_existing_zones(
+                clients,
+                &m.private_host,
+                &new,
+                own,
+                m.endpoint_id.as_deref(),
+                diags,
+            )
+            .await;
         }
         let endpoint_changed =
             creating || planned.get(attr::endpoint_id) != p.get(attr::endpoint_id);
@@ -784,6 +792,7 @@ async fn check_existing_zones(
     host: &str,
     vpcs: &[ZoneVpc],
     own: Option<&str>,
+    endpoint_id: Option<&str>,
     diags: &mut Diagnostics,
 ) {
     let route53 = &clients.route53;
@@ -795,6 +804,9 @@ async fn check_existing_zones(
                 continue;
             }
         };
+        if vpc.region == clients.region {
+            check_private_dns_in(clients, host, &vpc.id, endpoint_id, diags).await;
+        }
         for zone in found
             .iter()
             .filter(|z| Some(z.id.as_str()) != own && !route53.is_known(&z.id))
@@ -813,6 +825,58 @@ async fn check_existing_zones(
                 path,
                 "A private hosted zone for this name is already associated with the VPC",
                 existing_zone_text(zone, vpc, made_here),
+            );
+        }
+    }
+}
+
+/// Endpoints of `vpc` other than the zone's own (which [`check_endpoint`]
+/// judges) whose private DNS answers for `host`: AWS makes that private
+/// DNS a private hosted zone of its own in the VPC, so Route 53 refuses
+/// this zone there (ConflictingDomainExists). A VPC whose endpoints or
+/// their services cannot be read is left to the apply.
+async fn check_private_dns_in(
+    clients: &Clients,
+    host: &str,
+    vpc: &str,
+    own_endpoint: Option<&str>,
+    diags: &mut Diagnostics,
+) {
+    let ec2 = &clients.ec2;
+    let Ok(endpoints) = ec2.endpoints_in_vpc(vpc).await else {
+        return;
+    };
+    let gone = ["deleted", "deleting", "failed", "rejected"];
+    let wanted = crate::aws::route53::absolute_name(host);
+    for e in endpoints.iter().filter(|e| {
+        e.private_dns_enabled
+            && Some(e.id.as_str()) != own_endpoint
+            && !gone.iter().any(|g| e.state_is(g))
+    }) {
+        let Ok(service) = ec2
+            .find_endpoint_service(
+                &e.service_name,
+                e.service_region.as_deref().filter(|r| *r != clients.region),
+            )
+            .await
+        else {
+            continue;
+        };
+        if service
+            .private_dns_names
+            .iter()
+            .any(|n| crate::aws::route53::absolute_name(n) == wanted)
+        {
+            diags.attr_error(
+                root(attr::vpc_ids),
+                "An endpoint's private DNS answers for this name in the VPC",
+                format!(
+                    "{id} in {vpc} has private DNS on for {host}: AWS implements it as a private hosted zone of its \
+                     own in the VPC, and Route 53 refuses a second zone for the same name there \
+                     (ConflictingDomainExists). Either set private_dns_enabled = false on {id}, so this zone answers \
+                     in {vpc} too, or leave {vpc} out of this zone: its hosts already resolve {host} through {id}.",
+                    id = e.id,
+                ),
             );
         }
     }

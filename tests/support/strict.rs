@@ -15,7 +15,7 @@
 //! |---|---|---|---|
 //! | 1 | a `TagSpecification.N` without a tag, on any action | `InvalidParameterValue` "Tag specification must have at least one tag" | EC2's text, quoted in hashicorp/packer#11311 |
 //! | 2 | private DNS on (`PrivateDnsEnabled`, which defaults to true for interface endpoints) for a service without a private DNS name, or whose name is not verified | `InvalidParameter` "Private DNS can't be enabled because the service <name> does not provide a private DNS name." / "... has not verified the private DNS name." | API_CreateVpcEndpoint (PrivateDnsEnabled "Default: true"); API_PrivateDnsNameConfiguration ("Consumers of the endpoint service can use the private name only when the state is verified") |
-//! | 3 | private DNS on while another endpoint of the VPC (not deleted, failed or rejected) has it on for the same name; on create and on a modify that turns it on | `InvalidParameter` "private-dns-enabled cannot be set because there is already a conflicting DNS domain for <name> in the VPC <vpc-id>" | EC2's text, quoted in hashicorp/terraform-provider-aws#17535 |
+//! | 3 | private DNS on while another endpoint of the VPC (not deleted, failed or rejected) has it on for the same name, or while a private hosted zone for that name is associated with the VPC; on create and on a modify that turns it on | `InvalidParameter` "private-dns-enabled cannot be set because there is already a conflicting DNS domain for <name> in the VPC <vpc-id>" | EC2's text, quoted in hashicorp/terraform-provider-aws#17535; PrivateLink guide, "Manage DNS names for VPC endpoint services" (for private DNS "we create a private hosted zone and associate it with the service consumer VPC"), so Route 53's one zone per name per VPC holds (rule 17) |
 //! | 4 | two subnets of one availability zone in an interface endpoint: on create, and on a modify adding a subnet in a zone where the endpoint has one, even one removed in the same call | `DuplicateSubnetsInSameZone` "Found another VPC endpoint subnet in the availability zone of <subnet-id>. VPC endpoint subnets should be in different availability zones supported by the VPC endpoint service." | EC2 error codes ("For an interface VPC endpoint, you can specify only one subnet per Availability Zone"); text quoted in terraform-aws-modules/terraform-aws-vpc#583 |
 //! | 5 | revoking a `SecurityGroupRuleId.N` the group does not have (in that direction) | `InvalidSecurityGroupRuleId.NotFound` "The specified security group rule does not exist." | EC2 error codes; the emulator answers `InvalidPermission.NotFound` instead |
 //! | 6 | a group made through this layer is invisible to its first [`READS_HIDDEN_AFTER_CREATE`] DescribeSecurityGroups that name it, and its rules to the first as many DescribeSecurityGroupRules that filter on it | `InvalidGroup.NotFound` "The security group '<id>' does not exist" (asked by id); left out of the answer (asked by filter) | EC2 developer guide, "Eventual consistency" |
@@ -29,7 +29,7 @@
 //! | 14 | a CreateVpcEndpoint to a service of another region (`ServiceRegion` not the caller's) while a test denies the caller `vpce:AllowMultiRegion` for the VPC ([`Strict::deny_permission`]) | `UnauthorizedOperation` (403) "You are not authorized to perform this operation." | Service Authorization Reference, AWS PrivateLink: `vpce:AllowMultiRegion`, a permission-only action ("Grants permission to manage multi-region VPC endpoints"); EC2 error codes (UnauthorizedOperation) |
 //! | 15 | a Route 53 change (CreateHostedZone, ChangeResourceRecordSets, AssociateVPCWithHostedZone, DisassociateVPCFromHostedZone, DeleteHostedZone) is `PENDING` in its answer, and to GetChange for [`CHANGE_PROPAGATES_IN`] after it was made; `INSYNC` after | `PENDING`, then `INSYNC` (200) | API_GetChange ("PENDING indicates that the changes in this request have not propagated to all Amazon Route 53 DNS servers ... This is the initial status of all change batch requests"); API_ChangeInfo |
 //! | 16 | a CreateHostedZone with a `CallerReference` already used | `HostedZoneAlreadyExists` (409) "A hosted zone has already been created with the specified caller reference." | API_CreateHostedZone (CallerReference: "A unique string that identifies the request and that allows failed CreateHostedZone requests to be retried without the risk of executing the operation twice"; HostedZoneAlreadyExists: "...has already been created with the specified CallerReference") |
-//! | 17 | a CreateHostedZone of a private zone for a name whose VPC is already associated with a zone of that name; an AssociateVPCWithHostedZone of a VPC already associated with another zone of the zone's name | `ConflictingDomainExists` (400) "..." (the layer's words) | API_CreateHostedZone and API_AssociateVPCWithHostedZone, ConflictingDomainExists ("Create a private hosted zone: A hosted zone with the specified name already exists and is already associated with the Amazon VPC that you specified"; "Associate VPCs with a private hosted zone: The VPC that you specified is already associated with another hosted zone that has the same name") |
+//! | 17 | a CreateHostedZone of a private zone, or an AssociateVPCWithHostedZone, whose VPC is already associated with another zone of the zone's name, or holds an interface endpoint with private DNS on for that name | `ConflictingDomainExists` (400) "..." (the layer's words) | API_CreateHostedZone and API_AssociateVPCWithHostedZone, ConflictingDomainExists ("Create a private hosted zone: A hosted zone with the specified name already exists and is already associated with the Amazon VPC that you specified"; "Associate VPCs with a private hosted zone: The VPC that you specified is already associated with another hosted zone that has the same name"); PrivateLink guide, "Manage DNS names for VPC endpoint services" (an endpoint's private DNS is a private hosted zone AWS associates with the VPC) |
 //!
 //! Choices where the emulator says less than EC2:
 //! - Rule 2: the emulator reports no `privateDnsNameVerificationState` at
@@ -433,7 +433,7 @@ async fn handle(
             None
         };
         if method == hyper::Method::POST
-            && let Some(refusal) = conflicting_domain(upstream, &parts, &path, &body).await
+            && let Some(refusal) = conflicting_domain(upstream, &parts, &path, &body, &state).await
         {
             return Ok(refusal);
         }
@@ -1044,15 +1044,102 @@ async fn private_dns_allowed(
             .as_deref()
             .is_some_and(|d| d.eq_ignore_ascii_case(&dns))
         {
-            return Err(refuse(
-                "InvalidParameter",
-                format!(
-                    "private-dns-enabled cannot be set because there is already a conflicting DNS domain for {dns} in the VPC {vpc}"
-                ),
-            ));
+            return Err(conflicting_dns_domain(&dns, vpc));
         }
     }
+    // A private hosted zone for the name associated with the VPC.
+    let zones = zones_on_vpc(call.upstream, &call.headers, vpc, &call.region()).await;
+    if zones
+        .unwrap_or_default()
+        .iter()
+        .any(|(_, name)| absolute(name) == absolute(&dns))
+    {
+        return Err(conflicting_dns_domain(&dns, vpc));
+    }
     Ok(())
+}
+
+fn conflicting_dns_domain(dns: &str, vpc: &str) -> Refuse {
+    refuse(
+        "InvalidParameter",
+        format!(
+            "private-dns-enabled cannot be set because there is already a conflicting DNS domain for {dns} in the VPC {vpc}"
+        ),
+    )
+}
+
+/// A DNS name as Route 53 compares it: lower case, with the final dot.
+fn absolute(name: &str) -> String {
+    format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
+}
+
+/// `headers` made out for `service`: the emulator routes a request by its
+/// signature's credential scope, so the layer's own call to another
+/// service (Route 53 from an EC2 request, or EC2 from a Route 53 one)
+/// rewrites the scope's service.
+fn headers_for(headers: &HeaderMap, service: &str) -> HeaderMap {
+    let mut out = headers.clone();
+    out.remove(CONTENT_LENGTH);
+    out.remove(CONTENT_TYPE);
+    if let Some(auth) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        let rewritten: String = auth
+            .split(',')
+            .enumerate()
+            .map(|(i, part)| {
+                if i > 0 {
+                    return part.to_owned();
+                }
+                let mut scope: Vec<&str> = part.split('/').collect();
+                if scope.len() == 5 {
+                    scope[3] = service;
+                }
+                scope.join("/")
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        if let Ok(value) = rewritten.parse() {
+            out.insert(AUTHORIZATION, value);
+        }
+    }
+    out
+}
+
+/// The (id, name) of the private zones associated with `vpc` of `region`,
+/// from the emulator (ListHostedZonesByVPC); `None` when it does not
+/// answer.
+async fn zones_on_vpc(
+    upstream: SocketAddr,
+    headers: &HeaderMap,
+    vpc: &str,
+    region: &str,
+) -> Option<Vec<(String, String)>> {
+    let listed = route53_get(
+        upstream,
+        headers,
+        &format!("/2013-04-01/hostedzonesbyvpc?vpcid={vpc}&vpcregion={region}"),
+    )
+    .await?;
+    Some(
+        listed
+            .split("<HostedZoneSummary>")
+            .skip(1)
+            .filter_map(|summary| {
+                Some((
+                    xml_tag(summary, "HostedZoneId")?
+                        .trim_start_matches("/hostedzone/")
+                        .to_owned(),
+                    xml_tag(summary, "Name")?,
+                ))
+            })
+            .collect(),
+    )
+}
+
+/// The text of the first `<name>` element of `xml`.
+fn xml_tag(xml: &str, name: &str) -> Option<String> {
+    xml.split_once(&format!("<{name}>"))
+        .and_then(|(_, after)| after.split_once(&format!("</{name}>")))
+        .map(|(value, _)| value.trim().to_owned())
 }
 
 // ---- Rule 11: services of other regions --------------------------------------
@@ -2164,65 +2251,58 @@ fn pending_change(
 /// not exist. The zone itself is not checked (the authorization is made by
 /// the zone's account; the emulator keeps no accounts apart). `None` for
 /// every other request.
-/// Rule 17: a CreateHostedZone of a private zone whose VPC is already
-/// associated with a zone of the same name, and an
-/// AssociateVPCWithHostedZone of a VPC already associated with another
-/// zone of the zone's name, answered `ConflictingDomainExists`; `None`
-/// for any other request, or when the emulator does not answer the
+/// Rule 17: a CreateHostedZone of a private zone, or an
+/// AssociateVPCWithHostedZone, whose VPC is already associated with
+/// another zone of the zone's name, or holds an interface endpoint with
+/// private DNS on for that name, answered `ConflictingDomainExists`;
+/// `None` for any other request, or when the emulator does not answer the
 /// layer's own reads.
 async fn conflicting_domain(
     upstream: SocketAddr,
     parts: &hyper::http::request::Parts,
     path: &str,
     body: &Bytes,
+    state: &Mutex<State>,
 ) -> Option<Response<Full<Bytes>>> {
     let text = String::from_utf8_lossy(body);
-    let tag = |xml: &str, name: &str| -> Option<String> {
-        xml.split_once(&format!("<{name}>"))
-            .and_then(|(_, after)| after.split_once(&format!("</{name}>")))
-            .map(|(value, _)| value.trim().to_owned())
-    };
-    let vpc = tag(&text, "VPCId")?;
-    let region = tag(&text, "VPCRegion")?;
+    let vpc = xml_tag(&text, "VPCId")?;
+    let region = xml_tag(&text, "VPCRegion")?;
     let path = path.trim_end_matches('/');
     let (zone, name) = if path == "/2013-04-01/hostedzone" {
-        (None, tag(&text, "Name")?)
+        (None, xml_tag(&text, "Name")?)
     } else {
         let zone = path
             .strip_prefix("/2013-04-01/hostedzone/")?
             .strip_suffix("/associatevpc")?
             .to_owned();
-        let answer =
-            route53_get(upstream, parts, &format!("/2013-04-01/hostedzone/{zone}")).await?;
-        (Some(zone), tag(&answer, "Name")?)
+        let answer = route53_get(
+            upstream,
+            &parts.headers,
+            &format!("/2013-04-01/hostedzone/{zone}"),
+        )
+        .await?;
+        (Some(zone), xml_tag(&answer, "Name")?)
     };
-    let absolute = |n: &str| format!("{}.", n.trim_end_matches('.').to_ascii_lowercase());
-    let listed = route53_get(
-        upstream,
-        parts,
-        &format!("/2013-04-01/hostedzonesbyvpc?vpcid={vpc}&vpcregion={region}"),
-    )
-    .await?;
-    let conflict = listed
-        .split("<HostedZoneSummary>")
-        .skip(1)
-        .filter_map(|summary| Some((tag(summary, "HostedZoneId")?, tag(summary, "Name")?)))
-        .find(|(id, other)| {
-            absolute(other) == absolute(&name)
-                && zone.as_deref() != Some(id.trim_start_matches("/hostedzone/"))
-        })?;
-    let message = match zone {
-        None => format!(
-            "A private hosted zone for {} is already associated with the VPC {vpc} ({}).",
-            absolute(&name),
-            conflict.0
-        ),
-        Some(_) => format!(
-            "The VPC {vpc} is already associated with another hosted zone that has the same name, {} ({}).",
-            absolute(&name),
-            conflict.0
-        ),
-    };
+    let name = absolute(&name);
+    let zones = zones_on_vpc(upstream, &parts.headers, &vpc, &region).await?;
+    let other_zone = zones
+        .iter()
+        .find(|(id, other)| absolute(other) == name && zone.as_deref() != Some(id.as_str()));
+    let message = match (other_zone, &zone) {
+        (Some((id, _)), None) => Some(format!(
+            "A private hosted zone for {name} is already associated with the VPC {vpc} ({id})."
+        )),
+        (Some((id, _)), Some(_)) => Some(format!(
+            "The VPC {vpc} is already associated with another hosted zone that has the same name, {name} ({id})."
+        )),
+        (None, _) => endpoint_answering(upstream, &parts.headers, state, &vpc, &name)
+            .await
+            .map(|endpoint| {
+                format!(
+                    "The VPC {vpc} already resolves {name} through the private DNS of the VPC endpoint {endpoint}."
+                )
+            }),
+    }?;
     Some(xml(
         StatusCode::BAD_REQUEST,
         Bytes::from(format!(
@@ -2234,18 +2314,57 @@ async fn conflicting_domain(
     ))
 }
 
-/// The layer's own Route 53 read from the emulator (signed as the request
-/// it guards was); `None` unless it succeeds.
+/// The interface endpoint of `vpc` (not deleted, failed or rejected) whose
+/// private DNS (rule 3's record of it) answers for `name`, if there is one.
+async fn endpoint_answering(
+    upstream: SocketAddr,
+    headers: &HeaderMap,
+    state: &Mutex<State>,
+    vpc: &str,
+    name: &str,
+) -> Option<String> {
+    let call = Call {
+        upstream,
+        headers: headers_for(headers, "ec2"),
+        params: Vec::new(),
+    };
+    let answer = call
+        .ask("DescribeVpcEndpoints", &[], &[("vpc-id", vpc)])
+        .await?;
+    for endpoint in items(&answer, "vpcEndpointSet") {
+        let live = !field(&endpoint, "state").is_some_and(|s| {
+            ["deleted", "failed", "rejected"]
+                .iter()
+                .any(|gone| s.eq_ignore_ascii_case(gone))
+        });
+        let interface = field(&endpoint, "vpcEndpointType")
+            .is_some_and(|t| t.eq_ignore_ascii_case("Interface"));
+        if !live || !interface || !private_dns_of(&endpoint, state) {
+            continue;
+        }
+        let Some(service_name) = field(&endpoint, "serviceName") else {
+            continue;
+        };
+        let dns = service(&call, state, &service_name)
+            .await
+            .and_then(|(d, _)| d);
+        if dns.is_some_and(|d| absolute(&d) == name) {
+            return field(&endpoint, "vpcEndpointId");
+        }
+    }
+    None
+}
+
+/// The layer's own Route 53 read from the emulator (made out as `like`'s
+/// request was, for Route 53); `None` unless it succeeds.
 async fn route53_get(
     upstream: SocketAddr,
-    like: &hyper::http::request::Parts,
+    like: &HeaderMap,
     path_and_query: &str,
 ) -> Option<String> {
     let mut req = Request::builder().method("GET").uri(path_and_query);
-    for (k, v) in &like.headers {
-        if k != CONTENT_LENGTH && k != CONTENT_TYPE {
-            req = req.header(k, v);
-        }
+    for (k, v) in &headers_for(like, "route53") {
+        req = req.header(k, v);
     }
     let (parts, ()) = req.body(()).ok()?.into_parts();
     let (status, body) = forward(upstream, parts, Bytes::new()).await.ok()?;

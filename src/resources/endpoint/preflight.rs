@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::aws::AwsError;
 use crate::aws::endpoint::{CREATE_TOKEN_TAG, EndpointChanges};
-use crate::aws::model::{Endpoint, EndpointService, Subnet};
+use crate::aws::model::{Endpoint, EndpointService, Subnet, ZoneVpc};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::privatelink::{cross_region_unavailable_detail, service_not_found_detail};
@@ -157,6 +157,13 @@ pub(super) async fn preflight(
             why,
         );
     }
+    if checks.dns
+        && checks.vpc_known
+        && let Some(s) = &service
+        && private_dns_unavailable(s).is_none()
+    {
+        check_zones_for_name(clients, m, s, checks.at_plan, diags).await;
+    }
     if checks.subnets
         && let Some(s) = &service
         && let Some(why) =
@@ -259,6 +266,64 @@ pub(super) async fn preflight(
         _ => {}
     }
     service
+}
+
+/// With private DNS on, the service's private DNS name must not be one a
+/// private hosted zone answers for in the VPC: AWS makes private DNS a
+/// private hosted zone of its own, associated with the VPC, and one VPC
+/// holds one zone per name, so EC2 refuses ("conflicting DNS domain"). A
+/// zone Terraform knows may be disassociated by the same apply: at plan
+/// that warns, and the check is made again before the write.
+async fn check_zones_for_name(
+    clients: &Clients,
+    m: &Model,
+    service: &EndpointService,
+    at_plan: bool,
+    diags: &mut Diagnostics,
+) {
+    let vpc = ZoneVpc {
+        id: m.vpc_id.clone(),
+        region: clients.region.clone(),
+    };
+    for name in &service.private_dns_names {
+        let zones = match clients.route53.zones_named_on_vpc(name, &vpc).await {
+            Ok(zones) => zones,
+            Err(e) => {
+                tracing::debug!(vpc = %vpc.id, error = %e, "listing the VPC's zones failed; not checking for one for the private DNS name");
+                continue;
+            }
+        };
+        for zone in zones {
+            let detail = format!(
+                "The private hosted zone {zone_id} ({zone_name}) is associated with {vpc}, and private DNS would \
+                 answer for the same name there: AWS implements an endpoint's private DNS as a private hosted \
+                 zone of its own in the VPC, and EC2 refuses a second one for a name (\"conflicting DNS domain\"). \
+                 Either set private_dns_enabled = false and let the zone answer for {name} (pointing its alias at \
+                 this endpoint, as planetscale_privatelink_dns_zone does), or disassociate the zone from {vpc}.",
+                zone_id = zone.id,
+                zone_name = zone.name,
+                vpc = vpc.id,
+            );
+            if at_plan && clients.route53.is_known(&zone.id) {
+                diags.attr_warning(
+                    root(attr::private_dns_enabled),
+                    "A private hosted zone answers for this name in the VPC",
+                    format!(
+                        "{detail} Terraform manages that zone: if this apply disassociates it from {vpc} before \
+                         the endpoint is written, the endpoint goes ahead; otherwise the apply stops before writing \
+                         it, with this message.",
+                        vpc = vpc.id
+                    ),
+                );
+            } else {
+                diags.attr_error(
+                    root(attr::private_dns_enabled),
+                    "A private hosted zone answers for this name in the VPC",
+                    detail,
+                );
+            }
+        }
+    }
 }
 
 /// For a new endpoint: an endpoint to the same service already in the VPC,
