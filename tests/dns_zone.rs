@@ -323,10 +323,21 @@ fn a_zone_over_the_endpoints_vpc_needs_its_private_dns_off() {
     ws.init();
     ws.apply();
 
+    // The endpoint is Terraform's, and the same apply could turn its
+    // private DNS off: the plan warns; the apply, finding it still on,
+    // stops before making the zone.
     ws.write("main.tf", &f.config(true, Some(&[hub, a])));
     let plan = ws.run(&["plan", "-input=false", "-no-color"]);
-    assert!(!plan.success(), "{}", plan.text());
-    let text = plan.flat();
+    assert!(plan.success(), "{}", plan.text());
+    assert!(
+        plan.flat()
+            .contains("Warning: The endpoint's private DNS answers there now"),
+        "{}",
+        plan.text()
+    );
+    let failed = ws.try_apply();
+    assert!(!failed.success(), "{}", failed.text());
+    let text = failed.flat();
     for needle in [
         "The endpoint's private DNS answers there already",
         "vpc_ids",
@@ -334,8 +345,16 @@ fn a_zone_over_the_endpoints_vpc_needs_its_private_dns_off() {
         "private_dns_enabled is true",
         "private_dns_enabled = false",
     ] {
-        assert!(text.contains(needle), "{needle:?} not in:\n{}", plan.text());
+        assert!(
+            text.contains(needle),
+            "{needle:?} not in:\n{}",
+            failed.text()
+        );
     }
+    assert!(
+        support::terraform::find_in_state(&ws.state(), ZONE).is_none(),
+        "no zone was made"
+    );
 
     // The spokes alone are fine: the endpoint's private DNS answers in the
     // hub, the zone in the spoke.
@@ -693,6 +712,66 @@ resource "planetscale_privatelink_endpoint" "spoke" {{
         &(f.config(false, Some(&[&f.hub.vpc_id])) + &spoke_endpoint),
     );
     ws.apply();
+    ws.assert_no_changes();
+    ws.destroy();
+}
+
+/// The documented move to hub and spoke in one apply: the endpoint's
+/// private DNS off and the zone over its VPC. The plan warns (the endpoint
+/// is written first, so the zone follows); the apply makes both. The
+/// reverse needs two applies, in the order AWS needs, and the plan says so:
+/// the hub's VPC out of the zone first, then private DNS on.
+#[test]
+fn the_move_to_hub_and_spoke_is_one_apply_and_back_two() {
+    let f = fixture(241, 1);
+    let (hub, a) = (f.hub.vpc_id.as_str(), f.spokes[0].vpc_id.as_str());
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &f.config(true, None));
+    ws.init();
+    ws.apply();
+
+    ws.write("main.tf", &f.config(false, Some(&[hub, a])));
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    assert!(plan.success(), "{}", plan.text());
+    assert!(
+        plan.flat()
+            .contains("Warning: The endpoint's private DNS answers there now"),
+        "{}",
+        plan.text()
+    );
+    ws.apply();
+    let zone_id = ws.resource(ZONE)["zone_id"].as_str().unwrap().to_owned();
+    assert_eq!(f.zone_vpcs(&zone_id), sorted(&[hub, a]));
+    assert_eq!(ws.resource(ENDPOINT)["private_dns_enabled"], false);
+    ws.assert_no_changes();
+
+    // Back, in one apply: the plan warns that it takes two, and the apply
+    // stops before writing the endpoint.
+    ws.write("main.tf", &f.config(true, Some(&[a])));
+    let plan = ws.run(&["plan", "-input=false", "-no-color"]);
+    let text = plan.flat();
+    assert!(
+        text.contains("A private hosted zone answers for this name in the VPC")
+            && text.contains("second apply"),
+        "{}",
+        plan.text()
+    );
+    let failed = ws.try_apply();
+    assert!(!failed.success(), "{}", failed.text());
+    assert!(
+        failed.flat().contains("conflicting DNS domain"),
+        "{}",
+        failed.text()
+    );
+    assert_eq!(f.zone_vpcs(&zone_id), sorted(&[hub, a]), "nothing changed");
+
+    // In two applies it goes through.
+    ws.write("main.tf", &f.config(false, Some(&[a])));
+    ws.apply();
+    ws.write("main.tf", &f.config(true, Some(&[a])));
+    ws.apply();
+    assert_eq!(f.zone_vpcs(&zone_id), sorted(&[a]));
+    assert_eq!(ws.resource(ENDPOINT)["private_dns_enabled"], true);
     ws.assert_no_changes();
     ws.destroy();
 }

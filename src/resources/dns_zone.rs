@@ -382,7 +382,7 @@ impl Resource<Clients> for DnsZoneResource {
         let endpoint_changed =
             creating || planned.get(attr::endpoint_id) != p.get(attr::endpoint_id);
         if known(attr::endpoint_id) && (endpoint_changed || !added.is_empty()) {
-            check_endpoint(clients, &m, diags).await;
+            check_endpoint(clients, &m, true, diags).await;
         }
     }
 
@@ -398,7 +398,7 @@ impl Resource<Clients> for DnsZoneResource {
         let m = Model::from_value(planned);
         let vpc_ids: Vec<String> = m.vpc_ids.iter().cloned().collect();
         check_vpcs(clients, &vpc_ids, diags).await;
-        let endpoint = check_endpoint(clients, &m, diags).await;
+        let endpoint = check_endpoint(clients, &m, false, diags).await;
         if diags.has_errors() {
             return None;
         }
@@ -566,7 +566,7 @@ impl Resource<Clients> for DnsZoneResource {
         check_vpcs(clients, &added, diags).await;
         let endpoint_changed = new.endpoint_id != old.endpoint_id;
         let endpoint = if endpoint_changed || !added.is_empty() {
-            check_endpoint(clients, &new, diags).await
+            check_endpoint(clients, &new, false, diags).await
         } else {
             None
         };
@@ -932,8 +932,17 @@ fn existing_zone_text(zone: &ZoneOnVpc, vpc: &ZoneVpc, made_here: Option<bool>) 
 }
 
 /// The endpoint, when it exists and can share the Private Host: when its
-/// VPC is one the zone covers, its private DNS must be off.
-async fn check_endpoint(clients: &Clients, m: &Model, diags: &mut Diagnostics) -> Option<Endpoint> {
+/// VPC is one the zone covers, its private DNS must be off. At plan, an
+/// endpoint Terraform manages may be turned off by the same apply (the
+/// documented move to hub and spoke: Terraform writes the endpoint before
+/// the zone that refers to it), so that warns, and the check is made again
+/// before the zone is written.
+async fn check_endpoint(
+    clients: &Clients,
+    m: &Model,
+    at_plan: bool,
+    diags: &mut Diagnostics,
+) -> Option<Endpoint> {
     let id = m.endpoint_id.as_deref()?;
     let endpoint = match clients.ec2.find_endpoint(id).await {
         Ok(e) => e,
@@ -956,6 +965,19 @@ async fn check_endpoint(clients: &Clients, m: &Model, diags: &mut Diagnostics) -
         }
     };
     if let Err(why) = private_dns_conflict(&endpoint, &m.vpc_ids, &m.private_host) {
+        if at_plan && clients.ec2.is_known(&endpoint.id) {
+            diags.attr_warning(
+                root(attr::vpc_ids),
+                "The endpoint's private DNS answers there now",
+                format!(
+                    "{why} Terraform manages {id}: if this apply sets its private_dns_enabled = false, it does \
+                     that before writing this zone, and the zone follows; otherwise the apply stops before \
+                     writing the zone, with this message.",
+                    id = endpoint.id
+                ),
+            );
+            return Some(endpoint);
+        }
         diags.attr_error(
             root(attr::vpc_ids),
             "The endpoint's private DNS answers there already",

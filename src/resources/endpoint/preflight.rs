@@ -304,14 +304,24 @@ async fn check_zones_for_name(
                 zone_name = zone.name,
                 vpc = vpc.id,
             );
-            if at_plan && clients.route53.is_known(&zone.id) {
+            // A zone this provider made (its caller reference says so) is
+            // Terraform's, though not necessarily read yet: Terraform plans
+            // an endpoint before the zone that refers to it.
+            let managed = clients.route53.is_known(&zone.id)
+                || clients.route53.look_at_zone(&zone.id).await.is_ok_and(|z| {
+                    z.caller_reference
+                        .starts_with(crate::resources::CLIENT_TOKEN_PREFIX)
+                });
+            if at_plan && managed {
                 diags.attr_warning(
                     root(attr::private_dns_enabled),
                     "A private hosted zone answers for this name in the VPC",
                     format!(
-                        "{detail} Terraform manages that zone: if this apply disassociates it from {vpc} before \
-                         the endpoint is written, the endpoint goes ahead; otherwise the apply stops before writing \
-                         it, with this message.",
+                        "{detail} This provider made that zone, but Terraform writes an endpoint before a zone \
+                         that refers to it: when the zone is a planetscale_privatelink_dns_zone over this endpoint, \
+                         remove {vpc} from its vpc_ids and apply, then turn private DNS on in a second apply. \
+                         Otherwise, if {vpc} is still associated when the endpoint is written, the apply stops \
+                         there, with this message.",
                         vpc = vpc.id
                     ),
                 );
