@@ -11,7 +11,7 @@ use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType, Vpc,
     VpcRegion,
 };
-use support::emulator::{Network, create_group, create_network};
+use support::emulator::{Network, create_dual_stack_network, create_group, create_network};
 use support::{Emulator, Workspace};
 
 const ZONE: &str = "planetscale_privatelink_dns_zone.shared";
@@ -149,6 +149,30 @@ resource "planetscale_privatelink_dns_zone" "shared" {{
                     a.hosted_zone_id().to_owned(),
                 )
             })
+    }
+}
+
+impl Fixture {
+    /// The types of the zone's alias records for the Private Host, sorted.
+    fn alias_types(&self, zone_id: &str) -> Vec<String> {
+        let out = self
+            .rt
+            .block_on(
+                self.route53
+                    .list_resource_record_sets()
+                    .hosted_zone_id(zone_id)
+                    .send(),
+            )
+            .expect("ListResourceRecordSets");
+        let name = format!("{}.", self.host);
+        let mut types: Vec<String> = out
+            .resource_record_sets()
+            .iter()
+            .filter(|r| r.name() == name && r.alias_target().is_some())
+            .map(|r| r.r#type().as_str().to_owned())
+            .collect();
+        types.sort();
+        types
     }
 }
 
@@ -774,4 +798,70 @@ fn the_move_to_hub_and_spoke_is_one_apply_and_back_two() {
     assert_eq!(ws.resource(ENDPOINT)["private_dns_enabled"], true);
     ws.assert_no_changes();
     ws.destroy();
+}
+
+/// A dual-stack endpoint behind the zone: the zone answers with an A and an
+/// AAAA alias to its regional name, so dual-stack clients in the spokes get
+/// both. An endpoint whose DNS records are IPv4 gets the A alone; when its
+/// records become dual stack, the next refresh finds the AAAA missing and
+/// the apply after it adds it.
+#[test]
+fn a_dual_stack_endpoint_is_answered_with_a_and_aaaa_aliases() {
+    let f = fixture(251, 1);
+    let ec2 = f.emulator.ec2();
+    let (hub, _) = f.rt.block_on(create_dual_stack_network(&ec2, 253));
+    let group =
+        f.rt.block_on(create_group(&ec2, &hub.vpc_id, &support::unique("db")));
+    f.emulator
+        .strict
+        .set_supported_ip_address_types(&f.service, &["ipv4", "ipv6"]);
+    let config = |records: &str| {
+        format!(
+            r#"{providers}provider "planetscale" {{
+  region = "us-east-1"
+}}
+
+resource "planetscale_privatelink_endpoint" "hub" {{
+  service_name        = "{service}"
+  vpc_id              = "{vpc}"
+  subnet_ids          = ["{s0}", "{s1}"]
+  security_group_ids  = ["{group}"]
+  private_dns_enabled = false
+  ip_address_type     = "dualstack"
+  dns_record_ip_type  = "{records}"
+}}
+
+resource "planetscale_privatelink_dns_zone" "shared" {{
+  private_host = "{host}"
+  endpoint_id  = planetscale_privatelink_endpoint.hub.id
+  vpc_ids      = ["{vpc}", "{spoke}"]
+}}
+"#,
+            providers = Workspace::required_providers(false),
+            service = f.service,
+            vpc = hub.vpc_id,
+            s0 = hub.subnet_ids[0],
+            s1 = hub.subnet_ids[1],
+            host = f.host,
+            spoke = f.spokes[0].vpc_id,
+        )
+    };
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &config("ipv4"));
+    ws.init();
+    ws.apply();
+    let zone_id = ws.resource(ZONE)["zone_id"].as_str().unwrap().to_owned();
+    assert_eq!(f.alias_types(&zone_id), ["A"]);
+    ws.assert_no_changes();
+
+    ws.write("main.tf", &config("dualstack"));
+    ws.apply();
+    let plan = ws.plan_code();
+    assert_eq!(plan.code, 2, "{}", plan.text());
+    assert!(plan.stdout.contains("endpoint_id"), "{}", plan.stdout);
+    ws.apply();
+    assert_eq!(f.alias_types(&zone_id), ["A", "AAAA"]);
+    ws.assert_no_changes();
+    ws.destroy();
+    assert!(!f.zone_exists(&zone_id));
 }

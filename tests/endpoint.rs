@@ -741,71 +741,11 @@ fn a_service_of_another_region_is_reached_with_service_region() {
     assert!(f.live_endpoints().is_empty());
 }
 
-/// A VPC with an Amazon-provided IPv6 block and two subnets with an IPv4
-/// and an IPv6 block each, in us-east-1a and b; returns it and the
-/// subnets' IPv6 blocks.
-fn dual_stack_network(f: &Fixture, octet: u8) -> (Network, Vec<String>) {
-    f.rt.block_on(async {
-        let ec2 = &f.ec2;
-        let vpc = ec2
-            .create_vpc()
-            .cidr_block(format!("10.{octet}.0.0/16"))
-            .amazon_provided_ipv6_cidr_block(true)
-            .send()
-            .await
-            .expect("CreateVpc")
-            .vpc()
-            .cloned()
-            .unwrap();
-        let vpc_id = vpc.vpc_id().unwrap().to_owned();
-        let block: ipnet::Ipv6Net = vpc.ipv6_cidr_block_association_set()[0]
-            .ipv6_cidr_block()
-            .expect("an IPv6 block")
-            .parse()
-            .unwrap();
-        for attribute in ["hostnames", "support"] {
-            let on = aws_sdk_ec2::types::AttributeBooleanValue::builder()
-                .value(true)
-                .build();
-            let req = ec2.modify_vpc_attribute().vpc_id(&vpc_id);
-            let req = if attribute == "hostnames" {
-                req.enable_dns_hostnames(on)
-            } else {
-                req.enable_dns_support(on)
-            };
-            req.send().await.expect("ModifyVpcAttribute");
-        }
-        let mut subnet_ids = Vec::new();
-        let mut v6 = Vec::new();
-        for (i, zone) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
-            let block6 = block.subnets(64).unwrap().nth(i).unwrap().to_string();
-            let subnet = ec2
-                .create_subnet()
-                .vpc_id(&vpc_id)
-                .cidr_block(format!("10.{octet}.{i}.0/24"))
-                .ipv6_cidr_block(&block6)
-                .availability_zone(*zone)
-                .send()
-                .await
-                .expect("CreateSubnet");
-            subnet_ids.push(subnet.subnet().unwrap().subnet_id().unwrap().to_owned());
-            v6.push(block6);
-        }
-        (
-            Network {
-                vpc_id,
-                cidr: format!("10.{octet}.0.0/16"),
-                subnet_ids,
-            },
-            v6,
-        )
-    })
-}
-
 #[test]
 fn a_dual_stack_endpoint_with_dual_stack_dns_records() {
     let f = fixture(29);
-    let (net, v6_blocks) = dual_stack_network(&f, 30);
+    let (net, v6_blocks) =
+        f.rt.block_on(support::emulator::create_dual_stack_network(&f.ec2, 30));
     f.emulator
         .strict
         .set_supported_ip_address_types(&f.service, &["ipv4", "ipv6"]);

@@ -95,6 +95,76 @@ fn zone_vpc(vpc: &aws_sdk_route53::types::Vpc) -> ZoneVpc {
     }
 }
 
+/// The address families an alias to an endpoint answers with: an `A`
+/// record for IPv4, an `AAAA` for IPv6, as the endpoint's regional DNS
+/// name has them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AliasFamilies {
+    pub ipv4: bool,
+    pub ipv6: bool,
+}
+
+impl AliasFamilies {
+    /// The families of an endpoint's DNS records: its `DnsRecordIpType`,
+    /// or, when EC2 does not say, its address type's (`ipv4`, `dualstack`,
+    /// `ipv6`; IPv4 when neither is known).
+    pub fn of(dns_record_ip_type: Option<&str>, ip_address_type: Option<&str>) -> Self {
+        let kind = dns_record_ip_type.or(ip_address_type).unwrap_or("ipv4");
+        match kind {
+            "ipv6" => AliasFamilies {
+                ipv4: false,
+                ipv6: true,
+            },
+            "dualstack" | "service-defined" => AliasFamilies {
+                ipv4: true,
+                ipv6: true,
+            },
+            _ => AliasFamilies {
+                ipv4: true,
+                ipv6: false,
+            },
+        }
+    }
+
+    /// The record types served.
+    pub fn types(self) -> Vec<RrType> {
+        let mut out = Vec::new();
+        if self.ipv4 {
+            out.push(RrType::A);
+        }
+        if self.ipv6 {
+            out.push(RrType::Aaaa);
+        }
+        out
+    }
+}
+
+/// One change of the alias record of `rr_type` for `name` to `target`.
+fn alias_change(
+    action: ChangeAction,
+    name: &str,
+    rr_type: RrType,
+    target: &DnsEntry,
+) -> Result<Change, AwsError> {
+    let alias = AliasTarget::builder()
+        .dns_name(&target.dns_name)
+        .hosted_zone_id(&target.hosted_zone_id)
+        .evaluate_target_health(false)
+        .build()
+        .map_err(unbuildable)?;
+    let record = ResourceRecordSet::builder()
+        .name(absolute_name(name))
+        .r#type(rr_type)
+        .alias_target(alias)
+        .build()
+        .map_err(unbuildable)?;
+    Change::builder()
+        .action(action)
+        .resource_record_set(record)
+        .build()
+        .map_err(unbuildable)
+}
+
 /// A request the SDK refused to build: a bug here, reported as an API error.
 fn unbuildable(e: impl std::fmt::Display) -> AwsError {
     AwsError::Api {
@@ -309,33 +379,29 @@ impl Route53 {
         })
     }
 
-    /// Points `name` at the endpoint's DNS entry: an A alias record,
-    /// created or replaced (UPSERT). Route 53 answers the alias with the
-    /// endpoint's addresses; it does not check the target's health.
+    /// Points `name` at the endpoint's DNS entry: an alias record of each
+    /// family the endpoint answers with (`A`, `AAAA`), created or replaced
+    /// (UPSERT), and the other family's alias deleted if there is one.
+    /// Route 53 answers the alias with the endpoint's addresses; it does not
+    /// check the target's health.
     pub async fn upsert_alias(
         &self,
         zone_id: &str,
         name: &str,
         target: &DnsEntry,
+        families: AliasFamilies,
     ) -> Result<(), AwsError> {
-        let alias = AliasTarget::builder()
-            .dns_name(&target.dns_name)
-            .hosted_zone_id(&target.hosted_zone_id)
-            .evaluate_target_health(false)
-            .build()
-            .map_err(unbuildable)?;
-        let record = ResourceRecordSet::builder()
-            .name(absolute_name(name))
-            .r#type(RrType::A)
-            .alias_target(alias)
-            .build()
-            .map_err(unbuildable)?;
-        let change = Change::builder()
-            .action(ChangeAction::Upsert)
-            .resource_record_set(record)
-            .build()
-            .map_err(unbuildable)?;
-        self.change(zone_id, vec![change]).await
+        let mut changes = Vec::new();
+        for (rr_type, served) in [(RrType::A, families.ipv4), (RrType::Aaaa, families.ipv6)] {
+            if served {
+                changes.push(alias_change(ChangeAction::Upsert, name, rr_type, target)?);
+            } else if let Some(stale) = self.alias_of(zone_id, name, rr_type.clone()).await? {
+                // A family the endpoint no longer answers with: its record
+                // goes (a DELETE names the record exactly).
+                changes.push(alias_change(ChangeAction::Delete, name, rr_type, &stale)?);
+            }
+        }
+        self.change(zone_id, changes).await
     }
 
     async fn change(&self, zone_id: &str, changes: Vec<Change>) -> Result<(), AwsError> {
@@ -540,23 +606,28 @@ impl Route53 {
         }
     }
 
-    /// The A alias record for `name`, as (DNS name, hosted zone id) of its
-    /// target; `None` when the zone has none.
-    pub async fn alias_of(&self, zone_id: &str, name: &str) -> Result<Option<DnsEntry>, AwsError> {
+    /// The alias record of `rr_type` for `name`, as (DNS name, hosted zone
+    /// id) of its target; `None` when the zone has none.
+    pub async fn alias_of(
+        &self,
+        zone_id: &str,
+        name: &str,
+        rr_type: RrType,
+    ) -> Result<Option<DnsEntry>, AwsError> {
         let wanted = absolute_name(name);
         let out = self
             .client
             .list_resource_record_sets()
             .hosted_zone_id(bare_zone_id(zone_id))
             .start_record_name(&wanted)
-            .start_record_type(RrType::A)
+            .start_record_type(rr_type.clone())
             .max_items(1)
             .send()
             .await?;
         Ok(out
             .resource_record_sets()
             .iter()
-            .find(|r| absolute_name(r.name()) == wanted && r.r#type() == &RrType::A)
+            .find(|r| absolute_name(r.name()) == wanted && r.r#type() == &rr_type)
             .and_then(|r| r.alias_target())
             .map(|a| DnsEntry {
                 dns_name: a.dns_name().trim_end_matches('.').to_ascii_lowercase(),
@@ -623,6 +694,24 @@ impl Route53 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aliases_serve_the_families_of_the_endpoints_records() {
+        let of = |records, address| {
+            let f = AliasFamilies::of(records, address);
+            (f.ipv4, f.ipv6)
+        };
+        assert_eq!(of(None, None), (true, false));
+        assert_eq!(of(None, Some("ipv4")), (true, false));
+        assert_eq!(of(None, Some("dualstack")), (true, true));
+        assert_eq!(of(None, Some("ipv6")), (false, true));
+        assert_eq!(of(Some("ipv4"), Some("dualstack")), (true, false));
+        assert_eq!(of(Some("service-defined"), Some("dualstack")), (true, true));
+        assert_eq!(
+            AliasFamilies::of(Some("ipv6"), None).types(),
+            vec![RrType::Aaaa]
+        );
+    }
 
     #[test]
     fn names_and_ids_compare_as_route53_answers_them() {

@@ -19,7 +19,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::aws::model::{DnsEntry, Endpoint, HostedZone, ZoneVpc};
-use crate::aws::route53::{DeletedZone, ZoneOnVpc};
+use crate::aws::route53::{AliasFamilies, DeletedZone, ZoneOnVpc};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
@@ -204,7 +204,10 @@ impl Resource<Clients> for DnsZoneResource {
             .attribute(Attribute::string(attr::private_host).required().requires_replace().describe(
                 "The Private Host the zone answers for, as the PlanetScale dashboard shows it (or \
                  `planetscale_privatelink_service`'s `private_host`). The zone is named after it and its alias \
-                 record answers for it. Changing it makes a new zone.",
+                 records answer for it: `A` for an endpoint whose DNS records are IPv4, `AAAA` for IPv6, both for \
+                 dual stack. A record missing (deleted outside Terraform, or of a family the endpoint's records \
+                 took on since) or pointing elsewhere shows as a change to `endpoint_id`, and apply points it \
+                 again. Changing it makes a new zone.",
             ))
             .attribute(Attribute::string(attr::endpoint_id).required().describe(
                 "The interface VPC endpoint the Private Host leads to (`vpce-...`), such as \
@@ -1033,13 +1036,6 @@ async fn alias_is_current(clients: &Clients, zone_id: &str, m: &Model) -> bool {
     let Some(endpoint_id) = m.endpoint_id.as_deref() else {
         return true;
     };
-    let alias = match clients.route53.alias_of(zone_id, &m.private_host).await {
-        Ok(alias) => alias,
-        Err(e) => {
-            tracing::debug!(zone_id, error = %e, "could not read the zone's alias record");
-            return true;
-        }
-    };
     let endpoint = match clients.ec2.find_endpoint(endpoint_id).await {
         Ok(endpoint) => endpoint,
         Err(e) => {
@@ -1051,7 +1047,30 @@ async fn alias_is_current(clients: &Clients, zone_id: &str, m: &Model) -> bool {
         return true;
     };
     let name = |n: &str| n.trim_end_matches('.').to_ascii_lowercase();
-    alias.is_some_and(|a| name(&a.dns_name) == name(&target.dns_name))
+    for rr_type in alias_families(&endpoint).types() {
+        match clients
+            .route53
+            .alias_of(zone_id, &m.private_host, rr_type)
+            .await
+        {
+            Ok(Some(alias)) if name(&alias.dns_name) == name(&target.dns_name) => {}
+            Ok(_) => return false,
+            Err(e) => {
+                tracing::debug!(zone_id, error = %e, "could not read the zone's alias record");
+                return true;
+            }
+        }
+    }
+    true
+}
+
+/// The families the endpoint's regional DNS name answers with, which the
+/// zone's alias records serve.
+fn alias_families(endpoint: &Endpoint) -> AliasFamilies {
+    AliasFamilies::of(
+        endpoint.dns_record_ip_type.as_deref(),
+        endpoint.ip_address_type.as_deref(),
+    )
 }
 
 /// Waits for the zone's changes to reach every resolver; an error when the
@@ -1083,13 +1102,20 @@ async fn point_alias(
             endpoint.id, endpoint.state
         ));
     };
+    let families = alias_families(endpoint);
     clients
         .route53
-        .upsert_alias(zone_id, host, target)
+        .upsert_alias(zone_id, host, target, families)
         .await
         .map_err(|e| {
+            let types: Vec<String> = families
+                .types()
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect();
             format!(
-                "ChangeResourceRecordSets UPSERT {host} A ALIAS {}: {e}",
+                "ChangeResourceRecordSets UPSERT {host} {} ALIAS {}: {e}",
+                types.join(" and "),
                 target.dns_name
             )
         })
