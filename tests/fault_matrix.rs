@@ -34,13 +34,20 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use support::Workspace;
 use support::pairs::Pairs;
 use support::processes::{group_members, terraform_in_group};
 use support::proxy::{Fault, Injection, Proxy, is_route53};
+use support::{Emulator, Workspace};
 
 /// The `timeouts` of every operation in the scenarios.
 const TIMEOUT: Duration = Duration::from_secs(5);
+/// The reachability analysis's `timeouts`: its create and update wait for
+/// an analysis, whose answer takes a few polls.
+const ANALYSIS_TIMEOUT: Duration = Duration::from_secs(20);
+/// How many rows a worker runs on one emulator before it starts a fresh
+/// one: every row makes VPCs, and the emulator's answers slow as they pile
+/// up.
+const ROWS_PER_EMULATOR: usize = 40;
 /// How long past its timeout an apply step may run: the provider's grace
 /// for calls, its last look at what exists, and terraform's own work.
 const MARGIN: Duration = Duration::from_secs(12);
@@ -584,8 +591,8 @@ struct Fixture {
 }
 
 impl Fixture {
-    fn new() -> Fixture {
-        let pairs = Pairs::new(70);
+    fn new(emulator: &'static Emulator) -> Fixture {
+        let pairs = Pairs::on(emulator, 70);
         let spokes = (0..2)
             .map(|i| {
                 pairs
@@ -732,13 +739,14 @@ resource "planetscale_privatelink_reachability_analysis" "db" {{
   endpoint_id = planetscale_privatelink_endpoint.db.id
 
   timeouts {{
-    create = "{t}"
-    update = "{t}"
+    create = "{long}"
+    update = "{long}"
     delete = "{t}"
   }}
 }}
 "#,
             source = f.source,
+            long = format!("{}s", ANALYSIS_TIMEOUT.as_secs()),
         ));
     }
     if let Some(vpc) = c.authorize {
@@ -998,9 +1006,15 @@ fn commands(step: Step) -> Vec<(Phase, Vec<&'static str>)> {
     }
 }
 
+/// The longest `timeouts` of the scenario's resources: what bounds a step.
+fn bound(scenario: &Scenario) -> Duration {
+    let analysis = scenario.after.analysis || scenario.before.is_some_and(|c| c.analysis);
+    if analysis { ANALYSIS_TIMEOUT } else { TIMEOUT }
+}
+
 /// A VPC, a proxy, and a workspace at the scenario's start.
-fn start(scenario: &Scenario) -> (Fixture, Proxy, Workspace) {
-    let fixture = Fixture::new();
+fn start(scenario: &Scenario, emulator: &'static Emulator) -> (Fixture, Proxy, Workspace) {
+    let fixture = Fixture::new(emulator);
     let proxy = Proxy::start(&fixture.pairs.emulator.url);
     let ws = Workspace::new(Some(&proxy.url));
     ws.write(
@@ -1031,8 +1045,8 @@ fn start(scenario: &Scenario) -> (Fixture, Proxy, Workspace) {
 }
 
 /// The calls the scenario makes without faults, by phase.
-fn record(scenario: &Scenario) -> Vec<(Phase, String)> {
-    let (_pairs, proxy, ws) = start(scenario);
+fn record(scenario: &Scenario, emulator: &'static Emulator) -> Vec<(Phase, String)> {
+    let (_pairs, proxy, ws) = start(scenario, emulator);
     let mut trace = Vec::new();
     for (phase, args) in commands(scenario.step) {
         let outcome = run(&ws, &proxy, &args, false);
@@ -1048,8 +1062,19 @@ fn record(scenario: &Scenario) -> Vec<(Phase, String)> {
 
 /// Runs one row; the violations of the invariants it found, and where the
 /// provider's log of a broken row was kept.
-fn check(scenario: &Scenario, row: &Row) -> Vec<String> {
-    let (fixture, proxy, ws) = start(scenario);
+fn check(scenario: &Scenario, row: &Row, emulator: &'static Emulator) -> Vec<String> {
+    // The set-up runs without faults; an emulator's hiccup there (moto
+    // answers a 500 now and then under load) is tried again, not counted
+    // against the row.
+    let mut tries = 0;
+    let (fixture, proxy, ws) = loop {
+        tries += 1;
+        match std::panic::catch_unwind(|| start(scenario, emulator)) {
+            Ok(started) => break started,
+            Err(_) if tries < 3 => continue,
+            Err(_) => return vec!["the scenario's set-up failed three times".into()],
+        }
+    };
     let mut broken = run_row(scenario, row, &fixture, &proxy, &ws);
     if !broken.is_empty() {
         let dir = std::env::temp_dir().join("fault-matrix-logs");
@@ -1106,12 +1131,13 @@ fn run_row(
                 args[0]
             ));
         }
+        let limit = bound(scenario);
         if timed(&row.action, phase)
             && outcome.after_ctrl_c.is_none()
-            && outcome.took > TIMEOUT + MARGIN
+            && outcome.took > limit + MARGIN
         {
             broken.push(format!(
-                "`terraform apply` took {:?} with every timeout {TIMEOUT:?}",
+                "`terraform apply` took {:?} with every timeout at most {limit:?}",
                 outcome.took
             ));
         }
@@ -1239,11 +1265,12 @@ fn every_fault_at_every_call_keeps_the_invariants() {
         .ok()
         .map(|s| s.split(',').map(|n| n.trim().to_owned()).collect());
     let mut rows = Vec::new();
+    let recorder: &'static Emulator = Box::leak(Box::new(Emulator::start()));
     for scenario in &scenarios {
         if wanted.as_ref().is_some_and(|w| !w.contains(scenario.name)) {
             continue;
         }
-        let trace = record(scenario);
+        let trace = record(scenario, recorder);
         eprintln!(
             "fault matrix: {} makes {} calls: {}",
             scenario.name,
@@ -1265,6 +1292,7 @@ fn every_fault_at_every_call_keeps_the_invariants() {
             }
         }
     }
+    recorder.stop();
     let total = rows.len();
     let rows = select(rows);
     eprintln!("fault matrix: {total} rows in all; running {}", rows.len());
@@ -1278,13 +1306,28 @@ fn every_fault_at_every_call_keeps_the_invariants() {
     std::thread::scope(|threads| {
         for _ in 0..workers {
             threads.spawn(|| {
+                // Emulators of the worker's own, a fresh one every
+                // ROWS_PER_EMULATOR rows (each lives on with the process
+                // only as an address; stop() ends its moto).
+                let mut emulator: Option<&'static Emulator> = None;
+                let mut served = 0;
                 loop {
                     let Some(row) = queue.lock().unwrap().pop() else {
+                        if let Some(e) = emulator {
+                            e.stop();
+                        }
                         return;
                     };
+                    if served == ROWS_PER_EMULATOR {
+                        emulator.take().map(Emulator::stop);
+                        served = 0;
+                    }
+                    let on =
+                        *emulator.get_or_insert_with(|| Box::leak(Box::new(Emulator::start())));
+                    served += 1;
                     let scenario = scenarios.iter().find(|s| s.name == row.scenario).unwrap();
                     let took = Instant::now();
-                    let broken = check(scenario, &row);
+                    let broken = check(scenario, &row, on);
                     eprintln!(
                         "fault matrix: {} {} in {:?}{}",
                         row.id(),

@@ -24,7 +24,9 @@ pub struct Emulator {
     /// client make.
     pub raw_url: String,
     pub strict: Strict,
-    _child: Child,
+    /// The wrapper that runs moto, which ends moto when its stdin closes:
+    /// with this process, or at [`Emulator::stop`].
+    child: std::sync::Mutex<Option<Child>>,
 }
 
 /// Where `scripts/setup-emulator.sh` installs moto.
@@ -78,8 +80,14 @@ impl Emulator {
             url: strict.url.clone(),
             raw_url,
             strict,
-            _child: child,
+            child: std::sync::Mutex::new(Some(child)),
         }
+    }
+
+    /// Ends moto now (its wrapper's stdin closes), for a caller that starts
+    /// emulators of its own and is done with this one.
+    pub fn stop(&self) {
+        self.child.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
     /// The tests' own EC2 client, for fixtures (the user's network, made
@@ -223,6 +231,67 @@ pub struct Network {
     pub vpc_id: String,
     pub cidr: String,
     pub subnet_ids: Vec<String>,
+}
+
+/// A VPC with an Amazon-provided IPv6 block and two subnets with an IPv4
+/// and an IPv6 block each, in us-east-1a and b; returns it and the
+/// subnets' IPv6 blocks.
+pub async fn create_dual_stack_network(
+    ec2: &aws_sdk_ec2::Client,
+    octet: u8,
+) -> (Network, Vec<String>) {
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block(format!("10.{octet}.0.0/16"))
+        .amazon_provided_ipv6_cidr_block(true)
+        .send()
+        .await
+        .expect("CreateVpc")
+        .vpc()
+        .cloned()
+        .unwrap();
+    let vpc_id = vpc.vpc_id().unwrap().to_owned();
+    let block: ipnet::Ipv6Net = vpc.ipv6_cidr_block_association_set()[0]
+        .ipv6_cidr_block()
+        .expect("an IPv6 block")
+        .parse()
+        .unwrap();
+    for attribute in ["hostnames", "support"] {
+        let on = aws_sdk_ec2::types::AttributeBooleanValue::builder()
+            .value(true)
+            .build();
+        let req = ec2.modify_vpc_attribute().vpc_id(&vpc_id);
+        let req = if attribute == "hostnames" {
+            req.enable_dns_hostnames(on)
+        } else {
+            req.enable_dns_support(on)
+        };
+        req.send().await.expect("ModifyVpcAttribute");
+    }
+    let mut subnet_ids = Vec::new();
+    let mut v6 = Vec::new();
+    for (i, zone) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
+        let block6 = block.subnets(64).unwrap().nth(i).unwrap().to_string();
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(format!("10.{octet}.{i}.0/24"))
+            .ipv6_cidr_block(&block6)
+            .availability_zone(*zone)
+            .send()
+            .await
+            .expect("CreateSubnet");
+        subnet_ids.push(subnet.subnet().unwrap().subnet_id().unwrap().to_owned());
+        v6.push(block6);
+    }
+    (
+        Network {
+            vpc_id,
+            cidr: format!("10.{octet}.0.0/16"),
+            subnet_ids,
+        },
+        v6,
+    )
 }
 
 /// A Route 53 client for the emulator (or a layer in front of it) at `url`.

@@ -21,7 +21,11 @@ pub struct Pairs {
 impl Pairs {
     /// A fresh VPC `10.<octet>.0.0/16` with two subnets in two zones.
     pub fn new(octet: u8) -> Pairs {
-        let emulator = Emulator::shared();
+        Pairs::on(Emulator::shared(), octet)
+    }
+
+    /// The same, in `emulator`.
+    pub fn on(emulator: &'static Emulator, octet: u8) -> Pairs {
         let ec2 = emulator.ec2();
         let rt = tokio::runtime::Runtime::new().unwrap();
         let network = rt.block_on(create_network(&ec2, octet, &["us-east-1a", "us-east-1b"]));
