@@ -1019,18 +1019,7 @@ async fn private_dns_allowed(
     names.insert(service_name.to_owned(), Some(dns.clone()));
     for endpoint in items(&answer, "vpcEndpointSet") {
         let id = field(&endpoint, "vpcEndpointId");
-        let live = !field(&endpoint, "state").is_some_and(|s| {
-            ["deleted", "failed", "rejected"]
-                .iter()
-                .any(|gone| s.eq_ignore_ascii_case(gone))
-        });
-        let interface = field(&endpoint, "vpcEndpointType")
-            .is_some_and(|t| t.eq_ignore_ascii_case("Interface"));
-        if id.as_deref() == this_endpoint
-            || !live
-            || !interface
-            || !private_dns_of(&endpoint, state)
-        {
+        if id.as_deref() == this_endpoint || !has_private_dns(&endpoint, state) {
             continue;
         }
         let Some(other) = field(&endpoint, "serviceName") else {
@@ -1057,6 +1046,20 @@ async fn private_dns_allowed(
         return Err(conflicting_dns_domain(&dns, vpc));
     }
     Ok(())
+}
+
+/// Whether an endpoint of a DescribeVpcEndpoints answer is an interface
+/// endpoint, not deleted, failed or rejected, with private DNS on (as rule
+/// 3 counts it).
+fn has_private_dns(endpoint: &str, state: &Mutex<State>) -> bool {
+    let live = !field(endpoint, "state").is_some_and(|s| {
+        ["deleted", "failed", "rejected"]
+            .iter()
+            .any(|gone| s.eq_ignore_ascii_case(gone))
+    });
+    let interface =
+        field(endpoint, "vpcEndpointType").is_some_and(|t| t.eq_ignore_ascii_case("Interface"));
+    live && interface && private_dns_of(endpoint, state)
 }
 
 fn conflicting_dns_domain(dns: &str, vpc: &str) -> Refuse {
@@ -2332,14 +2335,7 @@ async fn endpoint_answering(
         .ask("DescribeVpcEndpoints", &[], &[("vpc-id", vpc)])
         .await?;
     for endpoint in items(&answer, "vpcEndpointSet") {
-        let live = !field(&endpoint, "state").is_some_and(|s| {
-            ["deleted", "failed", "rejected"]
-                .iter()
-                .any(|gone| s.eq_ignore_ascii_case(gone))
-        });
-        let interface = field(&endpoint, "vpcEndpointType")
-            .is_some_and(|t| t.eq_ignore_ascii_case("Interface"));
-        if !live || !interface || !private_dns_of(&endpoint, state) {
+        if !has_private_dns(&endpoint, state) {
             continue;
         }
         let Some(service_name) = field(&endpoint, "serviceName") else {
