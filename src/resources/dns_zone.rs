@@ -73,8 +73,10 @@ model! {
 
 /// The zone's name: a host name (an address names no zone), and a warning
 /// when it has fewer than three labels, since a private zone answers for
-/// every name under it in each VPC it is associated with: a zone for
-/// `example.com` would take `www.example.com` from those VPCs.
+/// every name under it in each VPC it is associated with (a zone for
+/// `example.com` would take `www.example.com` from those VPCs), or when it
+/// is not under PlanetScale's domain (a zone for `s3.amazonaws.com` would
+/// take S3 from them).
 fn check_private_host(host: &str, diags: &mut Diagnostics) {
     let path = root(attr::private_host);
     let bare = host.strip_suffix('.').unwrap_or(host);
@@ -115,7 +117,28 @@ fn check_private_host(host: &str, diags: &mut Diagnostics) {
                 if labels == 1 { "" } else { "s" }
             ),
         );
+    } else if !is_planetscale_host(bare) {
+        diags.attr_warning(
+            path,
+            "Not a PlanetScale host name",
+            format!(
+                "{host:?} is not under {PLANETSCALE_DOMAIN}, where PlanetScale's Private Hosts are (such as \
+                 <id>.private-pg.{PLANETSCALE_DOMAIN}). The private zone takes this name from every VPC of vpc_ids: \
+                 their hosts resolve it to the endpoint, not to whatever serves it elsewhere. Check that \
+                 private_host is the branch's Private Host, as the dashboard or planetscale_privatelink_service \
+                 gives it."
+            ),
+        );
     }
+}
+
+/// The domain PlanetScale's hosts are under.
+const PLANETSCALE_DOMAIN: &str = "psdb.cloud";
+
+/// Whether `host` is a name under PlanetScale's domain.
+fn is_planetscale_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host.ends_with(&format!(".{PLANETSCALE_DOMAIN}"))
 }
 
 /// The `vpc` blocks of a value, as VPCs with their regions.
@@ -1178,7 +1201,7 @@ mod tests {
     }
 
     #[test]
-    fn a_private_host_is_a_host_name_and_an_apex_is_warned_of() {
+    fn a_private_host_is_a_host_name_and_an_apex_or_a_foreign_name_is_warned_of() {
         use crate::framework::diag::Severity;
         let judged = |host: &str| {
             let mut diags = Diagnostics::new();
@@ -1189,7 +1212,18 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert!(judged("abc.private-pg.psdb.cloud").is_empty());
-        assert!(judged("db.private.example.com").is_empty());
+        assert!(judged("ABC.Private-PG.psdb.cloud.").is_empty());
+        for elsewhere in [
+            "db.private.example.com",
+            "s3.us-east-1.amazonaws.com",
+            "a.notpsdb.cloud",
+        ] {
+            assert_eq!(
+                judged(elsewhere),
+                [(Severity::Warning, "Not a PlanetScale host name".to_owned())],
+                "{elsewhere}"
+            );
+        }
         for address in ["10.0.0.1", "fd00::5", "[fd00::5]"] {
             assert_eq!(
                 judged(address),
