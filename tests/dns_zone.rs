@@ -12,6 +12,7 @@ use aws_sdk_route53::types::{
     VpcRegion,
 };
 use support::emulator::{Network, create_dual_stack_network, create_group, create_network};
+use support::proxy::{Faults, Proxy};
 use support::{Emulator, Workspace};
 
 const ZONE: &str = "planetscale_privatelink_dns_zone.shared";
@@ -862,6 +863,54 @@ resource "planetscale_privatelink_dns_zone" "shared" {{
     ws.apply();
     assert_eq!(f.alias_types(&zone_id), ["A", "AAAA"]);
     ws.assert_no_changes();
+    ws.destroy();
+    assert!(!f.zone_exists(&zone_id));
+}
+
+/// Credentials that may not list the zone's authorizations: a refresh
+/// cannot tell another account's association from drift, so it leaves the
+/// associations vpc_ids does not list alone with a warning, and plans and
+/// destroys still work.
+#[test]
+fn without_the_authorizations_unlisted_associations_are_left_alone() {
+    let f = fixture(171, 1);
+    let (hub, other) = (f.hub.vpc_id.as_str(), f.spokes[0].vpc_id.as_str());
+    let proxy = Proxy::start(&f.emulator.url);
+    let ws = Workspace::new(Some(&proxy.url));
+    ws.write("main.tf", &f.config(false, Some(&[hub])));
+    ws.init();
+    ws.apply();
+    let zone_id = ws.resource(ZONE)["zone_id"].as_str().unwrap().to_owned();
+    // Another account's VPC, associated from its side.
+    f.rt.block_on(
+        f.route53
+            .associate_vpc_with_hosted_zone()
+            .hosted_zone_id(&zone_id)
+            .vpc(
+                Vpc::builder()
+                    .vpc_id(other)
+                    .vpc_region(VpcRegion::UsEast1)
+                    .build(),
+            )
+            .send(),
+    )
+    .expect("AssociateVPCWithHostedZone");
+
+    proxy.set_faults(Faults {
+        denied: Some("ListVPCAssociationAuthorizations".into()),
+        ..Faults::default()
+    });
+    let plan = ws.plan_code();
+    assert_eq!(plan.code, 0, "{}", plan.text());
+    let text = plan.flat();
+    assert!(
+        text.contains("Warning: Could not list the zone's VPC association authorizations")
+            && text.contains(other)
+            && text.contains("route53:ListVPCAssociationAuthorizations"),
+        "{}",
+        plan.text()
+    );
+    assert_eq!(f.zone_vpcs(&zone_id), sorted(&[hub, other]));
     ws.destroy();
     assert!(!f.zone_exists(&zone_id));
 }

@@ -547,7 +547,8 @@ impl Resource<Clients> for DnsZoneResource {
             s.private_host = fqdn(&zone.name);
         }
         let listed: Vec<ZoneVpc> = s.wanted(&clients.region);
-        let elsewhere = match managed_elsewhere(clients, &zone.id, &listed).await {
+        let elsewhere = match managed_elsewhere(clients, &zone.id, &listed, &zone.vpcs, diags).await
+        {
             Ok(ids) => ids,
             Err(e) => {
                 diags.error(
@@ -626,16 +627,17 @@ impl Resource<Clients> for DnsZoneResource {
             }
         };
         let wanted = new.wanted(&clients.region);
-        let elsewhere = match managed_elsewhere(clients, &zone_id, &wanted).await {
-            Ok(ids) => ids,
-            Err(e) => {
-                diags.error(
-                    "Could not list the zone's VPC association authorizations",
-                    format!("{zone_id}: {e}"),
-                );
-                return prior.clone();
-            }
-        };
+        let elsewhere =
+            match managed_elsewhere(clients, &zone_id, &wanted, &current.vpcs, diags).await {
+                Ok(ids) => ids,
+                Err(e) => {
+                    diags.error(
+                        "Could not list the zone's VPC association authorizations",
+                        format!("{zone_id}: {e}"),
+                    );
+                    return prior.clone();
+                }
+            };
         let has = |list: &[ZoneVpc], vpc: &ZoneVpc| list.iter().any(|v| v.id == vpc.id);
         let mut failed = false;
         // What the calls that succeed make of the zone.
@@ -1148,21 +1150,46 @@ async fn point_alias(
 /// account authorized (`planetscale_privatelink_dns_zone_authorization`)
 /// and `listed` does not name. Their associations are not this resource's
 /// to show or remove.
+///
+/// Credentials that may not list the authorizations (AccessDenied; the
+/// permission is easily left out of a role that only ever made the zone)
+/// cannot tell another account's association from drift: every
+/// association `listed` does not name (of `associated`) is then left
+/// alone, with a warning, rather than failing every refresh and destroy.
 async fn managed_elsewhere(
     clients: &Clients,
     zone_id: &str,
     listed: &[ZoneVpc],
+    associated: &[ZoneVpc],
+    diags: &mut Diagnostics,
 ) -> Result<BTreeSet<String>, crate::aws::AwsError> {
+    let unlisted = |ids: Vec<String>| -> BTreeSet<String> {
+        ids.into_iter()
+            .filter(|id| !listed.iter().any(|l| &l.id == id))
+            .collect()
+    };
     let authorized = match clients.route53.vpc_authorizations(zone_id).await {
         Ok(vpcs) => vpcs,
         Err(e) if e.is_not_found() => Vec::new(),
+        Err(e @ crate::aws::AwsError::AccessDenied { .. }) => {
+            let left = unlisted(associated.iter().map(|v| v.id.clone()).collect());
+            if !left.is_empty() {
+                diags.warning(
+                    "Could not list the zone's VPC association authorizations",
+                    format!(
+                        "{zone_id}: {e}. Without them, an association of another account's VPC cannot be told \
+                         from one made out of band, so the associations vpc_ids does not list ({}) are left \
+                         alone and not shown as changes. Allow route53:ListVPCAssociationAuthorizations to \
+                         have them managed.",
+                        left.iter().cloned().collect::<Vec<_>>().join(", ")
+                    ),
+                );
+            }
+            return Ok(left);
+        }
         Err(e) => return Err(e),
     };
-    Ok(authorized
-        .into_iter()
-        .map(|v| v.id)
-        .filter(|id| !listed.iter().any(|l| &l.id == id))
-        .collect())
+    Ok(unlisted(authorized.into_iter().map(|v| v.id).collect()))
 }
 
 /// Records the zone's id, name and associations in the state: VPCs of the

@@ -65,6 +65,9 @@ pub struct Faults {
     /// read and never answered: the connection stays open and silent, as
     /// with an EC2 endpoint (or a middlebox) that hangs mid-apply.
     pub silent_after: Option<String>,
+    /// Every call of this action is refused `AccessDenied` (403), as for
+    /// credentials whose policy leaves the action out.
+    pub denied: Option<String>,
 }
 
 /// One fault at one call: the `occurrence`-th call (from 0) of `action`
@@ -464,6 +467,14 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
             );
         }
         _ => {}
+    }
+    if faults.denied.as_deref() == Some(action.as_str()) {
+        return error_of(
+            &action,
+            StatusCode::FORBIDDEN,
+            "AccessDenied",
+            &format!("User is not authorized to perform: route53:{action}"),
+        );
     }
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
