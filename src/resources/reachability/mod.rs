@@ -729,10 +729,7 @@ mod tests {
         );
         assert!(why.contains("network interface (eni-...)"), "{why}");
         let why = check_source("i-XYZ").unwrap_err();
-        assert!(
-            why.contains("is not a instance id") || why.contains("instance id"),
-            "{why}"
-        );
+        assert!(why.contains("is not an instance id"), "{why}");
     }
 
     fn analysis(status: &str, found: Option<bool>) -> InsightsAnalysis {
