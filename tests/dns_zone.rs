@@ -914,3 +914,63 @@ fn without_the_authorizations_unlisted_associations_are_left_alone() {
     ws.destroy();
     assert!(!f.zone_exists(&zone_id));
 }
+
+/// A VPC of another account associated from its side, its authorization
+/// since removed (as AWS's guide recommends once the association is made):
+/// not drift, and not this zone's to remove. The plan warns and changes
+/// nothing.
+#[test]
+fn another_accounts_association_is_left_alone_without_its_authorization() {
+    let f = fixture(175, 0);
+    let hub = f.hub.vpc_id.as_str();
+    // The other account's VPC, made in the emulator as that account.
+    let script = "import boto3, sys\n\
+        c = boto3.client('ec2', endpoint_url=sys.argv[1], region_name='us-east-1',\n\
+                         aws_access_key_id='AKIAOTHERACCOUNT', aws_secret_access_key='x')\n\
+        c.meta.events.register('before-sign.ec2.*',\n\
+            lambda request, **kw: request.headers.__setitem__('x-moto-account-id', '210987654321'))\n\
+        print(c.create_vpc(CidrBlock='10.176.0.0/16')['Vpc']['VpcId'])\n";
+    let made = std::process::Command::new(support::emulator::python())
+        .args(["-c", script, &f.emulator.raw_url])
+        .envs(support::isolated_aws_env())
+        .output()
+        .expect("run the emulator's python");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let other = String::from_utf8(made.stdout).unwrap().trim().to_owned();
+    assert!(other.starts_with("vpc-"), "{other}");
+
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &f.config(false, Some(&[hub])));
+    ws.init();
+    ws.apply();
+    let zone_id = ws.resource(ZONE)["zone_id"].as_str().unwrap().to_owned();
+    f.rt.block_on(
+        f.route53
+            .associate_vpc_with_hosted_zone()
+            .hosted_zone_id(&zone_id)
+            .vpc(
+                Vpc::builder()
+                    .vpc_id(&other)
+                    .vpc_region(VpcRegion::UsEast1)
+                    .build(),
+            )
+            .send(),
+    )
+    .expect("AssociateVPCWithHostedZone");
+
+    let plan = ws.plan_code();
+    assert_eq!(plan.code, 0, "{}", plan.text());
+    let text = plan.flat();
+    assert!(
+        text.contains("Warning: A VPC of another account is associated with the zone")
+            && text.contains(&other),
+        "{}",
+        plan.text()
+    );
+    ws.apply();
+    assert_eq!(f.zone_vpcs(&zone_id), sorted(&[hub, &other]));
+}

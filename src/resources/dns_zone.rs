@@ -558,6 +558,10 @@ impl Resource<Clients> for DnsZoneResource {
                 return Some(state.clone());
             }
         };
+        let mut elsewhere = elsewhere;
+        elsewhere.extend(
+            other_accounts(clients, &zone.id, &zone.vpcs, &listed, &elsewhere, diags).await,
+        );
         take(&mut s, &zone, &clients.region, &elsewhere);
         if !alias_is_current(clients, &zone.id, &s).await {
             // As after an import: the plan shows endpoint_id to be set, and
@@ -638,6 +642,10 @@ impl Resource<Clients> for DnsZoneResource {
                     return prior.clone();
                 }
             };
+        let mut elsewhere = elsewhere;
+        elsewhere.extend(
+            other_accounts(clients, &zone_id, &current.vpcs, &wanted, &elsewhere, diags).await,
+        );
         let has = |list: &[ZoneVpc], vpc: &ZoneVpc| list.iter().any(|v| v.id == vpc.id);
         let mut failed = false;
         // What the calls that succeed make of the zone.
@@ -1190,6 +1198,50 @@ async fn managed_elsewhere(
         Err(e) => return Err(e),
     };
     Ok(unlisted(authorized.into_iter().map(|v| v.id).collect()))
+}
+
+/// The associations of the provider's region that `listed` does not name
+/// and `known_elsewhere` does not hold, whose VPC is not in this account:
+/// another account associated it (its authorization since removed, as
+/// AWS's guide recommends once the association is made), and it is not
+/// this resource's to remove. Each is left alone, with a warning. (A VPC of
+/// another region cannot be told apart this way, and counts as drift.)
+async fn other_accounts(
+    clients: &Clients,
+    zone_id: &str,
+    associated: &[ZoneVpc],
+    listed: &[ZoneVpc],
+    known_elsewhere: &BTreeSet<String>,
+    diags: &mut Diagnostics,
+) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for vpc in associated.iter().filter(|v| {
+        v.region == clients.region
+            && !known_elsewhere.contains(&v.id)
+            && !listed.iter().any(|l| l.id == v.id)
+    }) {
+        if clients
+            .ec2
+            .find_vpc(&vpc.id)
+            .await
+            .is_err_and(|e| e.is_not_found())
+        {
+            diags.warning(
+                "A VPC of another account is associated with the zone",
+                format!(
+                    "{vpc} is associated with {zone_id}, but it is not a VPC of this account in {region}: another \
+                     account associated it (its authorization, if any, was removed since). The zone leaves that \
+                     association alone; to end it, disassociate the VPC from its own account (aws route53 \
+                     disassociate-vpc-from-hosted-zone --hosted-zone-id {zone_id} --vpc \
+                     VPCRegion={region},VPCId={vpc}).",
+                    vpc = vpc.id,
+                    region = clients.region,
+                ),
+            );
+            found.insert(vpc.id.clone());
+        }
+    }
+    found
 }
 
 /// Records the zone's id, name and associations in the state: VPCs of the
