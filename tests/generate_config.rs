@@ -189,3 +189,59 @@ fn generated_configuration_validates_imports_unchanged_and_plans_empty() {
         run.stdout
     );
 }
+
+/// A group this provider made from a `name_prefix`, left out of state and
+/// imported with generated configuration: Terraform writes both `name` and
+/// `name_prefix` (the import recovers the prefix from the generated name),
+/// and that configuration validates, imports without changes, plans
+/// nothing afterwards and destroys.
+#[test]
+fn generated_configuration_of_a_prefixed_group_applies_and_destroys() {
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let network = rt.block_on(create_network(&ec2, 56, &["us-east-1a", "us-east-1b"]));
+    let provider = format!(
+        "{}\nprovider \"planetscale\" {{\n  region = \"us-east-1\"\n}}\n",
+        Workspace::required_providers(false)
+    );
+    let ws = Workspace::new(Some(&emulator.url));
+    ws.write(
+        "main.tf",
+        &format!(
+            "{provider}\nresource \"planetscale_privatelink_security_group\" \"db\" {{\n  vpc_id         = \"{}\"\n  name_prefix    = \"db-\"\n  allow_vpc_cidr = true\n}}\n",
+            network.vpc_id
+        ),
+    );
+    ws.init();
+    ws.apply();
+    let group_id = ws.resource(GROUP)["id"].as_str().unwrap().to_owned();
+    ws.ok(&["state", "rm", GROUP]);
+
+    ws.write(
+        "main.tf",
+        &format!("{provider}\nimport {{\n  to = {GROUP}\n  id = \"{group_id}\"\n}}\n"),
+    );
+    ws.ok(&[
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-generate-config-out=generated.tf",
+    ]);
+    let generated = std::fs::read_to_string(ws.path().join("generated.tf"))
+        .expect("terraform wrote generated.tf");
+    let flat = generated.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("name_prefix = \"db-\""), "{generated}");
+    assert!(flat.contains("name = \"db-"), "{generated}");
+    ws.ok(&["validate", "-no-color"]);
+    let plan = ws.plan_json();
+    assert_eq!(
+        planned_actions(&plan),
+        vec![(GROUP.to_owned(), vec!["no-op".to_owned()])],
+        "the import changes nothing"
+    );
+    ws.apply();
+    assert_eq!(ws.resource(GROUP)["id"], group_id.as_str());
+    ws.assert_no_changes();
+    ws.destroy();
+}

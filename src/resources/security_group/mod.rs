@@ -214,11 +214,19 @@ impl Resource<Clients> for SecurityGroupResource {
         {
             diags.attr_error(root(attr::vpc_id), "Invalid VPC id", why);
         }
-        if c.string(attr::name).is_some() && c.string(attr::name_prefix).is_some() {
+        // Both describe one group when the name starts with the prefix, as
+        // in the configuration Terraform generates for an imported group
+        // whose name was made from a prefix.
+        if let (Some(name), Some(prefix)) = (c.str(attr::name), c.str(attr::name_prefix))
+            && !name.starts_with(prefix)
+        {
             diags.attr_error(
                 root(attr::name_prefix),
                 "Conflicting arguments",
-                "Set name or name_prefix, not both.",
+                format!(
+                    "name {name:?} does not start with name_prefix {prefix:?}. Set name or name_prefix, not both \
+                     (both are accepted only when the name starts with the prefix, as in generated configuration)."
+                ),
             );
         }
         for (name, max) in [
