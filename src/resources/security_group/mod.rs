@@ -146,11 +146,12 @@ impl Resource<Clients> for SecurityGroupResource {
                 "The VPC the endpoint is in.",
             ))
             .attribute(Attribute::string(attr::name).optional_computed().requires_replace().use_state_for_unknown().describe(
-                "The group's name. Conflicts with `name_prefix`; when neither is set, a unique name starting \
-                 with `terraform-` is generated.",
+                "The group's name. Conflicts with `name_prefix` (unless it starts with it, as in generated \
+                 configuration); when neither is set, a unique name starting with `terraform-` is generated.",
             ))
             .attribute(Attribute::string(attr::name_prefix).optional().requires_replace().describe(
-                "Generate a unique name starting with this prefix. Conflicts with `name`.",
+                "Generate a unique name starting with this prefix. Conflicts with a `name` that does not start \
+                 with it.",
             ))
             .attribute(Attribute::string(attr::engine).default(string(Engine::Postgres.name())).describe(
                 "The PlanetScale engine behind the endpoint: `postgres` (PlanetScale for Postgres) or `vitess` \
