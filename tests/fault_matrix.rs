@@ -571,6 +571,20 @@ fn scenarios() -> Vec<Scenario> {
     ]
 }
 
+impl Scenario {
+    /// Whether the step's configuration leaves out a resource `before`
+    /// made: the step deletes it.
+    fn drops_a_resource(&self) -> bool {
+        let Some(before) = self.before else {
+            return false;
+        };
+        let after = self.after;
+        (before.analysis && !after.analysis)
+            || (before.authorize.is_some() && after.authorize.is_none())
+            || (!before.zone.is_empty() && after.zone.is_empty())
+    }
+}
+
 /// The addresses of the resources the scenarios make.
 const ADDRESSES: &[&str] = &[
     "planetscale_privatelink_endpoint.db",
@@ -1201,10 +1215,11 @@ fn run_row(
         ));
     }
     let seen = format!("{text}\n{}", converge.text());
-    // AWS saying "gone" while a destroy refreshes takes the resource out of
-    // state, and no later plan wants it: what a NotFound that lies leaves
-    // behind, with this provider as with any.
-    let lied_gone = scenario.step == Step::Destroy
+    // AWS saying "gone" while a destroy (or a step that drops a resource
+    // from the configuration) refreshes takes the resource out of state,
+    // and no later plan wants it: what a NotFound that lies leaves behind,
+    // with this provider as with any.
+    let lied_gone = (scenario.step == Step::Destroy || scenario.drops_a_resource())
         && matches!(
             row.class,
             Class::Code {
