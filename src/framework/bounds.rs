@@ -197,6 +197,22 @@ pub fn inherit<F: Future>(fut: F) -> impl Future<Output = F::Output> {
     }
 }
 
+/// Runs `fut` under the current operation's bounds, cut short `limit` from
+/// now: a best-effort look around (a plan's check for what an earlier
+/// apply left behind) that must not use up the operation's time when AWS
+/// throttles or does not answer.
+pub async fn glance<F: Future>(limit: Duration, fut: F) -> Result<F::Output, Interruption> {
+    let outer = current();
+    let stop = outer.as_ref().map(|b| b.stop.clone()).unwrap_or_default();
+    let mut bounds = Bounds::with_timeout(stop, "look", limit);
+    if let Some(deadline) = outer.and_then(|b| b.deadline)
+        && bounds.deadline.is_some_and(|own| deadline.at < own.at)
+    {
+        bounds.deadline = Some(deadline);
+    }
+    scope(bounds.clone(), bounds.race(fut)).await
+}
+
 /// Runs `fut` outside the current operation's bounds, for at most `limit`:
 /// the last look at what exists after an operation was interrupted, which
 /// must still reach Terraform's state.
@@ -211,6 +227,28 @@ mod tests {
 
     fn hung() -> std::future::Pending<()> {
         std::future::pending()
+    }
+
+    #[tokio::test]
+    async fn a_glance_ends_at_its_limit_or_the_operations_deadline() {
+        let started = Instant::now();
+        let out = glance(Duration::from_millis(20), hung()).await;
+        assert!(matches!(out, Err(Interruption::Timeout { .. })));
+        assert!(started.elapsed() < Duration::from_secs(1));
+        let bounds = Bounds::with_timeout(
+            CancellationToken::new(),
+            "create",
+            Duration::from_millis(20),
+        );
+        let out = scope(bounds, glance(Duration::from_secs(60), hung())).await;
+        assert_eq!(
+            out,
+            Err(Interruption::Timeout {
+                operation: "create",
+                timeout: Duration::from_millis(20)
+            })
+        );
+        assert_eq!(glance(Duration::from_secs(1), async { 7 }).await, Ok(7));
     }
 
     #[tokio::test]

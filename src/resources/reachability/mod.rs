@@ -25,6 +25,7 @@ use async_trait::async_trait;
 use crate::aws::Ec2;
 use crate::aws::model::InsightsAnalysis;
 use crate::clients::Clients;
+use crate::framework::bounds;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
 use crate::framework::schema::{Attribute, Block, Schema};
@@ -45,6 +46,8 @@ const TIMEOUTS: &[(&str, Duration)] = &[
     ("update", DEFAULT_TIMEOUT),
     ("delete", DEFAULT_TIMEOUT),
 ];
+/// How long a plan looks for a path an earlier apply left behind.
+const LOOK_AROUND: Duration = Duration::from_secs(10);
 /// PostgreSQL's port.
 const DEFAULT_PORT: u16 = 5432;
 const FAIL_ON_UNREACHABLE_DEFAULT: bool = false;
@@ -196,7 +199,12 @@ impl Resource<Clients> for ReachabilityResource {
     /// apply leaves behind; the plan warns, naming its import block.
     async fn plan(&self, ctx: &Ctx<Clients>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
         if change.prior.is_null() && !change.planned.is_null() {
-            check_left_behind(&ctx.data.ec2, &change.planned, diags).await;
+            // A warning at most: it may not use up the create's time.
+            let _ = bounds::glance(
+                LOOK_AROUND,
+                check_left_behind(&ctx.data.ec2, &change.planned, diags),
+            )
+            .await;
             return;
         }
         if !change.changing || !change.requires_replace.is_empty() {
