@@ -202,6 +202,24 @@ pub fn parse_server(text: &str) -> Result<SocketAddr, String> {
     ))
 }
 
+/// Whether an address is one no one routes on the internet: RFC 1918,
+/// shared address space (RFC 6598, 100.64.0.0/10, which VPCs may use),
+/// IPv6 unique local (fc00::/7), loopback (a tunnel or port forward ends
+/// there), and IPv4-mapped IPv6 forms of these.
+pub fn is_private_address(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private() || v4.is_loopback() || (a == 100 && (b & 0xc0) == 64)
+        }
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_private_address(IpAddr::V4(v4)),
+            None => (v6.segments()[0] & 0xfe00) == 0xfc00 || v6.is_loopback(),
+        },
+    }
+}
+
 /// Checks that `name` is a host name DNS can carry: ASCII labels of 1 to
 /// 63 letters, digits, hyphens or underscores, 253 characters at most.
 pub fn check_host_name(name: &str) -> Result<(), String> {
@@ -233,6 +251,34 @@ pub fn check_host_name(name: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn private_addresses_are_those_no_one_routes_on_the_internet() {
+        for private in [
+            "10.1.2.3",
+            "172.16.0.1",
+            "172.31.255.255",
+            "192.168.1.1",
+            "127.0.0.1",
+            "fd00::5",
+            "fc12::1",
+            "::1",
+            "::ffff:10.0.0.1",
+            "100.64.0.1",
+        ] {
+            assert!(is_private_address(private.parse().unwrap()), "{private}");
+        }
+        for public in [
+            "3.5.7.9",
+            "172.32.0.1",
+            "100.128.0.1",
+            "2600:1f18::1",
+            "fe80::1",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(!is_private_address(public.parse().unwrap()), "{public}");
+        }
+    }
 
     const TYPE_A: u16 = 1;
     const RCODE_NXDOMAIN: u8 = 3;

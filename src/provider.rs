@@ -22,7 +22,7 @@ use crate::aws::config::{
 use crate::clients::{Clients, IgnoreTags, PlanetScaleSettings};
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
-use crate::framework::path::AttributePath;
+use crate::framework::path::root;
 use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
 use crate::framework::server::{DataSource, Provider, Resource};
 use crate::framework::timeouts::{format_duration, parse_duration};
@@ -97,10 +97,6 @@ crate::model! {
         keys: BTreeSet<String>,
         key_prefixes: BTreeSet<String>,
     }
-}
-
-fn root(name: &str) -> AttributePath {
-    AttributePath::root().attr(name)
 }
 
 #[async_trait]

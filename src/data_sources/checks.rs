@@ -1095,17 +1095,6 @@ pub fn availability_zones(subnets: &[Subnet]) -> Check {
     }
 }
 
-/// Addresses no one routes on the internet: RFC 1918, shared (RFC 6598)
-/// and unique local IPv6.
-fn is_private(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_private() || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => (v6.segments()[0] & 0xfe00) == 0xfc00,
-    }
-}
-
 /// The VPC's own resolver: the base of its first IPv4 block plus two.
 fn vpc_resolver(vpc_cidrs: &[IpNet]) -> Option<String> {
     vpc_cidrs.iter().find_map(|net| match net {
@@ -1157,7 +1146,7 @@ pub fn dns_resolution(
     let listed = join(addresses.iter().map(ToString::to_string));
     let stray: Vec<String> = addresses
         .iter()
-        .filter(|ip| !in_vpc(ip) && is_private(ip))
+        .filter(|ip| !in_vpc(ip) && crate::dns::is_private_address(**ip))
         .map(ToString::to_string)
         .collect();
     if !stray.is_empty() {

@@ -32,7 +32,7 @@ use crate::clients::Clients;
 use crate::dns;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
-use crate::framework::path::AttributePath;
+use crate::framework::path::root;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
 use crate::framework::timeouts::parse_duration;
@@ -55,10 +55,6 @@ const NAMES: Names = Names {
     resolver: attr::resolver,
     path_checks: "The planetscale_privatelink_diagnostics data source checks those",
 };
-
-fn root(name: &str) -> AttributePath {
-    AttributePath::root().attr(name)
-}
 
 crate::model! {
     /// The data source's arguments and what it reports.
@@ -525,19 +521,6 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
     }
 }
 
-/// Whether an address is private without knowing the VPC: RFC 1918, IPv6
-/// unique local (fc00::/7), or this machine's loopback (a tunnel or port
-/// forward ends there; the traffic leaves no network).
-fn is_private(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_private(IpAddr::V4(v4)),
-            None => (v6.segments()[0] & 0xfe00) == 0xfc00 || v6.is_loopback(),
-        },
-    }
-}
-
 /// Where the addresses must be for `private`.
 #[derive(Debug)]
 enum Scope {
@@ -580,7 +563,7 @@ fn judge_private(host: &str, addresses: &[IpAddr], scope: &Scope) -> Result<bool
             let public: Vec<IpAddr> = addresses
                 .iter()
                 .copied()
-                .filter(|a| !is_private(*a))
+                .filter(|a| !crate::dns::is_private_address(*a))
                 .collect();
             if public.is_empty() {
                 return Ok(true);
@@ -694,33 +677,6 @@ mod tests {
         );
         assert_eq!(attribute_of(&Failure::ConnectTimeout), attr::ports);
         assert_eq!(attribute_of(&Failure::Refused), attr::ports);
-    }
-
-    #[test]
-    fn private_addresses() {
-        for private in [
-            "10.1.2.3",
-            "172.16.0.1",
-            "172.31.255.255",
-            "192.168.1.1",
-            "127.0.0.1",
-            "fd00::5",
-            "fc12::1",
-            "::1",
-            "::ffff:10.0.0.1",
-        ] {
-            assert!(is_private(private.parse().unwrap()), "{private}");
-        }
-        for public in [
-            "3.5.7.9",
-            "172.32.0.1",
-            "100.64.0.1",
-            "2600:1f18::1",
-            "fe80::1",
-            "::ffff:8.8.8.8",
-        ] {
-            assert!(!is_private(public.parse().unwrap()), "{public}");
-        }
     }
 
     #[test]

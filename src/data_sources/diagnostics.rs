@@ -36,7 +36,7 @@ use crate::data_sources::checks::{self, Check, Kind, Status};
 use crate::dns::{self, DnsError};
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
-use crate::framework::path::AttributePath;
+use crate::framework::path::root;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
 use crate::framework::types::Type;
@@ -60,10 +60,6 @@ const NAMES: Names = Names {
     resolver: attr::dns_server,
     path_checks: "The security group and network ACL checks above judge those for the application's hosts",
 };
-
-fn root(name: &str) -> AttributePath {
-    AttributePath::root().attr(name)
-}
 
 crate::model! {
     /// The data source's arguments and what it reports.

@@ -15,7 +15,7 @@ use crate::aws::AwsError;
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
-use crate::framework::path::AttributePath;
+use crate::framework::path::root;
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
 use crate::framework::types::Type;
@@ -48,10 +48,6 @@ crate::model! {
         engine: String = Engine::Postgres.name().to_owned(),
         ports: Vec<u16>,
     }
-}
-
-fn root(name: &str) -> AttributePath {
-    AttributePath::root().attr(name)
 }
 
 pub struct ServiceDataSource;

@@ -20,6 +20,12 @@ pub enum PathStep {
     Index(i64),
 }
 
+/// The path of a top-level attribute, for diagnostics:
+/// `root("tags")` is `AttributePath::from_attr("tags")`.
+pub fn root(name: &str) -> AttributePath {
+    AttributePath::from_attr(name)
+}
+
 /// A path from the root of a value; empty for the root itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AttributePath(pub Vec<PathStep>);

@@ -16,7 +16,6 @@ use std::sync::Arc;
 
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
-use crate::framework::path::AttributePath;
 use crate::framework::schema::Schema;
 use crate::framework::server::Resource;
 use crate::framework::value::Value;
@@ -49,10 +48,7 @@ pub fn client_token() -> String {
 /// The name of every resource's id attribute.
 const ID: &str = "id";
 
-/// The path of a top-level attribute, for diagnostics.
-pub fn root(name: &str) -> AttributePath {
-    AttributePath::root().attr(name)
-}
+pub use crate::framework::path::root;
 
 /// Reports an update whose prior state has no id: a bug in the provider.
 pub fn missing_id(diags: &mut Diagnostics) {
