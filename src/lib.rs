@@ -19,7 +19,8 @@
 //! * [`aws`]: the only module that knows aws-sdk-ec2.
 //! * [`planetscale`]: the PlanetScale API client; [`dns`]: a stub resolver
 //!   that asks a chosen DNS server; [`probe`]: a PostgreSQL server's first
-//!   exchange (SSLRequest, TLS handshake), and what each failure means.
+//!   exchange (SSLRequest, TLS handshake), and what each failure means;
+//!   [`tls`]: the trust both of those use.
 //! * [`platform`]: what each operating system does its own way (stop
 //!   requests, the parent process, descriptor shortages), one module per
 //!   platform behind one interface; the only module that knows one.
@@ -40,6 +41,7 @@ pub mod probe;
 pub mod protocol;
 pub mod provider;
 pub mod resources;
+pub mod tls;
 pub mod validate;
 
 use std::sync::Arc;

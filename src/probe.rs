@@ -431,25 +431,7 @@ pub async fn lookup(
 /// The trust for the handshake: this machine's authorities and `extra`
 /// (from [`extra_roots`]).
 pub fn tls_config(extra: Vec<CertificateDer<'static>>) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    let (added, _) = roots.add_parsable_certificates(native.certs);
-    tracing::debug!(added, "loaded this machine's certificate authorities");
-    roots.add_parsable_certificates(extra);
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
-    rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap_or_else(|_| {
-            rustls::ClientConfig::builder_with_provider(Arc::new(
-                rustls::crypto::aws_lc_rs::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .expect("aws-lc-rs supports the default protocol versions")
-        })
-        .with_root_certificates(roots)
-        .with_no_client_auth()
+    crate::tls::client_config(extra).0
 }
 
 /// What one address and port did.

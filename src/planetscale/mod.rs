@@ -33,7 +33,6 @@
 
 mod retry_after;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use http::Uri;
@@ -478,9 +477,7 @@ impl Api {
 /// Without any trusted root an `https` client is refused here, with the
 /// fix, rather than at its first request.
 fn tls_config(https: bool) -> Result<rustls::ClientConfig, ApiError> {
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    let (mut added, _) = roots.add_parsable_certificates(native.certs);
+    let mut bundled = Vec::new();
     if let Some(path) = std::env::var_os(CA_BUNDLE_VAR).filter(|v| !v.is_empty()) {
         let path = std::path::PathBuf::from(path);
         let unreadable = |why: String| {
@@ -490,29 +487,22 @@ fn tls_config(https: bool) -> Result<rustls::ClientConfig, ApiError> {
             ))
         };
         let pem = std::fs::read(&path).map_err(|e| unreadable(e.to_string()))?;
-        let certs: Vec<_> = rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
+        bundled = rustls_pki_types::CertificateDer::pem_slice_iter(&pem)
             .collect::<Result<_, _>>()
             .map_err(|e| unreadable(format!("{e}")))?;
-        let (bundled, _) = roots.add_parsable_certificates(certs);
-        if bundled == 0 {
+        if bundled.is_empty() {
             return Err(unreadable("it holds no PEM certificate".to_owned()));
         }
-        added += bundled;
     }
-    if added == 0 && https {
+    let (config, trusted) = crate::tls::client_config(bundled);
+    if trusted == 0 && https {
         return Err(ApiError::Transport(
             "no trusted certificate authorities were found on this machine (install the system's CA \
              certificates, or point SSL_CERT_FILE or AWS_CA_BUNDLE at a PEM bundle)"
                 .into(),
         ));
     }
-    Ok(rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::aws_lc_rs::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| ApiError::Transport(format!("TLS setup: {e}")))?
-    .with_root_certificates(roots)
-    .with_no_client_auth())
+    Ok(config)
 }
 
 fn retryable(e: &ApiError) -> bool {
