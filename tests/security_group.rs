@@ -625,3 +625,34 @@ fn a_prefix_list_counts_as_its_maximum_entries_toward_the_rule_quota() {
     ws.assert_no_changes();
     ws.destroy();
 }
+
+/// A change of tags alone writes the tags and nothing else: the apply
+/// reads neither the VPC nor the rules again (the refresh before the plan
+/// read them), and calls nothing but the tag writes.
+#[test]
+fn a_tag_only_update_calls_only_the_tag_writes() {
+    let f = fixture(16);
+    let proxy = support::proxy::Proxy::start(&f.emulator.url);
+    let ws = Workspace::new(Some(&proxy.url));
+    let body = |stage: &str| {
+        format!(
+            "  allow_vpc_cidr = true\n  allowed_security_group_ids = [\"{}\"]\n  tags = {{\n    stage = \"{stage}\"\n  }}",
+            f.app_group
+        )
+    };
+    ws.write("main.tf", &config(&f.network.vpc_id, &body("a")));
+    ws.init();
+    ws.apply();
+    ws.write("main.tf", &config(&f.network.vpc_id, &body("b")));
+    ws.ok(&["plan", "-input=false", "-no-color", "-out=tags.tfplan"]);
+    proxy.take_trace();
+    ws.ok(&["apply", "-input=false", "-no-color", "tags.tfplan"]);
+    let calls: Vec<String> = proxy
+        .take_trace()
+        .into_iter()
+        .filter(|a| a != "GetCallerIdentity")
+        .collect();
+    assert_eq!(calls, ["CreateTags"], "the apply's calls");
+    ws.assert_no_changes();
+    ws.destroy();
+}

@@ -383,6 +383,9 @@ impl Resource<Clients> for SecurityGroupResource {
         // and when the VPC's CIDR blocks matter to a change.
         let p = Attrs::of(change.prior);
         let creating = change.prior.is_null();
+        // Planned against prior: the configuration leaves defaults (the
+        // ports) null, which the plan has filled in.
+        let planned = Attrs::of(&change.planned);
         let cidrs_change = [
             attr::allow_vpc_cidr,
             attr::allowed_cidr_blocks,
@@ -391,7 +394,7 @@ impl Resource<Clients> for SecurityGroupResource {
             attr::ports,
         ]
         .iter()
-        .any(|a| c.get(a) != p.get(a));
+        .any(|a| planned.get(a) != p.get(a));
         if !change.changing || !(creating || cidrs_change) {
             return;
         }
@@ -666,19 +669,26 @@ impl Resource<Clients> for SecurityGroupResource {
             super::missing_id(diags);
             return prior.clone();
         }
+        // The refresh before this plan read the rules against the VPC's
+        // blocks: when what they must let in is unchanged and nothing else
+        // is there, only the tags change, and the VPC and the rules are not
+        // read again.
+        let rules_change = old.access() != new.access() || !old.unmanaged_rules.is_empty();
         let result: Result<(), AwsError> = async {
-            let vpc_cidrs = if new.allow_vpc_cidr {
-                ec2.find_vpc(&new.vpc_id).await?.cidr_blocks
-            } else {
-                Vec::new()
-            };
-            converge_rules(
-                ec2,
-                id,
-                &sg_rules::desired(&new.access(), &vpc_cidrs),
-                false,
-            )
-            .await?;
+            if rules_change {
+                let vpc_cidrs = if new.allow_vpc_cidr {
+                    ec2.find_vpc(&new.vpc_id).await?.cidr_blocks
+                } else {
+                    Vec::new()
+                };
+                converge_rules(
+                    ec2,
+                    id,
+                    &sg_rules::desired(&new.access(), &vpc_cidrs),
+                    false,
+                )
+                .await?;
+            }
             if let Some((from, to)) = tags::change(clients, &old.tags_all, &new.tags_all) {
                 ec2.update_tags(id, &from, &to).await?;
             }
