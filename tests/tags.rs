@@ -332,3 +332,33 @@ fn fifty_tags_with_default_tags_fail_at_plan_and_fifty_alone_apply() {
     ws.assert_no_changes();
     ws.destroy();
 }
+
+/// A change of tags alone (here a provider default tag) writes the tags of
+/// both resources and nothing else: the apply reads neither the VPC, the
+/// rules nor the endpoint again, since the plan kept what tags cannot
+/// change as it was.
+#[test]
+fn a_tag_only_change_calls_only_the_tag_writes() {
+    let f = fixture(64);
+    let proxy = support::proxy::Proxy::start(&Emulator::shared().url);
+    let ws = Workspace::new(Some(&proxy.url));
+    let config = f.config(&FIRST);
+    ws.write("main.tf", &config);
+    ws.init();
+    ws.apply();
+    let retagged = config.replace("Team  = \"db\"", "Team  = \"data\"\n      Stage = \"prod\"");
+    assert_ne!(retagged, config);
+    ws.write("main.tf", &retagged);
+    ws.ok(&["plan", "-input=false", "-no-color", "-out=tags.tfplan"]);
+    proxy.take_trace();
+    ws.ok(&["apply", "-input=false", "-no-color", "tags.tfplan"]);
+    let mut calls: Vec<String> = proxy
+        .take_trace()
+        .into_iter()
+        .filter(|a| a != "GetCallerIdentity")
+        .collect();
+    calls.sort();
+    assert_eq!(calls, ["CreateTags", "CreateTags"], "the apply's calls");
+    ws.assert_no_changes();
+    ws.destroy();
+}

@@ -546,11 +546,16 @@ impl Resource<Clients> for EndpointResource {
                 })
                 .is_ok(),
         };
-        let network_written = changes.is_empty() || {
+        let tags_only = changes.is_empty();
+        let network_written = tags_only || {
             let outcome = modify(ec2, id, &old, &new, changes, timeout, &ctx.stop).await;
             settle(id, "updated", timeout, outcome, diags).is_some()
         };
-        let found = if network_written {
+        // Tags change nothing else EC2 shows (the plan kept it as it was):
+        // no read after them.
+        let found = if tags_only {
+            None
+        } else if network_written {
             ec2.find_endpoint(id).await.ok()
         } else {
             ec2.find_endpoint_after_wait(id).await.ok()
