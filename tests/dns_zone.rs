@@ -154,6 +154,36 @@ resource "planetscale_privatelink_dns_zone" "shared" {{
 }
 
 impl Fixture {
+    /// A private zone for the Private Host on `vpc`, made outside
+    /// Terraform with `caller_reference`; its id.
+    fn private_zone_on(&self, vpc: &str, caller_reference: &str) -> String {
+        self.rt
+            .block_on(
+                self.route53
+                    .create_hosted_zone()
+                    .name(&self.host)
+                    .caller_reference(caller_reference)
+                    .vpc(
+                        Vpc::builder()
+                            .vpc_id(vpc)
+                            .vpc_region(VpcRegion::UsEast1)
+                            .build(),
+                    )
+                    .hosted_zone_config(
+                        aws_sdk_route53::types::HostedZoneConfig::builder()
+                            .private_zone(true)
+                            .build(),
+                    )
+                    .send(),
+            )
+            .expect("CreateHostedZone")
+            .hosted_zone()
+            .unwrap()
+            .id()
+            .trim_start_matches("/hostedzone/")
+            .to_owned()
+    }
+
     /// The types of the zone's alias records for the Private Host, sorted.
     fn alias_types(&self, zone_id: &str) -> Vec<String> {
         let out = self
@@ -567,32 +597,7 @@ fn a_zone_left_behind_on_a_vpc_is_named_with_its_import_block() {
     ws.init();
     ws.apply();
 
-    let left =
-        f.rt.block_on(
-            f.route53
-                .create_hosted_zone()
-                .name(&f.host)
-                .caller_reference(format!("tf-planetscale-{}", support::unique("left")))
-                .vpc(
-                    Vpc::builder()
-                        .vpc_id(a)
-                        .vpc_region(VpcRegion::UsEast1)
-                        .build(),
-                )
-                .hosted_zone_config(
-                    aws_sdk_route53::types::HostedZoneConfig::builder()
-                        .private_zone(true)
-                        .build(),
-                )
-                .send(),
-        )
-        .expect("CreateHostedZone");
-    let left_id = left
-        .hosted_zone()
-        .unwrap()
-        .id()
-        .trim_start_matches("/hostedzone/")
-        .to_owned();
+    let left_id = f.private_zone_on(a, &format!("tf-planetscale-{}", support::unique("left")));
 
     ws.write("main.tf", &f.config(false, Some(&[hub, a])));
     let plan = ws.run(&["plan", "-input=false", "-no-color"]);
@@ -668,31 +673,7 @@ resource "planetscale_privatelink_endpoint" "spoke" {{
 
     // A zone for the name on the spoke, made elsewhere: private DNS there
     // is refused at plan.
-    let elsewhere =
-        f.rt.block_on(
-            f.route53
-                .create_hosted_zone()
-                .name(&f.host)
-                .caller_reference(support::unique("elsewhere"))
-                .vpc(
-                    Vpc::builder()
-                        .vpc_id(&spoke.vpc_id)
-                        .vpc_region(VpcRegion::UsEast1)
-                        .build(),
-                )
-                .hosted_zone_config(
-                    aws_sdk_route53::types::HostedZoneConfig::builder()
-                        .private_zone(true)
-                        .build(),
-                )
-                .send(),
-        )
-        .expect("CreateHostedZone")
-        .hosted_zone()
-        .unwrap()
-        .id()
-        .trim_start_matches("/hostedzone/")
-        .to_owned();
+    let elsewhere = f.private_zone_on(&spoke.vpc_id, &support::unique("elsewhere"));
     ws.write("main.tf", &(f.config(false, None) + &spoke_endpoint));
     let plan = ws.run(&["plan", "-input=false", "-no-color"]);
     assert!(!plan.success(), "{}", plan.text());

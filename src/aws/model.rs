@@ -173,6 +173,14 @@ impl Endpoint {
     pub fn state_is(&self, state: &str) -> bool {
         self.state.eq_ignore_ascii_case(state)
     }
+
+    /// Deleted, on its way out, or never to serve (`failed`, `rejected`):
+    /// not one a new endpoint or zone would stand next to.
+    pub fn is_leaving(&self) -> bool {
+        ["deleted", "deleting", "failed", "rejected"]
+            .iter()
+            .any(|s| self.state_is(s))
+    }
 }
 
 /// One numbered entry of a network ACL.

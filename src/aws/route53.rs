@@ -54,7 +54,7 @@ pub struct ZoneOnVpc {
     pub id: String,
     /// As Route 53 spells it: lower case, with the final dot.
     pub name: String,
-    /// The account that owns the zone, when it is not the caller's.
+    /// The account that owns the zone, when Route 53 says.
     pub owner: Option<String>,
 }
 
@@ -231,9 +231,9 @@ impl Route53 {
                             .map(str::to_owned),
                     }),
             );
-            match out.next_token() {
-                Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-                _ => break,
+            match crate::aws::next_page(out.next_token()) {
+                Some(next) => token = Some(next),
+                None => break,
             }
         }
         Ok(found)

@@ -558,10 +558,6 @@ impl Resource<Clients> for DnsZoneResource {
                 return Some(state.clone());
             }
         };
-        let mut elsewhere = elsewhere;
-        elsewhere.extend(
-            other_accounts(clients, &zone.id, &zone.vpcs, &listed, &elsewhere, diags).await,
-        );
         take(&mut s, &zone, &clients.region, &elsewhere);
         if !alias_is_current(clients, &zone.id, &s).await {
             // As after an import: the plan shows endpoint_id to be set, and
@@ -642,10 +638,6 @@ impl Resource<Clients> for DnsZoneResource {
                     return prior.clone();
                 }
             };
-        let mut elsewhere = elsewhere;
-        elsewhere.extend(
-            other_accounts(clients, &zone_id, &current.vpcs, &wanted, &elsewhere, diags).await,
-        );
         let has = |list: &[ZoneVpc], vpc: &ZoneVpc| list.iter().any(|v| v.id == vpc.id);
         let mut failed = false;
         // What the calls that succeed make of the zone.
@@ -833,6 +825,9 @@ async fn check_existing_zones(
 ) {
     let route53 = &clients.route53;
     for vpc in vpcs {
+        if vpc.region == clients.region {
+            check_private_dns_in(clients, host, &vpc.id, endpoint_id, diags).await;
+        }
         let found = match route53.zones_named_on_vpc(host, vpc).await {
             Ok(found) => found,
             Err(e) => {
@@ -840,9 +835,6 @@ async fn check_existing_zones(
                 continue;
             }
         };
-        if vpc.region == clients.region {
-            check_private_dns_in(clients, host, &vpc.id, endpoint_id, diags).await;
-        }
         for zone in found
             .iter()
             .filter(|z| Some(z.id.as_str()) != own && !route53.is_known(&z.id))
@@ -856,7 +848,7 @@ async fn check_existing_zones(
                 .look_at_zone(&zone.id)
                 .await
                 .ok()
-                .map(|z| z.caller_reference.starts_with(super::CLIENT_TOKEN_PREFIX));
+                .map(|z| super::is_client_token(&z.caller_reference));
             diags.attr_error(
                 path,
                 "A private hosted zone for this name is already associated with the VPC",
@@ -882,13 +874,11 @@ async fn check_private_dns_in(
     let Ok(endpoints) = ec2.endpoints_in_vpc(vpc).await else {
         return;
     };
-    let gone = ["deleted", "deleting", "failed", "rejected"];
     let wanted = crate::aws::route53::absolute_name(host);
-    for e in endpoints.iter().filter(|e| {
-        e.private_dns_enabled
-            && Some(e.id.as_str()) != own_endpoint
-            && !gone.iter().any(|g| e.state_is(g))
-    }) {
+    for e in endpoints
+        .iter()
+        .filter(|e| e.private_dns_enabled && Some(e.id.as_str()) != own_endpoint && !e.is_leaving())
+    {
         let Ok(service) = ec2
             .find_endpoint_service(
                 &e.service_name,
@@ -1156,8 +1146,9 @@ async fn point_alias(
 
 /// The VPCs whose association another account makes: those the zone's
 /// account authorized (`planetscale_privatelink_dns_zone_authorization`)
-/// and `listed` does not name. Their associations are not this resource's
-/// to show or remove.
+/// and `listed` does not name, and the [`other_accounts`] among those
+/// `associated`. Their associations are not this resource's to show or
+/// remove.
 ///
 /// Credentials that may not list the authorizations (AccessDenied; the
 /// permission is easily left out of a role that only ever made the zone)
@@ -1197,7 +1188,10 @@ async fn managed_elsewhere(
         }
         Err(e) => return Err(e),
     };
-    Ok(unlisted(authorized.into_iter().map(|v| v.id).collect()))
+    let mut elsewhere = unlisted(authorized.into_iter().map(|v| v.id).collect());
+    let others = other_accounts(clients, zone_id, associated, listed, &elsewhere, diags).await;
+    elsewhere.extend(others);
+    Ok(elsewhere)
 }
 
 /// The associations of the provider's region that `listed` does not name

@@ -30,9 +30,14 @@ pub fn all() -> Vec<Arc<dyn Resource<Clients>>> {
     ]
 }
 
-/// How every [`client_token`] starts: a zone whose caller reference starts
-/// so was made by this provider.
-pub const CLIENT_TOKEN_PREFIX: &str = "tf-planetscale-";
+/// How every [`client_token`] starts.
+const CLIENT_TOKEN_PREFIX: &str = "tf-planetscale-";
+
+/// Whether `token` is one [`client_token`] made: a zone whose caller
+/// reference is one was made by this provider.
+pub fn is_client_token(token: &str) -> bool {
+    token.starts_with(CLIENT_TOKEN_PREFIX)
+}
 
 /// A token for a create call (an EC2 ClientToken, a Route 53
 /// CallerReference): the SDK's retries of the call send the same one, so a

@@ -308,10 +308,11 @@ async fn check_zones_for_name(
             // Terraform's, though not necessarily read yet: Terraform plans
             // an endpoint before the zone that refers to it.
             let managed = clients.route53.is_known(&zone.id)
-                || clients.route53.look_at_zone(&zone.id).await.is_ok_and(|z| {
-                    z.caller_reference
-                        .starts_with(crate::resources::CLIENT_TOKEN_PREFIX)
-                });
+                || clients
+                    .route53
+                    .look_at_zone(&zone.id)
+                    .await
+                    .is_ok_and(|z| crate::resources::is_client_token(&z.caller_reference));
             if at_plan && managed {
                 diags.attr_warning(
                     root(attr::private_dns_enabled),
@@ -351,10 +352,9 @@ pub(super) async fn check_existing(clients: &Clients, m: &Model, diags: &mut Dia
             return;
         }
     };
-    let gone = ["deleted", "deleting", "failed", "rejected"];
     for e in found
         .iter()
-        .filter(|e| !gone.iter().any(|g| e.state_is(g)) && !ec2.is_known(&e.id))
+        .filter(|e| !e.is_leaving() && !ec2.is_known(&e.id))
     {
         let (summary, detail) = existing_endpoint_text(e, m.private_dns_enabled, &clients.region);
         if m.private_dns_enabled {
