@@ -400,41 +400,75 @@ fn waits_through_pending_states_and_fails_clearly() {
     assert!(f.live_endpoints().is_empty());
 }
 
+/// What the plan says of one attribute of the endpoint: its planned value,
+/// or `None` when it is known only after apply.
+fn planned_value(plan: &serde_json::Value, name: &str) -> Option<serde_json::Value> {
+    let change = plan["resource_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == ADDRESS)
+        .expect("the endpoint in the plan");
+    if change["change"]["after_unknown"][name] == true {
+        None
+    } else {
+        Some(change["change"]["after"][name].clone())
+    }
+}
+
+/// An endpoint to a service whose owner accepts each connection (the
+/// strict layer holds it `pendingAcceptance` and refuses private DNS until
+/// accepted, rule 18). Private DNS left to its default: known after the
+/// create, `false` in state while pending (what EC2 has), no change planned
+/// and no apply failing while PlanetScale has not accepted, a warning
+/// saying what is awaited; the first apply after acceptance turns it on.
 #[test]
 fn a_service_requiring_acceptance_finishes_pending_and_nothing_is_replaced() {
     let f = fixture(25);
     let service = f
         .emulator
         .create_endpoint_service_requiring_acceptance("db25.accept.example.com");
-    let proxy = Proxy::start(&f.emulator.url);
-    proxy.set_faults(Faults {
-        endpoint_state: Some(StateRewrite {
-            state: "pendingAcceptance".into(),
-            times: None,
-            last_error: None,
-        }),
-        ..Faults::default()
-    });
-    let ws = Workspace::new(Some(&proxy.url));
+    let ws = Workspace::new(Some(&f.emulator.url));
     let body = f
         .body(&[0, 1], 0, "  timeouts {\n    create = \"5s\"\n  }")
         .replace(&f.service, &service);
     ws.write("main.tf", &f.config(&body));
     ws.init();
+    let plan = ws.plan_json();
+    assert_eq!(
+        planned_value(&plan, "private_dns_enabled"),
+        None,
+        "whether private DNS is on after the create is up to PlanetScale"
+    );
     let run = ws.apply();
     assert!(run.flat().contains("awaiting acceptance"), "{}", run.text());
     let state = ws.state();
     let entry = support::terraform::find_in_state(&state, ADDRESS).unwrap();
     assert_ne!(entry["tainted"], true, "{state:#}");
     assert_eq!(entry["values"]["state"], "pendingAcceptance");
+    assert_eq!(
+        entry["values"]["private_dns_enabled"], false,
+        "the state says what EC2 has"
+    );
     let id = entry["values"]["id"].as_str().unwrap().to_owned();
-    // EC2 turns private DNS on only once the connection is accepted: the
-    // endpoint was created without it.
     assert_eq!(f.endpoint(&id).private_dns_enabled(), Some(false));
+
+    // Still pending: nothing to change, nothing fails, and the plan says
+    // what it waits for.
+    let pending = ws.plan_code();
+    assert_eq!(pending.code, 0, "{}", pending.text());
+    assert!(
+        pending
+            .flat()
+            .contains("Private DNS awaits PlanetScale's acceptance"),
+        "{}",
+        pending.text()
+    );
+    ws.apply();
 
     // PlanetScale accepts. The refresh shows it, the next apply turns
     // private DNS on in place, and the plan after that is empty.
-    proxy.set_faults(Faults::default());
+    f.emulator.strict.accept(&id);
     let plan = ws.plan_json();
     assert_eq!(
         planned_actions(&plan),
@@ -444,21 +478,90 @@ fn a_service_requiring_acceptance_finishes_pending_and_nothing_is_replaced() {
     ws.apply();
     assert_eq!(ws.resource(ADDRESS)["state"], "available");
     assert_eq!(ws.resource(ADDRESS)["id"], id.as_str());
-    // Read through the strict layer, which applies ModifyVpcEndpoint's
-    // PrivateDnsEnabled as EC2 does (the emulator ignores it).
+    assert_eq!(ws.resource(ADDRESS)["private_dns_enabled"], true);
+    assert_eq!(dns_through_strict(&f, &id), Some(true));
+    ws.assert_no_changes();
+    assert_eq!(early_private_dns(&f), Vec::<String>::new());
+    ws.destroy();
+    assert!(f.live_endpoints().is_empty());
+}
+
+/// The same with `private_dns_enabled = true` written out: the plan must
+/// show it, so each apply while pending records it without asking EC2
+/// (which would refuse), with the warning; none fails.
+#[test]
+fn private_dns_written_out_waits_for_acceptance_without_failing_an_apply() {
+    let f = fixture(30);
+    let service = f
+        .emulator
+        .create_endpoint_service_requiring_acceptance("db30.accept.example.com");
+    let ws = Workspace::new(Some(&f.emulator.url));
+    let body = f
+        .body(
+            &[0, 1],
+            0,
+            "  private_dns_enabled = true\n  timeouts {\n    create = \"5s\"\n  }",
+        )
+        .replace(&f.service, &service);
+    ws.write("main.tf", &f.config(&body));
+    ws.init();
+    ws.apply();
+    let id = ws.resource(ADDRESS)["id"].as_str().unwrap().to_owned();
+    assert_eq!(dns_through_strict(&f, &id), Some(false));
+
+    for _ in 0..2 {
+        let run = ws.apply();
+        assert!(
+            run.flat()
+                .contains("Private DNS awaits PlanetScale's acceptance"),
+            "{}",
+            run.text()
+        );
+        assert_eq!(ws.resource(ADDRESS)["id"], id.as_str());
+    }
+    assert_eq!(
+        early_private_dns(&f),
+        Vec::<String>::new(),
+        "no apply asked EC2 for private DNS before acceptance"
+    );
+
+    f.emulator.strict.accept(&id);
+    ws.apply();
+    assert_eq!(dns_through_strict(&f, &id), Some(true));
+    ws.assert_no_changes();
+    ws.destroy();
+    assert!(f.live_endpoints().is_empty());
+}
+
+/// The strict layer's refusals of private DNS before acceptance (rule 18),
+/// from any test sharing the emulator.
+fn early_private_dns(f: &Fixture) -> Vec<String> {
+    f.emulator
+        .strict
+        .refusals()
+        .into_iter()
+        .filter(|r| {
+            r.message
+                .contains("before the endpoint connection is accepted")
+        })
+        .map(|r| format!("{}: {}", r.action, r.message))
+        .collect()
+}
+
+/// An endpoint's private DNS as EC2 shows it: read through the strict
+/// layer, which applies ModifyVpcEndpoint's PrivateDnsEnabled as EC2 does
+/// (the emulator ignores it).
+fn dns_through_strict(f: &Fixture, id: &str) -> Option<bool> {
     let through_strict = support::emulator::ec2_client(&f.emulator.url);
     let shown =
         f.rt.block_on(
             through_strict
                 .describe_vpc_endpoints()
-                .vpc_endpoint_ids(&id)
+                .vpc_endpoint_ids(id)
                 .send(),
         )
         .unwrap();
-    assert_eq!(shown.vpc_endpoints()[0].private_dns_enabled(), Some(true));
-    ws.assert_no_changes();
-    ws.destroy();
-    assert!(f.live_endpoints().is_empty());
+    shown.vpc_endpoints()[0].private_dns_enabled()
 }
 
 #[test]

@@ -1381,3 +1381,71 @@ fn private_dns_and_a_private_zone_for_one_name_exclude_each_other() {
         );
     });
 }
+
+// ---- Rule 18 ----------------------------------------------------------------
+
+#[test]
+fn private_dns_waits_for_the_service_owner_to_accept() {
+    let emulator = Emulator::shared();
+    let service = emulator.create_endpoint_service_requiring_acceptance("db.strict-accept.example");
+    let layer = layer();
+    let ec2 = layer.ec2.clone();
+    let rt = runtime();
+    rt.block_on(async {
+        let net = create_network(&ec2, 221, &["us-east-1a", "us-east-1b"]).await;
+        let group = create_group(&ec2, &net.vpc_id, &support::unique("db")).await;
+        let subnets: Vec<&str> = net.subnet_ids.iter().map(String::as_str).collect();
+        let early = |why: &str| {
+            format!(
+                "Private DNS can't be enabled before the endpoint connection is accepted: {why}. Enable it once the service provider has accepted the connection."
+            )
+        };
+
+        // Omitted, PrivateDnsEnabled is true for an interface endpoint.
+        layer.refused(
+            endpoint(&ec2, &net, &service, &subnets, &group, None).await,
+            "CreateVpcEndpoint",
+            "InvalidParameter",
+            &early(&format!("the service {service} requires acceptance")),
+        );
+        let id = endpoint(&ec2, &net, &service, &subnets, &group, Some(false))
+            .await
+            .expect("private DNS off passes");
+        let state = |ec2: aws_sdk_ec2::Client, id: String| async move {
+            ec2.describe_vpc_endpoints()
+                .vpc_endpoint_ids(id)
+                .send()
+                .await
+                .unwrap()
+                .vpc_endpoints()[0]
+                .state()
+                .map(|s| s.as_str().to_owned())
+        };
+        assert_eq!(
+            state(ec2.clone(), id.clone()).await.as_deref(),
+            Some("pendingAcceptance")
+        );
+        layer.refused(
+            ec2.modify_vpc_endpoint()
+                .vpc_endpoint_id(&id)
+                .private_dns_enabled(true)
+                .send()
+                .await,
+            "ModifyVpcEndpoint",
+            "InvalidParameter",
+            &early(&format!("the endpoint {id} is pendingAcceptance")),
+        );
+
+        layer.strict.accept(&id);
+        assert_eq!(
+            state(ec2.clone(), id.clone()).await.as_deref(),
+            Some("available")
+        );
+        ec2.modify_vpc_endpoint()
+            .vpc_endpoint_id(&id)
+            .private_dns_enabled(true)
+            .send()
+            .await
+            .expect("accepted: private DNS can be turned on");
+    });
+}

@@ -30,6 +30,7 @@
 //! | 15 | a Route 53 change (CreateHostedZone, ChangeResourceRecordSets, AssociateVPCWithHostedZone, DisassociateVPCFromHostedZone, DeleteHostedZone) is `PENDING` in its answer, and to GetChange for [`CHANGE_PROPAGATES_IN`] after it was made; `INSYNC` after | `PENDING`, then `INSYNC` (200) | API_GetChange ("PENDING indicates that the changes in this request have not propagated to all Amazon Route 53 DNS servers ... This is the initial status of all change batch requests"); API_ChangeInfo |
 //! | 16 | a CreateHostedZone with a `CallerReference` already used | `HostedZoneAlreadyExists` (409) "A hosted zone has already been created with the specified caller reference." | API_CreateHostedZone (CallerReference: "A unique string that identifies the request and that allows failed CreateHostedZone requests to be retried without the risk of executing the operation twice"; HostedZoneAlreadyExists: "...has already been created with the specified CallerReference") |
 //! | 17 | a CreateHostedZone of a private zone, or an AssociateVPCWithHostedZone, whose VPC is already associated with another zone of the zone's name, or holds an interface endpoint with private DNS on for that name | `ConflictingDomainExists` (400) "..." (the layer's words) | API_CreateHostedZone and API_AssociateVPCWithHostedZone, ConflictingDomainExists ("Create a private hosted zone: A hosted zone with the specified name already exists and is already associated with the Amazon VPC that you specified"; "Associate VPCs with a private hosted zone: The VPC that you specified is already associated with another hosted zone that has the same name"); PrivateLink guide, "Manage DNS names for VPC endpoint services" (an endpoint's private DNS is a private hosted zone AWS associates with the VPC) |
+//! | 18 | an interface endpoint to a service that requires acceptance is `pendingAcceptance` until its owner accepts it (a test plays that with [`Strict::accept`]); private DNS cannot be on before: a CreateVpcEndpoint to such a service with `PrivateDnsEnabled` true (its default), or a ModifyVpcEndpoint turning it on while the endpoint waits | `InvalidParameter` "..." (the layer's words); `pendingAcceptance` in DescribeVpcEndpoints | API_VpcEndpoint (State: `pendingAcceptance`); PrivateLink guide, "Accept or reject connection requests" (a request waits until the owner accepts it); EC2's refusal to enable private DNS before acceptance is not in the API reference: it is the behaviour crossplane-contrib/provider-aws#1363 reports ("can't enable private dns before it is accepted") and hashicorp/terraform-provider-aws#37628 builds `aws_vpc_endpoint_private_dns` for (private DNS turned on after the connection is accepted) |
 //!
 //! Choices where the emulator says less than EC2:
 //! - Rule 2: the emulator reports no `privateDnsNameVerificationState` at
@@ -68,6 +69,12 @@
 //! - Rule 10: the emulator itself refuses a 61st ingress rule counting IPv4
 //!   and IPv6 together (with the same code); EC2 would take up to 60 of
 //!   each. The layer cannot make the emulator accept more.
+//! - Rule 18: the emulator makes every endpoint `available` at once. The
+//!   layer shows an endpoint to a service that requires acceptance as
+//!   `pendingAcceptance` in its answers until a test accepts it (the
+//!   emulator's own `vpc-endpoint-state` filter still sees `available`).
+//!   EC2's code and text for turning private DNS on too early are not
+//!   published: the layer answers `InvalidParameter` in its own words.
 //!
 //! Checks and the call they guard run one at a time per layer, so two
 //! concurrent creates cannot both pass a quota or conflict check. Every
@@ -179,6 +186,8 @@ struct State {
     change_zones: BTreeMap<String, (String, bool)>,
     /// The `CallerReference`s of the hosted zones made (rule 16).
     caller_references: HashSet<String>,
+    /// Endpoints whose service's owner has not accepted them yet (rule 18).
+    awaiting_acceptance: HashSet<String>,
 }
 
 /// How long a Route 53 change stays `PENDING` (rule 15): real changes take
@@ -232,6 +241,16 @@ impl Strict {
             state,
             insights,
         }
+    }
+
+    /// Plays PlanetScale accepting the connection of `endpoint_id`, made to
+    /// a service that requires acceptance (rule 18): it becomes `available`.
+    pub fn accept(&self, endpoint_id: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .awaiting_acceptance
+            .remove(endpoint_id);
     }
 
     /// Plays an endpoint service whose provider has not verified its private
@@ -838,6 +857,11 @@ async fn create_endpoint(call: &Call, state: &Mutex<State>) -> Result<(), Refuse
         .param("PrivateDnsEnabled")
         .is_none_or(|v| v.eq_ignore_ascii_case("true"));
     if private_dns {
+        if requires_acceptance(call, service).await {
+            return Err(not_accepted(&format!(
+                "the service {service} requires acceptance"
+            )));
+        }
         private_dns_allowed(call, state, service, vpc, None).await?;
     }
     Ok(())
@@ -886,6 +910,11 @@ async fn modify_endpoint(call: &Call, state: &Mutex<State>) -> Result<(), Refuse
     let turning_on = call
         .param("PrivateDnsEnabled")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    if turning_on && state.lock().unwrap().awaiting_acceptance.contains(id) {
+        return Err(not_accepted(&format!(
+            "the endpoint {id} is pendingAcceptance"
+        )));
+    }
     if turning_on
         && !private_dns_of(&endpoint, state)
         && let (Some(service), Some(vpc)) =
@@ -894,6 +923,36 @@ async fn modify_endpoint(call: &Call, state: &Mutex<State>) -> Result<(), Refuse
         private_dns_allowed(call, state, &service, &vpc, Some(id)).await?;
     }
     Ok(())
+}
+
+// ---- Rule 18: acceptance ---------------------------------------------------
+
+/// Whether the service's owner accepts each connection by hand.
+async fn requires_acceptance(call: &Call, name: &str) -> bool {
+    let Some(answer) = call
+        .ask(
+            "DescribeVpcEndpointServices",
+            &[("ServiceName.1", name)],
+            &[],
+        )
+        .await
+    else {
+        return false;
+    };
+    items(&answer, "serviceDetailSet")
+        .iter()
+        .find(|i| field(i, "serviceName").as_deref() == Some(name))
+        .and_then(|i| field(i, "acceptanceRequired"))
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+fn not_accepted(why: &str) -> Refuse {
+    refuse(
+        "InvalidParameter",
+        format!(
+            "Private DNS can't be enabled before the endpoint connection is accepted: {why}. Enable it once the service provider has accepted the connection."
+        ),
+    )
 }
 
 fn duplicate_zone(subnet: &str) -> Refuse {
@@ -1274,8 +1333,15 @@ async fn created_endpoint(call: &Call, text: &str, remote: Option<String>, state
     let record = call
         .param("DnsOptions.DnsRecordIpType")
         .map_or_else(|| default_record(&ip).to_owned(), str::to_owned);
+    let awaits = match call.param("ServiceName") {
+        Some(service) => requires_acceptance(call, service).await,
+        None => false,
+    };
     {
         let mut s = state.lock().unwrap();
+        if awaits {
+            s.awaiting_acceptance.insert(id.clone());
+        }
         if let Some(remote) = remote {
             s.remote_endpoints.insert(id.clone(), remote);
         }
@@ -1349,6 +1415,9 @@ fn shown_endpoint(item: &str, state: &Mutex<State>) -> String {
         return item.to_owned();
     };
     let mut item = item.to_owned();
+    if s.awaiting_acceptance.contains(&id) {
+        item = with_field(&item, "state", "pendingAcceptance");
+    }
     if let Some(remote) = s.remote_endpoints.get(&id)
         && let Some(r) = s.remote.get(remote)
     {

@@ -170,7 +170,10 @@ impl Resource<Clients> for EndpointResource {
             ))
             .attribute(Attribute::bool(attr::private_dns_enabled).default(Value::Bool(PRIVATE_DNS_DEFAULT)).describe(
                 "Resolve the branch's private host name to the endpoint inside the VPC (the console's \"Enable \
-                 DNS name\"). Needs DNS support and DNS hostnames on in the VPC. Changes in place.",
+                 DNS name\"). Needs DNS support and DNS hostnames on in the VPC. Changes in place. EC2 turns it \
+                 on only once the connection is accepted: to a service that requires acceptance, left out it is \
+                 known after apply and stays `false` while the endpoint is `pendingAcceptance` (the first apply \
+                 after PlanetScale accepts turns it on); set to `true` it is recorded at once and turned on then.",
             ))
             .attribute(Attribute::string(attr::ip_address_type).optional_computed().use_state_for_unknown().describe(
                 "The address family of the endpoint's network interfaces: `ipv4`, `dualstack` or `ipv6`. \
@@ -331,6 +334,7 @@ impl Resource<Clients> for EndpointResource {
         if diags.has_errors() {
             return;
         }
+        dns_awaits_acceptance(change, diags);
         keep_what_tags_cannot_change(change);
         // Checks that call AWS run only for values that change, and once
         // they are known (else again at apply).
@@ -361,8 +365,23 @@ impl Resource<Clients> for EndpointResource {
             vpc_known,
             at_plan: true,
         };
-        if checks.any() {
-            preflight(clients, &m, checks, diags).await;
+        let service = if checks.any() {
+            preflight(clients, &m, checks, diags).await
+        } else {
+            None
+        };
+        // EC2 turns private DNS on only for an accepted connection: left to
+        // its default, whether it is on when the create ends is up to
+        // PlanetScale.
+        if creating
+            && c.is_null(attr::private_dns_enabled)
+            && service.is_some_and(|s| s.acceptance_required)
+            && let Value::Object(map) = &mut change.planned
+        {
+            map.insert(
+                attr::private_dns_enabled.into(),
+                Value::Unknown(Default::default()),
+            );
         }
         if creating && vpc_known {
             check_existing(clients, &m, diags).await;
@@ -440,6 +459,7 @@ impl Resource<Clients> for EndpointResource {
         let mut outcome = ec2
             .wait_endpoint_available(&created.id, &wait, &ctx.stop)
             .await;
+        let mut dns_turned_on = m.private_dns_enabled && !dns_after_acceptance;
         if dns_after_acceptance && let Ok(accepted) = &outcome {
             let turn_on = EndpointChanges {
                 private_dns_enabled: Some(true),
@@ -447,6 +467,7 @@ impl Resource<Clients> for EndpointResource {
             };
             outcome = match ec2.modify_endpoint(&accepted.id, &turn_on).await {
                 Ok(()) => {
+                    dns_turned_on = true;
                     let wait = AvailableWait::after_modify(timeout, &subnets, &groups);
                     ec2.wait_endpoint_available(&created.id, &wait, &ctx.stop)
                         .await
@@ -473,7 +494,14 @@ impl Resource<Clients> for EndpointResource {
             id: created.id,
             ..m.clone()
         };
-        Some(after_write(found, &planned_with_id, &m, written).to_value())
+        let seen_dns = found.as_ref().map(|f| f.private_dns_enabled);
+        let mut state = after_write(found, &planned_with_id, &m, written);
+        // Left to its default, the state says what EC2 has: off while
+        // PlanetScale has not accepted.
+        if Attrs::of(planned).is_unknown(attr::private_dns_enabled) {
+            state.private_dns_enabled = seen_dns.unwrap_or(dns_turned_on);
+        }
+        Some(state.to_value())
     }
 
     // ---------------------------------------------------------------- read --
@@ -527,7 +555,13 @@ impl Resource<Clients> for EndpointResource {
             super::missing_id(diags);
             return prior.clone();
         }
-        let changes = changes_between(&old, &new);
+        let mut changes = changes_between(&old, &new);
+        // EC2 refuses to turn private DNS on before the connection is
+        // accepted: the plan warned, and the first apply after acceptance
+        // turns it on.
+        if changes.private_dns_enabled == Some(true) && old.state == PENDING_ACCEPTANCE {
+            changes.private_dns_enabled = None;
+        }
         let checks = Checks::of_changes(&changes);
         if checks.any() {
             preflight(clients, &new, checks, diags).await;
@@ -546,14 +580,14 @@ impl Resource<Clients> for EndpointResource {
                 })
                 .is_ok(),
         };
-        let tags_only = changes.is_empty();
-        let network_written = tags_only || {
+        let nothing_to_modify = changes.is_empty();
+        let network_written = nothing_to_modify || {
             let outcome = modify(ec2, id, &old, &new, changes, timeout, &ctx.stop).await;
             settle(id, "updated", timeout, outcome, diags).is_some()
         };
         // Tags change nothing else EC2 shows (the plan kept it as it was):
         // no read after them.
-        let found = if tags_only {
+        let found = if nothing_to_modify {
             None
         } else if network_written {
             ec2.find_endpoint(id).await.ok()
@@ -623,12 +657,54 @@ impl Resource<Clients> for EndpointResource {
     }
 }
 
+// --------------------------------------------------- awaiting acceptance --
+
+/// EC2's word for an endpoint its service's owner has not accepted yet.
+const PENDING_ACCEPTANCE: &str = "pendingAcceptance";
+
+/// While PlanetScale has not accepted the endpoint, EC2 refuses to turn
+/// private DNS on. Left to its default, private DNS is planned as it is
+/// (off), so the plan is empty and tells the truth; set to `true` in the
+/// configuration, it must be planned so, and the apply records it without
+/// asking EC2. Either way a warning says what is awaited, and the first
+/// plan after acceptance turns it on.
+fn dns_awaits_acceptance(change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+    let prior = Attrs::of(change.prior);
+    if change.prior.is_null()
+        || prior.str(attr::state) != Some(PENDING_ACCEPTANCE)
+        || prior.bool(attr::private_dns_enabled) != Some(false)
+        || Attrs::of(&change.planned).bool(attr::private_dns_enabled) != Some(true)
+    {
+        return;
+    }
+    let id = prior.str(attr::id).unwrap_or_default();
+    let configured = !Attrs::of(change.config).is_null(attr::private_dns_enabled);
+    if !configured && let Value::Object(map) = &mut change.planned {
+        map.insert(attr::private_dns_enabled.into(), Value::Bool(false));
+    }
+    let now = if configured {
+        "This apply records private_dns_enabled = true without calling EC2, and the refresh after it shows \
+         false again until then."
+    } else {
+        "It stays false in state until then, so this plan does not change it."
+    };
+    diags.attr_warning(
+        root(attr::private_dns_enabled),
+        "Private DNS awaits PlanetScale's acceptance",
+        format!(
+            "{id} is pendingAcceptance, and EC2 turns private DNS on only for an accepted connection. {now} \
+             The first terraform apply after PlanetScale accepts turns it on. If the endpoint stays pending, \
+             check that PrivateLink is enabled for the branch and that this AWS account is allowed to connect."
+        ),
+    );
+}
+
 // ------------------------------------------------------ address families --
 
-/// An update that changes only tags (or timeouts) cannot change the
-/// endpoint's interfaces, DNS names or an `available` state: they are
-/// planned as they are instead of unknown, so a tag edit shows as a tag
-/// edit. Anything that goes to ModifyVpcEndpoint leaves them unknown.
+/// An update that changes only tags (or timeouts), or nothing, cannot
+/// change the endpoint's interfaces, DNS names or an `available` state:
+/// they are planned as they are instead of unknown, so a tag edit shows as
+/// a tag edit. Anything that goes to ModifyVpcEndpoint leaves them unknown.
 fn keep_what_tags_cannot_change(change: &mut PlanChange<'_>) {
     if change.prior.is_null() || !change.changing {
         return;
@@ -643,8 +719,13 @@ fn keep_what_tags_cannot_change(change: &mut PlanChange<'_>) {
     if !untouched {
         return;
     }
+    // Nothing at all to change (private DNS awaiting acceptance, kept as
+    // it is): the plan is the prior state.
+    let unchanged = [attr::tags, attr::tags_all, attr::timeouts]
+        .iter()
+        .all(|a| prior.get(a) == planned.get(a));
     let mut kept = kept[..2].to_vec();
-    if prior.str(attr::state) == Some("available") {
+    if unchanged || prior.str(attr::state) == Some("available") {
         kept.push(attr::state);
     }
     let kept: Vec<(&str, Value)> = kept
