@@ -1021,11 +1021,97 @@ fn fixed_addresses_reach_the_interfaces() {
         "{state}"
     );
     // The interfaces carry the addresses, one per subnet.
+    assert_eq!(
+        interface_addresses(&f, &id),
+        sorted_pairs(&[
+            (&f.network.subnet_ids[0], "10.31.0.10"),
+            (&f.network.subnet_ids[1], "10.31.1.10"),
+        ])
+    );
+    // What it must not touch: IPv4 alone, private DNS on.
+    let e = shown_endpoint(&f, &id);
+    assert_eq!(e.ip_address_type().map(|t| t.as_str()), Some("ipv4"));
+    assert_eq!(e.private_dns_enabled(), Some(true));
+    ws.assert_no_changes();
+
+    // Another address changes in place, as EC2 allows: one ModifyVpcEndpoint
+    // naming only the changed subnet; the other interface keeps its address.
+    ws.write(
+        "main.tf",
+        &f.config(&f.body(&[0, 1], 0, &fixed(1).replace("10.31.1.10", "10.31.1.20"))),
+    );
+    assert_eq!(
+        planned_actions(&ws.plan_json()),
+        vec![(ADDRESS.to_owned(), vec!["update".to_owned()])]
+    );
+    ws.apply();
+    assert_eq!(ws.resource(ADDRESS)["id"], id.as_str());
+    let modified = requests_of(&f, "ModifyVpcEndpoint", "VpcEndpointId", &id);
+    assert_eq!(modified.len(), 1, "{modified:?}");
+    let sent: Vec<(&str, &str)> = modified[0]
+        .iter()
+        .filter(|(k, _)| k.starts_with("SubnetConfiguration."))
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        sent,
+        vec![
+            ("SubnetConfiguration.1.Ipv4", "10.31.1.20"),
+            (
+                "SubnetConfiguration.1.SubnetId",
+                f.network.subnet_ids[1].as_str()
+            ),
+        ]
+    );
+    assert_eq!(
+        interface_addresses(&f, &id),
+        sorted_pairs(&[
+            (&f.network.subnet_ids[0], "10.31.0.10"),
+            (&f.network.subnet_ids[1], "10.31.1.20"),
+        ])
+    );
+    let e = shown_endpoint(&f, &id);
+    assert_eq!(e.private_dns_enabled(), Some(true));
+    assert_eq!(sorted(e.subnet_ids()), sorted(&f.network.subnet_ids[..2]));
+    ws.assert_no_changes();
+
+    // EC2 giving another address than asked (the emulator alone ignores
+    // SubnetConfiguration) is an error naming both addresses, not
+    // Terraform's "inconsistent result".
+    let other = Workspace::new(Some(&f.emulator.raw_url));
+    other.write(
+        "main.tf",
+        &f.config(&f.body(
+            &[2],
+            1,
+            &format!(
+                "  private_dns_enabled = false\n  subnet_configurations = [{{ subnet_id = \"{}\", ipv4 = \"10.31.2.10\" }}]\n",
+                f.network.subnet_ids[2]
+            ),
+        )),
+    );
+    other.init();
+    let run = other.run(&["apply", "-auto-approve", "-input=false", "-no-color"]);
+    let text = run.flat();
+    assert_eq!(run.code, 1, "{text}");
+    assert!(text.contains("Fixed address not given"), "{text}");
+    assert!(text.contains("10.31.2.10 was asked for"), "{text}");
+    assert!(
+        !text.contains("inconsistent") && !text.contains("Provider produced"),
+        "{text}"
+    );
+    other.destroy();
+    ws.destroy();
+    assert!(f.live_endpoints().is_empty());
+}
+
+/// (subnet, address) of each of the endpoint's interfaces, as EC2 shows them.
+fn interface_addresses(f: &Fixture, id: &str) -> Vec<(String, String)> {
     let ec2 = support::emulator::ec2_client(&f.emulator.url);
     let interfaces =
         f.rt.block_on(
             ec2.describe_network_interfaces()
-                .set_network_interface_ids(Some(f.endpoint(&id).network_interface_ids().to_vec()))
+                .set_network_interface_ids(Some(f.endpoint(id).network_interface_ids().to_vec()))
                 .send(),
         )
         .unwrap();
@@ -1040,30 +1126,16 @@ fn fixed_addresses_reach_the_interfaces() {
         })
         .collect();
     addresses.sort();
-    let mut wanted = vec![
-        (f.network.subnet_ids[0].clone(), "10.31.0.10".to_owned()),
-        (f.network.subnet_ids[1].clone(), "10.31.1.10".to_owned()),
-    ];
-    wanted.sort();
-    assert_eq!(addresses, wanted);
-    // What it must not touch: IPv4 alone, private DNS on.
-    let e = shown_endpoint(&f, &id);
-    assert_eq!(e.ip_address_type().map(|t| t.as_str()), Some("ipv4"));
-    assert_eq!(e.private_dns_enabled(), Some(true));
-    ws.assert_no_changes();
+    addresses
+}
 
-    // Another address replaces the endpoint.
-    ws.write(
-        "main.tf",
-        &f.config(&f.body(&[0, 1], 0, &fixed(1).replace("10.31.1.10", "10.31.1.20"))),
-    );
-    let plan = ws.plan_json();
-    assert_eq!(
-        plan["resource_changes"][0]["change"]["replace_paths"],
-        serde_json::json!([["subnet_configurations"]])
-    );
-    ws.destroy();
-    assert!(f.live_endpoints().is_empty());
+fn sorted_pairs(pairs: &[(&String, &str)]) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(a, b)| ((*a).clone(), (*b).to_owned()))
+        .collect();
+    v.sort();
+    v
 }
 
 /// A cross-region endpoint takes the permission-only IAM action

@@ -61,6 +61,8 @@ pub struct EndpointChanges {
     pub private_dns_enabled: Option<bool>,
     pub ip_address_type: Option<String>,
     pub dns_record_ip_type: Option<String>,
+    /// Fixed addresses new or changed, one entry per subnet.
+    pub subnet_addresses: Vec<SubnetAddresses>,
 }
 
 impl EndpointChanges {
@@ -72,6 +74,7 @@ impl EndpointChanges {
             && self.private_dns_enabled.is_none()
             && self.ip_address_type.is_none()
             && self.dns_record_ip_type.is_none()
+            && self.subnet_addresses.is_empty()
     }
 }
 
@@ -449,6 +452,13 @@ impl Ec2 {
             .set_private_dns_enabled(changes.private_dns_enabled)
             .set_ip_address_type(changes.ip_address_type.as_deref().map(IpAddressType::from))
             .set_dns_options(changes.dns_record_ip_type.as_deref().map(dns_options))
+            .set_subnet_configurations((!changes.subnet_addresses.is_empty()).then(|| {
+                changes
+                    .subnet_addresses
+                    .iter()
+                    .map(subnet_configuration)
+                    .collect()
+            }))
             .send()
             .await?;
         Ok(())

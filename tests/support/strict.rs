@@ -25,7 +25,7 @@
 //! | 10 | more than 60 rules per group, direction and IP version (a rule naming a group counts for IPv4 and IPv6; one naming a prefix list counts as the list's maximum entries, toward its address family) | `RulesPerSecurityGroupLimitExceeded` "The maximum number of rules per security group has been reached." | Amazon VPC quotas, "Inbound or outbound rules per security group"; Amazon VPC user guide, "Managed prefix lists" (a referenced list counts as its maximum entries) |
 //! | 11 | a service of another region (planted with [`Strict::plant_remote_service`]): DescribeVpcEndpointServices answers it only when `ServiceRegion.N` names its region, and CreateVpcEndpoint takes it only with `ServiceRegion` naming its region; either only when its provider supports the caller's region. A `ServiceRegion` that is not the caller's, for a service of the caller's region, is refused alike | `InvalidServiceName` "The Vpc Endpoint Service '<name>' does not exist" | API_CreateVpcEndpoint (ServiceRegion: "The Region where the service is hosted. The default is the current Region."); API_DescribeVpcEndpointServices (ServiceRegions); PrivateLink guide, "Cross-Region access" (the provider chooses the supported Regions) |
 //! | 12 | an interface endpoint's `IpAddressType` its subnets cannot hold (`ipv4`: an IPv4 block each; `dualstack`: an IPv4 and an IPv6 block each; `ipv6`: IPv6-only subnets) or its service does not support (`SupportedIpAddressTypes`, planted with [`Strict::set_supported_ip_address_types`]; none: IPv4 alone); a `DnsOptions.DnsRecordIpType` of a family the endpoint lacks (`ipv4`: ipv4 or dualstack; `ipv6`: ipv6 or dualstack; `dualstack`, `service-defined`: dualstack); on create and on a modify | `InvalidParameter` "..." (the layer's words) | PrivateLink guide, "IP address types" ("supported only if all selected subnets ..."); API_DnsOptionsSpecification (DnsRecordIpType: ipv4, dualstack, ipv6, service-defined) |
-//! | 13 | a `SubnetConfiguration.N` whose subnet is not among `SubnetId.N`, whose address lies outside its subnet's block or is one of the five AWS reserves (the first four and the last), or that lacks the address of a family the endpoint uses | `InvalidParameter` "..." (the layer's words) | API_SubnetConfiguration ("You must provide an IPv4 address if the VPC endpoint supports IPv4", likewise IPv6); Amazon VPC user guide, "Subnet CIDR blocks" (the five reserved addresses) |
+//! | 13 | a `SubnetConfiguration.N` (CreateVpcEndpoint, or ModifyVpcEndpoint against the subnets the endpoint has after it) whose subnet is not among `SubnetId.N`, whose address lies outside its subnet's block or is one of the five AWS reserves (the first four and the last), or that lacks the address of a family the endpoint uses | `InvalidParameter` "..." (the layer's words) | API_SubnetConfiguration ("You must provide an IPv4 address if the VPC endpoint supports IPv4", likewise IPv6); Amazon VPC user guide, "Subnet CIDR blocks" (the five reserved addresses) |
 //! | 14 | a CreateVpcEndpoint to a service of another region (`ServiceRegion` not the caller's) while a test denies the caller `vpce:AllowMultiRegion` for the VPC ([`Strict::deny_permission`]) | `UnauthorizedOperation` (403) "You are not authorized to perform this operation." | Service Authorization Reference, AWS PrivateLink: `vpce:AllowMultiRegion`, a permission-only action ("Grants permission to manage multi-region VPC endpoints"); EC2 error codes (UnauthorizedOperation) |
 //! | 15 | a Route 53 change (CreateHostedZone, ChangeResourceRecordSets, AssociateVPCWithHostedZone, DisassociateVPCFromHostedZone, DeleteHostedZone) is `PENDING` in its answer, and to GetChange for [`CHANGE_PROPAGATES_IN`] after it was made; `INSYNC` after | `PENDING`, then `INSYNC` (200) | API_GetChange ("PENDING indicates that the changes in this request have not propagated to all Amazon Route 53 DNS servers ... This is the initial status of all change batch requests"); API_ChangeInfo |
 //! | 16 | a CreateHostedZone with a `CallerReference` already used | `HostedZoneAlreadyExists` (409) "A hosted zone has already been created with the specified caller reference." | API_CreateHostedZone (CallerReference: "A unique string that identifies the request and that allows failed CreateHostedZone requests to be retried without the risk of executing the operation twice"; HostedZoneAlreadyExists: "...has already been created with the specified CallerReference") |
@@ -577,6 +577,16 @@ async fn handle(
                     .param("DnsOptions.DnsRecordIpType")
                     .map_or(record, str::to_owned);
                 s.addressing.insert(id.to_owned(), (ip, record));
+            }
+            if let Some(id) = call.param("VpcEndpointId")
+                && !subnet_configurations(&call).is_empty()
+                && let Some(answer) = call
+                    .ask("DescribeVpcEndpoints", &[("VpcEndpointId.1", id)], &[])
+                    .await
+                && let Some(endpoint) = items(&answer, "vpcEndpointSet").into_iter().next()
+            {
+                let interfaces = list_field(&endpoint, "networkInterfaceIdSet");
+                record_fixed(&call, &interfaces, &state).await;
             }
         }
         "DescribeSubnets" => text = subnet_block_states(&text),
@@ -1347,11 +1357,16 @@ async fn created_endpoint(call: &Call, text: &str, remote: Option<String>, state
         }
         s.addressing.insert(id, (ip, record));
     }
+    record_fixed(call, &list_field(&endpoint, "networkInterfaceIdSet"), state).await;
+}
+
+/// The fixed addresses of a create or modify that passed, on the
+/// endpoint's interface in each configured subnet.
+async fn record_fixed(call: &Call, interfaces: &[String], state: &Mutex<State>) {
     let configs = subnet_configurations(call);
     if configs.is_empty() {
         return;
     }
-    let interfaces = list_field(&endpoint, "networkInterfaceIdSet");
     let ids: Vec<(String, &str)> = interfaces
         .iter()
         .enumerate()
@@ -1613,11 +1628,21 @@ async fn create_addressing(call: &Call, state: &Mutex<State>) -> Result<(), Refu
     )
     .await?;
     // Rule 13.
+    check_subnet_configurations(call, &subnets, ip).await
+}
+
+/// Rule 13 for the `SubnetConfiguration.N` of a request, against the
+/// endpoint's subnets (after the request) and its address type.
+async fn check_subnet_configurations(
+    call: &Call,
+    subnets: &[String],
+    ip: &str,
+) -> Result<(), Refuse> {
     let configs = subnet_configurations(call);
     if configs.is_empty() {
         return Ok(());
     }
-    let blocks = subnet_blocks(call, &subnets).await.unwrap_or_default();
+    let blocks = subnet_blocks(call, subnets).await.unwrap_or_default();
     let (v4, v6) = match ip {
         "ipv6" => (false, true),
         "dualstack" => (true, true),
@@ -1694,7 +1719,8 @@ async fn modify_addressing(call: &Call, state: &Mutex<State>) -> Result<(), Refu
     let Some(id) = call.param("VpcEndpointId") else {
         return Ok(());
     };
-    if ip.is_none() && record.is_none() {
+    let configs = !subnet_configurations(call).is_empty();
+    if ip.is_none() && record.is_none() && !configs {
         return Ok(());
     }
     let Some(answer) = call
@@ -1717,7 +1743,15 @@ async fn modify_addressing(call: &Call, state: &Mutex<State>) -> Result<(), Refu
     let record = record.unwrap_or(&current.1).to_owned();
     let service = field(&endpoint, "serviceName").unwrap_or_default();
     let subnets = list_field(&endpoint, "subnetIdSet");
-    check_addressing(call, state, &service, &subnets, &ip, Some(&record)).await
+    check_addressing(call, state, &service, &subnets, &ip, Some(&record)).await?;
+    // Rule 13, against the subnets the endpoint has after the modify.
+    let removed = call.list("RemoveSubnetId");
+    let after: Vec<String> = subnets
+        .into_iter()
+        .filter(|s| !removed.contains(s))
+        .chain(call.list("AddSubnetId"))
+        .collect();
+    check_subnet_configurations(call, &after, &ip).await
 }
 
 // ---- Rules 5 and 10: security group rules ----------------------------------

@@ -187,13 +187,14 @@ impl Resource<Clients> for EndpointResource {
                  `service-defined` (A records for all names, AAAA for the regional and zonal ones; `dualstack`). \
                  Left out, EC2's default for the address type. Changes in place.",
             ))
-            .attribute(Attribute::new(attr::subnet_configurations, Type::List(Box::new(subnet_config_type()))).optional().requires_replace().describe(
+            .attribute(Attribute::new(attr::subnet_configurations, Type::List(Box::new(subnet_config_type()))).optional().describe(
                 "Fixed addresses for the endpoint's network interfaces, so that firewall rules elsewhere can \
                  name them: a list of `{ subnet_id, ipv4, ipv6 }`, one per subnet at most, each `subnet_id` one of \
                  `subnet_ids`. Give `ipv4` when the endpoint uses IPv4 and `ipv6` when it uses IPv6 (both for \
                  `dualstack`); each address must lie inside its subnet's block and not be one of the five AWS \
                  reserves in every subnet (the first four and the last). Subnets left out get addresses EC2 \
-                 chooses.",
+                 chooses. Changes in place: a new or changed entry gives that subnet's interface its address; \
+                 an entry removed leaves the interface's address as it is.",
             ))
             .attribute(Attribute::string(attr::state).computed().describe("The endpoint's state, `available` once ready."))
             .attribute(Attribute::string_list(attr::network_interface_ids).computed().describe("The endpoint's network interfaces."))
@@ -490,6 +491,7 @@ impl Resource<Clients> for EndpointResource {
             Some(e) => Some(with_addresses(clients, state_of(clients, &e, &m)).await),
             None => None,
         };
+        fixed_addresses_as_asked(&m, found.as_ref(), diags);
         let planned_with_id = Model {
             id: created.id,
             ..m.clone()
@@ -598,6 +600,7 @@ impl Resource<Clients> for EndpointResource {
             Some(e) => Some(with_addresses(clients, state_of(clients, &e, &new)).await),
             None => None,
         };
+        fixed_addresses_as_asked(&new, found.as_ref(), diags);
         let written = Written {
             tags: tags_written,
             network: network_written,
@@ -890,10 +893,51 @@ fn remote_region<'a>(clients: &Clients, m: &'a Model) -> Option<&'a str> {
     m.service_region.as_deref().filter(|r| *r != clients.region)
 }
 
+/// After a write, each fixed address EC2 did not give as asked is an error
+/// naming both, on its entry: the state records what EC2 gave (Terraform
+/// would otherwise call it an inconsistent result).
+fn fixed_addresses_as_asked(planned: &Model, found: Option<&Model>, diags: &mut Diagnostics) {
+    let Some(found) = found else {
+        return;
+    };
+    for (i, asked) in planned.subnet_configurations.iter().flatten().enumerate() {
+        let Some(given) = found
+            .subnet_configurations
+            .iter()
+            .flatten()
+            .find(|c| c.subnet_id == asked.subnet_id)
+        else {
+            continue;
+        };
+        for (name, want, got) in [
+            (subnet_attr::ipv4, &asked.ipv4, &given.ipv4),
+            (subnet_attr::ipv6, &asked.ipv6, &given.ipv6),
+        ] {
+            if let Some(want) = want
+                && got.as_ref() != Some(want)
+            {
+                let got = got.as_deref().unwrap_or("no address of that family");
+                entry_error(
+                    diags,
+                    i,
+                    name,
+                    "Fixed address not given",
+                    format!(
+                        "{want} was asked for the endpoint's interface in {}, and EC2 gave it {got}. The state \
+                         records {got}, so the next plan asks for {want} again in place. If another interface \
+                         holds {want}, free it or choose another address.",
+                        asked.subnet_id
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// The state with its fixed addresses as the endpoint's interfaces show
 /// them, by subnet: a configured address EC2 did not give (or an interface
 /// replaced since) shows as the one the interface has, so the next plan
-/// replaces the endpoint. Without fixed addresses, or when the interfaces
+/// changes it back in place. Without fixed addresses, or when the interfaces
 /// cannot be read, the state is left as it is.
 async fn with_addresses(clients: &Clients, mut state: Model) -> Model {
     let Some(configs) = state
@@ -1063,6 +1107,13 @@ fn changes_between(old: &Model, new: &Model) -> EndpointChanges {
             .dns_record_ip_type
             .clone()
             .filter(|t| old.dns_record_ip_type.as_ref() != Some(t)),
+        subnet_addresses: new
+            .subnet_configurations
+            .iter()
+            .flatten()
+            .filter(|c| !old.subnet_configurations.iter().flatten().any(|o| o == *c))
+            .map(SubnetConfig::to_aws)
+            .collect(),
     }
 }
 
@@ -1210,6 +1261,49 @@ mod tests {
             },
         );
         assert!(unset.is_empty());
+    }
+
+    #[test]
+    fn an_update_sends_only_the_fixed_addresses_that_are_new_or_changed() {
+        let config = |subnet: &str, ipv4: &str| SubnetConfig {
+            subnet_id: subnet.into(),
+            ipv4: Some(ipv4.into()),
+            ipv6: None,
+        };
+        let old = Model {
+            subnet_configurations: Some(vec![
+                config("subnet-a", "10.0.0.10"),
+                config("subnet-b", "10.0.1.10"),
+            ]),
+            ..Model::default()
+        };
+        let new = Model {
+            subnet_configurations: Some(vec![
+                config("subnet-a", "10.0.0.10"),
+                config("subnet-b", "10.0.1.20"),
+                config("subnet-c", "10.0.2.10"),
+            ]),
+            ..old.clone()
+        };
+        let changes = changes_between(&old, &new);
+        let sent: Vec<(&str, Option<&str>)> = changes
+            .subnet_addresses
+            .iter()
+            .map(|a| (a.subnet_id.as_str(), a.ipv4.as_deref()))
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                ("subnet-b", Some("10.0.1.20")),
+                ("subnet-c", Some("10.0.2.10"))
+            ]
+        );
+        // An entry removed leaves the interface's address as it is.
+        let dropped = Model {
+            subnet_configurations: Some(vec![config("subnet-a", "10.0.0.10")]),
+            ..old.clone()
+        };
+        assert!(changes_between(&old, &dropped).is_empty());
     }
 
     #[test]

@@ -60,7 +60,8 @@ impl Checks {
             service: false,
             subnets: !changes.add_subnet_ids.is_empty()
                 || !changes.remove_subnet_ids.is_empty()
-                || changes.ip_address_type.is_some(),
+                || changes.ip_address_type.is_some()
+                || !changes.subnet_addresses.is_empty(),
             dns: changes.private_dns_enabled == Some(true),
             groups: !changes.add_security_group_ids.is_empty(),
             vpc_known: true,
