@@ -80,6 +80,18 @@ pub fn cross_region_unavailable_detail(
 }
 
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`...
+/// Availability zones (by id) where AWS offers no cross-Region
+/// PrivateLink: an endpoint to a service of another region cannot have a
+/// subnet there. From the PrivateLink guide, "Cross-Region access"
+/// (consumers and providers need not use the same zones, except these).
+pub const CROSS_REGION_UNSUPPORTED_ZONE_IDS: &[&str] = &[
+    "use1-az3",
+    "usw1-az2",
+    "apne1-az3",
+    "apne2-az2",
+    "apne2-az4",
+];
+
 pub fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3

@@ -760,6 +760,90 @@ fn shown_endpoint(f: &Fixture, id: &str) -> aws_sdk_ec2::types::VpcEndpoint {
         .clone()
 }
 
+/// AWS offers no cross-Region PrivateLink in a few zones, which the
+/// PrivateLink guide names by zone id (us-east-1e is `use1-az3` in the
+/// emulator, one of them): a subnet there is refused at plan, naming the
+/// zone, and nothing is created; the strict layer refuses the create as EC2
+/// does. Subnets of other zones plan.
+#[test]
+fn a_cross_region_endpoint_refuses_a_zone_without_cross_region_access() {
+    let mut f = fixture(34);
+    let remote = f
+        .emulator
+        .strict
+        .plant_remote_service(&f.service, "us-west-2", &["us-east-1"]);
+    let in_e =
+        f.rt.block_on(
+            f.ec2
+                .create_subnet()
+                .vpc_id(&f.network.vpc_id)
+                .cidr_block("10.34.9.0/24")
+                .availability_zone("us-east-1e")
+                .send(),
+        )
+        .unwrap()
+        .subnet()
+        .unwrap()
+        .subnet_id()
+        .unwrap()
+        .to_owned();
+    f.network.subnet_ids.push(in_e.clone());
+    let index = f.network.subnet_ids.len() - 1;
+    let body = |subnets: &[usize]| {
+        format!(
+            "{}  service_region = \"us-west-2\"\n",
+            f.body(subnets, 0, "").replace(&f.service, &remote)
+        )
+    };
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &f.config(&body(&[0, index])));
+    ws.init();
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    let text = run.flat();
+    assert_eq!(run.code, 1, "{text}");
+    assert!(
+        text.contains("Availability zone without cross-region access"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("{in_e} is in us-east-1e (use1-az3)")),
+        "{text}"
+    );
+    assert!(text.contains("subnet_ids"), "{text}");
+    assert!(f.live_endpoints().is_empty());
+
+    // EC2 refuses the same create (the strict layer, as EC2 answers).
+    let through_strict = support::emulator::ec2_client(&f.emulator.url);
+    let refused = f.rt.block_on(
+        through_strict
+            .create_vpc_endpoint()
+            .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Interface)
+            .vpc_id(&f.network.vpc_id)
+            .service_name(&remote)
+            .service_region("us-west-2")
+            .subnet_ids(&in_e)
+            .security_group_ids(&f.groups[0])
+            .private_dns_enabled(false)
+            .send(),
+    );
+    let err = aws_sdk_ec2::error::ProvideErrorMetadata::message(
+        &refused.expect_err("a zone without cross-Region PrivateLink"),
+    )
+    .unwrap_or_default()
+    .to_owned();
+    assert!(
+        err.contains(&format!(
+            "does not support the availability zone of the subnet: {in_e}"
+        )),
+        "{err}"
+    );
+    assert!(f.live_endpoints().is_empty());
+
+    ws.write("main.tf", &f.config(&body(&[0, 1])));
+    let run = ws.run(&["plan", "-no-color", "-input=false"]);
+    assert_eq!(run.code, 0, "{}", run.text());
+}
+
 #[test]
 fn a_service_of_another_region_is_reached_with_service_region() {
     let f = fixture(28);

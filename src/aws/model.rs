@@ -36,6 +36,9 @@ pub struct Subnet {
     pub id: String,
     pub vpc_id: String,
     pub availability_zone: String,
+    /// Its zone's id (`use1-az6`): the same zone in every account, where
+    /// zone names are shuffled per account.
+    pub availability_zone_id: String,
     /// Its IPv4 block; empty for an IPv6-only subnet.
     pub cidr_block: String,
     /// Its associated IPv6 blocks.
@@ -102,7 +105,7 @@ pub struct NetworkInterface {
 }
 
 /// An endpoint service as a consumer sees it (DescribeVpcEndpointServices).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EndpointService {
     pub name: String,
     /// The AWS account that owns the service.

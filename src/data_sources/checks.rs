@@ -1290,6 +1290,7 @@ mod tests {
             id: id.into(),
             vpc_id: "vpc-1".into(),
             availability_zone: zone.into(),
+            availability_zone_id: String::new(),
             cidr_block: cidr.into(),
             ipv6_cidr_blocks: vec![],
         }

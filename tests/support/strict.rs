@@ -23,7 +23,7 @@
 //! | 8 | a 51st interface or Gateway Load Balancer endpoint (not deleted) in a VPC | `VpcEndpointLimitExceeded` "You've reached the limit on the number of VPC endpoints that you can create in the AWS Region." | PrivateLink quotas ("Interface and Gateway Load Balancer endpoints per VPC: 50"); EC2 error codes |
 //! | 9 | more than 50 tags on a resource: CreateTags (existing plus new keys) or one `TagSpecification.N` | `TagLimitExceeded` "The maximum number of Tags for a resource has been reached." | API_CreateTags ("Each resource can have a maximum of 50 tags") |
 //! | 10 | more than 60 rules per group, direction and IP version (a rule naming a group counts for IPv4 and IPv6; one naming a prefix list counts as the list's maximum entries, toward its address family) | `RulesPerSecurityGroupLimitExceeded` "The maximum number of rules per security group has been reached." | Amazon VPC quotas, "Inbound or outbound rules per security group"; Amazon VPC user guide, "Managed prefix lists" (a referenced list counts as its maximum entries) |
-//! | 11 | a service of another region (planted with [`Strict::plant_remote_service`]): DescribeVpcEndpointServices answers it only when `ServiceRegion.N` names its region, and CreateVpcEndpoint takes it only with `ServiceRegion` naming its region; either only when its provider supports the caller's region. A `ServiceRegion` that is not the caller's, for a service of the caller's region, is refused alike | `InvalidServiceName` "The Vpc Endpoint Service '<name>' does not exist" | API_CreateVpcEndpoint (ServiceRegion: "The Region where the service is hosted. The default is the current Region."); API_DescribeVpcEndpointServices (ServiceRegions); PrivateLink guide, "Cross-Region access" (the provider chooses the supported Regions) |
+//! | 11 | a service of another region (planted with [`Strict::plant_remote_service`]): DescribeVpcEndpointServices answers it only when `ServiceRegion.N` names its region, and CreateVpcEndpoint takes it only with `ServiceRegion` naming its region; either only when its provider supports the caller's region. A `ServiceRegion` that is not the caller's, for a service of the caller's region, is refused alike; and a CreateVpcEndpoint to it with a subnet in a zone without cross-Region PrivateLink (zone ids `use1-az3`, `usw1-az2`, `apne1-az3`, `apne2-az2`, `apne2-az4`) | `InvalidServiceName` "The Vpc Endpoint Service '<name>' does not exist"; for the zone, `InvalidParameter` "The VPC endpoint service <name> does not support the availability zone of the subnet: <subnet-id>." | API_CreateVpcEndpoint (ServiceRegion: "The Region where the service is hosted. The default is the current Region."); API_DescribeVpcEndpointServices (ServiceRegions); PrivateLink guide, "Cross-Region access" (the provider chooses the supported Regions; "Cross-Region access is not supported for the following Availability Zones: use1-az3, usw1-az2, apne1-az3, apne2-az2, and apne2-az4"); the zone refusal's text is EC2's for a zone a service does not support |
 //! | 12 | an interface endpoint's `IpAddressType` its subnets cannot hold (`ipv4`: an IPv4 block each; `dualstack`: an IPv4 and an IPv6 block each; `ipv6`: IPv6-only subnets) or its service does not support (`SupportedIpAddressTypes`, planted with [`Strict::set_supported_ip_address_types`]; none: IPv4 alone); a `DnsOptions.DnsRecordIpType` of a family the endpoint lacks (`ipv4`: ipv4 or dualstack; `ipv6`: ipv6 or dualstack; `dualstack`, `service-defined`: dualstack); on create and on a modify | `InvalidParameter` "..." (the layer's words) | PrivateLink guide, "IP address types" ("supported only if all selected subnets ..."); API_DnsOptionsSpecification (DnsRecordIpType: ipv4, dualstack, ipv6, service-defined) |
 //! | 13 | a `SubnetConfiguration.N` (CreateVpcEndpoint, or ModifyVpcEndpoint against the subnets the endpoint has after it) whose subnet is not among `SubnetId.N`, whose address lies outside its subnet's block or is one of the five AWS reserves (the first four and the last), or that lacks the address of a family the endpoint uses | `InvalidParameter` "..." (the layer's words) | API_SubnetConfiguration ("You must provide an IPv4 address if the VPC endpoint supports IPv4", likewise IPv6); Amazon VPC user guide, "Subnet CIDR blocks" (the five reserved addresses) |
 //! | 14 | a CreateVpcEndpoint to a service of another region (`ServiceRegion` not the caller's) while a test denies the caller `vpce:AllowMultiRegion` for the VPC ([`Strict::deny_permission`]) | `UnauthorizedOperation` (403) "You are not authorized to perform this operation." | Service Authorization Reference, AWS PrivateLink: `vpce:AllowMultiRegion`, a permission-only action ("Grants permission to manage multi-region VPC endpoints"); EC2 error codes (UnauthorizedOperation) |
@@ -504,6 +504,13 @@ async fn handle(
     let checked = match checked {
         Ok(()) => check(&call, &action, &state).await,
         Err(refused) => Err(refused),
+    };
+    // Rule 11: a few zones have no cross-Region PrivateLink.
+    let checked = match (checked, &remote_asked) {
+        (Ok(after), Some(remote)) if action == "CreateVpcEndpoint" => {
+            cross_region_zones(&call, remote).await.map(|()| after)
+        }
+        (other, _) => other,
     };
     let after = match checked {
         Ok(after) => after,
@@ -1221,6 +1228,45 @@ fn no_such_service(name: &str) -> Refuse {
         "InvalidServiceName",
         format!("The Vpc Endpoint Service '{name}' does not exist"),
     )
+}
+
+/// Zones (by id) without cross-Region PrivateLink, as the PrivateLink
+/// guide lists them ("Cross-Region access").
+const NO_CROSS_REGION_ZONE_IDS: &[&str] = &[
+    "use1-az3",
+    "usw1-az2",
+    "apne1-az3",
+    "apne2-az2",
+    "apne2-az4",
+];
+
+/// A CreateVpcEndpoint to a service of another region with a subnet in a
+/// zone without cross-Region PrivateLink.
+async fn cross_region_zones(call: &Call, remote: &str) -> Result<(), Refuse> {
+    let subnets = call.list("SubnetId");
+    if subnets.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<(String, &str)> = subnets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (format!("SubnetId.{}", i + 1), s.as_str()))
+        .collect();
+    let ids: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    let Some(answer) = call.ask("DescribeSubnets", &ids, &[]).await else {
+        return Ok(());
+    };
+    for subnet in items(&answer, "subnetSet") {
+        if field(&subnet, "availabilityZoneId")
+            .is_some_and(|z| NO_CROSS_REGION_ZONE_IDS.contains(&z.as_str()))
+        {
+            let id = field(&subnet, "subnetId").unwrap_or_default();
+            return Err(invalid(format!(
+                "The VPC endpoint service {remote} does not support the availability zone of the subnet: {id}."
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The request with the remote service it names replaced by its backing

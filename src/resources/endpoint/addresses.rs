@@ -226,6 +226,7 @@ mod tests {
             id: id.into(),
             vpc_id: "vpc-1".into(),
             availability_zone: "us-east-1a".into(),
+            availability_zone_id: String::new(),
             cidr_block: v4.into(),
             ipv6_cidr_blocks: v6.iter().map(|b| b.to_string()).collect(),
         }

@@ -12,7 +12,9 @@ use crate::aws::endpoint::{CREATE_TOKEN_TAG, EndpointChanges};
 use crate::aws::model::{Endpoint, EndpointService, Subnet, ZoneVpc};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
-use crate::privatelink::{cross_region_unavailable_detail, service_not_found_detail};
+use crate::privatelink::{
+    CROSS_REGION_UNSUPPORTED_ZONE_IDS, cross_region_unavailable_detail, service_not_found_detail,
+};
 
 use super::{Model, TYPE_NAME, addresses, attr, entry_error, remote_region, subnet_attr};
 use crate::resources::root;
@@ -178,13 +180,14 @@ pub(super) async fn preflight(
     }
     match found_subnets {
         Some(Ok(found)) => {
-            // A service of another region names its own region's zones,
-            // not where the endpoint may go.
+            let remote = remote_region(clients, m);
             let zones = service
                 .as_ref()
-                .filter(|_| remote_region(clients, m).is_none())
-                .map(|s| s.availability_zones.as_slice());
-            check_subnets(m, &found, zones, diags);
+                .and_then(|s| offered_zones(s, remote.is_some(), &clients.region));
+            check_subnets(m, &found, zones.as_deref(), diags);
+            if let Some(service_region) = remote {
+                check_cross_region_zones(&found, service_region, diags);
+            }
             check_addresses(m, &found, diags);
         }
         Some(Err(e)) if e.is_not_found() => diags.attr_error(
@@ -434,6 +437,43 @@ fn private_dns_unavailable(s: &EndpointService) -> Option<String> {
     }
 }
 
+/// The zones the service offers endpoints of this region. For a service of
+/// another region, AWS documents no rule for which zones its answer names
+/// (consumers need not use the provider's zones): the ones of this region
+/// it names are checked, and none named leaves the check to
+/// [`check_cross_region_zones`].
+fn offered_zones(service: &EndpointService, remote: bool, region: &str) -> Option<Vec<String>> {
+    if !remote {
+        return Some(service.availability_zones.clone());
+    }
+    let here: Vec<String> = service
+        .availability_zones
+        .iter()
+        .filter(|z| z.strip_prefix(region).is_some_and(|rest| rest.len() == 1))
+        .cloned()
+        .collect();
+    (!here.is_empty()).then_some(here)
+}
+
+/// A cross-region endpoint cannot have a subnet in the few zones where AWS
+/// offers no cross-Region PrivateLink (named by zone id, which is the same
+/// in every account).
+fn check_cross_region_zones(subnets: &[Subnet], service_region: &str, diags: &mut Diagnostics) {
+    for s in subnets {
+        if CROSS_REGION_UNSUPPORTED_ZONE_IDS.contains(&s.availability_zone_id.as_str()) {
+            diags.attr_error(
+                root(attr::subnet_ids),
+                "Availability zone without cross-region access",
+                format!(
+                    "{} is in {} ({}), where AWS offers no cross-Region PrivateLink, and the service is in \
+                     {service_region}. Choose subnets in other availability zones of this region.",
+                    s.id, s.availability_zone, s.availability_zone_id
+                ),
+            );
+        }
+    }
+}
+
 /// The subnets are in the endpoint's VPC, one per availability zone, in
 /// zones the service offers (`service_zones`, when it was looked up); one
 /// zone alone is a warning.
@@ -527,11 +567,51 @@ mod tests {
     use super::*;
     use crate::resources::endpoint::tests::found;
 
+    #[test]
+    fn a_remote_service_is_checked_against_the_zones_of_this_region_it_names() {
+        let service = |zones: &[&str]| EndpointService {
+            availability_zones: zones.iter().map(|z| z.to_string()).collect(),
+            ..EndpointService::default()
+        };
+        let local = service(&["us-east-1a", "us-east-1b"]);
+        assert_eq!(
+            offered_zones(&local, false, "us-east-1"),
+            Some(vec!["us-east-1a".to_owned(), "us-east-1b".to_owned()])
+        );
+        // Zones of the service's own region say nothing about this one.
+        let theirs = service(&["us-west-2a", "us-west-2b"]);
+        assert_eq!(offered_zones(&theirs, true, "us-east-1"), None);
+        let mixed = service(&["us-west-2a", "us-east-1b", "us-east-1-bos-1a"]);
+        assert_eq!(
+            offered_zones(&mixed, true, "us-east-1"),
+            Some(vec!["us-east-1b".to_owned()])
+        );
+    }
+
+    #[test]
+    fn a_cross_region_subnet_in_a_zone_without_it_is_an_error_naming_the_zone() {
+        let mut in_az3 = subnet("subnet-e", "vpc-1", "us-east-1e");
+        in_az3.availability_zone_id = "use1-az3".into();
+        let mut in_az6 = subnet("subnet-a", "vpc-1", "us-east-1a");
+        in_az6.availability_zone_id = "use1-az6".into();
+        let mut diags = Diagnostics::default();
+        check_cross_region_zones(&[in_az6.clone()], "us-west-2", &mut diags);
+        assert!(!diags.has_errors());
+        check_cross_region_zones(&[in_az6, in_az3], "us-west-2", &mut diags);
+        assert!(diags.has_errors());
+        let text = format!("{diags:?}");
+        assert!(
+            text.contains("subnet-e is in us-east-1e (use1-az3)"),
+            "{text}"
+        );
+    }
+
     fn subnet(id: &str, vpc: &str, zone: &str) -> Subnet {
         Subnet {
             id: id.into(),
             vpc_id: vpc.into(),
             availability_zone: zone.into(),
+            availability_zone_id: String::new(),
             cidr_block: String::new(),
             ipv6_cidr_blocks: vec![],
         }
