@@ -92,6 +92,17 @@ pub const CROSS_REGION_UNSUPPORTED_ZONE_IDS: &[&str] = &[
     "apne2-az4",
 ];
 
+/// The endpoint an interface endpoint's DNS name belongs to: its first
+/// label is the endpoint's id and a suffix (`vpce-0abc...-1x2y3z4w.vpce-svc-...`),
+/// or, for a zonal name, the same with the zone after it.
+pub fn endpoint_id_of_dns_name(name: &str) -> Option<String> {
+    let first = name.split('.').next()?;
+    let rest = first.strip_prefix("vpce-")?;
+    let id = rest.split('-').next()?;
+    (!id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit()) && rest.len() > id.len())
+        .then(|| format!("vpce-{}", id.to_ascii_lowercase()))
+}
+
 pub fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
@@ -204,6 +215,27 @@ pub fn partition_of(region: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endpoint_dns_name_names_its_endpoint() {
+        for name in [
+            "vpce-0a1b2c3d4e5f60718-abcdefgh.vpce-svc-0123.us-east-1.vpce.amazonaws.com",
+            "vpce-0a1b2c3d4e5f60718-abcdefgh-us-east-1a.vpce-svc-0123.us-east-1.vpce.amazonaws.com.",
+        ] {
+            assert_eq!(
+                endpoint_id_of_dns_name(name).as_deref(),
+                Some("vpce-0a1b2c3d4e5f60718"),
+                "{name}"
+            );
+        }
+        for name in [
+            "db.example.com",
+            "vpce-svc-0123.us-east-1",
+            "vpce-0a1b.example.com",
+        ] {
+            assert_eq!(endpoint_id_of_dns_name(name), None, "{name}");
+        }
+    }
 
     #[test]
     fn service_names_carry_their_region() {

@@ -301,3 +301,140 @@ fn fail_on_error_turns_each_failure_into_an_error() {
     assert!(!flat.contains("Warning: "), "{}", run.text());
     bench.assert_nothing_after_the_ssl_request();
 }
+
+/// Hub and spoke: the spoke VPC resolves the host through a private zone
+/// associated with it, whose alias names the hub's endpoint, and reaches
+/// the hub over peering or a transit gateway. The addresses are outside
+/// the spoke's blocks and inside the hub's: `private`, no warning. Here the
+/// hub VPC is 127.0.0.0/16 (the stand-ins listen on loopback), with an
+/// endpoint in the emulator, and the zone is made in the emulator's Route
+/// 53 as `planetscale_privatelink_dns_zone` makes it.
+#[test]
+fn a_spoke_reaching_the_hub_endpoint_through_its_zone_is_private() {
+    use aws_sdk_route53::types::{
+        AliasTarget, Change, ChangeAction, ChangeBatch, HostedZoneConfig, ResourceRecordSet,
+        RrType, Vpc, VpcRegion,
+    };
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let route53 = emulator.route53();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let ca = TestCa::new();
+    let dns = DnsServer::start();
+    let host = "db.spoke.conntest.example";
+    dns.add(host, &[Ipv4Addr::LOCALHOST]);
+    let tls = Listener::start(Mode::Tls(ca.server(&[host])));
+    let service = emulator.create_endpoint_service(None);
+    let (spoke, hub_endpoint) = rt.block_on(async {
+        let spoke = create_network(&ec2, 63, &["us-east-1a"]).await;
+        let hub = ec2
+            .create_vpc()
+            .cidr_block("127.0.0.0/16")
+            .send()
+            .await
+            .unwrap()
+            .vpc()
+            .unwrap()
+            .vpc_id()
+            .unwrap()
+            .to_owned();
+        let subnet = ec2
+            .create_subnet()
+            .vpc_id(&hub)
+            .cidr_block("127.0.1.0/24")
+            .availability_zone("us-east-1a")
+            .send()
+            .await
+            .unwrap()
+            .subnet()
+            .unwrap()
+            .subnet_id()
+            .unwrap()
+            .to_owned();
+        let endpoint = ec2
+            .create_vpc_endpoint()
+            .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::Interface)
+            .vpc_id(&hub)
+            .service_name(&service)
+            .subnet_ids(subnet)
+            .private_dns_enabled(false)
+            .send()
+            .await
+            .unwrap()
+            .vpc_endpoint()
+            .unwrap()
+            .clone();
+        (spoke, endpoint)
+    });
+    let regional = &hub_endpoint.dns_entries()[0];
+    rt.block_on(async {
+        let zone = route53
+            .create_hosted_zone()
+            .name(host)
+            .caller_reference(support::unique("spoke"))
+            .vpc(
+                Vpc::builder()
+                    .vpc_id(&spoke.vpc_id)
+                    .vpc_region(VpcRegion::UsEast1)
+                    .build(),
+            )
+            .hosted_zone_config(HostedZoneConfig::builder().private_zone(true).build())
+            .send()
+            .await
+            .unwrap()
+            .hosted_zone()
+            .unwrap()
+            .id()
+            .to_owned();
+        let alias = ResourceRecordSet::builder()
+            .name(host)
+            .r#type(RrType::A)
+            .alias_target(
+                AliasTarget::builder()
+                    .dns_name(regional.dns_name().unwrap())
+                    .hosted_zone_id(regional.hosted_zone_id().unwrap())
+                    .evaluate_target_health(false)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        route53
+            .change_resource_record_sets()
+            .hosted_zone_id(zone)
+            .change_batch(
+                ChangeBatch::builder()
+                    .changes(
+                        Change::builder()
+                            .action(ChangeAction::Create)
+                            .resource_record_set(alias)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+    });
+
+    let ws = Workspace::new(Some(&emulator.url));
+    let ca_pem = ca.pem.trim_end();
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}provider \"planetscale\" {{\n  region = \"us-east-1\"\n}}\n\ndata \"planetscale_privatelink_connection_test\" \"spoke\" {{\n  host           = \"{host}\"\n  ports          = [{}]\n  vpc_id         = \"{}\"\n  resolver       = \"{}\"\n  ca_certificate = <<-EOT\n{ca_pem}\n  EOT\n}}\n\noutput \"spoke\" {{\n  value = data.planetscale_privatelink_connection_test.spoke\n}}\n",
+            Workspace::required_providers(false),
+            tls.port,
+            spoke.vpc_id,
+            dns.server()
+        ),
+    );
+    ws.init();
+    let run = ws.apply();
+    let outputs = ws.outputs();
+    assert_eq!(outputs["spoke"]["value"]["private"], true, "{}", run.text());
+    assert_eq!(outputs["spoke"]["value"]["ok"], true, "{}", run.text());
+    assert!(!run.flat().contains("Warning:"), "{}", run.text());
+}

@@ -28,6 +28,8 @@ use async_trait::async_trait;
 use ipnet::IpNet;
 
 use crate::aws::AwsError;
+use crate::aws::model::ZoneVpc;
+use crate::aws::route53::AliasFamilies;
 use crate::clients::Clients;
 use crate::dns;
 use crate::framework::diag::Diagnostics;
@@ -38,7 +40,7 @@ use crate::framework::server::{Ctx, DataSource};
 use crate::framework::timeouts::parse_duration;
 use crate::framework::types::Type;
 use crate::framework::value::Value;
-use crate::privatelink::DEFAULT_PORTS;
+use crate::privatelink::{DEFAULT_PORTS, endpoint_id_of_dns_name};
 use crate::probe::{self, Failure, Names, Probe};
 use crate::validate;
 
@@ -148,8 +150,11 @@ impl DataSource<Clients> for ConnectionTestDataSource {
             )
             .attribute(Attribute::string(attr::vpc_id).optional().describe(
                 "The application's VPC. When given, `private` is true only if every address `host` resolves to \
-                 is inside one of the VPC's IPv4 or IPv6 CIDR blocks (read with ec2:DescribeVpcs); without it, \
-                 any private address (RFC 1918, IPv6 unique local, loopback) counts.",
+                 is inside one of the VPC's IPv4 or IPv6 CIDR blocks (read with ec2:DescribeVpcs), or, for a \
+                 spoke VPC sharing a hub's endpoint, inside the hub VPC's blocks when a private hosted zone for \
+                 `host` associated with this VPC aliases that endpoint (as `planetscale_privatelink_dns_zone` \
+                 makes it; looked up only for addresses outside the VPC). Without it, any private address \
+                 (RFC 1918, IPv6 unique local, loopback) counts.",
             ))
             .attribute(Attribute::string(attr::resolver).optional().describe(
                 "A DNS server to ask for `host` instead of this machine's resolver, as `ip[:port]` \
@@ -176,7 +181,7 @@ impl DataSource<Clients> for ConnectionTestDataSource {
                  resolve.",
             ))
             .attribute(Attribute::bool(attr::private).computed().describe(
-                "Whether every address is private: inside `vpc_id`'s CIDR blocks when it is given, else an RFC \
+                "Whether every address is private: inside `vpc_id`'s CIDR blocks (or its hub's) when it is given, else an RFC \
                  1918, IPv6 unique local or loopback address. False when `host` did not resolve. A public \
                  address means the application's connections would leave the VPC: the endpoint's private DNS is \
                  off, or this machine resolves the name from outside the VPC.",
@@ -308,13 +313,30 @@ impl DataSource<Clients> for ConnectionTestDataSource {
             }
         };
 
-        let scope = scope(
+        let mut scope = scope(
             vpc,
             m.vpc_id.as_deref(),
             &ctx.data.region,
             diags,
             &mut report,
         )?;
+        // Outside the VPC: through a hub's endpoint, or not private.
+        if let Scope::Vpc { id, cidrs, hub } = &mut scope
+            && addresses
+                .iter()
+                .any(|a| !cidrs.iter().any(|c| c.contains(a)))
+        {
+            *hub = tokio::select! {
+                found = tokio::time::timeout(timeout, hub_of(&ctx.data, &host, id)) => found.ok().flatten(),
+                () = ctx.stop.cancelled() => {
+                    diags.error("Interrupted", "Terraform was interrupted while the connection test ran.");
+                    return None;
+                }
+            };
+            if let Some(h) = hub {
+                tracing::info!(zone_id = %h.zone_id, endpoint_id = %h.endpoint_id, hub_vpc_id = %h.vpc_id, "host resolves through a hub's endpoint");
+            }
+        }
         let private = match judge_private(&host, &addresses, &scope) {
             Ok(private) => private,
             Err((attribute, summary, detail)) => {
@@ -385,11 +407,8 @@ fn scope(
     match vpc {
         Ok(vpc) => Some(Scope::Vpc {
             id: id.to_owned(),
-            cidrs: vpc
-                .cidr_blocks
-                .iter()
-                .filter_map(|c| c.parse().ok())
-                .collect(),
+            cidrs: blocks(&vpc),
+            hub: None,
         }),
         Err(e) if e.is_not_found() => {
             diags.attr_error(
@@ -526,10 +545,75 @@ fn parse_timeout(text: &str) -> Result<Duration, String> {
 enum Scope {
     /// No VPC given: any private address.
     AnyPrivate,
-    /// Inside the VPC's blocks.
-    Vpc { id: String, cidrs: Vec<IpNet> },
+    /// Inside the VPC's blocks, or the blocks of the hub whose endpoint
+    /// the VPC resolves the host to through a private zone.
+    Vpc {
+        id: String,
+        cidrs: Vec<IpNet>,
+        hub: Option<Hub>,
+    },
     /// The VPC could not be read: nothing is proved private.
     Unknown,
+}
+
+/// The VPC of the endpoint that a spoke VPC reaches through a private zone
+/// (hub and spoke: the zone's alias names the hub's endpoint, and the
+/// spoke reaches the hub over peering or a transit gateway).
+#[derive(Debug)]
+struct Hub {
+    zone_id: String,
+    endpoint_id: String,
+    vpc_id: String,
+    cidrs: Vec<IpNet>,
+}
+
+fn blocks(vpc: &crate::aws::model::Vpc) -> Vec<IpNet> {
+    vpc.cidr_blocks
+        .iter()
+        .filter_map(|c| c.parse().ok())
+        .collect()
+}
+
+/// The hub `vpc_id` resolves `host` to, when a private zone for `host` is
+/// associated with it and its alias names an endpoint of this region: the
+/// zone, the endpoint and the endpoint's VPC. Looked up only when `host`
+/// resolves outside `vpc_id`; `None` when any of it is not found or cannot
+/// be read (the test then says where the addresses are not).
+async fn hub_of(clients: &Clients, host: &str, vpc_id: &str) -> Option<Hub> {
+    let vpc = ZoneVpc {
+        id: vpc_id.to_owned(),
+        region: clients.region.clone(),
+    };
+    let zones = match clients.route53.zones_named_on_vpc(host, &vpc).await {
+        Ok(zones) => zones,
+        Err(e) => {
+            tracing::debug!(vpc_id, error = %e, "could not list the VPC's private zones");
+            return None;
+        }
+    };
+    let both = AliasFamilies {
+        ipv4: true,
+        ipv6: true,
+    };
+    for zone in zones {
+        for rr_type in both.types() {
+            let Ok(Some(alias)) = clients.route53.alias_of(&zone.id, host, rr_type).await else {
+                continue;
+            };
+            let Some(endpoint_id) = endpoint_id_of_dns_name(&alias.dns_name) else {
+                continue;
+            };
+            let endpoint = clients.ec2.find_endpoint(&endpoint_id).await.ok()?;
+            let hub_vpc = clients.ec2.find_vpc(&endpoint.vpc_id).await.ok()?;
+            return Some(Hub {
+                zone_id: zone.id,
+                endpoint_id,
+                vpc_id: endpoint.vpc_id,
+                cidrs: blocks(&hub_vpc),
+            });
+        }
+    }
+    None
 }
 
 /// A failure of the whole test: the attribute, a summary, the explanation.
@@ -544,11 +628,17 @@ fn judge_private(host: &str, addresses: &[IpAddr], scope: &Scope) -> Result<bool
     }
     match scope {
         Scope::Unknown => Ok(false),
-        Scope::Vpc { id, cidrs } => {
+        Scope::Vpc { id, cidrs, hub } => {
+            let hub_blocks = hub.iter().flat_map(|h| &h.cidrs);
             let outside: Vec<IpAddr> = addresses
                 .iter()
                 .copied()
-                .filter(|a| !cidrs.iter().any(|c| c.contains(a)))
+                .filter(|a| {
+                    !cidrs
+                        .iter()
+                        .chain(hub_blocks.clone())
+                        .any(|c| c.contains(a))
+                })
                 .collect();
             if outside.is_empty() {
                 return Ok(true);
@@ -608,7 +698,9 @@ fn outside_vpc(host: &str, outside: &[IpAddr], vpc_id: &str, cidrs: &[IpNet]) ->
          that VPC. Either the endpoint's private DNS is off (private_dns_enabled on the endpoint, and the VPC's \
          DNS support and DNS hostnames), the endpoint is in another VPC than vpc_id, or this machine is outside \
          the VPC and its resolver does not see the private name. Run the test where the application runs (a \
-         pipeline runner inside the VPC).",
+         pipeline runner inside the VPC). A VPC that shares another VPC's endpoint (hub and spoke) counts when a \
+         private hosted zone for {host} associated with {vpc_id} aliases that endpoint and the addresses are in \
+         the endpoint's VPC: none such was found.",
         list(outside)
     )
 }
@@ -689,11 +781,26 @@ mod tests {
                 "10.0.0.0/16".parse().unwrap(),
                 "2600:1f18::/56".parse().unwrap(),
             ],
+            hub: None,
         };
         assert_eq!(
             judge_private("h", &ips(&["10.0.0.5", "2600:1f18::5"]), &vpc),
             Ok(true)
         );
+        // A spoke: outside the VPC, inside the hub whose endpoint its zone
+        // names.
+        let spoke = Scope::Vpc {
+            id: "vpc-0123abcd".into(),
+            cidrs: vec!["10.0.0.0/16".parse().unwrap()],
+            hub: Some(Hub {
+                zone_id: "Z1".into(),
+                endpoint_id: "vpce-0a".into(),
+                vpc_id: "vpc-hub".into(),
+                cidrs: vec!["10.9.0.0/16".parse().unwrap()],
+            }),
+        };
+        assert_eq!(judge_private("h", &ips(&["10.9.1.5"]), &spoke), Ok(true));
+        assert!(judge_private("h", &ips(&["10.9.1.5", "10.1.0.5"]), &spoke).is_err());
         let (attribute, _, detail) =
             judge_private("h", &ips(&["10.0.0.5", "10.1.0.5"]), &vpc).unwrap_err();
         assert_eq!(attribute, attr::vpc_id);
