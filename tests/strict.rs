@@ -1449,3 +1449,117 @@ fn private_dns_waits_for_the_service_owner_to_accept() {
             .expect("accepted: private DNS can be turned on");
     });
 }
+
+// ---- Rule 19 ----------------------------------------------------------------
+
+#[test]
+fn a_hosted_zone_takes_one_write_at_a_time() {
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, HostedZoneConfig, ResourceRecord, ResourceRecordSet,
+        RrType, Vpc, VpcRegion,
+    };
+    let layer = layer();
+    layer
+        .strict
+        .hold_route53_writes(std::time::Duration::from_millis(400));
+    // Without the SDK's retries: each answer as the layer gave it.
+    let route53 = aws_sdk_route53::Client::from_conf(
+        support::emulator::route53_client(&layer.strict.url)
+            .config()
+            .to_builder()
+            .retry_config(aws_sdk_route53::config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    runtime().block_on(async {
+        let mut vpcs = Vec::new();
+        for octet in [222, 223, 224] {
+            vpcs.push(
+                create_network(&layer.ec2, octet, &["us-east-1a"])
+                    .await
+                    .vpc_id,
+            );
+        }
+        let vpc = |id: &str| {
+            Vpc::builder()
+                .vpc_id(id)
+                .vpc_region(VpcRegion::UsEast1)
+                .build()
+        };
+        let name = format!("{}.rule19.example.com", support::unique("db"));
+        let zone = route53
+            .create_hosted_zone()
+            .name(&name)
+            .caller_reference(support::unique("rule19"))
+            .vpc(vpc(&vpcs[0]))
+            .hosted_zone_config(HostedZoneConfig::builder().private_zone(true).build())
+            .send()
+            .await
+            .expect("CreateHostedZone")
+            .hosted_zone()
+            .unwrap()
+            .id()
+            .trim_start_matches("/hostedzone/")
+            .to_owned();
+        let associate = |id: &str| {
+            route53
+                .associate_vpc_with_hosted_zone()
+                .hosted_zone_id(&zone)
+                .vpc(vpc(id))
+                .send()
+        };
+        let (first, second) = tokio::join!(associate(&vpcs[1]), async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            associate(&vpcs[2]).await
+        });
+        first.expect("the first association");
+        let refused = second.expect_err("a second association while the first is in flight");
+        assert_eq!(
+            refused.code(),
+            Some("ConcurrentModification"),
+            "{refused:?}"
+        );
+        associate(&vpcs[2])
+            .await
+            .expect("once the first is answered, the second goes through");
+
+        let record = |value: &'static str| {
+            route53
+                .change_resource_record_sets()
+                .hosted_zone_id(&zone)
+                .change_batch(
+                    ChangeBatch::builder()
+                        .changes(
+                            Change::builder()
+                                .action(ChangeAction::Upsert)
+                                .resource_record_set(
+                                    ResourceRecordSet::builder()
+                                        .name(&name)
+                                        .r#type(RrType::A)
+                                        .ttl(60)
+                                        .resource_records(
+                                            ResourceRecord::builder().value(value).build().unwrap(),
+                                        )
+                                        .build()
+                                        .unwrap(),
+                                )
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap(),
+                )
+                .send()
+        };
+        let (first, second) = tokio::join!(record("192.0.2.1"), async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            record("192.0.2.2").await
+        });
+        first.expect("the first change");
+        let refused = second.expect_err("a second change while the first is in flight");
+        assert_eq!(
+            refused.code(),
+            Some("PriorRequestNotComplete"),
+            "{refused:?}"
+        );
+    });
+}

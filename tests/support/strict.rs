@@ -31,6 +31,7 @@
 //! | 16 | a CreateHostedZone with a `CallerReference` already used | `HostedZoneAlreadyExists` (409) "A hosted zone has already been created with the specified caller reference." | API_CreateHostedZone (CallerReference: "A unique string that identifies the request and that allows failed CreateHostedZone requests to be retried without the risk of executing the operation twice"; HostedZoneAlreadyExists: "...has already been created with the specified CallerReference") |
 //! | 17 | a CreateHostedZone of a private zone, or an AssociateVPCWithHostedZone, whose VPC is already associated with another zone of the zone's name, or holds an interface endpoint with private DNS on for that name | `ConflictingDomainExists` (400) "..." (the layer's words) | API_CreateHostedZone and API_AssociateVPCWithHostedZone, ConflictingDomainExists ("Create a private hosted zone: A hosted zone with the specified name already exists and is already associated with the Amazon VPC that you specified"; "Associate VPCs with a private hosted zone: The VPC that you specified is already associated with another hosted zone that has the same name"); PrivateLink guide, "Manage DNS names for VPC endpoint services" (an endpoint's private DNS is a private hosted zone AWS associates with the VPC) |
 //! | 18 | an interface endpoint to a service that requires acceptance is `pendingAcceptance` until its owner accepts it (a test plays that with [`Strict::accept`]); private DNS cannot be on before: a CreateVpcEndpoint to such a service with `PrivateDnsEnabled` true (its default), or a ModifyVpcEndpoint turning it on while the endpoint waits | `InvalidParameter` "..." (the layer's words); `pendingAcceptance` in DescribeVpcEndpoints | API_VpcEndpoint (State: `pendingAcceptance`); PrivateLink guide, "Accept or reject connection requests" (a request waits until the owner accepts it); EC2's refusal to enable private DNS before acceptance is not in the API reference: it is the behaviour crossplane-contrib/provider-aws#1363 reports ("can't enable private dns before it is accepted") and hashicorp/terraform-provider-aws#37628 builds `aws_vpc_endpoint_private_dns` for (private DNS turned on after the connection is accepted) |
+//! | 19 | a Route 53 write to a hosted zone while another write to the same zone is still being answered: AssociateVPCWithHostedZone or DisassociateVPCFromHostedZone; ChangeResourceRecordSets or DeleteHostedZone (a test widens the window with [`Strict::hold_route53_writes`]) | `ConcurrentModification` (400) "Another user submitted a request to create, update, or delete the object at the same time that you did. Retry the request."; `PriorRequestNotComplete` (400) "The request was rejected because Route 53 was still processing a prior request." | API_AssociateVPCWithHostedZone and API_DisassociateVPCFromHostedZone (ConcurrentModification, and PriorRequestNotComplete: "If Amazon Route 53 can't process a request before the next request arrives, it will reject subsequent requests for the same hosted zone"); API_ChangeResourceRecordSets and API_DeleteHostedZone (PriorRequestNotComplete) |
 //!
 //! Choices where the emulator says less than EC2:
 //! - Rule 2: the emulator reports no `privateDnsNameVerificationState` at
@@ -188,6 +189,10 @@ struct State {
     caller_references: HashSet<String>,
     /// Endpoints whose service's owner has not accepted them yet (rule 18).
     awaiting_acceptance: HashSet<String>,
+    /// Hosted zones with a write being answered (rule 19).
+    zone_writes: HashSet<String>,
+    /// How long each Route 53 write is held before it goes on (rule 19).
+    hold_route53_writes: Option<std::time::Duration>,
 }
 
 /// How long a Route 53 change stays `PENDING` (rule 15): real changes take
@@ -241,6 +246,13 @@ impl Strict {
             state,
             insights,
         }
+    }
+
+    /// Holds each Route 53 write this long before it goes on, so that a test
+    /// can send a second write to the zone while the first is in flight
+    /// (rule 19).
+    pub fn hold_route53_writes(&self, hold: std::time::Duration) {
+        self.state.lock().unwrap().hold_route53_writes = Some(hold);
     }
 
     /// Plays PlanetScale accepting the connection of `endpoint_id`, made to
@@ -444,6 +456,18 @@ async fn handle(
                         .as_bytes(),
                 ),
             ));
+        }
+        // Rule 19: one write at a time per hosted zone.
+        let _writing = match zone_write(&method, &path) {
+            Some((zone, refusal)) => match ZoneWrite::enter(&state, zone) {
+                Some(writing) => Some(writing),
+                None => return Ok(route53_error(refusal)),
+            },
+            None => None,
+        };
+        let hold = state.lock().unwrap().hold_route53_writes;
+        if let (Some(_), Some(hold)) = (&_writing, hold) {
+            tokio::time::sleep(hold).await;
         }
         // Rule 17: the check and the call it guards run one at a time.
         let _turn = if method == hyper::Method::POST {
@@ -2409,6 +2433,72 @@ fn pending_change(
 /// private DNS on for that name, answered `ConflictingDomainExists`;
 /// `None` for any other request, or when the emulator does not answer the
 /// layer's own reads.
+// ---- Rule 19: one write at a time per hosted zone -------------------------------
+
+/// The hosted zone a Route 53 write changes, and the code Route 53 answers
+/// a second write to it that arrives while this one is being answered.
+fn zone_write(
+    method: &hyper::Method,
+    path: &str,
+) -> Option<(String, (&'static str, &'static str))> {
+    const CONCURRENT: (&str, &str) = (
+        "ConcurrentModification",
+        "Another user submitted a request to create, update, or delete the object at the same time that you did. Retry the request.",
+    );
+    const PRIOR: (&str, &str) = (
+        "PriorRequestNotComplete",
+        "The request was rejected because Route 53 was still processing a prior request.",
+    );
+    let rest = path
+        .trim_end_matches('/')
+        .strip_prefix("/2013-04-01/hostedzone/")?;
+    let (zone, action) = rest.split_once('/').unwrap_or((rest, ""));
+    let refusal = match (method.as_str(), action) {
+        ("POST", "associatevpc" | "disassociatevpc") => CONCURRENT,
+        ("POST", "rrset") | ("DELETE", "") => PRIOR,
+        _ => return None,
+    };
+    Some((zone.to_owned(), refusal))
+}
+
+/// A write to a hosted zone being answered; the zone is free again when
+/// it is dropped.
+struct ZoneWrite {
+    state: Arc<Mutex<State>>,
+    zone: String,
+}
+
+impl ZoneWrite {
+    /// `None` when another write to the zone is being answered.
+    fn enter(state: &Arc<Mutex<State>>, zone: String) -> Option<ZoneWrite> {
+        if !state.lock().unwrap().zone_writes.insert(zone.clone()) {
+            return None;
+        }
+        Some(ZoneWrite {
+            state: state.clone(),
+            zone,
+        })
+    }
+}
+
+impl Drop for ZoneWrite {
+    fn drop(&mut self) {
+        self.state.lock().unwrap().zone_writes.remove(&self.zone);
+    }
+}
+
+/// A Route 53 error answer (400).
+fn route53_error((code, message): (&str, &str)) -> Response<Full<Bytes>> {
+    xml(
+        StatusCode::BAD_REQUEST,
+        Bytes::from(format!(
+            "<?xml version=\"1.0\"?><ErrorResponse xmlns=\"https://route53.amazonaws.com/doc/2013-04-01/\">\
+             <Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error>\
+             <RequestId>strict-layer</RequestId></ErrorResponse>"
+        )),
+    )
+}
+
 async fn conflicting_domain(
     upstream: SocketAddr,
     parts: &hyper::http::request::Parts,
