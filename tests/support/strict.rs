@@ -2418,21 +2418,6 @@ fn pending_change(
     ))
 }
 
-/// Route 53's VPC association authorizations, which the emulator lacks:
-/// CreateVPCAssociationAuthorization (`POST .../hostedzone/{Id}/authorizevpcassociation`),
-/// ListVPCAssociationAuthorizations (`GET` of the same path) and
-/// DeleteVPCAssociationAuthorization (`POST .../deauthorizevpcassociation`),
-/// answered as the Route 53 API reference shows them, with
-/// `VPCAssociationAuthorizationNotFound` (404) for deleting one that does
-/// not exist. The zone itself is not checked (the authorization is made by
-/// the zone's account; the emulator keeps no accounts apart). `None` for
-/// every other request.
-/// Rule 17: a CreateHostedZone of a private zone, or an
-/// AssociateVPCWithHostedZone, whose VPC is already associated with
-/// another zone of the zone's name, or holds an interface endpoint with
-/// private DNS on for that name, answered `ConflictingDomainExists`;
-/// `None` for any other request, or when the emulator does not answer the
-/// layer's own reads.
 // ---- Rule 19: one write at a time per hosted zone -------------------------------
 
 /// The hosted zone a Route 53 write changes, and the code Route 53 answers
@@ -2499,6 +2484,12 @@ fn route53_error((code, message): (&str, &str)) -> Response<Full<Bytes>> {
     )
 }
 
+/// Rule 17: a CreateHostedZone of a private zone, or an
+/// AssociateVPCWithHostedZone, whose VPC is already associated with
+/// another zone of the zone's name, or holds an interface endpoint with
+/// private DNS on for that name, answered `ConflictingDomainExists`;
+/// `None` for any other request, or when the emulator does not answer the
+/// layer's own reads.
 async fn conflicting_domain(
     upstream: SocketAddr,
     parts: &hyper::http::request::Parts,
@@ -2608,6 +2599,15 @@ async fn route53_get(
         .then(|| String::from_utf8_lossy(&body).into_owned())
 }
 
+/// Route 53's VPC association authorizations, which the emulator lacks:
+/// CreateVPCAssociationAuthorization (`POST .../hostedzone/{Id}/authorizevpcassociation`),
+/// ListVPCAssociationAuthorizations (`GET` of the same path) and
+/// DeleteVPCAssociationAuthorization (`POST .../deauthorizevpcassociation`),
+/// answered as the Route 53 API reference shows them, with
+/// `VPCAssociationAuthorizationNotFound` (404) for deleting one that does
+/// not exist. The zone itself is not checked (the authorization is made by
+/// the zone's account; the emulator keeps no accounts apart). `None` for
+/// every other request.
 fn route53_authorizations(
     parts: &hyper::http::request::Parts,
     body: &Bytes,
