@@ -1159,6 +1159,80 @@ fn fixed_addresses_reach_the_interfaces() {
     assert_eq!(sorted(e.subnet_ids()), sorted(&f.network.subnet_ids[..2]));
     ws.assert_no_changes();
 
+    // A subnet swapped for another of the same zone, with its own fixed
+    // address: EC2 takes the new subnet only once the old one is gone, and
+    // its address goes with the call that adds it.
+    ws.write(
+        "main.tf",
+        &f.config(&f.body(
+            &[3, 1],
+            0,
+            &format!(
+                "  subnet_configurations = [\n    {{ subnet_id = \"{}\", ipv4 = \"10.31.3.10\" }},\n    {{ subnet_id = \"{}\", ipv4 = \"10.31.1.20\" }},\n  ]\n",
+                f.network.subnet_ids[3], f.network.subnet_ids[1]
+            ),
+        )),
+    );
+    ws.apply();
+    assert_eq!(ws.resource(ADDRESS)["id"], id.as_str());
+    // The emulator's interfaces do not follow subnet changes: the calls
+    // show the order.
+    let modified = requests_of(&f, "ModifyVpcEndpoint", "VpcEndpointId", &id);
+    let swap = &modified[modified.len() - 2..];
+    assert_eq!(
+        swap[0].get("RemoveSubnetId.1"),
+        Some(&f.network.subnet_ids[0]),
+        "{swap:?}"
+    );
+    assert!(
+        !swap[0].values().any(|v| v == &f.network.subnet_ids[3]),
+        "the new subnet and its address wait for the old one to go: {swap:?}"
+    );
+    assert_eq!(
+        swap[1].get("AddSubnetId.1"),
+        Some(&f.network.subnet_ids[3]),
+        "{swap:?}"
+    );
+    assert_eq!(
+        swap[1].get("SubnetConfiguration.1.SubnetId"),
+        Some(&f.network.subnet_ids[3]),
+        "{swap:?}"
+    );
+    assert_eq!(
+        swap[1]
+            .get("SubnetConfiguration.1.Ipv4")
+            .map(String::as_str),
+        Some("10.31.3.10"),
+        "{swap:?}"
+    );
+    ws.assert_no_changes();
+
+    // An entry removed: nothing to send, and the state drops it.
+    ws.write(
+        "main.tf",
+        &f.config(&f.body(
+            &[3, 1],
+            0,
+            &format!(
+                "  subnet_configurations = [\n    {{ subnet_id = \"{}\", ipv4 = \"10.31.3.10\" }},\n  ]\n",
+                f.network.subnet_ids[3]
+            ),
+        )),
+    );
+    let before = requests_of(&f, "ModifyVpcEndpoint", "VpcEndpointId", &id).len();
+    ws.apply();
+    assert_eq!(
+        requests_of(&f, "ModifyVpcEndpoint", "VpcEndpointId", &id).len(),
+        before
+    );
+    assert_eq!(
+        ws.resource(ADDRESS)["subnet_configurations"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    ws.assert_no_changes();
+
     // EC2 giving another address than asked (the emulator alone ignores
     // SubnetConfiguration) is an error naming both addresses, not
     // Terraform's "inconsistent result".

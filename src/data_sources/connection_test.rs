@@ -603,8 +603,12 @@ async fn hub_of(clients: &Clients, host: &str, vpc_id: &str) -> Option<Hub> {
             let Some(endpoint_id) = endpoint_id_of_dns_name(&alias.dns_name) else {
                 continue;
             };
-            let endpoint = clients.ec2.find_endpoint(&endpoint_id).await.ok()?;
-            let hub_vpc = clients.ec2.find_vpc(&endpoint.vpc_id).await.ok()?;
+            let Ok(endpoint) = clients.ec2.find_endpoint(&endpoint_id).await else {
+                continue;
+            };
+            let Ok(hub_vpc) = clients.ec2.find_vpc(&endpoint.vpc_id).await else {
+                continue;
+            };
             return Some(Hub {
                 zone_id: zone.id,
                 endpoint_id,

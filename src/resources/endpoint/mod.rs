@@ -4,13 +4,17 @@
 //! waited for until `available`.
 //!
 //! Order: model, schema, validate, plan, create, read, update, delete, import,
-//! move (from `aws_vpc_endpoint`), then the state after a write and the
-//! modify. Beside it: the plan-time checks against AWS ([`preflight`]), and
-//! the mapping of a moved `aws_vpc_endpoint`'s state ([`moved`]).
+//! move (from `aws_vpc_endpoint`), then the plan's own rules. Beside it: the
+//! plan-time checks against AWS ([`preflight`]), the state after a write
+//! ([`state`]), the in-place changes ([`modify`]), the address arguments
+//! ([`addresses`]) and the mapping of a moved `aws_vpc_endpoint`'s state
+//! ([`moved`]).
 
 mod addresses;
+mod modify;
 mod moved;
 mod preflight;
+mod state;
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -18,10 +22,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::aws::AwsError;
-use crate::aws::endpoint::{
-    AvailableWait, CREATE_TOKEN_TAG, EndpointChanges, NewEndpoint, WaitError,
-};
-use crate::aws::model::{Endpoint, SubnetAddresses, Tags};
+use crate::aws::endpoint::{AvailableWait, EndpointChanges, NewEndpoint, WaitError};
+use crate::aws::model::{SubnetAddresses, Tags};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
@@ -37,7 +39,11 @@ use crate::privatelink::{
 use crate::resources::tags::{self, OwnTags};
 use crate::resources::{moves, root};
 use crate::validate;
+use modify::{changes_between, modify};
 use preflight::{Checks, check_existing, preflight};
+use state::{
+    Written, after_write, fixed_addresses_as_asked, report_wait, settle, state_of, with_addresses,
+};
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_endpoint";
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10 * 60);
@@ -343,6 +349,18 @@ impl Resource<Clients> for EndpointResource {
             return;
         }
         let creating = change.prior.is_null();
+        // EC2 turns private DNS on only for an accepted connection. Left to
+        // its default on a new endpoint, it is known at plan only once the
+        // service is known not to require acceptance: unknown until then,
+        // so that no later plan takes back a known value.
+        let dns_by_default = creating && c.is_null(attr::private_dns_enabled);
+        if dns_by_default {
+            set_planned(
+                change,
+                attr::private_dns_enabled,
+                Value::Unknown(Default::default()),
+            );
+        }
         let planned = Attrs::of(&change.planned);
         let changed = |a: &str| creating || planned.get(a) != p.get(a);
         let known = |a: &str| planned.get(a).is_fully_known() && !planned.is_null(a);
@@ -371,17 +389,11 @@ impl Resource<Clients> for EndpointResource {
         } else {
             None
         };
-        // EC2 turns private DNS on only for an accepted connection: left to
-        // its default, whether it is on when the create ends is up to
-        // PlanetScale.
-        if creating
-            && c.is_null(attr::private_dns_enabled)
-            && service.is_some_and(|s| s.acceptance_required)
-            && let Value::Object(map) = &mut change.planned
-        {
-            map.insert(
-                attr::private_dns_enabled.into(),
-                Value::Unknown(Default::default()),
+        if dns_by_default && service.is_some_and(|s| !s.acceptance_required) {
+            set_planned(
+                change,
+                attr::private_dns_enabled,
+                Value::Bool(PRIVATE_DNS_DEFAULT),
             );
         }
         if creating && vpc_known {
@@ -662,6 +674,13 @@ impl Resource<Clients> for EndpointResource {
 
 // --------------------------------------------------- awaiting acceptance --
 
+/// Plans `value` for the attribute `name`.
+fn set_planned(change: &mut PlanChange<'_>, name: &str, value: Value) {
+    if let Value::Object(map) = &mut change.planned {
+        map.insert(name.to_owned(), value);
+    }
+}
+
 /// EC2's word for an endpoint its service's owner has not accepted yet.
 const PENDING_ACCEPTANCE: &str = "pendingAcceptance";
 
@@ -682,8 +701,8 @@ fn dns_awaits_acceptance(change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
     }
     let id = prior.str(attr::id).unwrap_or_default();
     let configured = !Attrs::of(change.config).is_null(attr::private_dns_enabled);
-    if !configured && let Value::Object(map) = &mut change.planned {
-        map.insert(attr::private_dns_enabled.into(), Value::Bool(false));
+    if !configured {
+        set_planned(change, attr::private_dns_enabled, Value::Bool(false));
     }
     let now = if configured {
         "This apply records private_dns_enabled = true without calling EC2, and the refresh after it shows \
@@ -839,362 +858,10 @@ pub(super) fn entry_error(
     );
 }
 
-// ------------------------------------------------- the state after a write --
-
-/// The state from what EC2 reports, keeping `timeouts` and the form of
-/// `tags` from `base` (the plan or the prior state).
-fn state_of(clients: &Clients, e: &Endpoint, base: &Model) -> Model {
-    let (tags, tags_all) = tags::read(clients, &e.tags, CREATE_TOKEN_TAG, base.tags.as_ref());
-    let owner_id = super::owner(clients, &e.owner_id);
-    Model {
-        id: e.id.clone(),
-        arn: super::ec2_arn(clients, &owner_id, "vpc-endpoint", &e.id),
-        owner_id,
-        service_name: e.service_name.clone(),
-        // EC2 names the region of a cross-region endpoint's service; else
-        // it is the service name's.
-        service_region: e
-            .service_region
-            .clone()
-            .or_else(|| service_name_region(&e.service_name).ok().map(str::to_owned))
-            .or_else(|| base.service_region.clone()),
-        vpc_id: e.vpc_id.clone(),
-        subnet_ids: e.subnet_ids.iter().cloned().collect(),
-        security_group_ids: e.security_group_ids.iter().cloned().collect(),
-        private_dns_enabled: e.private_dns_enabled,
-        ip_address_type: e
-            .ip_address_type
-            .clone()
-            .or_else(|| base.ip_address_type.clone()),
-        dns_record_ip_type: e
-            .dns_record_ip_type
-            .clone()
-            .or_else(|| base.dns_record_ip_type.clone()),
-        subnet_configurations: base.subnet_configurations.clone(),
-        state: e.state.clone(),
-        network_interface_ids: e.network_interface_ids.clone(),
-        dns_entries: e
-            .dns_entries
-            .iter()
-            .map(|d| DnsEntry {
-                dns_name: d.dns_name.clone(),
-                hosted_zone_id: d.hosted_zone_id.clone(),
-            })
-            .collect(),
-        tags,
-        tags_all,
-        timeouts: base.timeouts.clone(),
-    }
-}
-
 /// The service's region for CreateVpcEndpoint's ServiceRegion: set only
 /// for a service of another region than the provider's.
 fn remote_region<'a>(clients: &Clients, m: &'a Model) -> Option<&'a str> {
     m.service_region.as_deref().filter(|r| *r != clients.region)
-}
-
-/// After a write, each fixed address EC2 did not give as asked is an error
-/// naming both, on its entry: the state records what EC2 gave (Terraform
-/// would otherwise call it an inconsistent result).
-fn fixed_addresses_as_asked(planned: &Model, found: Option<&Model>, diags: &mut Diagnostics) {
-    let Some(found) = found else {
-        return;
-    };
-    for (i, asked) in planned.subnet_configurations.iter().flatten().enumerate() {
-        let Some(given) = found
-            .subnet_configurations
-            .iter()
-            .flatten()
-            .find(|c| c.subnet_id == asked.subnet_id)
-        else {
-            continue;
-        };
-        for (name, want, got) in [
-            (subnet_attr::ipv4, &asked.ipv4, &given.ipv4),
-            (subnet_attr::ipv6, &asked.ipv6, &given.ipv6),
-        ] {
-            if let Some(want) = want
-                && got.as_ref() != Some(want)
-            {
-                let got = got.as_deref().unwrap_or("no address of that family");
-                entry_error(
-                    diags,
-                    i,
-                    name,
-                    "Fixed address not given",
-                    format!(
-                        "{want} was asked for the endpoint's interface in {}, and EC2 gave it {got}. The state \
-                         records {got}, so the next plan asks for {want} again in place. If another interface \
-                         holds {want}, free it or choose another address.",
-                        asked.subnet_id
-                    ),
-                );
-            }
-        }
-    }
-}
-
-/// The state with its fixed addresses as the endpoint's interfaces show
-/// them, by subnet: a configured address EC2 did not give (or an interface
-/// replaced since) shows as the one the interface has, so the next plan
-/// changes it back in place. Without fixed addresses, or when the interfaces
-/// cannot be read, the state is left as it is.
-async fn with_addresses(clients: &Clients, mut state: Model) -> Model {
-    let Some(configs) = state
-        .subnet_configurations
-        .as_mut()
-        .filter(|c| !c.is_empty())
-    else {
-        return state;
-    };
-    let interfaces = match clients
-        .ec2
-        .find_interfaces(&state.network_interface_ids)
-        .await
-    {
-        Ok(found) => found,
-        Err(e) => {
-            tracing::debug!(error = %e, "reading the endpoint's interfaces failed; keeping the fixed addresses as they were");
-            return state;
-        }
-    };
-    for config in configs.iter_mut() {
-        let Some(interface) = interfaces.iter().find(|n| n.subnet_id == config.subnet_id) else {
-            continue;
-        };
-        let shown = |wanted: &Option<String>, has: &[String]| match wanted {
-            Some(w) if has.iter().any(|a| a == w) => Some(w.clone()),
-            Some(_) => has.first().cloned(),
-            None => None,
-        };
-        config.ipv4 = shown(&config.ipv4, &interface.private_ips);
-        config.ipv6 = shown(&config.ipv6, &interface.ipv6_addresses);
-    }
-    state
-}
-
-/// Which writes of a create or update went through.
-#[derive(Clone, Copy, Debug)]
-struct Written {
-    /// The tags (on create, with the endpoint itself).
-    tags: bool,
-    /// The subnets, security groups and private DNS, waited for.
-    network: bool,
-}
-
-/// The state after a create or update, by one rule: what EC2 showed
-/// (`found`), or `base` (the prior state; on create the plan with the new
-/// id) when nothing could be read; with the arguments EC2 applies
-/// asynchronously as planned where their write went through. `tags_all`
-/// stays `base`'s when the tag write failed: what the tags are now is for
-/// the next refresh to tell.
-fn after_write(found: Option<Model>, base: &Model, planned: &Model, written: Written) -> Model {
-    let mut state = found.unwrap_or_else(|| base.clone());
-    if written.network {
-        state.subnet_ids = planned.subnet_ids.clone();
-        state.security_group_ids = planned.security_group_ids.clone();
-        state.private_dns_enabled = planned.private_dns_enabled;
-        // Left to EC2's default, they are what EC2 shows.
-        if planned.ip_address_type.is_some() {
-            state.ip_address_type = planned.ip_address_type.clone();
-        }
-        if planned.dns_record_ip_type.is_some() {
-            state.dns_record_ip_type = planned.dns_record_ip_type.clone();
-        }
-    }
-    state.tags = planned.tags.clone();
-    state.tags_all = if written.tags {
-        planned.tags_all.clone()
-    } else {
-        base.tags_all.clone()
-    };
-    state.timeouts = planned.timeouts.clone();
-    state
-}
-
-/// How the wait after a write ended: the endpoint it last saw when the
-/// write went through, or `None` with the failure reported. A wait that
-/// ended in `pendingAcceptance` is a warning, not a failure: PlanetScale
-/// may still accept, and the endpoint must not be replaced for waiting.
-fn settle(
-    id: &str,
-    done: &str,
-    timeout: Duration,
-    outcome: Result<Endpoint, WaitError>,
-    diags: &mut Diagnostics,
-) -> Option<Endpoint> {
-    match outcome {
-        Ok(endpoint) => Some(endpoint),
-        Err(WaitError::AwaitingAcceptance(endpoint)) => {
-            diags.warning(
-                "Endpoint awaiting acceptance",
-                format!(
-                    "{id} is pendingAcceptance: PlanetScale has not accepted the connection yet. Nothing needs to be \
-                     replaced: once PlanetScale accepts, the endpoint becomes available by itself and the next \
-                     terraform apply finishes what is left (such as turning private DNS on). If it stays pending, \
-                     check that PrivateLink is enabled for the branch and that this AWS account is allowed to \
-                     connect, or contact PlanetScale support with the endpoint id."
-                ),
-            );
-            Some(*endpoint)
-        }
-        Err(e) => {
-            report_wait(id, done, timeout, &e, diags);
-            None
-        }
-    }
-}
-
-fn report_wait(id: &str, done: &str, timeout: Duration, e: &WaitError, diags: &mut Diagnostics) {
-    let limit = timeouts::format_duration(timeout);
-    let (summary, detail) = match e {
-        WaitError::AwaitingAcceptance(_) => return,
-        WaitError::Failed { state, last_error } => (
-            format!("Endpoint {state}"),
-            format!(
-                "{id} went to state {state}: {}. Terraform marks it tainted; fix the cause and apply again.",
-                last_error
-                    .as_deref()
-                    .filter(|e| !e.is_empty())
-                    .unwrap_or("EC2 gave no reason")
-            ),
-        ),
-        WaitError::Unexpected { state } => (
-            format!("Endpoint {state}"),
-            format!(
-                "{id} went to state {state} while Terraform waited for it to be {done}, so waiting longer would \
-                 not help. Check the endpoint in the AWS console (was it deleted or changed outside Terraform?), \
-                 then apply again."
-            ),
-        ),
-        WaitError::Timeout { state } => (
-            format!("Timed out waiting for the endpoint to be {done}"),
-            format!(
-                "{id} was still {state} after {limit}. Raise the timeout in the timeouts block, or check the endpoint in the AWS console."
-            ),
-        ),
-        WaitError::Stopped { state } => (
-            "Interrupted".to_owned(),
-            format!(
-                "The provider was asked to stop (Terraform interrupted, or a signal) while {id} was {state}. The \
-                 endpoint is kept in state; after a create Terraform marks it tainted, so the next apply replaces \
-                 it (`terraform untaint` keeps it instead)."
-            ),
-        ),
-        WaitError::Aws(e) => (
-            format!("Could not check that the endpoint was {done}"),
-            format!("{id}: {e}"),
-        ),
-    };
-    diags.error(summary, detail);
-}
-
-/// What to change to go from `old` to `new`.
-fn changes_between(old: &Model, new: &Model) -> EndpointChanges {
-    let diff = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.difference(b).cloned().collect();
-    EndpointChanges {
-        add_subnet_ids: diff(&new.subnet_ids, &old.subnet_ids),
-        remove_subnet_ids: diff(&old.subnet_ids, &new.subnet_ids),
-        add_security_group_ids: diff(&new.security_group_ids, &old.security_group_ids),
-        remove_security_group_ids: diff(&old.security_group_ids, &new.security_group_ids),
-        private_dns_enabled: (old.private_dns_enabled != new.private_dns_enabled)
-            .then_some(new.private_dns_enabled),
-        ip_address_type: new
-            .ip_address_type
-            .clone()
-            .filter(|t| old.ip_address_type.as_ref() != Some(t)),
-        dns_record_ip_type: new
-            .dns_record_ip_type
-            .clone()
-            .filter(|t| old.dns_record_ip_type.as_ref() != Some(t)),
-        subnet_addresses: new
-            .subnet_configurations
-            .iter()
-            .flatten()
-            .filter(|c| !old.subnet_configurations.iter().flatten().any(|o| o == *c))
-            .map(SubnetConfig::to_aws)
-            .collect(),
-    }
-}
-
-/// Applies `changes` and waits until EC2 shows them. A subnet replacing
-/// another of the same zone goes in a second call, after the first has
-/// removed the old one: EC2 refuses both in one call
-/// (`DuplicateSubnetsInSameZone`).
-async fn modify(
-    ec2: &crate::aws::Ec2,
-    id: &str,
-    old: &Model,
-    new: &Model,
-    mut changes: EndpointChanges,
-    timeout: Duration,
-    stop: &tokio_util::sync::CancellationToken,
-) -> Result<Endpoint, WaitError> {
-    let deadline = std::time::Instant::now() + timeout;
-    let left = || deadline.saturating_duration_since(std::time::Instant::now());
-    let groups: Vec<String> = new.security_group_ids.iter().cloned().collect();
-    let mut later = None;
-    if !changes.add_subnet_ids.is_empty() && !changes.remove_subnet_ids.is_empty() {
-        let swapped: Vec<String> = changes
-            .add_subnet_ids
-            .iter()
-            .chain(&changes.remove_subnet_ids)
-            .cloned()
-            .collect();
-        if let Ok(subnets) = ec2.find_subnets(&swapped).await {
-            let zone = |id: &String| {
-                subnets
-                    .iter()
-                    .find(|s| &s.id == id)
-                    .map(|s| s.availability_zone.clone())
-            };
-            let freed: BTreeSet<String> =
-                changes.remove_subnet_ids.iter().filter_map(zone).collect();
-            let (same_zone, other): (Vec<String>, Vec<String>) = changes
-                .add_subnet_ids
-                .iter()
-                .cloned()
-                .partition(|s| zone(s).is_some_and(|z| freed.contains(&z)));
-            if !same_zone.is_empty() {
-                changes.add_subnet_ids = other;
-                later = Some(same_zone);
-            }
-        }
-    }
-    let mut subnets: BTreeSet<String> = old.subnet_ids.clone();
-    for s in &changes.remove_subnet_ids {
-        subnets.remove(s);
-    }
-    subnets.extend(changes.add_subnet_ids.iter().cloned());
-    ec2.modify_endpoint(id, &changes)
-        .await
-        .map_err(WaitError::Aws)?;
-    let shown: Vec<String> = subnets.iter().cloned().collect();
-    let mut endpoint = ec2
-        .wait_endpoint_available(
-            id,
-            &AvailableWait::after_modify(left(), &shown, &groups),
-            stop,
-        )
-        .await?;
-    if let Some(add) = later {
-        let second = EndpointChanges {
-            add_subnet_ids: add,
-            ..EndpointChanges::default()
-        };
-        ec2.modify_endpoint(id, &second)
-            .await
-            .map_err(WaitError::Aws)?;
-        let all: Vec<String> = new.subnet_ids.iter().cloned().collect();
-        endpoint = ec2
-            .wait_endpoint_available(
-                id,
-                &AvailableWait::after_modify(left(), &all, &groups),
-                stop,
-            )
-            .await?;
-    }
-    Ok(endpoint)
 }
 
 #[cfg(test)]
@@ -1202,6 +869,8 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::aws::endpoint::CREATE_TOKEN_TAG;
+    use crate::aws::model::Endpoint;
     use crate::framework::model::assert_model_names;
 
     #[test]

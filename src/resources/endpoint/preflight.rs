@@ -183,10 +183,17 @@ pub(super) async fn preflight(
             let remote = remote_region(clients, m);
             let zones = service
                 .as_ref()
-                .and_then(|s| offered_zones(s, remote.is_some(), &clients.region));
-            check_subnets(m, &found, zones.as_deref(), diags);
+                .filter(|_| remote.is_none())
+                .map(|s| s.availability_zones.as_slice());
+            check_subnets(m, &found, zones, diags);
             if let Some(service_region) = remote {
                 check_cross_region_zones(&found, service_region, diags);
+                if let Some(here) = service
+                    .as_ref()
+                    .and_then(|s| zones_named_here(s, &clients.region))
+                {
+                    warn_of_zones_not_named(&found, &here, diags);
+                }
             }
             check_addresses(m, &found, diags);
         }
@@ -437,15 +444,11 @@ fn private_dns_unavailable(s: &EndpointService) -> Option<String> {
     }
 }
 
-/// The zones the service offers endpoints of this region. For a service of
-/// another region, AWS documents no rule for which zones its answer names
-/// (consumers need not use the provider's zones): the ones of this region
-/// it names are checked, and none named leaves the check to
-/// [`check_cross_region_zones`].
-fn offered_zones(service: &EndpointService, remote: bool, region: &str) -> Option<Vec<String>> {
-    if !remote {
-        return Some(service.availability_zones.clone());
-    }
+/// The zones of this region a service of another region names. AWS
+/// documents no rule for which zones that answer names (consumers need not
+/// use the provider's zones, except where cross-Region access is not
+/// offered at all): `None` when it names none of this region's.
+fn zones_named_here(service: &EndpointService, region: &str) -> Option<Vec<String>> {
     let here: Vec<String> = service
         .availability_zones
         .iter()
@@ -453,6 +456,26 @@ fn offered_zones(service: &EndpointService, remote: bool, region: &str) -> Optio
         .cloned()
         .collect();
     (!here.is_empty()).then_some(here)
+}
+
+/// A subnet of a cross-region endpoint in a zone of this region the
+/// service's answer does not name: a warning, as AWS documents no rule.
+fn warn_of_zones_not_named(subnets: &[Subnet], named: &[String], diags: &mut Diagnostics) {
+    for s in subnets {
+        if !named.contains(&s.availability_zone) {
+            diags.attr_warning(
+                root(attr::subnet_ids),
+                "Availability zone not named by the service",
+                format!(
+                    "{} is in {}, and the service's answer names {} in this region. If the create fails for \
+                     this zone, choose subnets in those.",
+                    s.id,
+                    s.availability_zone,
+                    named.join(", ")
+                ),
+            );
+        }
+    }
 }
 
 /// A cross-region endpoint cannot have a subnet in the few zones where AWS
@@ -568,24 +591,27 @@ mod tests {
     use crate::resources::endpoint::tests::found;
 
     #[test]
-    fn a_remote_service_is_checked_against_the_zones_of_this_region_it_names() {
+    fn a_remote_service_names_the_zones_of_this_region_it_names() {
         let service = |zones: &[&str]| EndpointService {
             availability_zones: zones.iter().map(|z| z.to_string()).collect(),
             ..EndpointService::default()
         };
-        let local = service(&["us-east-1a", "us-east-1b"]);
-        assert_eq!(
-            offered_zones(&local, false, "us-east-1"),
-            Some(vec!["us-east-1a".to_owned(), "us-east-1b".to_owned()])
-        );
         // Zones of the service's own region say nothing about this one.
         let theirs = service(&["us-west-2a", "us-west-2b"]);
-        assert_eq!(offered_zones(&theirs, true, "us-east-1"), None);
+        assert_eq!(zones_named_here(&theirs, "us-east-1"), None);
         let mixed = service(&["us-west-2a", "us-east-1b", "us-east-1-bos-1a"]);
         assert_eq!(
-            offered_zones(&mixed, true, "us-east-1"),
+            zones_named_here(&mixed, "us-east-1"),
             Some(vec!["us-east-1b".to_owned()])
         );
+        let mut diags = Diagnostics::default();
+        warn_of_zones_not_named(
+            &[subnet("subnet-a", "vpc-1", "us-east-1a")],
+            &["us-east-1b".to_owned()],
+            &mut diags,
+        );
+        assert!(!diags.has_errors());
+        assert!(format!("{diags:?}").contains("subnet-a is in us-east-1a"));
     }
 
     #[test]
