@@ -711,6 +711,12 @@ fn the_troubleshooting_guide_names_every_message() {
     for dir in ["src/resources", "src/data_sources"] {
         rust_files(&root().join(dir), &mut files);
     }
+    // The first cell of each table row: the messages it is about.
+    let rows: Vec<&str> = guide
+        .lines()
+        .filter_map(|l| l.strip_prefix("| "))
+        .filter_map(|l| l.split(" | ").next())
+        .collect();
     let mut seen = 0;
     let mut missing = BTreeSet::new();
     for file in files {
@@ -718,7 +724,7 @@ fn the_troubleshooting_guide_names_every_message() {
         let code = text.split("#[cfg(test)]").next().unwrap_or_default();
         for summary in literal_summaries(code) {
             seen += 1;
-            if !guide.contains(&summary) {
+            if !rows.iter().any(|cell| cell.contains(summary.as_str())) {
                 let file = file.strip_prefix(root()).unwrap().display().to_string();
                 missing.insert(format!("{summary:?} ({file})"));
             }
