@@ -327,13 +327,15 @@ impl DataSource<Clients> for ConnectionTestDataSource {
                 .any(|a| !cidrs.iter().any(|c| c.contains(a)))
         {
             *hub = tokio::select! {
-                found = tokio::time::timeout(timeout, hub_of(&ctx.data, &host, id)) => found.ok().flatten(),
+                found = tokio::time::timeout(timeout, hub_of(&ctx.data, &host, id)) => found.unwrap_or_else(|_| {
+                    Err(format!("the lookup took longer than the test's timeout ({})", m.timeout))
+                }),
                 () = ctx.stop.cancelled() => {
                     diags.error("Interrupted", "Terraform was interrupted while the connection test ran.");
                     return None;
                 }
             };
-            if let Some(h) = hub {
+            if let Ok(Some(h)) = hub {
                 tracing::info!(zone_id = %h.zone_id, endpoint_id = %h.endpoint_id, hub_vpc_id = %h.vpc_id, "host resolves through a hub's endpoint");
             }
         }
@@ -408,7 +410,7 @@ fn scope(
         Ok(vpc) => Some(Scope::Vpc {
             id: id.to_owned(),
             cidrs: blocks(&vpc),
-            hub: None,
+            hub: Ok(None),
         }),
         Err(e) if e.is_not_found() => {
             diags.attr_error(
@@ -550,7 +552,9 @@ enum Scope {
     Vpc {
         id: String,
         cidrs: Vec<IpNet>,
-        hub: Option<Hub>,
+        /// The hub, when looked for (`Ok(None)` also when not looked
+        /// for), or why it could not be.
+        hub: Result<Option<Hub>, String>,
     },
     /// The VPC could not be read: nothing is proved private.
     Unknown,
@@ -578,27 +582,44 @@ fn blocks(vpc: &crate::aws::model::Vpc) -> Vec<IpNet> {
 /// associated with it and its alias names an endpoint of this region: the
 /// zone, the endpoint and the endpoint's VPC. Looked up only when `host`
 /// resolves outside `vpc_id`; `None` when any of it is not found or cannot
-/// be read (the test then says where the addresses are not).
-async fn hub_of(clients: &Clients, host: &str, vpc_id: &str) -> Option<Hub> {
+/// be read; `Err` with what could not be read when that left the question
+/// open.
+async fn hub_of(clients: &Clients, host: &str, vpc_id: &str) -> Result<Option<Hub>, String> {
     let vpc = ZoneVpc {
         id: vpc_id.to_owned(),
         region: clients.region.clone(),
     };
-    let zones = match clients.route53.zones_named_on_vpc(host, &vpc).await {
-        Ok(zones) => zones,
-        Err(e) => {
-            tracing::debug!(vpc_id, error = %e, "could not list the VPC's private zones");
-            return None;
-        }
+    let unread = |action: &str, e: &AwsError| {
+        let hint = match e {
+            AwsError::AccessDenied { .. } => format!(" (allow route53:{action})"),
+            _ => String::new(),
+        };
+        format!("{action}: {e}{hint}")
     };
+    let zones = clients
+        .route53
+        .zones_named_on_vpc(host, &vpc)
+        .await
+        .map_err(|e| unread("ListHostedZonesByVPC", &e))?;
+    let mut open = None;
     let both = AliasFamilies {
         ipv4: true,
         ipv6: true,
     };
     for zone in zones {
         for rr_type in both.types() {
-            let Ok(Some(alias)) = clients.route53.alias_of(&zone.id, host, rr_type).await else {
-                continue;
+            let alias = match clients.route53.alias_of(&zone.id, host, rr_type).await {
+                Ok(Some(alias)) => alias,
+                Ok(None) => continue,
+                Err(e) => {
+                    open = Some(format!(
+                        "the zone {} ({}): {}",
+                        zone.id,
+                        zone.owner.as_deref().unwrap_or("this account"),
+                        unread("ListResourceRecordSets", &e)
+                    ));
+                    continue;
+                }
             };
             let Some(endpoint_id) = endpoint_id_of_dns_name(&alias.dns_name) else {
                 continue;
@@ -609,15 +630,15 @@ async fn hub_of(clients: &Clients, host: &str, vpc_id: &str) -> Option<Hub> {
             let Ok(hub_vpc) = clients.ec2.find_vpc(&endpoint.vpc_id).await else {
                 continue;
             };
-            return Some(Hub {
+            return Ok(Some(Hub {
                 zone_id: zone.id,
                 endpoint_id,
                 vpc_id: endpoint.vpc_id,
                 cidrs: blocks(&hub_vpc),
-            });
+            }));
         }
     }
-    None
+    open.map_or(Ok(None), Err)
 }
 
 /// A failure of the whole test: the attribute, a summary, the explanation.
@@ -633,7 +654,7 @@ fn judge_private(host: &str, addresses: &[IpAddr], scope: &Scope) -> Result<bool
     match scope {
         Scope::Unknown => Ok(false),
         Scope::Vpc { id, cidrs, hub } => {
-            let hub_blocks = hub.iter().flat_map(|h| &h.cidrs);
+            let hub_blocks = hub.iter().flatten().flat_map(|h| &h.cidrs);
             let outside: Vec<IpAddr> = addresses
                 .iter()
                 .copied()
@@ -650,7 +671,7 @@ fn judge_private(host: &str, addresses: &[IpAddr], scope: &Scope) -> Result<bool
             Err((
                 attr::vpc_id,
                 "Host resolves outside the VPC",
-                outside_vpc(host, &outside, id, cidrs),
+                outside_vpc(host, &outside, id, cidrs, hub),
             ))
         }
         Scope::AnyPrivate => {
@@ -691,12 +712,26 @@ fn not_private(host: &str, public: &[IpAddr]) -> String {
     )
 }
 
-fn outside_vpc(host: &str, outside: &[IpAddr], vpc_id: &str, cidrs: &[IpNet]) -> String {
+fn outside_vpc(
+    host: &str,
+    outside: &[IpAddr],
+    vpc_id: &str,
+    cidrs: &[IpNet],
+    hub: &Result<Option<Hub>, String>,
+) -> String {
     let blocks = cidrs
         .iter()
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ");
+    let hub = match hub {
+        Ok(None) => "none such was found.".to_owned(),
+        Ok(Some(h)) => format!(
+            "the zone {} aliases {} in {}, whose blocks do not hold these addresses either.",
+            h.zone_id, h.endpoint_id, h.vpc_id
+        ),
+        Err(why) => format!("whether there is one could not be checked: {why}."),
+    };
     format!(
         "{host} resolves to {}, outside {vpc_id}'s CIDR blocks ({blocks}): not the addresses of an endpoint in \
          that VPC. Either the endpoint's private DNS is off (private_dns_enabled on the endpoint, and the VPC's \
@@ -704,7 +739,7 @@ fn outside_vpc(host: &str, outside: &[IpAddr], vpc_id: &str, cidrs: &[IpNet]) ->
          the VPC and its resolver does not see the private name. Run the test where the application runs (a \
          pipeline runner inside the VPC). A VPC that shares another VPC's endpoint (hub and spoke) counts when a \
          private hosted zone for {host} associated with {vpc_id} aliases that endpoint and the addresses are in \
-         the endpoint's VPC: none such was found.",
+         the endpoint's VPC: {hub}",
         list(outside)
     )
 }
@@ -785,7 +820,7 @@ mod tests {
                 "10.0.0.0/16".parse().unwrap(),
                 "2600:1f18::/56".parse().unwrap(),
             ],
-            hub: None,
+            hub: Ok(None),
         };
         assert_eq!(
             judge_private("h", &ips(&["10.0.0.5", "2600:1f18::5"]), &vpc),
@@ -796,12 +831,12 @@ mod tests {
         let spoke = Scope::Vpc {
             id: "vpc-0123abcd".into(),
             cidrs: vec!["10.0.0.0/16".parse().unwrap()],
-            hub: Some(Hub {
+            hub: Ok(Some(Hub {
                 zone_id: "Z1".into(),
                 endpoint_id: "vpce-0a".into(),
                 vpc_id: "vpc-hub".into(),
                 cidrs: vec!["10.9.0.0/16".parse().unwrap()],
-            }),
+            })),
         };
         assert_eq!(judge_private("h", &ips(&["10.9.1.5"]), &spoke), Ok(true));
         assert!(judge_private("h", &ips(&["10.9.1.5", "10.1.0.5"]), &spoke).is_err());
@@ -840,6 +875,11 @@ mod tests {
             &["127.0.0.1".parse().unwrap()],
             "vpc-0123abcd",
             &["10.0.0.0/16".parse().unwrap()],
+            &Err("ListHostedZonesByVPC: access denied".into()),
+        );
+        assert!(
+            outside.contains("could not be checked: ListHostedZonesByVPC: access denied."),
+            "{outside}"
         );
         assert!(
             outside.contains("outside vpc-0123abcd's CIDR blocks (10.0.0.0/16)"),
