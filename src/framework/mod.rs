@@ -6,6 +6,7 @@ pub mod bounds;
 pub mod codec;
 pub mod diag;
 pub mod model;
+pub mod number;
 pub mod path;
 pub mod plan;
 pub mod schema;
