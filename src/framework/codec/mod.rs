@@ -5,6 +5,8 @@
 //! share, the errors and the nesting cap, and re-exports the four entry
 //! points; each concern has its own file:
 //! * `msgpack_read` and `msgpack_write`: msgpack to values and back;
+//! * `msgpack_items`: msgpack's items one at a time, under both the typed
+//!   reading and the refinements (so neither imports the other's reader);
 //! * `refinements`: unknown values, msgpack's extensions 0 and 12;
 //! * `dynamic`: the type a value of type `dynamic` is written with;
 //! * `json`: go-cty's JSON, both ways;
@@ -38,6 +40,7 @@ use crate::framework::path::AttributePath;
 
 mod dynamic;
 mod json;
+mod msgpack_items;
 mod msgpack_read;
 mod msgpack_write;
 mod refinements;

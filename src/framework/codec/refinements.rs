@@ -18,7 +18,7 @@
 
 use rmp::encode::ByteBuf;
 
-use super::msgpack_read::{Item, Reader, number};
+use super::msgpack_items::{Item, Reader, number};
 use super::msgpack_write::{Writer, Written, check_len};
 use super::{DecodeError, EncodeError, decode_error};
 use crate::framework::path::AttributePath;
