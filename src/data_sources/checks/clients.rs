@@ -262,3 +262,162 @@ pub fn endpoint_targets(subnets: &[Subnet], interfaces: &[InterfaceAddresses]) -
     }
     targets.into_iter().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data_sources::checks::fixtures::*;
+
+    #[test]
+    fn clients_are_the_interfaces_in_their_groups() {
+        let vpc = [net("10.5.0.0/16")];
+        let interfaces = [
+            interface("eni-app1", "subnet-app", "sg-app", &["10.5.2.10"]),
+            interface(
+                "eni-app2",
+                "subnet-app2",
+                "sg-app",
+                &["10.5.3.10", "2600:1f18::10"],
+            ),
+            interface("eni-endpoint", "subnet-a", "sg-app", &["10.5.0.50"]),
+        ];
+        let found = locate_clients(
+            &[5432],
+            &["sg-app".to_owned(), "sg-idle".to_owned()],
+            &[],
+            &interfaces,
+            &["eni-endpoint".to_owned()],
+            &PrefixLists::new(),
+            &vpc,
+        );
+        assert_eq!(
+            found.groups[0],
+            client(
+                "sg-app",
+                &["10.5.2.10/32", "10.5.3.10/32", "2600:1f18::10/128"]
+            )
+        );
+        assert_eq!(
+            found.groups[1],
+            ClientGroup {
+                id: "sg-idle".into(),
+                addresses: vec![net("10.5.0.0/16")],
+                assumed: true,
+            }
+        );
+        assert_eq!(found.subnet_ids, ["subnet-app", "subnet-app2"]);
+        assert!(
+            found
+                .origin
+                .contains("network interfaces in sg-app, sg-idle")
+                && found
+                    .origin
+                    .contains("sg-idle has no network interfaces yet"),
+            "{}",
+            found.origin
+        );
+        assert!(!found.addresses.contains(&net("10.5.0.50/32")));
+    }
+
+    #[test]
+    fn without_client_groups_the_clients_are_the_sources_let_in() {
+        let vpc = [net("10.5.0.0/16")];
+        let endpoint_rules = vec![(
+            "sg-endpoint".to_owned(),
+            vec![
+                rule(false, "tcp", 5432, 5432, Peer::Cidr("10.5.2.10/32".into())),
+                rule(false, "tcp", 6432, 6432, Peer::Cidr("pl-app".into())),
+                rule(false, "tcp", 6432, 6432, Peer::Cidr("pl-gone".into())),
+                rule(false, "tcp", 5432, 6432, Peer::Group("sg-batch".into())),
+                // The world, as far as it reaches into the VPC.
+                rule(false, "tcp", 5432, 5432, Peer::Cidr("0.0.0.0/0".into())),
+                // A peered network elsewhere stays itself.
+                rule(false, "tcp", 5432, 5432, Peer::Cidr("172.16.0.0/16".into())),
+                // Not the ports: not a client.
+                rule(false, "tcp", 22, 22, Peer::Cidr("192.168.0.0/16".into())),
+            ],
+        )];
+        let interfaces = [interface(
+            "eni-batch",
+            "subnet-batch",
+            "sg-batch",
+            &["10.5.4.7"],
+        )];
+        let found = locate_clients(
+            &[5432, 6432],
+            &[],
+            &endpoint_rules,
+            &interfaces,
+            &[],
+            &lists(&[("pl-app", &["10.5.2.0/28"])]),
+            &vpc,
+        );
+        assert!(found.groups.is_empty());
+        let mut expected: Vec<IpNet> = [
+            "10.5.2.10/32",
+            "10.5.2.0/28",
+            "10.5.4.7/32",
+            "10.5.0.0/16",
+            "172.16.0.0/16",
+        ]
+        .iter()
+        .map(|n| net(n))
+        .collect();
+        expected.sort();
+        assert_eq!(found.addresses, expected);
+        assert_eq!(found.subnet_ids, ["subnet-batch"]);
+        assert!(
+            found.origin.contains("pl-gone could not be read")
+                && found.origin.contains("client_security_group_ids"),
+            "{}",
+            found.origin
+        );
+        let nothing = locate_clients(&[5432], &[], &[], &[], &[], &PrefixLists::new(), &vpc);
+        assert!(nothing.addresses.is_empty());
+        assert!(
+            nothing.origin.contains("let no source in"),
+            "{}",
+            nothing.origin
+        );
+    }
+
+    #[test]
+    fn the_endpoint_is_where_its_interfaces_are() {
+        let subnets = [
+            subnet("subnet-a", "us-east-1a", "10.5.0.0/24"),
+            subnet("subnet-b", "us-east-1b", "10.5.1.0/24"),
+            subnet("subnet-c", "us-east-1c", "10.5.5.0/24"),
+        ];
+        let interfaces = [
+            interface(
+                "eni-a",
+                "subnet-a",
+                "sg-default",
+                &["10.5.0.50", "2600:1f18::50"],
+            ),
+            // Reported outside its subnet: not believed.
+            interface("eni-b", "subnet-b", "sg-default", &["10.77.3.9"]),
+        ];
+        assert_eq!(
+            endpoint_targets(&subnets, &interfaces),
+            [
+                "10.5.0.50/32",
+                "10.5.1.0/24",
+                "10.5.5.0/24",
+                "2600:1f18::50/128"
+            ]
+            .iter()
+            .map(|n| net(n))
+            .collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn address_families_meet_only_their_own() {
+        let clients = [net("10.5.2.10/32"), net("2600:1f18::10/128")];
+        let v4_endpoint = [net("10.5.0.50/32")];
+        assert_eq!(of_families(&clients, &v4_endpoint), [net("10.5.2.10/32")]);
+        let dual = [net("10.5.0.50/32"), net("2600:1f18::50/128")];
+        assert_eq!(of_families(&clients, &dual), clients);
+    }
+}

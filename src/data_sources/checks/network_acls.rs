@@ -340,3 +340,295 @@ fn verdict(kind: Kind, found: AclFindings, fix: &str, passed: String, origin: &s
         format!("{passed} ({}).{origin}", join(&found.allowed_by)),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data_sources::checks::fixtures::*;
+
+    #[test]
+    fn network_acl_entries_apply_in_rule_number_order() {
+        let vpc = net("10.5.0.0/16");
+        let mut entries = default_entries();
+        assert_eq!(
+            evaluate(&entries, false, (5432, 5432), &vpc),
+            Verdict::Allowed { rule: 100 }
+        );
+        // Listed after the allow, numbered before it: it decides.
+        entries.push(entry(
+            50,
+            false,
+            "6",
+            false,
+            "0.0.0.0/0",
+            Some((5432, 5432)),
+        ));
+        assert_eq!(
+            evaluate(&entries, false, (5432, 5432), &vpc),
+            Verdict::Denied { rule: 50 }
+        );
+        assert_eq!(
+            evaluate(&entries, false, (6432, 6432), &vpc),
+            Verdict::Allowed { rule: 100 }
+        );
+        // Egress is judged by egress entries only.
+        assert_eq!(
+            evaluate(&entries, true, EPHEMERAL_PORTS, &vpc),
+            Verdict::Allowed { rule: 100 }
+        );
+    }
+
+    #[test]
+    fn network_acl_matching_needs_protocol_ports_and_addresses() {
+        let vpc = net("10.5.0.0/16");
+        let entries = vec![
+            entry(10, false, "17", false, "0.0.0.0/0", Some((5432, 5432))), // UDP: not ours
+            entry(20, false, "6", false, "192.168.0.0/16", None),           // other addresses
+            entry(30, false, "6", true, "10.0.0.0/8", Some((5000, 7000))),
+            entry(CATCH_ALL_RULE, false, "-1", false, "0.0.0.0/0", None),
+        ];
+        assert_eq!(
+            evaluate(&entries, false, (5432, 5432), &vpc),
+            Verdict::Allowed { rule: 30 }
+        );
+        assert_eq!(
+            evaluate(&entries, false, (8000, 8000), &vpc),
+            Verdict::Denied {
+                rule: CATCH_ALL_RULE
+            }
+        );
+        // An IPv6 entry does not match IPv4 traffic.
+        let v6 = vec![entry(1, false, "-1", false, "::/0", None)];
+        assert_eq!(
+            evaluate(&v6, false, (5432, 5432), &vpc),
+            Verdict::Unmatched {
+                partly_denied_by: None
+            }
+        );
+    }
+
+    #[test]
+    fn partial_denials_are_told_apart() {
+        let vpc = net("10.5.0.0/16");
+        let mut entries = default_entries();
+        entries.push(entry(40, true, "6", false, "0.0.0.0/0", Some((3389, 3389))));
+        entries.push(entry(45, false, "-1", false, "10.5.7.0/24", None));
+        assert_eq!(
+            evaluate(&entries, true, EPHEMERAL_PORTS, &vpc),
+            Verdict::PartlyDenied {
+                denied_by: 40,
+                allowed_by: 100
+            }
+        );
+        assert_eq!(
+            evaluate(&entries, false, (5432, 5432), &vpc),
+            Verdict::PartlyDenied {
+                denied_by: 45,
+                allowed_by: 100
+            }
+        );
+        let only_part = vec![entry(10, true, "6", true, "0.0.0.0/0", Some((1024, 2000)))];
+        assert_eq!(
+            evaluate(&only_part, true, EPHEMERAL_PORTS, &vpc),
+            Verdict::Unmatched {
+                partly_denied_by: None
+            }
+        );
+    }
+
+    #[test]
+    fn the_nacl_check_names_the_rule_that_denies() {
+        let subnets = [
+            subnet("subnet-a", "us-east-1a", "10.5.0.0/24"),
+            subnet("subnet-b", "us-east-1b", "10.5.1.0/24"),
+        ];
+        let mut acl = NetworkAcl {
+            id: "acl-1".into(),
+            vpc_id: "vpc-1".into(),
+            is_default: true,
+            subnet_ids: vec!["subnet-a".into(), "subnet-b".into()],
+            entries: default_entries(),
+        };
+        let clients = [net("10.5.0.0/16")];
+        let ok = network_acls(
+            &[5432, 6432],
+            &subnets,
+            std::slice::from_ref(&acl),
+            &clients,
+            "",
+        );
+        assert_eq!(ok.status, Status::Pass, "{}", ok.detail);
+        acl.entries.push(entry(
+            50,
+            false,
+            "6",
+            false,
+            "0.0.0.0/0",
+            Some((5432, 5432)),
+        ));
+        let bad = network_acls(
+            &[5432, 6432],
+            &subnets,
+            std::slice::from_ref(&acl),
+            &clients,
+            "",
+        );
+        assert_eq!(bad.status, Status::Fail);
+        assert!(
+            bad.detail.contains("rule 50 denies inbound TCP 5432"),
+            "{}",
+            bad.detail
+        );
+        assert!(!bad.detail.contains("6432 from"), "{}", bad.detail);
+        acl.entries.retain(|e| e.rule_number != 100 || !e.egress);
+        let no_return = network_acls(&[5432], &subnets, std::slice::from_ref(&acl), &clients, "");
+        assert!(
+            no_return
+                .detail
+                .contains("the final rule (*) denies outbound TCP 1024-65535"),
+            "{}",
+            no_return.detail
+        );
+    }
+
+    #[test]
+    fn ipv6_entries_judge_ipv6_traffic() {
+        let subnets = [subnet("subnet-a", "us-east-1a", "10.5.0.0/24")];
+        let acl = NetworkAcl {
+            id: "acl-6".into(),
+            vpc_id: "vpc-1".into(),
+            is_default: false,
+            subnet_ids: vec!["subnet-a".into()],
+            entries: vec![
+                entry(10, false, "6", true, "10.5.2.0/24", Some((5432, 5432))),
+                entry(11, true, "6", true, "10.5.2.0/24", Some((1024, 65535))),
+                entry(20, false, "6", false, "2600:1f18::/56", Some((5432, 5432))),
+                entry(30, false, "-1", true, "::/0", None),
+                entry(31, true, "-1", true, "::/0", None),
+            ],
+        };
+        let acls = std::slice::from_ref(&acl);
+        let v4 = network_acls(&[5432], &subnets, acls, &[net("10.5.2.10/32")], "");
+        assert_eq!(v4.status, Status::Pass, "{}", v4.detail);
+        let v6 = network_acls(&[5432], &subnets, acls, &[net("2600:1f18::10/128")], "");
+        assert_eq!(v6.status, Status::Fail);
+        assert!(
+            v6.detail
+                .contains("rule 20 denies inbound TCP 5432 from 2600:1f18::10"),
+            "{}",
+            v6.detail
+        );
+        let elsewhere = network_acls(&[5432], &subnets, acls, &[net("2a05:d018::1/128")], "");
+        assert_eq!(elsewhere.status, Status::Pass, "{}", elsewhere.detail);
+    }
+
+    #[test]
+    fn least_privilege_network_acls_pass_for_the_real_clients() {
+        let subnets = [
+            subnet("subnet-a", "us-east-1a", "10.5.0.0/24"),
+            subnet("subnet-b", "us-east-1b", "10.5.1.0/24"),
+        ];
+        let acl = NetworkAcl {
+            id: "acl-db".into(),
+            vpc_id: "vpc-1".into(),
+            is_default: false,
+            subnet_ids: vec!["subnet-a".into(), "subnet-b".into()],
+            entries: vec![
+                entry(10, false, "6", true, "10.5.2.0/28", Some((5432, 6432))),
+                entry(10, true, "6", true, "10.5.2.0/28", Some((1024, 65535))),
+                entry(CATCH_ALL_RULE, false, "-1", false, "0.0.0.0/0", None),
+                entry(CATCH_ALL_RULE, true, "-1", false, "0.0.0.0/0", None),
+            ],
+        };
+        let acls = std::slice::from_ref(&acl);
+        let hosts = [net("10.5.2.10/32"), net("10.5.2.11/32")];
+        let c = network_acls(&[5432, 6432], &subnets, acls, &hosts, "The hosts.");
+        assert_eq!(c.status, Status::Pass, "{}", c.detail);
+        assert!(
+            c.detail
+                .contains("10.5.2.10, 10.5.2.11 (acl-db rule 10). The hosts."),
+            "{}",
+            c.detail
+        );
+        // Judged as the whole VPC, the same ACL fails.
+        let vpc = network_acls(&[5432], &subnets, acls, &[net("10.5.0.0/16")], "");
+        assert_eq!(vpc.status, Status::Fail);
+        // A host outside the allowed block is named with the rule.
+        let stray = network_acls(&[5432], &subnets, acls, &[hosts[0], net("10.5.3.3/32")], "");
+        assert_eq!(stray.status, Status::Fail);
+        assert!(
+            stray
+                .detail
+                .contains("the final rule (*) denies inbound TCP 5432 from 10.5.3.3;"),
+            "{}",
+            stray.detail
+        );
+        assert!(!stray.detail.contains("from 10.5.2.10"), "{}", stray.detail);
+        assert_eq!(
+            network_acls(&[5432], &subnets, acls, &[], "No host known.").status,
+            Status::Warn
+        );
+    }
+
+    #[test]
+    fn the_application_subnets_acls_let_the_ports_out_and_answers_in() {
+        let acl = NetworkAcl {
+            id: "acl-app".into(),
+            vpc_id: "vpc-1".into(),
+            is_default: false,
+            subnet_ids: vec!["subnet-app".into()],
+            entries: vec![
+                entry(5, true, "6", false, "0.0.0.0/0", Some((6432, 6432))),
+                entry(10, true, "6", true, "10.5.0.0/23", Some((5432, 6432))),
+                entry(10, false, "6", true, "10.5.0.0/23", Some((1024, 65535))),
+            ],
+        };
+        let acls = std::slice::from_ref(&acl);
+        let targets = [net("10.5.0.50/32"), net("10.5.1.50/32")];
+        let app = ["subnet-app".to_owned()];
+        let c = client_network_acls(&[5432], &app, acls, &targets, "client_subnet_ids");
+        assert_eq!(c.status, Status::Pass, "{}", c.detail);
+        assert!(
+            c.detail.contains("subnet-app, client_subnet_ids"),
+            "{}",
+            c.detail
+        );
+        let c = client_network_acls(&[5432, 6432], &app, acls, &targets, "client_subnet_ids");
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.detail.contains(
+                "acl-app (of subnet-app): rule 5 denies outbound TCP 6432 to 10.5.0.50, 10.5.1.50"
+            ),
+            "{}",
+            c.detail
+        );
+        // No answer path: the inbound ephemeral range is missing.
+        let one_way = NetworkAcl {
+            entries: vec![entry(
+                10,
+                true,
+                "6",
+                true,
+                "10.5.0.0/23",
+                Some((5432, 6432)),
+            )],
+            ..acl.clone()
+        };
+        let c = client_network_acls(
+            &[5432],
+            &app,
+            std::slice::from_ref(&one_way),
+            &targets,
+            "client_subnet_ids",
+        );
+        assert!(
+            c.detail
+                .contains("no rule allows inbound TCP 1024-65535 from 10.5.0.50, 10.5.1.50"),
+            "{}",
+            c.detail
+        );
+        let c = client_network_acls(&[5432], &[], acls, &targets, "client_subnet_ids");
+        assert_eq!(c.status, Status::Warn);
+        assert!(c.detail.starts_with("Not checked"), "{}", c.detail);
+    }
+}

@@ -195,3 +195,223 @@ pub fn client_egress(
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data_sources::checks::fixtures::*;
+
+    #[test]
+    fn security_group_ingress_needs_every_port_from_every_client() {
+        let client = client("sg-client", &["10.5.2.10/32"]);
+        let both = vec![(
+            "sg-endpoint".to_owned(),
+            vec![
+                rule(false, "tcp", 5432, 5432, Peer::Group(client.id.clone())),
+                rule(false, "tcp", 6432, 6432, Peer::Cidr("10.0.0.0/8".into())),
+                rule(true, "-1", -1, -1, Peer::Cidr("0.0.0.0/0".into())),
+            ],
+        )];
+        let none = PrefixLists::new();
+        let c = security_group_ingress(&[5432, 6432], &both, std::slice::from_ref(&client), &none);
+        assert_eq!(c.status, Status::Pass, "{}", c.detail);
+        let only_5432 = vec![(
+            "sg-endpoint".to_owned(),
+            vec![rule(false, "6", 5432, 5432, Peer::Group(client.id.clone()))],
+        )];
+        let c = security_group_ingress(
+            &[5432, 6432],
+            &only_5432,
+            std::slice::from_ref(&client),
+            &none,
+        );
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.detail.contains("TCP 6432 from sg-client") && c.detail.contains("sg-endpoint"),
+            "{}",
+            c.detail
+        );
+        // Without client groups, any source counts.
+        let other = vec![(
+            "sg-endpoint".to_owned(),
+            vec![rule(
+                false,
+                "tcp",
+                5400,
+                6500,
+                Peer::Group("sg-other".into()),
+            )],
+        )];
+        assert_eq!(
+            security_group_ingress(&[5432, 6432], &other, &[], &none).status,
+            Status::Pass
+        );
+        assert_eq!(
+            security_group_ingress(&[5432, 6432], &other, std::slice::from_ref(&client), &none)
+                .status,
+            Status::Fail
+        );
+        // An egress rule lets nothing in.
+        let egress_only = vec![(
+            "sg-endpoint".to_owned(),
+            vec![rule(true, "-1", -1, -1, Peer::Cidr("0.0.0.0/0".into()))],
+        )];
+        assert_eq!(
+            security_group_ingress(&[5432], &egress_only, &[], &none).status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn least_privilege_sources_admit_the_hosts_they_hold() {
+        // Two hosts of the application; rules by single address and by a
+        // prefix list holding a small block.
+        let app = client("sg-app", &["10.5.2.10/32", "10.5.2.11/32"]);
+        let pl = lists(&[("pl-app", &["10.5.2.0/28"])]);
+        let rules = |peers: &[&str]| {
+            vec![(
+                "sg-endpoint".to_owned(),
+                peers
+                    .iter()
+                    .map(|p| rule(false, "tcp", 5432, 5432, Peer::Cidr((*p).into())))
+                    .collect::<Vec<_>>(),
+            )]
+        };
+        let check = |peers: &[&str], lists: &PrefixLists| {
+            security_group_ingress(&[5432], &rules(peers), std::slice::from_ref(&app), lists)
+        };
+        assert_eq!(
+            check(&["10.5.2.10/32", "10.5.2.11/32"], &pl).status,
+            Status::Pass
+        );
+        assert_eq!(check(&["pl-app"], &pl).status, Status::Pass);
+        // One host left out: not every address is let in.
+        let c = check(&["10.5.2.10/32"], &pl);
+        assert_eq!(c.status, Status::Fail, "{}", c.detail);
+        assert!(
+            c.detail.contains(
+                "TCP 5432 from sg-app (no rule names the group or holds its hosts 10.5.2.11)"
+            ),
+            "{}",
+            c.detail
+        );
+        // A prefix list that could not be read admits nothing.
+        assert_eq!(check(&["pl-app"], &PrefixLists::new()).status, Status::Fail);
+        // A group without interfaces is judged as the whole VPC, and says so.
+        let vpc_wide = ClientGroup {
+            addresses: vec![net("10.5.0.0/16")],
+            assumed: true,
+            ..app.clone()
+        };
+        let c = security_group_ingress(
+            &[5432],
+            &rules(&["10.5.0.0/16"]),
+            std::slice::from_ref(&vpc_wide),
+            &pl,
+        );
+        assert_eq!(c.status, Status::Pass);
+        assert!(
+            c.detail.contains("no network interfaces yet"),
+            "{}",
+            c.detail
+        );
+    }
+
+    #[test]
+    fn client_egress_needs_the_endpoint_as_destination() {
+        let subnets = [net("10.5.0.0/24"), net("10.5.1.0/24")];
+        let endpoint_groups = ["sg-endpoint".to_owned()];
+        let none = PrefixLists::new();
+        let default_egress = vec![(
+            "sg-client".to_owned(),
+            vec![rule(true, "-1", -1, -1, Peer::Cidr("0.0.0.0/0".into()))],
+        )];
+        assert_eq!(
+            client_egress(
+                &[5432, 6432],
+                &default_egress,
+                &endpoint_groups,
+                &subnets,
+                &none
+            )
+            .status,
+            Status::Pass
+        );
+        let to_group = vec![(
+            "sg-client".to_owned(),
+            vec![rule(
+                true,
+                "tcp",
+                5432,
+                6432,
+                Peer::Group("sg-endpoint".into()),
+            )],
+        )];
+        assert_eq!(
+            client_egress(&[5432, 6432], &to_group, &endpoint_groups, &subnets, &none).status,
+            Status::Pass
+        );
+        let one_subnet = vec![(
+            "sg-client".to_owned(),
+            vec![rule(
+                true,
+                "tcp",
+                5432,
+                6432,
+                Peer::Cidr("10.5.0.0/24".into()),
+            )],
+        )];
+        assert_eq!(
+            client_egress(&[5432], &one_subnet, &endpoint_groups, &subnets, &none).status,
+            Status::Fail
+        );
+        let only_5432 = vec![(
+            "sg-client".to_owned(),
+            vec![rule(
+                true,
+                "tcp",
+                5432,
+                5432,
+                Peer::Cidr("10.5.0.0/16".into()),
+            )],
+        )];
+        let c = client_egress(&[5432, 6432], &only_5432, &endpoint_groups, &subnets, &none);
+        assert_eq!(c.status, Status::Fail);
+        assert!(
+            c.detail.contains("sg-client does not let TCP 6432 out"),
+            "{}",
+            c.detail
+        );
+        assert_eq!(
+            client_egress(&[5432], &[], &endpoint_groups, &subnets, &none).status,
+            Status::Warn
+        );
+    }
+
+    #[test]
+    fn client_egress_to_the_endpoint_addresses_by_block_or_prefix_list() {
+        let endpoint_groups = ["sg-endpoint".to_owned()];
+        let targets = [net("10.5.0.50/32"), net("10.5.1.50/32")];
+        let egress = |peers: &[&str]| {
+            vec![(
+                "sg-app".to_owned(),
+                peers
+                    .iter()
+                    .map(|p| rule(true, "tcp", 5432, 5432, Peer::Cidr((*p).into())))
+                    .collect::<Vec<_>>(),
+            )]
+        };
+        let pl = lists(&[("pl-db", &["10.5.0.50/32", "10.5.1.50/32"])]);
+        let check = |peers: &[&str]| {
+            client_egress(&[5432], &egress(peers), &endpoint_groups, &targets, &pl)
+        };
+        assert_eq!(
+            check(&["10.5.0.50/32", "10.5.1.50/32"]).status,
+            Status::Pass
+        );
+        assert_eq!(check(&["pl-db"]).status, Status::Pass);
+        let c = check(&["10.5.0.50/32"]);
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.detail.contains("(10.5.0.50, 10.5.1.50)"), "{}", c.detail);
+    }
+}
