@@ -15,7 +15,8 @@
 //! The client location ([`clients`]), the security group checks
 //! ([`security_groups`]) and the network ACL evaluation ([`network_acls`])
 //! have files of their own; the rest (the checks' vocabulary, the endpoint's
-//! state, DNS and the connection) is here. Each file holds its own unit tests; `fixtures.rs` the cases they build from.
+//! state, DNS and the connection) is here. Each file holds its own unit
+//! tests; `fixtures.rs` the cases they build from.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
