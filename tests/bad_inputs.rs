@@ -695,6 +695,13 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             "at least one",
         ),
         (
+            "empty security group id",
+            EP,
+            ep(vec![("security_group_ids", set(&[""]))]),
+            "security_group_ids",
+            "security group id",
+        ),
+        (
             "malformed VPC id",
             EP,
             ep(vec![("vpc_id", s("vpc_0123abcd"))]),

@@ -230,65 +230,6 @@ fn deleted_out_of_band_is_created_again_and_import_plans_empty() {
 }
 
 #[test]
-fn bad_input_fails_naming_the_attribute_and_creates_nothing() {
-    let f = fixture(23);
-    let good = f.body(&[0, 1], 0, "");
-    let cases = [
-        (
-            good.replace(&f.service, "vpce-svc-0123456789abcdef0"),
-            "service_name",
-            "PlanetScale dashboard",
-        ),
-        (
-            good.replace(&f.service, &f.service.replace("us-east-1", "eu-west-1")),
-            "service_name",
-            "eu-west-1",
-        ),
-        (
-            f.body(&[0, 3], 0, ""),
-            "subnet_ids",
-            "one availability zone",
-        ),
-        (
-            good.replace(
-                &f.service,
-                "com.amazonaws.vpce.us-east-1.vpce-svc-0123456789abcdef0",
-            ),
-            "service_name",
-            "Settings, Roles",
-        ),
-        (
-            good.replace(&f.network.subnet_ids[0], "subnet-nothex!"),
-            "subnet_ids",
-            "subnet id",
-        ),
-        (
-            good.replace(&f.groups[0], ""),
-            "security_group_ids",
-            "security group id",
-        ),
-    ];
-    for (body, attribute, hint) in cases {
-        let ws = Workspace::new(Some(&f.emulator.url));
-        ws.write("main.tf", &f.config(&body));
-        ws.init();
-        let run = ws.run(&["plan", "-no-color", "-input=false"]);
-        let text = run.flat();
-        assert_eq!(run.code, 1, "plan must fail:\n{text}");
-        assert!(
-            text.contains(&format!("{attribute} ")) || text.contains(&format!("{attribute}\n")),
-            "{attribute} not named:\n{text}"
-        );
-        assert!(text.contains(hint), "no {hint:?} in:\n{text}");
-        assert_ne!(ws.try_apply().code, 0);
-    }
-    assert!(
-        f.live_endpoints().is_empty(),
-        "bad input created an endpoint"
-    );
-}
-
-#[test]
 fn waits_through_pending_states_and_fails_clearly() {
     let f = fixture(24);
     let proxy = Proxy::start(&f.emulator.url);

@@ -389,59 +389,6 @@ fn imports_rebuild_the_arguments() {
 }
 
 #[test]
-fn bad_input_fails_at_plan_naming_the_attribute_and_creates_nothing() {
-    let f = fixture(14);
-    let cases = [
-        (
-            "  allowed_cidr_blocks = [\"10.0.0.0/33\"]",
-            "allowed_cidr_blocks",
-            "not a valid",
-        ),
-        (
-            "  allowed_cidr_blocks = [\"10.0.0.1/16\"]",
-            "allowed_cidr_blocks",
-            "10.0.0.0/16",
-        ),
-        (
-            "  allow_vpc_cidr = true\n  ports = [0]",
-            "ports",
-            "1 to 65535",
-        ),
-        (
-            "  allow_vpc_cidr = true\n  ports = [70000]",
-            "ports",
-            "1 to 65535",
-        ),
-        (
-            "  ports = [5432]",
-            "allowed_security_group_ids",
-            "let nothing in",
-        ),
-        (
-            "  allow_vpc_cidr = true\n  allowed_cidr_blocks = [\"10.14.0.0/16\"]",
-            "allowed_cidr_blocks",
-            "already",
-        ),
-    ];
-    for (body, attribute, hint) in cases {
-        let ws = Workspace::new(Some(&f.emulator.url));
-        ws.write("main.tf", &config(&f.network.vpc_id, body));
-        ws.init();
-        let run = ws.run(&["plan", "-no-color", "-input=false"]);
-        assert_eq!(run.code, 1, "{body}: plan must fail:\n{}", run.text());
-        let text = run.flat();
-        assert!(
-            text.contains(&"on main.tf line".to_string()) && text.contains(attribute),
-            "{body}: attribute not named:\n{text}"
-        );
-        assert!(text.contains(hint), "{body}: no fix in:\n{text}");
-        let run = ws.try_apply();
-        assert_ne!(run.code, 0);
-    }
-    assert!(f.created_groups().is_empty(), "bad input created a group");
-}
-
-#[test]
 fn ipv6_blocks_prefix_lists_and_account_qualified_groups_each_change_alone() {
     let f = fixture(19);
     let list = f.prefix_list("spokes", 5, "10.200.0.0/16");
