@@ -1045,13 +1045,9 @@ async fn zones(call: &Call, subnets: &[String]) -> Option<HashMap<String, String
     if subnets.is_empty() {
         return Some(HashMap::new());
     }
-    let ids: Vec<(String, &str)> = subnets
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (format!("SubnetId.{}", i + 1), s.as_str()))
-        .collect();
-    let ids: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let answer = call.ask("DescribeSubnets", &ids, &[]).await?;
+    let answer = call
+        .ask_by_ids("DescribeSubnets", "SubnetId", subnets)
+        .await?;
     Some(
         items(&answer, "subnetSet")
             .iter()
@@ -1271,13 +1267,10 @@ async fn cross_region_zones(call: &Call, remote: &str) -> Result<(), Refuse> {
     if subnets.is_empty() {
         return Ok(());
     }
-    let ids: Vec<(String, &str)> = subnets
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (format!("SubnetId.{}", i + 1), s.as_str()))
-        .collect();
-    let ids: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let Some(answer) = call.ask("DescribeSubnets", &ids, &[]).await else {
+    let Some(answer) = call
+        .ask_by_ids("DescribeSubnets", "SubnetId", &subnets)
+        .await
+    else {
         return Ok(());
     };
     for subnet in items(&answer, "subnetSet") {
@@ -1437,13 +1430,14 @@ async fn record_fixed(call: &Call, interfaces: &[String], state: &Mutex<State>) 
     if configs.is_empty() {
         return;
     }
-    let ids: Vec<(String, &str)> = interfaces
-        .iter()
-        .enumerate()
-        .map(|(i, n)| (format!("NetworkInterfaceId.{}", i + 1), n.as_str()))
-        .collect();
-    let ids: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let Some(answer) = call.ask("DescribeNetworkInterfaces", &ids, &[]).await else {
+    let Some(answer) = call
+        .ask_by_ids(
+            "DescribeNetworkInterfaces",
+            "NetworkInterfaceId",
+            interfaces,
+        )
+        .await
+    else {
         return;
     };
     let mut s = state.lock().unwrap();
@@ -1587,13 +1581,9 @@ async fn subnet_blocks(
     call: &Call,
     subnets: &[String],
 ) -> Option<HashMap<String, (Option<String>, Vec<String>)>> {
-    let ids: Vec<(String, &str)> = subnets
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (format!("SubnetId.{}", i + 1), s.as_str()))
-        .collect();
-    let ids: Vec<(&str, &str)> = ids.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-    let answer = call.ask("DescribeSubnets", &ids, &[]).await?;
+    let answer = call
+        .ask_by_ids("DescribeSubnets", "SubnetId", subnets)
+        .await?;
     Some(
         items(&answer, "subnetSet")
             .iter()
@@ -2124,6 +2114,22 @@ impl Call {
 
     /// The layer's own call to the emulator: `action` with `params` and
     /// `filters` (name, one value). `None` when the emulator refuses it.
+    /// [`ask`](Self::ask) with `ids` as `member.1`, `member.2`, ...
+    pub(super) async fn ask_by_ids(
+        &self,
+        action: &str,
+        member: &str,
+        ids: &[String],
+    ) -> Option<String> {
+        let named: Vec<(String, &str)> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (format!("{member}.{}", i + 1), id.as_str()))
+            .collect();
+        let params: Vec<(&str, &str)> = named.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        self.ask(action, &params, &[]).await
+    }
+
     pub(super) async fn ask(
         &self,
         action: &str,
