@@ -311,17 +311,6 @@ const ENDPOINT: &str = "planetscale_privatelink_endpoint.db";
 const GROUP: &str = "planetscale_privatelink_security_group.db";
 const ZONE: &str = "planetscale_privatelink_dns_zone.shared";
 
-/// moto leaves `Description` out of DescribeSecurityGroupRules' answer for
-/// a rule that references a security group (EC2 returns it), so
-/// hashicorp/aws would plan to write step 6's descriptions again after
-/// every apply. The plans here leave that one argument out, nothing else.
-const MOTO_DROPS_REFERENCED_RULE_DESCRIPTIONS: &str = r#"resource "aws_vpc_security_group_egress_rule" "app_to_planetscale" {
-  lifecycle {
-    ignore_changes = [description]
-  }
-}
-"#;
-
 /// The walkthrough's ```terraform blocks, joined, are one configuration
 /// that works (its ```hcl blocks are alternatives, examples and the
 /// hub-and-spoke variant). The test gives it the values step 5 asks for,
@@ -371,10 +360,6 @@ fn the_walkthrough_applies_plans_empty_and_destroys() {
     let ws = Workspace::new(Some(&emulator.url));
     ws.write("main.tf", &config);
     ws.write("terraform.tfvars", &tfvars(&values, &config));
-    ws.write(
-        "emulator_override.tf",
-        MOTO_DROPS_REFERENCED_RULE_DESCRIPTIONS,
-    );
     ws.init();
     ws.apply();
     let outputs = ws.outputs();

@@ -70,6 +70,9 @@
 //! - Rule 10: the emulator itself refuses a 61st ingress rule counting IPv4
 //!   and IPv6 together (with the same code); EC2 would take up to 60 of
 //!   each. The layer cannot make the emulator accept more.
+//! - Not a refusal: the emulator drops the description of a security
+//!   group rule that names another group (DescribeSecurityGroupRules shows
+//!   none); the layer shows the one it was authorized with, as EC2 does.
 //! - Rule 18: the emulator makes every endpoint `available` at once. The
 //!   layer shows an endpoint to a service that requires acceptance as
 //!   `pendingAcceptance` in its answers until a test accepts it (the
@@ -189,6 +192,9 @@ struct State {
     caller_references: HashSet<String>,
     /// Endpoints whose service's owner has not accepted them yet (rule 18).
     awaiting_acceptance: HashSet<String>,
+    /// (group, egress, protocol, from port, to port, referenced group) ->
+    /// the description a rule naming another group was written with.
+    group_rule_descriptions: HashMap<(String, bool, String, String, String, String), String>,
     /// Hosted zones with a write being answered (rule 19).
     zone_writes: HashSet<String>,
     /// How long each Route 53 write is held before it goes on (rule 19).
@@ -621,6 +627,19 @@ async fn handle(
             }
         }
         "DescribeSubnets" => text = subnet_block_states(&text),
+        "AuthorizeSecurityGroupIngress" | "AuthorizeSecurityGroupEgress" => {
+            record_group_rule_descriptions(&call, action == "AuthorizeSecurityGroupEgress", &state);
+        }
+        "DescribeSecurityGroupRules" => {
+            let known = state.lock().unwrap().group_rule_descriptions.clone();
+            if !known.is_empty() {
+                let rewritten: Vec<String> = items(&text, "securityGroupRuleSet")
+                    .into_iter()
+                    .map(|item| with_group_rule_description(item, &known))
+                    .collect();
+                text = rebuild(&text, "securityGroupRuleSet", &rewritten, None);
+            }
+        }
         "DescribeNetworkInterfaces" => {
             let fixed = state.lock().unwrap().fixed.clone();
             if !fixed.is_empty() {
@@ -1474,6 +1493,76 @@ fn subnet_block_states(text: &str) -> String {
         }
     }
     text
+}
+
+/// The descriptions of the rules naming another group in an authorize that
+/// passed (`IpPermissions.N.Groups.M.Description`), which the emulator
+/// drops.
+fn record_group_rule_descriptions(call: &Call, egress: bool, state: &Mutex<State>) {
+    let Some(group) = call.param("GroupId") else {
+        return;
+    };
+    let mut s = state.lock().unwrap();
+    for (k, description) in &call.params {
+        let Some(rest) = k.strip_prefix("IpPermissions.") else {
+            continue;
+        };
+        let Some((n, pair)) = rest.split_once(".Groups.") else {
+            continue;
+        };
+        let Some(m) = pair.strip_suffix(".Description") else {
+            continue;
+        };
+        let param = |name: &str| {
+            call.param(&format!("IpPermissions.{n}.{name}"))
+                .unwrap_or("-1")
+                .to_owned()
+        };
+        let Some(referenced) = call.param(&format!("IpPermissions.{n}.Groups.{m}.GroupId")) else {
+            continue;
+        };
+        s.group_rule_descriptions.insert(
+            (
+                group.to_owned(),
+                egress,
+                param("IpProtocol"),
+                param("FromPort"),
+                param("ToPort"),
+                referenced.to_owned(),
+            ),
+            description.clone(),
+        );
+    }
+}
+
+/// A rule of a DescribeSecurityGroupRules answer with the description it
+/// was written with, when it names another group and the emulator left
+/// the description out.
+fn with_group_rule_description(
+    item: String,
+    known: &HashMap<(String, bool, String, String, String, String), String>,
+) -> String {
+    if field(&item, "description").is_some_and(|d| !d.is_empty()) {
+        return item;
+    }
+    let Some(referenced) = child(&item, "referencedGroupInfo").and_then(|r| field(&r, "groupId"))
+    else {
+        return item;
+    };
+    let (Some(group), Some(egress), Some(protocol), Some(from), Some(to)) = (
+        field(&item, "groupId"),
+        field(&item, "isEgress"),
+        field(&item, "ipProtocol"),
+        field(&item, "fromPort"),
+        field(&item, "toPort"),
+    ) else {
+        return item;
+    };
+    let key = (group, egress == "true", protocol, from, to, referenced);
+    match known.get(&key) {
+        Some(description) => with_field(&item, "description", description),
+        None => item,
+    }
 }
 
 /// The DNS record type EC2 gives an endpoint whose create left it out:
