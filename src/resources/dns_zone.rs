@@ -518,19 +518,10 @@ impl Resource<Clients> for DnsZoneResource {
         if s.id.is_empty() {
             return None;
         }
-        let zone = match clients.route53.find_zone(&s.id).await {
-            Ok(zone) => zone,
-            Err(e) if e.is_not_found() => {
-                tracing::info!(zone_id = %s.id, "private hosted zone is gone; removing it from state");
-                return None;
-            }
-            Err(e) => {
-                diags.error(
-                    "Could not read the private hosted zone",
-                    format!("{}: {e}", s.id),
-                );
-                return Some(state.clone());
-            }
+        let read = clients.route53.find_zone(&s.id).await;
+        let zone = match super::refreshed(read, "private hosted zone", &s.id, state, diags) {
+            super::Refreshed::Found(zone) => zone,
+            super::Refreshed::Answer(answer) => return answer,
         };
         if !zone.private {
             diags.error(

@@ -14,6 +14,7 @@ pub mod tags;
 
 use std::sync::Arc;
 
+use crate::aws::AwsError;
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::schema::Schema;
@@ -56,6 +57,36 @@ const ID: &str = "id";
 pub use crate::framework::path::root;
 
 /// Reports an update whose prior state has no id: a bug in the provider.
+/// What a refresh's read of AWS found: the object, or the answer the read
+/// gives Terraform instead.
+pub enum Refreshed<T> {
+    Found(T),
+    Answer(Option<Value>),
+}
+
+/// The refresh rule every resource keeps: an object AWS says is gone
+/// leaves the state (`None`); one that could not be read keeps the prior
+/// state as it was, with an error naming the `what` and its id.
+pub fn refreshed<T>(
+    read: Result<T, AwsError>,
+    what: &str,
+    id: &str,
+    prior: &Value,
+    diags: &mut Diagnostics,
+) -> Refreshed<T> {
+    match read {
+        Ok(found) => Refreshed::Found(found),
+        Err(e) if e.is_not_found() => {
+            tracing::info!(id, "{what} is gone; removing it from state");
+            Refreshed::Answer(None)
+        }
+        Err(e) => {
+            diags.error(format!("Could not read the {what}"), format!("{id}: {e}"));
+            Refreshed::Answer(Some(prior.clone()))
+        }
+    }
+}
+
 pub fn missing_id(diags: &mut Diagnostics) {
     diags.error(
         "Missing id",

@@ -532,21 +532,16 @@ impl Resource<Clients> for EndpointResource {
             return None;
         }
         let vpc_id = Some(s.vpc_id.as_str()).filter(|v| !v.is_empty());
-        match ctx.data.ec2.refresh_endpoint(id, vpc_id).await {
-            Ok(endpoint) => Some(
-                with_addresses(&ctx.data, state_of(&ctx.data, &endpoint, &s))
-                    .await
-                    .to_value(),
-            ),
-            Err(e) if e.is_not_found() => {
-                tracing::info!(endpoint_id = %id, "VPC endpoint is gone; removing it from state");
-                None
-            }
-            Err(e) => {
-                diags.error("Could not read the VPC endpoint", format!("{id}: {e}"));
-                Some(state.clone())
-            }
-        }
+        let read = ctx.data.ec2.refresh_endpoint(id, vpc_id).await;
+        let endpoint = match super::refreshed(read, "VPC endpoint", id, state, diags) {
+            super::Refreshed::Found(endpoint) => endpoint,
+            super::Refreshed::Answer(answer) => return answer,
+        };
+        Some(
+            with_addresses(&ctx.data, state_of(&ctx.data, &endpoint, &s))
+                .await
+                .to_value(),
+        )
     }
 
     // -------------------------------------------------------------- update --

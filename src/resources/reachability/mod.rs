@@ -327,19 +327,10 @@ impl Resource<Clients> for ReachabilityResource {
         if s.id.is_empty() {
             return None;
         }
-        let path = match ec2.find_insights_path(&s.id).await {
-            Ok(path) => path,
-            Err(e) if e.is_not_found() => {
-                tracing::info!(path_id = %s.id, "network insights path is gone; removing it from state");
-                return None;
-            }
-            Err(e) => {
-                diags.error(
-                    "Could not read the network insights path",
-                    format!("{}: {e}", s.id),
-                );
-                return Some(state.clone());
-            }
+        let read = ec2.find_insights_path(&s.id).await;
+        let path = match super::refreshed(read, "network insights path", &s.id, state, diags) {
+            super::Refreshed::Found(path) => path,
+            super::Refreshed::Answer(answer) => return answer,
         };
         s.path_id.clone_from(&path.id);
         // EC2 answers a source given by ARN (needed across accounts) with

@@ -558,16 +558,10 @@ impl Resource<Clients> for SecurityGroupResource {
         // id) answers both the group and its rules (rule ids are only
         // needed to change rules).
         let vpc_id = Some(prior.vpc_id.as_str()).filter(|v| !v.is_empty());
-        let group = match clients.ec2.refresh_security_group(id, vpc_id).await {
-            Ok(found) => found,
-            Err(e) if e.is_not_found() => {
-                tracing::info!(group_id = %id, "security group is gone; removing it from state");
-                return None;
-            }
-            Err(e) => {
-                diags.error("Could not read the security group", format!("{id}: {e}"));
-                return Some(state.clone());
-            }
+        let read = clients.ec2.refresh_security_group(id, vpc_id).await;
+        let group = match super::refreshed(read, "security group", id, state, diags) {
+            super::Refreshed::Found(found) => found,
+            super::Refreshed::Answer(answer) => return answer,
         };
         let rules = &group.rules;
         // An import has no arguments yet: they are read from the rules.
