@@ -79,6 +79,15 @@ pub struct PlanChange<'a> {
     pub changing: bool,
 }
 
+impl PlanChange<'_> {
+    /// Plans `value` for the attribute `name` of the resource's block.
+    pub fn set_planned(&mut self, name: &str, value: Value) {
+        if let Value::Object(map) = &mut self.planned {
+            map.insert(name.to_owned(), value);
+        }
+    }
+}
+
 /// A managed resource. Hooks run in the order the file of each resource
 /// follows: schema, validate, plan, create, read, update, delete, import.
 #[async_trait]

@@ -348,9 +348,7 @@ impl Resource<Clients> for DnsZoneResource {
             && planned.is_unknown(attr::fqdn)
         {
             let name = fqdn(host);
-            if let Value::Object(map) = &mut change.planned {
-                map.insert(attr::fqdn.to_owned(), Value::String(name));
-            }
+            change.set_planned(attr::fqdn, Value::String(name));
         }
         let planned = Attrs::of(&change.planned);
         let c = Attrs::of(change.config);

@@ -328,13 +328,8 @@ impl Resource<Clients> for EndpointResource {
                 _ => {}
             }
             // Left out, the region is the service name's: known now.
-            if c.is_null(attr::service_region)
-                && let Value::Object(map) = &mut change.planned
-            {
-                map.insert(
-                    attr::service_region.into(),
-                    Value::String(region.to_owned()),
-                );
+            if c.is_null(attr::service_region) {
+                change.set_planned(attr::service_region, Value::String(region.to_owned()));
             }
         }
         plan_addresses(change, diags);
@@ -355,8 +350,7 @@ impl Resource<Clients> for EndpointResource {
         // so that no later plan takes back a known value.
         let dns_by_default = creating && c.is_null(attr::private_dns_enabled);
         if dns_by_default {
-            set_planned(
-                change,
+            change.set_planned(
                 attr::private_dns_enabled,
                 Value::Unknown(Default::default()),
             );
@@ -390,11 +384,7 @@ impl Resource<Clients> for EndpointResource {
             None
         };
         if dns_by_default && service.is_some_and(|s| !s.acceptance_required) {
-            set_planned(
-                change,
-                attr::private_dns_enabled,
-                Value::Bool(PRIVATE_DNS_DEFAULT),
-            );
+            change.set_planned(attr::private_dns_enabled, Value::Bool(PRIVATE_DNS_DEFAULT));
         }
         if creating && vpc_known {
             check_existing(clients, &m, diags).await;
@@ -669,13 +659,6 @@ impl Resource<Clients> for EndpointResource {
 
 // --------------------------------------------------- awaiting acceptance --
 
-/// Plans `value` for the attribute `name`.
-fn set_planned(change: &mut PlanChange<'_>, name: &str, value: Value) {
-    if let Value::Object(map) = &mut change.planned {
-        map.insert(name.to_owned(), value);
-    }
-}
-
 /// EC2's word for an endpoint its service's owner has not accepted yet.
 const PENDING_ACCEPTANCE: &str = "pendingAcceptance";
 
@@ -697,7 +680,7 @@ fn dns_awaits_acceptance(change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
     let id = prior.str(attr::id).unwrap_or_default();
     let configured = !Attrs::of(change.config).is_null(attr::private_dns_enabled);
     if !configured {
-        set_planned(change, attr::private_dns_enabled, Value::Bool(false));
+        change.set_planned(attr::private_dns_enabled, Value::Bool(false));
     }
     let now = if configured {
         "This apply records private_dns_enabled = true without calling EC2, and the refresh after it shows \
@@ -749,10 +732,8 @@ fn keep_what_tags_cannot_change(change: &mut PlanChange<'_>) {
         .into_iter()
         .map(|a| (a, prior.get(a).clone()))
         .collect();
-    if let Value::Object(map) = &mut change.planned {
-        for (a, v) in kept {
-            map.insert(a.to_owned(), v);
-        }
+    for (a, v) in kept {
+        change.set_planned(a, v);
     }
 }
 

@@ -218,10 +218,8 @@ impl Resource<Clients> for ReachabilityResource {
             .iter()
             .map(|name| (*name, prior.get(name).clone()))
             .collect();
-        if let Value::Object(map) = &mut change.planned {
-            for (name, value) in kept {
-                map.insert(name.to_owned(), value);
-            }
+        for (name, value) in kept {
+            change.set_planned(name, value);
         }
         let m = Model::from_value(&change.planned);
         if m.fail_on_unreachable && m.status == SUCCEEDED && !m.path_found {

@@ -374,9 +374,7 @@ impl Resource<Clients> for SecurityGroupResource {
         if foreign {
             change.changing = true;
         }
-        if let Value::Object(map) = &mut change.planned {
-            map.insert(attr::unmanaged_rules.into(), Value::List(Vec::new()));
-        }
+        change.set_planned(attr::unmanaged_rules, Value::List(Vec::new()));
         engine_defaults(change);
 
         // Checks that call AWS run only for values that change: on create,
@@ -834,9 +832,7 @@ fn engine_defaults(change: &mut PlanChange<'_>) {
         if prior.get(name) != &value {
             change.changing = true;
         }
-        if let Value::Object(map) = &mut change.planned {
-            map.insert(name.to_owned(), value);
-        }
+        change.set_planned(name, value);
     }
 }
 
