@@ -12,6 +12,16 @@ pub struct Vpc {
     pub cidr_blocks: Vec<String>,
 }
 
+impl Vpc {
+    /// Its CIDR blocks as networks (any EC2 did not write as one left out).
+    pub fn networks(&self) -> Vec<ipnet::IpNet> {
+        self.cidr_blocks
+            .iter()
+            .filter_map(|c| c.parse().ok())
+            .collect()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VpcDns {
     pub support: bool,

@@ -409,7 +409,7 @@ fn scope(
     match vpc {
         Ok(vpc) => Some(Scope::Vpc {
             id: id.to_owned(),
-            cidrs: blocks(&vpc),
+            cidrs: vpc.networks(),
             hub: Ok(None),
         }),
         Err(e) if e.is_not_found() => {
@@ -571,13 +571,6 @@ struct Hub {
     cidrs: Vec<IpNet>,
 }
 
-fn blocks(vpc: &crate::aws::model::Vpc) -> Vec<IpNet> {
-    vpc.cidr_blocks
-        .iter()
-        .filter_map(|c| c.parse().ok())
-        .collect()
-}
-
 /// The hub `vpc_id` resolves `host` to, when a private zone for `host` is
 /// associated with it and its alias names an endpoint of this region: the
 /// zone, the endpoint and the endpoint's VPC. Looked up only when `host`
@@ -634,7 +627,7 @@ async fn hub_of(clients: &Clients, host: &str, vpc_id: &str) -> Result<Option<Hu
                 zone_id: zone.id,
                 endpoint_id,
                 vpc_id: endpoint.vpc_id,
-                cidrs: blocks(&hub_vpc),
+                cidrs: hub_vpc.networks(),
             }));
         }
     }

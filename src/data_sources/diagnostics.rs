@@ -499,12 +499,7 @@ async fn gather(ctx: &Ctx<Clients>, asked: &Asked<'_>, endpoint: &Endpoint) -> F
         }
     }
 
-    let vpc_cidrs: Option<Vec<IpNet>> = vpc.as_ref().ok().map(|v| {
-        v.cidr_blocks
-            .iter()
-            .filter_map(|c| c.parse().ok())
-            .collect()
-    });
+    let vpc_cidrs: Option<Vec<IpNet>> = vpc.as_ref().ok().map(crate::aws::model::Vpc::networks);
     let interfaces = if client_groups.is_empty() {
         &source_interfaces
     } else {
