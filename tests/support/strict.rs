@@ -595,11 +595,9 @@ async fn handle(
             text = rewrite_child(&text, "vpcEndpoint", |e| shown_endpoint(e, &state));
         }
         "DescribeVpcEndpoints" => {
-            let rewritten: Vec<String> = items(&text, "vpcEndpointSet")
-                .iter()
-                .map(|item| shown_endpoint(item, &state))
-                .collect();
-            text = rebuild(&text, "vpcEndpointSet", &rewritten, None);
+            text = rewrite_items(&text, "vpcEndpointSet", |item| {
+                shown_endpoint(&item, &state)
+            });
         }
         "ModifyVpcEndpoint" => {
             if let Some(id) = call.param("VpcEndpointId") {
@@ -633,46 +631,36 @@ async fn handle(
         "DescribeSecurityGroupRules" => {
             let known = state.lock().unwrap().group_rule_descriptions.clone();
             if !known.is_empty() {
-                let rewritten: Vec<String> = items(&text, "securityGroupRuleSet")
-                    .into_iter()
-                    .map(|item| with_group_rule_description(item, &known))
-                    .collect();
-                text = rebuild(&text, "securityGroupRuleSet", &rewritten, None);
+                text = rewrite_items(&text, "securityGroupRuleSet", |item| {
+                    with_group_rule_description(item, &known)
+                });
             }
         }
         "DescribeNetworkInterfaces" => {
             let fixed = state.lock().unwrap().fixed.clone();
             if !fixed.is_empty() {
-                let rewritten: Vec<String> = items(&text, "networkInterfaceSet")
-                    .into_iter()
-                    .map(|item| shown_interface(item, &fixed))
-                    .collect();
-                text = rebuild(&text, "networkInterfaceSet", &rewritten, None);
+                text = rewrite_items(&text, "networkInterfaceSet", |item| {
+                    shown_interface(item, &fixed)
+                });
             }
         }
         "DescribeVpcEndpointServices" => {
             let s = state.lock().unwrap();
-            let rewritten: Vec<String> = items(&text, "serviceDetailSet")
-                .into_iter()
-                .map(|mut item| {
-                    let name = field(&item, "serviceName").unwrap_or_default();
-                    if let Some(types) = s.ip_types.get(&name) {
-                        let set: String =
-                            types.iter().map(|t| format!("<item>{t}</item>")).collect();
-                        item = with_raw_field(&item, "supportedIpAddressTypeSet", &set);
-                    }
-                    if let Some(remote) = &remote_asked
-                        && let Some(r) = s.remote.get(remote)
-                        && r.backing == name
-                    {
-                        item = with_field(&item, "serviceName", remote);
-                        item = with_field(&item, "serviceRegion", &r.region);
-                    }
-                    item
-                })
-                .collect();
-            drop(s);
-            text = rebuild(&text, "serviceDetailSet", &rewritten, None);
+            text = rewrite_items(&text, "serviceDetailSet", |mut item| {
+                let name = field(&item, "serviceName").unwrap_or_default();
+                if let Some(types) = s.ip_types.get(&name) {
+                    let set: String = types.iter().map(|t| format!("<item>{t}</item>")).collect();
+                    item = with_raw_field(&item, "supportedIpAddressTypeSet", &set);
+                }
+                if let Some(remote) = &remote_asked
+                    && let Some(r) = s.remote.get(remote)
+                    && r.backing == name
+                {
+                    item = with_field(&item, "serviceName", remote);
+                    item = with_field(&item, "serviceRegion", &r.region);
+                }
+                item
+            });
         }
         _ => {}
     }
@@ -722,31 +710,23 @@ async fn handle(
             // PrivateDnsEnabled, and shows it.
             let modified = state.lock().unwrap().private_dns.clone();
             if !modified.is_empty() {
-                let rewritten: Vec<String> = items(&text, "vpcEndpointSet")
-                    .into_iter()
-                    .map(|item| {
-                        match field(&item, "vpcEndpointId").and_then(|id| modified.get(&id)) {
-                            Some(on) => with_field(&item, "privateDnsEnabled", &on.to_string()),
-                            None => item,
-                        }
-                    })
-                    .collect();
-                text = rebuild(&text, "vpcEndpointSet", &rewritten, None);
+                text = rewrite_items(&text, "vpcEndpointSet", |item| {
+                    match field(&item, "vpcEndpointId").and_then(|id| modified.get(&id)) {
+                        Some(on) => with_field(&item, "privateDnsEnabled", &on.to_string()),
+                        None => item,
+                    }
+                });
             }
         }
         "DescribeVpcEndpointServices" => {
             let planted = state.lock().unwrap().verification.clone();
             if !planted.is_empty() {
-                let rewritten: Vec<String> = items(&text, "serviceDetailSet")
-                    .into_iter()
-                    .map(
-                        |item| match field(&item, "serviceName").and_then(|n| planted.get(&n)) {
-                            Some(v) => with_field(&item, "privateDnsNameVerificationState", v),
-                            None => item,
-                        },
-                    )
-                    .collect();
-                text = rebuild(&text, "serviceDetailSet", &rewritten, None);
+                text = rewrite_items(&text, "serviceDetailSet", |item| {
+                    match field(&item, "serviceName").and_then(|n| planted.get(&n)) {
+                        Some(v) => with_field(&item, "privateDnsNameVerificationState", v),
+                        None => item,
+                    }
+                });
             }
         }
         _ => {}
@@ -917,7 +897,7 @@ async fn create_endpoint(call: &Call, state: &Mutex<State>) -> Result<(), Refuse
         .param("PrivateDnsEnabled")
         .is_none_or(|v| v.eq_ignore_ascii_case("true"));
     if private_dns {
-        if requires_acceptance(call, service).await {
+        if requires_acceptance(call, state, service).await {
             return Err(not_accepted(&format!(
                 "the service {service} requires acceptance"
             )));
@@ -988,22 +968,10 @@ async fn modify_endpoint(call: &Call, state: &Mutex<State>) -> Result<(), Refuse
 // ---- Rule 18: acceptance ---------------------------------------------------
 
 /// Whether the service's owner accepts each connection by hand.
-async fn requires_acceptance(call: &Call, name: &str) -> bool {
-    let Some(answer) = call
-        .ask(
-            "DescribeVpcEndpointServices",
-            &[("ServiceName.1", name)],
-            &[],
-        )
+async fn requires_acceptance(call: &Call, state: &Mutex<State>, name: &str) -> bool {
+    service(call, state, name)
         .await
-    else {
-        return false;
-    };
-    items(&answer, "serviceDetailSet")
-        .iter()
-        .find(|i| field(i, "serviceName").as_deref() == Some(name))
-        .and_then(|i| field(i, "acceptanceRequired"))
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        .is_some_and(|s| s.acceptance_required)
 }
 
 fn not_accepted(why: &str) -> Refuse {
@@ -1075,13 +1043,17 @@ async fn zones(call: &Call, subnets: &[String]) -> Option<HashMap<String, String
     )
 }
 
-/// A service's private DNS name and its verification state, as a consumer
-/// sees them; `None` when the emulator does not know the service.
-async fn service(
-    call: &Call,
-    state: &Mutex<State>,
-    name: &str,
-) -> Option<(Option<String>, Option<String>)> {
+/// A service as a consumer sees it: its private DNS name, that name's
+/// verification state, and whether its owner accepts each connection.
+struct ServiceSeen {
+    dns: Option<String>,
+    verification: Option<String>,
+    acceptance_required: bool,
+}
+
+/// The service `name` as a consumer sees it; `None` when the emulator does
+/// not know it.
+async fn service(call: &Call, state: &Mutex<State>, name: &str) -> Option<ServiceSeen> {
     let answer = call
         .ask(
             "DescribeVpcEndpointServices",
@@ -1095,7 +1067,13 @@ async fn service(
     let dns = field(&item, "privateDnsName").filter(|d| !d.is_empty());
     let planted = state.lock().unwrap().verification.get(name).cloned();
     let verification = planted.or_else(|| field(&item, "privateDnsNameVerificationState"));
-    Some((dns, verification))
+    let acceptance_required =
+        field(&item, "acceptanceRequired").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    Some(ServiceSeen {
+        dns,
+        verification,
+        acceptance_required,
+    })
 }
 
 async fn private_dns_allowed(
@@ -1105,7 +1083,10 @@ async fn private_dns_allowed(
     vpc: &str,
     this_endpoint: Option<&str>,
 ) -> Result<(), Refuse> {
-    let Some((dns, verification)) = service(call, state, service_name).await else {
+    let Some(ServiceSeen {
+        dns, verification, ..
+    }) = service(call, state, service_name).await
+    else {
         return Ok(());
     };
     let Some(dns) = dns else {
@@ -1141,7 +1122,7 @@ async fn private_dns_allowed(
             continue;
         };
         if !names.contains_key(&other) {
-            let looked_up = service(call, state, &other).await.and_then(|(d, _)| d);
+            let looked_up = service(call, state, &other).await.and_then(|s| s.dns);
             names.insert(other.clone(), looked_up);
         }
         if names[&other]
@@ -1426,7 +1407,7 @@ async fn created_endpoint(call: &Call, text: &str, remote: Option<String>, state
         .param("DnsOptions.DnsRecordIpType")
         .map_or_else(|| default_record(&ip).to_owned(), str::to_owned);
     let awaits = match call.param("ServiceName") {
-        Some(service) => requires_acceptance(call, service).await,
+        Some(service) => requires_acceptance(call, state, service).await,
         None => false,
     };
     {
@@ -2365,6 +2346,12 @@ pub(super) fn items(xml: &str, set: &str) -> Vec<String> {
 
 /// The answer with `set` holding `kept`, and, when `next_token` is given,
 /// its `nextToken` replaced (or removed, for `Some(None)`).
+/// `xml` with each item of the list `set` rewritten by `f`.
+fn rewrite_items(xml: &str, set: &str, f: impl FnMut(String) -> String) -> String {
+    let rewritten: Vec<String> = items(xml, set).into_iter().map(f).collect();
+    rebuild(xml, set, &rewritten, None)
+}
+
 fn rebuild(xml: &str, set: &str, kept: &[String], next_token: Option<Option<&str>>) -> String {
     let Some(top) = root(xml) else {
         return xml.to_owned();
@@ -2668,7 +2655,7 @@ async fn endpoint_answering(
         };
         let dns = service(&call, state, &service_name)
             .await
-            .and_then(|(d, _)| d);
+            .and_then(|s| s.dns);
         if dns.is_some_and(|d| absolute(&d) == name) {
             return field(&endpoint, "vpcEndpointId");
         }
