@@ -18,4 +18,4 @@ fi
 if [ $# -gt 0 ]; then
   export FAULT_MATRIX_SCENARIOS="$1"
 fi
-exec cargo test --locked --test fault_matrix -- --nocapture
+exec cargo test --locked --test it fault_matrix:: -- --nocapture

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""Builds every test binary once, then runs them side by side.
+"""Builds the test binaries once, then runs them side by side.
 
-`cargo test` runs its test binaries one after another. Ours share nothing
-(each starts its own emulator on a free loopback port, its own terraform
-working directories, its own stand-ins), and most of their time is spent
-waiting: on terraform, on the emulator, on the delays the fault proxy
-emulates. So this runs up to TEST_JOBS binaries at once (default 4), the
-longest first, and prints each one's output whole when it ends, so nothing
-interleaves. Times of the last run are kept in the target directory to
-order the next one.
+The integration tests are one crate (tests/it.rs), each file a module.
+Each module runs in a process of its own, as when every file was its own
+binary: a module may own its process (its environment, its shared
+emulator), and modules share nothing else (each starts its own emulator on
+a free loopback port, its own terraform working directories, its own
+stand-ins). Most of their time is spent waiting: on terraform, on the
+emulator, on the delays the fault proxy emulates. So this runs up to
+TEST_JOBS processes at once (default 4), the longest first, and prints each
+one's output whole when it ends, so nothing interleaves. Times of the last
+run are kept in the target directory to order the next one.
 
 Usage: run-tests.py [cargo test arguments for selecting targets]
-Exit status: 0 when every binary passed.
+Exit status: 0 when every process passed.
 """
 
 import json
@@ -46,11 +48,32 @@ def build(cargo_args):
     return binaries
 
 
+def runs(binaries):
+    """Splits the test crate's binary by module: [(name, command)]."""
+    out = []
+    for name, path in binaries:
+        if name != "it":
+            out.append((name, [path]))
+            continue
+        listing = subprocess.run([path, "--list", "--format", "terse"], stdout=subprocess.PIPE,
+                                 text=True, check=True).stdout
+        modules = {}
+        for line in listing.splitlines():
+            if not line.endswith(": test"):
+                continue
+            test = line[: -len(": test")]
+            module = test.split("::", 1)[0] if "::" in test else "it"
+            modules.setdefault(module, []).append(test)
+        for module, tests in sorted(modules.items()):
+            out.append((module, [path, "--exact"] + tests))
+    return out
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     os.chdir(root)
     jobs = int(os.environ.get("TEST_JOBS", "4"))
-    binaries = build(sys.argv[1:])
+    binaries = runs(build(sys.argv[1:]))
     target_dir = os.environ.get("CARGO_TARGET_DIR", os.path.join(root, "target"))
     times_file = os.path.join(target_dir, "test-times.json")
     try:
@@ -66,9 +89,9 @@ def main():
     started = time.monotonic()
 
     def run(binary):
-        name, path = binary
+        name, command = binary
         t0 = time.monotonic()
-        proc = subprocess.run([path], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        proc = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                               errors="replace")
         took = time.monotonic() - t0
         with lock:
@@ -83,7 +106,7 @@ def main():
 
     wall = time.monotonic() - started
     failed = sorted(n for n, (code, _) in results.items() if code != 0)
-    print(f"\n{len(results)} test binaries in {wall:.0f}s, {jobs} at a time:")
+    print(f"\n{len(results)} test processes in {wall:.0f}s, {jobs} at a time:")
     for name, (code, took) in sorted(results.items(), key=lambda r: -r[1][1]):
         print(f"  {took:7.1f}s  {'ok' if code == 0 else 'FAILED'}  {name}")
     try:

@@ -28,7 +28,8 @@ fi
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 if [ $# -eq 0 ]; then
-  # Every test binary, built once and run four side by side (run-tests.py).
+  # The unit tests and the test crate, built once; its modules run four side
+  # by side, each in a process of its own (run-tests.py).
   exec python3 "$REPO_ROOT/scripts/run-tests.py" --locked --lib --bins --tests
 fi
 cargo test --locked --lib --bins --tests "$@"

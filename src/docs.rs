@@ -17,7 +17,7 @@
 //!
 //! Output is deterministic: the same schemas and examples give the same
 //! bytes, so `tests/docs.rs` can compare the committed pages with a fresh
-//! rendering (`UPDATE_DOCS=1 cargo test --test docs` rewrites them).
+//! rendering (`UPDATE_DOCS=1 cargo test --test it docs::` rewrites them).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -33,7 +33,7 @@ use crate::privatelink::PROVIDER_ADDRESS;
 pub const GENERATED_DIRS: [&str; 2] = ["resources", "data-sources"];
 
 /// The command that regenerates the pages, named in each page's front matter.
-pub const REGENERATE: &str = "UPDATE_DOCS=1 cargo test --test docs";
+pub const REGENERATE: &str = "UPDATE_DOCS=1 cargo test --test it docs::";
 
 /// What the provider page says beyond its schema: what the provider does, and
 /// how it finds credentials.

@@ -4,7 +4,7 @@
 //! that AWS_CA_BUNDLE or SSL_CERT_FILE names. The API stand-in serves
 //! HTTPS with a certificate from a test CA that no system trusts.
 
-mod support;
+use crate::support;
 
 use std::sync::OnceLock;
 

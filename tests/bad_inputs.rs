@@ -7,7 +7,7 @@
 //! each one and leave no state, and the proxy's count shows that no write
 //! reached EC2 from either.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! timed): Terraform refreshes in parallel, and a refresh of many resources
 //! must cost a handful of calls, not several per resource.
 
-mod support;
+use crate::support;
 
 use support::emulator::{create_group, create_network, ec2_client};
 use support::proxy::Proxy;

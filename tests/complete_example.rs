@@ -10,7 +10,7 @@
 //! `analysis_source`: Reachability Analyzer (the strict layer's stand-in)
 //! finds the path through the groups the example made.
 
-mod support;
+use crate::support;
 
 use support::dns::DnsServer;
 use support::{Emulator, Workspace};

@@ -1,8 +1,9 @@
 //! ConfigureProvider with no region anywhere answers an error naming
-//! `region`. Its own test binary, so the process environment can be made
-//! free of any AWS configuration before anything runs.
+//! `region`. The test runs in a process of its own (this test binary run
+//! again for this one test), whose environment is free of any AWS
+//! configuration from its start.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 
@@ -11,10 +12,28 @@ use terraform_provider_planetscale::framework::types::Type;
 use terraform_provider_planetscale::framework::value::Value;
 use terraform_provider_planetscale::protocol::tfplugin6 as pb;
 
+/// Set in the process this test starts to run itself in.
+const ALONE: &str = "CONFIGURE_NO_REGION_ALONE";
+
 #[test]
 fn configure_without_a_region_names_region() {
-    // SAFETY: the only test of this binary, run before any other thread.
-    unsafe {
+    if std::env::var_os(ALONE).is_none() {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args([
+                "--exact",
+                "configure_no_region::configure_without_a_region_names_region",
+                "--nocapture",
+                "--test-threads",
+                "1",
+            ])
+            .env(ALONE, "1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                "/nonexistent/aws-credentials",
+            );
         for var in [
             "AWS_REGION",
             "AWS_DEFAULT_REGION",
@@ -22,14 +41,16 @@ fn configure_without_a_region_names_region() {
             "AWS_ENDPOINT_URL",
             "AWS_ENDPOINT_URL_EC2",
         ] {
-            std::env::remove_var(var);
+            command.env_remove(var);
         }
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-        std::env::set_var("AWS_CONFIG_FILE", "/nonexistent/aws-config");
-        std::env::set_var(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            "/nonexistent/aws-credentials",
+        let out = command.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
         );
+        return;
     }
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {

@@ -9,7 +9,7 @@
 //! have seen nothing after the SSLRequest: no startup message, no user
 //! name, no password.
 
-mod support;
+use crate::support;
 
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};

@@ -8,7 +8,7 @@
 //! with names served by a DNS server on loopback; with `connection_test`,
 //! against PostgreSQL stand-ins on loopback.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;

@@ -3,7 +3,7 @@
 //! over UDP, and an answer too large for a datagram is asked again over
 //! TCP.
 
-mod support;
+use crate::support;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;

@@ -5,7 +5,7 @@
 //! plan-time refusal of a zone over an endpoint's VPC while its private DNS
 //! answers there.
 
-mod support;
+use crate::support;
 
 use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ResourceRecord, ResourceRecordSet, RrType, Vpc,

@@ -2,14 +2,14 @@
 //! the schemas and examples today, every resource and data source has its
 //! page and example, and the hand-written guides are fit for the registry.
 //!
-//! `UPDATE_DOCS=1 cargo test --test docs` rewrites the generated pages.
+//! `UPDATE_DOCS=1 cargo test --test it docs::` rewrites the generated pages.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::emulator::{Network, create_group, create_network, live_endpoints};

@@ -3,7 +3,7 @@
 //! bad input, and waiting through states the emulator never shows (served
 //! by the fault proxy).
 
-mod support;
+use crate::support;
 
 use support::emulator::{Network, create_group, create_network};
 use support::proxy::{Faults, Proxy, StateRewrite};

@@ -1,7 +1,7 @@
 //! Every example validates with the real terraform, through the local
 //! filesystem mirror: what users paste works.
 
-mod support;
+use crate::support;
 
 use std::path::{Path, PathBuf};
 

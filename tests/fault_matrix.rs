@@ -28,7 +28,7 @@
 //! FAULT_MATRIX_SAMPLE rows (default 12) that rotates with the day, or
 //! FAULT_MATRIX_SEED; FAULT_MATRIX_ROWS=<row>,<row> runs the rows named.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;

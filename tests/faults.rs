@@ -5,7 +5,7 @@
 //! resources at once. After each scenario nothing is left behind and no
 //! resource was ever created twice.
 
-mod support;
+use crate::support;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

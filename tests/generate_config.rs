@@ -4,7 +4,7 @@
 //! validates, imports without changes, and plans nothing afterwards; an edit
 //! to an argument EC2 cannot change shows which one forces replacement.
 
-mod support;
+use crate::support;
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, Tag, UserIdGroupPair, VpcEndpointType};
 use support::emulator::{create_group, create_network};

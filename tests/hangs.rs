@@ -4,7 +4,7 @@
 //! silent once CreateVpcEndpoint has answered: the endpoint exists, and
 //! every read of its wait hangs, as does every call after it.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

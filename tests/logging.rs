@@ -1,7 +1,7 @@
 //! Logs at TF_LOG=trace: the provider's lines reach Terraform's log as
 //! structured entries, and no credential or token appears anywhere in it.
 
-mod support;
+use crate::support;
 
 use support::emulator::create_network;
 use support::{Emulator, Workspace};

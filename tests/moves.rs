@@ -3,7 +3,7 @@
 //! `moved` blocks, and nothing is replaced. Against the emulator with the
 //! real terraform; the refusals through MoveResourceState in process.
 
-mod support;
+use crate::support;
 
 use support::inprocess::connect;
 use support::terraform::planned_actions;

@@ -5,7 +5,7 @@
 //! that adopts it and the command that deletes it. Real `terraform`, the
 //! emulator behind the strict layer and the fault proxy.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@
 //! the resource, the state Terraform sent comes back unchanged, and the
 //! next call is served by the same process.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

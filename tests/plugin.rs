@@ -2,7 +2,7 @@
 //! the handshake line, and AutoMTLS that admits only Terraform's client
 //! certificate.
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;

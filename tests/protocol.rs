@@ -1,7 +1,7 @@
 //! tfplugin6 over an in-process gRPC connection: schema, metadata,
 //! validation diagnostics with attribute paths, and malformed values.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

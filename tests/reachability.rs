@@ -4,7 +4,7 @@
 //! trigger change that runs a new analysis, import, destroy; and an
 //! analysis that finds no path, whose every explanation is a sentence.
 
-mod support;
+use crate::support;
 
 use support::emulator::{Network, create_group, create_network};
 use support::insights::Planted;

@@ -8,7 +8,7 @@
 //! The binary is the one `cargo test` built: nothing here builds a release
 //! profile.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

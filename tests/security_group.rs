@@ -2,7 +2,7 @@
 //! real terraform: create, drift, in-place updates, import, bad input,
 //! destroy. Each test works in a VPC of its own.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeSet;
 

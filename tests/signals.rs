@@ -9,7 +9,7 @@
 //! took to exit, what Terraform's state kept, and that the next apply and a
 //! destroy leave nothing behind.
 
-mod support;
+use crate::support;
 
 use std::os::unix::process::ExitStatusExt as _;
 use std::process::ExitStatus;

@@ -3,7 +3,7 @@
 //! refused by the layer with EC2's code and message, and the request EC2
 //! takes passes. Each test works in a VPC of its own.
 
-mod support;
+use crate::support;
 
 use std::cell::Cell;
 

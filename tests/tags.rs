@@ -4,7 +4,7 @@
 //! made alone; after each, EC2 must still hold exactly the tags it held,
 //! and the next plan must be empty.
 
-mod support;
+use crate::support;
 
 use std::collections::BTreeMap;
 

@@ -2,7 +2,7 @@
 //! a configuration holding only the provider block validates and plans,
 //! and the schema is what `terraform providers schema -json` shows.
 
-mod support;
+use crate::support;
 
 use support::terraform::{SOURCE, provider_binary, terraform_binary};
 
