@@ -299,6 +299,84 @@ impl<P: Provider> Server<P> {
         }
     }
 
+    /// ValidateProviderConfig: the checks the schema declares, then the
+    /// provider's own rules.
+    pub fn validate_provider(&self, config: &Value, diags: &mut Diagnostics) {
+        self.provider_schema.block.check(config, diags);
+        self.provider.validate(config, diags);
+    }
+
+    /// ValidateResourceConfig: the checks the schema declares, the
+    /// `timeouts` block, then the resource's own rules.
+    pub fn validate_resource(&self, type_name: &str, config: &Value, diags: &mut Diagnostics) {
+        if let Some(entry) = self.resource(type_name, diags) {
+            entry.schema.block.check(config, diags);
+            timeouts::validate(config, diags);
+            entry.resource.validate(config, diags);
+        }
+    }
+
+    /// ValidateDataResourceConfig: the checks the schema declares, then the
+    /// data source's own rules.
+    pub fn validate_data_source(&self, type_name: &str, config: &Value, diags: &mut Diagnostics) {
+        if let Some(entry) = self.data_source(type_name, diags) {
+            entry.schema.block.check(config, diags);
+            entry.data_source.validate(config, diags);
+        }
+    }
+
+    /// UpgradeResourceState: a state stored at `version` of the resource's
+    /// schema, read against today's type. Every schema is at version 0, so
+    /// a state of that version is kept as it is; a later version was
+    /// written by a newer provider, whose state this one cannot know.
+    pub fn upgrade(
+        &self,
+        type_name: &str,
+        version: i64,
+        state: Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let entry = self.resource(type_name, diags)?;
+        if version > entry.schema.version {
+            diags.error(
+                "State from a newer provider",
+                format!(
+                    "The state of this {type_name} was written at schema version {version} by a newer \
+                     version of this provider; this one knows version {} and cannot read it. Use the \
+                     newer provider version.",
+                    entry.schema.version
+                ),
+            );
+            return None;
+        }
+        Some(state)
+    }
+
+    /// MoveResourceState: the state of `source_type` from
+    /// `source_provider`, as the target resource takes it over; an error
+    /// when it takes over none of that type.
+    pub async fn move_state(
+        &self,
+        target_type: &str,
+        source_provider: &str,
+        source_type: &str,
+        source_json: &[u8],
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let entry = self.resource(target_type, diags)?;
+        let moved = entry
+            .resource
+            .move_state(source_provider, source_type, source_json, diags)
+            .await;
+        if moved.is_none() && !diags.has_errors() {
+            diags.error(
+                "Unsupported move",
+                format!("{target_type} cannot take over the state of {source_type} from {source_provider}."),
+            );
+        }
+        moved
+    }
+
     /// StopProvider: cancels every operation in flight. Later operations get
     /// a fresh token (unless the process is ending).
     pub fn stop(&self) {

@@ -160,7 +160,7 @@ impl<P: Provider> ProviderService<P> {
             &mut diags,
         );
         if !diags.has_errors() {
-            self.server.provider.validate(&config, &mut diags);
+            self.server.validate_provider(&config, &mut diags);
         }
         pb::validate_provider_config::Response {
             diagnostics: convert::diagnostics(diags),
@@ -173,12 +173,11 @@ impl<P: Provider> ProviderService<P> {
     ) -> pb::validate_resource_config::Response {
         injected::fire("ValidateResourceConfig", &req.type_name);
         let mut diags = Diagnostics::new();
-        if let Some(entry) = self.server.resource(&req.type_name, &mut diags) {
-            let config =
-                convert::decode(req.config.as_ref(), &entry.ty, "configuration", &mut diags);
+        if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
+            let config = convert::decode(req.config.as_ref(), &ty, "configuration", &mut diags);
             if !diags.has_errors() {
-                crate::framework::timeouts::validate(&config, &mut diags);
-                entry.resource.validate(&config, &mut diags);
+                self.server
+                    .validate_resource(&req.type_name, &config, &mut diags);
             }
         }
         pb::validate_resource_config::Response {
@@ -192,11 +191,15 @@ impl<P: Provider> ProviderService<P> {
     ) -> pb::validate_data_resource_config::Response {
         injected::fire("ValidateDataResourceConfig", &req.type_name);
         let mut diags = Diagnostics::new();
-        if let Some(entry) = self.server.data_source(&req.type_name, &mut diags) {
-            let config =
-                convert::decode(req.config.as_ref(), &entry.ty, "configuration", &mut diags);
+        if let Some(ty) = self
+            .server
+            .data_source(&req.type_name, &mut diags)
+            .map(|e| e.ty.clone())
+        {
+            let config = convert::decode(req.config.as_ref(), &ty, "configuration", &mut diags);
             if !diags.has_errors() {
-                entry.data_source.validate(&config, &mut diags);
+                self.server
+                    .validate_data_source(&req.type_name, &config, &mut diags);
             }
         }
         pb::validate_data_resource_config::Response {
@@ -217,10 +220,12 @@ impl<P: Provider> ProviderService<P> {
                 msgpack: Vec::new(),
                 json: raw,
             };
-            // Every schema is at version 0: upgrading is re-reading the JSON
-            // against the current type.
             let state = convert::decode(Some(&json), &ty, "stored state", &mut diags);
-            if !diags.has_errors() {
+            if !diags.has_errors()
+                && let Some(state) =
+                    self.server
+                        .upgrade(&req.type_name, req.version, state, &mut diags)
+            {
                 upgraded_state = convert::encode(&state, &ty, "upgraded state", &mut diags);
             }
         }
@@ -390,11 +395,12 @@ impl<P: Provider> ProviderService<P> {
         injected::fire("MoveResourceState", &req.target_type_name);
         let mut diags = Diagnostics::new();
         let mut target_state = None;
-        if let Some(entry) = self.server.resource(&req.target_type_name, &mut diags) {
+        if let Some(ty) = self.resource_type(&req.target_type_name, &mut diags) {
             let json = req.source_state.map(|s| s.json).unwrap_or_default();
-            let moved = entry
-                .resource
+            let moved = self
+                .server
                 .move_state(
+                    &req.target_type_name,
                     &req.source_provider_address,
                     &req.source_type_name,
                     &json,
@@ -402,18 +408,8 @@ impl<P: Provider> ProviderService<P> {
                 )
                 .instrument(span("MoveResourceState", &req.target_type_name))
                 .await;
-            match moved {
-                Some(state) => {
-                    target_state = convert::encode(&state, &entry.ty, "moved state", &mut diags)
-                }
-                None if !diags.has_errors() => diags.error(
-                    "Unsupported move",
-                    format!(
-                        "{} cannot take over the state of {} from {}.",
-                        req.target_type_name, req.source_type_name, req.source_provider_address
-                    ),
-                ),
-                None => {}
+            if let Some(state) = moved {
+                target_state = convert::encode(&state, &ty, "moved state", &mut diags);
             }
         }
         pb::move_resource_state::Response {
