@@ -170,10 +170,14 @@ pub fn port_set(attrs: &Attrs<'_>, name: &str) -> Option<BTreeSet<u16>> {
 /// Tags as EC2 takes them: at most 50, keys 1-127 characters not starting
 /// with `aws:`, values up to 255 characters.
 pub fn tags(attrs: &Attrs<'_>, name: &str, diags: &mut Diagnostics) {
-    let Value::Map(map) = attrs.get(name) else {
+    tag_map(AttributePath::root().attr(name), attrs.get(name), diags);
+}
+
+/// [`tags`], for the value at `path`: a declared attribute's check.
+pub fn tag_map(path: AttributePath, value: &Value, diags: &mut Diagnostics) {
+    let Value::Map(map) = value else {
         return;
     };
-    let path = AttributePath::root().attr(name);
     if map.len() > 50 {
         diags.attr_error(
             path.clone(),

@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::framework::types::Type;
 use crate::framework::value::{Number, Value};
 
 /// The attributes of an object value; a non-object reads as empty.
@@ -169,8 +170,13 @@ pub fn string_map<'a>(items: impl IntoIterator<Item = (&'a String, &'a String)>)
 /// read as the type's empty value (use `Option<T>` where null means
 /// something); [`Field::write`] gives the value a complete state holds.
 pub trait Field: Sized {
+    /// Whether an attribute of a nested object of this type may be left
+    /// out: `Option<T>`'s are.
+    const OPTIONAL: bool = false;
     fn read(value: &Value) -> Self;
     fn write(&self) -> Value;
+    /// The Terraform type of the attribute's values.
+    fn ty() -> Type;
 }
 
 impl Field for String {
@@ -180,6 +186,9 @@ impl Field for String {
     fn write(&self) -> Value {
         Value::String(self.clone())
     }
+    fn ty() -> Type {
+        Type::String
+    }
 }
 
 impl Field for bool {
@@ -188,6 +197,9 @@ impl Field for bool {
     }
     fn write(&self) -> Value {
         Value::Bool(*self)
+    }
+    fn ty() -> Type {
+        Type::Bool
     }
 }
 
@@ -205,6 +217,9 @@ macro_rules! integer_fields {
             fn write(&self) -> Value {
                 Value::Number(i64::from(*self).into())
             }
+            fn ty() -> Type {
+                Type::Number
+            }
         }
     )*};
 }
@@ -219,6 +234,9 @@ impl Field for Number {
     fn write(&self) -> Value {
         Value::Number(self.clone())
     }
+    fn ty() -> Type {
+        Type::Number
+    }
 }
 
 /// A value kept as it is: a nested block read elsewhere (`timeouts`).
@@ -228,6 +246,9 @@ impl Field for Value {
     }
     fn write(&self) -> Value {
         self.clone()
+    }
+    fn ty() -> Type {
+        Type::Dynamic
     }
 }
 
@@ -239,6 +260,7 @@ impl Default for Value {
 }
 
 impl<T: Field> Field for Option<T> {
+    const OPTIONAL: bool = true;
     fn read(value: &Value) -> Self {
         match value {
             Value::Null | Value::Unknown(_) => None,
@@ -247,6 +269,9 @@ impl<T: Field> Field for Option<T> {
     }
     fn write(&self) -> Value {
         self.as_ref().map_or(Value::Null, Field::write)
+    }
+    fn ty() -> Type {
+        T::ty()
     }
 }
 
@@ -260,6 +285,9 @@ impl<T: Field> Field for Vec<T> {
     fn write(&self) -> Value {
         Value::List(self.iter().map(Field::write).collect())
     }
+    fn ty() -> Type {
+        Type::List(Box::new(T::ty()))
+    }
 }
 
 impl<T: Field + Ord> Field for BTreeSet<T> {
@@ -272,6 +300,9 @@ impl<T: Field + Ord> Field for BTreeSet<T> {
     fn write(&self) -> Value {
         Value::set(self.iter().map(Field::write).collect())
     }
+    fn ty() -> Type {
+        Type::Set(Box::new(T::ty()))
+    }
 }
 
 impl<T: Field> Field for BTreeMap<String, T> {
@@ -283,6 +314,9 @@ impl<T: Field> Field for BTreeMap<String, T> {
     }
     fn write(&self) -> Value {
         Value::Map(self.iter().map(|(k, v)| (k.clone(), v.write())).collect())
+    }
+    fn ty() -> Type {
+        Type::Map(Box::new(T::ty()))
     }
 }
 
@@ -313,6 +347,13 @@ impl std::fmt::Debug for Hidden {
 /// A field with `= default` reads as the default when its attribute is
 /// null or unknown; the schema takes its default from the same constant.
 ///
+/// A field with `=> declaration` is an attribute of the schema: the
+/// declaration ([`crate::framework::schema::declare`]) gives its presence,
+/// description, plan behaviour and checks; its name and type come from the
+/// field, its default from `= default`. `Model::attributes()` returns them
+/// in declaration order, for the schema's block. A field without one is a
+/// nested block the schema declares itself (`timeouts`).
+///
 /// A model with secrets names them after its attribute module,
 /// `attributes mod attr, sensitive [token, secret_key]`: its `Debug` shows
 /// whether each is set, never its value, so no `{:?}` can log one.
@@ -323,7 +364,7 @@ macro_rules! model {
         $vis:vis struct $name:ident, attributes mod $attr:ident $(, sensitive [$($secret:ident),* $(,)?])? {
             $(
                 $(#[$fmeta:meta])*
-                $field:ident : $ty:ty $(= $default:expr)?
+                $field:ident : $ty:ty $(= $default:expr)? $(=> $decl:expr)?
             ),* $(,)?
         }
     ) => {
@@ -370,6 +411,15 @@ macro_rules! model {
                 }
             }
 
+            /// The schema's attributes the model declares, in declaration
+            /// order.
+            pub fn attributes() -> ::std::vec::Vec<$crate::framework::schema::Attribute> {
+                #[allow(unused_mut)]
+                let mut declared = ::std::vec::Vec::new();
+                $( $crate::model!(@declare declared, $field, $ty $(, = $default)? $(, => $decl)?); )*
+                declared
+            }
+
             /// The object value of the model: a complete state.
             pub fn to_value(&self) -> $crate::framework::value::Value {
                 let mut m = ::std::collections::BTreeMap::new();
@@ -390,7 +440,35 @@ macro_rules! model {
             fn write(&self) -> $crate::framework::value::Value {
                 self.to_value()
             }
+            fn ty() -> $crate::framework::types::Type {
+                let mut attrs = ::std::collections::BTreeMap::new();
+                let mut optional = ::std::collections::BTreeSet::new();
+                $(
+                    attrs.insert(
+                        stringify!($field).to_owned(),
+                        <$ty as $crate::framework::model::Field>::ty(),
+                    );
+                    if <$ty as $crate::framework::model::Field>::OPTIONAL {
+                        optional.insert(stringify!($field).to_owned());
+                    }
+                )*
+                $crate::framework::types::Type::Object(attrs, optional)
+            }
         }
+    };
+    (@declare $out:ident, $field:ident, $ty:ty $(, = $default:expr)?) => {};
+    (@declare $out:ident, $field:ident, $ty:ty, => $decl:expr) => {
+        $out.push(
+            ($decl)
+                .named(stringify!($field), <$ty as $crate::framework::model::Field>::ty()),
+        )
+    };
+    (@declare $out:ident, $field:ident, $ty:ty, = $default:expr, => $decl:expr) => {
+        $out.push(
+            ($decl)
+                .named(stringify!($field), <$ty as $crate::framework::model::Field>::ty())
+                .default($crate::framework::model::Field::write(&$default)),
+        )
     };
     (@read $a:ident, $field:ident, $ty:ty) => {
         <$ty as $crate::framework::model::Field>::read($a.get(stringify!($field)))

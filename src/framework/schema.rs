@@ -1,11 +1,19 @@
 //! Schemas: what a provider, resource or data source accepts and returns.
 //!
 //! Built once per process with small builders, and read by everything else:
-//! the protocol layer (GetProviderSchema), the generic planner (defaults,
+//! the protocol layer (GetProviderSchema), validation (each attribute's
+//! [`Check`]s, [`Block::check`]), the generic planner (defaults,
 //! RequiresReplace, UseStateForUnknown), and the documentation generator.
+//!
+//! A typed model declares its attributes beside its fields (`model!`'s
+//! `=> declaration`, written with [`declare`]'s functions): one
+//! declaration gives an attribute's name, type, presence, description,
+//! plan behaviour and checks.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::framework::diag::Diagnostics;
+use crate::framework::path::AttributePath;
 use crate::framework::types::Type;
 use crate::framework::value::Value;
 
@@ -64,6 +72,83 @@ pub struct Attribute {
     pub use_state_for_unknown: bool,
     /// The value planned when the configuration leaves the attribute out.
     pub default: Option<Value>,
+    /// Checks of the attribute's known value, run at validation.
+    pub checks: Vec<Check>,
+}
+
+/// A check of one attribute's value in a configuration, run at validation
+/// ([`Block::check`]) with the attribute's path. Unknown values and
+/// elements are skipped: they are checked once known, at apply.
+#[derive(Clone)]
+pub enum Check {
+    /// Each known string: the value, or each element of a list or set.
+    /// An error is reported under `summary` with the check's reason.
+    EachString {
+        summary: String,
+        check: fn(&str) -> Result<(), String>,
+    },
+    /// The known value, reported on by the check itself.
+    Value(fn(AttributePath, &Value, &mut Diagnostics)),
+}
+
+impl std::fmt::Debug for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Check::EachString { summary, .. } => write!(f, "EachString({summary:?})"),
+            Check::Value(_) => f.write_str("Value"),
+        }
+    }
+}
+
+impl Check {
+    fn run(&self, path: AttributePath, value: &Value, diags: &mut Diagnostics) {
+        match self {
+            Check::EachString { summary, check } => {
+                let items = match value {
+                    Value::List(items) | Value::Set(items) => items.as_slice(),
+                    one => std::slice::from_ref(one),
+                };
+                for item in items {
+                    if let Value::String(s) = item
+                        && let Err(why) = check(s)
+                    {
+                        diags.attr_error(path.clone(), summary.clone(), why);
+                    }
+                }
+            }
+            Check::Value(check) => check(path, value, diags),
+        }
+    }
+}
+
+/// The start of an attribute's declaration in a typed model: its presence.
+/// The model gives the name and type ([`Attribute::named`]).
+pub mod declare {
+    use super::{Attribute, Presence};
+    use crate::framework::types::Type;
+
+    fn with(presence: Presence) -> Attribute {
+        Attribute {
+            presence,
+            ..Attribute::new("", Type::Dynamic)
+        }
+    }
+    /// Set by the configuration, always.
+    pub fn required() -> Attribute {
+        with(Presence::Required)
+    }
+    /// Set by the configuration, or left out (null).
+    pub fn optional() -> Attribute {
+        with(Presence::Optional)
+    }
+    /// Set by the provider only.
+    pub fn computed() -> Attribute {
+        with(Presence::Computed)
+    }
+    /// Set by the configuration, or by the provider when it is left out.
+    pub fn optional_computed() -> Attribute {
+        with(Presence::OptionalComputed)
+    }
 }
 
 impl Attribute {
@@ -77,7 +162,14 @@ impl Attribute {
             requires_replace: false,
             use_state_for_unknown: false,
             default: None,
+            checks: Vec::new(),
         }
+    }
+    /// A declaration ([`declare`]) given its attribute's name and type.
+    pub fn named(mut self, name: &'static str, ty: Type) -> Self {
+        self.name = name;
+        self.ty = ty;
+        self
     }
     pub fn string(name: &'static str) -> Self {
         Self::new(name, Type::String)
@@ -137,6 +229,24 @@ impl Attribute {
         self.description = text.into();
         self
     }
+    /// Checks each known string of the value (the value, or each element)
+    /// with `check`; an error is reported under `summary`.
+    pub fn each_string(
+        mut self,
+        summary: impl Into<String>,
+        check: fn(&str) -> Result<(), String>,
+    ) -> Self {
+        self.checks.push(Check::EachString {
+            summary: summary.into(),
+            check,
+        });
+        self
+    }
+    /// Checks the known value with `check`, which reports on it.
+    pub fn check(mut self, check: fn(AttributePath, &Value, &mut Diagnostics)) -> Self {
+        self.checks.push(Check::Value(check));
+        self
+    }
 
     pub fn is_required(&self) -> bool {
         self.presence == Presence::Required
@@ -165,6 +275,30 @@ impl Block {
     pub fn attribute(mut self, attribute: Attribute) -> Self {
         self.attributes.push(attribute);
         self
+    }
+    /// The attributes a typed model declares (`Model::attributes()`).
+    pub fn attributes(mut self, attributes: Vec<Attribute>) -> Self {
+        self.attributes.extend(attributes);
+        self
+    }
+
+    /// Runs each attribute's [`Check`]s on a configuration of this block,
+    /// skipping null and unknown values.
+    pub fn check(&self, config: &Value, diags: &mut Diagnostics) {
+        let Value::Object(values) = config else {
+            return;
+        };
+        for a in &self.attributes {
+            let Some(value) = values.get(a.name) else {
+                continue;
+            };
+            if matches!(value, Value::Null | Value::Unknown(_)) {
+                continue;
+            }
+            for check in &a.checks {
+                check.run(AttributePath::root().attr(a.name), value, diags);
+            }
+        }
     }
     pub fn block(mut self, block: NestedBlock) -> Self {
         self.blocks.push(block);
