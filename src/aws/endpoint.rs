@@ -52,7 +52,7 @@ pub struct NewEndpoint<'a> {
     pub client_token: &'a str,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct EndpointChanges {
     pub add_subnet_ids: Vec<String>,
     pub remove_subnet_ids: Vec<String>,
@@ -66,15 +66,10 @@ pub struct EndpointChanges {
 }
 
 impl EndpointChanges {
+    /// Nothing to change: every field at its default, so a field added to
+    /// the change set counts without a list to keep.
     pub fn is_empty(&self) -> bool {
-        self.add_subnet_ids.is_empty()
-            && self.remove_subnet_ids.is_empty()
-            && self.add_security_group_ids.is_empty()
-            && self.remove_security_group_ids.is_empty()
-            && self.private_dns_enabled.is_none()
-            && self.ip_address_type.is_none()
-            && self.dns_record_ip_type.is_none()
-            && self.subnet_addresses.is_empty()
+        *self == Self::default()
     }
 }
 

@@ -27,10 +27,11 @@ use crate::aws::model::{SubnetAddresses, Tags};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
-use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::path::AttributePath;
+use crate::framework::schema::declare::{computed, optional, optional_computed, required};
+use crate::framework::schema::{Block, Schema};
 use crate::framework::server::{Ctx, PlanChange, Resource};
 use crate::framework::timeouts;
-use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::model;
 use crate::privatelink::{
@@ -59,26 +60,103 @@ const PRIVATE_DNS_DEFAULT: bool = true;
 // ---------------------------------------------------------------- model --
 
 model! {
-    /// The endpoint's attributes: its arguments and what EC2 reports.
+    /// The endpoint's attributes: its arguments and what EC2 reports, each
+    /// declared once (schema, checks, plan behaviour).
     struct Model, attributes mod attr {
-        id: String,
-        arn: String,
-        owner_id: String,
-        service_name: String,
-        service_region: Option<String>,
-        vpc_id: String,
-        subnet_ids: BTreeSet<String>,
-        security_group_ids: BTreeSet<String>,
-        private_dns_enabled: bool = PRIVATE_DNS_DEFAULT,
-        ip_address_type: Option<String>,
-        dns_record_ip_type: Option<String>,
-        subnet_configurations: Option<Vec<SubnetConfig>>,
-        state: String,
-        network_interface_ids: Vec<String>,
-        dns_entries: Vec<DnsEntry>,
-        tags: Option<OwnTags>,
-        tags_all: Tags,
+        id: String => computed().use_state_for_unknown().describe("The endpoint id (`vpce-...`)."),
+        arn: String => computed().use_state_for_unknown().describe("The endpoint ARN."),
+        owner_id: String => computed().use_state_for_unknown().describe("The AWS account that owns the endpoint."),
+        service_name: String => required().requires_replace()
+            .each_string("Invalid service name", |s| service_name_region(s).map(drop))
+            .describe(
+                "The branch's Private Service Name, `com.amazonaws.vpce.<region>.vpce-svc-...`: copy it from the \
+                 PlanetScale dashboard (database, Settings, Roles, any role of the branch), or take it from the \
+                 `planetscale_privatelink_service` data source. Its region must be the provider's, unless \
+                 `service_region` names it.",
+            ),
+        service_region: Option<String> => optional_computed().requires_replace().use_state_for_unknown()
+            .check(|path, v, diags| {
+                if let Some(region) = v.as_str() {
+                    validate::service_region(path, region, diags);
+                }
+            })
+            .describe(
+                "The region of the service, for a branch in another region than the provider's (AWS \
+                 PrivateLink's cross-region connectivity, CreateVpcEndpoint's `ServiceRegion`): the region in \
+                 `service_name`, such as `us-west-2`. PlanetScale must have enabled access to the service from \
+                 the provider's region; the plan says so when it has not. Left out, the service name's region, \
+                 which must then be the provider's.",
+            ),
+        vpc_id: String => required().requires_replace()
+            .each_string("Invalid VPC id", |s| validate::ec2_id(s, "vpc", "VPC"))
+            .describe("The VPC of the application."),
+        subnet_ids: BTreeSet<String> => required()
+            .each_string("Invalid subnet id", |s| validate::ec2_id(s, "subnet", "subnet"))
+            .check(|path, v, diags| none_given(path, v, "subnet", diags))
+            .describe(
+                "Subnets for the endpoint's network interfaces: ones the application reaches, at least one, \
+                 and two or more in different availability zones for resilience (one per zone). Changes in place.",
+            ),
+        security_group_ids: BTreeSet<String> => required()
+            .each_string("Invalid security group id", |s| validate::ec2_id(s, "sg", "security group"))
+            .check(|path, v, diags| none_given(path, v, "security group", diags))
+            .describe(
+                "Security groups of the endpoint, such as a `planetscale_privatelink_security_group`. At least \
+                 one. Changes in place.",
+            ),
+        private_dns_enabled: bool = PRIVATE_DNS_DEFAULT => optional().describe(
+            "Resolve the branch's private host name to the endpoint inside the VPC (the console's \"Enable \
+             DNS name\"). Needs DNS support and DNS hostnames on in the VPC. Changes in place. EC2 turns it \
+             on only once the connection is accepted: to a service that requires acceptance, left out it is \
+             known after apply and stays `false` while the endpoint is `pendingAcceptance` (the first apply \
+             after PlanetScale accepts turns it on); set to `true` it is recorded at once and turned on then.",
+        ),
+        ip_address_type: Option<String> => optional_computed().use_state_for_unknown()
+            .each_string("Invalid ip_address_type", |s| addresses::one_of(s, &addresses::IP_ADDRESS_TYPES))
+            .describe(
+                "The address family of the endpoint's network interfaces: `ipv4`, `dualstack` or `ipv6`. \
+                 `ipv4` needs subnets with an IPv4 block, `dualstack` subnets with both an IPv4 and an IPv6 \
+                 block, `ipv6` IPv6-only subnets; and the service must accept each family the endpoint uses. \
+                 Left out, EC2's default (`ipv4`). Changes in place.",
+            ),
+        dns_record_ip_type: Option<String> => optional_computed().use_state_for_unknown()
+            .each_string("Invalid dns_record_ip_type", |s| addresses::one_of(s, &addresses::DNS_RECORD_IP_TYPES))
+            .describe(
+                "Which records the endpoint's DNS names get: `ipv4` (A records; needs `ip_address_type` `ipv4` or \
+                 `dualstack`), `ipv6` (AAAA records; `ipv6` or `dualstack`), `dualstack` (both; `dualstack`) or \
+                 `service-defined` (A records for all names, AAAA for the regional and zonal ones; `dualstack`). \
+                 Left out, EC2's default for the address type. Changes in place.",
+            ),
+        subnet_configurations: Option<Vec<SubnetConfig>> => optional().describe(
+            "Fixed addresses for the endpoint's network interfaces, so that firewall rules elsewhere can \
+             name them: a list of `{ subnet_id, ipv4, ipv6 }`, one per subnet at most, each `subnet_id` one of \
+             `subnet_ids`. Give `ipv4` when the endpoint uses IPv4 and `ipv6` when it uses IPv6 (both for \
+             `dualstack`); each address must lie inside its subnet's block and not be one of the five AWS \
+             reserves in every subnet (the first four and the last). Subnets left out get addresses EC2 \
+             chooses. Changes in place: a new or changed entry gives that subnet's interface its address; \
+             an entry removed leaves the interface's address as it is.",
+        ),
+        state: String => computed().describe("The endpoint's state, `available` once ready."),
+        network_interface_ids: Vec<String> => computed().describe("The endpoint's network interfaces."),
+        dns_entries: Vec<DnsEntry> => computed().describe(
+            "The endpoint's DNS names (`dns_name`, `hosted_zone_id`).",
+        ),
+        tags: Option<OwnTags> => optional().check(validate::tag_map).describe("Tags for the endpoint."),
+        tags_all: Tags => computed().describe(
+            "All tags of the endpoint: the provider's `default_tags` merged with `tags`.",
+        ),
         timeouts: Value,
+    }
+}
+
+/// An error at `path` when the set of `what` ids is empty.
+fn none_given(path: AttributePath, value: &Value, what: &str, diags: &mut Diagnostics) {
+    if value.as_elements().is_some_and(<[Value]>::is_empty) {
+        diags.attr_error(
+            path,
+            format!("No {what}s"),
+            format!("Give at least one {what} id."),
+        );
     }
 }
 
@@ -109,22 +187,6 @@ impl SubnetConfig {
     }
 }
 
-/// The type of a [`SubnetConfig`]: an object of strings, the addresses
-/// optional.
-fn subnet_config_type() -> Type {
-    let attrs = subnet_attr::ALL
-        .iter()
-        .map(|n| (n.to_string(), Type::String));
-    let optional = [subnet_attr::ipv4, subnet_attr::ipv6].map(str::to_owned);
-    Type::Object(attrs.collect(), optional.into_iter().collect())
-}
-
-/// The type of a [`DnsEntry`]: an object of strings.
-fn dns_entry_type() -> Type {
-    let attrs = dns_attr::ALL.iter().map(|n| (n.to_string(), Type::String));
-    Type::Object(attrs.collect(), BTreeSet::new())
-}
-
 pub struct EndpointResource;
 
 // --------------------------------------------------------------- schema --
@@ -147,70 +209,7 @@ impl Resource<Clients> for EndpointResource {
                  waits until the endpoint is `available` (through `pendingAcceptance` while PlanetScale accepts \
                  the connection).",
             )
-            .attribute(Attribute::string(attr::id).computed().use_state_for_unknown().describe("The endpoint id (`vpce-...`)."))
-            .attribute(Attribute::string(attr::arn).computed().use_state_for_unknown().describe("The endpoint ARN."))
-            .attribute(Attribute::string(attr::owner_id).computed().use_state_for_unknown().describe("The AWS account that owns the endpoint."))
-            .attribute(Attribute::string(attr::service_name).required().requires_replace().describe(
-                "The branch's Private Service Name, `com.amazonaws.vpce.<region>.vpce-svc-...`: copy it from the \
-                 PlanetScale dashboard (database, Settings, Roles, any role of the branch), or take it from the \
-                 `planetscale_privatelink_service` data source. Its region must be the provider's, unless \
-                 `service_region` names it.",
-            ))
-            .attribute(Attribute::string(attr::service_region).optional_computed().requires_replace().use_state_for_unknown().describe(
-                "The region of the service, for a branch in another region than the provider's (AWS \
-                 PrivateLink's cross-region connectivity, CreateVpcEndpoint's `ServiceRegion`): the region in \
-                 `service_name`, such as `us-west-2`. PlanetScale must have enabled access to the service from \
-                 the provider's region; the plan says so when it has not. Left out, the service name's region, \
-                 which must then be the provider's.",
-            ))
-            .attribute(Attribute::string(attr::vpc_id).required().requires_replace().describe(
-                "The VPC of the application.",
-            ))
-            .attribute(Attribute::string_set(attr::subnet_ids).required().describe(
-                "Subnets for the endpoint's network interfaces: ones the application reaches, at least one, \
-                 and two or more in different availability zones for resilience (one per zone). Changes in place.",
-            ))
-            .attribute(Attribute::string_set(attr::security_group_ids).required().describe(
-                "Security groups of the endpoint, such as a `planetscale_privatelink_security_group`. At least \
-                 one. Changes in place.",
-            ))
-            .attribute(Attribute::bool(attr::private_dns_enabled).default(Value::Bool(PRIVATE_DNS_DEFAULT)).describe(
-                "Resolve the branch's private host name to the endpoint inside the VPC (the console's \"Enable \
-                 DNS name\"). Needs DNS support and DNS hostnames on in the VPC. Changes in place. EC2 turns it \
-                 on only once the connection is accepted: to a service that requires acceptance, left out it is \
-                 known after apply and stays `false` while the endpoint is `pendingAcceptance` (the first apply \
-                 after PlanetScale accepts turns it on); set to `true` it is recorded at once and turned on then.",
-            ))
-            .attribute(Attribute::string(attr::ip_address_type).optional_computed().use_state_for_unknown().describe(
-                "The address family of the endpoint's network interfaces: `ipv4`, `dualstack` or `ipv6`. \
-                 `ipv4` needs subnets with an IPv4 block, `dualstack` subnets with both an IPv4 and an IPv6 \
-                 block, `ipv6` IPv6-only subnets; and the service must accept each family the endpoint uses. \
-                 Left out, EC2's default (`ipv4`). Changes in place.",
-            ))
-            .attribute(Attribute::string(attr::dns_record_ip_type).optional_computed().use_state_for_unknown().describe(
-                "Which records the endpoint's DNS names get: `ipv4` (A records; needs `ip_address_type` `ipv4` or \
-                 `dualstack`), `ipv6` (AAAA records; `ipv6` or `dualstack`), `dualstack` (both; `dualstack`) or \
-                 `service-defined` (A records for all names, AAAA for the regional and zonal ones; `dualstack`). \
-                 Left out, EC2's default for the address type. Changes in place.",
-            ))
-            .attribute(Attribute::new(attr::subnet_configurations, Type::List(Box::new(subnet_config_type()))).optional().describe(
-                "Fixed addresses for the endpoint's network interfaces, so that firewall rules elsewhere can \
-                 name them: a list of `{ subnet_id, ipv4, ipv6 }`, one per subnet at most, each `subnet_id` one of \
-                 `subnet_ids`. Give `ipv4` when the endpoint uses IPv4 and `ipv6` when it uses IPv6 (both for \
-                 `dualstack`); each address must lie inside its subnet's block and not be one of the five AWS \
-                 reserves in every subnet (the first four and the last). Subnets left out get addresses EC2 \
-                 chooses. Changes in place: a new or changed entry gives that subnet's interface its address; \
-                 an entry removed leaves the interface's address as it is.",
-            ))
-            .attribute(Attribute::string(attr::state).computed().describe("The endpoint's state, `available` once ready."))
-            .attribute(Attribute::string_list(attr::network_interface_ids).computed().describe("The endpoint's network interfaces."))
-            .attribute(Attribute::new(attr::dns_entries, Type::List(Box::new(dns_entry_type()))).computed().describe(
-                "The endpoint's DNS names (`dns_name`, `hosted_zone_id`).",
-            ))
-            .attribute(Attribute::string_map(attr::tags).optional().describe("Tags for the endpoint."))
-            .attribute(Attribute::string_map(attr::tags_all).computed().describe(
-                "All tags of the endpoint: the provider's `default_tags` merged with `tags`.",
-            ))
+            .attributes(Model::attributes())
             .block(timeouts::block(TIMEOUTS)),
         )
     }
@@ -219,52 +218,6 @@ impl Resource<Clients> for EndpointResource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let c = Attrs::of(config);
-        if let Some(name) = c.str(attr::service_name)
-            && let Err(why) = service_name_region(name)
-        {
-            diags.attr_error(root(attr::service_name), "Invalid service name", why);
-        }
-        if let Some(vpc) = c.str(attr::vpc_id)
-            && let Err(why) = validate::ec2_id(vpc, "vpc", "VPC")
-        {
-            diags.attr_error(root(attr::vpc_id), "Invalid VPC id", why);
-        }
-        for (name, prefix, what) in [
-            (attr::subnet_ids, "subnet", "subnet"),
-            (attr::security_group_ids, "sg", "security group"),
-        ] {
-            validate::each_string(
-                &c,
-                name,
-                diags,
-                |s| validate::ec2_id(s, prefix, what),
-                &format!("Invalid {what} id"),
-            );
-            if c.elements(name).is_some_and(<[Value]>::is_empty) {
-                diags.attr_error(
-                    root(name),
-                    format!("No {what}s"),
-                    format!("Give at least one {what} id."),
-                );
-            }
-        }
-        validate::tags(&c, attr::tags, diags);
-        if let Some(region) = c.str(attr::service_region) {
-            crate::validate::service_region(root(attr::service_region), region, diags);
-        }
-        for (name, allowed) in [
-            (attr::ip_address_type, &addresses::IP_ADDRESS_TYPES[..]),
-            (
-                attr::dns_record_ip_type,
-                &addresses::DNS_RECORD_IP_TYPES[..],
-            ),
-        ] {
-            if let Some(value) = c.str(name)
-                && let Err(why) = addresses::one_of(value, allowed)
-            {
-                diags.attr_error(root(name), format!("Invalid {name}"), why);
-            }
-        }
         let Some(configs) = c.elements(attr::subnet_configurations) else {
             return;
         };
@@ -847,22 +800,6 @@ mod tests {
     use super::*;
     use crate::aws::endpoint::CREATE_TOKEN_TAG;
     use crate::aws::model::Endpoint;
-    use crate::framework::model::assert_model_names;
-
-    #[test]
-    fn the_model_names_every_attribute_of_the_schema() {
-        let schema = EndpointResource.schema();
-        assert_model_names(&schema.block, attr::ALL);
-        let Type::List(entry) = &schema.block.get(attr::dns_entries).unwrap().ty else {
-            panic!("dns_entries is a list");
-        };
-        let Type::Object(names, _) = entry.as_ref() else {
-            panic!("a DNS entry is an object");
-        };
-        let mut model: Vec<&str> = dns_attr::ALL.to_vec();
-        model.sort_unstable();
-        assert_eq!(names.keys().map(String::as_str).collect::<Vec<_>>(), model);
-    }
 
     /// An endpoint as EC2 reports it, with these tags.
     pub(super) fn found(tags: &[(&str, &str)]) -> Endpoint {
