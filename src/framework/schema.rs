@@ -74,6 +74,11 @@ pub struct Attribute {
     pub default: Option<Value>,
     /// Checks of the attribute's known value, run at validation.
     pub checks: Vec<Check>,
+    /// Semantic equality, for a value AWS re-serialises (a JSON policy):
+    /// a new state's value equivalent to the one Terraform holds (the plan
+    /// after a write, the prior state after a read) is kept as Terraform
+    /// holds it ([`Block::keep_equivalent`]).
+    pub equivalent: Option<fn(&Value, &Value) -> bool>,
 }
 
 /// A check of one attribute's value in a configuration, run at validation
@@ -163,6 +168,7 @@ impl Attribute {
             use_state_for_unknown: false,
             default: None,
             checks: Vec::new(),
+            equivalent: None,
         }
     }
     /// A declaration ([`declare`]) given its attribute's name and type.
@@ -242,6 +248,12 @@ impl Attribute {
         });
         self
     }
+    /// Values `same` finds equivalent are one value: see
+    /// [`Attribute::equivalent`].
+    pub fn equivalent_when(mut self, same: fn(&Value, &Value) -> bool) -> Self {
+        self.equivalent = Some(same);
+        self
+    }
     /// Checks the known value with `check`, which reports on it.
     pub fn check(mut self, check: fn(AttributePath, &Value, &mut Diagnostics)) -> Self {
         self.checks.push(Check::Value(check));
@@ -280,6 +292,28 @@ impl Block {
     pub fn attributes(mut self, attributes: Vec<Attribute>) -> Self {
         self.attributes.extend(attributes);
         self
+    }
+
+    /// In `new` (a state after a write or read), each attribute with
+    /// semantic equality whose value is equivalent to `held`'s (the plan or
+    /// the prior state) takes `held`'s: Terraform sees no change where AWS
+    /// only spelt the value its own way.
+    pub fn keep_equivalent(&self, held: &Value, new: &mut Value) {
+        let (Value::Object(held), Value::Object(new)) = (held, new) else {
+            return;
+        };
+        for a in &self.attributes {
+            let Some(same) = a.equivalent else {
+                continue;
+            };
+            if let (Some(h), Some(n)) = (held.get(a.name), new.get_mut(a.name))
+                && h.is_fully_known()
+                && h != n
+                && same(h, n)
+            {
+                *n = h.clone();
+            }
+        }
     }
 
     /// Runs each attribute's [`Check`]s on a configuration of this block,

@@ -538,6 +538,8 @@ impl<P: Provider> Server<P> {
         } else {
             bounds::scope(bounds, resource.update(&ctx, &prior, &planned, diags)).await
         };
+        let mut new_state = new_state;
+        entry.schema.block.keep_equivalent(&planned, &mut new_state);
         if !new_state.is_null() && !new_state.is_fully_known() {
             diags.error(
                 "Provider returned an incomplete state",
@@ -562,7 +564,10 @@ impl<P: Provider> Server<P> {
         };
         let bounds = Bounds::stop_only(ctx.stop.clone());
         match bounds::scope(bounds, entry.resource.read(&ctx, &state, diags)).await {
-            Some(new_state) => new_state,
+            Some(mut new_state) => {
+                entry.schema.block.keep_equivalent(&state, &mut new_state);
+                new_state
+            }
             None if diags.has_errors() => state,
             None => Value::Null,
         }
