@@ -564,6 +564,13 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
             "\"ipv4\", \"dualstack\", \"ipv6\"",
         ),
         (
+            "policy that is not JSON",
+            EP,
+            ep(vec![("policy", s("Version: 2012-10-17"))]),
+            "policy",
+            "jsonencode",
+        ),
+        (
             "unknown DNS record type",
             EP,
             ep(vec![("dns_record_ip_type", s("both"))]),

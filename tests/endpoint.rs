@@ -1301,3 +1301,109 @@ fn service_checks_run_at_plan_while_the_vpc_is_not_known_yet() {
     );
     assert!(f.live_endpoints().is_empty());
 }
+
+/// The endpoint policy: sent with the create, compared by meaning (EC2's
+/// copy spelt otherwise plans nothing), changed in place by one
+/// ModifyVpcEndpoint that touches nothing else, drift put back, and left
+/// as it is when the configuration drops it.
+#[test]
+fn the_policy_is_sent_compared_by_meaning_and_changed_in_place() {
+    let f = fixture(35);
+    let policy = |action: &str, effect: &str| {
+        format!(
+            "  policy = jsonencode({{\n    Version = \"2012-10-17\"\n    Statement = [{{ Effect = \"{effect}\", Principal = \"*\", Action = [\"{action}\"], Resource = \"*\" }}]\n  }})\n"
+        )
+    };
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write(
+        "main.tf",
+        &f.config(&f.body(&[0, 1], 0, &policy("rds-db:connect", "Allow"))),
+    );
+    ws.init();
+    ws.apply();
+    let state = ws.resource(ADDRESS);
+    let id = state["id"].as_str().unwrap().to_owned();
+    let written = state["policy"].as_str().unwrap().to_owned();
+    let created = requests_of(&f, "CreateVpcEndpoint", "VpcId", &f.network.vpc_id);
+    assert_eq!(created.len(), 1);
+    assert_eq!(
+        created[0].get("PolicyDocument"),
+        Some(&written),
+        "{created:?}"
+    );
+    let held = |f: &Fixture| {
+        f.endpoint(&id)
+            .policy_document()
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    assert!(held(&f).contains("rds-db:connect"), "{}", held(&f));
+    ws.assert_no_changes();
+
+    // EC2's copy spelt otherwise (keys reordered, white space, a list of one
+    // as its element): the same policy, so no change is planned and the
+    // state keeps the configuration's spelling.
+    let respelt = "{\n  \"Statement\": {\"Resource\": \"*\", \"Action\": \"rds-db:connect\",\n    \"Principal\": \"*\", \"Effect\": \"Allow\"},\n  \"Version\": \"2012-10-17\"\n}";
+    f.rt.block_on(
+        f.ec2
+            .modify_vpc_endpoint()
+            .vpc_endpoint_id(&id)
+            .policy_document(respelt)
+            .send(),
+    )
+    .unwrap();
+    ws.assert_no_changes();
+
+    // Another policy changes in place: one ModifyVpcEndpoint carrying the
+    // policy alone; subnets, groups and private DNS untouched.
+    let before = f.endpoint(&id);
+    ws.write(
+        "main.tf",
+        &f.config(&f.body(&[0, 1], 0, &policy("rds-db:*", "Allow"))),
+    );
+    assert_eq!(
+        planned_actions(&ws.plan_json()),
+        vec![(ADDRESS.to_owned(), vec!["update".to_owned()])]
+    );
+    ws.apply();
+    assert_eq!(ws.resource(ADDRESS)["id"], id.as_str());
+    let modified = requests_of(&f, "ModifyVpcEndpoint", "VpcEndpointId", &id);
+    assert_eq!(modified.len(), 1, "{modified:?}");
+    let other: Vec<&str> = modified[0]
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !["Action", "Version", "VpcEndpointId", "PolicyDocument"].contains(k))
+        .collect();
+    assert!(
+        modified[0].contains_key("PolicyDocument") && other.is_empty(),
+        "{modified:?}"
+    );
+    assert!(held(&f).contains("rds-db:*"), "{}", held(&f));
+    let after = f.endpoint(&id);
+    assert_eq!(sorted(after.subnet_ids()), sorted(before.subnet_ids()));
+    assert_eq!(after.groups(), before.groups());
+    assert_eq!(after.private_dns_enabled(), before.private_dns_enabled());
+    ws.assert_no_changes();
+
+    // A change of meaning made outside Terraform is drift: planned back.
+    f.rt.block_on(
+        f.ec2
+            .modify_vpc_endpoint()
+            .vpc_endpoint_id(&id)
+            .policy_document(held(&f).replace("Allow", "Deny"))
+            .send(),
+    )
+    .unwrap();
+    assert_eq!(
+        planned_actions(&ws.plan_json()),
+        vec![(ADDRESS.to_owned(), vec!["update".to_owned()])]
+    );
+    ws.apply();
+    assert!(held(&f).contains("Allow"), "{}", held(&f));
+    ws.assert_no_changes();
+
+    // Dropped from the configuration: the endpoint keeps its policy.
+    ws.write("main.tf", &f.config(&f.body(&[0, 1], 0, "")));
+    ws.assert_no_changes();
+    assert!(held(&f).contains("rds-db:*"), "{}", held(&f));
+}

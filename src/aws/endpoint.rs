@@ -46,6 +46,8 @@ pub struct NewEndpoint<'a> {
     pub dns_record_ip_type: Option<&'a str>,
     /// Fixed addresses of the interfaces, by subnet.
     pub subnet_addresses: &'a [SubnetAddresses],
+    /// The endpoint policy (JSON); `None` leaves EC2's full access.
+    pub policy: Option<&'a str>,
     pub tags: &'a Tags,
     /// The create's token: its ClientToken (a retried create returns the
     /// first create's endpoint) and the value of [`CREATE_TOKEN_TAG`].
@@ -63,6 +65,8 @@ pub struct EndpointChanges {
     pub dns_record_ip_type: Option<String>,
     /// Fixed addresses new or changed, one entry per subnet.
     pub subnet_addresses: Vec<SubnetAddresses>,
+    /// A new endpoint policy (JSON).
+    pub policy: Option<String>,
 }
 
 impl EndpointChanges {
@@ -218,6 +222,7 @@ impl Ec2 {
             .set_service_region(new.service_region.map(str::to_owned))
             .set_ip_address_type(new.ip_address_type.map(IpAddressType::from))
             .set_dns_options(new.dns_record_ip_type.map(dns_options))
+            .set_policy_document(new.policy.map(str::to_owned))
             .set_subnet_configurations((!new.subnet_addresses.is_empty()).then(|| {
                 new.subnet_addresses
                     .iter()
@@ -447,6 +452,7 @@ impl Ec2 {
             .set_private_dns_enabled(changes.private_dns_enabled)
             .set_ip_address_type(changes.ip_address_type.as_deref().map(IpAddressType::from))
             .set_dns_options(changes.dns_record_ip_type.as_deref().map(dns_options))
+            .set_policy_document(changes.policy.clone())
             .set_subnet_configurations((!changes.subnet_addresses.is_empty()).then(|| {
                 changes
                     .subnet_addresses
@@ -792,6 +798,7 @@ fn endpoint(e: &aws_sdk_ec2::types::VpcEndpoint) -> Endpoint {
             .dns_options()
             .and_then(|d| d.dns_record_ip_type())
             .map(|t| t.as_str().to_owned()),
+        policy: e.policy_document().map(str::to_owned),
     }
 }
 

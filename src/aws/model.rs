@@ -178,6 +178,8 @@ pub struct Endpoint {
     /// The DNS records' address family (`ipv4`, `dualstack`, `ipv6`,
     /// `service-defined`), when EC2 says.
     pub dns_record_ip_type: Option<String>,
+    /// The endpoint policy as EC2 keeps it (JSON), when EC2 says.
+    pub policy: Option<String>,
 }
 
 impl Endpoint {

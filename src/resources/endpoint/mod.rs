@@ -13,6 +13,7 @@
 mod addresses;
 mod modify;
 mod moved;
+mod policy;
 mod preflight;
 mod state;
 
@@ -136,6 +137,16 @@ model! {
              chooses. Changes in place: a new or changed entry gives that subnet's interface its address; \
              an entry removed leaves the interface's address as it is.",
         ),
+        policy: Option<String> => optional_computed().use_state_for_unknown()
+            .check(policy::check)
+            .equivalent_when(policy::equivalent)
+            .describe(
+                "The endpoint policy: an IAM policy document (JSON, such as `jsonencode({...})` or an \
+                 `aws_iam_policy_document`'s `json`) that controls who may use the endpoint. Left out, EC2's \
+                 default, full access, and the state shows the policy EC2 has. Compared by meaning, not \
+                 spelling. Changes in place; removing it from the configuration leaves the endpoint's policy \
+                 as it is.",
+            ),
         state: String => computed().describe("The endpoint's state, `available` once ready."),
         network_interface_ids: Vec<String> => computed().describe("The endpoint's network interfaces."),
         dns_entries: Vec<DnsEntry> => computed().describe(
@@ -385,6 +396,7 @@ impl Resource<Clients> for EndpointResource {
             ip_address_type: m.ip_address_type.as_deref(),
             dns_record_ip_type: m.dns_record_ip_type.as_deref(),
             subnet_addresses: &fixed,
+            policy: m.policy.as_deref(),
             tags: &tags::for_aws(clients, &m.tags_all),
             client_token: &token,
         };

@@ -35,6 +35,13 @@ pub(super) fn changes_between(old: &Model, new: &Model) -> EndpointChanges {
             .filter(|c| !old.subnet_configurations.iter().flatten().any(|o| o == *c))
             .map(SubnetConfig::to_aws)
             .collect(),
+        // Left out, the policy stays as it is; written, it changes when its
+        // meaning does.
+        policy: new.policy.clone().filter(|p| {
+            !old.policy
+                .as_ref()
+                .is_some_and(|o| super::policy::same(o, p))
+        }),
     }
 }
 

@@ -70,6 +70,7 @@ pub(super) fn from_aws_vpc_endpoint(s: &SourceState, diags: &mut Diagnostics) ->
         // hashicorp/aws computes its subnet_configuration for every subnet;
         // fixed addresses here are only those a configuration asks for.
         subnet_configurations: None,
+        policy: non_empty(s.string("policy")),
         state: s.string("state").unwrap_or_default(),
         network_interface_ids: s.strings("network_interface_ids"),
         dns_entries,

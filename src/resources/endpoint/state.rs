@@ -45,6 +45,7 @@ pub(super) fn state_of(clients: &Clients, e: &Endpoint, base: &Model) -> Model {
             .clone()
             .or_else(|| base.dns_record_ip_type.clone()),
         subnet_configurations: base.subnet_configurations.clone(),
+        policy: e.policy.clone().or_else(|| base.policy.clone()),
         state: e.state.clone(),
         network_interface_ids: e.network_interface_ids.clone(),
         dns_entries: e
@@ -193,6 +194,10 @@ pub(super) fn after_write(
         }
         if planned.dns_record_ip_type.is_some() {
             state.dns_record_ip_type = planned.dns_record_ip_type.clone();
+        }
+        // EC2 applies a policy with the call; read back, it is EC2's.
+        if !read && planned.policy.is_some() {
+            state.policy = planned.policy.clone();
         }
     }
     state.tags = planned.tags.clone();
