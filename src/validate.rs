@@ -132,10 +132,14 @@ pub fn port(n: &crate::framework::value::Number) -> Result<u16, String> {
 
 /// Checks a set of ports, where known: at least one, each a TCP port.
 pub fn ports(attrs: &Attrs<'_>, name: &str, diags: &mut Diagnostics) {
-    let Some(ports) = attrs.elements(name) else {
+    port_values(AttributePath::root().attr(name), attrs.get(name), diags);
+}
+
+/// [`ports`], for the value at `path`: a declared attribute's check.
+pub fn port_values(path: AttributePath, value: &Value, diags: &mut Diagnostics) {
+    let Some(ports) = value.as_elements() else {
         return;
     };
-    let path = AttributePath::root().attr(name);
     if ports.is_empty() {
         diags.attr_error(
             path.clone(),

@@ -467,7 +467,7 @@ macro_rules! model {
         $out.push(
             ($decl)
                 .named(stringify!($field), <$ty as $crate::framework::model::Field>::ty())
-                .default($crate::framework::model::Field::write(&$default)),
+                .model_default($crate::framework::model::Field::write(&$default)),
         )
     };
     (@read $a:ident, $field:ident, $ty:ty) => {

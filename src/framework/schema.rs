@@ -72,6 +72,10 @@ pub struct Attribute {
     pub use_state_for_unknown: bool,
     /// The value planned when the configuration leaves the attribute out.
     pub default: Option<Value>,
+    /// The resource's plan sets the value the configuration leaves out (it
+    /// depends on other arguments): a typed model's default for the field
+    /// is for reading only, not the schema's ([`Attribute::model_default`]).
+    pub planned_by_resource: bool,
     /// Checks of the attribute's known value, run at validation.
     pub checks: Vec<Check>,
     /// Semantic equality, for a value AWS re-serialises (a JSON policy):
@@ -167,6 +171,7 @@ impl Attribute {
             requires_replace: false,
             use_state_for_unknown: false,
             default: None,
+            planned_by_resource: false,
             checks: Vec::new(),
             equivalent: None,
         }
@@ -230,6 +235,21 @@ impl Attribute {
         self.presence = Presence::OptionalComputed;
         self.default = Some(value);
         self
+    }
+    /// The value left out is set by the resource's plan, from other
+    /// arguments: see [`Attribute::planned_by_resource`].
+    pub fn planned_by_resource(mut self) -> Self {
+        self.planned_by_resource = true;
+        self
+    }
+    /// A typed model's default for the field (`= default`): the schema's
+    /// default too, unless the resource's plan sets the value.
+    pub fn model_default(self, value: Value) -> Self {
+        if self.planned_by_resource {
+            self
+        } else {
+            self.default(value)
+        }
     }
     pub fn describe(mut self, text: impl Into<String>) -> Self {
         self.description = text.into();

@@ -25,10 +25,10 @@ use crate::aws::security_group::{CREATION_TOKEN_TAG, DeleteGroupError, NewSecuri
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::{Attrs, string};
-use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::schema::declare::{computed, optional, optional_computed, required};
+use crate::framework::schema::{Block, Schema};
 use crate::framework::server::{Ctx, PlanChange, Resource};
 use crate::framework::timeouts;
-use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::model;
 use crate::privatelink::{DEFAULT_PORTS, Engine};
@@ -70,27 +70,99 @@ const TIMEOUTS: &[(&str, Duration)] = &[
 // ---------------------------------------------------------------- model --
 
 model! {
-    /// The group's attributes: its arguments and what EC2 reports.
+    /// The group's attributes: its arguments and what EC2 reports, each
+    /// declared once (schema, checks, plan behaviour).
     struct Model, attributes mod attr {
-        id: String,
-        arn: String,
-        owner_id: String,
-        vpc_id: String,
-        name: Option<String>,
-        name_prefix: Option<String>,
-        engine: String = Engine::Postgres.name().to_owned(),
-        description: String = DEFAULT_DESCRIPTION.to_owned(),
-        ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS),
+        id: String => computed().use_state_for_unknown().describe("The security group id (`sg-...`)."),
+        arn: String => computed().use_state_for_unknown().describe("The security group ARN."),
+        owner_id: String => computed().use_state_for_unknown().describe("The AWS account that owns the group."),
+        vpc_id: String => required().requires_replace()
+            .each_string("Invalid VPC id", |s| validate::ec2_id(s, "vpc", "VPC"))
+            .describe("The VPC the endpoint is in."),
+        name: Option<String> => optional_computed().requires_replace().use_state_for_unknown()
+            .each_string("Invalid name", |s| group_text(attr::name, s, 255))
+            .describe(
+                "The group's name. Conflicts with `name_prefix` (unless it starts with it, as in generated \
+                 configuration); when neither is set, a unique name starting with `terraform-` is generated.",
+            ),
+        name_prefix: Option<String> => optional().requires_replace()
+            .each_string("Invalid name_prefix", |s| group_text(attr::name_prefix, s, 100))
+            .describe(
+                "Generate a unique name starting with this prefix. Conflicts with a `name` that does not start \
+                 with it.",
+            ),
+        engine: String = Engine::Postgres.name().to_owned() => optional()
+            .each_string("Invalid engine", |s| Engine::parse(s).map(drop))
+            .describe(
+                "The PlanetScale engine behind the endpoint: `postgres` (PlanetScale for Postgres) or `vitess` \
+                 (PlanetScale's MySQL-compatible databases). It chooses the ports and the description when \
+                 those are not given.",
+            ),
+        description: String = DEFAULT_DESCRIPTION.to_owned() => optional_computed().requires_replace()
+            .planned_by_resource()
+            .each_string("Invalid description", |s| group_text(attr::description, s, 255))
+            .describe(format!(
+                "The group's description, which EC2 cannot change in place. When not given: \"{DEFAULT_DESCRIPTION}\" \
+                 (`postgres`), or \"{VITESS_DESCRIPTION}\" (`vitess`).",
+            )),
+        ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS) => optional_computed()
+            .planned_by_resource()
+            .check(validate::port_values)
+            .describe(format!(
+                "TCP ports to let in, each from 1 to 65535. When not given, the engine's: {} for `postgres`, {} \
+                 for `vitess`. Changes in place.",
+                Engine::Postgres.ports_in_words(),
+                Engine::Vitess.ports_in_words(),
+            )),
         /// Null (not set) and empty differ: the state keeps the form of
         /// the configuration.
-        allowed_security_group_ids: Option<BTreeSet<String>>,
-        allowed_cidr_blocks: Option<BTreeSet<String>>,
-        allowed_ipv6_cidr_blocks: Option<BTreeSet<String>>,
-        allowed_prefix_list_ids: Option<BTreeSet<String>>,
-        allow_vpc_cidr: bool = ALLOW_VPC_CIDR_DEFAULT,
-        unmanaged_rules: Vec<String>,
-        tags: Option<OwnTags>,
-        tags_all: Tags,
+        allowed_security_group_ids: Option<BTreeSet<String>> => optional()
+            .each_string("Invalid security group id", source_group)
+            .describe(
+                "Security groups of the application hosts allowed to connect: `sg-...` for a group of this \
+                 account (in this VPC, or in a peered VPC of the same region), `<account-id>/sg-...` for a group \
+                 of another account in a peered VPC. Changes in place.",
+            ),
+        allowed_cidr_blocks: Option<BTreeSet<String>> => optional()
+            .each_string("Invalid CIDR block", |s| validate::cidr(s).map(drop))
+            .describe(
+                "IPv4 CIDR blocks (such as subnets' CIDR blocks) allowed to connect. A block with host bits set \
+                 is refused with its network address as the fix. IPv6 blocks belong in \
+                 `allowed_ipv6_cidr_blocks` (they are still taken here, with a warning). Changes in place.",
+            ),
+        allowed_ipv6_cidr_blocks: Option<BTreeSet<String>> => optional()
+            .each_string("Invalid IPv6 CIDR block", |s| match validate::cidr(s)? {
+                ipnet::IpNet::V6(_) => Ok(()),
+                ipnet::IpNet::V4(_) => Err(format!(
+                    "{s} is an IPv4 block. Put it in allowed_cidr_blocks; this argument takes IPv6 blocks."
+                )),
+            })
+            .describe(
+                "IPv6 CIDR blocks allowed to connect, for application hosts with IPv6 addresses (a dual-stack or \
+                 IPv6 endpoint). A block with host bits set is refused with its network address as the fix. \
+                 Changes in place.",
+            ),
+        allowed_prefix_list_ids: Option<BTreeSet<String>> => optional()
+            .each_string("Invalid prefix list id", |s| validate::ec2_id(s, "pl", "managed prefix list"))
+            .describe(
+                "Managed prefix lists (`pl-...`) whose blocks are allowed to connect, such as a list of the \
+                 spoke networks of a hub-and-spoke design, shared through AWS RAM. EC2 counts each as its \
+                 maximum number of entries toward the group's rule quota. Changes in place.",
+            ),
+        allow_vpc_cidr: bool = ALLOW_VPC_CIDR_DEFAULT => optional().describe(
+            "Allow the VPC's own CIDR blocks (all of them, IPv4 and IPv6). At least one of \
+             `allowed_security_group_ids`, `allowed_cidr_blocks`, `allowed_ipv6_cidr_blocks`, \
+             `allowed_prefix_list_ids` and `allow_vpc_cidr` is required.",
+        ),
+        unmanaged_rules: Vec<String> => computed().describe(
+            "Rules of the group that its arguments do not ask for, egress rules included, as the last \
+             refresh found them (such as `ingress tcp 22 from 0.0.0.0/0`): rules added outside Terraform. \
+             The plan shows them going, and the apply revokes them.",
+        ),
+        tags: Option<OwnTags> => optional().check(validate::tag_map).describe("Tags for the group."),
+        tags_all: Tags => computed().describe(
+            "All tags of the group: the provider's `default_tags` merged with `tags`.",
+        ),
         timeouts: Value,
     }
 }
@@ -130,7 +202,6 @@ impl Resource<Clients> for SecurityGroupResource {
     }
 
     fn schema(&self) -> Schema {
-        let set = |t: Type| Type::Set(Box::new(t));
         Schema::new(
             Block::new(
                 "A security group for a PlanetScale PrivateLink endpoint: lets PostgreSQL (5432) and \
@@ -139,69 +210,7 @@ impl Resource<Clients> for SecurityGroupResource {
                  Terraform show as changes and are removed on apply, and the group has no egress rules \
                  (security groups are stateful; the endpoint needs none).",
             )
-            .attribute(Attribute::string(attr::id).computed().use_state_for_unknown().describe("The security group id (`sg-...`)."))
-            .attribute(Attribute::string(attr::arn).computed().use_state_for_unknown().describe("The security group ARN."))
-            .attribute(Attribute::string(attr::owner_id).computed().use_state_for_unknown().describe("The AWS account that owns the group."))
-            .attribute(Attribute::string(attr::vpc_id).required().requires_replace().describe(
-                "The VPC the endpoint is in.",
-            ))
-            .attribute(Attribute::string(attr::name).optional_computed().requires_replace().use_state_for_unknown().describe(
-                "The group's name. Conflicts with `name_prefix` (unless it starts with it, as in generated \
-                 configuration); when neither is set, a unique name starting with `terraform-` is generated.",
-            ))
-            .attribute(Attribute::string(attr::name_prefix).optional().requires_replace().describe(
-                "Generate a unique name starting with this prefix. Conflicts with a `name` that does not start \
-                 with it.",
-            ))
-            .attribute(Attribute::string(attr::engine).default(string(Engine::Postgres.name())).describe(
-                "The PlanetScale engine behind the endpoint: `postgres` (PlanetScale for Postgres) or `vitess` \
-                 (PlanetScale's MySQL-compatible databases). It chooses the ports and the description when \
-                 those are not given.",
-            ))
-            .attribute(Attribute::string(attr::description).optional_computed().requires_replace().describe(format!(
-                "The group's description, which EC2 cannot change in place. When not given: \"{DEFAULT_DESCRIPTION}\" \
-                 (`postgres`), or \"{VITESS_DESCRIPTION}\" (`vitess`).",
-            )))
-            .attribute(Attribute::new(attr::ports, set(Type::Number)).optional_computed().describe(format!(
-                "TCP ports to let in, each from 1 to 65535. When not given, the engine's: {} for `postgres`, {} \
-                 for `vitess`. Changes in place.",
-                Engine::Postgres.ports_in_words(),
-                Engine::Vitess.ports_in_words(),
-            )))
-            .attribute(Attribute::new(attr::allowed_security_group_ids, set(Type::String)).optional().describe(
-                "Security groups of the application hosts allowed to connect: `sg-...` for a group of this \
-                 account (in this VPC, or in a peered VPC of the same region), `<account-id>/sg-...` for a group \
-                 of another account in a peered VPC. Changes in place.",
-            ))
-            .attribute(Attribute::new(attr::allowed_cidr_blocks, set(Type::String)).optional().describe(
-                "IPv4 CIDR blocks (such as subnets' CIDR blocks) allowed to connect. A block with host bits set \
-                 is refused with its network address as the fix. IPv6 blocks belong in \
-                 `allowed_ipv6_cidr_blocks` (they are still taken here, with a warning). Changes in place.",
-            ))
-            .attribute(Attribute::new(attr::allowed_ipv6_cidr_blocks, set(Type::String)).optional().describe(
-                "IPv6 CIDR blocks allowed to connect, for application hosts with IPv6 addresses (a dual-stack or \
-                 IPv6 endpoint). A block with host bits set is refused with its network address as the fix. \
-                 Changes in place.",
-            ))
-            .attribute(Attribute::new(attr::allowed_prefix_list_ids, set(Type::String)).optional().describe(
-                "Managed prefix lists (`pl-...`) whose blocks are allowed to connect, such as a list of the \
-                 spoke networks of a hub-and-spoke design, shared through AWS RAM. EC2 counts each as its \
-                 maximum number of entries toward the group's rule quota. Changes in place.",
-            ))
-            .attribute(Attribute::bool(attr::allow_vpc_cidr).default(Value::Bool(ALLOW_VPC_CIDR_DEFAULT)).describe(
-                "Allow the VPC's own CIDR blocks (all of them, IPv4 and IPv6). At least one of \
-                 `allowed_security_group_ids`, `allowed_cidr_blocks`, `allowed_ipv6_cidr_blocks`, \
-                 `allowed_prefix_list_ids` and `allow_vpc_cidr` is required.",
-            ))
-            .attribute(Attribute::string_list(attr::unmanaged_rules).computed().describe(
-                "Rules of the group that its arguments do not ask for, egress rules included, as the last \
-                 refresh found them (such as `ingress tcp 22 from 0.0.0.0/0`): rules added outside Terraform. \
-                 The plan shows them going, and the apply revokes them.",
-            ))
-            .attribute(Attribute::string_map(attr::tags).optional().describe("Tags for the group."))
-            .attribute(Attribute::string_map(attr::tags_all).computed().describe(
-                "All tags of the group: the provider's `default_tags` merged with `tags`.",
-            ))
+            .attributes(Model::attributes())
             .block(timeouts::block(TIMEOUTS)),
         )
     }
@@ -210,11 +219,6 @@ impl Resource<Clients> for SecurityGroupResource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let c = Attrs::of(config);
-        if let Some(vpc) = c.str(attr::vpc_id)
-            && let Err(why) = validate::ec2_id(vpc, "vpc", "VPC")
-        {
-            diags.attr_error(root(attr::vpc_id), "Invalid VPC id", why);
-        }
         // Both describe one group when the name starts with the prefix, as
         // in the configuration Terraform generates for an imported group
         // whose name was made from a prefix.
@@ -230,57 +234,6 @@ impl Resource<Clients> for SecurityGroupResource {
                 ),
             );
         }
-        for (name, max) in [
-            (attr::name, 255),
-            (attr::name_prefix, 100),
-            (attr::description, 255),
-        ] {
-            if let Some(text) = c.str(name)
-                && let Err(why) = group_text(name, text, max)
-            {
-                diags.attr_error(root(name), format!("Invalid {name}"), why);
-            }
-        }
-        validate::ports(&c, attr::ports, diags);
-        if let Some(engine) = c.str(attr::engine)
-            && let Err(why) = Engine::parse(engine)
-        {
-            diags.attr_error(root(attr::engine), "Invalid engine", why);
-        }
-        validate::each_string(
-            &c,
-            attr::allowed_security_group_ids,
-            diags,
-            source_group,
-            "Invalid security group id",
-        );
-        validate::each_string(
-            &c,
-            attr::allowed_cidr_blocks,
-            diags,
-            |s| validate::cidr(s).map(|_| ()),
-            "Invalid CIDR block",
-        );
-        validate::each_string(
-            &c,
-            attr::allowed_ipv6_cidr_blocks,
-            diags,
-            |s| match validate::cidr(s)? {
-                ipnet::IpNet::V6(_) => Ok(()),
-                ipnet::IpNet::V4(_) => Err(format!(
-                    "{s} is an IPv4 block. Put it in allowed_cidr_blocks; this argument takes IPv6 blocks."
-                )),
-            },
-            "Invalid IPv6 CIDR block",
-        );
-        validate::each_string(
-            &c,
-            attr::allowed_prefix_list_ids,
-            diags,
-            |s| validate::ec2_id(s, "pl", "managed prefix list"),
-            "Invalid prefix list id",
-        );
-        validate::tags(&c, attr::tags, diags);
         let ipv6_in_v4: Vec<String> = c
             .strings(attr::allowed_cidr_blocks)
             .unwrap_or_default()
@@ -1061,12 +1014,7 @@ fn group_text(name: &str, text: &str, max: usize) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::model::{ObjectBuilder, assert_model_names, string_set};
-
-    #[test]
-    fn the_model_names_every_attribute_of_the_schema() {
-        assert_model_names(&SecurityGroupResource.schema().block, attr::ALL);
-    }
+    use crate::framework::model::{ObjectBuilder, string_set};
 
     #[test]
     fn the_whole_internet_as_a_source_is_a_warning() {
