@@ -414,10 +414,10 @@ macro_rules! model {
             /// The schema's attributes the model declares, in declaration
             /// order.
             pub fn attributes() -> ::std::vec::Vec<$crate::framework::schema::Attribute> {
-                #[allow(unused_mut)]
-                let mut declared = ::std::vec::Vec::new();
-                $( $crate::model!(@declare declared, $field, $ty $(, = $default)? $(, => $decl)?); )*
-                declared
+                let declared: [::std::option::Option<$crate::framework::schema::Attribute>; _] = [
+                    $( $crate::model!(@declare $field, $ty $(, = $default)? $(, => $decl)?), )*
+                ];
+                declared.into_iter().flatten().collect()
             }
 
             /// The object value of the model: a complete state.
@@ -456,15 +456,16 @@ macro_rules! model {
             }
         }
     };
-    (@declare $out:ident, $field:ident, $ty:ty $(, = $default:expr)?) => {};
-    (@declare $out:ident, $field:ident, $ty:ty, => $decl:expr) => {
-        $out.push(
-            ($decl)
-                .named(stringify!($field), <$ty as $crate::framework::model::Field>::ty()),
+    (@declare $field:ident, $ty:ty $(, = $default:expr)?) => {
+        ::std::option::Option::None
+    };
+    (@declare $field:ident, $ty:ty, => $decl:expr) => {
+        ::std::option::Option::Some(
+            ($decl).named(stringify!($field), <$ty as $crate::framework::model::Field>::ty()),
         )
     };
-    (@declare $out:ident, $field:ident, $ty:ty, = $default:expr, => $decl:expr) => {
-        $out.push(
+    (@declare $field:ident, $ty:ty, = $default:expr, => $decl:expr) => {
+        ::std::option::Option::Some(
             ($decl)
                 .named(stringify!($field), <$ty as $crate::framework::model::Field>::ty())
                 .model_default($crate::framework::model::Field::write(&$default)),
