@@ -17,7 +17,8 @@ use crate::aws::model::ZoneVpc;
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
-use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::schema::declare::{computed, optional_computed, required};
+use crate::framework::schema::{Block, Schema};
 use crate::framework::server::{Ctx, PlanChange, Resource};
 use crate::framework::timeouts;
 use crate::framework::value::Value;
@@ -31,10 +32,30 @@ pub const TYPE_NAME: &str = "planetscale_privatelink_dns_zone_authorization";
 model! {
     /// The authorization: a zone and a VPC.
     struct Model, attributes mod attr {
-        id: String,
-        zone_id: String,
-        vpc_id: String,
-        vpc_region: Option<String>,
+        id: String => computed().use_state_for_unknown().describe(
+            "`zone_id` and `vpc_id` joined by a colon.",
+        ),
+        zone_id: String => required().requires_replace()
+            .each_string("Invalid hosted zone id", check_zone_id)
+            .describe(
+                "The private hosted zone's id, such as `planetscale_privatelink_dns_zone.shared.zone_id`.",
+            ),
+        vpc_id: String => required().requires_replace()
+            .each_string("Invalid VPC id", |s| validate::ec2_id(s, "vpc", "VPC"))
+            .describe("The other account's VPC (`vpc-...`)."),
+        vpc_region: Option<String> => optional_computed().requires_replace()
+            .check(|path, v, diags| {
+                if let Some(region) = v.as_str() {
+                    validate::region(
+                        path,
+                        region,
+                        "Invalid AWS region",
+                        ". Write the VPC's region like \"us-west-2\".",
+                        diags,
+                    );
+                }
+            })
+            .describe("The VPC's region. Default: the provider's region."),
         timeouts: Value,
     }
 }
@@ -96,44 +117,9 @@ impl Resource<Clients> for DnsZoneAuthorizationResource {
                  `planetscale_privatelink_dns_zone` leaves the association of an authorized VPC alone while the \
                  authorization exists (it is not drift), so keep this resource as long as the association.",
             )
-            .attribute(Attribute::string(attr::id).computed().use_state_for_unknown().describe(
-                "`zone_id` and `vpc_id` joined by a colon.",
-            ))
-            .attribute(Attribute::string(attr::zone_id).required().requires_replace().describe(
-                "The private hosted zone's id, such as `planetscale_privatelink_dns_zone.shared.zone_id`.",
-            ))
-            .attribute(Attribute::string(attr::vpc_id).required().requires_replace().describe(
-                "The other account's VPC (`vpc-...`).",
-            ))
-            .attribute(Attribute::string(attr::vpc_region).optional_computed().requires_replace().describe(
-                "The VPC's region. Default: the provider's region.",
-            ))
+            .attributes(Model::attributes())
             .block(timeouts::block(TIMEOUTS)),
         )
-    }
-
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let c = Attrs::of(config);
-        if let Some(zone) = c.str(attr::zone_id)
-            && let Err(why) = check_zone_id(zone)
-        {
-            diags.attr_error(root(attr::zone_id), "Invalid hosted zone id", why);
-        }
-        if let Some(vpc) = c.str(attr::vpc_id)
-            && let Err(why) = validate::ec2_id(vpc, "vpc", "VPC")
-        {
-            diags.attr_error(root(attr::vpc_id), "Invalid VPC id", why);
-        }
-        if let Some(region) = c.str(attr::vpc_region) {
-            validate::region(
-                root(attr::vpc_region),
-                region,
-                "Invalid AWS region",
-                ". Write the VPC's region like \"us-west-2\".",
-                diags,
-            );
-        }
-        timeouts::validate(config, diags);
     }
 
     /// The VPC's region defaults to the provider's.
@@ -277,13 +263,6 @@ impl Resource<Clients> for DnsZoneAuthorizationResource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::model::assert_model_names;
-
-    #[test]
-    fn the_model_names_the_schema() {
-        assert_model_names(&DnsZoneAuthorizationResource.schema().block, attr::ALL);
-    }
-
     #[test]
     fn ids_join_a_zone_and_a_vpc() {
         let id = join_id("Z0123456789ABCDEFGHIJ", "vpc-0123456789abcdef0");
