@@ -23,7 +23,8 @@ use crate::aws::route53::{AliasFamilies, DeletedZone, ZoneOnVpc};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
-use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::framework::schema::declare::{computed, optional, required};
+use crate::framework::schema::{Block, NestedBlock, Schema};
 use crate::framework::server::{Ctx, PlanChange, Resource};
 use crate::framework::timeouts;
 use crate::framework::value::Value;
@@ -38,17 +39,61 @@ pub const TYPE_NAME: &str = "planetscale_privatelink_dns_zone";
 model! {
     /// The resource's arguments and what Route 53 says of the zone.
     struct Model, attributes mod attr {
-        id: String,
-        private_host: String,
+        id: String => computed().use_state_for_unknown().describe("The hosted zone's id, as `zone_id`."),
+        private_host: String => required().requires_replace()
+            .check(|_, v, diags| {
+                if let Some(host) = v.as_str() {
+                    check_private_host(host, diags);
+                }
+            })
+            .describe(
+                "The Private Host the zone answers for, as the PlanetScale dashboard shows it (or \
+                 `planetscale_privatelink_service`'s `private_host`). The zone is named after it and its alias \
+                 records answer for it: `A` for an endpoint whose DNS records are IPv4, `AAAA` for IPv6, both for \
+                 dual stack. A record missing (deleted outside Terraform, or of a family the endpoint's records \
+                 took on since) or pointing elsewhere shows as a change to `endpoint_id`, and apply points it \
+                 again. Changing it makes a new zone.",
+            ),
         /// Null after an import: the first apply points the alias at the
         /// configured endpoint.
-        endpoint_id: Option<String>,
-        vpc_ids: BTreeSet<String>,
+        endpoint_id: Option<String> => required()
+            .each_string("Invalid VPC endpoint id", |s| validate::ec2_id(s, "vpce", "VPC endpoint"))
+            .describe(
+                "The interface VPC endpoint the Private Host leads to (`vpce-...`), such as \
+                 `planetscale_privatelink_endpoint.hub.id`. The alias record points at its regional DNS name; \
+                 a change points it at the new endpoint in place. When the endpoint's VPC is in `vpc_ids`, its \
+                 `private_dns_enabled` must be `false`: AWS refuses a zone for a name the endpoint's private \
+                 DNS already answers in that VPC.",
+            ),
+        vpc_ids: BTreeSet<String> => required()
+            .check(|path, v, diags| {
+                if v.as_elements().is_some_and(<[Value]>::is_empty) {
+                    diags.attr_error(
+                        path,
+                        "No VPC",
+                        "A private hosted zone is associated with at least one VPC. List the VPCs whose hosts must \
+                         resolve the Private Host, such as the endpoint's VPC (with its private DNS off) and the spokes.",
+                    );
+                }
+            })
+            .each_string("Invalid VPC id", |s| validate::ec2_id(s, "vpc", "VPC"))
+            .describe(
+                "The VPCs of the provider's region whose hosts resolve the Private Host through this zone \
+                 (`vpc-...`), at least one. Each must exist and have DNS resolution and DNS hostnames on. The \
+                 zone is created with the first (in sorted order) and associated with the others.",
+            ),
         /// The `vpc` blocks, read with [`vpc_blocks`].
         vpc: Value,
-        zone_id: String,
-        fqdn: String,
-        force_destroy: bool = false,
+        zone_id: String => computed().use_state_for_unknown().describe("The Route 53 hosted zone's id (`Z...`)."),
+        fqdn: String => computed().use_state_for_unknown().describe(
+            "The name the zone answers for: `private_host` in lower case.",
+        ),
+        force_destroy: bool = false => optional().describe(
+            "Whether destroying the zone deletes records in it that this resource did not write. \
+             Without it, a destroy that finds such records deletes nothing and names them: they may be \
+             another team's, in a zone imported by mistake. Set it, and apply, before the destroy that \
+             should take them.",
+        ),
         timeouts: Value,
     }
 }
@@ -66,8 +111,11 @@ const TIMEOUTS: &[(&str, Duration)] = &[
 model! {
     /// One `vpc` block: a VPC in another region.
     struct VpcBlock, attributes mod vpc_attr {
-        id: String,
-        region: String,
+        id: String => required().describe("The VPC's id (`vpc-...`)."),
+        region: String => required().describe(
+            "The VPC's region, such as `us-west-2`: another region than the provider's (VPCs of the \
+             provider's region go in `vpc_ids`).",
+        ),
     }
 }
 
@@ -221,41 +269,7 @@ impl Resource<Clients> for DnsZoneResource {
                  `planetscale_privatelink_dns_zone_authorization` lets them; while that authorization exists, \
                  the zone leaves their association alone.",
             )
-            .attribute(Attribute::string(attr::id).computed().use_state_for_unknown().describe(
-                "The hosted zone's id, as `zone_id`.",
-            ))
-            .attribute(Attribute::string(attr::private_host).required().requires_replace().describe(
-                "The Private Host the zone answers for, as the PlanetScale dashboard shows it (or \
-                 `planetscale_privatelink_service`'s `private_host`). The zone is named after it and its alias \
-                 records answer for it: `A` for an endpoint whose DNS records are IPv4, `AAAA` for IPv6, both for \
-                 dual stack. A record missing (deleted outside Terraform, or of a family the endpoint's records \
-                 took on since) or pointing elsewhere shows as a change to `endpoint_id`, and apply points it \
-                 again. Changing it makes a new zone.",
-            ))
-            .attribute(Attribute::string(attr::endpoint_id).required().describe(
-                "The interface VPC endpoint the Private Host leads to (`vpce-...`), such as \
-                 `planetscale_privatelink_endpoint.hub.id`. The alias record points at its regional DNS name; \
-                 a change points it at the new endpoint in place. When the endpoint's VPC is in `vpc_ids`, its \
-                 `private_dns_enabled` must be `false`: AWS refuses a zone for a name the endpoint's private \
-                 DNS already answers in that VPC.",
-            ))
-            .attribute(Attribute::string_set(attr::vpc_ids).required().describe(
-                "The VPCs of the provider's region whose hosts resolve the Private Host through this zone \
-                 (`vpc-...`), at least one. Each must exist and have DNS resolution and DNS hostnames on. The \
-                 zone is created with the first (in sorted order) and associated with the others.",
-            ))
-            .attribute(Attribute::string(attr::zone_id).computed().use_state_for_unknown().describe(
-                "The Route 53 hosted zone's id (`Z...`).",
-            ))
-            .attribute(Attribute::string(attr::fqdn).computed().use_state_for_unknown().describe(
-                "The name the zone answers for: `private_host` in lower case.",
-            ))
-            .attribute(Attribute::bool(attr::force_destroy).default(Value::Bool(false)).describe(
-                "Whether destroying the zone deletes records in it that this resource did not write. \
-                 Without it, a destroy that finds such records deletes nothing and names them: they may be \
-                 another team's, in a zone imported by mistake. Set it, and apply, before the destroy that \
-                 should take them.",
-            ))
+            .attributes(Model::attributes())
             .block(NestedBlock::set(
                 attr::vpc,
                 Block::new(
@@ -263,11 +277,7 @@ impl Resource<Clients> for DnsZoneResource {
                      this zone (they reach the endpoint over inter-region peering or a transit gateway). These \
                      are not checked at plan time: the provider reads EC2 in its own region only.",
                 )
-                .attribute(Attribute::string(vpc_attr::id).required().describe("The VPC's id (`vpc-...`)."))
-                .attribute(Attribute::string(vpc_attr::region).required().describe(
-                    "The VPC's region, such as `us-west-2`: another region than the provider's (VPCs of the \
-                     provider's region go in `vpc_ids`).",
-                )),
+                .attributes(VpcBlock::attributes()),
             ))
             .block(timeouts::block(TIMEOUTS)),
         )
@@ -277,31 +287,6 @@ impl Resource<Clients> for DnsZoneResource {
 
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let c = Attrs::of(config);
-        if let Some(host) = c.str(attr::private_host) {
-            check_private_host(host, diags);
-        }
-        if let Some(id) = c.str(attr::endpoint_id)
-            && let Err(why) = validate::ec2_id(id, "vpce", "VPC endpoint")
-        {
-            diags.attr_error(root(attr::endpoint_id), "Invalid VPC endpoint id", why);
-        }
-        if let Some(items) = c.elements(attr::vpc_ids)
-            && items.is_empty()
-        {
-            diags.attr_error(
-                root(attr::vpc_ids),
-                "No VPC",
-                "A private hosted zone is associated with at least one VPC. List the VPCs whose hosts must \
-                 resolve the Private Host, such as the endpoint's VPC (with its private DNS off) and the spokes.",
-            );
-        }
-        validate::each_string(
-            &c,
-            attr::vpc_ids,
-            diags,
-            |s| validate::ec2_id(s, "vpc", "VPC"),
-            "Invalid VPC id",
-        );
         let listed: BTreeSet<String> = c
             .strings(attr::vpc_ids)
             .unwrap_or_default()
@@ -1246,22 +1231,6 @@ fn take(state: &mut Model, zone: &HostedZone, region: &str, managed_elsewhere: &
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::model::assert_model_names;
-
-    #[test]
-    fn the_models_name_the_schema() {
-        let schema = DnsZoneResource.schema();
-        assert_model_names(&schema.block, attr::ALL);
-        let block = &schema
-            .block
-            .blocks
-            .iter()
-            .find(|b| b.name == attr::vpc)
-            .unwrap()
-            .block;
-        assert_model_names(block, vpc_attr::ALL);
-    }
-
     #[test]
     fn a_private_host_is_a_host_name_and_an_apex_or_a_foreign_name_is_warned_of() {
         use crate::framework::diag::Severity;
