@@ -28,10 +28,10 @@ use crate::clients::Clients;
 use crate::framework::bounds;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
-use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::schema::declare::{computed, optional, required};
+use crate::framework::schema::{Block, Schema};
 use crate::framework::server::{Ctx, PlanChange, Resource};
 use crate::framework::timeouts;
-use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::model;
 use crate::resources::root;
@@ -59,18 +59,57 @@ const SUCCEEDED: &str = "succeeded";
 model! {
     /// The resource's arguments and what the analysis found.
     struct Model, attributes mod attr {
-        id: String,
-        source: String,
-        endpoint_id: String,
-        port: u16 = DEFAULT_PORT,
-        triggers: Option<BTreeMap<String, String>>,
-        fail_on_unreachable: bool = FAIL_ON_UNREACHABLE_DEFAULT,
-        path_id: String,
-        destination_id: String,
-        analysis_id: String,
-        status: String,
-        path_found: bool,
-        explanations: Vec<ExplanationModel>,
+        id: String => computed().use_state_for_unknown().describe(
+            "The network insights path's id (`nip-...`), as `path_id`.",
+        ),
+        source: String => required().requires_replace()
+            .each_string("Invalid source", check_source)
+            .describe(
+                "Where the application's connections start: an instance (`i-...`), a network interface \
+                 (`eni-...`) or another source Reachability Analyzer accepts (an internet gateway, transit \
+                 gateway, transit gateway attachment, VPC peering connection, VPN gateway or VPC endpoint id), or \
+                 its ARN. Changing it makes a new path.",
+            ),
+        endpoint_id: String => required().requires_replace()
+            .each_string("Invalid VPC endpoint id", |s| validate::ec2_id(s, "vpce", "VPC endpoint"))
+            .describe(
+                "The interface VPC endpoint the application connects to (`vpce-...`), such as \
+                 `planetscale_privatelink_endpoint.db.id`. The path leads to its first network interface (by id).",
+            ),
+        port: u16 = DEFAULT_PORT => optional().requires_replace()
+            .check(|path, v, diags| {
+                if let Value::Number(n) = v
+                    && let Err(why) = validate::port(n)
+                {
+                    diags.attr_error(path, "Invalid port", why);
+                }
+            })
+            .describe(format!("The TCP port: PostgreSQL's ({DEFAULT_PORT}) or PSBouncer's (6432).")),
+        triggers: Option<BTreeMap<String, String>> => optional().describe(
+            "Arbitrary values; a change runs a new analysis of the same path (and deletes the previous \
+             one). Point them at what the path depends on, such as the security groups' rule ids or a \
+             timestamp, to analyse again after those change.",
+        ),
+        fail_on_unreachable: bool = FAIL_ON_UNREACHABLE_DEFAULT => optional().describe(
+            "Whether an analysis that finds no path is an error (stopping the apply) instead of a warning.",
+        ),
+        path_id: String => computed().use_state_for_unknown().describe("The network insights path's id (`nip-...`)."),
+        destination_id: String => computed().use_state_for_unknown().describe(
+            "The endpoint's network interface the path leads to (`eni-...`).",
+        ),
+        analysis_id: String => computed().describe("The latest analysis's id (`nia-...`)."),
+        status: String => computed().describe(
+            "The analysis's status: `succeeded` once it finished, `failed` when AWS could not analyse the path.",
+        ),
+        path_found: bool => computed().describe(
+            "Whether the analysis found a path from `source` to the endpoint on `port`.",
+        ),
+        explanations: Vec<ExplanationModel> => computed().describe(
+            "Why no path was found, one entry per explanation of AWS's: `code` (AWS's explanation code, such \
+             as `ENI_SG_RULES_MISMATCH`), `component_id` and `component_type` (what stops the traffic) and \
+             `detail` (a sentence saying which rule, entry or route, and what to change). Empty when a path \
+             was found.",
+        ),
         timeouts: Value,
     }
 }
@@ -92,10 +131,6 @@ const ANALYSIS: [&str; 4] = [
     attr::path_found,
     attr::explanations,
 ];
-
-fn explanation_type() -> Type {
-    Type::object(explanation_attr::ALL.iter().map(|n| (*n, Type::String)))
-}
 
 pub struct ReachabilityResource;
 
@@ -122,72 +157,12 @@ impl Resource<Clients> for ReachabilityResource {
                  charges for every analysis run (US$0.10 per analysis at the time of writing; see the Amazon VPC \
                  pricing page), so runs happen only on create and on a change of `triggers`, never on refresh.",
             )
-            .attribute(Attribute::string(attr::id).computed().use_state_for_unknown().describe(
-                "The network insights path's id (`nip-...`), as `path_id`.",
-            ))
-            .attribute(Attribute::string(attr::source).required().requires_replace().describe(
-                "Where the application's connections start: an instance (`i-...`), a network interface \
-                 (`eni-...`) or another source Reachability Analyzer accepts (an internet gateway, transit \
-                 gateway, transit gateway attachment, VPC peering connection, VPN gateway or VPC endpoint id), or \
-                 its ARN. Changing it makes a new path.",
-            ))
-            .attribute(Attribute::string(attr::endpoint_id).required().requires_replace().describe(
-                "The interface VPC endpoint the application connects to (`vpce-...`), such as \
-                 `planetscale_privatelink_endpoint.db.id`. The path leads to its first network interface (by id).",
-            ))
-            .attribute(Attribute::number(attr::port).default(Value::from(i64::from(DEFAULT_PORT))).requires_replace().describe(
-                format!("The TCP port: PostgreSQL's ({DEFAULT_PORT}) or PSBouncer's (6432)."),
-            ))
-            .attribute(Attribute::string_map(attr::triggers).optional().describe(
-                "Arbitrary values; a change runs a new analysis of the same path (and deletes the previous \
-                 one). Point them at what the path depends on, such as the security groups' rule ids or a \
-                 timestamp, to analyse again after those change.",
-            ))
-            .attribute(Attribute::bool(attr::fail_on_unreachable).default(Value::Bool(FAIL_ON_UNREACHABLE_DEFAULT)).describe(
-                "Whether an analysis that finds no path is an error (stopping the apply) instead of a warning.",
-            ))
-            .attribute(Attribute::string(attr::path_id).computed().use_state_for_unknown().describe("The network insights path's id (`nip-...`)."))
-            .attribute(Attribute::string(attr::destination_id).computed().use_state_for_unknown().describe(
-                "The endpoint's network interface the path leads to (`eni-...`).",
-            ))
-            .attribute(Attribute::string(attr::analysis_id).computed().describe("The latest analysis's id (`nia-...`)."))
-            .attribute(Attribute::string(attr::status).computed().describe(
-                "The analysis's status: `succeeded` once it finished, `failed` when AWS could not analyse the path.",
-            ))
-            .attribute(Attribute::bool(attr::path_found).computed().describe(
-                "Whether the analysis found a path from `source` to the endpoint on `port`.",
-            ))
-            .attribute(Attribute::new(attr::explanations, Type::list(explanation_type())).computed().describe(
-                "Why no path was found, one entry per explanation of AWS's: `code` (AWS's explanation code, such \
-                 as `ENI_SG_RULES_MISMATCH`), `component_id` and `component_type` (what stops the traffic) and \
-                 `detail` (a sentence saying which rule, entry or route, and what to change). Empty when a path \
-                 was found.",
-            ))
+            .attributes(Model::attributes())
             .block(timeouts::block(TIMEOUTS)),
         )
     }
 
     // ------------------------------------------------------------ validate --
-
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let c = Attrs::of(config);
-        if let Some(source) = c.str(attr::source)
-            && let Err(why) = check_source(source)
-        {
-            diags.attr_error(root(attr::source), "Invalid source", why);
-        }
-        if let Some(id) = c.str(attr::endpoint_id)
-            && let Err(why) = validate::ec2_id(id, "vpce", "VPC endpoint")
-        {
-            diags.attr_error(root(attr::endpoint_id), "Invalid VPC endpoint id", why);
-        }
-        if let Some(port) = c.number(attr::port)
-            && let Err(why) = validate::port(port)
-        {
-            diags.attr_error(root(attr::port), "Invalid port", why);
-        }
-        timeouts::validate(config, diags);
-    }
 
     // ---------------------------------------------------------------- plan --
 
@@ -689,24 +664,6 @@ async fn check_left_behind(ec2: &Ec2, planned: &Value, diags: &mut Diagnostics) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::model::assert_model_names;
-
-    #[test]
-    fn the_models_name_the_schema() {
-        let schema = ReachabilityResource.schema();
-        assert_model_names(&schema.block, attr::ALL);
-        let Type::List(entry) = &schema.block.get(attr::explanations).unwrap().ty else {
-            panic!("explanations is a list");
-        };
-        let Type::Object(entry, _) = entry.as_ref() else {
-            panic!("of objects");
-        };
-        let names: Vec<&str> = entry.keys().map(String::as_str).collect();
-        let mut model = explanation_attr::ALL.to_vec();
-        model.sort_unstable();
-        assert_eq!(names, model);
-    }
-
     #[test]
     fn sources_are_ids_of_kinds_reachability_analyzer_accepts() {
         for ok in [
