@@ -480,8 +480,8 @@ impl Resource<Clients> for DnsZoneResource {
         // answer, what the calls that succeeded made it.
         let none = BTreeSet::new();
         match clients.route53.find_zone(&zone.id).await {
-            Ok(found) => take(&mut state, &found, &clients.region, &none),
-            Err(_) => take(&mut state, &known, &clients.region, &none),
+            Ok(found) => state_from_aws(&mut state, &found, &clients.region, &none),
+            Err(_) => state_from_aws(&mut state, &known, &clients.region, &none),
         }
         Some(state.to_value())
     }
@@ -532,7 +532,7 @@ impl Resource<Clients> for DnsZoneResource {
                 return Some(state.clone());
             }
         };
-        take(&mut s, &zone, &clients.region, &elsewhere);
+        state_from_aws(&mut s, &zone, &clients.region, &elsewhere);
         if !alias_is_current(clients, &zone.id, &s).await {
             // As after an import: the plan shows endpoint_id to be set, and
             // the apply points the alias again.
@@ -653,8 +653,8 @@ impl Resource<Clients> for DnsZoneResource {
         }
         wait_insync(clients, &zone_id, diags).await;
         match clients.route53.find_zone(&zone_id).await {
-            Ok(found) => take(&mut state, &found, &clients.region, &elsewhere),
-            Err(_) => take(&mut state, &known, &clients.region, &elsewhere),
+            Ok(found) => state_from_aws(&mut state, &found, &clients.region, &elsewhere),
+            Err(_) => state_from_aws(&mut state, &known, &clients.region, &elsewhere),
         }
         state.to_value()
     }
@@ -1215,7 +1215,12 @@ async fn other_accounts(
 /// Records the zone's id, name and associations in the state: VPCs of the
 /// provider's region in `vpc_ids`, the others in `vpc` blocks; those in
 /// `managed_elsewhere` are left out.
-fn take(state: &mut Model, zone: &HostedZone, region: &str, managed_elsewhere: &BTreeSet<String>) {
+fn state_from_aws(
+    state: &mut Model,
+    zone: &HostedZone,
+    region: &str,
+    managed_elsewhere: &BTreeSet<String>,
+) {
     state.id.clone_from(&zone.id);
     state.zone_id.clone_from(&zone.id);
     state.fqdn = fqdn(&zone.name);
@@ -1363,7 +1368,7 @@ mod tests {
             ],
         };
         let mut state = Model::default();
-        take(&mut state, &zone, "us-east-1", &BTreeSet::new());
+        state_from_aws(&mut state, &zone, "us-east-1", &BTreeSet::new());
         assert_eq!(state.fqdn, "db.example.com");
         assert_eq!(state.vpc_ids, ["vpc-a".to_owned()].into());
         let blocks = vpc_blocks(&state.vpc);

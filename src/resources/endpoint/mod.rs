@@ -44,7 +44,8 @@ use crate::validate;
 use modify::{changes_between, modify};
 use preflight::{Checks, check_existing, preflight};
 use state::{
-    Written, after_write, fixed_addresses_as_asked, report_wait, settle, state_of, with_addresses,
+    Written, after_write, fixed_addresses_as_asked, report_wait, settle, state_from_aws,
+    with_addresses,
 };
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_endpoint";
@@ -455,7 +456,7 @@ impl Resource<Clients> for EndpointResource {
             None => ec2.find_endpoint_after_wait(&created.id).await.ok(),
         };
         let found = match found {
-            Some(e) => Some(with_addresses(clients, state_of(clients, &e, &m)).await),
+            Some(e) => Some(with_addresses(clients, state_from_aws(clients, &e, &m)).await),
             None => None,
         };
         fixed_addresses_as_asked(&m, found.as_ref(), diags);
@@ -493,7 +494,7 @@ impl Resource<Clients> for EndpointResource {
             super::Refreshed::Answer(answer) => return answer,
         };
         Some(
-            with_addresses(&ctx.data, state_of(&ctx.data, &endpoint, &s))
+            with_addresses(&ctx.data, state_from_aws(&ctx.data, &endpoint, &s))
                 .await
                 .to_value(),
         )
@@ -559,7 +560,7 @@ impl Resource<Clients> for EndpointResource {
             ec2.find_endpoint_after_wait(id).await.ok()
         };
         let found = match found {
-            Some(e) => Some(with_addresses(clients, state_of(clients, &e, &new)).await),
+            Some(e) => Some(with_addresses(clients, state_from_aws(clients, &e, &new)).await),
             None => None,
         };
         fixed_addresses_as_asked(&new, found.as_ref(), diags);
@@ -903,7 +904,7 @@ mod tests {
     #[test]
     fn the_create_token_tag_is_not_in_state() {
         let e = found(&[(CREATE_TOKEN_TAG, "tf-planetscale-1"), ("stage", "one")]);
-        let state = state_of(&Clients::for_tests(), &e, &Model::default()).to_value();
+        let state = state_from_aws(&Clients::for_tests(), &e, &Model::default()).to_value();
         let tags = BTreeMap::from([("stage".to_owned(), "one".to_owned())]);
         assert_eq!(Attrs::of(&state).string_map(attr::tags), Some(tags.clone()));
         assert_eq!(Attrs::of(&state).string_map(attr::tags_all), Some(tags));

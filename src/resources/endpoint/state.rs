@@ -1,5 +1,5 @@
 //! The endpoint's state after a write: from what EC2 reports
-//! ([`state_of`], with the fixed addresses its interfaces show), by one rule
+//! ([`state_from_aws`], with the fixed addresses its interfaces show), by one rule
 //! for what a create or update wrote ([`after_write`]), and how a wait
 //! after a write ended ([`settle`]).
 
@@ -17,7 +17,7 @@ use super::{DnsEntry, Model, entry_error, subnet_attr};
 
 /// The state from what EC2 reports, keeping `timeouts` and the form of
 /// `tags` from `base` (the plan or the prior state).
-pub(super) fn state_of(clients: &Clients, e: &Endpoint, base: &Model) -> Model {
+pub(super) fn state_from_aws(clients: &Clients, e: &Endpoint, base: &Model) -> Model {
     let (tags, tags_all) = tags::read(clients, &e.tags, CREATE_TOKEN_TAG, base.tags.as_ref());
     let owner_id = crate::resources::owner(clients, &e.owner_id);
     Model {

@@ -350,7 +350,7 @@ impl Resource<Clients> for ReachabilityResource {
             }
         };
         match analysis {
-            Ok(Some(a)) => take(&mut s, &a),
+            Ok(Some(a)) => state_from_aws(&mut s, &a),
             Ok(None) => {}
             Err(e) => diags.error("Could not read the analysis", format!("{}: {e}", s.id)),
         }
@@ -451,15 +451,15 @@ async fn analyse(
         }
     };
     tracing::info!(analysis_id = %started.id, path_id = %state.path_id, "reachability analysis started");
-    take(state, &started);
+    state_from_aws(state, &started);
     match ec2.wait_analysis(&started.id, timeout, &ctx.stop).await {
         Ok(done) => {
-            take(state, &done);
+            state_from_aws(state, &done);
             verdict(state, &done, diags);
         }
         Err((e, last)) => {
             if let Some(last) = last {
-                take(state, &last);
+                state_from_aws(state, &last);
             }
             diags.error(
                 "The reachability analysis did not finish",
@@ -474,7 +474,7 @@ async fn analyse(
 }
 
 /// Records an analysis in the state.
-fn take(state: &mut Model, a: &InsightsAnalysis) {
+fn state_from_aws(state: &mut Model, a: &InsightsAnalysis) {
     state.analysis_id.clone_from(&a.id);
     state.status.clone_from(&a.status);
     state.path_found = a.path_found.unwrap_or(false);
@@ -708,7 +708,7 @@ mod tests {
                 ..Model::default()
             };
             let a = analysis(SUCCEEDED, Some(false));
-            take(&mut state, &a);
+            state_from_aws(&mut state, &a);
             let mut diags = Diagnostics::new();
             verdict(&state, &a, &mut diags);
             assert_eq!(diags.has_errors(), errors);
@@ -721,7 +721,7 @@ mod tests {
     fn a_path_found_says_nothing_and_keeps_no_explanations() {
         let mut state = Model::default();
         let a = analysis(SUCCEEDED, Some(true));
-        take(&mut state, &a);
+        state_from_aws(&mut state, &a);
         let mut diags = Diagnostics::new();
         verdict(&state, &a, &mut diags);
         assert!(diags.is_empty());
@@ -734,7 +734,7 @@ mod tests {
         let mut state = Model::default();
         let mut a = analysis("failed", None);
         a.status_message = Some("The source is not supported".into());
-        take(&mut state, &a);
+        state_from_aws(&mut state, &a);
         let mut diags = Diagnostics::new();
         verdict(&state, &a, &mut diags);
         assert!(diags.has_errors());

@@ -452,7 +452,7 @@ impl Resource<Clients> for SecurityGroupResource {
         // From here on the group exists: every path returns a state with its
         // id, so a failure taints it instead of losing it.
         let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
-        let state = |owner: &str| state_after_write(clients, planned, &id, &name, owner);
+        let state = |owner: &str| state_from_aws(clients, planned, &id, &name, owner);
         let group = match ec2
             .wait_security_group_visible(&id, timeout, &ctx.stop)
             .await
@@ -643,7 +643,7 @@ impl Resource<Clients> for SecurityGroupResource {
         match result {
             Ok(()) => {
                 let name = old.name.as_deref().unwrap_or_default();
-                state_after_write(clients, planned, id, name, &old.owner_id)
+                state_from_aws(clients, planned, id, name, &old.owner_id)
             }
             Err(e) => {
                 diags.error("Could not update the security group", format!("{id}: {e}"));
@@ -812,13 +812,7 @@ const AWS_DEFAULT_NAME_PREFIX: &str = "terraform-";
 
 /// The state once a write succeeded: the planned values with the computed
 /// ones filled in (`owner`: as EC2 reported it, if it did).
-fn state_after_write(
-    clients: &Clients,
-    planned: &Value,
-    id: &str,
-    name: &str,
-    owner: &str,
-) -> Value {
+fn state_from_aws(clients: &Clients, planned: &Value, id: &str, name: &str, owner: &str) -> Value {
     let mut state = Model::from_value(planned);
     let owner_id = super::owner(clients, owner);
     state.arn = super::ec2_arn(clients, &owner_id, ARN_KIND, id);
