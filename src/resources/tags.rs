@@ -1,4 +1,6 @@
-//! Tags as both resources keep them, the way hashicorp/aws does:
+//! Tags as every resource that takes them keeps them (the endpoint, the
+//! security group, the reachability analysis's path), the way hashicorp/aws
+//! does:
 //!
 //! * `tags` is the user's map. Keys whose value is null (an optional
 //!   variable left unset) are kept in state as null and never sent to AWS.
@@ -87,13 +89,11 @@ pub fn plan(
         }
         None => Value::Unknown(Default::default()),
     };
-    let prior = Attrs::of(change.prior).get("tags_all").clone();
-    if let Value::Object(map) = &mut change.planned {
-        if tags_all != prior && !change.prior.is_null() {
-            change.changing = true;
-        }
-        map.insert("tags_all".into(), tags_all);
+    let prior = Attrs::of(change.prior).get("tags_all");
+    if tags_all != *prior && !change.prior.is_null() {
+        change.changing = true;
     }
+    change.set_planned("tags_all", tags_all);
 }
 
 /// Tags as AWS should hold them: without keys the provider ignores.
