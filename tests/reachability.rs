@@ -538,3 +538,68 @@ fn a_path_left_behind_is_named_with_its_import_block() {
     ws.destroy();
     assert!(insights.paths_from(&source).is_empty());
 }
+
+/// The path's tags change in place: CreateTags and DeleteTags on the path,
+/// no new analysis, the provider's create-token tag kept, and the next plan
+/// empty after each change.
+#[test]
+fn the_paths_tags_change_in_place_without_a_new_analysis() {
+    let f = fixture(78);
+    let insights = &f.emulator.strict.insights;
+    let source = f.host(&f.app_group);
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write(
+        "main.tf",
+        &f.config(&source, "  tags = { team = \"db\" }\n"),
+    );
+    ws.init();
+    ws.apply();
+    let r = ws.resource(ADDRESS);
+    let path_id = r["path_id"].as_str().unwrap().to_owned();
+    assert_eq!(r["tags_all"], serde_json::json!({ "team": "db" }), "{r:#}");
+    let held = |path: &str| -> Vec<String> {
+        insights
+            .tags_of(path)
+            .into_iter()
+            .map(|(k, v)| {
+                if k == "planetscale:create-token" {
+                    k
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect()
+    };
+    assert_eq!(held(&path_id), ["planetscale:create-token", "team=db"]);
+    ws.assert_no_changes();
+
+    ws.write(
+        "main.tf",
+        &f.config(&source, "  tags = { team = \"data\", env = \"prod\" }\n"),
+    );
+    let plan = ws.plan_code();
+    assert!(
+        plan.flat().contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply();
+    assert_eq!(
+        held(&path_id),
+        ["env=prod", "planetscale:create-token", "team=data"]
+    );
+    assert_eq!(
+        insights.started(&path_id),
+        1,
+        "a tag change runs no analysis"
+    );
+    assert_eq!(ws.resource(ADDRESS)["path_id"], path_id.as_str());
+    ws.assert_no_changes();
+
+    ws.write("main.tf", &f.config(&source, ""));
+    ws.apply();
+    assert_eq!(held(&path_id), ["planetscale:create-token"]);
+    assert_eq!(insights.started(&path_id), 1);
+    ws.assert_no_changes();
+    ws.destroy();
+}

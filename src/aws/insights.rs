@@ -18,7 +18,7 @@ use crate::aws::model::{
     Component, ExplainedRoute, ExplainedRule, Explanation, InsightsAnalysis, InsightsPath,
 };
 use crate::aws::retry::{Backoff, Interrupted, last_look, pause, within};
-use crate::aws::security_group::tag_specifications;
+use crate::aws::security_group::{tag_specifications, tags_of};
 use crate::aws::{AwsError, Ec2, next_page};
 
 /// The most pages of paths one look reads.
@@ -35,7 +35,7 @@ const ANALYSES_GONE_WITHIN: Duration = Duration::from_secs(2 * 60);
 
 impl Ec2 {
     /// CreateNetworkInsightsPath over TCP to `port` of `destination`,
-    /// tagged with [`CREATE_TOKEN_TAG`]. The SDK's retries of the call send
+    /// tagged with `tags` and [`CREATE_TOKEN_TAG`]. The SDK's retries of the call send
     /// the same client token, so a lost answer does not make a second
     /// path; when the call ends without a conclusive answer (cut off by
     /// the deadline or Ctrl-C, or a server error after the retries), the
@@ -46,8 +46,10 @@ impl Ec2 {
         destination: &str,
         port: u16,
         client_token: &str,
+        tags: &Tags,
     ) -> Result<InsightsPath, AwsError> {
-        let tags = Tags::from([(CREATE_TOKEN_TAG.to_owned(), client_token.to_owned())]);
+        let mut tags = tags.clone();
+        tags.insert(CREATE_TOKEN_TAG.to_owned(), client_token.to_owned());
         let created = self
             .client
             .create_network_insights_path()
@@ -314,6 +316,7 @@ fn path(p: &aws_sdk_ec2::types::NetworkInsightsPath) -> InsightsPath {
             .find(|t| t.key() == Some(CREATE_TOKEN_TAG))
             .and_then(|t| t.value())
             .map(str::to_owned),
+        tags: tags_of(p.tags()),
     }
 }
 

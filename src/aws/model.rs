@@ -258,6 +258,8 @@ pub struct InsightsPath {
     pub destination_port: Option<u16>,
     /// The `planetscale:create-token` tag of a path this provider made.
     pub create_token: Option<String>,
+    /// Every tag of the path, the create token's included.
+    pub tags: Tags,
 }
 
 /// One Reachability Analyzer analysis of a path

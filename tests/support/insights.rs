@@ -27,8 +27,10 @@
 //!   explanation naming the interface, its groups, the direction, protocol
 //!   and port, as EC2 reports it.
 //! - A path keeps the tags of its `TagSpecification.1` and answers them in
-//!   `tagSet`; DescribeNetworkInsightsPaths filters on `source` and
-//!   `destination` (by id), as EC2's does.
+//!   `tagSet`; CreateTags and DeleteTags of paths' ids (`nip-`) change them
+//!   (a DeleteTags key with no value deletes the key whatever its value, as
+//!   API_DeleteTags says); DescribeNetworkInsightsPaths filters on `source`
+//!   and `destination` (by id), as EC2's does.
 //! - Missing ids answer `InvalidNetworkInsightsPathId.NotFound` and
 //!   `InvalidNetworkInsightsAnalysisId.NotFound`; a path with analyses left
 //!   cannot be deleted (`AnalysisExistsForNetworkInsightsPath`: "Before you
@@ -177,6 +179,18 @@ impl Insights {
             .collect()
     }
 
+    /// The tags `path_id` has now, sorted.
+    pub fn tags_of(&self, path_id: &str) -> Vec<(String, String)> {
+        let s = self.state.lock().unwrap();
+        let mut tags = s
+            .paths
+            .get(path_id)
+            .map(|p| p.tags.clone())
+            .unwrap_or_default();
+        tags.sort();
+        tags
+    }
+
     /// Analyses of `path_id` that exist now.
     pub fn analyses_of(&self, path_id: &str) -> Vec<String> {
         let s = self.state.lock().unwrap();
@@ -187,8 +201,18 @@ impl Insights {
             .collect()
     }
 
-    /// The answer to `action`, when it is one of [`ACTIONS`].
+    /// The answer to `action`, when it is one of [`ACTIONS`], or a tag
+    /// write to paths.
     pub(super) async fn answer(&self, call: &Call, action: &str) -> Option<Reply> {
+        if (action == "CreateTags" || action == "DeleteTags")
+            && call
+                .list("ResourceId")
+                .iter()
+                .all(|id| id.starts_with("nip-"))
+            && !call.list("ResourceId").is_empty()
+        {
+            return Some(self.tag_paths(call, action));
+        }
         if !ACTIONS.contains(&action) {
             return None;
         }
@@ -200,6 +224,38 @@ impl Insights {
             "DescribeNetworkInsightsAnalyses" => self.describe_analyses(call),
             _ => self.delete_analysis(call),
         })
+    }
+
+    fn tag_paths(&self, call: &Call, action: &str) -> Reply {
+        let mut s = self.state.lock().unwrap();
+        let ids = call.list("ResourceId");
+        if let Some(missing) = ids.iter().find(|id| !s.paths.contains_key(*id)) {
+            return path_not_found(missing);
+        }
+        let tags: Vec<(String, Option<String>)> = (1..)
+            .map_while(|n| {
+                let key = call.param(&format!("Tag.{n}.Key"))?;
+                let value = call.param(&format!("Tag.{n}.Value")).map(str::to_owned);
+                Some((key.to_owned(), value))
+            })
+            .collect();
+        for id in &ids {
+            let path = s.paths.get_mut(id).expect("checked above");
+            for (key, value) in &tags {
+                let held = path.tags.iter().position(|(k, _)| k == key);
+                match (action, held) {
+                    ("CreateTags", Some(i)) => path.tags[i].1 = value.clone().unwrap_or_default(),
+                    ("CreateTags", None) => path
+                        .tags
+                        .push((key.clone(), value.clone().unwrap_or_default())),
+                    (_, Some(i)) if value.as_ref().is_none_or(|v| *v == path.tags[i].1) => {
+                        path.tags.remove(i);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        ok(action, "<return>true</return>")
     }
 
     fn create_path(&self, call: &Call) -> Reply {

@@ -23,7 +23,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::aws::Ec2;
-use crate::aws::model::InsightsAnalysis;
+use crate::aws::endpoint::CREATE_TOKEN_TAG;
+use crate::aws::model::{InsightsAnalysis, Tags};
 use crate::clients::Clients;
 use crate::framework::bounds;
 use crate::framework::diag::Diagnostics;
@@ -35,6 +36,7 @@ use crate::framework::timeouts;
 use crate::framework::value::Value;
 use crate::model;
 use crate::resources::root;
+use crate::resources::tags::{self, OwnTags};
 use crate::validate;
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_reachability_analysis";
@@ -110,6 +112,12 @@ model! {
              `detail` (a sentence saying which rule, entry or route, and what to change). Empty when a path \
              was found.",
         ),
+        tags: Option<OwnTags> => optional().check(validate::tag_map).describe(
+            "Tags for the network insights path. Changes in place.",
+        ),
+        tags_all: Tags => computed().describe(
+            "All tags of the network insights path: the provider's `default_tags` merged with `tags`.",
+        ),
         timeouts: Value,
     }
 }
@@ -173,6 +181,8 @@ impl Resource<Clients> for ReachabilityResource {
     /// endpoint and port, that Terraform does not know, is what a killed
     /// apply leaves behind; the plan warns, naming its import block.
     async fn plan(&self, ctx: &Ctx<Clients>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
+        // The create token's tag stays on the path: one of EC2's 50.
+        tags::plan(&ctx.data, change, 1, diags);
         if change.prior.is_null() && !change.planned.is_null() {
             // A warning at most: it may not use up the create's time.
             let _ = bounds::glance(
@@ -254,7 +264,13 @@ impl Resource<Clients> for ReachabilityResource {
             return None;
         };
         let path = match ec2
-            .create_insights_path(&m.source, &destination, m.port, &super::client_token())
+            .create_insights_path(
+                &m.source,
+                &destination,
+                m.port,
+                &super::client_token(),
+                &tags::for_aws(&ctx.data, &m.tags_all),
+            )
             .await
         {
             Ok(path) => path,
@@ -315,6 +331,7 @@ impl Resource<Clients> for ReachabilityResource {
             s.source.clone_from(&path.source_arn);
         }
         s.destination_id.clone_from(&path.destination);
+        (s.tags, s.tags_all) = tags::read(&ctx.data, &path.tags, CREATE_TOKEN_TAG, s.tags.as_ref());
         if let Some(port) = path.destination_port {
             s.port = port;
         }
@@ -373,6 +390,7 @@ impl Resource<Clients> for ReachabilityResource {
             super::missing_id(diags);
             return prior.clone();
         }
+        let new_tags_all = new.tags_all.clone();
         let mut state = Model {
             id: old.id.clone(),
             path_id: old.path_id.clone(),
@@ -383,6 +401,15 @@ impl Resource<Clients> for ReachabilityResource {
             explanations: old.explanations.clone(),
             ..new
         };
+        if let Some((from, to)) = tags::change(&ctx.data, &old.tags_all, &new_tags_all)
+            && let Err(e) = ctx.data.ec2.update_tags(&old.id, &from, &to).await
+        {
+            diags.error(
+                "Could not update the path's tags",
+                format!("{}: {e}. Nothing was changed; apply again.", old.id),
+            );
+            return prior.clone();
+        }
         if old.triggers == state.triggers {
             return state.to_value();
         }
