@@ -955,3 +955,104 @@ fn another_accounts_association_is_left_alone_without_its_authorization() {
     ws.apply();
     assert_eq!(f.zone_vpcs(&zone_id), sorted(&[hub, &other]));
 }
+
+/// The zone's tags: written after the create (Route 53 takes none with
+/// CreateHostedZone), changed in place, a tag added outside Terraform
+/// planned away, more than Route 53's 10 refused at plan naming `tags`.
+#[test]
+fn the_zones_tags_change_in_place_and_drift_is_undone() {
+    let f = fixture(131, 0);
+    let hub = f.hub.vpc_id.clone();
+    let with_tags = |tags: &str| {
+        f.config(false, Some(&[hub.as_str()])).replace(
+            &format!("vpc_ids      = [\"{hub}\"]\n"),
+            &format!("vpc_ids      = [\"{hub}\"]\n  tags         = {{ {tags} }}\n"),
+        )
+    };
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write("main.tf", &with_tags("team = \"db\""));
+    ws.init();
+    ws.apply();
+    let zone_id = ws.resource(ZONE)["zone_id"].as_str().unwrap().to_owned();
+    let held = |f: &Fixture| -> Vec<String> {
+        let out =
+            f.rt.block_on(
+                f.route53
+                    .list_tags_for_resource()
+                    .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
+                    .resource_id(&zone_id)
+                    .send(),
+            )
+            .unwrap();
+        let mut tags: Vec<String> = out
+            .resource_tag_set()
+            .map(|s| s.tags())
+            .unwrap_or_default()
+            .iter()
+            .map(|t| format!("{}={}", t.key().unwrap(), t.value().unwrap_or_default()))
+            .collect();
+        tags.sort();
+        tags
+    };
+    assert_eq!(held(&f), ["team=db"]);
+    assert_eq!(
+        ws.resource(ZONE)["tags_all"],
+        serde_json::json!({ "team": "db" })
+    );
+    ws.assert_no_changes();
+
+    ws.write("main.tf", &with_tags("team = \"data\", env = \"prod\""));
+    let plan = ws.plan_code();
+    assert!(
+        plan.flat().contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply();
+    assert_eq!(held(&f), ["env=prod", "team=data"]);
+    assert_eq!(ws.resource(ZONE)["zone_id"], zone_id.as_str());
+    ws.assert_no_changes();
+
+    // Added outside Terraform: drift, which the next apply takes away.
+    f.rt.block_on(
+        f.route53
+            .change_tags_for_resource()
+            .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
+            .resource_id(&zone_id)
+            .add_tags(
+                aws_sdk_route53::types::Tag::builder()
+                    .key("owner")
+                    .value("someone")
+                    .build(),
+            )
+            .send(),
+    )
+    .unwrap();
+    let plan = ws.plan_code();
+    assert!(
+        plan.flat().contains("0 to add, 1 to change, 0 to destroy"),
+        "{}",
+        plan.stdout
+    );
+    ws.apply();
+    assert_eq!(held(&f), ["env=prod", "team=data"]);
+    ws.assert_no_changes();
+
+    // Eleven: Route 53 holds at most ten per zone; refused at plan.
+    let eleven: Vec<String> = (0..11).map(|i| format!("k{i} = \"v\"")).collect();
+    ws.write("main.tf", &with_tags(&eleven.join(", ")));
+    let plan = ws.run(&["plan", "-no-color", "-input=false"]);
+    let text = plan.flat();
+    assert_eq!(plan.code, 1, "{text}");
+    assert!(
+        text.contains("Route 53 takes at most 10 tags per hosted zone") && text.contains("tags"),
+        "{text}"
+    );
+    assert_eq!(held(&f), ["env=prod", "team=data"]);
+
+    ws.write("main.tf", &f.config(false, Some(&[hub.as_str()])));
+    ws.apply();
+    assert!(held(&f).is_empty(), "{:?}", held(&f));
+    ws.assert_no_changes();
+    ws.destroy();
+}

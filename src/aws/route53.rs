@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, ChangeInfo, ChangeStatus, HostedZoneConfig,
-    ResourceRecordSet, RrType, VpcRegion,
+    ResourceRecordSet, RrType, Tag, TagResourceType, VpcRegion,
 };
 
 use crate::aws::AwsError;
-use crate::aws::model::{DnsEntry, HostedZone, ZoneVpc};
+use crate::aws::model::{DnsEntry, HostedZone, Tags, ZoneVpc};
 use crate::aws::retry::{Backoff, last_look};
 use crate::framework::bounds;
 
@@ -347,6 +347,64 @@ impl Route53 {
             }
         }
         Ok(None)
+    }
+
+    /// The zone's tags (ListTagsForResource).
+    pub async fn zone_tags(&self, zone_id: &str) -> Result<Tags, AwsError> {
+        let out = self
+            .client
+            .list_tags_for_resource()
+            .resource_type(TagResourceType::Hostedzone)
+            .resource_id(bare_zone_id(zone_id))
+            .send()
+            .await?;
+        Ok(out
+            .resource_tag_set()
+            .map(|set| {
+                set.tags()
+                    .iter()
+                    .filter_map(|t| {
+                        Some((
+                            t.key()?.to_owned(),
+                            t.value().unwrap_or_default().to_owned(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Moves the zone's tags from `old` to `new` in one
+    /// ChangeTagsForResource (a zone holds at most 10 tags, as many as one
+    /// call adds or removes).
+    pub async fn change_zone_tags(
+        &self,
+        zone_id: &str,
+        old: &Tags,
+        new: &Tags,
+    ) -> Result<(), AwsError> {
+        let removed: Vec<String> = old
+            .keys()
+            .filter(|k| !new.contains_key(*k))
+            .cloned()
+            .collect();
+        let added: Vec<Tag> = new
+            .iter()
+            .filter(|(k, v)| old.get(*k) != Some(*v))
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        if removed.is_empty() && added.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .change_tags_for_resource()
+            .resource_type(TagResourceType::Hostedzone)
+            .resource_id(bare_zone_id(zone_id))
+            .set_add_tags((!added.is_empty()).then_some(added))
+            .set_remove_tag_keys((!removed.is_empty()).then_some(removed))
+            .send()
+            .await?;
+        Ok(())
     }
 
     /// The zone and the VPCs it is associated with, or `NotFound`; from

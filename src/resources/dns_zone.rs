@@ -18,7 +18,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::aws::model::{DnsEntry, Endpoint, HostedZone, ZoneVpc};
+use crate::aws::AwsError;
+use crate::aws::model::{DnsEntry, Endpoint, HostedZone, Tags, ZoneVpc};
 use crate::aws::route53::{AliasFamilies, DeletedZone, ZoneOnVpc};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
@@ -29,6 +30,7 @@ use crate::framework::server::{Ctx, PlanChange, Resource};
 use crate::framework::timeouts;
 use crate::framework::value::Value;
 use crate::model;
+use crate::resources::tags::{self, OwnTags};
 use crate::resources::{missing_id, root};
 use crate::validate;
 
@@ -93,6 +95,13 @@ model! {
              Without it, a destroy that finds such records deletes nothing and names them: they may be \
              another team's, in a zone imported by mistake. Set it, and apply, before the destroy that \
              should take them.",
+        ),
+        tags: Option<OwnTags> => optional().check(validate::tag_map).describe(
+            "Tags for the hosted zone, at most 10 with the provider's `default_tags` (Route 53's limit). \
+             Changes in place.",
+        ),
+        tags_all: Tags => computed().describe(
+            "All tags of the hosted zone: the provider's `default_tags` merged with `tags`.",
         ),
         timeouts: Value,
     }
@@ -328,6 +337,7 @@ impl Resource<Clients> for DnsZoneResource {
     /// exists without private DNS in a VPC the zone covers.
     async fn plan(&self, ctx: &Ctx<Clients>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
         let clients = &ctx.data;
+        tags::plan(clients, change, tags::ROUTE53_ZONE, 0, diags);
         let planned = Attrs::of(&change.planned);
         if let Some(host) = planned.str(attr::private_host)
             && planned.is_unknown(attr::fqdn)
@@ -451,6 +461,21 @@ impl Resource<Clients> for DnsZoneResource {
             fqdn: fqdn(&m.private_host),
             ..m.clone()
         };
+        let wanted_tags = tags::for_aws(clients, &m.tags_all);
+        if !wanted_tags.is_empty()
+            && let Err(e) = clients
+                .route53
+                .change_zone_tags(&zone.id, &Tags::new(), &wanted_tags)
+                .await
+        {
+            diags.attr_error(
+                root(attr::tags),
+                "Could not tag the private hosted zone",
+                format!("ChangeTagsForResource {}: {e}", zone.id),
+            );
+            state.tags = None;
+            state.tags_all = Tags::new();
+        }
         // What the calls that succeed make of the zone.
         let mut known = zone.clone();
         if let Err(e) = point_alias(clients, &zone.id, &m.private_host, &endpoint).await {
@@ -533,6 +558,19 @@ impl Resource<Clients> for DnsZoneResource {
             }
         };
         state_from_aws(&mut s, &zone, &clients.region, &elsewhere);
+        match clients.route53.zone_tags(&zone.id).await {
+            Ok(found) => (s.tags, s.tags_all) = tags::read(clients, &found, "", s.tags.as_ref()),
+            // A role without the permission, for a zone whose tags are not
+            // managed: nothing to compare them with.
+            Err(AwsError::AccessDenied { .. }) if s.tags.is_none() && s.tags_all.is_empty() => {}
+            Err(e) => {
+                diags.error(
+                    "Could not read the zone's tags",
+                    format!("ListTagsForResource {}: {e}", zone.id),
+                );
+                return Some(state.clone());
+            }
+        }
         if !alias_is_current(clients, &zone.id, &s).await {
             // As after an import: the plan shows endpoint_id to be set, and
             // the apply points the alias again.
@@ -579,6 +617,17 @@ impl Resource<Clients> for DnsZoneResource {
             zone_id: zone_id.clone(),
             ..new.clone()
         };
+        if let Some((from, to)) = tags::change(clients, &old.tags_all, &new.tags_all)
+            && let Err(e) = clients.route53.change_zone_tags(&zone_id, &from, &to).await
+        {
+            diags.attr_error(
+                root(attr::tags),
+                "Could not tag the private hosted zone",
+                format!("ChangeTagsForResource {zone_id}: {e}"),
+            );
+            state.tags = old.tags.clone();
+            state.tags_all = old.tags_all.clone();
+        }
         if endpoint_changed
             && let Some(endpoint) = &endpoint
             && let Err(e) = point_alias(clients, &zone_id, &new.private_host, endpoint).await

@@ -29,6 +29,30 @@ use crate::framework::value::Value;
 /// EC2 takes at most this many tags on one resource.
 pub const MAX_TAGS: usize = 50;
 
+/// How many tags a resource of one AWS service holds at most, and how
+/// the service's documents name it.
+#[derive(Clone, Copy, Debug)]
+pub struct Limit {
+    pub max: usize,
+    pub service: &'static str,
+    pub per: &'static str,
+}
+
+/// EC2: 50 tags per resource (API_CreateTags).
+pub const EC2: Limit = Limit {
+    max: MAX_TAGS,
+    service: "EC2",
+    per: "resource",
+};
+
+/// Route 53: 10 tags per hosted zone (API_ChangeTagsForResource: "You can
+/// add a maximum of 10 tags to a health check or a hosted zone").
+pub const ROUTE53_ZONE: Limit = Limit {
+    max: 10,
+    service: "Route 53",
+    per: "hosted zone",
+};
+
 /// The known, non-null entries of a `tags` value; `None` while the map or
 /// any of its values is unknown. A null map is empty.
 pub fn known(value: &Value) -> Option<Tags> {
@@ -54,11 +78,12 @@ pub fn merge(defaults: &Tags, own: &Tags) -> Tags {
 }
 
 /// Plans `tags_all` (known whenever `tags` is) and checks the total against
-/// EC2's limit, counting `reserved` tags the provider adds itself and keeps
-/// on the resource.
+/// the service's `limit`, counting `reserved` tags the provider adds itself
+/// and keeps on the resource.
 pub fn plan(
     clients: &Clients,
     change: &mut PlanChange<'_>,
+    limit: Limit,
     reserved: usize,
     diags: &mut Diagnostics,
 ) {
@@ -66,7 +91,7 @@ pub fn plan(
     let tags_all = match known(&config_tags) {
         Some(own) => {
             let all = for_aws(clients, &merge(&clients.default_tags, &own));
-            if all.len() + reserved > MAX_TAGS {
+            if all.len() + reserved > limit.max {
                 let bookkeeping = match reserved {
                     0 => String::new(),
                     1 => ", and 1 the provider keeps on it to find it again".to_owned(),
@@ -76,9 +101,12 @@ pub fn plan(
                     AttributePath::root().attr("tags"),
                     "Too many tags",
                     format!(
-                        "EC2 takes at most {MAX_TAGS} tags per resource, and this one would get {}: {} from tags, \
+                        "{} takes at most {} tags per {}, and this one would get {}: {} from tags, \
                          {} from the provider's default_tags{bookkeeping}. Remove some, or leave default_tags keys \
                          out of tags.",
+                        limit.service,
+                        limit.max,
+                        limit.per,
                         all.len() + reserved,
                         own.len(),
                         all.len() - own.len(),
@@ -201,7 +229,7 @@ mod tests {
             changing: true,
         };
         let mut diags = Diagnostics::new();
-        plan(clients, &mut change, reserved, &mut diags);
+        plan(clients, &mut change, EC2, reserved, &mut diags);
         diags
     }
 

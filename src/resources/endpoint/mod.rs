@@ -268,7 +268,7 @@ impl Resource<Clients> for EndpointResource {
         let c = Attrs::of(change.config);
         let p = Attrs::of(change.prior);
         // The create token's tag stays on the endpoint: one of EC2's 50.
-        tags::plan(clients, change, 1, diags);
+        tags::plan(clients, change, tags::EC2, 1, diags);
 
         if let Some(name) = c.str(attr::service_name)
             && let Ok(region) = service_name_region(name)

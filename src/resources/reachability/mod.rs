@@ -182,7 +182,7 @@ impl Resource<Clients> for ReachabilityResource {
     /// apply leaves behind; the plan warns, naming its import block.
     async fn plan(&self, ctx: &Ctx<Clients>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
         // The create token's tag stays on the path: one of EC2's 50.
-        tags::plan(&ctx.data, change, 1, diags);
+        tags::plan(&ctx.data, change, tags::EC2, 1, diags);
         if change.prior.is_null() && !change.planned.is_null() {
             // A warning at most: it may not use up the create's time.
             let _ = bounds::glance(

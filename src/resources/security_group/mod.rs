@@ -319,7 +319,7 @@ impl Resource<Clients> for SecurityGroupResource {
     async fn plan(&self, ctx: &Ctx<Clients>, change: &mut PlanChange<'_>, diags: &mut Diagnostics) {
         let clients = &ctx.data;
         let c = Attrs::of(change.config);
-        tags::plan(clients, change, 0, diags);
+        tags::plan(clients, change, tags::EC2, 0, diags);
         // The group keeps exactly the rules its arguments ask for.
         let foreign = Attrs::of(change.prior)
             .elements(attr::unmanaged_rules)
