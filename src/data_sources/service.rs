@@ -16,37 +16,97 @@ use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
 use crate::framework::path::root;
-use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::schema::declare::{computed, optional, optional_computed};
+use crate::framework::schema::{Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
-use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::planetscale::{self, Api, ApiError};
 use crate::privatelink::{
     Engine, cross_region_unavailable_detail, region_mismatch_detail, service_name_region,
     service_not_found_detail, service_region_mismatch_detail, vitess_service,
 };
+use crate::validate;
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_service";
 const BRANCH_ARGUMENTS: [&str; 3] = [attr::organization, attr::database, attr::branch];
 
 crate::model! {
-    /// The data source's arguments and what it reports. What EC2 did not
-    /// tell (the description was refused) stays null.
+    /// The data source's arguments and what it reports, each declared once
+    /// (schema and checks). What EC2 did not tell (the description was
+    /// refused) stays null.
     pub struct Model, attributes mod attr {
-        service_name: Option<String>,
-        service_region: Option<String>,
-        organization: Option<String>,
-        database: Option<String>,
-        branch: Option<String>,
-        private_host: Option<String>,
-        availability_zones: Option<Vec<String>>,
-        base_endpoint_dns_names: Option<Vec<String>>,
-        private_dns_names: Option<Vec<String>>,
-        availability_zone_ids: Option<Vec<String>>,
-        owner: Option<String>,
-        acceptance_required: Option<bool>,
-        engine: String = Engine::Postgres.name().to_owned(),
-        ports: Vec<u16>,
+        service_name: Option<String> => optional_computed()
+            .each_string("Invalid service name", |s| service_name_region(s).map(drop))
+            .describe(
+                "The Private Service Name, `com.amazonaws.vpce.<region>.vpce-svc-...`, as the PlanetScale \
+                 dashboard shows it (database, Settings, Roles, any role of the branch). Conflicts with \
+                 `organization`, `database` and `branch`; when they are given instead, it is the name the \
+                 PlanetScale API reports.",
+            ),
+        service_region: Option<String> => optional_computed()
+            .check(|path, v, diags| {
+                if let Some(region) = v.as_str() {
+                    validate::service_region(path, region, diags);
+                }
+            })
+            .describe(
+                "The region of the service, for a branch in another region than the provider's: the region \
+                 in the service name, such as `us-west-2`. The service is then described as EC2 offers it across \
+                 regions (DescribeVpcEndpointServices with `ServiceRegions`), which it does only when PlanetScale \
+                 has enabled access from the provider's region. Left out, the service name's region, which must \
+                 then be the provider's.",
+            ),
+        organization: Option<String> => optional()
+            .each_string("Invalid organization", planetscale::check_name)
+            .describe(
+                "The PlanetScale organization, as in the dashboard's URL \
+                 (`app.planetscale.com/<organization>/<database>/<branch>`). With `database` and `branch`, \
+                 looks the service up through the PlanetScale API.",
+            ),
+        database: Option<String> => optional()
+            .each_string("Invalid database", planetscale::check_name)
+            .describe("The PlanetScale database (Postgres). Goes with `organization` and `branch`."),
+        branch: Option<String> => optional()
+            .each_string("Invalid branch", planetscale::check_name)
+            .describe("The database branch, such as `main`. Goes with `organization` and `database`."),
+        private_host: Option<String> => computed().describe(
+            "The branch's Private Host: the host name applications connect to through the endpoint. Known \
+             only when looked up by `organization`, `database` and `branch`; null otherwise.",
+        ),
+        availability_zones: Option<Vec<String>> => computed().describe(
+            "The availability zones the service is offered in; the endpoint's subnets must be in them.",
+        ),
+        base_endpoint_dns_names: Option<Vec<String>> => computed().describe("The service's base DNS names."),
+        private_dns_names: Option<Vec<String>> => computed().describe(
+            "The service's private DNS names, which resolve to the endpoint inside the VPC when the \
+             endpoint has private DNS on.",
+        ),
+        availability_zone_ids: Option<Vec<String>> => computed().describe(
+            "The same zones by id (`use1-az4`), in the order of `availability_zones`. Zone names map to \
+             different zones in different AWS accounts; ids do not, so compare these with PlanetScale's \
+             zones or another account's.",
+        ),
+        owner: Option<String> => computed().describe(
+            "The AWS account id that owns the service: PlanetScale's account for a PlanetScale branch.",
+        ),
+        acceptance_required: Option<bool> => computed().describe(
+            "Whether PlanetScale must accept each new endpoint before it becomes `available`.",
+        ),
+        engine: String = Engine::Postgres.name().to_owned() => optional()
+            .each_string("Invalid engine", |s| Engine::parse(s).map(drop))
+            .describe(
+                "The PlanetScale engine: `postgres` (PlanetScale for Postgres: a Private Service Name per branch, \
+                 from `service_name` or `organization`, `database` and `branch`) or `vitess` (PlanetScale's \
+                 MySQL-compatible databases: one endpoint service per AWS region, which PlanetScale's documentation \
+                 lists; without `service_name`, the one of `service_region`, or of the provider's region). For \
+                 `vitess`, `private_host` stays null: applications connect to \
+                 `<planetscale-region>.private-connect.psdb.cloud`, the database's usual host with `private-` \
+                 before `connect`.",
+            ),
+        ports: Vec<u16> => computed().describe(
+            "The TCP ports the engine's clients connect to: 5432 and 6432 for `postgres`, 443 and 3306 for \
+             `vitess`. Give them to the security group's `ports`, or set its `engine`.",
+        ),
     }
 }
 
@@ -68,87 +128,21 @@ impl DataSource<Clients> for ServiceDataSource {
                  `database` and `branch` to look the name and the Private Host up through the PlanetScale API \
                  (the provider's `service_token_id` and `service_token` are then needed).",
             )
-            .attribute(Attribute::string(attr::service_name).optional_computed().describe(
-                "The Private Service Name, `com.amazonaws.vpce.<region>.vpce-svc-...`, as the PlanetScale \
-                 dashboard shows it (database, Settings, Roles, any role of the branch). Conflicts with \
-                 `organization`, `database` and `branch`; when they are given instead, it is the name the \
-                 PlanetScale API reports.",
-            ))
-            .attribute(Attribute::string(attr::service_region).optional_computed().describe(
-                "The region of the service, for a branch in another region than the provider's: the region \
-                 in the service name, such as `us-west-2`. The service is then described as EC2 offers it across \
-                 regions (DescribeVpcEndpointServices with `ServiceRegions`), which it does only when PlanetScale \
-                 has enabled access from the provider's region. Left out, the service name's region, which must \
-                 then be the provider's.",
-            ))
-            .attribute(Attribute::string(attr::organization).optional().describe(
-                "The PlanetScale organization, as in the dashboard's URL \
-                 (`app.planetscale.com/<organization>/<database>/<branch>`). With `database` and `branch`, \
-                 looks the service up through the PlanetScale API.",
-            ))
-            .attribute(Attribute::string(attr::database).optional().describe(
-                "The PlanetScale database (Postgres). Goes with `organization` and `branch`.",
-            ))
-            .attribute(Attribute::string(attr::branch).optional().describe(
-                "The database branch, such as `main`. Goes with `organization` and `database`.",
-            ))
-            .attribute(Attribute::string(attr::private_host).computed().describe(
-                "The branch's Private Host: the host name applications connect to through the endpoint. Known \
-                 only when looked up by `organization`, `database` and `branch`; null otherwise.",
-            ))
-            .attribute(Attribute::string_list(attr::availability_zones).computed().describe(
-                "The availability zones the service is offered in; the endpoint's subnets must be in them.",
-            ))
-            .attribute(Attribute::string_list(attr::base_endpoint_dns_names).computed().describe(
-                "The service's base DNS names.",
-            ))
-            .attribute(Attribute::string_list(attr::private_dns_names).computed().describe(
-                "The service's private DNS names, which resolve to the endpoint inside the VPC when the \
-                 endpoint has private DNS on.",
-            ))
-            .attribute(Attribute::string_list(attr::availability_zone_ids).computed().describe(
-                "The same zones by id (`use1-az4`), in the order of `availability_zones`. Zone names map to \
-                 different zones in different AWS accounts; ids do not, so compare these with PlanetScale's \
-                 zones or another account's.",
-            ))
-            .attribute(Attribute::string(attr::owner).computed().describe(
-                "The AWS account id that owns the service: PlanetScale's account for a PlanetScale branch.",
-            ))
-            .attribute(Attribute::bool(attr::acceptance_required).computed().describe(
-                "Whether PlanetScale must accept each new endpoint before it becomes `available`.",
-            ))
-            .attribute(Attribute::string(attr::engine).default(Value::String(Engine::Postgres.name().to_owned())).describe(
-                "The PlanetScale engine: `postgres` (PlanetScale for Postgres: a Private Service Name per branch, \
-                 from `service_name` or `organization`, `database` and `branch`) or `vitess` (PlanetScale's \
-                 MySQL-compatible databases: one endpoint service per AWS region, which PlanetScale's documentation \
-                 lists; without `service_name`, the one of `service_region`, or of the provider's region). For \
-                 `vitess`, `private_host` stays null: applications connect to \
-                 `<planetscale-region>.private-connect.psdb.cloud`, the database's usual host with `private-` \
-                 before `connect`.",
-            ))
-            .attribute(Attribute::new(attr::ports, Type::list(Type::Number)).computed().describe(
-                "The TCP ports the engine's clients connect to: 5432 and 6432 for `postgres`, 443 and 3306 for \
-                 `vitess`. Give them to the security group's `ports`, or set its `engine`.",
-            )),
+            .attributes(Model::attributes()),
         )
     }
 
     // ------------------------------------------------------------ validate --
 
+    /// Which arguments go together (each one's value is checked by its
+    /// declaration).
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let m = Model::from_value(config);
         // Unknown counts as set: it will be once known.
         let c = Attrs::of(config);
         let set = |name: &str| !c.is_null(name);
         let by_branch: Vec<&str> = BRANCH_ARGUMENTS.into_iter().filter(|a| set(a)).collect();
-        let engine = match c.str(attr::engine).map(Engine::parse) {
-            Some(Err(why)) => {
-                diags.attr_error(root(attr::engine), "Invalid engine", why);
-                None
-            }
-            Some(Ok(engine)) => Some(engine),
-            None => None,
-        };
+        // An engine of no known name is reported by its declaration.
+        let engine = c.str(attr::engine).and_then(|s| Engine::parse(s).ok());
         if engine == Some(Engine::Vitess) {
             for arg in &by_branch {
                 diags.attr_error(
@@ -195,25 +189,6 @@ impl DataSource<Clients> for ServiceDataSource {
                         if by_branch.len() == 1 { "is" } else { "are" }
                     ),
                 );
-            }
-        }
-        if let Some(name) = &m.service_name
-            && let Err(why) = service_name_region(name)
-        {
-            diags.attr_error(root(attr::service_name), "Invalid service name", why);
-        }
-        if let Some(region) = &m.service_region {
-            crate::validate::service_region(root(attr::service_region), region, diags);
-        }
-        for (arg, value) in [
-            (attr::organization, &m.organization),
-            (attr::database, &m.database),
-            (attr::branch, &m.branch),
-        ] {
-            if let Some(value) = value
-                && let Err(why) = planetscale::check_name(value)
-            {
-                diags.attr_error(root(arg), format!("Invalid {arg}"), why);
             }
         }
     }
@@ -618,12 +593,7 @@ fn api_error(e: &ApiError, b: &BranchRef<'_>, api_url: &str) -> (String, String)
 mod tests {
     use super::*;
     use crate::framework::diag::Severity;
-    use crate::framework::model::{ObjectBuilder, assert_model_names, string};
-
-    #[test]
-    fn the_model_names_the_schema() {
-        assert_model_names(&ServiceDataSource.schema().block, attr::ALL);
-    }
+    use crate::framework::model::{ObjectBuilder, string};
 
     fn config(pairs: &[(&str, &str)]) -> Value {
         let mut b = ObjectBuilder::new();
@@ -641,9 +611,11 @@ mod tests {
         b.build()
     }
 
-    /// The attribute paths of the errors validate reports.
+    /// The attribute paths of the errors validation reports: the declared
+    /// checks, then validate, as the server runs them.
     fn errors(config: &Value) -> Vec<String> {
         let mut diags = Diagnostics::new();
+        ServiceDataSource.schema().block.check(config, &mut diags);
         ServiceDataSource.validate(config, &mut diags);
         diags
             .iter()
