@@ -19,7 +19,7 @@
 //! connections follow the DNS answer in the first round, alongside the EC2
 //! calls, reusing that answer rather than asking again.
 //!
-//! Order: schema, validate, read.
+//! Order: model (with each argument's checks), schema, read.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
@@ -35,11 +35,10 @@ use crate::clients::Clients;
 use crate::data_sources::checks::{self, Check, Kind, Status};
 use crate::dns::{self, DnsError};
 use crate::framework::diag::Diagnostics;
-use crate::framework::model::Attrs;
 use crate::framework::path::root;
-use crate::framework::schema::{Attribute, Block, Schema};
+use crate::framework::schema::declare::{computed, optional, optional_computed, required};
+use crate::framework::schema::{Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
-use crate::framework::types::Type;
 use crate::framework::value::Value;
 use crate::privatelink::DEFAULT_PORTS;
 use crate::probe::{self, Names, Probe};
@@ -62,19 +61,103 @@ const NAMES: Names = Names {
 };
 
 crate::model! {
-    /// The data source's arguments and what it reports.
+    /// The data source's arguments and what it reports, each declared once
+    /// (schema and checks). `ports` and `connection_test` have no default
+    /// in the schema: left out, the read reports the model's.
     pub struct Model, attributes mod attr {
-        endpoint_id: Option<String>,
-        ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS),
-        client_security_group_ids: Option<BTreeSet<String>>,
-        client_subnet_ids: Option<BTreeSet<String>>,
-        private_host: Option<String>,
-        dns_server: Option<String>,
-        connection_test: bool = CONNECTION_TEST_DEFAULT,
-        ca_certificate: Option<String>,
-        healthy: bool,
-        checks: Vec<CheckModel>,
+        endpoint_id: Option<String> => required()
+            .each_string("Invalid VPC endpoint id", |s| validate::ec2_id(s, "vpce", "VPC endpoint"))
+            .describe(
+                "The interface VPC endpoint to check (`vpce-...`), such as \
+                 `planetscale_privatelink_endpoint.db.id`.",
+            ),
+        ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS) => optional_computed().planned_by_resource()
+            .check(validate::port_values)
+            .check(|path, v, diags| {
+                if let Some(ports) = v.as_elements()
+                    && let Err(why) = probe::check_port_count(ports.len())
+                {
+                    diags.attr_error(path, "Too many ports", why);
+                }
+            })
+            .describe(format!(
+                "TCP ports the application connects to: PostgreSQL ({}) and PSBouncer ({}) by \
+                 default.",
+                DEFAULT_PORTS[0], DEFAULT_PORTS[1]
+            )),
+        client_security_group_ids: Option<BTreeSet<String>> => optional()
+            .each_string("Invalid security group id", |s| validate::ec2_id(s, "sg", "security group"))
+            .describe(
+                "The application hosts' security groups. When given, the endpoint's groups must let the ports \
+                 in from each of them (by naming the group, or by blocks or prefix lists holding the addresses \
+                 of its network interfaces), and each must let the ports out to the endpoint; the network ACLs \
+                 are judged for those addresses. A group no interface uses yet counts as hosts anywhere in the \
+                 VPC. Otherwise the inbound check accepts any source, the outbound check is skipped (`warn`), \
+                 and the network ACLs are judged for the sources the endpoint's groups let in.",
+            ),
+        client_subnet_ids: Option<BTreeSet<String>> => optional()
+            .each_string("Invalid subnet id", |s| validate::ec2_id(s, "subnet", "subnet"))
+            .describe(
+                "The application's subnets. Their network ACLs must let the ports out to the endpoint's \
+                 addresses and 1024-65535 in from them. Default: the subnets of the network interfaces found \
+                 for the application's hosts; without any, that check is skipped (`warn`).",
+            ),
+        private_host: Option<String> => optional()
+            .each_string("Invalid private host", |s| {
+                dns::check_host_name(s).map_err(|why| {
+                    format!("{why} Give the Private Host as the dashboard shows it, a bare host name.")
+                })
+            })
+            .describe(
+                "The branch's Private Host (from the PlanetScale dashboard, or \
+                 `planetscale_privatelink_service`'s `private_host`). It must resolve to addresses in the \
+                 VPC's CIDR blocks. Without it the DNS resolution check is skipped (`warn`).",
+            ),
+        dns_server: Option<String> => optional()
+            .each_string("Invalid DNS server", |s| dns::parse_server(s).map(drop))
+            .describe(
+                "The DNS server to ask for `private_host`, as `address:port` (`10.0.0.2:53`; the port defaults \
+                 to 53). Default: the first `nameserver` of the machine's /etc/resolv.conf. The VPC's own \
+                 resolver (its CIDR base plus two) answers only from inside the VPC; asked from elsewhere, the \
+                 private name may resolve publicly or not at all, which is reported as `warn`.",
+            ),
+        connection_test: bool = CONNECTION_TEST_DEFAULT => optional_computed().planned_by_resource().describe(format!(
+            "Whether to connect to `private_host` the way an application's driver begins a connection, as \
+             `planetscale_privatelink_connection_test` does: to every address the DNS resolution check got \
+             for it (from `dns_server`), on every port of `ports`, sending PostgreSQL's SSLRequest and \
+             completing a TLS handshake that verifies the server's certificate for `private_host`, without \
+             credentials. It adds a `connection` check per port, after `dns_resolution`: `pass` when every \
+             address completed the handshake, else `fail` with what went wrong and what to do. The \
+             connections are made from where Terraform runs, so they prove the application's path only when \
+             Terraform runs inside the VPC (a pipeline runner in the application's subnets and security \
+             groups). Each connection may take {} seconds; they run at the same time as the other checks. \
+             Default: {CONNECTION_TEST_DEFAULT}.",
+            CONNECTION_TIMEOUT.as_secs()
+        )),
+        ca_certificate: Option<String> => optional()
+            .each_string("Invalid CA certificate", |s| probe::extra_roots(s).map(drop))
+            .describe(
+                "PEM certificates of certificate authorities to trust besides this machine's trust store in \
+                 `connection_test`'s TLS handshakes, for a server whose certificate a private authority issued. \
+                 PlanetScale's certificates need none.",
+            ),
+        healthy: bool => computed().describe("Whether no check failed (warnings allowed)."),
+        checks: Vec<CheckModel> => computed().describe(format!(
+            "One entry per check, in order: `name` ({}; `connection` once per port, only with \
+             `connection_test`), `status` (`pass`, `warn` or `fail`) and `detail` (what was found and, if \
+             anything is wrong, how to fix it).",
+            check_names()
+        )),
     }
+}
+
+/// The checks' names, quoted, for the description of `checks`.
+fn check_names() -> String {
+    checks::ALL
+        .iter()
+        .map(|k| format!("`{}`", k.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 crate::model! {
@@ -96,14 +179,6 @@ impl From<&Check> for CheckModel {
     }
 }
 
-fn check_type() -> Type {
-    Type::object([
-        (check_attr::name, Type::String),
-        (check_attr::status, Type::String),
-        (check_attr::detail, Type::String),
-    ])
-}
-
 pub struct DiagnosticsDataSource;
 
 // --------------------------------------------------------------- schema --
@@ -115,11 +190,6 @@ impl DataSource<Clients> for DiagnosticsDataSource {
     }
 
     fn schema(&self) -> Schema {
-        let names = checks::ALL
-            .iter()
-            .map(|k| format!("`{}`", k.name))
-            .collect::<Vec<_>>()
-            .join(", ");
         Schema::new(
             Block::new(
                 "Runs the troubleshooting steps of the PlanetScale PrivateLink guide against a VPC endpoint: \
@@ -136,123 +206,8 @@ impl DataSource<Clients> for DiagnosticsDataSource {
                  that shows the whole path. It reads only (the connections send no credentials), and is read \
                  again on every plan.",
             )
-            .attribute(Attribute::string(attr::endpoint_id).required().describe(
-                "The interface VPC endpoint to check (`vpce-...`), such as \
-                 `planetscale_privatelink_endpoint.db.id`.",
-            ))
-            .attribute(
-                Attribute::new(attr::ports, Type::set(Type::Number))
-                    .optional_computed()
-                    .describe(format!(
-                        "TCP ports the application connects to: PostgreSQL ({}) and PSBouncer ({}) by \
-                         default.",
-                        DEFAULT_PORTS[0], DEFAULT_PORTS[1]
-                    )),
-            )
-            .attribute(Attribute::string_set(attr::client_security_group_ids).optional().describe(
-                "The application hosts' security groups. When given, the endpoint's groups must let the ports \
-                 in from each of them (by naming the group, or by blocks or prefix lists holding the addresses \
-                 of its network interfaces), and each must let the ports out to the endpoint; the network ACLs \
-                 are judged for those addresses. A group no interface uses yet counts as hosts anywhere in the \
-                 VPC. Otherwise the inbound check accepts any source, the outbound check is skipped (`warn`), \
-                 and the network ACLs are judged for the sources the endpoint's groups let in.",
-            ))
-            .attribute(Attribute::string_set(attr::client_subnet_ids).optional().describe(
-                "The application's subnets. Their network ACLs must let the ports out to the endpoint's \
-                 addresses and 1024-65535 in from them. Default: the subnets of the network interfaces found \
-                 for the application's hosts; without any, that check is skipped (`warn`).",
-            ))
-            .attribute(Attribute::string(attr::private_host).optional().describe(
-                "The branch's Private Host (from the PlanetScale dashboard, or \
-                 `planetscale_privatelink_service`'s `private_host`). It must resolve to addresses in the \
-                 VPC's CIDR blocks. Without it the DNS resolution check is skipped (`warn`).",
-            ))
-            .attribute(Attribute::string(attr::dns_server).optional().describe(
-                "The DNS server to ask for `private_host`, as `address:port` (`10.0.0.2:53`; the port defaults \
-                 to 53). Default: the first `nameserver` of the machine's /etc/resolv.conf. The VPC's own \
-                 resolver (its CIDR base plus two) answers only from inside the VPC; asked from elsewhere, the \
-                 private name may resolve publicly or not at all, which is reported as `warn`.",
-            ))
-            .attribute(Attribute::bool(attr::connection_test).optional_computed().describe(format!(
-                "Whether to connect to `private_host` the way an application's driver begins a connection, as \
-                 `planetscale_privatelink_connection_test` does: to every address the DNS resolution check got \
-                 for it (from `dns_server`), on every port of `ports`, sending PostgreSQL's SSLRequest and \
-                 completing a TLS handshake that verifies the server's certificate for `private_host`, without \
-                 credentials. It adds a `connection` check per port, after `dns_resolution`: `pass` when every \
-                 address completed the handshake, else `fail` with what went wrong and what to do. The \
-                 connections are made from where Terraform runs, so they prove the application's path only when \
-                 Terraform runs inside the VPC (a pipeline runner in the application's subnets and security \
-                 groups). Each connection may take {} seconds; they run at the same time as the other checks. \
-                 Default: {CONNECTION_TEST_DEFAULT}.",
-                CONNECTION_TIMEOUT.as_secs()
-            )))
-            .attribute(Attribute::string(attr::ca_certificate).optional().describe(
-                "PEM certificates of certificate authorities to trust besides this machine's trust store in \
-                 `connection_test`'s TLS handshakes, for a server whose certificate a private authority issued. \
-                 PlanetScale's certificates need none.",
-            ))
-            .attribute(Attribute::bool(attr::healthy).computed().describe(
-                "Whether no check failed (warnings allowed).",
-            ))
-            .attribute(Attribute::new(attr::checks, Type::list(check_type())).computed().describe(format!(
-                "One entry per check, in order: `name` ({names}; `connection` once per port, only with \
-                 `connection_test`), `status` (`pass`, `warn` or `fail`) and `detail` (what was found and, if \
-                 anything is wrong, how to fix it).",
-            ))),
+            .attributes(Model::attributes()),
         )
-    }
-
-    // ------------------------------------------------------------ validate --
-
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let m = Model::from_value(config);
-        // Collections may hold unknown elements here: the shared checks
-        // read them as they are and skip those.
-        let c = Attrs::of(config);
-        if let Some(id) = &m.endpoint_id
-            && let Err(why) = validate::ec2_id(id, "vpce", "VPC endpoint")
-        {
-            diags.attr_error(root(attr::endpoint_id), "Invalid VPC endpoint id", why);
-        }
-        validate::ports(&c, attr::ports, diags);
-        if let Some(ports) = c.elements(attr::ports)
-            && let Err(why) = probe::check_port_count(ports.len())
-        {
-            diags.attr_error(root(attr::ports), "Too many ports", why);
-        }
-        validate::each_string(
-            &c,
-            attr::client_security_group_ids,
-            diags,
-            |s| validate::ec2_id(s, "sg", "security group"),
-            "Invalid security group id",
-        );
-        validate::each_string(
-            &c,
-            attr::client_subnet_ids,
-            diags,
-            |s| validate::ec2_id(s, "subnet", "subnet"),
-            "Invalid subnet id",
-        );
-        if let Some(host) = &m.private_host
-            && let Err(why) = dns::check_host_name(host)
-        {
-            diags.attr_error(
-                root(attr::private_host),
-                "Invalid private host",
-                format!("{why} Give the Private Host as the dashboard shows it, a bare host name."),
-            );
-        }
-        if let Some(server) = &m.dns_server
-            && let Err(why) = dns::parse_server(server)
-        {
-            diags.attr_error(root(attr::dns_server), "Invalid DNS server", why);
-        }
-        if let Some(pem) = &m.ca_certificate
-            && let Err(why) = probe::extra_roots(pem)
-        {
-            diags.attr_error(root(attr::ca_certificate), "Invalid CA certificate", why);
-        }
     }
 
     // ---------------------------------------------------------------- read --
@@ -273,7 +228,7 @@ impl DataSource<Clients> for DiagnosticsDataSource {
             .cloned()
             .collect();
         let client_subnets: Vec<String> = m.client_subnet_ids.iter().flatten().cloned().collect();
-        // validate has read the certificates.
+        // Validation has read the certificates.
         let tls = m.connection_test.then(|| {
             let roots = m
                 .ca_certificate
@@ -825,7 +780,7 @@ async fn resolve(private_host: Option<&str>, dns_server: Option<&str>) -> Resolv
         return Resolved::NoHost;
     };
     let server = match dns_server {
-        // validate has checked it.
+        // Validation has checked it.
         Some(text) => dns::parse_server(text).ok(),
         None => dns::system_nameserver(),
     };
@@ -844,24 +799,6 @@ async fn resolve(private_host: Option<&str>, dns_server: Option<&str>) -> Resolv
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::model::assert_model_names;
-
-    #[test]
-    fn the_models_name_the_schema() {
-        let schema = DiagnosticsDataSource.schema();
-        assert_model_names(&schema.block, attr::ALL);
-        let Type::List(entry) = &schema.block.get(attr::checks).unwrap().ty else {
-            panic!("checks is a list");
-        };
-        let Type::Object(entry, _) = entry.as_ref() else {
-            panic!("of objects");
-        };
-        let mut names: Vec<&str> = entry.keys().map(String::as_str).collect();
-        names.sort_unstable();
-        let mut model = check_attr::ALL.to_vec();
-        model.sort_unstable();
-        assert_eq!(names, model);
-    }
 
     #[test]
     fn every_check_points_at_an_argument() {
