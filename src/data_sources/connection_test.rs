@@ -17,7 +17,7 @@
 //! This file holds the arguments, which argument each failure points at,
 //! whether the addresses are private, and the report.
 //!
-//! Order: schema, validate, read.
+//! Order: model (with each argument's checks), schema, read.
 
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};
@@ -33,8 +33,8 @@ use crate::aws::route53::AliasFamilies;
 use crate::clients::Clients;
 use crate::dns;
 use crate::framework::diag::Diagnostics;
-use crate::framework::model::Attrs;
 use crate::framework::path::root;
+use crate::framework::schema::declare::{computed, optional, required};
 use crate::framework::schema::{Attribute, Block, Schema};
 use crate::framework::server::{Ctx, DataSource};
 use crate::framework::timeouts::parse_duration;
@@ -59,18 +59,81 @@ const NAMES: Names = Names {
 };
 
 crate::model! {
-    /// The data source's arguments and what it reports.
+    /// The data source's arguments and what it reports, each declared once
+    /// (schema and checks), but `results`: the schema declares it, with
+    /// [`result_type`].
     pub struct Model, attributes mod attr {
-        host: Option<String>,
-        ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS),
-        timeout: String = TIMEOUT_DEFAULT.to_owned(),
-        vpc_id: Option<String>,
-        resolver: Option<String>,
-        ca_certificate: Option<String>,
-        fail_on_error: bool = FAIL_ON_ERROR_DEFAULT,
-        addresses: Vec<String>,
-        private: bool,
-        ok: bool,
+        host: Option<String> => required()
+            .each_string("Invalid host", check_host)
+            .describe(
+                "The host to test: the branch's Private Host as the PlanetScale dashboard shows it (or \
+                 `planetscale_privatelink_service`'s `private_host`), a DNS name or an IP address. The server's \
+                 certificate must be valid for it.",
+            ),
+        ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS) => optional()
+            .check(validate::port_values)
+            .check(|path, v, diags| {
+                if let Some(ports) = v.as_elements()
+                    && let Err(why) = probe::check_port_count(ports.len())
+                {
+                    diags.attr_error(path, "Too many ports", why);
+                }
+            })
+            .describe(format!(
+                "TCP ports to test: PostgreSQL ({}) and PSBouncer ({}).",
+                DEFAULT_PORTS[0], DEFAULT_PORTS[1]
+            )),
+        timeout: String = TIMEOUT_DEFAULT.to_owned() => optional()
+            .each_string("Invalid timeout", |s| parse_timeout(s).map(drop))
+            .describe(
+                "How long each connection may take (one address and port: opening it, the answer to \
+                 the SSLRequest and the TLS handshake), as a duration such as \"5s\" or \"1m\". The \
+                 connections run at the same time, and the name lookup before them has the same bound.",
+            ),
+        vpc_id: Option<String> => optional()
+            .each_string("Invalid VPC id", |s| validate::ec2_id(s, "vpc", "VPC"))
+            .describe(
+                "The application's VPC. When given, `private` is true only if every address `host` resolves to \
+                 is inside one of the VPC's IPv4 or IPv6 CIDR blocks (read with ec2:DescribeVpcs), or, for a \
+                 spoke VPC sharing a hub's endpoint, inside the hub VPC's blocks when a private hosted zone for \
+                 `host` associated with this VPC aliases that endpoint (as `planetscale_privatelink_dns_zone` \
+                 makes it; looked up only for addresses outside the VPC). Without it, any private address \
+                 (RFC 1918, IPv6 unique local, loopback) counts.",
+            ),
+        resolver: Option<String> => optional()
+            .each_string("Invalid resolver", |s| dns::parse_server(s).map(drop))
+            .describe(
+                "A DNS server to ask for `host` instead of this machine's resolver, as `ip[:port]` \
+                 (`10.0.0.2`, `10.0.0.2:53`, `[fd00::2]:53`; the port is 53 when left out), such as the VPC's \
+                 resolver (the VPC CIDR's base address plus two), which answers only from inside the VPC. \
+                 Without it, `host` is looked up the way applications on this machine look it up (the system's \
+                 resolver, /etc/hosts included).",
+            ),
+        ca_certificate: Option<String> => optional()
+            .each_string("Invalid CA certificate", |s| probe::extra_roots(s).map(drop))
+            .describe(
+                "PEM certificates of certificate authorities to trust besides this machine's trust store, for \
+                 a server whose certificate a private authority issued. PlanetScale's certificates need none.",
+            ),
+        fail_on_error: bool = FAIL_ON_ERROR_DEFAULT => optional().describe(
+            "Whether a failed test is an error that stops the plan or apply, instead of a warning. \
+             Leave it false when a `check` block asserts `ok`; set it true to make a pipeline \
+             stage fail when the database cannot be reached.",
+        ),
+        addresses: Vec<String> => computed().describe(
+            "The addresses `host` resolved to, in the order the resolver gave them; empty when it did not \
+             resolve.",
+        ),
+        private: bool => computed().describe(
+            "Whether every address is private: inside `vpc_id`'s CIDR blocks (or its hub's) when it is given, else an RFC \
+             1918, IPv6 unique local or loopback address. False when `host` did not resolve. A public \
+             address means the application's connections would leave the VPC: the endpoint's private DNS is \
+             off, or this machine resolves the name from outside the VPC.",
+        ),
+        ok: bool => computed().describe(
+            "Whether the test passed: `host` resolved to private addresses, and on every port each of them \
+             answered as PostgreSQL does and completed a TLS handshake with a certificate valid for `host`.",
+        ),
         results: Vec<ResultModel>,
     }
 }
@@ -88,6 +151,10 @@ crate::model! {
     }
 }
 
+/// The type of a `results` entry, as the schema has always had it: every
+/// attribute of the object required. A [`ResultModel`]'s own type would
+/// make its `Option` fields (`address`, `latency_ms`, `error`) optional
+/// attributes, which is another type.
 fn result_type() -> Type {
     Type::object([
         (result_attr::address, Type::String),
@@ -126,70 +193,7 @@ impl DataSource<Clients> for ConnectionTestDataSource {
                  naming what to fix (an error with `fail_on_error`), so a `check` block can assert `ok` without \
                  stopping the plan. It is read again on every plan.",
             )
-            .attribute(Attribute::string(attr::host).required().describe(
-                "The host to test: the branch's Private Host as the PlanetScale dashboard shows it (or \
-                 `planetscale_privatelink_service`'s `private_host`), a DNS name or an IP address. The server's \
-                 certificate must be valid for it.",
-            ))
-            .attribute(
-                Attribute::new(attr::ports, Type::set(Type::Number))
-                    .default(validate::ports_value(DEFAULT_PORTS))
-                    .describe(format!(
-                        "TCP ports to test: PostgreSQL ({}) and PSBouncer ({}).",
-                        DEFAULT_PORTS[0], DEFAULT_PORTS[1]
-                    )),
-            )
-            .attribute(
-                Attribute::string(attr::timeout)
-                    .default(Value::String(TIMEOUT_DEFAULT.to_owned()))
-                    .describe(
-                        "How long each connection may take (one address and port: opening it, the answer to \
-                         the SSLRequest and the TLS handshake), as a duration such as \"5s\" or \"1m\". The \
-                         connections run at the same time, and the name lookup before them has the same bound.",
-                    ),
-            )
-            .attribute(Attribute::string(attr::vpc_id).optional().describe(
-                "The application's VPC. When given, `private` is true only if every address `host` resolves to \
-                 is inside one of the VPC's IPv4 or IPv6 CIDR blocks (read with ec2:DescribeVpcs), or, for a \
-                 spoke VPC sharing a hub's endpoint, inside the hub VPC's blocks when a private hosted zone for \
-                 `host` associated with this VPC aliases that endpoint (as `planetscale_privatelink_dns_zone` \
-                 makes it; looked up only for addresses outside the VPC). Without it, any private address \
-                 (RFC 1918, IPv6 unique local, loopback) counts.",
-            ))
-            .attribute(Attribute::string(attr::resolver).optional().describe(
-                "A DNS server to ask for `host` instead of this machine's resolver, as `ip[:port]` \
-                 (`10.0.0.2`, `10.0.0.2:53`, `[fd00::2]:53`; the port is 53 when left out), such as the VPC's \
-                 resolver (the VPC CIDR's base address plus two), which answers only from inside the VPC. \
-                 Without it, `host` is looked up the way applications on this machine look it up (the system's \
-                 resolver, /etc/hosts included).",
-            ))
-            .attribute(Attribute::string(attr::ca_certificate).optional().describe(
-                "PEM certificates of certificate authorities to trust besides this machine's trust store, for \
-                 a server whose certificate a private authority issued. PlanetScale's certificates need none.",
-            ))
-            .attribute(
-                Attribute::bool(attr::fail_on_error)
-                    .default(Value::Bool(FAIL_ON_ERROR_DEFAULT))
-                    .describe(
-                        "Whether a failed test is an error that stops the plan or apply, instead of a warning. \
-                         Leave it false when a `check` block asserts `ok`; set it true to make a pipeline \
-                         stage fail when the database cannot be reached.",
-                    ),
-            )
-            .attribute(Attribute::string_list(attr::addresses).computed().describe(
-                "The addresses `host` resolved to, in the order the resolver gave them; empty when it did not \
-                 resolve.",
-            ))
-            .attribute(Attribute::bool(attr::private).computed().describe(
-                "Whether every address is private: inside `vpc_id`'s CIDR blocks (or its hub's) when it is given, else an RFC \
-                 1918, IPv6 unique local or loopback address. False when `host` did not resolve. A public \
-                 address means the application's connections would leave the VPC: the endpoint's private DNS is \
-                 off, or this machine resolves the name from outside the VPC.",
-            ))
-            .attribute(Attribute::bool(attr::ok).computed().describe(
-                "Whether the test passed: `host` resolved to private addresses, and on every port each of them \
-                 answered as PostgreSQL does and completed a TLS handshake with a certificate valid for `host`.",
-            ))
+            .attributes(Model::attributes())
             .attribute(Attribute::new(attr::results, Type::list(result_type())).computed().describe(
                 "One entry per port and address, by port then in the order of `addresses`: `address` (null \
                  when `host` did not resolve), `port`, `reachable` (a TCP connection opened), `postgres` (the \
@@ -199,44 +203,6 @@ impl DataSource<Clients> for ConnectionTestDataSource {
                  do; null when the port passed).",
             )),
         )
-    }
-
-    // ------------------------------------------------------------ validate --
-
-    fn validate(&self, config: &Value, diags: &mut Diagnostics) {
-        let m = Model::from_value(config);
-        let c = Attrs::of(config);
-        if let Some(host) = &m.host
-            && let Err(why) = check_host(host)
-        {
-            diags.attr_error(root(attr::host), "Invalid host", why);
-        }
-        validate::ports(&c, attr::ports, diags);
-        if let Some(ports) = c.elements(attr::ports)
-            && let Err(why) = probe::check_port_count(ports.len())
-        {
-            diags.attr_error(root(attr::ports), "Too many ports", why);
-        }
-        if c.str(attr::timeout).is_some()
-            && let Err(why) = parse_timeout(&m.timeout)
-        {
-            diags.attr_error(root(attr::timeout), "Invalid timeout", why);
-        }
-        if let Some(id) = &m.vpc_id
-            && let Err(why) = validate::ec2_id(id, "vpc", "VPC")
-        {
-            diags.attr_error(root(attr::vpc_id), "Invalid VPC id", why);
-        }
-        if let Some(server) = &m.resolver
-            && let Err(why) = dns::parse_server(server)
-        {
-            diags.attr_error(root(attr::resolver), "Invalid resolver", why);
-        }
-        if let Some(pem) = &m.ca_certificate
-            && let Err(why) = probe::extra_roots(pem)
-        {
-            diags.attr_error(root(attr::ca_certificate), "Invalid CA certificate", why);
-        }
     }
 
     // ---------------------------------------------------------------- read --
@@ -249,7 +215,7 @@ impl DataSource<Clients> for ConnectionTestDataSource {
     ) -> Option<Value> {
         let m = Model::from_value(config);
         let host = m.host.clone()?;
-        // validate has checked every argument.
+        // Validation has checked every argument.
         let timeout = parse_timeout(&m.timeout).ok()?;
         let resolver = m
             .resolver
@@ -752,23 +718,14 @@ fn vpc_unreadable(vpc_id: &str, e: &AwsError) -> String {
 mod tests {
     use super::*;
     use crate::framework::diag::Severity;
-    use crate::framework::model::{ObjectBuilder, assert_model_names, string};
+    use crate::framework::model::{Field, ObjectBuilder, string};
 
     #[test]
-    fn the_models_name_the_schema() {
-        let schema = ConnectionTestDataSource.schema();
-        assert_model_names(&schema.block, attr::ALL);
-        let Type::List(entry) = &schema.block.get(attr::results).unwrap().ty else {
-            panic!("results is a list");
+    fn a_result_is_the_models_object_with_every_attribute_required() {
+        let Type::Object(attrs, _) = ResultModel::ty() else {
+            panic!("a model's type is an object");
         };
-        let Type::Object(entry, _) = entry.as_ref() else {
-            panic!("of objects");
-        };
-        let mut names: Vec<&str> = entry.keys().map(String::as_str).collect();
-        names.sort_unstable();
-        let mut model = result_attr::ALL.to_vec();
-        model.sort_unstable();
-        assert_eq!(names, model);
+        assert_eq!(result_type(), Type::Object(attrs, BTreeSet::new()));
     }
 
     #[test]
@@ -936,7 +893,10 @@ mod tests {
 
     fn errors(config: &Value) -> Vec<String> {
         let mut diags = Diagnostics::new();
-        ConnectionTestDataSource.validate(config, &mut diags);
+        ConnectionTestDataSource
+            .schema()
+            .block
+            .check(config, &mut diags);
         diags
             .iter()
             .filter(|d| d.severity == Severity::Error)
