@@ -23,10 +23,10 @@ use crate::clients::{Clients, IgnoreTags, PlanetScaleSettings};
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
 use crate::framework::path::root;
-use crate::framework::schema::{Attribute, Block, NestedBlock, Schema};
+use crate::framework::schema::declare::optional;
+use crate::framework::schema::{Block, NestedBlock, Schema};
 use crate::framework::server::{DataSource, Provider, Resource};
 use crate::framework::timeouts::{format_duration, parse_duration};
-use crate::framework::types::Type;
 use crate::framework::value::{Number, Value};
 use crate::privatelink::{DEFAULT_API_URL, partition_of};
 
@@ -34,30 +34,166 @@ use crate::privatelink::{DEFAULT_API_URL, partition_of};
 pub struct PlanetScale;
 
 crate::model! {
-    /// The provider block. An absent nested block reads as an empty one.
+    /// The provider block, each argument declared once (schema and
+    /// checks); the nested blocks are declared by the schema, with their
+    /// models' attributes. An absent nested block reads as an empty one.
+    /// `aws_attempt_timeout`, `aws_operation_timeout` and `api_url` read as
+    /// their defaults when left out, which their descriptions name; the
+    /// schema gives them none (`planned_by_resource`), as Terraform plans
+    /// no provider block.
     pub struct Model, attributes mod attr, sensitive [access_key, secret_key, token, http_proxy, service_token] {
-        region: Option<String>,
-        profile: Option<String>,
-        shared_config_files: Vec<String>,
-        shared_credentials_files: Vec<String>,
-        access_key: Option<String>,
-        secret_key: Option<String>,
-        token: Option<String>,
-        max_retries: Option<Number>,
-        retry_mode: Option<String>,
-        token_bucket_rate_limiter_capacity: Option<Number>,
-        aws_attempt_timeout: String = format_duration(DEFAULT_ATTEMPT_TIMEOUT),
-        aws_operation_timeout: String = format_duration(DEFAULT_OPERATION_TIMEOUT),
-        allowed_account_ids: BTreeSet<String>,
-        forbidden_account_ids: BTreeSet<String>,
-        skip_credentials_validation: bool,
-        skip_requesting_account_id: bool,
-        skip_metadata_api_check: bool,
-        custom_ca_bundle: Option<String>,
-        http_proxy: Option<String>,
-        service_token_id: Option<String>,
-        service_token: Option<String>,
-        api_url: String = DEFAULT_API_URL.to_owned(),
+        region: Option<String> => optional()
+            .check(|path, v, diags| {
+                if let Some(region) = v.as_str() {
+                    crate::validate::region(
+                        path,
+                        region,
+                        "Invalid AWS region",
+                        ". Write it like \"us-east-1\".",
+                        diags,
+                    );
+                }
+            })
+            .describe(
+                "AWS region of the VPC and of the PlanetScale database branch, e.g. `us-east-1`. \
+                 Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, or the profile's region.",
+            ),
+        profile: Option<String> => optional().describe("Named profile of the AWS shared configuration files."),
+        shared_config_files: Vec<String> => optional().describe(
+            "Paths of AWS shared config files. Default: `~/.aws/config` (or `AWS_CONFIG_FILE`).",
+        ),
+        shared_credentials_files: Vec<String> => optional().describe(
+            "Paths of AWS shared credentials files. Default: `~/.aws/credentials` (or \
+             `AWS_SHARED_CREDENTIALS_FILE`).",
+        ),
+        access_key: Option<String> => optional().sensitive().describe(
+            "AWS access key id. Prefer the environment or a profile over writing it here.",
+        ),
+        secret_key: Option<String> => optional().sensitive().describe("AWS secret access key; goes with `access_key`."),
+        token: Option<String> => optional().sensitive().describe("AWS session token for temporary credentials."),
+        max_retries: Option<Number> => optional()
+            .check(|path, v, diags| {
+                if let Value::Number(n) = v
+                    && n.as_i64().is_none_or(|n| !(0..=100).contains(&n))
+                {
+                    diags.attr_error(
+                        path,
+                        "Invalid max_retries",
+                        format!("{n} is not a whole number from 0 to 100."),
+                    );
+                }
+            })
+            .describe(
+                "How many times an AWS call is retried on throttling, server errors and lost \
+                 answers, with exponential backoff. Default: `AWS_MAX_ATTEMPTS` less one, the \
+                 profile's `max_attempts` less one, or 25, as in the AWS provider.",
+            ),
+        retry_mode: Option<String> => optional()
+            .each_string("Invalid retry_mode", |mode| {
+                if matches!(mode, "standard" | "adaptive") {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "{mode:?} is not a retry mode. Write \"standard\" (the default) or \"adaptive\"."
+                    ))
+                }
+            })
+            .describe(
+                "How the AWS SDK retries: `standard` or `adaptive` (a client-side rate limiter the \
+                 AWS SDKs call experimental). Default: `AWS_RETRY_MODE`, the profile's \
+                 `retry_mode`, or `standard`.",
+            ),
+        token_bucket_rate_limiter_capacity: Option<Number> => optional()
+            .check(|path, v, diags| {
+                if let Value::Number(n) = v
+                    && n.as_i64().is_none_or(|n| n < 0)
+                {
+                    diags.attr_error(
+                        path,
+                        "Invalid token_bucket_rate_limiter_capacity",
+                        format!("{n} is not a whole number of tokens, 0 or more."),
+                    );
+                }
+            })
+            .describe(
+                "Capacity of the AWS SDK's retry quota, in tokens (each retry takes 5). Once it is \
+                 spent, calls fail at their first throttling error. Default: no quota; `max_retries` \
+                 still bounds each call.",
+            ),
+        aws_attempt_timeout: String = format_duration(DEFAULT_ATTEMPT_TIMEOUT) => optional()
+            .planned_by_resource()
+            .each_string("Invalid aws_attempt_timeout", |text| call_timeout(text).map(drop))
+            .describe(format!(
+                "How long one attempt of an AWS call may take, from connecting to the last byte of \
+                 the answer, such as `30s` or `2m`. An attempt that runs out is retried as a lost \
+                 answer is (see `max_retries`): an AWS endpoint, proxy or firewall that accepts a \
+                 connection and never answers costs this long per attempt, not forever. Default: \
+                 `{}`.",
+                format_duration(DEFAULT_ATTEMPT_TIMEOUT)
+            )),
+        aws_operation_timeout: String = format_duration(DEFAULT_OPERATION_TIMEOUT) => optional()
+            .planned_by_resource()
+            .each_string("Invalid aws_operation_timeout", |text| call_timeout(text).map(drop))
+            .describe(format!(
+                "How long one AWS call may take in all, its retries and the pauses between them \
+                 included, such as `5m`; at least `aws_attempt_timeout`. A wait for a resource to \
+                 reach a state is bounded by the resource's `timeouts`, and each call within it by \
+                 whichever ends first. Default: `{}`, the resources' default create timeout, which \
+                 also bounds the calls of the `hashicorp/aws` provider.",
+                format_duration(DEFAULT_OPERATION_TIMEOUT)
+            )),
+        allowed_account_ids: BTreeSet<String> => optional().describe(
+            "Refuse to run against any AWS account not listed. Conflicts with \
+             `forbidden_account_ids`.",
+        ),
+        forbidden_account_ids: BTreeSet<String> => optional().describe("Refuse to run against any AWS account listed."),
+        skip_credentials_validation: bool => optional().describe(
+            "Do not check the credentials with STS GetCallerIdentity at configuration.",
+        ),
+        skip_requesting_account_id: bool => optional().describe(
+            "Do not look up the AWS account id. ARNs are then built from the owner id AWS \
+             returns with each resource.",
+        ),
+        skip_metadata_api_check: bool => optional().describe(
+            "Never ask the EC2 instance metadata service for credentials or region. \
+             `AWS_EC2_METADATA_DISABLED=true` does the same.",
+        ),
+        custom_ca_bundle: Option<String> => optional().describe(
+            "Path of a PEM bundle of certificate authorities to trust for AWS endpoints \
+             (added to the system's). Default: `AWS_CA_BUNDLE`.",
+        ),
+        http_proxy: Option<String> => optional().sensitive()
+            .check(|_, v, diags| {
+                if let Some(proxy) = v.as_str()
+                    && let Err(why) = crate::validate::proxy_url(proxy)
+                {
+                    // No attribute path: Terraform would quote the
+                    // configuration's line, password and all, under the
+                    // message.
+                    diags.error(
+                        "Invalid http_proxy",
+                        format!("The provider block's http_proxy: {why}"),
+                    );
+                }
+            })
+            .describe(
+                "URL of a proxy for AWS calls, `http://` or `https://`, such as \
+                 `http://user:password@proxy.example.com:3128` with the user name and password \
+                 percent-encoded (`/` as `%2F`, `@` as `%40`). Default: `HTTPS_PROXY` / `HTTP_PROXY`, \
+                 honouring `NO_PROXY`. Sensitive, since a proxy URL may carry a user name and password \
+                 (kept out of plans, messages and logs).",
+            ),
+        service_token_id: Option<String> => optional().describe(
+            "PlanetScale service token id, for looking a branch's Private Service Name up by \
+             organization, database and branch. Default: `PLANETSCALE_SERVICE_TOKEN_ID`.",
+        ),
+        service_token: Option<String> => optional().sensitive().describe(
+            "PlanetScale service token. Default: `PLANETSCALE_SERVICE_TOKEN`.",
+        ),
+        api_url: String = DEFAULT_API_URL.to_owned() => optional()
+            .planned_by_resource()
+            .each_string("Invalid PlanetScale API URL", check_api_url)
+            .describe(format!("PlanetScale API base URL. Default: `{DEFAULT_API_URL}`.")),
         assume_role: AssumeRoleModel,
         endpoints: EndpointsModel,
         default_tags: DefaultTagsModel,
@@ -68,34 +204,44 @@ crate::model! {
 crate::model! {
     /// `assume_role`: no role is assumed without `role_arn`.
     pub struct AssumeRoleModel, attributes mod assume_role_attr {
-        role_arn: Option<String>,
-        session_name: Option<String>,
-        external_id: Option<String>,
-        duration: Option<String>,
+        role_arn: Option<String> => optional().describe("ARN of the role to assume."),
+        session_name: Option<String> => optional().describe("Session name for the assumed role."),
+        external_id: Option<String> => optional().describe("External id the role's trust policy asks for."),
+        // Checked by the provider's validate: the declared checks run on
+        // the provider block's own attributes.
+        duration: Option<String> => optional().describe(
+            "How long the role's credentials last, such as `1h`. Default: `1h`.",
+        ),
     }
 }
 
 crate::model! {
-    /// `endpoints`: service endpoint URLs.
+    /// `endpoints`: service endpoint URLs, checked by the provider's
+    /// validate (the declared checks run on the provider block's own
+    /// attributes).
     pub struct EndpointsModel, attributes mod endpoints_attr {
-        ec2: Option<String>,
-        sts: Option<String>,
-        route53: Option<String>,
+        ec2: Option<String> => optional().describe("EC2 endpoint URL."),
+        sts: Option<String> => optional().describe("STS endpoint URL."),
+        route53: Option<String> => optional().describe(
+            "Route 53 endpoint URL, for `planetscale_privatelink_dns_zone` and its \
+             authorizations. Calls to it are signed for the partition's Route 53 region \
+             (`us-east-1` in the `aws` partition).",
+        ),
     }
 }
 
 crate::model! {
     /// `default_tags`. A tag whose value is null is no tag.
     pub struct DefaultTagsModel, attributes mod default_tags_attr {
-        tags: BTreeMap<String, Option<String>>,
+        tags: BTreeMap<String, Option<String>> => optional().describe("The tags."),
     }
 }
 
 crate::model! {
     /// `ignore_tags`.
     pub struct IgnoreTagsModel, attributes mod ignore_tags_attr {
-        keys: BTreeSet<String>,
-        key_prefixes: BTreeSet<String>,
+        keys: BTreeSet<String> => optional().describe("Exact tag keys to ignore."),
+        key_prefixes: BTreeSet<String> => optional().describe("Tag key prefixes to ignore."),
     }
 }
 
@@ -104,7 +250,6 @@ impl Provider for PlanetScale {
     type Data = Clients;
 
     fn schema(&self) -> Schema {
-        let set = || Type::Set(Box::new(Type::String));
         Schema::new(
             Block::new(
                 "Connects AWS VPCs to PlanetScale for Postgres over AWS PrivateLink. The AWS \
@@ -113,138 +258,35 @@ impl Provider for PlanetScale {
                  (`AWS_REGION`, `AWS_PROFILE`, `AWS_ACCESS_KEY_ID`, web identity, SSO, instance \
                  metadata...).",
             )
-            .attribute(Attribute::string(attr::region).describe(
-                "AWS region of the VPC and of the PlanetScale database branch, e.g. `us-east-1`. \
-                 Default: `AWS_REGION`, `AWS_DEFAULT_REGION`, or the profile's region.",
-            ))
-            .attribute(Attribute::string(attr::profile).describe("Named profile of the AWS shared configuration files."))
-            .attribute(Attribute::string_list(attr::shared_config_files).describe(
-                "Paths of AWS shared config files. Default: `~/.aws/config` (or `AWS_CONFIG_FILE`).",
-            ))
-            .attribute(Attribute::string_list(attr::shared_credentials_files).describe(
-                "Paths of AWS shared credentials files. Default: `~/.aws/credentials` (or \
-                 `AWS_SHARED_CREDENTIALS_FILE`).",
-            ))
-            .attribute(Attribute::string(attr::access_key).sensitive().describe(
-                "AWS access key id. Prefer the environment or a profile over writing it here.",
-            ))
-            .attribute(Attribute::string(attr::secret_key).sensitive().describe("AWS secret access key; goes with `access_key`."))
-            .attribute(Attribute::string(attr::token).sensitive().describe("AWS session token for temporary credentials."))
-            .attribute(Attribute::number(attr::max_retries).describe(
-                "How many times an AWS call is retried on throttling, server errors and lost \
-                 answers, with exponential backoff. Default: `AWS_MAX_ATTEMPTS` less one, the \
-                 profile's `max_attempts` less one, or 25, as in the AWS provider.",
-            ))
-            .attribute(Attribute::string(attr::retry_mode).describe(
-                "How the AWS SDK retries: `standard` or `adaptive` (a client-side rate limiter the \
-                 AWS SDKs call experimental). Default: `AWS_RETRY_MODE`, the profile's \
-                 `retry_mode`, or `standard`.",
-            ))
-            .attribute(Attribute::number(attr::token_bucket_rate_limiter_capacity).describe(
-                "Capacity of the AWS SDK's retry quota, in tokens (each retry takes 5). Once it is \
-                 spent, calls fail at their first throttling error. Default: no quota; `max_retries` \
-                 still bounds each call.",
-            ))
-            .attribute(Attribute::string(attr::aws_attempt_timeout).describe(format!(
-                "How long one attempt of an AWS call may take, from connecting to the last byte of \
-                 the answer, such as `30s` or `2m`. An attempt that runs out is retried as a lost \
-                 answer is (see `max_retries`): an AWS endpoint, proxy or firewall that accepts a \
-                 connection and never answers costs this long per attempt, not forever. Default: \
-                 `{}`.",
-                format_duration(DEFAULT_ATTEMPT_TIMEOUT)
-            )))
-            .attribute(Attribute::string(attr::aws_operation_timeout).describe(format!(
-                "How long one AWS call may take in all, its retries and the pauses between them \
-                 included, such as `5m`; at least `aws_attempt_timeout`. A wait for a resource to \
-                 reach a state is bounded by the resource's `timeouts`, and each call within it by \
-                 whichever ends first. Default: `{}`, the resources' default create timeout, which \
-                 also bounds the calls of the `hashicorp/aws` provider.",
-                format_duration(DEFAULT_OPERATION_TIMEOUT)
-            )))
-            .attribute(Attribute::new(attr::allowed_account_ids, set()).describe(
-                "Refuse to run against any AWS account not listed. Conflicts with \
-                 `forbidden_account_ids`.",
-            ))
-            .attribute(Attribute::new(attr::forbidden_account_ids, set()).describe("Refuse to run against any AWS account listed."))
-            .attribute(Attribute::bool(attr::skip_credentials_validation).describe(
-                "Do not check the credentials with STS GetCallerIdentity at configuration.",
-            ))
-            .attribute(Attribute::bool(attr::skip_requesting_account_id).describe(
-                "Do not look up the AWS account id. ARNs are then built from the owner id AWS \
-                 returns with each resource.",
-            ))
-            .attribute(Attribute::bool(attr::skip_metadata_api_check).describe(
-                "Never ask the EC2 instance metadata service for credentials or region. \
-                 `AWS_EC2_METADATA_DISABLED=true` does the same.",
-            ))
-            .attribute(Attribute::string(attr::custom_ca_bundle).describe(
-                "Path of a PEM bundle of certificate authorities to trust for AWS endpoints \
-                 (added to the system's). Default: `AWS_CA_BUNDLE`.",
-            ))
-            .attribute(Attribute::string(attr::http_proxy).sensitive().describe(
-                "URL of a proxy for AWS calls, `http://` or `https://`, such as \
-                 `http://user:password@proxy.example.com:3128` with the user name and password \
-                 percent-encoded (`/` as `%2F`, `@` as `%40`). Default: `HTTPS_PROXY` / `HTTP_PROXY`, \
-                 honouring `NO_PROXY`. Sensitive, since a proxy URL may carry a user name and password \
-                 (kept out of plans, messages and logs).",
-            ))
-            .attribute(Attribute::string(attr::service_token_id).describe(
-                "PlanetScale service token id, for looking a branch's Private Service Name up by \
-                 organization, database and branch. Default: `PLANETSCALE_SERVICE_TOKEN_ID`.",
-            ))
-            .attribute(Attribute::string(attr::service_token).sensitive().describe(
-                "PlanetScale service token. Default: `PLANETSCALE_SERVICE_TOKEN`.",
-            ))
-            .attribute(Attribute::string(attr::api_url).describe(format!(
-                "PlanetScale API base URL. Default: `{DEFAULT_API_URL}`.",
-            )))
+            .attributes(Model::attributes())
             .block(NestedBlock::single(
                 attr::assume_role,
                 Block::new("Assume this IAM role, with the credentials found otherwise as the source.")
-                    .attribute(Attribute::string(assume_role_attr::role_arn).describe("ARN of the role to assume."))
-                    .attribute(Attribute::string(assume_role_attr::session_name).describe("Session name for the assumed role."))
-                    .attribute(Attribute::string(assume_role_attr::external_id).describe("External id the role's trust policy asks for."))
-                    .attribute(Attribute::string(assume_role_attr::duration).describe(
-                        "How long the role's credentials last, such as `1h`. Default: `1h`.",
-                    )),
+                    .attributes(AssumeRoleModel::attributes()),
             ))
             .block(NestedBlock::single(
                 attr::endpoints,
                 Block::new("Custom service endpoints, for VPC endpoints to AWS APIs, proxies or emulators.")
-                    .attribute(Attribute::string(endpoints_attr::ec2).describe("EC2 endpoint URL."))
-                    .attribute(Attribute::string(endpoints_attr::sts).describe("STS endpoint URL."))
-                    .attribute(Attribute::string(endpoints_attr::route53).describe(
-                        "Route 53 endpoint URL, for `planetscale_privatelink_dns_zone` and its \
-                         authorizations. Calls to it are signed for the partition's Route 53 region \
-                         (`us-east-1` in the `aws` partition).",
-                    )),
+                    .attributes(EndpointsModel::attributes()),
             ))
             .block(NestedBlock::single(
                 attr::default_tags,
                 Block::new("Tags added to every resource of this provider that takes tags.")
-                    .attribute(Attribute::string_map(default_tags_attr::tags).describe("The tags.")),
+                    .attributes(DefaultTagsModel::attributes()),
             ))
             .block(NestedBlock::single(
                 attr::ignore_tags,
                 Block::new("Tags this provider never manages, such as tags set by other tooling.")
-                    .attribute(Attribute::new(ignore_tags_attr::keys, set()).describe("Exact tag keys to ignore."))
-                    .attribute(Attribute::new(ignore_tags_attr::key_prefixes, set()).describe("Tag key prefixes to ignore.")),
+                    .attributes(IgnoreTagsModel::attributes()),
             )),
         )
     }
 
+    /// The rules between arguments, and the nested blocks' arguments (each
+    /// of the block's own arguments is checked by its declaration).
     fn validate(&self, config: &Value, diags: &mut Diagnostics) {
         let m = Model::from_value(config);
         let c = Attrs::of(config);
-        if let Some(region) = &m.region {
-            crate::validate::region(
-                root(attr::region),
-                region,
-                "Invalid AWS region",
-                ". Write it like \"us-east-1\".",
-                diags,
-            );
-        }
         if m.access_key.is_some() != m.secret_key.is_some()
             && !c.is_unknown(attr::access_key)
             && !c.is_unknown(attr::secret_key)
@@ -261,45 +303,6 @@ impl Provider for PlanetScale {
                  environment provide credentials.",
             );
         }
-        if let Some(proxy) = &m.http_proxy
-            && let Err(why) = crate::validate::proxy_url(proxy)
-        {
-            // No attribute path: Terraform would quote the configuration's
-            // line, password and all, under the message.
-            diags.error(
-                "Invalid http_proxy",
-                format!("The provider block's http_proxy: {why}"),
-            );
-        }
-        if let Some(n) = &m.max_retries
-            && n.as_i64().is_none_or(|n| !(0..=100).contains(&n))
-        {
-            diags.attr_error(
-                root(attr::max_retries),
-                "Invalid max_retries",
-                format!("{n} is not a whole number from 0 to 100."),
-            );
-        }
-        if let Some(mode) = &m.retry_mode
-            && !matches!(mode.as_str(), "standard" | "adaptive")
-        {
-            diags.attr_error(
-                root(attr::retry_mode),
-                "Invalid retry_mode",
-                format!(
-                    "{mode:?} is not a retry mode. Write \"standard\" (the default) or \"adaptive\"."
-                ),
-            );
-        }
-        if let Some(n) = &m.token_bucket_rate_limiter_capacity
-            && n.as_i64().is_none_or(|n| n < 0)
-        {
-            diags.attr_error(
-                root(attr::token_bucket_rate_limiter_capacity),
-                "Invalid token_bucket_rate_limiter_capacity",
-                format!("{n} is not a whole number of tokens, 0 or more."),
-            );
-        }
         if !m.allowed_account_ids.is_empty() && !m.forbidden_account_ids.is_empty() {
             diags.attr_error(
                 root(attr::forbidden_account_ids),
@@ -307,13 +310,17 @@ impl Provider for PlanetScale {
                 "Set allowed_account_ids or forbidden_account_ids, not both.",
             );
         }
-        let attempt = call_timeout(&c, attr::aws_attempt_timeout, &m.aws_attempt_timeout, diags);
-        let operation = call_timeout(
-            &c,
-            attr::aws_operation_timeout,
-            &m.aws_operation_timeout,
-            diags,
-        );
+        // A timeout that is unknown or unusable (its declaration reports
+        // that) is compared with nothing.
+        let usable = |name: &str, text: &str| {
+            if c.is_unknown(name) {
+                None
+            } else {
+                call_timeout(text).ok()
+            }
+        };
+        let attempt = usable(attr::aws_attempt_timeout, &m.aws_attempt_timeout);
+        let operation = usable(attr::aws_operation_timeout, &m.aws_operation_timeout);
         if let (Some(attempt), Some(operation)) = (attempt, operation)
             && attempt > operation
         {
@@ -336,20 +343,6 @@ impl Provider for PlanetScale {
                 "Invalid duration",
                 format!("{d:?} is not a duration ({why}). Write it like \"1h\" or \"15m\"."),
             );
-        }
-        if crate::validate::url_parts(&m.api_url).is_some_and(|p| p.userinfo.is_some()) {
-            diags.attr_error(
-                root(attr::api_url),
-                "Invalid PlanetScale API URL",
-                format!(
-                    "{} carries a user name or password. The PlanetScale API takes a service token, \
-                     not credentials in the URL: remove the part before the @ and set service_token_id \
-                     and service_token.",
-                    crate::validate::redacted_url(&m.api_url)
-                ),
-            );
-        } else if let Err(why) = crate::planetscale::check_api_url(&m.api_url) {
-            diags.attr_error(root(attr::api_url), "Invalid PlanetScale API URL", why);
         }
         for (name, url) in [
             (endpoints_attr::ec2, &m.endpoints.ec2),
@@ -377,6 +370,9 @@ impl Provider for PlanetScale {
             );
             return None;
         }
+        // Validation, as at ValidateProviderConfig: the declared checks,
+        // then the rules between arguments.
+        self.schema().block.check(config, diags);
         self.validate(config, diags);
         if diags.has_errors() {
             return None;
@@ -483,31 +479,32 @@ impl Provider for PlanetScale {
     }
 }
 
-/// A call timeout of the provider block, when known and valid: a duration
-/// longer than zero. Anything else is an error naming the attribute.
-fn call_timeout(
-    c: &Attrs<'_>,
-    name: &str,
-    text: &str,
-    diags: &mut Diagnostics,
-) -> Option<Duration> {
-    if c.is_unknown(name) {
-        return None;
-    }
+/// A call timeout of the provider block: a duration longer than zero, or
+/// why the text is none.
+fn call_timeout(text: &str) -> Result<Duration, String> {
     let why = match parse_duration(text) {
-        Ok(d) if !d.is_zero() => return Some(d),
+        Ok(d) if !d.is_zero() => return Ok(d),
         Ok(_) => "it is no time at all".to_owned(),
         Err(why) => why,
     };
-    diags.attr_error(
-        root(name),
-        format!("Invalid {name}"),
-        format!(
-            "{text:?} is not a usable timeout ({why}). Give how long an AWS call may take, like \
-             \"30s\" or \"2m\"."
-        ),
-    );
-    None
+    Err(format!(
+        "{text:?} is not a usable timeout ({why}). Give how long an AWS call may take, like \
+         \"30s\" or \"2m\"."
+    ))
+}
+
+/// The PlanetScale API URL: a URL of the API, with no user name or
+/// password in it.
+fn check_api_url(url: &str) -> Result<(), String> {
+    if crate::validate::url_parts(url).is_some_and(|p| p.userinfo.is_some()) {
+        return Err(format!(
+            "{} carries a user name or password. The PlanetScale API takes a service token, \
+             not credentials in the URL: remove the part before the @ and set service_token_id \
+             and service_token.",
+            crate::validate::redacted_url(url)
+        ));
+    }
+    crate::planetscale::check_api_url(url).map(drop)
 }
 
 impl Model {
@@ -577,22 +574,14 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::framework::model::assert_model_names;
-    use crate::framework::schema::Block;
 
-    fn nested<'a>(block: &'a Block, name: &str) -> &'a Block {
-        &block.blocks.iter().find(|b| b.name == name).unwrap().block
-    }
-
-    #[test]
-    fn the_models_name_the_schema() {
-        let schema = PlanetScale.schema();
-        let block = &schema.block;
-        assert_model_names(block, attr::ALL);
-        assert_model_names(nested(block, attr::assume_role), assume_role_attr::ALL);
-        assert_model_names(nested(block, attr::endpoints), endpoints_attr::ALL);
-        assert_model_names(nested(block, attr::default_tags), default_tags_attr::ALL);
-        assert_model_names(nested(block, attr::ignore_tags), ignore_tags_attr::ALL);
+    /// The diagnostics of validation as the server runs it: the declared
+    /// checks, then validate.
+    fn validated(config: &Value) -> Diagnostics {
+        let mut diags = Diagnostics::new();
+        PlanetScale.schema().block.check(config, &mut diags);
+        PlanetScale.validate(config, &mut diags);
+        diags
     }
 
     #[test]
@@ -625,8 +614,7 @@ mod tests {
     fn a_region_of_the_right_shape_but_unknown_is_warned_of() {
         let mut config = Model::from_value(&Value::Null);
         config.region = Some("us-east-9".into());
-        let mut diags = Diagnostics::new();
-        PlanetScale.validate(&config.to_value(), &mut diags);
+        let diags = validated(&config.to_value());
         assert!(!diags.has_errors(), "{diags:?}");
         let warned: Vec<String> = diags
             .iter()
@@ -645,8 +633,7 @@ mod tests {
     fn call_timeouts_default_to_the_constants_and_validate() {
         let m = Model::from_value(&Value::Null);
         assert_eq!(m.aws_settings().timeouts, CallTimeouts::default());
-        let mut diags = Diagnostics::new();
-        PlanetScale.validate(&m.to_value(), &mut diags);
+        let diags = validated(&m.to_value());
         assert!(!diags.has_errors(), "{diags:?}");
     }
 }

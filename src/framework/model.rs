@@ -482,15 +482,6 @@ macro_rules! model {
     };
 }
 
-/// Fails (in a unit test) unless a model names exactly the attributes and
-/// blocks of its schema's block.
-#[cfg(test)]
-pub fn assert_model_names(block: &crate::framework::schema::Block, model: &[&str]) {
-    let mut model = model.to_vec();
-    model.sort_unstable();
-    assert_eq!(model, block.names(), "the model and the schema differ");
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
