@@ -39,7 +39,7 @@ crate::model! {
     /// models' attributes. An absent nested block reads as an empty one.
     /// `aws_attempt_timeout`, `aws_operation_timeout` and `api_url` read as
     /// their defaults when left out, which their descriptions name; the
-    /// schema gives them none (`planned_by_resource`), as Terraform plans
+    /// schema gives them none (`without_schema_default`), as Terraform plans
     /// no provider block.
     pub struct Model, attributes mod attr, sensitive [access_key, secret_key, token, http_proxy, service_token] {
         region: Option<String> => optional()
@@ -121,7 +121,7 @@ crate::model! {
                  still bounds each call.",
             ),
         aws_attempt_timeout: String = format_duration(DEFAULT_ATTEMPT_TIMEOUT) => optional()
-            .planned_by_resource()
+            .without_schema_default()
             .each_string("Invalid aws_attempt_timeout", |text| call_timeout(text).map(drop))
             .describe(format!(
                 "How long one attempt of an AWS call may take, from connecting to the last byte of \
@@ -132,7 +132,7 @@ crate::model! {
                 format_duration(DEFAULT_ATTEMPT_TIMEOUT)
             )),
         aws_operation_timeout: String = format_duration(DEFAULT_OPERATION_TIMEOUT) => optional()
-            .planned_by_resource()
+            .without_schema_default()
             .each_string("Invalid aws_operation_timeout", |text| call_timeout(text).map(drop))
             .describe(format!(
                 "How long one AWS call may take in all, its retries and the pauses between them \
@@ -191,7 +191,7 @@ crate::model! {
             "PlanetScale service token. Default: `PLANETSCALE_SERVICE_TOKEN`.",
         ),
         api_url: String = DEFAULT_API_URL.to_owned() => optional()
-            .planned_by_resource()
+            .without_schema_default()
             .each_string("Invalid PlanetScale API URL", check_api_url)
             .describe(format!("PlanetScale API base URL. Default: `{DEFAULT_API_URL}`.")),
         assume_role: AssumeRoleModel,

@@ -71,7 +71,7 @@ crate::model! {
                 "The interface VPC endpoint to check (`vpce-...`), such as \
                  `planetscale_privatelink_endpoint.db.id`.",
             ),
-        ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS) => optional_computed().planned_by_resource()
+        ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS) => optional_computed().without_schema_default()
             .check(validate::port_values)
             .check(|path, v, diags| {
                 if let Some(ports) = v.as_elements()
@@ -121,7 +121,7 @@ crate::model! {
                  resolver (its CIDR base plus two) answers only from inside the VPC; asked from elsewhere, the \
                  private name may resolve publicly or not at all, which is reported as `warn`.",
             ),
-        connection_test: bool = CONNECTION_TEST_DEFAULT => optional_computed().planned_by_resource().describe(format!(
+        connection_test: bool = CONNECTION_TEST_DEFAULT => optional_computed().without_schema_default().describe(format!(
             "Whether to connect to `private_host` the way an application's driver begins a connection, as \
              `planetscale_privatelink_connection_test` does: to every address the DNS resolution check got \
              for it (from `dns_server`), on every port of `ports`, sending PostgreSQL's SSLRequest and \

@@ -72,10 +72,11 @@ pub struct Attribute {
     pub use_state_for_unknown: bool,
     /// The value planned when the configuration leaves the attribute out.
     pub default: Option<Value>,
-    /// The resource's plan sets the value the configuration leaves out (it
-    /// depends on other arguments): a typed model's default for the field
-    /// is for reading only, not the schema's ([`Attribute::model_default`]).
-    pub planned_by_resource: bool,
+    /// The type's own code sets the value the configuration leaves out (a
+    /// resource's plan, from other arguments; a data source's read, or the
+    /// provider's configure): a typed model's default for the field is for
+    /// reading only, not the schema's ([`Attribute::model_default`]).
+    pub without_schema_default: bool,
     /// Checks of the attribute's known value, run at validation.
     pub checks: Vec<Check>,
     /// Semantic equality, for a value AWS re-serialises (a JSON policy):
@@ -171,7 +172,7 @@ impl Attribute {
             requires_replace: false,
             use_state_for_unknown: false,
             default: None,
-            planned_by_resource: false,
+            without_schema_default: false,
             checks: Vec::new(),
             equivalent: None,
         }
@@ -236,16 +237,16 @@ impl Attribute {
         self.default = Some(value);
         self
     }
-    /// The value left out is set by the resource's plan, from other
-    /// arguments: see [`Attribute::planned_by_resource`].
-    pub fn planned_by_resource(mut self) -> Self {
-        self.planned_by_resource = true;
+    /// The value left out is set by the type's own code, not by a schema
+    /// default: see [`Attribute::without_schema_default`].
+    pub fn without_schema_default(mut self) -> Self {
+        self.without_schema_default = true;
         self
     }
     /// A typed model's default for the field (`= default`): the schema's
-    /// default too, unless the resource's plan sets the value.
+    /// default too, unless the type's own code sets the value.
     pub fn model_default(self, value: Value) -> Self {
-        if self.planned_by_resource {
+        if self.without_schema_default {
             self
         } else {
             self.default(value)

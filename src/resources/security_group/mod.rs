@@ -99,14 +99,14 @@ model! {
                  those are not given.",
             ),
         description: String = DEFAULT_DESCRIPTION.to_owned() => optional_computed().requires_replace()
-            .planned_by_resource()
+            .without_schema_default()
             .each_string("Invalid description", |s| group_text(attr::description, s, 255))
             .describe(format!(
                 "The group's description, which EC2 cannot change in place. When not given: \"{DEFAULT_DESCRIPTION}\" \
                  (`postgres`), or \"{VITESS_DESCRIPTION}\" (`vitess`).",
             )),
         ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS) => optional_computed()
-            .planned_by_resource()
+            .without_schema_default()
             .check(validate::port_values)
             .describe(format!(
                 "TCP ports to let in, each from 1 to 65535. When not given, the engine's: {} for `postgres`, {} \
