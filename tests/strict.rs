@@ -1577,3 +1577,67 @@ fn a_hosted_zone_takes_one_write_at_a_time() {
         );
     });
 }
+
+/// Rule 20: a hosted zone holds at most 10 tags. A change that would leave
+/// eleven is refused, counting the tags it has and the keys it removes.
+#[test]
+fn a_hosted_zone_holds_at_most_ten_tags() {
+    use aws_sdk_route53::types::{HostedZoneConfig, Tag, TagResourceType, Vpc, VpcRegion};
+    let layer = layer();
+    let route53 = support::emulator::route53_client(&layer.strict.url);
+    runtime().block_on(async {
+        let vpc = create_network(&layer.ec2, 226, &["us-east-1a"])
+            .await
+            .vpc_id;
+        let name = format!("{}.rule20.example.com", support::unique("db"));
+        let zone = route53
+            .create_hosted_zone()
+            .name(&name)
+            .caller_reference(support::unique("rule20"))
+            .vpc(
+                Vpc::builder()
+                    .vpc_id(&vpc)
+                    .vpc_region(VpcRegion::UsEast1)
+                    .build(),
+            )
+            .hosted_zone_config(HostedZoneConfig::builder().private_zone(true).build())
+            .send()
+            .await
+            .unwrap();
+        let id = zone
+            .hosted_zone()
+            .unwrap()
+            .id()
+            .trim_start_matches("/hostedzone/")
+            .to_owned();
+        let tags = |range: std::ops::Range<u32>| -> Vec<Tag> {
+            range
+                .map(|i| Tag::builder().key(format!("k{i}")).value("v").build())
+                .collect()
+        };
+        let change = |add: Vec<Tag>, remove: Vec<String>| {
+            route53
+                .change_tags_for_resource()
+                .resource_type(TagResourceType::Hostedzone)
+                .resource_id(&id)
+                .set_add_tags((!add.is_empty()).then_some(add))
+                .set_remove_tag_keys((!remove.is_empty()).then_some(remove))
+                .send()
+        };
+        let refused = change(tags(0..11), vec![]).await.unwrap_err();
+        assert_eq!(
+            refused.as_service_error().and_then(|e| e.meta().code()),
+            Some("InvalidInput"),
+            "{refused:?}"
+        );
+        change(tags(0..10), vec![]).await.expect("ten tags");
+        let refused = change(tags(10..11), vec![]).await.unwrap_err();
+        assert_eq!(
+            refused.as_service_error().and_then(|e| e.meta().code()),
+            Some("InvalidInput")
+        );
+        change(tags(10..11), vec!["k0".to_owned()])
+            .await
+            .expect("one in, one out");
+    });
+}

@@ -32,6 +32,7 @@
 //! | 17 | a CreateHostedZone of a private zone, or an AssociateVPCWithHostedZone, whose VPC is already associated with another zone of the zone's name, or holds an interface endpoint with private DNS on for that name | `ConflictingDomainExists` (400) "..." (the layer's words) | API_CreateHostedZone and API_AssociateVPCWithHostedZone, ConflictingDomainExists ("Create a private hosted zone: A hosted zone with the specified name already exists and is already associated with the Amazon VPC that you specified"; "Associate VPCs with a private hosted zone: The VPC that you specified is already associated with another hosted zone that has the same name"); PrivateLink guide, "Manage DNS names for VPC endpoint services" (an endpoint's private DNS is a private hosted zone AWS associates with the VPC) |
 //! | 18 | an interface endpoint to a service that requires acceptance is `pendingAcceptance` until its owner accepts it (a test plays that with [`Strict::accept`]); private DNS cannot be on before: a CreateVpcEndpoint to such a service with `PrivateDnsEnabled` true (its default), or a ModifyVpcEndpoint turning it on while the endpoint waits | `InvalidParameter` "..." (the layer's words); `pendingAcceptance` in DescribeVpcEndpoints | API_VpcEndpoint (State: `pendingAcceptance`); PrivateLink guide, "Accept or reject connection requests" (a request waits until the owner accepts it); EC2's refusal to enable private DNS before acceptance is not in the API reference: it is the behaviour crossplane-contrib/provider-aws#1363 reports ("can't enable private dns before it is accepted") and hashicorp/terraform-provider-aws#37628 builds `aws_vpc_endpoint_private_dns` for (private DNS turned on after the connection is accepted) |
 //! | 19 | a Route 53 write to a hosted zone while another write to the same zone is still being answered: AssociateVPCWithHostedZone or DisassociateVPCFromHostedZone; ChangeResourceRecordSets or DeleteHostedZone (a test widens the window with [`Strict::hold_route53_writes`]) | `ConcurrentModification` (400) "Another user submitted a request to create, update, or delete the object at the same time that you did. Retry the request."; `PriorRequestNotComplete` (400) "The request was rejected because Route 53 was still processing a prior request." | API_AssociateVPCWithHostedZone and API_DisassociateVPCFromHostedZone (ConcurrentModification, and PriorRequestNotComplete: "If Amazon Route 53 can't process a request before the next request arrives, it will reject subsequent requests for the same hosted zone"); API_ChangeResourceRecordSets and API_DeleteHostedZone (PriorRequestNotComplete) |
+//! | 20 | a ChangeTagsForResource of a hosted zone that would leave it more than [`ZONE_TAGS`] tags (those it has, plus the keys added, less the keys removed) | `InvalidInput` (400) "The input is not valid." with the count (the layer's words after AWS's) | API_ChangeTagsForResource (AddTags: "You can add a maximum of 10 tags to a health check or a hosted zone"); InvalidInput: "The input is not valid." |
 //!
 //! Choices where the emulator says less than EC2:
 //! - Rule 2: the emulator reports no `privateDnsNameVerificationState` at
@@ -107,6 +108,9 @@ use super::proxy::{Reply, encode_form, error_from, form, forward, xml_escape};
 pub const READS_HIDDEN_AFTER_CREATE: u32 = 2;
 /// Interface and Gateway Load Balancer endpoints per VPC (PrivateLink quotas).
 pub const ENDPOINTS_PER_VPC: usize = 50;
+/// Tags per hosted zone (API_ChangeTagsForResource).
+pub const ZONE_TAGS: usize = 10;
+
 /// Tags per resource (API_CreateTags).
 pub const TAGS_PER_RESOURCE: usize = 50;
 /// Rules per security group, per direction and IP version (Amazon VPC quotas).
@@ -474,6 +478,13 @@ async fn handle(
         let hold = state.lock().unwrap().hold_route53_writes;
         if let (Some(_), Some(hold)) = (&_writing, hold) {
             tokio::time::sleep(hold).await;
+        }
+        // Rule 20.
+        if method == hyper::Method::POST
+            && let Some(zone) = path.strip_prefix("/2013-04-01/tags/hostedzone/")
+            && let Some(refusal) = zone_tag_limit(upstream, &parts.headers, zone, &body).await
+        {
+            return Ok(refusal);
         }
         // Rule 17: the check and the call it guards run one at a time.
         let _turn = if method == hyper::Method::POST {
@@ -2661,6 +2672,54 @@ async fn endpoint_answering(
         }
     }
     None
+}
+
+/// Rule 20: the tags a ChangeTagsForResource would leave on `zone`, refused
+/// past [`ZONE_TAGS`].
+async fn zone_tag_limit(
+    upstream: SocketAddr,
+    like: &HeaderMap,
+    zone: &str,
+    body: &Bytes,
+) -> Option<Response<Full<Bytes>>> {
+    let text = String::from_utf8_lossy(body);
+    let keys_in = |section: &str| -> BTreeSet<String> {
+        let Some((_, rest)) = text.split_once(&format!("<{section}>")) else {
+            return BTreeSet::new();
+        };
+        let inner = rest
+            .split_once(&format!("</{section}>"))
+            .map_or(rest, |(i, _)| i);
+        inner
+            .split("<Key>")
+            .skip(1)
+            .filter_map(|k| k.split_once("</Key>").map(|(k, _)| k.to_owned()))
+            .collect()
+    };
+    let (added, removed) = (keys_in("AddTags"), keys_in("RemoveTagKeys"));
+    let held = route53_get(
+        upstream,
+        like,
+        &format!("/2013-04-01/tags/hostedzone/{zone}"),
+    )
+    .await?;
+    let mut keys: BTreeSet<String> = held
+        .split("<Key>")
+        .skip(1)
+        .filter_map(|k| k.split_once("</Key>").map(|(k, _)| k.to_owned()))
+        .collect();
+    keys.extend(added);
+    keys.retain(|k| !removed.contains(k));
+    (keys.len() > ZONE_TAGS).then(|| {
+        route53_error((
+            "InvalidInput",
+            &format!(
+                "The input is not valid. A hosted zone holds at most {ZONE_TAGS} tags; this change would \
+                 leave {}.",
+                keys.len()
+            ),
+        ))
+    })
 }
 
 /// The layer's own Route 53 read from the emulator (made out as `like`'s
