@@ -15,6 +15,7 @@ use crate::aws::AwsError;
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
+use crate::framework::path::AttributePath;
 use crate::framework::path::root;
 use crate::framework::schema::declare::{computed, optional, optional_computed};
 use crate::framework::schema::{Block, Schema};
@@ -203,197 +204,231 @@ impl DataSource<Clients> for ServiceDataSource {
     ) -> Option<Value> {
         let clients = &ctx.data;
         let mut m = Model::from_value(config);
-        // Where a problem with the service name points: the argument that
-        // produced it.
         let engine = Engine::parse(&m.engine).unwrap_or(Engine::Postgres);
         m.ports = engine.ports().to_vec();
-        let (service_name, private_host, name_path) = match &m.service_name {
-            Some(name) => (name.clone(), None, root(attr::service_name)),
-            None if engine == Engine::Vitess => {
-                let region = m.service_region.as_deref().unwrap_or(&clients.region);
-                match vitess_service(region) {
-                    Ok(name) => (name.to_owned(), None, root(attr::engine)),
-                    Err(why) => {
-                        diags.attr_error(
-                            root(attr::engine),
-                            "No Vitess service in this region",
-                            why,
-                        );
-                        return None;
-                    }
-                }
-            }
-            None => {
-                let (Some(organization), Some(database), Some(branch)) =
-                    (&m.organization, &m.database, &m.branch)
-                else {
-                    // validate reported what is missing.
-                    return None;
-                };
-                let branch_ref = BranchRef {
-                    organization,
-                    database,
-                    branch,
-                };
-                let settings = &clients.planetscale;
-                let found = match Api::new(
-                    &settings.api_url,
-                    settings.service_token_id.as_deref(),
-                    settings.service_token.as_deref(),
-                ) {
-                    Ok(api) => {
-                        api.branch_private_link(organization, database, branch, &ctx.stop)
-                            .await
-                    }
-                    Err(e) => Err(e),
-                };
-                match found {
-                    Ok(found) => {
-                        tracing::info!(
-                            %organization, %database, %branch, service_name = %found.service_name,
-                            "PlanetScale reported the branch's PrivateLink service"
-                        );
-                        (found.service_name, found.private_host, root(attr::branch))
-                    }
-                    Err(e) => {
-                        let (summary, detail) = api_error(&e, &branch_ref, &settings.api_url);
-                        diags.error(summary, detail);
-                        return None;
-                    }
-                }
-            }
-        };
+        let (service_name, private_host, name_path) = which_service(ctx, &m, engine, diags).await?;
+        let service_region = checked_region(clients, &m, &service_name, &name_path, diags)?;
+        m.service_name = Some(service_name);
+        m.service_region = service_region;
+        m.private_host = private_host;
+        Some(described(clients, m, &name_path, diags).await?.to_value())
+    }
+}
 
-        let service_region = match service_name_region(&service_name) {
-            Ok(region) => match &m.service_region {
-                Some(configured) if configured != region => {
-                    diags.attr_error(
-                        root(attr::service_region),
-                        "Region not the service's",
-                        service_region_mismatch_detail(region, configured),
-                    );
+/// Which service the read describes: the name given, the Vitess region's,
+/// or the one PlanetScale's API reports for the branch; with the branch's
+/// Private Host when the API gave it, and the argument a problem with the
+/// name points at (the one that produced it).
+async fn which_service(
+    ctx: &Ctx<Clients>,
+    m: &Model,
+    engine: Engine,
+    diags: &mut Diagnostics,
+) -> Option<(String, Option<String>, AttributePath)> {
+    let clients = &ctx.data;
+    Some(match &m.service_name {
+        Some(name) => (name.clone(), None, root(attr::service_name)),
+        None if engine == Engine::Vitess => {
+            let region = m.service_region.as_deref().unwrap_or(&clients.region);
+            match vitess_service(region) {
+                Ok(name) => (name.to_owned(), None, root(attr::engine)),
+                Err(why) => {
+                    diags.attr_error(root(attr::engine), "No Vitess service in this region", why);
                     return None;
                 }
-                _ => Some(region.to_owned()),
-            },
-            Err(_) => None,
-        };
-        match service_name_region(&service_name) {
-            Ok(region) if region != clients.region && m.service_region.is_none() => {
-                diags.attr_error(
-                    name_path,
-                    "Service in another region",
-                    region_mismatch_detail(region, &clients.region),
-                );
-                return None;
-            }
-            Ok(_) => {}
-            Err(why) => {
-                diags.attr_error(
-                    name_path,
-                    "PlanetScale reported an invalid service name",
-                    format!(
-                        "The PlanetScale API gave {why} Contact PlanetScale support, or give service_name \
-                         from the dashboard instead."
-                    ),
-                );
-                return None;
             }
         }
+        None => {
+            let (Some(organization), Some(database), Some(branch)) =
+                (&m.organization, &m.database, &m.branch)
+            else {
+                // validate reported what is missing.
+                return None;
+            };
+            let branch_ref = BranchRef {
+                organization,
+                database,
+                branch,
+            };
+            let settings = &clients.planetscale;
+            let found = match Api::new(
+                &settings.api_url,
+                settings.service_token_id.as_deref(),
+                settings.service_token.as_deref(),
+            ) {
+                Ok(api) => {
+                    api.branch_private_link(organization, database, branch, &ctx.stop)
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            match found {
+                Ok(found) => {
+                    tracing::info!(
+                        %organization, %database, %branch, service_name = %found.service_name,
+                        "PlanetScale reported the branch's PrivateLink service"
+                    );
+                    (found.service_name, found.private_host, root(attr::branch))
+                }
+                Err(e) => {
+                    let (summary, detail) = api_error(&e, &branch_ref, &settings.api_url);
+                    diags.error(summary, detail);
+                    return None;
+                }
+            }
+        }
+    })
+}
 
-        m.service_name = Some(service_name.clone());
-        m.service_region = service_region.clone();
-        m.private_host = private_host;
-        let remote = service_region.as_deref().filter(|r| *r != clients.region);
-        let described = match clients
-            .ec2
-            .find_endpoint_service(&service_name, remote)
-            .await
-        {
-            Ok(service) => service,
-            Err(e) if e.is_not_found() && remote.is_some() => {
+/// The service's region: the service name's, which a configured
+/// `service_region` must name, and which must be the provider's unless
+/// `service_region` is given. `None` (the read ends) with the error.
+fn checked_region(
+    clients: &Clients,
+    m: &Model,
+    service_name: &str,
+    name_path: &AttributePath,
+    diags: &mut Diagnostics,
+) -> Option<Option<String>> {
+    let service_region = match service_name_region(service_name) {
+        Ok(region) => match &m.service_region {
+            Some(configured) if configured != region => {
                 diags.attr_error(
                     root(attr::service_region),
-                    "Service not offered across regions",
-                    cross_region_unavailable_detail(
-                        &service_name,
-                        remote.unwrap_or_default(),
-                        &clients.region,
-                    ),
+                    "Region not the service's",
+                    service_region_mismatch_detail(region, configured),
                 );
                 return None;
             }
-            Err(e) if e.is_not_found() => {
-                diags.attr_error(
-                    name_path,
-                    "PrivateLink service not found",
-                    service_not_found_detail(&service_name, &clients.region),
-                );
-                return None;
-            }
-            Err(e @ AwsError::AccessDenied { .. }) => {
-                diags.attr_warning(
-                    name_path,
-                    "Could not describe the service",
-                    format!(
-                        "DescribeVpcEndpointServices was refused ({e}): the service's zones and DNS names are \
-                         left empty. Allow ec2:DescribeVpcEndpointServices to the provider's credentials to \
-                         see them."
-                    ),
-                );
-                // What EC2 would have told stays null.
-                return Some(m.to_value());
-            }
-            Err(e) => {
-                diags.attr_error(name_path, "Could not describe the service", e.to_string());
-                return None;
-            }
-        };
-        let zone_ids = match zone_ids(
-            &described.availability_zones,
-            &described.availability_zones,
-            &described.availability_zone_ids,
-            None,
-        ) {
-            Some(ids) => Some(ids),
-            // A service of another region: this region's zones say nothing
-            // of its names.
-            None if remote.is_some() => None,
-            // The answer has no zone ids (older APIs, emulators): map the
-            // names through this account's zones.
-            None => match clients
-                .ec2
-                .availability_zone_ids(&described.availability_zones)
-                .await
-            {
-                Ok(map) => zone_ids(&described.availability_zones, &[], &[], Some(&map)),
-                Err(e) => {
-                    diags.attr_warning(
-                        root(attr::availability_zone_ids),
-                        "Could not look the zone ids up",
-                        format!(
-                            "DescribeAvailabilityZones failed ({e}): availability_zone_ids is left empty. Allow \
-                             ec2:DescribeAvailabilityZones to the provider's credentials to see them."
-                        ),
-                    );
-                    None
-                }
-            },
-        };
-        Some(
-            Model {
-                availability_zones: Some(described.availability_zones),
-                availability_zone_ids: zone_ids,
-                owner: described.owner,
-                base_endpoint_dns_names: Some(described.base_endpoint_dns_names),
-                private_dns_names: Some(described.private_dns_names),
-                acceptance_required: Some(described.acceptance_required),
-                service_region: described.service_region.or(m.service_region.clone()),
-                ..m
-            }
-            .to_value(),
-        )
+            _ => Some(region.to_owned()),
+        },
+        Err(_) => None,
+    };
+    match service_name_region(service_name) {
+        Ok(region) if region != clients.region && m.service_region.is_none() => {
+            diags.attr_error(
+                name_path.clone(),
+                "Service in another region",
+                region_mismatch_detail(region, &clients.region),
+            );
+            return None;
+        }
+        Ok(_) => {}
+        Err(why) => {
+            diags.attr_error(
+                name_path.clone(),
+                "PlanetScale reported an invalid service name",
+                format!(
+                    "The PlanetScale API gave {why} Contact PlanetScale support, or give service_name \
+                     from the dashboard instead."
+                ),
+            );
+            return None;
+        }
     }
+    Some(service_region)
+}
+
+/// The model with what EC2 says of its service (zones, DNS names, owner,
+/// acceptance) and the zones' ids; `None` when the read ends with an error.
+async fn described(
+    clients: &Clients,
+    m: Model,
+    name_path: &AttributePath,
+    diags: &mut Diagnostics,
+) -> Option<Model> {
+    let service_name = m.service_name.clone().unwrap_or_default();
+    let service_region = m.service_region.clone();
+    let remote = service_region.as_deref().filter(|r| *r != clients.region);
+    let described = match clients
+        .ec2
+        .find_endpoint_service(&service_name, remote)
+        .await
+    {
+        Ok(service) => service,
+        Err(e) if e.is_not_found() && remote.is_some() => {
+            diags.attr_error(
+                root(attr::service_region),
+                "Service not offered across regions",
+                cross_region_unavailable_detail(
+                    &service_name,
+                    remote.unwrap_or_default(),
+                    &clients.region,
+                ),
+            );
+            return None;
+        }
+        Err(e) if e.is_not_found() => {
+            diags.attr_error(
+                name_path.clone(),
+                "PrivateLink service not found",
+                service_not_found_detail(&service_name, &clients.region),
+            );
+            return None;
+        }
+        Err(e @ AwsError::AccessDenied { .. }) => {
+            diags.attr_warning(
+                name_path.clone(),
+                "Could not describe the service",
+                format!(
+                    "DescribeVpcEndpointServices was refused ({e}): the service's zones and DNS names are \
+                     left empty. Allow ec2:DescribeVpcEndpointServices to the provider's credentials to \
+                     see them."
+                ),
+            );
+            // What EC2 would have told stays null.
+            return Some(m);
+        }
+        Err(e) => {
+            diags.attr_error(
+                name_path.clone(),
+                "Could not describe the service",
+                e.to_string(),
+            );
+            return None;
+        }
+    };
+    let zone_ids = match zone_ids(
+        &described.availability_zones,
+        &described.availability_zones,
+        &described.availability_zone_ids,
+        None,
+    ) {
+        Some(ids) => Some(ids),
+        // A service of another region: this region's zones say nothing
+        // of its names.
+        None if remote.is_some() => None,
+        // The answer has no zone ids (older APIs, emulators): map the
+        // names through this account's zones.
+        None => match clients
+            .ec2
+            .availability_zone_ids(&described.availability_zones)
+            .await
+        {
+            Ok(map) => zone_ids(&described.availability_zones, &[], &[], Some(&map)),
+            Err(e) => {
+                diags.attr_warning(
+                    root(attr::availability_zone_ids),
+                    "Could not look the zone ids up",
+                    format!(
+                        "DescribeAvailabilityZones failed ({e}): availability_zone_ids is left empty. Allow \
+                         ec2:DescribeAvailabilityZones to the provider's credentials to see them."
+                    ),
+                );
+                None
+            }
+        },
+    };
+    Some(Model {
+        availability_zones: Some(described.availability_zones),
+        availability_zone_ids: zone_ids,
+        owner: described.owner,
+        base_endpoint_dns_names: Some(described.base_endpoint_dns_names),
+        private_dns_names: Some(described.private_dns_names),
+        acceptance_required: Some(described.acceptance_required),
+        service_region: described.service_region.or(m.service_region.clone()),
+        ..m
+    })
 }
 
 /// The zone ids in the order of `names`: as a description gave them (by
