@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use crate::aws::AwsError;
 use crate::aws::endpoint::{CREATE_TOKEN_TAG, EndpointChanges};
-use crate::aws::model::{Endpoint, EndpointService, Subnet, ZoneVpc};
+use crate::aws::model::{Endpoint, EndpointService, SecurityGroup, Subnet, VpcDns, ZoneVpc};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
 use crate::privatelink::{
@@ -125,31 +125,7 @@ pub(super) async fn preflight(
             }
         },
     );
-    let mut service = None;
-    match found_service {
-        Some(Ok(s)) => service = Some(s),
-        Some(Err(e)) if e.is_not_found() && remote_region(clients, m).is_some() => diags.attr_error(
-            root(attr::service_region),
-            "Service not offered across regions",
-            cross_region_unavailable_detail(
-                &m.service_name,
-                remote_region(clients, m).unwrap_or_default(),
-                &clients.region,
-            ),
-        ),
-        Some(Err(e)) if e.is_not_found() => diags.attr_error(
-            root(attr::service_name),
-            "PrivateLink service not found",
-            service_not_found_detail(&m.service_name, &clients.region),
-        ),
-        Some(Err(e @ AwsError::AccessDenied { .. })) => diags.attr_warning(
-            root(attr::service_name),
-            "Could not verify the service",
-            format!("DescribeVpcEndpointServices was refused ({e}); the endpoint will be created without verifying the service first."),
-        ),
-        Some(Err(e)) => diags.attr_error(root(attr::service_name), "Could not verify the service", e.to_string()),
-        None => {}
-    }
+    let service = found_service.and_then(|found| judge_service(clients, m, found, diags));
     if checks.dns
         && let Some(s) = &service
         && let Some(why) = private_dns_unavailable(s)
@@ -178,39 +154,93 @@ pub(super) async fn preflight(
             why,
         );
     }
-    match found_subnets {
-        Some(Ok(found)) => {
+    if let Some(found) = found_subnets {
+        judge_subnets(clients, m, service.as_ref(), found, diags);
+    }
+    if let Some(found) = found_groups {
+        judge_groups(m, found, diags);
+    }
+    if let Some(found) = found_dns {
+        judge_vpc_dns(m, found, checks.at_plan, diags);
+    }
+    service
+}
+
+/// The service as EC2 described it, or what its description's failure
+/// means (an error, or a warning where the create can go on unverified).
+fn judge_service(
+    clients: &Clients,
+    m: &Model,
+    found: Result<EndpointService, AwsError>,
+    diags: &mut Diagnostics,
+) -> Option<EndpointService> {
+    match found {
+        Ok(s) => return Some(s),
+        Err(e) if e.is_not_found() && remote_region(clients, m).is_some() => diags.attr_error(
+            root(attr::service_region),
+            "Service not offered across regions",
+            cross_region_unavailable_detail(
+                &m.service_name,
+                remote_region(clients, m).unwrap_or_default(),
+                &clients.region,
+            ),
+        ),
+        Err(e) if e.is_not_found() => diags.attr_error(
+            root(attr::service_name),
+            "PrivateLink service not found",
+            service_not_found_detail(&m.service_name, &clients.region),
+        ),
+        Err(e @ AwsError::AccessDenied { .. }) => diags.attr_warning(
+            root(attr::service_name),
+            "Could not verify the service",
+            format!("DescribeVpcEndpointServices was refused ({e}); the endpoint will be created without verifying the service first."),
+        ),
+        Err(e) => diags.attr_error(root(attr::service_name), "Could not verify the service", e.to_string()),
+    }
+    None
+}
+
+/// The subnets against the service's zones (or, across regions, the zones
+/// cross-region access is offered in) and the fixed addresses.
+fn judge_subnets(
+    clients: &Clients,
+    m: &Model,
+    service: Option<&EndpointService>,
+    found: Result<Vec<Subnet>, AwsError>,
+    diags: &mut Diagnostics,
+) {
+    match found {
+        Ok(found) => {
             let remote = remote_region(clients, m);
             let zones = service
-                .as_ref()
                 .filter(|_| remote.is_none())
                 .map(|s| s.availability_zones.as_slice());
             check_subnets(m, &found, zones, diags);
             if let Some(service_region) = remote {
                 check_cross_region_zones(&found, service_region, diags);
-                if let Some(here) = service
-                    .as_ref()
-                    .and_then(|s| zones_named_here(s, &clients.region))
-                {
+                if let Some(here) = service.and_then(|s| zones_named_here(s, &clients.region)) {
                     warn_of_zones_not_named(&found, &here, diags);
                 }
             }
             check_addresses(m, &found, diags);
         }
-        Some(Err(e)) if e.is_not_found() => diags.attr_error(
+        Err(e) if e.is_not_found() => diags.attr_error(
             root(attr::subnet_ids),
             "Subnet not found",
             format!("{e}. Check the subnet ids and the provider's region."),
         ),
-        Some(Err(e)) => diags.attr_error(
+        Err(e) => diags.attr_error(
             root(attr::subnet_ids),
             "Could not check the subnets",
             e.to_string(),
         ),
-        None => {}
     }
-    match found_groups {
-        Some(Ok(groups)) => {
+}
+
+/// The security groups: each of the endpoint's VPC.
+fn judge_groups(m: &Model, found: Result<Vec<SecurityGroup>, AwsError>, diags: &mut Diagnostics) {
+    match found {
+        Ok(groups) => {
             for g in groups.iter().filter(|g| g.vpc_id != m.vpc_id) {
                 diags.attr_error(
                     root(attr::security_group_ids),
@@ -223,20 +253,29 @@ pub(super) async fn preflight(
                 );
             }
         }
-        Some(Err(e)) if e.is_not_found() => diags.attr_error(
+        Err(e) if e.is_not_found() => diags.attr_error(
             root(attr::security_group_ids),
             "Security group not found",
             format!("{e}. Check the security group ids and the provider's region."),
         ),
-        Some(Err(e)) => diags.attr_warning(
+        Err(e) => diags.attr_warning(
             root(attr::security_group_ids),
             "Could not check the security groups",
             e.to_string(),
         ),
-        None => {}
     }
-    match found_dns {
-        Some(Ok(d)) if !(d.support && d.hostnames) => {
+}
+
+/// The VPC's DNS settings, which private DNS needs on: a warning at plan
+/// (the same apply may turn them on), an error at apply.
+fn judge_vpc_dns(
+    m: &Model,
+    found: Result<VpcDns, AwsError>,
+    at_plan: bool,
+    diags: &mut Diagnostics,
+) {
+    match found {
+        Ok(d) if !(d.support && d.hostnames) => {
             let detail = format!(
                 "{} has {} turned off, and private DNS needs both DNS resolution and DNS hostnames on. Turn \
                  them on (in hashicorp/aws: enable_dns_support and enable_dns_hostnames on aws_vpc), or set \
@@ -244,7 +283,7 @@ pub(super) async fn preflight(
                 m.vpc_id,
                 d.settings_off().join(" and ")
             );
-            if checks.at_plan {
+            if at_plan {
                 // The same apply may turn them on before the endpoint is
                 // written: say so now, and check again then.
                 diags.attr_warning(
@@ -264,19 +303,18 @@ pub(super) async fn preflight(
                 );
             }
         }
-        Some(Err(e)) if e.is_not_found() => diags.attr_error(
+        Err(e) if e.is_not_found() => diags.attr_error(
             root(attr::vpc_id),
             "VPC not found",
             format!("{}: {e}", m.vpc_id),
         ),
-        Some(Err(e)) => diags.attr_warning(
+        Err(e) => diags.attr_warning(
             root(attr::vpc_id),
             "Could not check the VPC's DNS settings",
             e.to_string(),
         ),
         _ => {}
     }
-    service
 }
 
 /// With private DNS on, the service's private DNS name must not be one a
