@@ -69,6 +69,29 @@ pub fn same(a: &str, b: &str) -> bool {
     }
 }
 
+/// A policy as Terraform's `jsonencode` writes it (keys sorted, no white
+/// space), for a state with no spelling of its own to keep (after an
+/// import, or a create that left the policy to EC2): the configuration
+/// Terraform generates for it then plans no change. Text that is not JSON
+/// is kept as it is.
+pub fn canonical(text: &str) -> String {
+    fn sorted(value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value as J;
+        match value {
+            J::Array(items) => J::Array(items.into_iter().map(sorted).collect()),
+            J::Object(map) => {
+                let mut entries: Vec<(String, J)> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                J::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            other => other,
+        }
+    }
+    serde_json::from_str::<serde_json::Value>(text)
+        .map(|doc| sorted(doc).to_string())
+        .unwrap_or_else(|_| text.to_owned())
+}
+
 /// The document in one spelling: a list of one is its element, a list's
 /// elements are in the order of their own normal spellings.
 fn normal(value: serde_json::Value) -> serde_json::Value {
@@ -105,6 +128,17 @@ mod tests {
         }"#;
         assert!(equivalent(&s(written), &s(shown)));
         assert!(same(r#"{"Action":"x"}"#, r#"{"Action":["x"]}"#));
+    }
+
+    #[test]
+    fn the_canonical_spelling_is_jsonencodes() {
+        assert_eq!(
+            canonical(
+                "{\n \"Version\": \"2008-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\"}]}"
+            ),
+            r#"{"Statement":[{"Action":"*","Effect":"Allow"}],"Version":"2008-10-17"}"#
+        );
+        assert_eq!(canonical("not json"), "not json");
     }
 
     #[test]

@@ -45,7 +45,13 @@ pub(super) fn state_from_aws(clients: &Clients, e: &Endpoint, base: &Model) -> M
             .clone()
             .or_else(|| base.dns_record_ip_type.clone()),
         subnet_configurations: base.subnet_configurations.clone(),
-        policy: e.policy.clone().or_else(|| base.policy.clone()),
+        // In jsonencode's spelling; the framework keeps the plan's or the
+        // prior state's where it means the same.
+        policy: e
+            .policy
+            .as_deref()
+            .map(super::policy::canonical)
+            .or_else(|| base.policy.clone()),
         state: e.state.clone(),
         network_interface_ids: e.network_interface_ids.clone(),
         dns_entries: e
