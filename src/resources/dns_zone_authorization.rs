@@ -131,12 +131,8 @@ impl Resource<Clients> for DnsZoneAuthorizationResource {
     ) {
         if Attrs::of(change.config).is_null(attr::vpc_region)
             && Attrs::of(&change.planned).is_unknown(attr::vpc_region)
-            && let Value::Object(map) = &mut change.planned
         {
-            map.insert(
-                attr::vpc_region.to_owned(),
-                Value::String(ctx.data.region.clone()),
-            );
+            change.set_planned(attr::vpc_region, Value::String(ctx.data.region.clone()));
         }
     }
 

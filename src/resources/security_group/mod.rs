@@ -762,10 +762,8 @@ fn engine_defaults(change: &mut PlanChange<'_>) {
         // Unknown yet (or invalid, which validate reported): the defaults
         // are known once the engine is.
         for name in [attr::ports, attr::description] {
-            if c.is_null(name)
-                && let Value::Object(map) = &mut change.planned
-            {
-                map.insert(name.to_owned(), Value::unknown());
+            if c.is_null(name) {
+                change.set_planned(name, Value::unknown());
             }
         }
         return;
