@@ -9,8 +9,10 @@
 //!
 //! Options through the environment: BENCH_SIZES (default "1,20,100"),
 //! BENCH_RUNS (runs per size and provider, default 3; sizes of 100 and more
-//! run once), BENCH_OUT (where to write the Markdown table; default stdout
-//! only). For each size and provider it prints the median wall time of
+//! run once), BENCH_LATENCIES (milliseconds the proxy adds to every AWS
+//! call, one table block each; default "0,150": a real region answers EC2
+//! in roughly 100-300 ms), BENCH_OUT (where to write the Markdown table;
+//! default stdout only). For each size and provider it prints the median wall time of
 //! apply, plan and destroy, the peak RSS of one provider process, and EC2
 //! calls by action (counted at a proxy in front of the emulator), then the
 //! ratios ours/theirs. Start-up is measured too: the time from exec to the
@@ -58,6 +60,9 @@ struct Measured {
     wall: Vec<Duration>,
     peak_rss_kib: u64,
     calls: BTreeMap<String, u64>,
+    /// The first run's AWS calls: action, when it came and when it was
+    /// answered, from the first call.
+    timeline: Vec<(String, Duration, Option<Duration>)>,
 }
 
 /// Runs a terraform command while sampling the peak RSS of the provider's
@@ -316,6 +321,11 @@ fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(3);
+    let latencies: Vec<u64> = std::env::var("BENCH_LATENCIES")
+        .unwrap_or_else(|_| "0,150".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
     assert!(
         std::env::var("TF_AWS_PROVIDER_MIRROR").is_ok_and(|m| !m.is_empty()),
         "set TF_AWS_PROVIDER_MIRROR to a filesystem mirror holding hashicorp/aws"
@@ -346,70 +356,106 @@ fn main() {
         service: emulator.create_endpoint_service(None),
     };
 
-    let mut results: BTreeMap<(usize, Side, &'static str), Measured> = BTreeMap::new();
-    for &n in &sizes {
-        for side in [Side::Ours, Side::Theirs] {
-            let ws = Workspace::new(Some(&proxy.url)).without_logs();
-            ws.write("main.tf", &config(side, n, &fixture));
-            ws.init();
-            let repeats = if n >= 100 { 1 } else { runs };
-            for run in 0..repeats {
-                for (step, args) in [
-                    (
-                        "apply",
-                        vec!["apply", "-auto-approve", "-input=false", "-no-color"],
-                    ),
-                    ("plan", vec!["plan", "-input=false", "-no-color"]),
-                    (
-                        "destroy",
-                        vec!["destroy", "-auto-approve", "-input=false", "-no-color"],
-                    ),
-                ] {
-                    proxy.reset_counts();
-                    let (wall, rss) = measure(&ws, &args, side);
-                    let m = results.entry((n, side, step)).or_default();
-                    m.wall.push(wall);
-                    m.peak_rss_kib = m.peak_rss_kib.max(rss);
-                    if run == 0 {
-                        m.calls = proxy
-                            .counts()
-                            .into_iter()
-                            .filter(|(a, _)| a != "GetCallerIdentity")
-                            .collect();
+    let mut results: BTreeMap<(u64, usize, Side, &'static str), Measured> = BTreeMap::new();
+    for &latency in &latencies {
+        proxy.set_faults(support::proxy::Faults {
+            latency: Duration::from_millis(latency),
+            ..Default::default()
+        });
+        for &n in &sizes {
+            for side in [Side::Ours, Side::Theirs] {
+                let ws = Workspace::new(Some(&proxy.url)).without_logs();
+                ws.write("main.tf", &config(side, n, &fixture));
+                ws.init();
+                let repeats = if n >= 100 { 1 } else { runs };
+                for run in 0..repeats {
+                    for (step, args) in [
+                        (
+                            "apply",
+                            vec!["apply", "-auto-approve", "-input=false", "-no-color"],
+                        ),
+                        ("plan", vec!["plan", "-input=false", "-no-color"]),
+                        (
+                            "destroy",
+                            vec!["destroy", "-auto-approve", "-input=false", "-no-color"],
+                        ),
+                    ] {
+                        proxy.reset_counts();
+                        let (wall, rss) = measure(&ws, &args, side);
+                        let m = results.entry((latency, n, side, step)).or_default();
+                        m.wall.push(wall);
+                        m.peak_rss_kib = m.peak_rss_kib.max(rss);
+                        if run == 0 {
+                            m.timeline = proxy.timeline();
+                            m.calls = proxy
+                                .counts()
+                                .into_iter()
+                                .filter(|(a, _)| a != "GetCallerIdentity")
+                                .collect();
+                        }
+                        eprintln!(
+                            "+{latency} ms N={n} {} {step} run {}: {}, peak RSS {}",
+                            side.name(),
+                            run + 1,
+                            secs(wall),
+                            mib(rss)
+                        );
                     }
-                    eprintln!(
-                        "N={n} {} {step} run {}: {}, peak RSS {}",
-                        side.name(),
-                        run + 1,
-                        secs(wall),
-                        mib(rss)
-                    );
                 }
             }
         }
     }
 
     let mut table = String::from(
-        "| N | step | planetscale | hashicorp/aws | ratio | EC2 calls (planetscale) | EC2 calls (hashicorp/aws) |\n\
-         |---|---|---|---|---|---|---|\n",
+        "| latency | N | step | planetscale | hashicorp/aws | ratio | EC2 calls (planetscale) | EC2 calls (hashicorp/aws) |\n\
+         |---|---|---|---|---|---|---|---|\n",
     );
     let mut peak = BTreeMap::new();
-    for &n in &sizes {
-        for step in ["apply", "plan", "destroy"] {
-            let ours = &results[&(n, Side::Ours, step)];
-            let theirs = &results[&(n, Side::Theirs, step)];
-            let (o, t) = (median(ours.wall.clone()), median(theirs.wall.clone()));
-            table.push_str(&format!(
-                "| {n} | {step} | {} | {} | {} | {} | {} |\n",
-                secs(o),
-                secs(t),
-                ratio(o.as_secs_f64(), t.as_secs_f64()),
-                calls_text(&ours.calls),
-                calls_text(&theirs.calls)
-            ));
-            for side in [Side::Ours, Side::Theirs] {
-                let p = peak.entry(side).or_insert(0u64);
-                *p = (*p).max(results[&(n, side, step)].peak_rss_kib);
+    for &latency in &latencies {
+        for &n in &sizes {
+            for step in ["apply", "plan", "destroy"] {
+                let ours = &results[&(latency, n, Side::Ours, step)];
+                let theirs = &results[&(latency, n, Side::Theirs, step)];
+                let (o, t) = (median(ours.wall.clone()), median(theirs.wall.clone()));
+                table.push_str(&format!(
+                    "| +{latency} ms | {n} | {step} | {} | {} | {} | {} | {} |\n",
+                    secs(o),
+                    secs(t),
+                    ratio(o.as_secs_f64(), t.as_secs_f64()),
+                    calls_text(&ours.calls),
+                    calls_text(&theirs.calls)
+                ));
+                for side in [Side::Ours, Side::Theirs] {
+                    let p = peak.entry(side).or_insert(0u64);
+                    *p = (*p).max(results[&(latency, n, side, step)].peak_rss_kib);
+                }
+            }
+        }
+    }
+    // One pair's calls at the highest latency, as they went: a call that
+    // starts when another is answered waited for it.
+    if let (Some(&latency), Some(&n)) = (latencies.iter().max(), sizes.iter().min()) {
+        table.push_str(&format!(
+            "\n**One pair's AWS calls at +{latency} ms (N={n}), as they went** (seconds from the first call; \
+             calls that overlap went out together):\n"
+        ));
+        for side in [Side::Ours, Side::Theirs] {
+            for step in ["apply", "plan", "destroy"] {
+                let calls = &results[&(latency, n, side, step)].timeline;
+                table.push_str(&format!(
+                    "\n{} {step}, {} calls:\n\n",
+                    side.name(),
+                    calls.len()
+                ));
+                for (action, came, answered) in calls {
+                    let answered =
+                        answered.map_or("-".to_owned(), |a| format!("{:.2}", a.as_secs_f64()));
+                    table.push_str(&format!(
+                        "    {:>6.2} {:>6}  {action}\n",
+                        came.as_secs_f64(),
+                        answered
+                    ));
+                }
             }
         }
     }

@@ -105,6 +105,9 @@ struct State {
     counts: BTreeMap<String, u64>,
     /// Every call's action, in the order they came.
     trace: Vec<String>,
+    /// Each call since [`Proxy::reset_counts`]: its action, when it came
+    /// and when it was answered (`None` while it is not).
+    timeline: Vec<(String, Instant, Option<Instant>)>,
     injection: Option<Injection>,
     /// Calls of each action since the injection was set.
     seen: HashMap<String, u32>,
@@ -157,7 +160,25 @@ impl Proxy {
     }
 
     pub fn reset_counts(&self) {
-        self.state.lock().unwrap().counts.clear();
+        let mut s = self.state.lock().unwrap();
+        s.counts.clear();
+        s.timeline.clear();
+    }
+
+    /// The calls since [`Proxy::reset_counts`], in the order they came:
+    /// each action with when it came and when it was answered, from the
+    /// first call's arrival.
+    pub fn timeline(&self) -> Vec<(String, Duration, Option<Duration>)> {
+        let s = self.state.lock().unwrap();
+        let Some(first) = s.timeline.first().map(|(_, at, _)| *at) else {
+            return Vec::new();
+        };
+        s.timeline
+            .iter()
+            .map(|(action, came, answered)| {
+                (action.clone(), *came - first, answered.map(|a| a - first))
+            })
+            .collect()
     }
 
     /// Sets (or, with `None`, clears) the one injected fault, and starts
@@ -392,7 +413,27 @@ pub fn values(xml: &str, tag: &str) -> Vec<String> {
     out
 }
 
+/// [`serve`], noting in the timeline when the call was answered.
 async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<State>>) -> Reply {
+    let index = {
+        let mut s = state.lock().unwrap();
+        s.timeline.push((String::new(), Instant::now(), None));
+        s.timeline.len() - 1
+    };
+    let reply = serve(req, upstream, state.clone(), index).await;
+    let mut s = state.lock().unwrap();
+    if let Some(call) = s.timeline.get_mut(index) {
+        call.2 = Some(Instant::now());
+    }
+    reply
+}
+
+async fn serve(
+    req: Request<Incoming>,
+    upstream: SocketAddr,
+    state: Arc<Mutex<State>>,
+    index: usize,
+) -> Reply {
     let (parts, body) = req.into_parts();
     let body = body
         .collect()
@@ -421,6 +462,9 @@ async fn handle(req: Request<Incoming>, upstream: SocketAddr, state: Arc<Mutex<S
         let mut s = state.lock().unwrap();
         *s.counts.entry(action.clone()).or_default() += 1;
         s.trace.push(action.clone());
+        if let Some(call) = s.timeline.get_mut(index) {
+            call.0.clone_from(&action);
+        }
         let seen = s.seen.entry(action.clone()).or_default();
         let nth = *seen;
         *seen += 1;
