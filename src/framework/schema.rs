@@ -434,3 +434,72 @@ impl Schema {
         self.block.value_type()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::declare::{optional, required};
+    use super::*;
+
+    fn block() -> Block {
+        Block::new("").attributes(vec![
+            required()
+                .named("ids", Type::Set(Box::new(Type::String)))
+                .each_string("Invalid id", |s| {
+                    if s.starts_with("x-") {
+                        Ok(())
+                    } else {
+                        Err(format!("{s} is not an x- id."))
+                    }
+                }),
+            optional()
+                .named("doc", Type::String)
+                .equivalent_when(|a, b| a.as_str().map(str::trim) == b.as_str().map(str::trim)),
+        ])
+    }
+
+    fn object(pairs: &[(&str, Value)]) -> Value {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                .collect(),
+        )
+    }
+
+    fn s(text: &str) -> Value {
+        Value::String(text.to_owned())
+    }
+
+    #[test]
+    fn declared_checks_run_per_known_element_with_the_attributes_path() {
+        let config = object(&[
+            (
+                "ids",
+                Value::Set(vec![s("x-1"), s("y-2"), Value::unknown(), s("z-3")]),
+            ),
+            ("doc", Value::Null),
+        ]);
+        let mut diags = Diagnostics::new();
+        block().check(&config, &mut diags);
+        let found: Vec<_> = diags.iter().collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        for d in found {
+            assert_eq!(d.summary, "Invalid id");
+            assert_eq!(d.attribute, Some(AttributePath::root().attr("ids")));
+        }
+        let mut diags = Diagnostics::new();
+        block().check(&object(&[("ids", Value::unknown())]), &mut diags);
+        assert!(diags.is_empty(), "an unknown value waits to be known");
+    }
+
+    #[test]
+    fn an_equivalent_value_keeps_terraforms_spelling_and_a_change_does_not() {
+        let held = object(&[("ids", Value::Null), ("doc", s("a"))]);
+        let mut new = object(&[("ids", Value::Null), ("doc", s(" a "))]);
+        block().keep_equivalent(&held, &mut new);
+        assert_eq!(new, held);
+        let mut changed = object(&[("ids", Value::Null), ("doc", s("b"))]);
+        block().keep_equivalent(&held, &mut changed);
+        assert_eq!(changed, object(&[("ids", Value::Null), ("doc", s("b"))]));
+    }
+}

@@ -684,6 +684,25 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_state_from_a_newer_schema_version_is_refused_and_a_current_one_kept() {
+        let (server, _) = configured().await;
+        let state = Value::Object(BTreeMap::from([(
+            "id".to_owned(),
+            Value::String("thing-1".into()),
+        )]));
+        let mut diags = Diagnostics::new();
+        assert_eq!(
+            server.upgrade("test_thing", 0, state.clone(), &mut diags),
+            Some(state.clone())
+        );
+        assert!(diags.is_empty());
+        assert_eq!(server.upgrade("test_thing", 1, state, &mut diags), None);
+        let d: Vec<_> = diags.iter().collect();
+        assert_eq!(d[0].summary, "State from a newer provider");
+        assert!(d[0].detail.contains("version 1"), "{}", d[0].detail);
+    }
+
+    #[tokio::test]
     async fn terminate_ends_work_in_flight_which_returns_what_exists() {
         let (server, _) = configured().await;
         let applying = {
