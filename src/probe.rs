@@ -58,6 +58,20 @@ pub fn check_port_count(count: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// A `ports` argument's size at `path`: an error past [`MAX_PORTS`] (a
+/// declared attribute's check).
+pub fn check_ports(
+    path: crate::framework::path::AttributePath,
+    value: &crate::framework::value::Value,
+    diags: &mut crate::framework::diag::Diagnostics,
+) {
+    if let Some(ports) = value.as_elements()
+        && let Err(why) = check_port_count(ports.len())
+    {
+        diags.attr_error(path, "Too many ports", why);
+    }
+}
+
 /// How the caller's arguments are called, for the sentences that send the
 /// reader to one of them.
 #[derive(Clone, Copy, Debug)]

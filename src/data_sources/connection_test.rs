@@ -72,13 +72,7 @@ crate::model! {
             ),
         ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS) => optional()
             .check(validate::port_values)
-            .check(|path, v, diags| {
-                if let Some(ports) = v.as_elements()
-                    && let Err(why) = probe::check_port_count(ports.len())
-                {
-                    diags.attr_error(path, "Too many ports", why);
-                }
-            })
+            .check(probe::check_ports)
             .describe(format!(
                 "TCP ports to test: PostgreSQL ({}) and PSBouncer ({}).",
                 DEFAULT_PORTS[0], DEFAULT_PORTS[1]

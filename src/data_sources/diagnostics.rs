@@ -73,13 +73,7 @@ crate::model! {
             ),
         ports: BTreeSet<u16> = BTreeSet::from(DEFAULT_PORTS) => optional_computed().without_schema_default()
             .check(validate::port_values)
-            .check(|path, v, diags| {
-                if let Some(ports) = v.as_elements()
-                    && let Err(why) = probe::check_port_count(ports.len())
-                {
-                    diags.attr_error(path, "Too many ports", why);
-                }
-            })
+            .check(probe::check_ports)
             .describe(format!(
                 "TCP ports the application connects to: PostgreSQL ({}) and PSBouncer ({}) by \
                  default.",
