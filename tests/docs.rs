@@ -683,7 +683,7 @@ fn pascal(snake: &str) -> String {
 /// Every message a resource or a data source reports with a summary
 /// written out in the code (`diags.error("...", ..)`, `attr_error(path,
 /// "...", ..)`, their warnings, and the summaries given to
-/// `validate::each_string`, the endpoint's `entry_error` and the connection
+/// a declaration's `.each_string`, the endpoint's `entry_error` and the connection
 /// test's report) has a row of the troubleshooting guide that names it, so a
 /// new message comes with what to do about it. Summaries made at run time
 /// (`format!("Invalid {name}")`, a wait's `Endpoint {state}`) are left to
@@ -742,7 +742,7 @@ fn literal_summaries(code: &str) -> Vec<String> {
         (".warning(", 0),
         (".attr_error(", 1),
         (".attr_warning(", 1),
-        ("validate::each_string(", 4),
+        (".each_string(", 0),
         ("entry_error(", 3),
         ("report.add(", 1),
     ];
