@@ -1,12 +1,9 @@
 //! Checks shared by resources and data sources. Each returns a message that
 //! says what is wrong and how to fix it; callers attach the attribute path.
 
-use std::collections::BTreeSet;
-
 use ipnet::IpNet;
 
 use crate::framework::diag::Diagnostics;
-use crate::framework::model::Attrs;
 use crate::framework::path::AttributePath;
 use crate::framework::value::{Number, Value};
 
@@ -32,9 +29,13 @@ pub fn ec2_id(value: &str, prefix: &str, what: &str) -> Result<(), String> {
     }
 }
 
-/// A `service_region` argument at `path`: the region of a PrivateLink
-/// service, checked as [`region`] checks one.
-pub fn service_region(path: AttributePath, region: &str, diags: &mut Diagnostics) {
+/// A `service_region` argument at `path`, where known: the region of a
+/// PrivateLink service, checked as [`region`] checks one (a declared
+/// attribute's check).
+pub fn service_region(path: AttributePath, value: &Value, diags: &mut Diagnostics) {
+    let Some(region) = value.as_str() else {
+        return;
+    };
     self::region(
         path,
         region,
@@ -130,12 +131,8 @@ pub fn port(n: &crate::framework::value::Number) -> Result<u16, String> {
     }
 }
 
-/// Checks a set of ports, where known: at least one, each a TCP port.
-pub fn ports(attrs: &Attrs<'_>, name: &str, diags: &mut Diagnostics) {
-    port_values(AttributePath::root().attr(name), attrs.get(name), diags);
-}
-
-/// [`ports`], for the value at `path`: a declared attribute's check.
+/// A `ports` argument at `path`, where known: at least one, each a TCP
+/// port (a declared attribute's check).
 pub fn port_values(path: AttributePath, value: &Value, diags: &mut Diagnostics) {
     let Some(ports) = value.as_elements() else {
         return;
@@ -156,28 +153,9 @@ pub fn port_values(path: AttributePath, value: &Value, diags: &mut Diagnostics) 
     }
 }
 
-/// The ports of a set of numbers, `None` when the set is null or unknown.
-/// Values that are not ports are left out ([`ports`] reports them).
-pub fn port_set(attrs: &Attrs<'_>, name: &str) -> Option<BTreeSet<u16>> {
-    Some(
-        attrs
-            .elements(name)?
-            .iter()
-            .filter_map(|v| match v {
-                Value::Number(n) => port(n).ok(),
-                _ => None,
-            })
-            .collect(),
-    )
-}
-
-/// Tags as EC2 takes them: at most 50, keys 1-127 characters not starting
-/// with `aws:`, values up to 255 characters.
-pub fn tags(attrs: &Attrs<'_>, name: &str, diags: &mut Diagnostics) {
-    tag_map(AttributePath::root().attr(name), attrs.get(name), diags);
-}
-
-/// [`tags`], for the value at `path`: a declared attribute's check.
+/// A `tags` argument at `path`, as EC2 takes tags: at most 50, keys 1-127
+/// characters not starting with `aws:`, values up to 255 characters (a
+/// declared attribute's check).
 pub fn tag_map(path: AttributePath, value: &Value, diags: &mut Diagnostics) {
     let Value::Map(map) = value else {
         return;
@@ -216,27 +194,6 @@ pub fn tag_map(path: AttributePath, value: &Value, diags: &mut Diagnostics) {
                 "Invalid tag value",
                 format!("The value of tag {key:?} is longer than 255 characters."),
             );
-        }
-    }
-}
-
-/// Checks every known element of a set of strings with `check`.
-pub fn each_string(
-    attrs: &Attrs<'_>,
-    name: &str,
-    diags: &mut Diagnostics,
-    check: impl Fn(&str) -> Result<(), String>,
-    summary: &str,
-) {
-    let Some(items) = attrs.elements(name) else {
-        return;
-    };
-    let path = AttributePath::root().attr(name);
-    for item in items {
-        if let Value::String(s) = item
-            && let Err(why) = check(s)
-        {
-            diags.attr_error(path.clone(), summary, why);
         }
     }
 }

@@ -45,11 +45,7 @@ crate::model! {
                  PlanetScale API reports.",
             ),
         service_region: Option<String> => optional_computed()
-            .check(|path, v, diags| {
-                if let Some(region) = v.as_str() {
-                    validate::service_region(path, region, diags);
-                }
-            })
+            .check(validate::service_region)
             .describe(
                 "The region of the service, for a branch in another region than the provider's: the region \
                  in the service name, such as `us-west-2`. The service is then described as EC2 offers it across \

@@ -77,11 +77,7 @@ model! {
                  `service_region` names it.",
             ),
         service_region: Option<String> => optional_computed().requires_replace().use_state_for_unknown()
-            .check(|path, v, diags| {
-                if let Some(region) = v.as_str() {
-                    validate::service_region(path, region, diags);
-                }
-            })
+            .check(validate::service_region)
             .describe(
                 "The region of the service, for a branch in another region than the provider's (AWS \
                  PrivateLink's cross-region connectivity, CreateVpcEndpoint's `ServiceRegion`): the region in \
