@@ -370,13 +370,8 @@ impl Provider for PlanetScale {
             );
             return None;
         }
-        // Validation, as at ValidateProviderConfig: the declared checks,
-        // then the rules between arguments.
-        self.schema().block.check(config, diags);
-        self.validate(config, diags);
-        if diags.has_errors() {
-            return None;
-        }
+        // The server validated the block before this (as at
+        // ValidateProviderConfig).
         let m = Model::from_value(config);
         for secret in [&m.access_key, &m.secret_key, &m.token, &m.service_token]
             .into_iter()

@@ -285,7 +285,16 @@ impl<P: Provider> Server<P> {
         entry
     }
 
+    /// ConfigureProvider: the provider block validated again, as at
+    /// ValidateProviderConfig (a known block: unknown values are the
+    /// provider's to refuse), then the provider's configure.
     pub async fn configure(&self, config: &Value, diags: &mut Diagnostics) {
+        if config.is_fully_known() {
+            self.validate_provider(config, diags);
+            if diags.has_errors() {
+                return;
+            }
+        }
         let stop = self.stop_token();
         let configured = bounds::scope(
             Bounds::stop_only(stop),
