@@ -4,6 +4,20 @@ use std::collections::BTreeMap;
 
 pub type Tags = BTreeMap<String, String>;
 
+/// What takes a resource's tags from `old` to `new`: the keys to remove,
+/// and the tags to add or change.
+pub fn tag_changes<'a>(
+    old: &'a Tags,
+    new: &'a Tags,
+) -> (Vec<&'a String>, Vec<(&'a String, &'a String)>) {
+    let removed = old.keys().filter(|k| !new.contains_key(*k)).collect();
+    let changed = new
+        .iter()
+        .filter(|(k, v)| old.get(*k) != Some(*v))
+        .collect();
+    (removed, changed)
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Vpc {
     pub id: String,

@@ -12,7 +12,7 @@ use aws_sdk_route53::types::{
 };
 
 use crate::aws::AwsError;
-use crate::aws::model::{DnsEntry, HostedZone, Tags, ZoneVpc};
+use crate::aws::model::{DnsEntry, HostedZone, Tags, ZoneVpc, tag_changes};
 use crate::aws::retry::{Backoff, last_look};
 use crate::framework::bounds;
 
@@ -383,14 +383,10 @@ impl Route53 {
         old: &Tags,
         new: &Tags,
     ) -> Result<(), AwsError> {
-        let removed: Vec<String> = old
-            .keys()
-            .filter(|k| !new.contains_key(*k))
-            .cloned()
-            .collect();
-        let added: Vec<Tag> = new
-            .iter()
-            .filter(|(k, v)| old.get(*k) != Some(*v))
+        let (removed, added) = tag_changes(old, new);
+        let removed: Vec<String> = removed.into_iter().cloned().collect();
+        let added: Vec<Tag> = added
+            .into_iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect();
         if removed.is_empty() && added.is_empty() {

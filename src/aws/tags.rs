@@ -2,7 +2,7 @@
 
 use aws_sdk_ec2::types::Tag;
 
-use crate::aws::model::Tags;
+use crate::aws::model::{Tags, tag_changes};
 use crate::aws::{AwsError, Ec2};
 
 impl Ec2 {
@@ -14,14 +14,13 @@ impl Ec2 {
         old: &Tags,
         new: &Tags,
     ) -> Result<(), AwsError> {
-        let removed: Vec<Tag> = old
-            .keys()
-            .filter(|k| !new.contains_key(*k))
+        let (removed, changed) = tag_changes(old, new);
+        let removed: Vec<Tag> = removed
+            .into_iter()
             .map(|k| Tag::builder().key(k).build())
             .collect();
-        let changed: Vec<Tag> = new
-            .iter()
-            .filter(|(k, v)| old.get(*k) != Some(*v))
+        let changed: Vec<Tag> = changed
+            .into_iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect();
         if !removed.is_empty() {
