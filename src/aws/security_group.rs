@@ -59,18 +59,44 @@ pub fn tags_of(tags: &[Tag]) -> Tags {
         .collect()
 }
 
+/// The first look again at a group EC2 does not show yet. EC2's reads are
+/// eventually consistent ("Eventual consistency", EC2 API reference): a
+/// new group is usually visible at once, else within a few hundred
+/// milliseconds, so the looks start short and grow by half. (The waiters
+/// of terraform-plugin-sdk, which hashicorp/aws uses, look at once, then
+/// after 200 ms, doubling up to 10 s.)
+const VISIBILITY_FIRST_POLL: Duration = Duration::from_millis(100);
+
 /// Whether `group` carries this create's token.
 fn made_by(group: &SecurityGroup, creation_token: &str) -> bool {
     group.tags.get(CREATION_TOKEN_TAG).map(String::as_str) == Some(creation_token)
 }
 
+/// A group [`Ec2::create_security_group`] made (or adopted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedGroup {
+    pub id: String,
+    /// The owning account, from the create's ARN or the adopted group;
+    /// empty when EC2 gave neither.
+    pub owner_id: String,
+}
+
+/// The account of an EC2 ARN (`arn:aws:ec2:<region>:<account>:...`).
+fn arn_account(arn: &str) -> Option<&str> {
+    arn.split(':').nth(4).filter(|a| !a.is_empty())
+}
+
 impl Ec2 {
-    /// Creates the group; returns its id. A duplicate name is adopted only
-    /// when the existing group carries this create's token.
+    /// Creates the group. A duplicate name is adopted only when the
+    /// existing group carries this create's token.
     pub async fn create_security_group(
         &self,
         new: &NewSecurityGroup<'_>,
-    ) -> Result<String, AwsError> {
+    ) -> Result<CreatedGroup, AwsError> {
+        let adopted = |group: SecurityGroup| CreatedGroup {
+            id: group.id,
+            owner_id: group.owner_id,
+        };
         let mut tags = new.tags.clone();
         tags.insert(CREATION_TOKEN_TAG.to_owned(), new.creation_token.to_owned());
         let created = self
@@ -83,9 +109,19 @@ impl Ec2 {
             .send()
             .await;
         match created {
-            Ok(out) => out.group_id().map(str::to_owned).ok_or_else(|| {
-                AwsError::Transport("CreateSecurityGroup answered without a group id".into())
-            }),
+            Ok(out) => match out.group_id() {
+                Some(id) => Ok(CreatedGroup {
+                    id: id.to_owned(),
+                    owner_id: out
+                        .security_group_arn()
+                        .and_then(arn_account)
+                        .unwrap_or_default()
+                        .to_owned(),
+                }),
+                None => Err(AwsError::Transport(
+                    "CreateSecurityGroup answered without a group id".into(),
+                )),
+            },
             Err(err) => {
                 let err = AwsError::from(err);
                 if err.is_cancelled() {
@@ -95,7 +131,7 @@ impl Ec2 {
                     return match made {
                         Ok(Some(group)) if made_by(&group, new.creation_token) => {
                             tracing::info!(group_id = %group.id, "adopting the security group this create made before it was cut off");
-                            Ok(group.id)
+                            Ok(adopted(group))
                         }
                         _ => Err(err),
                     };
@@ -106,7 +142,7 @@ impl Ec2 {
                 match self.find_group_by_name(new.vpc_id, new.name).await? {
                     Some(group) if made_by(&group, new.creation_token) => {
                         tracing::info!(group_id = %group.id, "adopting the security group an earlier attempt of this create made");
-                        Ok(group.id)
+                        Ok(adopted(group))
                     }
                     Some(group) => Err(AwsError::Api {
                         code: "InvalidGroup.Duplicate".into(),
@@ -298,6 +334,35 @@ impl Ec2 {
         Ok(())
     }
 
+    /// Revokes the rule EC2 gives every new group in a VPC, all traffic out
+    /// to 0.0.0.0/0 (and to ::/0 when the VPC has an IPv6 block), named by
+    /// its permission, so no read of the rules comes first. A rule EC2 does
+    /// not show yet, or that is not there, is `InvalidPermission.NotFound`
+    /// (whether EC2 says so with that code or by listing it as unknown).
+    pub async fn revoke_default_egress(&self, group_id: &str, ipv6: bool) -> Result<(), AwsError> {
+        let mut all = IpPermission::builder()
+            .ip_protocol("-1")
+            .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build());
+        if ipv6 {
+            all = all.ipv6_ranges(Ipv6Range::builder().cidr_ipv6("::/0").build());
+        }
+        let out = self
+            .client
+            .revoke_security_group_egress()
+            .group_id(group_id)
+            .ip_permissions(all.build())
+            .send()
+            .await?;
+        if out.unknown_ip_permissions().is_empty() && out.r#return() != Some(false) {
+            Ok(())
+        } else {
+            Err(AwsError::Api {
+                code: "InvalidPermission.NotFound".into(),
+                message: format!("{group_id} does not show its default egress rule"),
+            })
+        }
+    }
+
     /// The group's rules read now, not through the batcher: a read after a
     /// write must not join a batch that started before the write.
     pub async fn security_group_rules_now(&self, group_id: &str) -> Result<Vec<Rule>, AwsError> {
@@ -320,7 +385,7 @@ impl Ec2 {
         stop: &CancellationToken,
     ) -> Result<SecurityGroup, AwsError> {
         let deadline = Instant::now() + timeout;
-        let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(5));
+        let mut backoff = Backoff::new(VISIBILITY_FIRST_POLL, Duration::from_secs(5));
         loop {
             let found = within(deadline, stop, self.find_security_group(id))
                 .await
@@ -350,7 +415,7 @@ impl Ec2 {
     /// it, the rules are taken as they are.
     pub async fn new_group_rules(&self, group_id: &str) -> Result<Vec<Rule>, AwsError> {
         const READS: u32 = 8;
-        let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(2));
+        let mut backoff = Backoff::new(VISIBILITY_FIRST_POLL, Duration::from_secs(2));
         let mut read = 0;
         loop {
             let rules = self.security_group_rules_now(group_id).await?;

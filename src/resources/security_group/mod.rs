@@ -406,21 +406,25 @@ impl Resource<Clients> for SecurityGroupResource {
         let token = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
         let ec2 = &clients.ec2;
 
-        let vpc_cidrs = if m.allow_vpc_cidr {
-            match ec2.find_vpc(&m.vpc_id).await {
-                Ok(vpc) => vpc.cidr_blocks,
-                Err(e) => {
-                    diags.attr_error(
-                        root(attr::vpc_id),
-                        "Could not read the VPC's CIDR blocks",
-                        e.to_string(),
-                    );
-                    return None;
-                }
+        // The VPC: its blocks for allow_vpc_cidr, and whether it has an IPv6
+        // block (a new group's default egress rule then covers ::/0 too).
+        // Read once per process: the apply's plan of this group read it.
+        let vpc = ec2.find_vpc(&m.vpc_id).await;
+        let vpc_cidrs = match (&vpc, m.allow_vpc_cidr) {
+            (Ok(vpc), true) => vpc.cidr_blocks.clone(),
+            (Err(e), true) => {
+                diags.attr_error(
+                    root(attr::vpc_id),
+                    "Could not read the VPC's CIDR blocks",
+                    e.to_string(),
+                );
+                return None;
             }
-        } else {
-            Vec::new()
+            (_, false) => Vec::new(),
         };
+        let ipv6 = vpc
+            .ok()
+            .map(|v| v.cidr_blocks.iter().any(|c| c.contains(':')));
 
         let aws_tags = tags::for_aws(clients, &m.tags_all);
         // The creation token takes a tag of its own until the group is
@@ -437,8 +441,8 @@ impl Resource<Clients> for SecurityGroupResource {
             tags: &initial,
             creation_token: &token,
         };
-        let id = match ec2.create_security_group(&new).await {
-            Ok(id) => id,
+        let created = match ec2.create_security_group(&new).await {
+            Ok(created) => created,
             Err(e) => {
                 diags.error(
                     "Could not create the security group",
@@ -447,37 +451,44 @@ impl Resource<Clients> for SecurityGroupResource {
                 return None;
             }
         };
+        let id = created.id;
         tracing::info!(group_id = %id, "security group created");
 
         // From here on the group exists: every path returns a state with its
         // id, so a failure taints it instead of losing it.
         let timeout = timeouts::get(planned, "create", CREATE_TIMEOUT);
         let state = |owner: &str| state_from_aws(clients, planned, &id, &name, owner);
-        let group = match ec2
-            .wait_security_group_visible(&id, timeout, &ctx.stop)
-            .await
-        {
+        let wanted = sg_rules::desired(&m.access(), &vpc_cidrs);
+        // Whoever uses the group next reads it (the endpoint's plan checks
+        // its VPC), so the create ends once EC2 shows it. The rules need no
+        // read first: they go out with that wait.
+        let (visible, first) = tokio::join!(
+            ec2.wait_security_group_visible(&id, timeout, &ctx.stop),
+            first_round(ec2, &id, &wanted, ipv6),
+        );
+        let group = match visible {
             Ok(group) => group,
             Err(e) => {
                 diags.error(
                     "Could not see the new security group",
                     format!("{id} was created, but EC2 did not show it: {e}. Terraform marks it tainted; the next apply replaces it."),
                 );
-                return Some(state(""));
+                return Some(state(&created.owner_id));
             }
         };
-        let wanted = sg_rules::desired(&m.access(), &vpc_cidrs);
-        if let Err(e) = converge_rules(ec2, &id, &wanted, true).await {
-            diags.error(
-                "Could not finish setting up the security group",
-                format!("{id} exists, but setting its rules failed: {e}. Terraform marks it tainted; the next apply replaces it."),
-            );
-            return Some(state(&group.owner_id));
+        if let Err(e) = &first.rules {
+            tracing::debug!(group_id = %id, error = %e, "finishing the new group's rules from a read of them");
+            if let Err(e) = converge_rules(ec2, &id, &wanted, !first.egress_revoked).await {
+                diags.error(
+                    "Could not finish setting up the security group",
+                    format!("{id} exists, but setting its rules failed: {e}. Terraform marks it tainted; the next apply replaces it."),
+                );
+                return Some(state(&group.owner_id));
+            }
         }
-        // The creation token has done its job (telling this create's group
-        // from a stranger's after a lost answer); it would only take one of
-        // the group's 50 tags.
-        if let Err(e) = ec2.delete_tag_keys(&id, &[CREATION_TOKEN_TAG]).await {
+        if first.untagged.is_err()
+            && let Err(e) = ec2.delete_tag_keys(&id, &[CREATION_TOKEN_TAG]).await
+        {
             tracing::warn!(group_id = %id, error = %e, "could not remove the creation token tag; it stays on the group, out of state");
         }
         if initial.len() < aws_tags.len()
@@ -877,6 +888,50 @@ async fn converge_rules(
         }
     }
     Ok(())
+}
+
+/// What [`first_round`] did.
+struct FirstRound {
+    /// Ok when the group has exactly the wanted rules.
+    rules: Result<(), AwsError>,
+    /// Whether the default egress rule is known to be gone.
+    egress_revoked: bool,
+    untagged: Result<(), AwsError>,
+}
+
+/// A new group's setup in one round trip: its default egress rule revoked
+/// by its permission (EC2 gives every new group in a VPC the same one), the
+/// wanted ingress authorized, and the creation token's tag removed (it has
+/// done its job: this create has the group's id). None of the three
+/// depends on another, so they go out together. Where EC2 does not show
+/// the group or its default rule yet (InvalidGroup.NotFound,
+/// InvalidPermission.NotFound), where an answer was lost, or where the
+/// VPC's blocks are unknown, `rules` is the error and the create finishes
+/// from a read of the rules ([`converge_rules`]), as an update does.
+async fn first_round(
+    ec2: &crate::aws::Ec2,
+    id: &str,
+    wanted: &BTreeSet<IngressRule>,
+    ipv6: Option<bool>,
+) -> FirstRound {
+    let authorize = sg_rules::changes(&[], wanted).authorize;
+    let (revoked, authorized, untagged) = tokio::join!(
+        async {
+            match ipv6 {
+                Some(ipv6) => ec2.revoke_default_egress(id, ipv6).await,
+                None => Err(AwsError::Transport(
+                    "the VPC's blocks are unknown, so its groups' default egress rules are".into(),
+                )),
+            }
+        },
+        ec2.authorize_ingress(id, &authorize),
+        ec2.delete_tag_keys(id, &[CREATION_TOKEN_TAG]),
+    );
+    FirstRound {
+        egress_revoked: revoked.is_ok(),
+        rules: revoked.and(authorized),
+        untagged,
+    }
 }
 
 /// EC2 takes at most this many inbound rules per group for each IP
