@@ -339,16 +339,26 @@ impl Resource<Clients> for EndpointResource {
             vpc_known,
             at_plan: true,
         };
-        let service = if checks.any() {
-            preflight(clients, &m, checks, diags).await
-        } else {
-            None
-        };
+        // The checks and the look for an endpoint left behind go out
+        // together: neither needs the other's answer.
+        let mut left_behind = Diagnostics::default();
+        let (service, ()) = tokio::join!(
+            async {
+                if checks.any() {
+                    preflight(clients, &m, checks, diags).await
+                } else {
+                    None
+                }
+            },
+            async {
+                if creating && vpc_known {
+                    check_existing(clients, &m, &mut left_behind).await;
+                }
+            },
+        );
+        diags.extend(left_behind);
         if dns_by_default && service.is_some_and(|s| !s.acceptance_required) {
             change.set_planned(attr::private_dns_enabled, Value::Bool(PRIVATE_DNS_DEFAULT));
-        }
-        if creating && vpc_known {
-            check_existing(clients, &m, diags).await;
         }
     }
 
@@ -363,7 +373,16 @@ impl Resource<Clients> for EndpointResource {
         let clients = &ctx.data;
         let ec2 = &clients.ec2;
         let m = Model::from_value(planned);
-        let service = preflight(clients, &m, Checks::all(m.private_dns_enabled), diags).await;
+        // Terraform plans every change again right before applying it, in
+        // this process: that plan has checked the groups (whose VPC cannot
+        // change) and the subnets and the service (read once per process).
+        // What it could only warn about (the VPC's DNS settings, a zone the
+        // same apply may still change) is checked again here, as an error.
+        let checks = Checks {
+            groups: false,
+            ..Checks::all(m.private_dns_enabled)
+        };
+        let service = preflight(clients, &m, checks, diags).await;
         if diags.has_errors() {
             return None;
         }
