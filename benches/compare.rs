@@ -1,9 +1,10 @@
 //! The same job done by this provider and by hashicorp/aws, measured side
 //! by side against the local EC2 emulator: N pairs of a security group
 //! (two ingress rules) and an interface endpoint, applied, planned with
-//! refresh, and destroyed. The pairs fill VPCs of 50 (EC2's default quota
-//! of interface endpoints per VPC), with private DNS off (a VPC holds one
-//! endpoint with private DNS on per service name): a setup AWS would take.
+//! refresh, changed in place (a tag on every resource), and destroyed.
+//! The pairs fill VPCs of 50 (EC2's default quota of interface endpoints
+//! per VPC), with private DNS off (a VPC holds one endpoint with private
+//! DNS on per service name): a setup AWS would take.
 //!
 //!     TF_AWS_PROVIDER_MIRROR=<mirror holding hashicorp/aws> cargo bench --bench compare
 //!
@@ -12,9 +13,9 @@
 //! run once), BENCH_LATENCIES (milliseconds the proxy adds to every AWS
 //! call, one table block each; default "0,150": a real region answers EC2
 //! in roughly 100-300 ms), BENCH_OUT (where to write the Markdown table;
-//! default stdout only). For each size and provider it prints the median wall time of
-//! apply, plan and destroy, the peak RSS of one provider process, and EC2
-//! calls by action (counted at a proxy in front of the emulator), then the
+//! default stdout only). For each size and provider it prints the median
+//! wall time of apply, plan, update and destroy, the peak RSS of one
+//! provider process, and EC2 calls by action (counted at a proxy in front of the emulator), then the
 //! ratios ours/theirs. Start-up is measured too: the time from exec to the
 //! plugin handshake, and ten `terraform plan` runs of a configuration with
 //! only the provider block, next to one with a single `terraform_data`
@@ -150,8 +151,13 @@ impl Fixture {
     }
 }
 
-fn config(side: Side, n: usize, f: &Fixture) -> String {
+/// The configuration of `n` pairs; `tag`, when given, is a tag on every
+/// resource (the in-place update the benchmark measures).
+fn config(side: Side, n: usize, f: &Fixture, tag: Option<&str>) -> String {
     let locals = f.locals();
+    let tags = tag.map_or(String::new(), |t| {
+        format!("  tags = {{ bench = \"{t}\" }}\n")
+    });
     match side {
         Side::Ours => format!(
             r#"{}provider "planetscale" {{
@@ -163,7 +169,7 @@ resource "planetscale_privatelink_security_group" "db" {{
   count                      = {n}
   vpc_id                     = local.vpcs[floor(count.index / {PER_VPC})]
   allowed_security_group_ids = [local.apps[floor(count.index / {PER_VPC})]]
-}}
+{tags}}}
 
 resource "planetscale_privatelink_endpoint" "db" {{
   count               = {n}
@@ -172,7 +178,7 @@ resource "planetscale_privatelink_endpoint" "db" {{
   subnet_ids          = local.subnets[floor(count.index / {PER_VPC})]
   security_group_ids  = [planetscale_privatelink_security_group.db[count.index].id]
   private_dns_enabled = false
-}}
+{tags}}}
 "#,
             Workspace::required_providers(false),
             service = f.service,
@@ -209,7 +215,7 @@ resource "aws_security_group" "db" {{
     protocol        = "tcp"
     security_groups = [local.apps[floor(count.index / {PER_VPC})]]
   }}
-}}
+{tags}}}
 
 resource "aws_vpc_endpoint" "db" {{
   count               = {n}
@@ -219,12 +225,17 @@ resource "aws_vpc_endpoint" "db" {{
   subnet_ids          = local.subnets[floor(count.index / {PER_VPC})]
   security_group_ids  = [aws_security_group.db[count.index].id]
   private_dns_enabled = false
-}}
+{tags}}}
 "#,
             service = f.service,
         ),
     }
 }
+
+/// The steps measured, in the order they run: a create, a refreshing plan
+/// with nothing to change, an in-place change (a tag on every resource),
+/// and a destroy.
+const STEPS: [&str; 4] = ["apply", "plan", "update", "destroy"];
 
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
@@ -365,10 +376,11 @@ fn main() {
         for &n in &sizes {
             for side in [Side::Ours, Side::Theirs] {
                 let ws = Workspace::new(Some(&proxy.url)).without_logs();
-                ws.write("main.tf", &config(side, n, &fixture));
+                ws.write("main.tf", &config(side, n, &fixture, None));
                 ws.init();
                 let repeats = if n >= 100 { 1 } else { runs };
                 for run in 0..repeats {
+                    ws.write("main.tf", &config(side, n, &fixture, None));
                     for (step, args) in [
                         (
                             "apply",
@@ -376,10 +388,17 @@ fn main() {
                         ),
                         ("plan", vec!["plan", "-input=false", "-no-color"]),
                         (
+                            "update",
+                            vec!["apply", "-auto-approve", "-input=false", "-no-color"],
+                        ),
+                        (
                             "destroy",
                             vec!["destroy", "-auto-approve", "-input=false", "-no-color"],
                         ),
                     ] {
+                        if step == "update" {
+                            ws.write("main.tf", &config(side, n, &fixture, Some("updated")));
+                        }
                         proxy.reset_counts();
                         let (wall, rss) = measure(&ws, &args, side);
                         let m = results.entry((latency, n, side, step)).or_default();
@@ -413,7 +432,7 @@ fn main() {
     let mut peak = BTreeMap::new();
     for &latency in &latencies {
         for &n in &sizes {
-            for step in ["apply", "plan", "destroy"] {
+            for step in STEPS {
                 let ours = &results[&(latency, n, Side::Ours, step)];
                 let theirs = &results[&(latency, n, Side::Theirs, step)];
                 let (o, t) = (median(ours.wall.clone()), median(theirs.wall.clone()));
@@ -440,7 +459,7 @@ fn main() {
              calls that overlap went out together):\n"
         ));
         for side in [Side::Ours, Side::Theirs] {
-            for step in ["apply", "plan", "destroy"] {
+            for step in STEPS {
                 let calls = &results[&(latency, n, side, step)].timeline;
                 table.push_str(&format!(
                     "\n{} {step}, {} calls:\n\n",
