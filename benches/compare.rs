@@ -92,12 +92,16 @@ fn measure(ws: &Workspace, args: &[&str], side: Side) -> (Duration, u64) {
     (wall, peak)
 }
 
-/// VmHWM (KiB) of every running process whose command line names `marker`.
+/// VmHWM (KiB) of every running process whose command line names `marker`
+/// and that this benchmark started (through `terraform`): providers of
+/// other processes on the machine, such as a test run's debug builds, are
+/// not counted.
 fn provider_rss(marker: &str) -> Vec<u64> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return out;
     };
+    let me = std::process::id();
     for entry in entries.flatten() {
         let dir = entry.path();
         let Ok(cmdline) = std::fs::read(dir.join("cmdline")) else {
@@ -105,6 +109,10 @@ fn provider_rss(marker: &str) -> Vec<u64> {
         };
         let first = cmdline.split(|b| *b == 0).next().unwrap_or_default();
         if !String::from_utf8_lossy(first).contains(marker) {
+            continue;
+        }
+        let pid = entry.file_name().to_str().and_then(|p| p.parse().ok());
+        if !pid.is_some_and(|pid| descends_from(pid, me)) {
             continue;
         }
         if let Ok(status) = std::fs::read_to_string(dir.join("status"))
@@ -118,6 +126,33 @@ fn provider_rss(marker: &str) -> Vec<u64> {
         }
     }
     out
+}
+
+/// Whether process `pid` is a descendant of process `ancestor`, by the
+/// parent ids in /proc.
+fn descends_from(mut pid: u32, ancestor: u32) -> bool {
+    // A process tree here is a few levels deep: bench, terraform, provider.
+    for _ in 0..16 {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            return false;
+        };
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses.
+        let Some(parent) = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            return false;
+        };
+        if parent == ancestor {
+            return true;
+        }
+        if parent <= 1 {
+            return false;
+        }
+        pid = parent;
+    }
+    false
 }
 
 /// Interface endpoints per VPC (EC2's default quota).
