@@ -6,7 +6,7 @@ use crate::support;
 
 use std::collections::BTreeSet;
 
-use support::emulator::{Network, create_group, create_network};
+use support::emulator::{Network, create_dual_stack_network, create_group, create_network};
 use support::{Emulator, Workspace};
 
 const PROVIDER: &str = "provider \"planetscale\" {\n  region = \"us-east-1\"\n}\n";
@@ -185,6 +185,37 @@ fn create_matches_ports_times_sources_and_plans_empty_then_destroys() {
 
     ws.destroy();
     assert!(f.created_groups().is_empty(), "destroy left a group");
+}
+
+/// In a VPC with an IPv6 block, EC2 gives a new group two default egress
+/// rules, all traffic to 0.0.0.0/0 and to ::/0: the create revokes both
+/// (by their permission, with the ingress in the same round).
+#[test]
+fn a_new_group_in_a_dual_stack_vpc_keeps_neither_default_egress_rule() {
+    let f = fixture(14);
+    let (network, _) = f.rt.block_on(create_dual_stack_network(&f.ec2, 15));
+    let ws = Workspace::new(Some(&f.emulator.url));
+    ws.write(
+        "main.tf",
+        &config(
+            &network.vpc_id,
+            "  allowed_cidr_blocks = [\"10.99.0.0/16\"]\n  allowed_ipv6_cidr_blocks = [\"2001:db8:1::/64\"]",
+        ),
+    );
+    ws.init();
+    ws.apply();
+    let id = ws.resource("planetscale_privatelink_security_group.db")["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (ingress, egress) = f.rt.block_on(rules(&f.ec2, &id));
+    assert_eq!(
+        ingress,
+        product(&[5432, 6432], &["10.99.0.0/16", "2001:db8:1::/64"])
+    );
+    assert_eq!(egress, 0, "both default egress rules must be revoked");
+    ws.assert_no_changes();
+    ws.destroy();
 }
 
 #[test]

@@ -664,3 +664,25 @@ fn rule(r: &aws_sdk_ec2::types::SecurityGroupRule) -> Option<Rule> {
         description: r.description().unwrap_or_default().to_owned(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::arn_account;
+
+    #[test]
+    fn the_account_is_the_fifth_field_of_an_arn() {
+        assert_eq!(
+            arn_account("arn:aws:ec2:us-east-1:123456789012:security-group/sg-0abc"),
+            Some("123456789012")
+        );
+        assert_eq!(
+            arn_account("arn:aws-cn:ec2:cn-north-1:210987654321:security-group/sg-1"),
+            Some("210987654321")
+        );
+        assert_eq!(
+            arn_account("arn:aws:ec2:us-east-1::security-group/sg-1"),
+            None
+        );
+        assert_eq!(arn_account("sg-1"), None);
+    }
+}
