@@ -5,6 +5,7 @@
 pub mod bounds;
 pub mod codec;
 pub mod diag;
+pub mod identity;
 pub mod model;
 pub mod number;
 pub mod path;

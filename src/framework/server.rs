@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::framework::bounds::{self, Bounds};
 use crate::framework::diag::Diagnostics;
+use crate::framework::identity::IdentitySchema;
 use crate::framework::path::AttributePath;
 use crate::framework::plan;
 use crate::framework::schema::Schema;
@@ -133,6 +134,24 @@ pub trait Resource<D>: Send + Sync + 'static {
     /// reads it right after.
     async fn import(&self, ctx: &Ctx<D>, id: &str, diags: &mut Diagnostics) -> Option<Value>;
 
+    /// The resource's identity schema (Terraform 1.12 and later), if it
+    /// has one.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        None
+    }
+
+    /// The identity of the object a state describes (not null), by the
+    /// identity schema.
+    fn identity(&self, _data: &D, _state: &Value) -> Option<Value> {
+        None
+    }
+
+    /// The import id an `import { identity = { ... } }` names; an error
+    /// naming the identity's attribute when it cannot be imported here.
+    fn import_id(&self, _data: &D, _identity: &Value, _diags: &mut Diagnostics) -> Option<String> {
+        None
+    }
+
     /// Adopts state of another provider's resource type (MoveResourceState).
     /// `None` when this resource does not accept moves from that type.
     async fn move_state(
@@ -160,6 +179,8 @@ pub struct ResourceEntry<D> {
     pub schema: Schema,
     /// The schema's value type, computed once.
     pub ty: Type,
+    /// The identity schema and its value type, for a resource that has one.
+    pub identity: Option<(IdentitySchema, Type)>,
 }
 
 pub struct DataSourceEntry<D> {
@@ -209,12 +230,17 @@ impl<P: Provider> Server<P> {
             .map(|r| {
                 let schema = r.schema();
                 let ty = schema.value_type();
+                let identity = r.identity_schema().map(|i| {
+                    let ty = i.value_type();
+                    (i, ty)
+                });
                 (
                     r.type_name(),
                     ResourceEntry {
                         resource: r,
                         schema,
                         ty,
+                        identity,
                     },
                 )
             })
@@ -592,6 +618,96 @@ impl<P: Provider> Server<P> {
         let ctx = self.ctx(diags)?;
         let bounds = Bounds::stop_only(ctx.stop.clone());
         bounds::scope(bounds, entry.resource.import(&ctx, id, diags)).await
+    }
+
+    /// The identity of the object `state` describes, for a resource type
+    /// with an identity schema and a configured provider; `None` for a
+    /// null state.
+    pub fn identity_of(&self, type_name: &str, state: &Value) -> Option<Value> {
+        let entry = self.resources.get(type_name)?;
+        entry.identity.as_ref()?;
+        if state.is_null() {
+            return None;
+        }
+        let data = self
+            .data
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        entry.resource.identity(&data, state)
+    }
+
+    /// ImportResourceState with an identity instead of an id: the id the
+    /// identity names, then the import as by id.
+    pub async fn import_by_identity(
+        &self,
+        type_name: &str,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let entry = self.resource(type_name, diags)?;
+        let Some((schema, _)) = &entry.identity else {
+            diags.error(
+                "Import by identity not supported",
+                format!(
+                    "{type_name} has no identity: import it by its id (import {{ id = \"...\" }})."
+                ),
+            );
+            return None;
+        };
+        let broken = schema.nonconformities(identity);
+        if !broken.is_empty() {
+            diags.error(
+                "Invalid import identity",
+                format!("The identity for {type_name}: {}.", broken.join("; ")),
+            );
+            return None;
+        }
+        let ctx = self.ctx(diags)?;
+        let id = entry.resource.import_id(&ctx.data, identity, diags)?;
+        self.import(type_name, &id, diags).await
+    }
+
+    /// UpgradeResourceIdentity: an identity stored by this or an older
+    /// identity schema version, as the current version. There has been one
+    /// version so far; one from a newer provider is refused.
+    pub fn upgrade_identity(
+        &self,
+        type_name: &str,
+        version: i64,
+        json: &[u8],
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        let entry = self.resource(type_name, diags)?;
+        let Some((schema, ty)) = &entry.identity else {
+            diags.error(
+                "Resource has no identity",
+                format!("{type_name} has no identity schema; Terraform sent an identity for it."),
+            );
+            return None;
+        };
+        if version > schema.version {
+            diags.error(
+                "Resource identity from a newer provider",
+                format!(
+                    "The stored identity of this {type_name} is version {version}, written by a newer \
+                     version of this provider (this one writes version {}). Use that version, or remove \
+                     the resource from the state and import it again.",
+                    schema.version
+                ),
+            );
+            return None;
+        }
+        match crate::framework::codec::decode_json(json, ty) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                diags.error(
+                    "Invalid stored identity",
+                    format!("The stored identity of this {type_name} could not be read: {e}."),
+                );
+                None
+            }
+        }
     }
 
     pub async fn read_data_source(

@@ -3,6 +3,7 @@
 
 use crate::framework::codec;
 use crate::framework::diag::{Diagnostic, Diagnostics, Severity};
+use crate::framework::identity::IdentitySchema;
 use crate::framework::path::{AttributePath, PathStep};
 use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::framework::types::Type;
@@ -159,4 +160,34 @@ fn nested_block(b: &NestedBlock) -> pb::schema::NestedBlock {
         min_items: b.min_items,
         max_items: b.max_items,
     }
+}
+
+/// A resource's identity schema as tfplugin6 describes it.
+pub fn identity_schema(schema: &IdentitySchema) -> pb::ResourceIdentitySchema {
+    pb::ResourceIdentitySchema {
+        version: schema.version,
+        identity_attributes: schema
+            .attributes
+            .iter()
+            .map(|a| pb::resource_identity_schema::IdentityAttribute {
+                name: a.name.to_owned(),
+                r#type: Type::String.to_json().into_bytes(),
+                required_for_import: a.required_for_import,
+                optional_for_import: !a.required_for_import,
+                description: a.description.to_owned(),
+            })
+            .collect(),
+    }
+}
+
+/// An identity for Terraform; none for a null one.
+pub fn identity(
+    value: Option<Value>,
+    ty: &Type,
+    diags: &mut Diagnostics,
+) -> Option<pb::ResourceIdentityData> {
+    let value = value.filter(|v| !v.is_null())?;
+    Some(pb::ResourceIdentityData {
+        identity_data: encode(&value, ty, "identity", diags),
+    })
 }

@@ -126,6 +126,31 @@ impl<P: Provider> ProviderService<P> {
         self.server.resource(type_name, diags).map(|e| e.ty.clone())
     }
 
+    /// The identity's value type of a resource type that has an identity.
+    fn identity_type(&self, type_name: &str) -> Option<crate::framework::types::Type> {
+        Some(
+            self.server
+                .resources
+                .get(type_name)?
+                .identity
+                .as_ref()?
+                .1
+                .clone(),
+        )
+    }
+
+    /// The identity of the object `state` describes, encoded; none for a
+    /// type without identity or a null state.
+    fn identity(
+        &self,
+        type_name: &str,
+        state: &crate::framework::value::Value,
+        diags: &mut Diagnostics,
+    ) -> Option<pb::ResourceIdentityData> {
+        let ty = self.identity_type(type_name)?;
+        convert::identity(self.server.identity_of(type_name, state), &ty, diags)
+    }
+
     /// The `id` in a state Terraform sent, if it has one: for the
     /// diagnostic of a panic, which names the resource it concerns.
     fn resource_id(&self, type_name: &str, state: Option<&pb::DynamicValue>) -> Option<String> {
@@ -265,6 +290,7 @@ impl<P: Provider> ProviderService<P> {
         injected::fire("ReadResource", &req.type_name);
         let mut diags = Diagnostics::new();
         let mut new_state = None;
+        let mut new_identity = None;
         if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
             let state =
                 convert::decode(req.current_state.as_ref(), &ty, "current state", &mut diags);
@@ -275,10 +301,12 @@ impl<P: Provider> ProviderService<P> {
                     .instrument(span("ReadResource", &req.type_name))
                     .await;
                 new_state = convert::encode(&fresh, &ty, "new state", &mut diags);
+                new_identity = self.identity(&req.type_name, &fresh, &mut diags);
             }
         }
         pb::read_resource::Response {
             new_state,
+            new_identity,
             diagnostics: convert::diagnostics(diags),
             private: req.private,
             ..Default::default()
@@ -301,6 +329,7 @@ impl<P: Provider> ProviderService<P> {
                 &mut diags,
             );
             let config = convert::decode(req.config.as_ref(), &ty, "configuration", &mut diags);
+            let prior_for_identity = prior.clone();
             if !diags.has_errors() {
                 let plan = self
                     .server
@@ -322,6 +351,12 @@ impl<P: Provider> ProviderService<P> {
                     .map(convert::attribute_path)
                     .collect();
                 response.planned_private = plan.private;
+                // An object keeps its identity: a create's is known only
+                // once applied, and a destroy plans none.
+                if !plan.planned.is_null() {
+                    response.planned_identity =
+                        self.identity(&req.type_name, &prior_for_identity, &mut diags);
+                }
             }
         }
         response.diagnostics = convert::diagnostics(diags);
@@ -353,6 +388,8 @@ impl<P: Provider> ProviderService<P> {
                     .await;
                 response.new_state =
                     convert::encode(&applied.new_state, &ty, "new state", &mut diags);
+                response.new_identity =
+                    self.identity(&req.type_name, &applied.new_state, &mut diags);
                 response.private = applied.private;
             }
         }
@@ -368,15 +405,38 @@ impl<P: Provider> ProviderService<P> {
         let mut diags = Diagnostics::new();
         let mut imported_resources = Vec::new();
         if let Some(ty) = self.resource_type(&req.type_name, &mut diags) {
-            let state = self
-                .server
-                .import(&req.type_name, &req.id, &mut diags)
-                .instrument(span("ImportResourceState", &req.type_name))
-                .await;
+            // Terraform 1.12 and later import by identity: no id then.
+            let by_identity = req
+                .identity
+                .as_ref()
+                .and_then(|i| i.identity_data.as_ref())
+                .filter(|_| req.id.is_empty());
+            let state = match (by_identity, self.identity_type(&req.type_name)) {
+                (Some(data), Some(identity_ty)) => {
+                    let identity =
+                        convert::decode(Some(data), &identity_ty, "identity", &mut diags);
+                    if diags.has_errors() {
+                        None
+                    } else {
+                        self.server
+                            .import_by_identity(&req.type_name, &identity, &mut diags)
+                            .instrument(span("ImportResourceState", &req.type_name))
+                            .await
+                    }
+                }
+                _ => {
+                    self.server
+                        .import(&req.type_name, &req.id, &mut diags)
+                        .instrument(span("ImportResourceState", &req.type_name))
+                        .await
+                }
+            };
             if let Some(state) = state.filter(|_| !diags.has_errors()) {
+                let identity = self.identity(&req.type_name, &state, &mut diags);
                 imported_resources.push(pb::import_resource_state::ImportedResource {
                     type_name: req.type_name.clone(),
                     state: convert::encode(&state, &ty, "imported state", &mut diags),
+                    identity,
                     ..Default::default()
                 });
             }
@@ -491,7 +551,39 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         &self,
         _request: Request<pb::get_resource_identity_schemas::Request>,
     ) -> Result<Response<pb::get_resource_identity_schemas::Response>, Status> {
-        Ok(Response::new(Default::default()))
+        let identity_schemas = self
+            .server
+            .resources
+            .iter()
+            .filter_map(|(name, entry)| {
+                let (schema, _) = entry.identity.as_ref()?;
+                Some(((*name).to_owned(), convert::identity_schema(schema)))
+            })
+            .collect();
+        Ok(Response::new(pb::get_resource_identity_schemas::Response {
+            identity_schemas,
+            diagnostics: Vec::new(),
+        }))
+    }
+
+    async fn upgrade_resource_identity(
+        &self,
+        request: Request<pb::upgrade_resource_identity::Request>,
+    ) -> Result<Response<pb::upgrade_resource_identity::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let json = req.raw_identity.map(|r| r.json).unwrap_or_default();
+        let upgraded = self
+            .server
+            .upgrade_identity(&req.type_name, req.version, &json, &mut diags);
+        let upgraded_identity = match (upgraded, self.identity_type(&req.type_name)) {
+            (Some(value), Some(ty)) => convert::identity(Some(value), &ty, &mut diags),
+            _ => None,
+        };
+        Ok(Response::new(pb::upgrade_resource_identity::Response {
+            upgraded_identity,
+            diagnostics: convert::diagnostics(diags),
+        }))
     }
 
     async fn get_functions(
