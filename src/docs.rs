@@ -22,6 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use crate::framework::identity::IdentitySchema;
 use crate::framework::schema::{Attribute, Block, NestedBlock, Nesting, Schema};
 use crate::framework::server::{Provider, Server};
 use crate::framework::types::Type;
@@ -61,6 +62,7 @@ pub fn render<P: Provider>(server: &Server<P>, examples_dir: &Path) -> BTreeMap<
             &entry.schema,
             read(&dir.join("resource.tf")),
             read(&dir.join("import.sh")),
+            entry.identity.as_ref().map(|(schema, _)| schema),
         );
         pages.insert(page_path(Kind::Resource, name), page);
     }
@@ -71,6 +73,7 @@ pub fn render<P: Provider>(server: &Server<P>, examples_dir: &Path) -> BTreeMap<
             name,
             &entry.schema,
             read(&dir.join("data-source.tf")),
+            None,
             None,
         );
         pages.insert(page_path(Kind::DataSource, name), page);
@@ -164,6 +167,7 @@ fn object_page(
     schema: &Schema,
     example: Option<String>,
     import: Option<String>,
+    identity: Option<&IdentitySchema>,
 ) -> String {
     let description = &schema.block.description;
     let title = format!(
@@ -182,7 +186,7 @@ fn object_page(
     }
     schema_section(&mut out, schema);
     if let Some(import) = import {
-        import_section(&mut out, &import);
+        import_section(&mut out, &import, identity);
     }
     finish(out)
 }
@@ -217,7 +221,7 @@ fn example_section(out: &mut String, example: &str) {
 
 /// The import section, from `import.sh`: the command as written there, and
 /// the same import as an `import` block.
-fn import_section(out: &mut String, script: &str) {
+fn import_section(out: &mut String, script: &str, identity: Option<&IdentitySchema>) {
     out.push_str("## Import\n\n");
     let command = script
         .lines()
@@ -235,11 +239,50 @@ fn import_section(out: &mut String, script: &str) {
             "terraform",
             &format!("import {{\n  to = {address}\n  id = \"{id}\"\n}}\n"),
         );
+        if let Some(identity) = identity {
+            identity_import(out, address, id, identity);
+        }
         out.push_str("Or with the `terraform import` command:\n\n");
     } else {
         out.push_str("Import an existing one with:\n\n");
     }
     fenced(out, "shell", script);
+}
+
+/// The same import by identity (Terraform 1.12 and later), and the
+/// identity's attributes: the required one takes the import id.
+fn identity_import(out: &mut String, address: &str, id: &str, identity: &IdentitySchema) {
+    out.push_str(
+        "With Terraform 1.12 and later, by its identity (the attributes the provider reports for \
+         it, shaped as hashicorp/aws's; those left out are the provider's):\n\n",
+    );
+    let given: Vec<String> = identity
+        .attributes
+        .iter()
+        .filter(|a| a.required_for_import)
+        .map(|a| format!("    {} = \"{id}\"\n", a.name))
+        .collect();
+    fenced(
+        out,
+        "terraform",
+        &format!(
+            "import {{\n  to = {address}\n  identity = {{\n{}  }}\n}}\n",
+            given.concat()
+        ),
+    );
+    out.push_str("Identity attributes:\n\n");
+    for a in &identity.attributes {
+        let presence = if a.required_for_import {
+            "Required"
+        } else {
+            "Optional"
+        };
+        out.push_str(&format!(
+            "- `{}` (String, {presence} for import) {}\n",
+            a.name, a.description
+        ));
+    }
+    out.push('\n');
 }
 
 fn fenced(out: &mut String, language: &str, text: &str) {

@@ -27,6 +27,7 @@ mod fault_matrix;
 mod faults;
 mod generate_config;
 mod hangs;
+mod identity;
 mod logging;
 mod moves;
 mod orphans;

@@ -23,6 +23,7 @@ use crate::aws::model::{DnsEntry, Endpoint, HostedZone, Tags, ZoneVpc};
 use crate::aws::route53::{AliasFamilies, DeletedZone, ZoneOnVpc};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
+use crate::framework::identity::IdentitySchema;
 use crate::framework::model::Attrs;
 use crate::framework::schema::declare::{computed, optional, required};
 use crate::framework::schema::{Block, NestedBlock, Schema};
@@ -743,6 +744,23 @@ impl Resource<Clients> for DnsZoneResource {
 
     /// By the zone's id (`Z...`). The alias record is left as it is until
     /// the first apply points it at the configured `endpoint_id`.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(super::identity::zone())
+    }
+
+    fn identity(&self, clients: &Clients, state: &Value) -> Option<Value> {
+        super::identity::zone_of(clients, state)
+    }
+
+    fn import_id(
+        &self,
+        clients: &Clients,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<String> {
+        super::identity::import_id(clients, identity, "zone_id", diags)
+    }
+
     async fn import(
         &self,
         _ctx: &Ctx<Clients>,

@@ -6,6 +6,7 @@
 pub mod dns_zone;
 pub mod dns_zone_authorization;
 pub mod endpoint;
+pub mod identity;
 pub mod moves;
 pub mod reachability;
 pub mod security_group;

@@ -27,6 +27,7 @@ use crate::aws::endpoint::{AvailableWait, EndpointChanges, NewEndpoint, WaitErro
 use crate::aws::model::{SubnetAddresses, Tags};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
+use crate::framework::identity::IdentitySchema;
 use crate::framework::model::Attrs;
 use crate::framework::path::AttributePath;
 use crate::framework::schema::declare::{computed, optional, optional_computed, required};
@@ -606,6 +607,23 @@ impl Resource<Clients> for EndpointResource {
     }
 
     // -------------------------------------------------------------- import --
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(super::identity::regional("The endpoint's id (`vpce-...`)."))
+    }
+
+    fn identity(&self, clients: &Clients, state: &Value) -> Option<Value> {
+        super::identity::regional_of(clients, state)
+    }
+
+    fn import_id(
+        &self,
+        clients: &Clients,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<String> {
+        super::identity::import_id(clients, identity, "id", diags)
+    }
 
     async fn import(
         &self,

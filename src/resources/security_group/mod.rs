@@ -24,6 +24,7 @@ use crate::aws::retry::LAST_LOOK;
 use crate::aws::security_group::{CREATION_TOKEN_TAG, DeleteGroupError, NewSecurityGroup};
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
+use crate::framework::identity::IdentitySchema;
 use crate::framework::model::{Attrs, string};
 use crate::framework::schema::declare::{computed, optional, optional_computed, required};
 use crate::framework::schema::{Block, Schema};
@@ -728,6 +729,25 @@ impl Resource<Clients> for SecurityGroupResource {
     }
 
     // -------------------------------------------------------------- import --
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(super::identity::regional(
+            "The security group's id (`sg-...`).",
+        ))
+    }
+
+    fn identity(&self, clients: &Clients, state: &Value) -> Option<Value> {
+        super::identity::regional_of(clients, state)
+    }
+
+    fn import_id(
+        &self,
+        clients: &Clients,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<String> {
+        super::identity::import_id(clients, identity, "id", diags)
+    }
 
     async fn import(
         &self,
