@@ -256,11 +256,19 @@ fn identity_import(out: &mut String, address: &str, id: &str, identity: &Identit
         "With Terraform 1.12 and later, by its identity (the attributes the provider reports for \
          it, shaped as hashicorp/aws's; those left out are the provider's):\n\n",
     );
-    let given: Vec<String> = identity
-        .attributes
-        .iter()
-        .filter(|a| a.required_for_import)
-        .map(|a| format!("    {} = \"{id}\"\n", a.name))
+    // An id of two parts (`<zone id>:<VPC id>`) gives the two required
+    // attributes in order.
+    let required = identity.attributes.iter().filter(|a| a.required_for_import);
+    let parts: Vec<&str> = if required.clone().count() > 1 {
+        id.split(':').collect()
+    } else {
+        vec![id]
+    };
+    // As `terraform fmt` writes them: the equals signs aligned.
+    let width = required.clone().map(|a| a.name.len()).max().unwrap_or(0);
+    let given: Vec<String> = required
+        .zip(parts)
+        .map(|(a, value)| format!("    {:width$} = \"{value}\"\n", a.name))
         .collect();
     fenced(
         out,

@@ -21,6 +21,8 @@ use terraform_provider_planetscale::protocol::tfplugin6 as pb;
 const SG: &str = "planetscale_privatelink_security_group";
 const EP: &str = "planetscale_privatelink_endpoint";
 const ZONE: &str = "planetscale_privatelink_dns_zone";
+const AUTHORIZATION: &str = "planetscale_privatelink_dns_zone_authorization";
+const REACHABILITY: &str = "planetscale_privatelink_reachability_analysis";
 /// The emulator's account.
 const ACCOUNT: &str = "123456789012";
 
@@ -191,6 +193,15 @@ async fn identity_schemas_have_the_shape_of_hashicorp_aws_ones() {
         shape(&schemas[ZONE]),
         vec![("zone_id", true), ("account_id", false)]
     );
+    // aws_ec2_network_insights_path and
+    // aws_route53_vpc_association_authorization have none: the path is a
+    // regional EC2 object, the authorization is named by its zone and VPC.
+    assert_eq!(shape(&schemas[REACHABILITY]), regional);
+    assert_eq!(
+        shape(&schemas[AUTHORIZATION]),
+        vec![("zone_id", true), ("vpc_id", true), ("account_id", false)]
+    );
+    assert_eq!(schemas.len(), 5, "every resource has an identity");
     for (name, schema) in &schemas {
         assert_eq!(schema.version, 0, "{name}");
         for a in &schema.identity_attributes {
@@ -484,4 +495,108 @@ async fn a_groups_identity_is_given_after_create_read_and_import_and_never_chang
         .send()
         .await;
     assert!(gone.is_err(), "the group is still there");
+}
+
+/// Every resource imports by identity as by id: `import { identity = {
+/// ... } }` with the required attributes only, then with every one. The
+/// state's id is the one an import by id gives, and the identity comes
+/// back with it (`NodePlannableResourceInstance.importState`: "import of
+/// ... didn't return an identity").
+#[tokio::test]
+async fn every_resource_imports_by_identity_as_by_id() {
+    let emulator = Emulator::shared();
+    let mut client = configured(&emulator.url).await;
+    let schemas = identity_schemas(&mut client).await;
+    let cases: [(&str, &[(&str, &str)], &str); 5] = [
+        (
+            EP,
+            &[("id", "vpce-0123456789abcdef0")],
+            "vpce-0123456789abcdef0",
+        ),
+        (
+            SG,
+            &[("id", "sg-0123456789abcdef0")],
+            "sg-0123456789abcdef0",
+        ),
+        (
+            REACHABILITY,
+            &[("id", "nip-0123456789abcdef0")],
+            "nip-0123456789abcdef0",
+        ),
+        (
+            ZONE,
+            &[("zone_id", "Z0123456789ABCDEFGHIJ")],
+            "Z0123456789ABCDEFGHIJ",
+        ),
+        (
+            AUTHORIZATION,
+            &[
+                ("zone_id", "Z0123456789ABCDEFGHIJ"),
+                ("vpc_id", "vpc-0123456789abcdef0"),
+            ],
+            "Z0123456789ABCDEFGHIJ:vpc-0123456789abcdef0",
+        ),
+    ];
+    for (type_name, required, id) in cases {
+        let id_ty = identity_type(&schemas[type_name]);
+        let ty = resource_type(type_name);
+        let mut full: Vec<(&str, Value)> = required.iter().map(|(k, v)| (*k, s(v))).collect();
+        full.push(("account_id", s(ACCOUNT)));
+        if type_name == EP || type_name == SG || type_name == REACHABILITY {
+            full.push(("region", s("us-east-1")));
+        }
+        let bare: Vec<(&str, Value)> = required.iter().map(|(k, v)| (*k, s(v))).collect();
+        let by_id = client
+            .import_resource_state(pb::import_resource_state::Request {
+                type_name: type_name.into(),
+                id: id.into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(
+            errors(&by_id.diagnostics).is_empty(),
+            "{type_name}: {:?}",
+            by_id.diagnostics
+        );
+        let expected = decode_msgpack(
+            &by_id.imported_resources[0].state.as_ref().unwrap().msgpack,
+            &ty,
+        )
+        .unwrap();
+        for given in [bare, full] {
+            let identity = object(&id_ty, &given);
+            let imported = client
+                .import_resource_state(pb::import_resource_state::Request {
+                    type_name: type_name.into(),
+                    identity: Some(pb::ResourceIdentityData {
+                        identity_data: Some(dynamic(&identity, &id_ty)),
+                    }),
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert!(
+                errors(&imported.diagnostics).is_empty(),
+                "{type_name}: {:?}",
+                imported.diagnostics
+            );
+            let resource = &imported.imported_resources[0];
+            let state = decode_msgpack(&resource.state.as_ref().unwrap().msgpack, &ty).unwrap();
+            assert_eq!(state, expected, "{type_name}");
+            let back = conforming(
+                resource
+                    .identity
+                    .as_ref()
+                    .expect("import didn't return an identity"),
+                &id_ty,
+                type_name,
+            );
+            for (k, v) in required {
+                assert_eq!(attr(&back, k), Some(*v), "{type_name}.{k}");
+            }
+        }
+    }
 }

@@ -16,6 +16,7 @@ use async_trait::async_trait;
 use crate::aws::model::ZoneVpc;
 use crate::clients::Clients;
 use crate::framework::diag::Diagnostics;
+use crate::framework::identity::IdentitySchema;
 use crate::framework::model::Attrs;
 use crate::framework::schema::declare::{computed, optional_computed, required};
 use crate::framework::schema::{Block, Schema};
@@ -230,6 +231,25 @@ impl Resource<Clients> for DnsZoneAuthorizationResource {
     }
 
     /// By `<zone id>:<vpc id>`.
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(super::identity::authorization())
+    }
+
+    fn identity(&self, clients: &Clients, state: &Value) -> Option<Value> {
+        super::identity::authorization_of(clients, state)
+    }
+
+    fn import_id(
+        &self,
+        clients: &Clients,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<String> {
+        let zone = super::identity::import_id(clients, identity, "zone_id", diags)?;
+        let vpc = IdentitySchema::get(identity, "vpc_id")?;
+        Some(join_id(&zone, vpc))
+    }
+
     async fn import(
         &self,
         _ctx: &Ctx<Clients>,

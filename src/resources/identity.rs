@@ -58,6 +58,43 @@ pub fn zone() -> IdentitySchema {
     }
 }
 
+/// A zone's authorization of a VPC of another account, named by both ids
+/// (hashicorp/aws gives `aws_route53_vpc_association_authorization` no
+/// identity; this one is shaped as its zone's).
+pub fn authorization() -> IdentitySchema {
+    IdentitySchema {
+        version: 0,
+        attributes: vec![
+            IdentityAttribute {
+                name: "zone_id",
+                required_for_import: true,
+                description: "The hosted zone's id (`Z...`).",
+            },
+            IdentityAttribute {
+                name: "vpc_id",
+                required_for_import: true,
+                description: "The authorized VPC's id (`vpc-...`).",
+            },
+            account_attribute(),
+        ],
+    }
+}
+
+/// The identity of an authorization's state; none before it has its ids.
+pub fn authorization_of(clients: &Clients, state: &Value) -> Option<Value> {
+    let a = Attrs::of(state);
+    let zone = a.str("zone_id").filter(|id| !id.is_empty())?;
+    let vpc = a.str("vpc_id").filter(|id| !id.is_empty())?;
+    Some(authorization().value(&[
+        ("zone_id", zone),
+        ("vpc_id", vpc),
+        (
+            ACCOUNT_ID,
+            clients.account_id.as_deref().unwrap_or_default(),
+        ),
+    ]))
+}
+
 /// The owning account of a state: its `owner_id` where it has one, else
 /// the provider's credentials' account.
 fn account(clients: &Clients, state: &Value) -> String {

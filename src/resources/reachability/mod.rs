@@ -28,6 +28,7 @@ use crate::aws::model::{InsightsAnalysis, Tags};
 use crate::clients::Clients;
 use crate::framework::bounds;
 use crate::framework::diag::Diagnostics;
+use crate::framework::identity::IdentitySchema;
 use crate::framework::model::Attrs;
 use crate::framework::schema::declare::{computed, optional, required};
 use crate::framework::schema::{Block, Schema};
@@ -441,6 +442,25 @@ impl Resource<Clients> for ReachabilityResource {
     }
 
     // -------------------------------------------------------------- import --
+
+    fn identity_schema(&self) -> Option<IdentitySchema> {
+        Some(super::identity::regional(
+            "The network insights path's id (`nip-...`).",
+        ))
+    }
+
+    fn identity(&self, clients: &Clients, state: &Value) -> Option<Value> {
+        super::identity::regional_of(clients, state)
+    }
+
+    fn import_id(
+        &self,
+        clients: &Clients,
+        identity: &Value,
+        diags: &mut Diagnostics,
+    ) -> Option<String> {
+        super::identity::import_id(clients, identity, "id", diags)
+    }
 
     async fn import(
         &self,
