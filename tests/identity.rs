@@ -497,6 +497,13 @@ async fn a_groups_identity_is_given_after_create_read_and_import_and_never_chang
     assert!(gone.is_err(), "the group is still there");
 }
 
+/// A resource type, its identity's required attributes, and its import id.
+type ImportCase = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
 /// Every resource imports by identity as by id: `import { identity = {
 /// ... } }` with the required attributes only, then with every one. The
 /// state's id is the one an import by id gives, and the identity comes
@@ -507,7 +514,7 @@ async fn every_resource_imports_by_identity_as_by_id() {
     let emulator = Emulator::shared();
     let mut client = configured(&emulator.url).await;
     let schemas = identity_schemas(&mut client).await;
-    let cases: [(&str, &[(&str, &str)], &str); 5] = [
+    let cases: [ImportCase; 5] = [
         (
             EP,
             &[("id", "vpce-0123456789abcdef0")],
