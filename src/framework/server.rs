@@ -608,7 +608,22 @@ impl<P: Provider> Server<P> {
         }
     }
 
+    /// ImportResourceState: by `id`, or (Terraform 1.12 and later) by
+    /// `identity`, given instead of an id.
     pub async fn import(
+        &self,
+        type_name: &str,
+        id: &str,
+        identity: Option<&Value>,
+        diags: &mut Diagnostics,
+    ) -> Option<Value> {
+        match identity {
+            Some(identity) => self.import_by_identity(type_name, identity, diags).await,
+            None => self.import_by_id(type_name, id, diags).await,
+        }
+    }
+
+    async fn import_by_id(
         &self,
         type_name: &str,
         id: &str,
@@ -637,9 +652,9 @@ impl<P: Provider> Server<P> {
         entry.resource.identity(&data, state)
     }
 
-    /// ImportResourceState with an identity instead of an id: the id the
-    /// identity names, then the import as by id.
-    pub async fn import_by_identity(
+    /// An import by identity: the id the identity names, then the import
+    /// as by id.
+    async fn import_by_identity(
         &self,
         type_name: &str,
         identity: &Value,
@@ -665,7 +680,7 @@ impl<P: Provider> Server<P> {
         }
         let ctx = self.ctx(diags)?;
         let id = entry.resource.import_id(&ctx.data, identity, diags)?;
-        self.import(type_name, &id, diags).await
+        self.import_by_id(type_name, &id, diags).await
     }
 
     /// UpgradeResourceIdentity: an identity stored by this or an older

@@ -29,6 +29,7 @@ use tracing::Instrument as _;
 use crate::framework::diag::Diagnostics;
 use crate::framework::model::Attrs;
 use crate::framework::server::{Provider, Server};
+use crate::framework::value::Value;
 use contain::{Doing, contained};
 
 #[allow(clippy::all, missing_docs)]
@@ -411,25 +412,23 @@ impl<P: Provider> ProviderService<P> {
                 .as_ref()
                 .and_then(|i| i.identity_data.as_ref())
                 .filter(|_| req.id.is_empty());
-            let state = match (by_identity, self.identity_type(&req.type_name)) {
-                (Some(data), Some(identity_ty)) => {
-                    let identity =
-                        convert::decode(Some(data), &identity_ty, "identity", &mut diags);
-                    if diags.has_errors() {
-                        None
-                    } else {
-                        self.server
-                            .import_by_identity(&req.type_name, &identity, &mut diags)
-                            .instrument(span("ImportResourceState", &req.type_name))
-                            .await
-                    }
-                }
-                _ => {
-                    self.server
-                        .import(&req.type_name, &req.id, &mut diags)
-                        .instrument(span("ImportResourceState", &req.type_name))
-                        .await
-                }
+            let identity = match (by_identity, self.identity_type(&req.type_name)) {
+                (Some(data), Some(identity_ty)) => Some(convert::decode(
+                    Some(data),
+                    &identity_ty,
+                    "identity",
+                    &mut diags,
+                )),
+                (Some(_), None) => Some(Value::Null),
+                (None, _) => None,
+            };
+            let state = if diags.has_errors() {
+                None
+            } else {
+                self.server
+                    .import(&req.type_name, &req.id, identity.as_ref(), &mut diags)
+                    .instrument(span("ImportResourceState", &req.type_name))
+                    .await
             };
             if let Some(state) = state.filter(|_| !diags.has_errors()) {
                 let identity = self.identity(&req.type_name, &state, &mut diags);
