@@ -35,6 +35,7 @@ mod panics;
 mod plugin;
 mod properties;
 mod protocol;
+mod query;
 mod reachability;
 mod release;
 mod security_group;

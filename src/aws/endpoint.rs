@@ -347,6 +347,17 @@ impl Ec2 {
             .collect())
     }
 
+    /// The interface endpoints matching these filters (name, one value),
+    /// every page, `deleted` ones left out: what a `list` block finds.
+    pub async fn interface_endpoints_where(
+        &self,
+        filters: &[(&str, &str)],
+    ) -> Result<Vec<Endpoint>, AwsError> {
+        let mut with_type = filters.to_vec();
+        with_type.push(("vpc-endpoint-type", "Interface"));
+        self.list_endpoints_where(&with_type).await
+    }
+
     /// DescribeVpcEndpoints with these filters (name, one value), every
     /// page, endpoints in state `deleted` left out.
     async fn list_endpoints_where(

@@ -152,6 +152,24 @@ pub trait Resource<D>: Send + Sync + 'static {
         None
     }
 
+    /// The configuration schema of this resource's `list` block
+    /// (`terraform query`, Terraform 1.14 and later), for a resource that
+    /// can be listed. Listing needs an identity too.
+    fn list_schema(&self) -> Option<Schema> {
+        None
+    }
+
+    /// The objects a `list` block's configuration selects, at most `limit`.
+    async fn list(
+        &self,
+        _ctx: &Ctx<D>,
+        _config: &Value,
+        _limit: usize,
+        _diags: &mut Diagnostics,
+    ) -> Vec<Listed> {
+        Vec::new()
+    }
+
     /// Adopts state of another provider's resource type (MoveResourceState).
     /// `None` when this resource does not accept moves from that type.
     async fn move_state(
@@ -174,6 +192,22 @@ pub trait DataSource<D>: Send + Sync + 'static {
     async fn read(&self, ctx: &Ctx<D>, config: &Value, diags: &mut Diagnostics) -> Option<Value>;
 }
 
+/// One object a list found: its import id and the name a person knows it
+/// by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub id: String,
+    pub display_name: String,
+}
+
+/// A listed object as Terraform receives it: its identity, its display
+/// name, and its state when asked for.
+pub struct ListedObject {
+    pub identity: Value,
+    pub display_name: String,
+    pub state: Option<Value>,
+}
+
 pub struct ResourceEntry<D> {
     pub resource: Arc<dyn Resource<D>>,
     pub schema: Schema,
@@ -181,6 +215,9 @@ pub struct ResourceEntry<D> {
     pub ty: Type,
     /// The identity schema and its value type, for a resource that has one.
     pub identity: Option<(IdentitySchema, Type)>,
+    /// The `list` block's schema and value type, for a resource that can
+    /// be listed.
+    pub list: Option<(Schema, Type)>,
 }
 
 pub struct DataSourceEntry<D> {
@@ -234,6 +271,10 @@ impl<P: Provider> Server<P> {
                     let ty = i.value_type();
                     (i, ty)
                 });
+                let list = r.list_schema().filter(|_| identity.is_some()).map(|l| {
+                    let ty = l.value_type();
+                    (l, ty)
+                });
                 (
                     r.type_name(),
                     ResourceEntry {
@@ -241,6 +282,7 @@ impl<P: Provider> Server<P> {
                         schema,
                         ty,
                         identity,
+                        list,
                     },
                 )
             })
@@ -349,6 +391,72 @@ impl<P: Provider> Server<P> {
             timeouts::validate(config, diags);
             entry.resource.validate(config, diags);
         }
+    }
+
+    /// ValidateListResourceConfig: the checks the list block's schema
+    /// declares.
+    pub fn validate_list(&self, type_name: &str, config: &Value, diags: &mut Diagnostics) {
+        if let Some((schema, _)) = self.list_entry(type_name, diags) {
+            schema.block.check(config, diags);
+        }
+    }
+
+    /// The list schema of a type that can be listed, or an error.
+    pub fn list_entry(&self, type_name: &str, diags: &mut Diagnostics) -> Option<&(Schema, Type)> {
+        let entry = self.resource(type_name, diags)?;
+        if entry.list.is_none() {
+            diags.error(
+                "Invalid list resource",
+                format!("{type_name} cannot be listed."),
+            );
+        }
+        entry.list.as_ref()
+    }
+
+    /// ListResource: the objects a list block selects, at most `limit`,
+    /// each with its identity and, when `include` is set, its state as a
+    /// refresh reads it.
+    pub async fn list(
+        &self,
+        type_name: &str,
+        config: &Value,
+        include: bool,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<ListedObject> {
+        if self.list_entry(type_name, diags).is_none() {
+            return Vec::new();
+        }
+        let Some(entry) = self.resource(type_name, diags) else {
+            return Vec::new();
+        };
+        let Some(ctx) = self.ctx(diags) else {
+            return Vec::new();
+        };
+        let bounds = Bounds::stop_only(ctx.stop.clone());
+        let found = bounds::scope(bounds, entry.resource.list(&ctx, config, limit, diags)).await;
+        let mut out = Vec::new();
+        for listed in found.into_iter().take(limit) {
+            let Some(imported) = self.import_by_id(type_name, &listed.id, diags).await else {
+                continue;
+            };
+            let state = if include {
+                let read = self.read(type_name, imported.clone(), diags).await;
+                (!read.is_null()).then_some(read)
+            } else {
+                None
+            };
+            let described = state.as_ref().unwrap_or(&imported);
+            let Some(identity) = entry.resource.identity(&ctx.data, described) else {
+                continue;
+            };
+            out.push(ListedObject {
+                identity,
+                display_name: listed.display_name,
+                state,
+            });
+        }
+        out
     }
 
     /// ValidateDataResourceConfig: the checks the schema declares, then the

@@ -114,6 +114,13 @@ impl<P: Provider> ProviderService<P> {
                 .iter()
                 .map(|(name, e)| (name.to_string(), convert::schema(&e.schema)))
                 .collect(),
+            list_resource_schemas: s
+                .resources
+                .iter()
+                .filter_map(|(name, e)| {
+                    Some((name.to_string(), convert::schema(&e.list.as_ref()?.0)))
+                })
+                .collect(),
             server_capabilities: Some(Self::capabilities()),
             ..Default::default()
         }
@@ -534,6 +541,14 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     type_name: n.to_string(),
                 })
                 .collect(),
+            list_resources: s
+                .resources
+                .iter()
+                .filter(|(_, e)| e.list.is_some())
+                .map(|(n, _)| m::ListResourceMetadata {
+                    type_name: n.to_string(),
+                })
+                .collect(),
             ..Default::default()
         }))
     }
@@ -563,6 +578,94 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
             identity_schemas,
             diagnostics: Vec::new(),
         }))
+    }
+
+    async fn validate_list_resource_config(
+        &self,
+        request: Request<pb::validate_list_resource_config::Request>,
+    ) -> Result<Response<pb::validate_list_resource_config::Response>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        if let Some((_, ty)) = self.server.list_entry(&req.type_name, &mut diags) {
+            let config = convert::decode(req.config.as_ref(), ty, "list configuration", &mut diags);
+            if !diags.has_errors() {
+                self.server
+                    .validate_list(&req.type_name, &config, &mut diags);
+            }
+        }
+        Ok(Response::new(pb::validate_list_resource_config::Response {
+            diagnostics: convert::diagnostics(diags),
+        }))
+    }
+
+    /// ListResource: every object found, one event each, then the stream
+    /// ends; an error is one event carrying the diagnostics.
+    async fn list_resource(
+        &self,
+        request: Request<pb::list_resource::Request>,
+    ) -> Result<Response<BoxStream<pb::list_resource::Event>>, Status> {
+        let req = request.into_inner();
+        let mut diags = Diagnostics::new();
+        let mut events = Vec::new();
+        let types = self
+            .server
+            .list_entry(&req.type_name, &mut diags)
+            .map(|(_, t)| t.clone());
+        if let (Some(list_ty), Some(identity_ty), Some(ty)) = (
+            types,
+            self.identity_type(&req.type_name),
+            self.server
+                .resources
+                .get(req.type_name.as_str())
+                .map(|e| e.ty.clone()),
+        ) {
+            let config = convert::decode(
+                req.config.as_ref(),
+                &list_ty,
+                "list configuration",
+                &mut diags,
+            );
+            if !diags.has_errors() {
+                let limit = usize::try_from(req.limit)
+                    .ok()
+                    .filter(|l| *l > 0)
+                    .unwrap_or(usize::MAX);
+                let found = self
+                    .server
+                    .list(
+                        &req.type_name,
+                        &config,
+                        req.include_resource_object,
+                        limit,
+                        &mut diags,
+                    )
+                    .instrument(span("ListResource", &req.type_name))
+                    .await;
+                for object in found {
+                    let mut encode_diags = Diagnostics::new();
+                    let identity =
+                        convert::identity(Some(object.identity), &identity_ty, &mut encode_diags);
+                    let resource_object = object
+                        .state
+                        .and_then(|s| convert::encode(&s, &ty, "listed state", &mut encode_diags));
+                    events.push(pb::list_resource::Event {
+                        identity,
+                        display_name: object.display_name,
+                        resource_object,
+                        diagnostic: convert::diagnostics(encode_diags),
+                    });
+                }
+            }
+        }
+        if !diags.is_empty() {
+            events.push(pb::list_resource::Event {
+                diagnostic: convert::diagnostics(diags),
+                ..Default::default()
+            });
+        }
+        let stream: BoxStream<pb::list_resource::Event> =
+            Box::pin(tokio_stream::iter(events.into_iter().map(Ok)));
+        Ok(Response::new(stream))
     }
 
     async fn upgrade_resource_identity(

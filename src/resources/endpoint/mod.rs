@@ -11,6 +11,7 @@
 //! ([`moved`]).
 
 mod addresses;
+mod list;
 mod modify;
 mod moved;
 mod policy;
@@ -32,7 +33,7 @@ use crate::framework::model::Attrs;
 use crate::framework::path::AttributePath;
 use crate::framework::schema::declare::{computed, optional, optional_computed, required};
 use crate::framework::schema::{Block, Schema};
-use crate::framework::server::{Ctx, PlanChange, Resource};
+use crate::framework::server::{Ctx, Listed, PlanChange, Resource};
 use crate::framework::timeouts;
 use crate::framework::value::Value;
 use crate::model;
@@ -607,6 +608,20 @@ impl Resource<Clients> for EndpointResource {
     }
 
     // -------------------------------------------------------------- import --
+
+    fn list_schema(&self) -> Option<Schema> {
+        Some(list::schema())
+    }
+
+    async fn list(
+        &self,
+        ctx: &Ctx<Clients>,
+        config: &Value,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed> {
+        list::list(&ctx.data, config, limit, diags).await
+    }
 
     fn identity_schema(&self) -> Option<IdentitySchema> {
         Some(super::identity::regional("The endpoint's id (`vpce-...`)."))

@@ -1,0 +1,344 @@
+//! List resources (Terraform 1.14 and later, tfplugin6.10) over an
+//! in-process gRPC connection, against the emulator holding endpoints made
+//! by this provider (its create token, as a killed apply leaves them), by
+//! hand, and by another tool: the messages `terraform query` sends
+//! (GetMetadata, GetProviderSchema, ValidateListResourceConfig,
+//! ListResource) and, on each answer, the checks Terraform applies to it,
+//! each naming the function of hashicorp/terraform it mirrors.
+
+use crate::support;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification, VpcEndpointType};
+use support::Emulator;
+use support::emulator::create_network;
+use support::inprocess::{Client, connect, dynamic, path_of};
+use terraform_provider_planetscale::framework::codec::decode_msgpack;
+use terraform_provider_planetscale::framework::types::Type;
+use terraform_provider_planetscale::framework::value::Value;
+use terraform_provider_planetscale::protocol::tfplugin6 as pb;
+use tokio_stream::StreamExt as _;
+
+const EP: &str = "planetscale_privatelink_endpoint";
+
+fn s(v: &str) -> Value {
+    Value::String(v.to_owned())
+}
+
+/// An object of `ty` with every attribute null but the given ones.
+fn object(ty: &Type, set: &[(&str, Value)]) -> Value {
+    let Type::Object(attrs, _) = ty else {
+        panic!("not an object type")
+    };
+    let mut map: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
+    for (k, v) in set {
+        assert!(map.contains_key(*k), "no attribute {k}");
+        map.insert((*k).to_owned(), v.clone());
+    }
+    Value::Object(map)
+}
+
+fn errors(diags: &[pb::Diagnostic]) -> Vec<(String, String)> {
+    diags
+        .iter()
+        .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+        .map(|d| (path_of(d), d.summary.clone()))
+        .collect()
+}
+
+async fn configured(url: &str) -> Client {
+    let mut client = connect().await;
+    let t = terraform_provider_planetscale::server().provider_ty.clone();
+    let Type::Object(attrs, _) = &t else {
+        unreachable!()
+    };
+    let Type::Object(endpoint_attrs, _) = &attrs["endpoints"] else {
+        unreachable!()
+    };
+    let endpoints = Value::Object(endpoint_attrs.keys().map(|k| (k.clone(), s(url))).collect());
+    let config = object(
+        &t,
+        &[
+            ("region", s("us-east-1")),
+            ("access_key", s("AKIAQUERYTESTING")),
+            ("secret_key", s("query-secret")),
+            ("endpoints", endpoints),
+        ],
+    );
+    let response = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.17.0".into(),
+            config: Some(dynamic(&config, &t)),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        errors(&response.diagnostics).is_empty(),
+        "{:?}",
+        response.diagnostics
+    );
+    client
+}
+
+/// An interface endpoint made straight through EC2, with these tags.
+async fn endpoint(
+    ec2: &aws_sdk_ec2::Client,
+    vpc: &str,
+    subnet: &str,
+    service: &str,
+    tags: &[(&str, &str)],
+) -> String {
+    let mut spec = TagSpecification::builder().resource_type(ResourceType::VpcEndpoint);
+    for (k, v) in tags {
+        spec = spec.tags(Tag::builder().key(*k).value(*v).build());
+    }
+    ec2.create_vpc_endpoint()
+        .vpc_endpoint_type(VpcEndpointType::Interface)
+        .vpc_id(vpc)
+        .service_name(service)
+        .subnet_ids(subnet)
+        .private_dns_enabled(false)
+        .set_tag_specifications((!tags.is_empty()).then(|| vec![spec.build()]))
+        .send()
+        .await
+        .unwrap()
+        .vpc_endpoint()
+        .unwrap()
+        .vpc_endpoint_id()
+        .unwrap()
+        .to_owned()
+}
+
+/// What one ListResource call streamed, checked as core's
+/// `NodePlannableResourceInstance.listResourceExecute`
+/// (internal/terraform/node_resource_plan_instance_query.go) and
+/// `GRPCProvider.ListResource` (internal/plugin6/grpc_provider.go) check
+/// it: every event carries an identity ("missing identity data in
+/// ListResource event") that decodes against the identity schema, and a
+/// resource object, when asked for, that decodes against the resource's.
+/// Returns (identity id, display name, state id) per event.
+async fn list(
+    client: &mut Client,
+    config: &Value,
+    include: bool,
+    limit: i64,
+) -> Vec<(String, String, Option<String>)> {
+    let server = terraform_provider_planetscale::server();
+    let entry = &server.resources[EP];
+    let list_ty = entry.list.as_ref().unwrap().1.clone();
+    let id_ty = entry.identity.as_ref().unwrap().1.clone();
+    let mut stream = client
+        .list_resource(pb::list_resource::Request {
+            type_name: EP.into(),
+            config: Some(dynamic(config, &list_ty)),
+            include_resource_object: include,
+            limit,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(event) = stream.next().await {
+        let event = event.unwrap();
+        assert!(
+            errors(&event.diagnostic).is_empty(),
+            "{:?}",
+            event.diagnostic
+        );
+        let identity = event
+            .identity
+            .as_ref()
+            .and_then(|i| i.identity_data.as_ref())
+            .expect("missing identity data in ListResource event");
+        let identity = decode_msgpack(&identity.msgpack, &id_ty).expect("identity of the schema");
+        assert!(identity.is_fully_known());
+        let Value::Object(identity) = identity else {
+            unreachable!()
+        };
+        let Some(Value::String(id)) = identity.get("id") else {
+            panic!("no id in the identity")
+        };
+        assert_eq!(identity.get("region"), Some(&s("us-east-1")));
+        assert!(!event.display_name.is_empty());
+        let state_id = event.resource_object.as_ref().map(|o| {
+            let state = decode_msgpack(&o.msgpack, &entry.ty).expect("state of the schema");
+            let Value::Object(state) = state else {
+                unreachable!()
+            };
+            match state.get("id") {
+                Some(Value::String(id)) => id.clone(),
+                other => panic!("state id {other:?}"),
+            }
+        });
+        assert_eq!(include, state_id.is_some());
+        out.push((id.clone(), event.display_name, state_id));
+    }
+    out
+}
+
+fn ids(found: &[(String, String, Option<String>)]) -> Vec<String> {
+    let mut ids: Vec<String> = found.iter().map(|(id, ..)| id.clone()).collect();
+    ids.sort();
+    ids
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_finds_endpoints_by_vpc_service_tags_and_maker() {
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let a = create_network(&ec2, 81, &["us-east-1a", "us-east-1b"]).await;
+    let b = create_network(&ec2, 82, &["us-east-1a", "us-east-1b"]).await;
+    let service = emulator.create_endpoint_service(None);
+    let other_service = emulator.create_endpoint_service(None);
+    // Made by this provider (its create token, as an apply cut off leaves
+    // it), by hand (a Name only), by another tool (its own tags).
+    let mine = endpoint(
+        &ec2,
+        &a.vpc_id,
+        &a.subnet_ids[0],
+        &service,
+        &[
+            ("planetscale:create-token", "tf-planetscale-0123"),
+            ("team", "db"),
+        ],
+    )
+    .await;
+    let by_hand = endpoint(
+        &ec2,
+        &a.vpc_id,
+        &a.subnet_ids[1],
+        &service,
+        &[("Name", "orders-db")],
+    )
+    .await;
+    let by_tool = endpoint(
+        &ec2,
+        &b.vpc_id,
+        &b.subnet_ids[0],
+        &other_service,
+        &[("ManagedBy", "other-tool"), ("team", "db")],
+    )
+    .await;
+
+    let mut client = configured(&emulator.url).await;
+
+    // `terraform query` learns the list resources from the metadata and
+    // their schemas from the provider schema (`convert.ProtoToListSchema`
+    // wraps each in a `config` block).
+    let metadata = client
+        .get_metadata(pb::get_metadata::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let listed: Vec<&str> = metadata
+        .list_resources
+        .iter()
+        .map(|l| l.type_name.as_str())
+        .collect();
+    assert_eq!(listed, vec![EP]);
+    let schema = client
+        .get_provider_schema(pb::get_provider_schema::Request {})
+        .await
+        .unwrap()
+        .into_inner();
+    let list_schema = &schema.list_resource_schemas[EP];
+    let names: Vec<&str> = list_schema
+        .block
+        .as_ref()
+        .unwrap()
+        .attributes
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(
+        sorted(names.iter().map(|n| n.to_string()).collect()),
+        ["made_by_this_provider", "service_name", "tags", "vpc_id"]
+    );
+
+    let server = terraform_provider_planetscale::server();
+    let list_ty = server.resources[EP].list.as_ref().unwrap().1.clone();
+    let config = |set: &[(&str, Value)]| object(&list_ty, set);
+
+    // ValidateListResourceConfig (core sends type_name and config only):
+    // a bad VPC id names the attribute.
+    let validated = client
+        .validate_list_resource_config(pb::validate_list_resource_config::Request {
+            type_name: EP.into(),
+            config: Some(dynamic(&config(&[("vpc_id", s("vpc_1"))]), &list_ty)),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(errors(&validated.diagnostics)[0].0, "vpc_id");
+
+    // By VPC; by service; by maker; by tags.
+    let in_a = list(
+        &mut client,
+        &config(&[("vpc_id", s(&a.vpc_id))]),
+        false,
+        100,
+    )
+    .await;
+    assert_eq!(ids(&in_a), sorted(vec![mine.clone(), by_hand.clone()]));
+    let to_service = list(
+        &mut client,
+        &config(&[("service_name", s(&service))]),
+        false,
+        100,
+    )
+    .await;
+    assert_eq!(
+        ids(&to_service),
+        sorted(vec![mine.clone(), by_hand.clone()])
+    );
+    let made_here = list(
+        &mut client,
+        &config(&[("made_by_this_provider", Value::Bool(true))]),
+        false,
+        100,
+    )
+    .await;
+    assert_eq!(ids(&made_here), vec![mine.clone()]);
+    let not_made_here = list(
+        &mut client,
+        &config(&[
+            ("made_by_this_provider", Value::Bool(false)),
+            ("service_name", s(&other_service)),
+        ]),
+        false,
+        100,
+    )
+    .await;
+    assert_eq!(ids(&not_made_here), vec![by_tool.clone()]);
+    let team = Value::Map([("team".to_owned(), s("db"))].into_iter().collect());
+    let tagged = list(&mut client, &config(&[("tags", team)]), false, 100).await;
+    assert_eq!(ids(&tagged), sorted(vec![mine.clone(), by_tool.clone()]));
+
+    // The display name a person recognises: name, service, VPC, state.
+    let named = in_a.iter().find(|(id, ..)| *id == by_hand).unwrap();
+    assert!(
+        named
+            .1
+            .starts_with(&format!("orders-db ({by_hand}): {service} in {}", a.vpc_id)),
+        "{}",
+        named.1
+    );
+
+    // With the resource objects, as `-generate-config-out` asks; and the
+    // limit, where core stops reading.
+    let full = list(&mut client, &config(&[("vpc_id", s(&a.vpc_id))]), true, 100).await;
+    for (id, _, state_id) in &full {
+        assert_eq!(state_id.as_deref(), Some(id.as_str()));
+    }
+    let one = list(&mut client, &config(&[("vpc_id", s(&a.vpc_id))]), false, 1).await;
+    assert_eq!(one.len(), 1);
+}
