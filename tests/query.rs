@@ -21,6 +21,7 @@ use terraform_provider_planetscale::protocol::tfplugin6 as pb;
 use tokio_stream::StreamExt as _;
 
 const EP: &str = "planetscale_privatelink_endpoint";
+const SG: &str = "planetscale_privatelink_security_group";
 
 fn s(v: &str) -> Value {
     Value::String(v.to_owned())
@@ -122,17 +123,18 @@ async fn endpoint(
 /// Returns (identity id, display name, state id) per event.
 async fn list(
     client: &mut Client,
+    type_name: &str,
     config: &Value,
     include: bool,
     limit: i64,
 ) -> Vec<(String, String, Option<String>)> {
     let server = terraform_provider_planetscale::server();
-    let entry = &server.resources[EP];
+    let entry = &server.resources[type_name];
     let list_ty = entry.list.as_ref().unwrap().1.clone();
     let id_ty = entry.identity.as_ref().unwrap().1.clone();
     let mut stream = client
         .list_resource(pb::list_resource::Request {
-            type_name: EP.into(),
+            type_name: type_name.into(),
             config: Some(dynamic(config, &list_ty)),
             include_resource_object: include,
             limit,
@@ -152,7 +154,12 @@ async fn list(
             .identity
             .as_ref()
             .and_then(|i| i.identity_data.as_ref())
-            .expect("missing identity data in ListResource event");
+            .unwrap_or_else(|| {
+                panic!(
+                    "missing identity data in ListResource event: {:?}",
+                    event.diagnostic
+                )
+            });
         let identity = decode_msgpack(&identity.msgpack, &id_ty).expect("identity of the schema");
         assert!(identity.is_fully_known());
         let Value::Object(identity) = identity else {
@@ -243,7 +250,7 @@ async fn query_finds_endpoints_by_vpc_service_tags_and_maker() {
         .iter()
         .map(|l| l.type_name.as_str())
         .collect();
-    assert_eq!(listed, vec![EP]);
+    assert_eq!(listed, vec![EP, SG]);
     let schema = client
         .get_provider_schema(pb::get_provider_schema::Request {})
         .await
@@ -283,6 +290,7 @@ async fn query_finds_endpoints_by_vpc_service_tags_and_maker() {
     // By VPC; by service; by maker; by tags.
     let in_a = list(
         &mut client,
+        EP,
         &config(&[("vpc_id", s(&a.vpc_id))]),
         false,
         100,
@@ -291,6 +299,7 @@ async fn query_finds_endpoints_by_vpc_service_tags_and_maker() {
     assert_eq!(ids(&in_a), sorted(vec![mine.clone(), by_hand.clone()]));
     let to_service = list(
         &mut client,
+        EP,
         &config(&[("service_name", s(&service))]),
         false,
         100,
@@ -302,6 +311,7 @@ async fn query_finds_endpoints_by_vpc_service_tags_and_maker() {
     );
     let made_here = list(
         &mut client,
+        EP,
         &config(&[("made_by_this_provider", Value::Bool(true))]),
         false,
         100,
@@ -310,6 +320,7 @@ async fn query_finds_endpoints_by_vpc_service_tags_and_maker() {
     assert_eq!(ids(&made_here), vec![mine.clone()]);
     let not_made_here = list(
         &mut client,
+        EP,
         &config(&[
             ("made_by_this_provider", Value::Bool(false)),
             ("service_name", s(&other_service)),
@@ -320,7 +331,7 @@ async fn query_finds_endpoints_by_vpc_service_tags_and_maker() {
     .await;
     assert_eq!(ids(&not_made_here), vec![by_tool.clone()]);
     let team = Value::Map([("team".to_owned(), s("db"))].into_iter().collect());
-    let tagged = list(&mut client, &config(&[("tags", team)]), false, 100).await;
+    let tagged = list(&mut client, EP, &config(&[("tags", team)]), false, 100).await;
     assert_eq!(ids(&tagged), sorted(vec![mine.clone(), by_tool.clone()]));
 
     // The display name a person recognises: name, service, VPC, state.
@@ -335,10 +346,105 @@ async fn query_finds_endpoints_by_vpc_service_tags_and_maker() {
 
     // With the resource objects, as `-generate-config-out` asks; and the
     // limit, where core stops reading.
-    let full = list(&mut client, &config(&[("vpc_id", s(&a.vpc_id))]), true, 100).await;
+    let full = list(
+        &mut client,
+        EP,
+        &config(&[("vpc_id", s(&a.vpc_id))]),
+        true,
+        100,
+    )
+    .await;
     for (id, _, state_id) in &full {
         assert_eq!(state_id.as_deref(), Some(id.as_str()));
     }
-    let one = list(&mut client, &config(&[("vpc_id", s(&a.vpc_id))]), false, 1).await;
+    let one = list(
+        &mut client,
+        EP,
+        &config(&[("vpc_id", s(&a.vpc_id))]),
+        false,
+        1,
+    )
+    .await;
     assert_eq!(one.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_finds_groups_by_vpc_tags_and_an_unfinished_create_but_never_the_default() {
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let net = create_network(&ec2, 83, &["us-east-1a", "us-east-1b"]).await;
+    let group = |name: &'static str, tags: &'static [(&'static str, &'static str)]| {
+        let ec2 = ec2.clone();
+        let vpc = net.vpc_id.clone();
+        async move {
+            let mut spec = TagSpecification::builder().resource_type(ResourceType::SecurityGroup);
+            for (k, v) in tags {
+                spec = spec.tags(Tag::builder().key(*k).value(*v).build());
+            }
+            ec2.create_security_group()
+                .vpc_id(vpc)
+                .group_name(name)
+                .description(name)
+                .set_tag_specifications((!tags.is_empty()).then(|| vec![spec.build()]))
+                .send()
+                .await
+                .unwrap()
+                .group_id()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    // A create of this provider cut off before it removed its token; one
+    // made by hand; one of another team.
+    let cut_off = group(
+        "db-unfinished",
+        &[("planetscale:creation-token", "0123"), ("team", "db")],
+    )
+    .await;
+    let by_hand = group("db-by-hand", &[]).await;
+    let other = group("web", &[("team", "web")]).await;
+    let mut client = configured(&emulator.url).await;
+    let server = terraform_provider_planetscale::server();
+    let list_ty = server.resources[SG].list.as_ref().unwrap().1.clone();
+    let config = |set: &[(&str, Value)]| object(&list_ty, set);
+
+    let in_vpc = list(
+        &mut client,
+        SG,
+        &config(&[("vpc_id", s(&net.vpc_id))]),
+        false,
+        100,
+    )
+    .await;
+    // The VPC's default group is never listed; the fixture's own
+    // application group is not there (create_network makes none).
+    assert_eq!(
+        ids(&in_vpc),
+        sorted(vec![cut_off.clone(), by_hand.clone(), other.clone()])
+    );
+    let unfinished = list(
+        &mut client,
+        SG,
+        &config(&[
+            ("vpc_id", s(&net.vpc_id)),
+            ("made_by_this_provider", Value::Bool(true)),
+        ]),
+        false,
+        100,
+    )
+    .await;
+    assert_eq!(ids(&unfinished), vec![cut_off.clone()]);
+    let team = Value::Map([("team".to_owned(), s("web"))].into_iter().collect());
+    let tagged = list(
+        &mut client,
+        SG,
+        &config(&[("vpc_id", s(&net.vpc_id)), ("tags", team)]),
+        true,
+        100,
+    )
+    .await;
+    assert_eq!(ids(&tagged), vec![other.clone()]);
+    assert_eq!(tagged[0].2.as_deref(), Some(other.as_str()));
+    let named = in_vpc.iter().find(|(id, ..)| *id == by_hand).unwrap();
+    assert_eq!(named.1, format!("db-by-hand ({by_hand}) in {}", net.vpc_id));
 }

@@ -176,6 +176,33 @@ impl Ec2 {
             .find(|g| g.name == name && g.vpc_id == vpc_id))
     }
 
+    /// The security groups in `vpc_id` (every VPC when none), every page:
+    /// what a `list` block finds.
+    pub async fn security_groups_in(
+        &self,
+        vpc_id: Option<&str>,
+    ) -> Result<Vec<SecurityGroup>, AwsError> {
+        let mut found = Vec::new();
+        let mut token = None;
+        loop {
+            let out = self
+                .client
+                .describe_security_groups()
+                .set_filters(
+                    vpc_id.map(|v| vec![Filter::builder().name("vpc-id").values(v).build()]),
+                )
+                .max_results(super::LISTING_PAGE)
+                .set_next_token(token)
+                .send()
+                .await?;
+            found.extend(out.security_groups().iter().map(group));
+            token = next_page(out.next_token());
+            if token.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
     /// The group, or `NotFound`. Lookups made together share one
     /// DescribeSecurityGroups call.
     pub async fn find_security_group(&self, id: &str) -> Result<SecurityGroup, AwsError> {

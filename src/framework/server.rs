@@ -206,6 +206,8 @@ pub struct ListedObject {
     pub identity: Value,
     pub display_name: String,
     pub state: Option<Value>,
+    /// Warnings of reading it (rules the resource would revoke, say).
+    pub warnings: Diagnostics,
 }
 
 pub struct ResourceEntry<D> {
@@ -437,16 +439,24 @@ impl<P: Provider> Server<P> {
         let found = bounds::scope(bounds, entry.resource.list(&ctx, config, limit, diags)).await;
         let mut out = Vec::new();
         for listed in found.into_iter().take(limit) {
-            let Some(imported) = self.import_by_id(type_name, &listed.id, diags).await else {
+            // What reading one object says goes with it; an error ends the
+            // list (Terraform stops at the first).
+            let mut own = Diagnostics::new();
+            let imported = self.import_by_id(type_name, &listed.id, &mut own).await;
+            let state = match (&imported, include) {
+                (Some(imported), true) => {
+                    let read = self.read(type_name, imported.clone(), &mut own).await;
+                    (!read.is_null()).then_some(read)
+                }
+                _ => None,
+            };
+            if own.has_errors() {
+                diags.extend(own);
+                break;
+            }
+            let Some(described) = state.as_ref().or(imported.as_ref()) else {
                 continue;
             };
-            let state = if include {
-                let read = self.read(type_name, imported.clone(), diags).await;
-                (!read.is_null()).then_some(read)
-            } else {
-                None
-            };
-            let described = state.as_ref().unwrap_or(&imported);
             let Some(identity) = entry.resource.identity(&ctx.data, described) else {
                 continue;
             };
@@ -454,6 +464,7 @@ impl<P: Provider> Server<P> {
                 identity,
                 display_name: listed.display_name,
                 state,
+                warnings: own,
             });
         }
         out

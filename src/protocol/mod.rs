@@ -642,7 +642,7 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
                     .instrument(span("ListResource", &req.type_name))
                     .await;
                 for object in found {
-                    let mut encode_diags = Diagnostics::new();
+                    let mut encode_diags = object.warnings;
                     let identity =
                         convert::identity(Some(object.identity), &identity_ty, &mut encode_diags);
                     let resource_object = object

@@ -28,7 +28,7 @@ use crate::framework::identity::IdentitySchema;
 use crate::framework::model::{Attrs, string};
 use crate::framework::schema::declare::{computed, optional, optional_computed, required};
 use crate::framework::schema::{Block, Schema};
-use crate::framework::server::{Ctx, PlanChange, Resource};
+use crate::framework::server::{Ctx, Listed, PlanChange, Resource};
 use crate::framework::timeouts;
 use crate::framework::value::Value;
 use crate::model;
@@ -38,6 +38,7 @@ use crate::resources::tags::{self, OwnTags};
 use crate::resources::{moves, root};
 use crate::validate::{self, ports_value};
 
+mod list;
 mod moved;
 
 pub const TYPE_NAME: &str = "planetscale_privatelink_security_group";
@@ -729,6 +730,20 @@ impl Resource<Clients> for SecurityGroupResource {
     }
 
     // -------------------------------------------------------------- import --
+
+    fn list_schema(&self) -> Option<Schema> {
+        Some(list::schema())
+    }
+
+    async fn list(
+        &self,
+        ctx: &Ctx<Clients>,
+        config: &Value,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed> {
+        list::list(&ctx.data, config, limit, diags).await
+    }
 
     fn identity_schema(&self) -> Option<IdentitySchema> {
         Some(super::identity::regional(
