@@ -22,6 +22,7 @@ use tokio_stream::StreamExt as _;
 
 const EP: &str = "planetscale_privatelink_endpoint";
 const SG: &str = "planetscale_privatelink_security_group";
+const ZONE: &str = "planetscale_privatelink_dns_zone";
 
 fn s(v: &str) -> Value {
     Value::String(v.to_owned())
@@ -165,10 +166,9 @@ async fn list(
         let Value::Object(identity) = identity else {
             unreachable!()
         };
-        let Some(Value::String(id)) = identity.get("id") else {
+        let Some(Value::String(id)) = identity.get("id").or(identity.get("zone_id")) else {
             panic!("no id in the identity")
         };
-        assert_eq!(identity.get("region"), Some(&s("us-east-1")));
         assert!(!event.display_name.is_empty());
         let state_id = event.resource_object.as_ref().map(|o| {
             let state = decode_msgpack(&o.msgpack, &entry.ty).expect("state of the schema");
@@ -250,7 +250,7 @@ async fn query_finds_endpoints_by_vpc_service_tags_and_maker() {
         .iter()
         .map(|l| l.type_name.as_str())
         .collect();
-    assert_eq!(listed, vec![EP, SG]);
+    assert_eq!(listed, vec![ZONE, EP, SG]);
     let schema = client
         .get_provider_schema(pb::get_provider_schema::Request {})
         .await
@@ -447,4 +447,117 @@ async fn query_finds_groups_by_vpc_tags_and_an_unfinished_create_but_never_the_d
     assert_eq!(tagged[0].2.as_deref(), Some(other.as_str()));
     let named = in_vpc.iter().find(|(id, ..)| *id == by_hand).unwrap();
     assert_eq!(named.1, format!("db-by-hand ({by_hand}) in {}", net.vpc_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn query_finds_private_zones_by_name_vpc_tags_and_maker() {
+    use aws_sdk_route53::types::{HostedZoneConfig, TagResourceType, VpcRegion};
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let r53 = emulator.route53();
+    let a = create_network(&ec2, 84, &["us-east-1a", "us-east-1b"]).await;
+    let b = create_network(&ec2, 85, &["us-east-1a", "us-east-1b"]).await;
+    let zone = |name: &'static str, reference: String, vpc: String| {
+        let r53 = r53.clone();
+        async move {
+            let out = r53
+                .create_hosted_zone()
+                .name(name)
+                .caller_reference(reference)
+                .vpc(
+                    aws_sdk_route53::types::Vpc::builder()
+                        .vpc_id(vpc)
+                        .vpc_region(VpcRegion::UsEast1)
+                        .build(),
+                )
+                .hosted_zone_config(HostedZoneConfig::builder().private_zone(true).build())
+                .send()
+                .await
+                .unwrap();
+            out.hosted_zone()
+                .unwrap()
+                .id()
+                .trim_start_matches("/hostedzone/")
+                .to_owned()
+        }
+    };
+    let mine = zone(
+        "us-east-1.private-connect.psdb.cloud",
+        format!("tf-planetscale-{}", support::unique("q")),
+        a.vpc_id.clone(),
+    )
+    .await;
+    let by_hand = zone(
+        "db.example.internal",
+        support::unique("by-hand"),
+        b.vpc_id.clone(),
+    )
+    .await;
+    r53.change_tags_for_resource()
+        .resource_type(TagResourceType::Hostedzone)
+        .resource_id(&by_hand)
+        .add_tags(
+            aws_sdk_route53::types::Tag::builder()
+                .key("team")
+                .value("db")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let mut client = configured(&emulator.url).await;
+    let server = terraform_provider_planetscale::server();
+    let list_ty = server.resources[ZONE].list.as_ref().unwrap().1.clone();
+    let config = |set: &[(&str, Value)]| object(&list_ty, set);
+
+    let on_a = list(
+        &mut client,
+        ZONE,
+        &config(&[("vpc_id", s(&a.vpc_id))]),
+        false,
+        100,
+    )
+    .await;
+    assert_eq!(ids(&on_a), vec![mine.clone()]);
+    assert_eq!(
+        on_a[0].1,
+        format!("us-east-1.private-connect.psdb.cloud ({mine})")
+    );
+    let made = list(
+        &mut client,
+        ZONE,
+        &config(&[
+            ("made_by_this_provider", Value::Bool(true)),
+            ("vpc_id", s(&a.vpc_id)),
+        ]),
+        false,
+        100,
+    )
+    .await;
+    assert_eq!(ids(&made), vec![mine.clone()]);
+    let not_made = list(
+        &mut client,
+        ZONE,
+        &config(&[
+            ("made_by_this_provider", Value::Bool(false)),
+            ("vpc_id", s(&b.vpc_id)),
+        ]),
+        false,
+        100,
+    )
+    .await;
+    assert_eq!(ids(&not_made), vec![by_hand.clone()]);
+    let named = list(
+        &mut client,
+        ZONE,
+        &config(&[("name", s("db.example.internal"))]),
+        true,
+        100,
+    )
+    .await;
+    assert_eq!(ids(&named), vec![by_hand.clone()]);
+    assert_eq!(named[0].2.as_deref(), Some(by_hand.as_str()));
+    let team = Value::Map([("team".to_owned(), s("db"))].into_iter().collect());
+    let tagged = list(&mut client, ZONE, &config(&[("tags", team)]), false, 100).await;
+    assert_eq!(ids(&tagged), vec![by_hand.clone()]);
 }

@@ -206,6 +206,49 @@ impl Route53 {
         vpc: &ZoneVpc,
     ) -> Result<Vec<ZoneOnVpc>, AwsError> {
         let wanted = absolute_name(name);
+        Ok(self
+            .zones_on_vpc(vpc)
+            .await?
+            .into_iter()
+            .filter(|z| absolute_name(&z.name) == wanted)
+            .collect())
+    }
+
+    /// The private zones of the account, every page (ListHostedZones), with
+    /// their caller references; their VPCs are not listed.
+    pub async fn private_zones(&self) -> Result<Vec<HostedZone>, AwsError> {
+        let mut found = Vec::new();
+        let mut marker: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .list_hosted_zones()
+                .max_items(ZONE_PAGE)
+                .set_marker(marker.take())
+                .send()
+                .await?;
+            found.extend(
+                out.hosted_zones()
+                    .iter()
+                    .filter(|z| z.config().is_some_and(|c| c.private_zone()))
+                    .map(|z| HostedZone {
+                        id: bare_zone_id(z.id()).to_owned(),
+                        name: z.name().to_owned(),
+                        private: true,
+                        caller_reference: z.caller_reference().to_owned(),
+                        vpcs: Vec::new(),
+                    }),
+            );
+            match (out.is_truncated(), crate::aws::next_page(out.next_marker())) {
+                (true, Some(next)) => marker = Some(next),
+                _ => return Ok(found),
+            }
+        }
+    }
+
+    /// The private zones associated with `vpc` (ListHostedZonesByVPC, at
+    /// most [`ZONE_PAGES`] pages).
+    pub async fn zones_on_vpc(&self, vpc: &ZoneVpc) -> Result<Vec<ZoneOnVpc>, AwsError> {
         let mut found = Vec::new();
         let mut token: Option<String> = None;
         for _ in 0..ZONE_PAGES {
@@ -218,19 +261,16 @@ impl Route53 {
                 .set_next_token(token.take())
                 .send()
                 .await?;
-            found.extend(
-                out.hosted_zone_summaries()
-                    .iter()
-                    .filter(|z| absolute_name(z.name()) == wanted)
-                    .map(|z| ZoneOnVpc {
-                        id: bare_zone_id(z.hosted_zone_id()).to_owned(),
-                        name: z.name().to_owned(),
-                        owner: z
-                            .owner()
-                            .and_then(|o| o.owning_account())
-                            .map(str::to_owned),
-                    }),
-            );
+            found.extend(out.hosted_zone_summaries().iter().map(|z| {
+                ZoneOnVpc {
+                    id: bare_zone_id(z.hosted_zone_id()).to_owned(),
+                    name: z.name().to_owned(),
+                    owner: z
+                        .owner()
+                        .and_then(|o| o.owning_account())
+                        .map(str::to_owned),
+                }
+            }));
             match crate::aws::next_page(out.next_token()) {
                 Some(next) => token = Some(next),
                 None => break,

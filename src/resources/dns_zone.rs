@@ -27,7 +27,7 @@ use crate::framework::identity::IdentitySchema;
 use crate::framework::model::Attrs;
 use crate::framework::schema::declare::{computed, optional, required};
 use crate::framework::schema::{Block, NestedBlock, Schema};
-use crate::framework::server::{Ctx, PlanChange, Resource};
+use crate::framework::server::{Ctx, Listed, PlanChange, Resource};
 use crate::framework::timeouts;
 use crate::framework::value::Value;
 use crate::model;
@@ -744,6 +744,20 @@ impl Resource<Clients> for DnsZoneResource {
 
     /// By the zone's id (`Z...`). The alias record is left as it is until
     /// the first apply points it at the configured `endpoint_id`.
+    fn list_schema(&self) -> Option<Schema> {
+        Some(super::dns_zone_list::schema())
+    }
+
+    async fn list(
+        &self,
+        ctx: &Ctx<Clients>,
+        config: &Value,
+        limit: usize,
+        diags: &mut Diagnostics,
+    ) -> Vec<Listed> {
+        super::dns_zone_list::list(&ctx.data, config, limit, diags).await
+    }
+
     fn identity_schema(&self) -> Option<IdentitySchema> {
         Some(super::identity::zone())
     }

@@ -5,6 +5,7 @@
 
 pub mod dns_zone;
 pub mod dns_zone_authorization;
+mod dns_zone_list;
 pub mod endpoint;
 pub mod identity;
 pub mod moves;
