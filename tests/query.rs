@@ -11,9 +11,10 @@ use crate::support;
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification, VpcEndpointType};
-use support::Emulator;
-use support::emulator::create_network;
+use support::emulator::{create_group, create_network};
 use support::inprocess::{Client, connect, dynamic, path_of};
+use support::terraform::planned_actions;
+use support::{Emulator, Workspace};
 use terraform_provider_planetscale::framework::codec::decode_msgpack;
 use terraform_provider_planetscale::framework::types::Type;
 use terraform_provider_planetscale::framework::value::Value;
@@ -93,6 +94,18 @@ async fn endpoint(
     service: &str,
     tags: &[(&str, &str)],
 ) -> String {
+    endpoint_with_groups(ec2, vpc, subnet, service, tags, &[]).await
+}
+
+/// The same, using these security groups.
+async fn endpoint_with_groups(
+    ec2: &aws_sdk_ec2::Client,
+    vpc: &str,
+    subnet: &str,
+    service: &str,
+    tags: &[(&str, &str)],
+    groups: &[&str],
+) -> String {
     let mut spec = TagSpecification::builder().resource_type(ResourceType::VpcEndpoint);
     for (k, v) in tags {
         spec = spec.tags(Tag::builder().key(*k).value(*v).build());
@@ -103,6 +116,9 @@ async fn endpoint(
         .service_name(service)
         .subnet_ids(subnet)
         .private_dns_enabled(false)
+        .set_security_group_ids(
+            (!groups.is_empty()).then(|| groups.iter().map(|g| (*g).to_owned()).collect()),
+        )
         .set_tag_specifications((!tags.is_empty()).then(|| vec![spec.build()]))
         .send()
         .await
@@ -560,4 +576,72 @@ async fn query_finds_private_zones_by_name_vpc_tags_and_maker() {
     let team = Value::Map([("team".to_owned(), s("db"))].into_iter().collect());
     let tagged = list(&mut client, ZONE, &config(&[("tags", team)]), false, 100).await;
     assert_eq!(ids(&tagged), vec![by_hand.clone()]);
+}
+
+/// What a list finds adopts with no change: the endpoints a query lists in
+/// a VPC (left behind by a cut-off apply, made by hand, made by another
+/// tool) imported through the configuration Terraform generates from their
+/// state and the schema (the path `terraform query -generate-config-out`
+/// shares with `terraform plan -generate-config-out`,
+/// `genconfig.ExtractLegacyConfigFromState`; Terraform 1.11 imports them
+/// by the identity's `id`), planned as imports and nothing else, then
+/// applied, and planned empty.
+#[test]
+fn what_a_list_finds_adopts_through_generated_configuration_with_no_change() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let emulator = Emulator::shared();
+    let ec2 = emulator.ec2();
+    let net = rt.block_on(create_network(&ec2, 86, &["us-east-1a", "us-east-1b"]));
+    let service = emulator.create_endpoint_service(None);
+    let found = rt.block_on(async {
+        let group = create_group(&ec2, &net.vpc_id, &support::unique("query-db")).await;
+        for (subnet, tags) in [
+            (
+                &net.subnet_ids[0],
+                ("planetscale:create-token", "tf-planetscale-4567"),
+            ),
+            (&net.subnet_ids[1], ("Name", "by-hand")),
+        ] {
+            endpoint_with_groups(&ec2, &net.vpc_id, subnet, &service, &[tags], &[&group]).await;
+        }
+        let mut client = configured(&emulator.url).await;
+        let server = terraform_provider_planetscale::server();
+        let list_ty = server.resources[EP].list.as_ref().unwrap().1.clone();
+        let config = object(&list_ty, &[("vpc_id", s(&net.vpc_id))]);
+        list(&mut client, EP, &config, true, 100).await
+    });
+    assert_eq!(found.len(), 2);
+    let ws = Workspace::new(Some(&emulator.url));
+    let imports: String = found
+        .iter()
+        .enumerate()
+        .map(|(i, (id, ..))| format!("import {{\n  to = {EP}.found_{i}\n  id = \"{id}\"\n}}\n\n"))
+        .collect();
+    ws.write(
+        "main.tf",
+        &format!(
+            "{}\nprovider \"planetscale\" {{\n  region = \"us-east-1\"\n}}\n\n{imports}",
+            Workspace::required_providers(false)
+        ),
+    );
+    ws.init();
+    ws.ok(&[
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-generate-config-out=generated.tf",
+    ]);
+    ws.ok(&["validate", "-no-color"]);
+    let plan = ws.plan_json();
+    let actions = planned_actions(&plan);
+    assert_eq!(actions.len(), 2, "{actions:?}");
+    for (address, action) in &actions {
+        assert_eq!(
+            action,
+            &vec!["no-op".to_owned()],
+            "{address} changes on import"
+        );
+    }
+    ws.apply();
+    ws.assert_no_changes();
 }
