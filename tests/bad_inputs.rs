@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use support::Emulator;
 use support::emulator::{create_group, create_network};
-use support::inprocess::{Client, connect, dynamic, path_of};
+use support::inprocess::{Client, configured, dynamic, object, path_of};
 use support::proxy::Proxy;
 use terraform_provider_planetscale::framework::types::Type;
 use terraform_provider_planetscale::framework::value::{Number, Value};
@@ -35,17 +35,6 @@ fn num(text: &str) -> Value {
 }
 fn map(pairs: &[(&str, &str)]) -> Value {
     Value::Map(pairs.iter().map(|(k, v)| (k.to_string(), s(v))).collect())
-}
-fn object(ty: &Type, pairs: &[(&str, Value)]) -> Value {
-    let Type::Object(attrs, _) = ty else {
-        unreachable!()
-    };
-    let mut m: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
-    for (k, v) in pairs {
-        assert!(m.contains_key(*k), "no attribute {k}");
-        m.insert((*k).to_owned(), v.clone());
-    }
-    Value::Object(m)
 }
 fn ty(name: &str) -> Type {
     let server = terraform_provider_planetscale::server();
@@ -103,47 +92,6 @@ async fn plan(client: &mut Client, type_name: &str, config: &Value) -> Vec<pb::D
         .unwrap()
         .into_inner()
         .diagnostics
-}
-
-async fn configured_client(proxy: &Proxy) -> Client {
-    let mut client = connect().await;
-    let t = ty("provider");
-    let Type::Object(attrs, _) = &t else {
-        unreachable!()
-    };
-    let Type::Object(endpoint_attrs, _) = &attrs["endpoints"] else {
-        unreachable!()
-    };
-    let endpoints = Value::Object(
-        endpoint_attrs
-            .keys()
-            .map(|k| (k.clone(), s(&proxy.url)))
-            .collect(),
-    );
-    let config = object(
-        &t,
-        &[
-            ("region", s("us-east-1")),
-            ("access_key", s("AKIABADINPUTSTESTING")),
-            ("secret_key", s("bad-inputs-secret")),
-            ("endpoints", endpoints),
-        ],
-    );
-    let response = client
-        .configure_provider(pb::configure_provider::Request {
-            terraform_version: "1.11.4".into(),
-            config: Some(dynamic(&config, &t)),
-            client_capabilities: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(
-        errors(&response.diagnostics).is_empty(),
-        "{:?}",
-        response.diagnostics
-    );
-    client
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -801,7 +749,7 @@ async fn every_bad_input_is_refused_by_name_and_writes_nothing() {
         ),
     ];
 
-    let mut client = configured_client(&proxy).await;
+    let mut client = configured(&proxy.url).await;
     let mut refused = 0;
     for (what, type_name, config, attribute, fix) in &cases {
         let diags = plan(&mut client, type_name, config).await;

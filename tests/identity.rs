@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use support::Emulator;
 use support::emulator::{create_group, create_network};
-use support::inprocess::{Client, connect, dynamic, path_of};
+use support::inprocess::{Client, configured, connect, dynamic, object, path_of};
 use terraform_provider_planetscale::framework::codec::{decode_msgpack, encode_json};
 use terraform_provider_planetscale::framework::types::Type;
 use terraform_provider_planetscale::framework::value::Value;
@@ -37,19 +37,6 @@ fn resource_type(name: &str) -> Type {
     } else {
         server.resources[name].ty.clone()
     }
-}
-
-/// An object of `ty` with every attribute null but the given ones.
-fn object(ty: &Type, set: &[(&str, Value)]) -> Value {
-    let Type::Object(attrs, _) = ty else {
-        panic!("not an object type")
-    };
-    let mut map: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
-    for (k, v) in set {
-        assert!(map.contains_key(*k), "no attribute {k}");
-        map.insert((*k).to_owned(), v.clone());
-    }
-    Value::Object(map)
 }
 
 /// The identity type Terraform builds from a served identity schema
@@ -103,42 +90,6 @@ fn errors(diags: &[pb::Diagnostic]) -> Vec<(String, String)> {
         .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
         .map(|d| (path_of(d), d.summary.clone()))
         .collect()
-}
-
-async fn configured(url: &str) -> Client {
-    let mut client = connect().await;
-    let t = resource_type("provider");
-    let Type::Object(attrs, _) = &t else {
-        unreachable!()
-    };
-    let Type::Object(endpoint_attrs, _) = &attrs["endpoints"] else {
-        unreachable!()
-    };
-    let endpoints = Value::Object(endpoint_attrs.keys().map(|k| (k.clone(), s(url))).collect());
-    let config = object(
-        &t,
-        &[
-            ("region", s("us-east-1")),
-            ("access_key", s("AKIAIDENTITYTESTING")),
-            ("secret_key", s("identity-secret")),
-            ("endpoints", endpoints),
-        ],
-    );
-    let response = client
-        .configure_provider(pb::configure_provider::Request {
-            terraform_version: "1.17.0".into(),
-            config: Some(dynamic(&config, &t)),
-            client_capabilities: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(
-        errors(&response.diagnostics).is_empty(),
-        "{:?}",
-        response.diagnostics
-    );
-    client
 }
 
 /// The identity schemas, fetched as core's `GRPCProvider.GetProviderSchema`

@@ -3,9 +3,7 @@
 
 use crate::support;
 
-use std::collections::BTreeMap;
-
-use support::inprocess::{connect, dynamic, path_of};
+use support::inprocess::{connect, dynamic, object, path_of};
 use terraform_provider_planetscale::framework::types::Type;
 use terraform_provider_planetscale::framework::value::{Number, Value};
 use terraform_provider_planetscale::protocol::tfplugin6 as pb;
@@ -23,19 +21,6 @@ fn resource_type(name: &str) -> Type {
     terraform_provider_planetscale::server().resources[name]
         .ty
         .clone()
-}
-
-/// An object of `ty` with every attribute null but the given ones.
-fn object(ty: &Type, set: &[(&str, Value)]) -> Value {
-    let Type::Object(attrs, _) = ty else {
-        panic!("not an object type")
-    };
-    let mut map: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
-    for (k, v) in set {
-        assert!(map.contains_key(*k), "no attribute {k}");
-        map.insert((*k).to_owned(), v.clone());
-    }
-    Value::Object(map)
 }
 
 fn s(v: &str) -> Value {

@@ -8,15 +8,12 @@
 
 use crate::support;
 
-use std::collections::BTreeMap;
-
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification, VpcEndpointType};
 use support::emulator::{create_group, create_network};
-use support::inprocess::{Client, connect, dynamic, path_of};
+use support::inprocess::{Client, configured, dynamic, object, path_of};
 use support::terraform::planned_actions;
 use support::{Emulator, Workspace};
 use terraform_provider_planetscale::framework::codec::decode_msgpack;
-use terraform_provider_planetscale::framework::types::Type;
 use terraform_provider_planetscale::framework::value::Value;
 use terraform_provider_planetscale::protocol::tfplugin6 as pb;
 use tokio_stream::StreamExt as _;
@@ -29,61 +26,12 @@ fn s(v: &str) -> Value {
     Value::String(v.to_owned())
 }
 
-/// An object of `ty` with every attribute null but the given ones.
-fn object(ty: &Type, set: &[(&str, Value)]) -> Value {
-    let Type::Object(attrs, _) = ty else {
-        panic!("not an object type")
-    };
-    let mut map: BTreeMap<String, Value> = attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
-    for (k, v) in set {
-        assert!(map.contains_key(*k), "no attribute {k}");
-        map.insert((*k).to_owned(), v.clone());
-    }
-    Value::Object(map)
-}
-
 fn errors(diags: &[pb::Diagnostic]) -> Vec<(String, String)> {
     diags
         .iter()
         .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
         .map(|d| (path_of(d), d.summary.clone()))
         .collect()
-}
-
-async fn configured(url: &str) -> Client {
-    let mut client = connect().await;
-    let t = terraform_provider_planetscale::server().provider_ty.clone();
-    let Type::Object(attrs, _) = &t else {
-        unreachable!()
-    };
-    let Type::Object(endpoint_attrs, _) = &attrs["endpoints"] else {
-        unreachable!()
-    };
-    let endpoints = Value::Object(endpoint_attrs.keys().map(|k| (k.clone(), s(url))).collect());
-    let config = object(
-        &t,
-        &[
-            ("region", s("us-east-1")),
-            ("access_key", s("AKIAQUERYTESTING")),
-            ("secret_key", s("query-secret")),
-            ("endpoints", endpoints),
-        ],
-    );
-    let response = client
-        .configure_provider(pb::configure_provider::Request {
-            terraform_version: "1.17.0".into(),
-            config: Some(dynamic(&config, &t)),
-            client_capabilities: None,
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(
-        errors(&response.diagnostics).is_empty(),
-        "{:?}",
-        response.diagnostics
-    );
-    client
 }
 
 /// An interface endpoint made straight through EC2, with these tags.

@@ -66,3 +66,68 @@ pub fn path_of(d: &pb::Diagnostic) -> String {
         })
         .unwrap_or_default()
 }
+
+/// An object of `ty` with every attribute null but the given ones.
+pub fn object(
+    ty: &terraform_provider_planetscale::framework::types::Type,
+    set: &[(
+        &str,
+        terraform_provider_planetscale::framework::value::Value,
+    )],
+) -> terraform_provider_planetscale::framework::value::Value {
+    use terraform_provider_planetscale::framework::types::Type;
+    use terraform_provider_planetscale::framework::value::Value;
+    let Type::Object(attrs, _) = ty else {
+        panic!("not an object type")
+    };
+    let mut map: std::collections::BTreeMap<String, Value> =
+        attrs.keys().map(|k| (k.clone(), Value::Null)).collect();
+    for (k, v) in set {
+        assert!(map.contains_key(*k), "no attribute {k}");
+        map.insert((*k).to_owned(), v.clone());
+    }
+    Value::Object(map)
+}
+
+/// A fresh in-process provider configured for us-east-1 with static keys
+/// and every AWS endpoint at `url` (the emulator, or a proxy in front of
+/// it), as ConfigureProvider does; fails the test on an error.
+pub async fn configured(url: &str) -> Client {
+    use terraform_provider_planetscale::framework::types::Type;
+    use terraform_provider_planetscale::framework::value::Value;
+    let mut client = connect().await;
+    let t = terraform_provider_planetscale::server().provider_ty.clone();
+    let Type::Object(attrs, _) = &t else {
+        unreachable!()
+    };
+    let Type::Object(endpoint_attrs, _) = &attrs["endpoints"] else {
+        unreachable!()
+    };
+    let s = |v: &str| Value::String(v.to_owned());
+    let endpoints = Value::Object(endpoint_attrs.keys().map(|k| (k.clone(), s(url))).collect());
+    let config = object(
+        &t,
+        &[
+            ("region", s("us-east-1")),
+            ("access_key", s("AKIAINPROCESSTESTING")),
+            ("secret_key", s("in-process-secret")),
+            ("endpoints", endpoints),
+        ],
+    );
+    let response = client
+        .configure_provider(pb::configure_provider::Request {
+            terraform_version: "1.11.4".into(),
+            config: Some(dynamic(&config, &t)),
+            client_capabilities: None,
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let errors: Vec<_> = response
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    client
+}
