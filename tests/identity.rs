@@ -113,6 +113,28 @@ async fn identity_schemas(client: &mut Client) -> BTreeMap<String, pb::ResourceI
     response.identity_schemas.into_iter().collect()
 }
 
+/// ImportResourceState as Terraform sends it: by `id`, or (1.12 and
+/// later, `import { identity = ... }`) by an identity with an empty id.
+async fn import(
+    client: &mut Client,
+    type_name: &str,
+    id: &str,
+    identity: Option<(&Value, &Type)>,
+) -> pb::import_resource_state::Response {
+    client
+        .import_resource_state(pb::import_resource_state::Request {
+            type_name: type_name.into(),
+            id: id.into(),
+            identity: identity.map(|(value, ty)| pb::ResourceIdentityData {
+                identity_data: Some(dynamic(value, ty)),
+            }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner()
+}
+
 /// (name, required for import) of each attribute, in order.
 fn shape(schema: &pb::ResourceIdentitySchema) -> Vec<(&str, bool)> {
     schema
@@ -304,18 +326,7 @@ async fn a_groups_identity_is_given_after_create_read_and_import_and_never_chang
         (String::new(), Some(identity.clone())),
         (group_id.clone(), None),
     ] {
-        let imported = client
-            .import_resource_state(pb::import_resource_state::Request {
-                type_name: SG.into(),
-                id: id.clone(),
-                identity: sent.as_ref().map(|i| pb::ResourceIdentityData {
-                    identity_data: Some(dynamic(i, &id_ty)),
-                }),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let imported = import(&mut client, SG, &id, sent.as_ref().map(|i| (i, &id_ty))).await;
         assert!(
             errors(&imported.diagnostics).is_empty(),
             "{:?}",
@@ -341,17 +352,7 @@ async fn a_groups_identity_is_given_after_create_read_and_import_and_never_chang
     // attribute, and imports nothing.
     for (name, value) in [("account_id", "999999999999"), ("region", "eu-west-1")] {
         let other = object(&id_ty, &[("id", s(&group_id)), (name, s(value))]);
-        let refused = client
-            .import_resource_state(pb::import_resource_state::Request {
-                type_name: SG.into(),
-                identity: Some(pb::ResourceIdentityData {
-                    identity_data: Some(dynamic(&other, &id_ty)),
-                }),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let refused = import(&mut client, SG, "", Some((&other, &id_ty))).await;
         assert!(refused.imported_resources.is_empty(), "{name}");
         assert_eq!(
             errors(&refused.diagnostics)[0].0,
@@ -363,17 +364,7 @@ async fn a_groups_identity_is_given_after_create_read_and_import_and_never_chang
     // One without its required attribute is refused too (core evaluates
     // the import block against the schema first: `evaluateImportIdentityExpression`).
     let no_id = object(&id_ty, &[("region", s("us-east-1"))]);
-    let refused = client
-        .import_resource_state(pb::import_resource_state::Request {
-            type_name: SG.into(),
-            identity: Some(pb::ResourceIdentityData {
-                identity_data: Some(dynamic(&no_id, &id_ty)),
-            }),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let refused = import(&mut client, SG, "", Some((&no_id, &id_ty))).await;
     assert!(refused.imported_resources.is_empty());
     assert!(!errors(&refused.diagnostics).is_empty());
 
@@ -504,15 +495,7 @@ async fn every_resource_imports_by_identity_as_by_id() {
             full.push(("region", s("us-east-1")));
         }
         let bare: Vec<(&str, Value)> = required.iter().map(|(k, v)| (*k, s(v))).collect();
-        let by_id = client
-            .import_resource_state(pb::import_resource_state::Request {
-                type_name: type_name.into(),
-                id: id.into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .into_inner();
+        let by_id = import(&mut client, type_name, id, None).await;
         assert!(
             errors(&by_id.diagnostics).is_empty(),
             "{type_name}: {:?}",
@@ -525,17 +508,7 @@ async fn every_resource_imports_by_identity_as_by_id() {
         .unwrap();
         for given in [bare, full] {
             let identity = object(&id_ty, &given);
-            let imported = client
-                .import_resource_state(pb::import_resource_state::Request {
-                    type_name: type_name.into(),
-                    identity: Some(pb::ResourceIdentityData {
-                        identity_data: Some(dynamic(&identity, &id_ty)),
-                    }),
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .into_inner();
+            let imported = import(&mut client, type_name, "", Some((&identity, &id_ty))).await;
             assert!(
                 errors(&imported.diagnostics).is_empty(),
                 "{type_name}: {:?}",
