@@ -166,6 +166,37 @@ async fn a_panic_in_a_handler_is_an_error_diagnostic_and_the_next_call_is_served
     assert!(detail.contains("look for it in AWS before applying again"));
     assert_eq!(answer.new_state, None);
 
+    // A list (`terraform query`): the stream answers one event carrying
+    // the error, and ends.
+    injected::set(&format!("ListResource:{ENDPOINT}"));
+    let list_ty = terraform_provider_planetscale::server().resources[ENDPOINT]
+        .list
+        .as_ref()
+        .unwrap()
+        .1
+        .clone();
+    let mut events = client
+        .list_resource(pb::list_resource::Request {
+            type_name: ENDPOINT.into(),
+            config: Some(dynamic(&object(&list_ty, &[]), &list_ty)),
+            include_resource_object: false,
+            limit: 10,
+        })
+        .await
+        .expect("an answer, not a broken call")
+        .into_inner();
+    let event = events.message().await.unwrap().expect("one event");
+    assert!(event.identity.is_none());
+    let (summary, detail) = &errors(&event.diagnostic)[0];
+    assert_eq!(summary, "The provider panicked");
+    assert!(
+        detail.starts_with(
+            "The provider panicked while listing planetscale_privatelink_endpoint (ListResource)"
+        ),
+        "{detail}"
+    );
+    assert!(events.message().await.unwrap().is_none(), "the stream ends");
+
     // And the schema is still there for whoever asks next.
     let schema = client
         .get_provider_schema(pb::get_provider_schema::Request {})

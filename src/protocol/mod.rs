@@ -485,6 +485,74 @@ impl<P: Provider> ProviderService<P> {
         }
     }
 
+    /// ListResource: one event per object found; an error is one event
+    /// carrying the diagnostics.
+    async fn answer_list_resource(
+        &self,
+        req: pb::list_resource::Request,
+    ) -> Vec<pb::list_resource::Event> {
+        injected::fire("ListResource", &req.type_name);
+        let mut diags = Diagnostics::new();
+        let mut events = Vec::new();
+        let types = self
+            .server
+            .list_entry(&req.type_name, &mut diags)
+            .map(|(_, t)| t.clone());
+        if let (Some(list_ty), Some(identity_ty), Some(ty)) = (
+            types,
+            self.identity_type(&req.type_name),
+            self.server
+                .resources
+                .get(req.type_name.as_str())
+                .map(|e| e.ty.clone()),
+        ) {
+            let config = convert::decode(
+                req.config.as_ref(),
+                &list_ty,
+                "list configuration",
+                &mut diags,
+            );
+            if !diags.has_errors() {
+                let limit = usize::try_from(req.limit)
+                    .ok()
+                    .filter(|l| *l > 0)
+                    .unwrap_or(usize::MAX);
+                let found = self
+                    .server
+                    .list(
+                        &req.type_name,
+                        &config,
+                        req.include_resource_object,
+                        limit,
+                        &mut diags,
+                    )
+                    .instrument(span("ListResource", &req.type_name))
+                    .await;
+                for object in found {
+                    let mut encode_diags = object.warnings;
+                    let identity =
+                        convert::identity(Some(object.identity), &identity_ty, &mut encode_diags);
+                    let resource_object = object
+                        .state
+                        .and_then(|s| convert::encode(&s, &ty, "listed state", &mut encode_diags));
+                    events.push(pb::list_resource::Event {
+                        identity,
+                        display_name: object.display_name,
+                        resource_object,
+                        diagnostic: convert::diagnostics(encode_diags),
+                    });
+                }
+            }
+        }
+        if !diags.is_empty() {
+            events.push(pb::list_resource::Event {
+                diagnostic: convert::diagnostics(diags),
+                ..Default::default()
+            });
+        }
+        events
+    }
+
     async fn answer_read_data_source(
         &self,
         req: pb::read_data_source::Request,
@@ -598,71 +666,22 @@ impl<P: Provider> pb::provider_server::Provider for ProviderService<P> {
         }))
     }
 
-    /// ListResource: every object found, one event each, then the stream
-    /// ends; an error is one event carrying the diagnostics.
+    /// ListResource: the events of [`answer_list_resource`], then the
+    /// stream ends.
     async fn list_resource(
         &self,
         request: Request<pb::list_resource::Request>,
     ) -> Result<Response<BoxStream<pb::list_resource::Event>>, Status> {
         let req = request.into_inner();
-        let mut diags = Diagnostics::new();
-        let mut events = Vec::new();
-        let types = self
-            .server
-            .list_entry(&req.type_name, &mut diags)
-            .map(|(_, t)| t.clone());
-        if let (Some(list_ty), Some(identity_ty), Some(ty)) = (
-            types,
-            self.identity_type(&req.type_name),
-            self.server
-                .resources
-                .get(req.type_name.as_str())
-                .map(|e| e.ty.clone()),
-        ) {
-            let config = convert::decode(
-                req.config.as_ref(),
-                &list_ty,
-                "list configuration",
-                &mut diags,
-            );
-            if !diags.has_errors() {
-                let limit = usize::try_from(req.limit)
-                    .ok()
-                    .filter(|l| *l > 0)
-                    .unwrap_or(usize::MAX);
-                let found = self
-                    .server
-                    .list(
-                        &req.type_name,
-                        &config,
-                        req.include_resource_object,
-                        limit,
-                        &mut diags,
-                    )
-                    .instrument(span("ListResource", &req.type_name))
-                    .await;
-                for object in found {
-                    let mut encode_diags = object.warnings;
-                    let identity =
-                        convert::identity(Some(object.identity), &identity_ty, &mut encode_diags);
-                    let resource_object = object
-                        .state
-                        .and_then(|s| convert::encode(&s, &ty, "listed state", &mut encode_diags));
-                    events.push(pb::list_resource::Event {
-                        identity,
-                        display_name: object.display_name,
-                        resource_object,
-                        diagnostic: convert::diagnostics(encode_diags),
-                    });
-                }
-            }
-        }
-        if !diags.is_empty() {
-            events.push(pb::list_resource::Event {
-                diagnostic: convert::diagnostics(diags),
+        let type_name = req.type_name.clone();
+        let doing = || Doing::of("ListResource", "listing", &type_name);
+        let events = contained(doing, self.answer_list_resource(req), |diagnostic| {
+            vec![pb::list_resource::Event {
+                diagnostic,
                 ..Default::default()
-            });
-        }
+            }]
+        })
+        .await;
         let stream: BoxStream<pb::list_resource::Event> =
             Box::pin(tokio_stream::iter(events.into_iter().map(Ok)));
         Ok(Response::new(stream))
