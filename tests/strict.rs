@@ -1641,3 +1641,57 @@ fn a_hosted_zone_holds_at_most_ten_tags() {
             .expect("one in, one out");
     });
 }
+
+// ---- Rule 21 ----------------------------------------------------------------
+
+/// A zone created with a VPC is private without `PrivateZone` in the
+/// request, as Route 53 makes it: it shows as private, and another VPC can
+/// be associated with it.
+#[test]
+fn a_zone_created_with_a_vpc_is_private() {
+    use aws_sdk_route53::types::{Vpc, VpcRegion};
+    let layer = layer();
+    let route53 = support::emulator::route53_client(&layer.strict.url);
+    runtime().block_on(async {
+        let a = create_network(&layer.ec2, 227, &["us-east-1a"])
+            .await
+            .vpc_id;
+        let b = create_network(&layer.ec2, 228, &["us-east-1a"])
+            .await
+            .vpc_id;
+        let vpc = |id: &str| {
+            Vpc::builder()
+                .vpc_id(id)
+                .vpc_region(VpcRegion::UsEast1)
+                .build()
+        };
+        let created = route53
+            .create_hosted_zone()
+            .name(format!("{}.rule21.example.com", support::unique("db")))
+            .caller_reference(support::unique("rule21"))
+            .vpc(vpc(&a))
+            .send()
+            .await
+            .expect("CreateHostedZone with a VPC and no HostedZoneConfig");
+        let zone = created.hosted_zone().unwrap();
+        assert!(zone.config().is_some_and(|c| c.private_zone()), "{zone:?}");
+        route53
+            .associate_vpc_with_hosted_zone()
+            .hosted_zone_id(zone.id())
+            .vpc(vpc(&b))
+            .send()
+            .await
+            .expect("another VPC associated with the private zone");
+        let read = route53
+            .get_hosted_zone()
+            .id(zone.id())
+            .send()
+            .await
+            .expect("GetHostedZone");
+        let mut vpcs: Vec<&str> = read.vpcs().iter().filter_map(|v| v.vpc_id()).collect();
+        vpcs.sort_unstable();
+        let mut wanted = vec![a.as_str(), b.as_str()];
+        wanted.sort_unstable();
+        assert_eq!(vpcs, wanted);
+    });
+}
