@@ -273,10 +273,15 @@ async fn query_finds_endpoints_by_vpc_service_tags_and_maker() {
         ids(&to_service),
         sorted(vec![mine.clone(), by_hand.clone()])
     );
+    // Within this test's service: other tests' endpoints, made by this
+    // provider alongside, keep the token too.
     let made_here = list(
         &mut client,
         EP,
-        &config(&[("made_by_this_provider", Value::Bool(true))]),
+        &config(&[
+            ("made_by_this_provider", Value::Bool(true)),
+            ("service_name", s(&service)),
+        ]),
         false,
         100,
     )
