@@ -2,6 +2,9 @@
 //! by side against the local EC2 emulator: N pairs of a security group
 //! (two ingress rules) and an interface endpoint, applied, planned with
 //! refresh, changed in place (a tag on every resource), and destroyed.
+//! Then the zone job (`compare/zone.rs`): a private hosted zone over a hub
+//! VPC and two spokes, aliased to the hub's endpoint, added, planned,
+//! tagged and taken out.
 //! The pairs fill VPCs of 50 (EC2's default quota of interface endpoints
 //! per VPC), with private DNS off (a VPC holds one endpoint with private
 //! DNS on per service name): a setup AWS would take.
@@ -12,7 +15,10 @@
 //! BENCH_RUNS (runs per size and provider, default 3; sizes of 100 and more
 //! run once), BENCH_LATENCIES (milliseconds the proxy adds to every AWS
 //! call, one table block each; default "0,150": a real region answers EC2
-//! in roughly 100-300 ms), BENCH_OUT (where to write the Markdown table;
+//! in roughly 100-300 ms), BENCH_JOBS (default "pairs,zone"),
+//! BENCH_ZONE_RUNS (runs of the zone job per latency and provider, default
+//! BENCH_RUNS: hashicorp/aws waits 10-30 s before its first look at each
+//! Route 53 change, so one run takes minutes), BENCH_OUT (where to write the Markdown table;
 //! default stdout only). For each size and provider it prints the median
 //! wall time of apply, plan, update and destroy, the peak RSS of one
 //! provider process, and EC2 calls by action (counted at a proxy in front of the emulator), then the
@@ -23,6 +29,8 @@
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+#[path = "compare/zone.rs"]
+mod zone;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -372,6 +380,15 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
+    let jobs = std::env::var("BENCH_JOBS").unwrap_or_else(|_| "pairs,zone".into());
+    let (pairs, zones) = (
+        jobs.split(',').any(|j| j.trim() == "pairs"),
+        jobs.split(',').any(|j| j.trim() == "zone"),
+    );
+    let zone_runs: usize = std::env::var("BENCH_ZONE_RUNS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(runs);
     assert!(
         std::env::var("TF_AWS_PROVIDER_MIRROR").is_ok_and(|m| !m.is_empty()),
         "set TF_AWS_PROVIDER_MIRROR to a filesystem mirror holding hashicorp/aws"
@@ -402,12 +419,19 @@ fn main() {
         service: emulator.create_endpoint_service(None),
     };
 
+    let zone_fixture = zones.then(|| zone::Fixture::new(emulator, &rt));
+    let sizes: Vec<usize> = if pairs { sizes } else { Vec::new() };
+
     let mut results: BTreeMap<(u64, usize, Side, &'static str), Measured> = BTreeMap::new();
+    let mut zone_results = BTreeMap::new();
     for &latency in &latencies {
         proxy.set_faults(support::proxy::Faults {
             latency: Duration::from_millis(latency),
             ..Default::default()
         });
+        if let Some(f) = &zone_fixture {
+            zone_results.insert(latency, zone::run(f, &proxy, latency, zone_runs));
+        }
         for &n in &sizes {
             for side in [Side::Ours, Side::Theirs] {
                 let ws = Workspace::new(Some(&proxy.url)).without_logs();
@@ -495,20 +519,44 @@ fn main() {
         ));
         for side in [Side::Ours, Side::Theirs] {
             for step in STEPS {
-                let calls = &results[&(latency, n, side, step)].timeline;
+                timeline_text(&mut table, side, step, &results[&(latency, n, side, step)]);
+            }
+        }
+    }
+    if !zone_results.is_empty() {
+        table.push_str(
+            "\n**The zone job** (a private hosted zone over a hub VPC and two spokes, aliased to the hub's \
+             endpoint; the endpoint exists before and after): the zone added, planned, tagged, and taken out. The \
+             emulator answers Route 53 changes INSYNC at once: a wait shows as the delay before its first look \
+             (this provider: 2 s; hashicorp/aws: 10-30 s, random, for each change it waits on).\n\n\
+             | latency | step | planetscale | hashicorp/aws | ratio | AWS calls (planetscale) | AWS calls (hashicorp/aws) |\n\
+             |---|---|---|---|---|---|---|\n",
+        );
+        for (latency, by) in &zone_results {
+            for step in zone::STEPS {
+                let (ours, theirs) = (&by[&(Side::Ours, step)], &by[&(Side::Theirs, step)]);
+                let (o, t) = (median(ours.wall.clone()), median(theirs.wall.clone()));
                 table.push_str(&format!(
-                    "\n{} {step}, {} calls:\n\n",
-                    side.name(),
-                    calls.len()
+                    "| +{latency} ms | {step} | {} | {} | {} | {} | {} |\n",
+                    secs(o),
+                    secs(t),
+                    ratio(o.as_secs_f64(), t.as_secs_f64()),
+                    calls_text(&ours.calls),
+                    calls_text(&theirs.calls)
                 ));
-                for (action, came, answered) in calls {
-                    let answered =
-                        answered.map_or("-".to_owned(), |a| format!("{:.2}", a.as_secs_f64()));
-                    table.push_str(&format!(
-                        "    {:>6.2} {:>6}  {action}\n",
-                        came.as_secs_f64(),
-                        answered
-                    ));
+                for side in [Side::Ours, Side::Theirs] {
+                    let p = peak.entry(side).or_insert(0u64);
+                    *p = (*p).max(by[&(side, step)].peak_rss_kib);
+                }
+            }
+        }
+        if let Some((latency, by)) = zone_results.iter().next_back() {
+            table.push_str(&format!(
+                "\n**The zone job's AWS calls at +{latency} ms, as they went:**\n"
+            ));
+            for side in [Side::Ours, Side::Theirs] {
+                for step in zone::STEPS {
+                    timeline_text(&mut table, side, step, &by[&(side, step)]);
                 }
             }
         }
@@ -539,6 +587,24 @@ fn main() {
     if let Ok(path) = std::env::var("BENCH_OUT") {
         std::fs::write(&path, &table).expect("write BENCH_OUT");
         eprintln!("table written to {path}");
+    }
+}
+
+/// One run's AWS calls as they went: when each came and was answered,
+/// seconds from the first call.
+fn timeline_text(table: &mut String, side: Side, step: &str, m: &Measured) {
+    table.push_str(&format!(
+        "\n{} {step}, {} calls:\n\n",
+        side.name(),
+        m.timeline.len()
+    ));
+    for (action, came, answered) in &m.timeline {
+        let answered = answered.map_or("-".to_owned(), |a| format!("{:.2}", a.as_secs_f64()));
+        table.push_str(&format!(
+            "    {:>6.2} {:>6}  {action}\n",
+            came.as_secs_f64(),
+            answered
+        ));
     }
 }
 
