@@ -478,17 +478,22 @@ impl Route53 {
     /// (UPSERT), and the other family's alias deleted if there is one.
     /// Route 53 answers the alias with the endpoint's addresses; it does not
     /// check the target's health.
+    /// A zone `just_created` has no records but its own: nothing to look
+    /// for.
     pub async fn upsert_alias(
         &self,
         zone_id: &str,
         name: &str,
         target: &DnsEntry,
         families: AliasFamilies,
+        just_created: bool,
     ) -> Result<(), AwsError> {
         let mut changes = Vec::new();
         for (rr_type, served) in [(RrType::A, families.ipv4), (RrType::Aaaa, families.ipv6)] {
             if served {
                 changes.push(alias_change(ChangeAction::Upsert, name, rr_type, target)?);
+            } else if just_created {
+                continue;
             } else if let Some(stale) = self.alias_of(zone_id, name, rr_type.clone()).await? {
                 // A family the endpoint no longer answers with: its record
                 // goes (a DELETE names the record exactly).
@@ -619,15 +624,18 @@ impl Route53 {
     /// `force`, nothing is deleted and they are named instead. A zone
     /// already gone is success.
     pub async fn delete_zone(&self, zone_id: &str, force: bool) -> Result<DeletedZone, AwsError> {
-        let zone = match self.find_zone(zone_id).await {
+        // The zone (its name) and its records are read together.
+        let (zone, records) = tokio::join!(
+            Box::pin(self.find_zone(zone_id)),
+            Box::pin(self.records(zone_id))
+        );
+        let zone = match zone {
             Ok(zone) => zone,
             Err(e) if e.is_not_found() => return Ok(DeletedZone::Deleted),
             Err(e) => return Err(e),
         };
         let apex = absolute_name(&zone.name);
-        let records: Vec<ResourceRecordSet> = self
-            .records(&zone.id)
-            .await?
+        let records: Vec<ResourceRecordSet> = records?
             .into_iter()
             .filter(|r| {
                 let own = absolute_name(r.name()) == apex

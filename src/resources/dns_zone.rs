@@ -379,8 +379,14 @@ impl Resource<Clients> for DnsZoneResource {
             .into_iter()
             .collect();
         let added: Vec<String> = m.vpc_ids.difference(&before).cloned().collect();
-        check_vpcs(clients, &added, diags).await;
-        if planned.get(attr::vpc).is_fully_known() {
+        // The three checks read different things: they go out together, and
+        // their diagnostics come in this order.
+        let (mut vpc_diags, mut zone_diags, mut endpoint_diags) =
+            (Diagnostics::new(), Diagnostics::new(), Diagnostics::new());
+        let zones = async {
+            if !planned.get(attr::vpc).is_fully_known() {
+                return;
+            }
             let prior =
                 (!creating).then(|| Model::from_value(change.prior).wanted(&clients.region));
             let new: Vec<ZoneVpc> = m
@@ -395,15 +401,28 @@ impl Resource<Clients> for DnsZoneResource {
                 &new,
                 own,
                 m.endpoint_id.as_deref(),
-                diags,
+                &mut zone_diags,
             )
             .await;
-        }
+        };
         let endpoint_changed =
             creating || planned.get(attr::endpoint_id) != p.get(attr::endpoint_id);
-        if known(attr::endpoint_id) && (endpoint_changed || !added.is_empty()) {
-            check_endpoint(clients, &m, true, diags).await;
-        }
+        let endpoint = async {
+            if known(attr::endpoint_id) && (endpoint_changed || !added.is_empty()) {
+                check_endpoint(clients, &m, true, &mut endpoint_diags).await;
+            }
+        };
+        // Boxed, as every set of AWS calls joined here: the SDK's futures are
+        // large, and several side by side in one future overflow a worker's
+        // stack in a debug build.
+        tokio::join!(
+            Box::pin(check_vpcs(clients, &added, &mut vpc_diags)),
+            Box::pin(zones),
+            Box::pin(endpoint)
+        );
+        diags.extend(vpc_diags);
+        diags.extend(zone_diags);
+        diags.extend(endpoint_diags);
     }
 
     // -------------------------------------------------------------- create --
@@ -417,8 +436,12 @@ impl Resource<Clients> for DnsZoneResource {
         let clients = &ctx.data;
         let m = Model::from_value(planned);
         let vpc_ids: Vec<String> = m.vpc_ids.iter().cloned().collect();
-        check_vpcs(clients, &vpc_ids, diags).await;
-        let endpoint = check_endpoint(clients, &m, false, diags).await;
+        let mut endpoint_diags = Diagnostics::new();
+        let ((), endpoint) = tokio::join!(
+            Box::pin(check_vpcs(clients, &vpc_ids, diags)),
+            Box::pin(check_endpoint(clients, &m, false, &mut endpoint_diags))
+        );
+        diags.extend(endpoint_diags);
         if diags.has_errors() {
             return None;
         }
@@ -462,33 +485,34 @@ impl Resource<Clients> for DnsZoneResource {
             fqdn: fqdn(&m.private_host),
             ..m.clone()
         };
+        // The tags and the records are separate calls: they go out together.
+        // The VPCs are associated one after the other, after the alias: each
+        // is a change of the zone.
         let wanted_tags = tags::for_aws(clients, &m.tags_all);
-        if !wanted_tags.is_empty()
-            && let Err(e) = clients
+        let tagged = async {
+            if wanted_tags.is_empty() {
+                return Ok(());
+            }
+            clients
                 .route53
                 .change_zone_tags(&zone.id, &Tags::new(), &wanted_tags)
                 .await
-        {
-            diags.attr_error(
-                root(attr::tags),
-                "Could not tag the private hosted zone",
-                format!("ChangeTagsForResource {}: {e}", zone.id),
-            );
-            state.tags = None;
-            state.tags_all = Tags::new();
-        }
+        };
+        let mut record_diags = Diagnostics::new();
         // What the calls that succeed make of the zone.
         let mut known = zone.clone();
-        if let Err(e) = point_alias(clients, &zone.id, &m.private_host, &endpoint).await {
-            diags.attr_error(
-                root(attr::endpoint_id),
-                "Could not write the alias record",
-                e,
-            );
-        } else {
+        let records = async {
+            if let Err(e) = point_alias(clients, &zone.id, &m.private_host, &endpoint, true).await {
+                record_diags.attr_error(
+                    root(attr::endpoint_id),
+                    "Could not write the alias record",
+                    e,
+                );
+                return;
+            }
             for vpc in wanted.iter().skip(1) {
                 if let Err(e) = clients.route53.associate_vpc(&zone.id, vpc).await {
-                    diags.attr_error(
+                    record_diags.attr_error(
                         root(attr::vpc_ids),
                         "Could not associate a VPC with the zone",
                         format!(
@@ -500,7 +524,18 @@ impl Resource<Clients> for DnsZoneResource {
                 }
                 known.vpcs.push(vpc.clone());
             }
+        };
+        let (tagged, ()) = tokio::join!(Box::pin(tagged), Box::pin(records));
+        if let Err(e) = tagged {
+            diags.attr_error(
+                root(attr::tags),
+                "Could not tag the private hosted zone",
+                format!("ChangeTagsForResource {}: {e}", zone.id),
+            );
+            state.tags = None;
+            state.tags_all = Tags::new();
         }
+        diags.extend(record_diags);
         wait_insync(clients, &zone.id, diags).await;
         // What the zone holds now, whatever went wrong above; without an
         // answer, what the calls that succeeded made it.
@@ -547,8 +582,22 @@ impl Resource<Clients> for DnsZoneResource {
             s.private_host = fqdn(&zone.name);
         }
         let listed: Vec<ZoneVpc> = s.wanted(&clients.region);
-        let elsewhere = match managed_elsewhere(clients, &zone.id, &listed, &zone.vpcs, diags).await
-        {
+        // The authorizations, the tags and the alias record are separate
+        // reads: they go out together.
+        let mut elsewhere_diags = Diagnostics::new();
+        let (elsewhere, found_tags, alias_current) = tokio::join!(
+            Box::pin(managed_elsewhere(
+                clients,
+                &zone.id,
+                &listed,
+                &zone.vpcs,
+                &mut elsewhere_diags
+            )),
+            Box::pin(clients.route53.zone_tags(&zone.id)),
+            Box::pin(alias_is_current(clients, &zone.id, &s)),
+        );
+        diags.extend(elsewhere_diags);
+        let elsewhere = match elsewhere {
             Ok(ids) => ids,
             Err(e) => {
                 diags.error(
@@ -559,7 +608,7 @@ impl Resource<Clients> for DnsZoneResource {
             }
         };
         state_from_aws(&mut s, &zone, &clients.region, &elsewhere);
-        match clients.route53.zone_tags(&zone.id).await {
+        match found_tags {
             Ok(found) => (s.tags, s.tags_all) = tags::read(clients, &found, "", s.tags.as_ref()),
             // A role without the permission, for a zone whose tags are not
             // managed: nothing to compare them with.
@@ -572,7 +621,7 @@ impl Resource<Clients> for DnsZoneResource {
                 return Some(state.clone());
             }
         }
-        if !alias_is_current(clients, &zone.id, &s).await {
+        if !alias_current {
             // As after an import: the plan shows endpoint_id to be set, and
             // the apply points the alias again.
             tracing::info!(zone_id = %zone.id, "the zone's alias record is missing or points elsewhere");
@@ -603,13 +652,19 @@ impl Resource<Clients> for DnsZoneResource {
         let zone_id = old.id.clone();
         let before: BTreeSet<String> = old.vpc_ids.clone();
         let added: Vec<String> = new.vpc_ids.difference(&before).cloned().collect();
-        check_vpcs(clients, &added, diags).await;
         let endpoint_changed = new.endpoint_id != old.endpoint_id;
-        let endpoint = if endpoint_changed || !added.is_empty() {
-            check_endpoint(clients, &new, false, diags).await
-        } else {
-            None
-        };
+        let mut endpoint_diags = Diagnostics::new();
+        let ((), endpoint) = tokio::join!(
+            Box::pin(check_vpcs(clients, &added, diags)),
+            Box::pin(async {
+                if endpoint_changed || !added.is_empty() {
+                    check_endpoint(clients, &new, false, &mut endpoint_diags).await
+                } else {
+                    None
+                }
+            })
+        );
+        diags.extend(endpoint_diags);
         if diags.has_errors() {
             return prior.clone();
         }
@@ -618,9 +673,23 @@ impl Resource<Clients> for DnsZoneResource {
             zone_id: zone_id.clone(),
             ..new.clone()
         };
-        if let Some((from, to)) = tags::change(clients, &old.tags_all, &new.tags_all)
-            && let Err(e) = clients.route53.change_zone_tags(&zone_id, &from, &to).await
-        {
+        // The tags and the alias record are separate calls: together.
+        let tagged = async {
+            match tags::change(clients, &old.tags_all, &new.tags_all) {
+                Some((from, to)) => clients.route53.change_zone_tags(&zone_id, &from, &to).await,
+                None => Ok(()),
+            }
+        };
+        let pointed = async {
+            match &endpoint {
+                Some(endpoint) if endpoint_changed => {
+                    point_alias(clients, &zone_id, &new.private_host, endpoint, false).await
+                }
+                _ => Ok(()),
+            }
+        };
+        let (tagged, pointed) = tokio::join!(Box::pin(tagged), Box::pin(pointed));
+        if let Err(e) = tagged {
             diags.attr_error(
                 root(attr::tags),
                 "Could not tag the private hosted zone",
@@ -629,16 +698,22 @@ impl Resource<Clients> for DnsZoneResource {
             state.tags = old.tags.clone();
             state.tags_all = old.tags_all.clone();
         }
-        if endpoint_changed
-            && let Some(endpoint) = &endpoint
-            && let Err(e) = point_alias(clients, &zone_id, &new.private_host, endpoint).await
-        {
+        if let Err(e) = pointed {
             diags.attr_error(
                 root(attr::endpoint_id),
                 "Could not write the alias record",
                 e,
             );
             state.endpoint_id = old.endpoint_id.clone();
+        }
+        // The associations as the refresh read them are the prior state's:
+        // when the configuration lists the same VPCs, there is nothing to
+        // associate or take away (an update changes what changed, as
+        // hashicorp/aws's does), and no change of the zone to wait for.
+        let (was, wanted) = (old.wanted(&clients.region), new.wanted(&clients.region));
+        let same_vpcs = was.len() == wanted.len() && wanted.iter().all(|v| was.contains(v));
+        if same_vpcs && !endpoint_changed {
+            return state.to_value();
         }
         let current = match clients.route53.find_zone(&zone_id).await {
             Ok(zone) => zone,
@@ -650,7 +725,6 @@ impl Resource<Clients> for DnsZoneResource {
                 return prior.clone();
             }
         };
-        let wanted = new.wanted(&clients.region);
         let elsewhere =
             match managed_elsewhere(clients, &zone_id, &wanted, &current.vpcs, diags).await {
                 Ok(ids) => ids,
@@ -831,8 +905,10 @@ async fn check_vpcs(clients: &Clients, ids: &[String], diags: &mut Diagnostics) 
     let found = clients
         .ec2
         .each(ids, |ec2, id| async move {
-            ec2.find_vpc(&id).await?;
-            ec2.vpc_dns(&id).await
+            // A VPC that does not exist fails both; the VPC's error says so.
+            let (vpc, dns) = tokio::join!(Box::pin(ec2.find_vpc(&id)), Box::pin(ec2.vpc_dns(&id)));
+            vpc?;
+            dns
         })
         .await;
     for (id, result) in ids.iter().zip(found) {
@@ -878,39 +954,67 @@ async fn check_existing_zones(
     endpoint_id: Option<&str>,
     diags: &mut Diagnostics,
 ) {
-    let route53 = &clients.route53;
-    for vpc in vpcs {
-        if vpc.region == clients.region {
-            check_private_dns_in(clients, host, &vpc.id, endpoint_id, diags).await;
-        }
-        let found = match route53.zones_named_on_vpc(host, vpc).await {
-            Ok(found) => found,
-            Err(e) => {
-                tracing::debug!(vpc = %vpc.id, error = %e, "listing the VPC's zones failed; not checking for one left behind");
-                continue;
-            }
-        };
-        for zone in found
-            .iter()
-            .filter(|z| Some(z.id.as_str()) != own && !route53.is_known(&z.id))
-        {
-            let path = if vpc.region == clients.region {
-                root(attr::vpc_ids)
-            } else {
-                root(attr::vpc)
-            };
-            let made_here = route53
-                .look_at_zone(&zone.id)
-                .await
-                .ok()
-                .map(|z| super::is_client_token(&z.caller_reference));
-            diags.attr_error(
-                path,
-                "A private hosted zone for this name is already associated with the VPC",
-                existing_zone_text(zone, vpc, made_here),
-            );
-        }
+    // One VPC's look does not need another's: all at once, the diagnostics
+    // in the order of `vpcs`.
+    let looks = vpcs
+        .iter()
+        .map(|vpc| existing_zones_on(clients, host, vpc, own, endpoint_id));
+    for found in futures_util::future::join_all(looks).await {
+        diags.extend(found);
     }
+}
+
+/// [`check_existing_zones`] for one VPC: its endpoints' private DNS and
+/// the zones for `host` on it, looked at together.
+async fn existing_zones_on(
+    clients: &Clients,
+    host: &str,
+    vpc: &ZoneVpc,
+    own: Option<&str>,
+    endpoint_id: Option<&str>,
+) -> Diagnostics {
+    let route53 = &clients.route53;
+    let mut diags = Diagnostics::new();
+    let private_dns = async {
+        let mut diags = Diagnostics::new();
+        if vpc.region == clients.region {
+            check_private_dns_in(clients, host, &vpc.id, endpoint_id, &mut diags).await;
+        }
+        diags
+    };
+    let (dns_diags, found) = tokio::join!(
+        Box::pin(private_dns),
+        Box::pin(route53.zones_named_on_vpc(host, vpc))
+    );
+    diags.extend(dns_diags);
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::debug!(vpc = %vpc.id, error = %e, "listing the VPC's zones failed; not checking for one left behind");
+            return diags;
+        }
+    };
+    for zone in found
+        .iter()
+        .filter(|z| Some(z.id.as_str()) != own && !route53.is_known(&z.id))
+    {
+        let path = if vpc.region == clients.region {
+            root(attr::vpc_ids)
+        } else {
+            root(attr::vpc)
+        };
+        let made_here = route53
+            .look_at_zone(&zone.id)
+            .await
+            .ok()
+            .map(|z| super::is_client_token(&z.caller_reference));
+        diags.attr_error(
+            path,
+            "A private hosted zone for this name is already associated with the VPC",
+            existing_zone_text(zone, vpc, made_here),
+        );
+    }
+    diags
 }
 
 /// Endpoints of `vpc` other than the zone's own (which [`check_endpoint`]
@@ -1166,12 +1270,14 @@ async fn wait_insync(clients: &Clients, zone_id: &str, diags: &mut Diagnostics) 
 }
 
 /// Points the zone's alias record for `host` at the endpoint's regional DNS
-/// name.
+/// name; in a zone `just_created`, without looking for a record of the
+/// other family first.
 async fn point_alias(
     clients: &Clients,
     zone_id: &str,
     host: &str,
     endpoint: &Endpoint,
+    just_created: bool,
 ) -> Result<(), String> {
     let Some(target) = regional_entry(endpoint) else {
         return Err(format!(
@@ -1183,7 +1289,7 @@ async fn point_alias(
     let families = alias_families(endpoint);
     clients
         .route53
-        .upsert_alias(zone_id, host, target, families)
+        .upsert_alias(zone_id, host, target, families, just_created)
         .await
         .map_err(|e| {
             let types: Vec<String> = families
