@@ -308,7 +308,10 @@ pub async fn connect(s: &AwsSettings) -> Result<Connected, ConfigError> {
         .retry_classifier(ZoneBusy)
         .http_client(guarded(
             base_http,
-            Some(Arc::new(Pace::per_second(ROUTE53_REQUESTS_PER_SECOND))),
+            Some(Arc::new(Pace::new(
+                ROUTE53_REQUESTS_PER_SECOND,
+                ROUTE53_WINDOW,
+            ))),
         ))
         .region(Region::new(route53_region(&region)));
     if let Some(url) = &s.route53_endpoint {
@@ -719,28 +722,48 @@ impl HttpConnector for GuardedConnector {
 /// API ("five requests per second per AWS account", Route 53 quotas): an
 /// apply with `-parallelism=10` changing ten zones keeps under it rather
 /// than retrying its way through throttling.
-const ROUTE53_REQUESTS_PER_SECOND: u32 = 5;
+const ROUTE53_REQUESTS_PER_SECOND: usize = 5;
 
-/// Spaces requests evenly: each waits for the next free slot.
+/// The window [`ROUTE53_REQUESTS_PER_SECOND`] is counted over: a second,
+/// and a tenth for the time requests take to reach Route 53, which can
+/// bring two that left a second apart closer together.
+const ROUTE53_WINDOW: Duration = Duration::from_millis(1100);
+
+/// At most `most` requests in any window of `per`: a few reads that go out
+/// together (a refresh's, a plan's checks) leave at once, and a steady
+/// stream of them is held to the rate.
 #[derive(Debug)]
 struct Pace {
-    gap: Duration,
-    next: std::sync::Mutex<tokio::time::Instant>,
+    most: usize,
+    per: Duration,
+    /// When the latest `most` requests leave, oldest first.
+    recent: std::sync::Mutex<std::collections::VecDeque<tokio::time::Instant>>,
 }
 
 impl Pace {
-    fn per_second(requests: u32) -> Self {
+    fn new(most: usize, per: Duration) -> Self {
         Self {
-            gap: Duration::from_secs(1) / requests.max(1),
-            next: std::sync::Mutex::new(tokio::time::Instant::now()),
+            most: most.max(1),
+            per,
+            recent: std::sync::Mutex::default(),
         }
     }
 
+    /// Waits until the request may leave: at once while fewer than `most`
+    /// left within the last `per`, else when the oldest of them is `per`
+    /// old.
     async fn slot(&self) {
         let at = {
-            let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-            let at = (*next).max(tokio::time::Instant::now());
-            *next = at + self.gap;
+            let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+            let now = tokio::time::Instant::now();
+            let at = match recent.front() {
+                Some(&oldest) if recent.len() >= self.most => now.max(oldest + self.per),
+                _ => now,
+            };
+            recent.push_back(at);
+            while recent.len() > self.most {
+                recent.pop_front();
+            }
             at
         };
         tokio::time::sleep_until(at).await;
@@ -874,18 +897,22 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn a_pace_spaces_requests_evenly() {
-        let pace = Pace::per_second(100);
-        let started = std::time::Instant::now();
+    async fn a_pace_lets_a_burst_through_and_holds_the_rest_to_the_window() {
+        let window = Duration::from_millis(200);
+        let pace = Pace::new(5, window);
+        let started = tokio::time::Instant::now();
+        let mut left = Vec::new();
         for _ in 0..11 {
             pace.slot().await;
+            left.push(started.elapsed());
         }
-        // The first goes at once, the next ten 10 ms apart.
-        assert!(
-            started.elapsed() >= Duration::from_millis(95),
-            "{:?}",
-            started.elapsed()
-        );
+        // Five at once, the next five a window later, then the eleventh.
+        assert!(left[4] < window / 2, "{left:?}");
+        assert!(left[5] >= window && left[10] >= window * 2, "{left:?}");
+        // Never more than five in any window.
+        for (i, at) in left.iter().enumerate().skip(5) {
+            assert!(*at - left[i - 5] >= window, "{left:?}");
+        }
     }
 
     #[test]
