@@ -436,12 +436,7 @@ impl Resource<Clients> for DnsZoneResource {
         let clients = &ctx.data;
         let m = Model::from_value(planned);
         let vpc_ids: Vec<String> = m.vpc_ids.iter().cloned().collect();
-        let mut endpoint_diags = Diagnostics::new();
-        let ((), endpoint) = tokio::join!(
-            Box::pin(check_vpcs(clients, &vpc_ids, diags)),
-            Box::pin(check_endpoint(clients, &m, false, &mut endpoint_diags))
-        );
-        diags.extend(endpoint_diags);
+        let endpoint = check_at_apply(clients, &vpc_ids, &m, true, diags).await;
         if diags.has_errors() {
             return None;
         }
@@ -485,34 +480,19 @@ impl Resource<Clients> for DnsZoneResource {
             fqdn: fqdn(&m.private_host),
             ..m.clone()
         };
-        // The tags and the records are separate calls: they go out together.
-        // The VPCs are associated one after the other, after the alias: each
-        // is a change of the zone.
-        let wanted_tags = tags::for_aws(clients, &m.tags_all);
-        let tagged = async {
-            if wanted_tags.is_empty() {
-                return Ok(());
-            }
-            clients
-                .route53
-                .change_zone_tags(&zone.id, &Tags::new(), &wanted_tags)
-                .await
-        };
-        let mut record_diags = Diagnostics::new();
         // What the calls that succeed make of the zone.
         let mut known = zone.clone();
-        let records = async {
-            if let Err(e) = point_alias(clients, &zone.id, &m.private_host, &endpoint, true).await {
-                record_diags.attr_error(
-                    root(attr::endpoint_id),
-                    "Could not write the alias record",
-                    e,
-                );
-                return;
-            }
+        if let Err(e) = point_alias(clients, &zone.id, &m.private_host, &endpoint, true).await {
+            diags.attr_error(
+                root(attr::endpoint_id),
+                "Could not write the alias record",
+                e,
+            );
+        } else {
+            // One after the other: each is a change of the zone.
             for vpc in wanted.iter().skip(1) {
                 if let Err(e) = clients.route53.associate_vpc(&zone.id, vpc).await {
-                    record_diags.attr_error(
+                    diags.attr_error(
                         root(attr::vpc_ids),
                         "Could not associate a VPC with the zone",
                         format!(
@@ -524,8 +504,26 @@ impl Resource<Clients> for DnsZoneResource {
                 }
                 known.vpcs.push(vpc.clone());
             }
+        }
+        // The tags go out while the changes propagate, not beside a write
+        // to the zone (Route 53 may refuse a request for a zone while it is
+        // still processing another: PriorRequestNotComplete,
+        // API_ChangeTagsForResource).
+        let wanted_tags = tags::for_aws(clients, &m.tags_all);
+        let tagged = async {
+            if wanted_tags.is_empty() {
+                return Ok(());
+            }
+            clients
+                .route53
+                .change_zone_tags(&zone.id, &Tags::new(), &wanted_tags)
+                .await
         };
-        let (tagged, ()) = tokio::join!(Box::pin(tagged), Box::pin(records));
+        let mut wait_diags = Diagnostics::new();
+        let (tagged, ()) = tokio::join!(
+            Box::pin(tagged),
+            Box::pin(wait_insync(clients, &zone.id, &mut wait_diags))
+        );
         if let Err(e) = tagged {
             diags.attr_error(
                 root(attr::tags),
@@ -535,8 +533,7 @@ impl Resource<Clients> for DnsZoneResource {
             state.tags = None;
             state.tags_all = Tags::new();
         }
-        diags.extend(record_diags);
-        wait_insync(clients, &zone.id, diags).await;
+        diags.extend(wait_diags);
         // What the zone holds now, whatever went wrong above; without an
         // answer, what the calls that succeeded made it.
         let none = BTreeSet::new();
@@ -653,18 +650,14 @@ impl Resource<Clients> for DnsZoneResource {
         let before: BTreeSet<String> = old.vpc_ids.clone();
         let added: Vec<String> = new.vpc_ids.difference(&before).cloned().collect();
         let endpoint_changed = new.endpoint_id != old.endpoint_id;
-        let mut endpoint_diags = Diagnostics::new();
-        let ((), endpoint) = tokio::join!(
-            Box::pin(check_vpcs(clients, &added, diags)),
-            Box::pin(async {
-                if endpoint_changed || !added.is_empty() {
-                    check_endpoint(clients, &new, false, &mut endpoint_diags).await
-                } else {
-                    None
-                }
-            })
-        );
-        diags.extend(endpoint_diags);
+        let endpoint = check_at_apply(
+            clients,
+            &added,
+            &new,
+            endpoint_changed || !added.is_empty(),
+            diags,
+        )
+        .await;
         if diags.has_errors() {
             return prior.clone();
         }
@@ -673,23 +666,21 @@ impl Resource<Clients> for DnsZoneResource {
             zone_id: zone_id.clone(),
             ..new.clone()
         };
-        // The tags and the alias record are separate calls: together.
-        let tagged = async {
-            match tags::change(clients, &old.tags_all, &new.tags_all) {
-                Some((from, to)) => clients.route53.change_zone_tags(&zone_id, &from, &to).await,
-                None => Ok(()),
-            }
-        };
-        let pointed = async {
-            match &endpoint {
-                Some(endpoint) if endpoint_changed => {
-                    point_alias(clients, &zone_id, &new.private_host, endpoint, false).await
-                }
-                _ => Ok(()),
-            }
-        };
-        let (tagged, pointed) = tokio::join!(Box::pin(tagged), Box::pin(pointed));
-        if let Err(e) = tagged {
+        // The alias first, then the tags: not beside a write to the zone.
+        if endpoint_changed
+            && let Some(endpoint) = &endpoint
+            && let Err(e) = point_alias(clients, &zone_id, &new.private_host, endpoint, false).await
+        {
+            diags.attr_error(
+                root(attr::endpoint_id),
+                "Could not write the alias record",
+                e,
+            );
+            state.endpoint_id = old.endpoint_id.clone();
+        }
+        if let Some((from, to)) = tags::change(clients, &old.tags_all, &new.tags_all)
+            && let Err(e) = clients.route53.change_zone_tags(&zone_id, &from, &to).await
+        {
             diags.attr_error(
                 root(attr::tags),
                 "Could not tag the private hosted zone",
@@ -697,14 +688,6 @@ impl Resource<Clients> for DnsZoneResource {
             );
             state.tags = old.tags.clone();
             state.tags_all = old.tags_all.clone();
-        }
-        if let Err(e) = pointed {
-            diags.attr_error(
-                root(attr::endpoint_id),
-                "Could not write the alias record",
-                e,
-            );
-            state.endpoint_id = old.endpoint_id.clone();
         }
         // The associations as the refresh read them are the prior state's:
         // when the configuration lists the same VPCs, there is nothing to
@@ -936,6 +919,33 @@ async fn check_vpcs(clients: &Clients, ids: &[String], diags: &mut Diagnostics) 
             Err(e) => diags.attr_error(root(attr::vpc_ids), "Could not read the VPC", format!("{id}: {e}")),
         }
     }
+}
+
+/// At apply, the checks a plan could only warn about or could not make:
+/// the VPCs `vpc_ids` and, when `endpoint_too`, the endpoint (an error now
+/// if its private DNS answers in a VPC of the zone), side by side. The
+/// endpoint, when checked and usable.
+async fn check_at_apply(
+    clients: &Clients,
+    vpc_ids: &[String],
+    m: &Model,
+    endpoint_too: bool,
+    diags: &mut Diagnostics,
+) -> Option<Endpoint> {
+    let mut endpoint_diags = Diagnostics::new();
+    let endpoint = async {
+        if endpoint_too {
+            check_endpoint(clients, m, false, &mut endpoint_diags).await
+        } else {
+            None
+        }
+    };
+    let ((), endpoint) = tokio::join!(
+        Box::pin(check_vpcs(clients, vpc_ids, diags)),
+        Box::pin(endpoint)
+    );
+    diags.extend(endpoint_diags);
+    endpoint
 }
 
 /// Zones for `host` already associated with one of `vpcs`, other than
