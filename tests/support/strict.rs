@@ -33,7 +33,7 @@
 //! | 18 | an interface endpoint to a service that requires acceptance is `pendingAcceptance` until its owner accepts it (a test plays that with [`Strict::accept`]); private DNS cannot be on before: a CreateVpcEndpoint to such a service with `PrivateDnsEnabled` true (its default), or a ModifyVpcEndpoint turning it on while the endpoint waits | `InvalidParameter` "..." (the layer's words); `pendingAcceptance` in DescribeVpcEndpoints | API_VpcEndpoint (State: `pendingAcceptance`); PrivateLink guide, "Accept or reject connection requests" (a request waits until the owner accepts it); EC2's refusal to enable private DNS before acceptance is not in the API reference: it is the behaviour crossplane-contrib/provider-aws#1363 reports ("can't enable private dns before it is accepted") and hashicorp/terraform-provider-aws#37628 builds `aws_vpc_endpoint_private_dns` for (private DNS turned on after the connection is accepted) |
 //! | 19 | a Route 53 write to a hosted zone while another write to the same zone is still being answered: AssociateVPCWithHostedZone or DisassociateVPCFromHostedZone; ChangeResourceRecordSets or DeleteHostedZone (a test widens the window with [`Strict::hold_route53_writes`]) | `ConcurrentModification` (400) "Another user submitted a request to create, update, or delete the object at the same time that you did. Retry the request."; `PriorRequestNotComplete` (400) "The request was rejected because Route 53 was still processing a prior request." | API_AssociateVPCWithHostedZone and API_DisassociateVPCFromHostedZone (ConcurrentModification, and PriorRequestNotComplete: "If Amazon Route 53 can't process a request before the next request arrives, it will reject subsequent requests for the same hosted zone"); API_ChangeResourceRecordSets and API_DeleteHostedZone (PriorRequestNotComplete) |
 //! | 20 | a ChangeTagsForResource of a hosted zone that would leave it more than [`ZONE_TAGS`] tags (those it has, plus the keys added, less the keys removed) | `InvalidInput` (400) "The input is not valid." with the count (the layer's words after AWS's) | API_ChangeTagsForResource (AddTags: "You can add a maximum of 10 tags to a health check or a hosted zone"); InvalidInput: "The input is not valid." |
-//! | 21 | a CreateHostedZone that names a `VPC` makes a private hosted zone, whether or not `HostedZoneConfig` says `PrivateZone` (the emulator makes it public unless `PrivateZone` is true, and then refuses to associate VPCs with it) | the zone is private (200), and a later AssociateVPCWithHostedZone is taken | API_CreateHostedZone (VPC: "(Private hosted zones only) A complex type that contains information about the Amazon VPC that you're associating with this hosted zone"); hashicorp/aws's `aws_route53_zone` sends the VPC without `PrivateZone` and gets a private zone |
+//! | 21 | a CreateHostedZone that names a `VPC` and says nothing of `PrivateZone` makes a private hosted zone (the emulator makes it public unless `PrivateZone` is true, and then refuses to associate VPCs with it) | the zone is private (200), and a later AssociateVPCWithHostedZone is taken | API_CreateHostedZone (VPC: "(Private hosted zones only) A complex type that contains information about the Amazon VPC that you're associating with this hosted zone"); hashicorp/aws's `aws_route53_zone` sends the VPC without `PrivateZone` and gets a private zone |
 //!
 //! Choices where the emulator says less than EC2:
 //! - Rule 2: the emulator reports no `privateDnsNameVerificationState` at
@@ -755,15 +755,14 @@ async fn handle(
     Ok(xml(status, Bytes::from(text)))
 }
 
-/// Rule 21: a CreateHostedZone body naming a VPC, made to say
-/// `PrivateZone` true (the emulator's only sign of a private zone), with
-/// the head's length to match.
+/// Rule 21: a CreateHostedZone body naming a VPC and saying nothing of
+/// `PrivateZone`, made to say it is true (the emulator's only sign of a
+/// private zone), in the schema's place, with the head's length to match.
 fn private_when_vpc_named(parts: &mut hyper::http::request::Parts, body: Bytes) -> Bytes {
     let text = String::from_utf8_lossy(&body);
-    if !text.contains("<VPC>") || text.contains("<PrivateZone>true</PrivateZone>") {
+    if !text.contains("<VPC>") || text.contains("<PrivateZone>") {
         return body;
     }
-    let text = text.replace("<PrivateZone>false</PrivateZone>", "");
     let text = if text.contains("</HostedZoneConfig>") {
         text.replacen(
             "</HostedZoneConfig>",
@@ -771,9 +770,10 @@ fn private_when_vpc_named(parts: &mut hyper::http::request::Parts, body: Bytes) 
             1,
         )
     } else {
+        // Name, VPC, CallerReference, HostedZoneConfig, DelegationSetId.
         text.replacen(
-            "</CreateHostedZoneRequest>",
-            "<HostedZoneConfig><PrivateZone>true</PrivateZone></HostedZoneConfig></CreateHostedZoneRequest>",
+            "</CallerReference>",
+            "</CallerReference><HostedZoneConfig><PrivateZone>true</PrivateZone></HostedZoneConfig>",
             1,
         )
     };
