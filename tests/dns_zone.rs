@@ -969,7 +969,8 @@ fn the_zones_tags_change_in_place_and_drift_is_undone() {
             &format!("vpc_ids      = [\"{hub}\"]\n  tags         = {{ {tags} }}\n"),
         )
     };
-    let ws = Workspace::new(Some(&f.emulator.url));
+    let proxy = Proxy::start(&f.emulator.url);
+    let ws = Workspace::new(Some(&proxy.url));
     ws.write("main.tf", &with_tags("team = \"db\""));
     ws.init();
     ws.apply();
@@ -1008,7 +1009,22 @@ fn the_zones_tags_change_in_place_and_drift_is_undone() {
         "{}",
         plan.stdout
     );
+    // A change of tags alone is the tag call: the zone is read once (the
+    // refresh), no association is touched, and no change waits for INSYNC.
+    proxy.reset_counts();
     ws.apply();
+    let calls = proxy.counts();
+    let count = |action: &str| calls.get(action).copied().unwrap_or(0);
+    assert_eq!(count("ChangeTagsForResource"), 1, "{calls:?}");
+    assert_eq!(count("GetHostedZone"), 1, "{calls:?}");
+    for action in [
+        "GetChange",
+        "AssociateVPCWithHostedZone",
+        "DisassociateVPCFromHostedZone",
+        "ChangeResourceRecordSets",
+    ] {
+        assert_eq!(count(action), 0, "{action}: {calls:?}");
+    }
     assert_eq!(held(&f), ["env=prod", "team=data"]);
     assert_eq!(ws.resource(ZONE)["zone_id"], zone_id.as_str());
     ws.assert_no_changes();
