@@ -6,10 +6,10 @@
 //! refreshing plan with nothing to change, a tag on the zone (update), and
 //! taking the zone out of the configuration (delete).
 //!
-//! The emulator answers every Route 53 change INSYNC at once, so both
-//! providers' waits for INSYNC show as their first look's delay: this
-//! provider's 2 s, hashicorp/aws's 10-30 s (random) for each change it
-//! waits on.
+//! The emulator's strict layer keeps each Route 53 change PENDING for
+//! 1.5 s, so both providers' waits for INSYNC end at their first look:
+//! this provider's after 2 s, once for all of an operation's changes;
+//! hashicorp/aws's after 10-30 s (random) for each change it waits on.
 
 use std::collections::BTreeMap;
 
@@ -98,19 +98,7 @@ resource "planetscale_privatelink_dns_zone" "shared" {{
             }
             Side::Theirs => {
                 let mut text = format!(
-                    r#"terraform {{
-  required_providers {{
-    aws = {{
-      source  = "hashicorp/aws"
-      version = ">= 5.0"
-    }}
-  }}
-}}
-
-provider "aws" {{
-  region = "us-east-1"
-}}
-
+                    r#"{header}
 resource "aws_vpc_endpoint" "hub" {{
   vpc_endpoint_type   = "Interface"
   service_name        = "{service}"
@@ -119,7 +107,8 @@ resource "aws_vpc_endpoint" "hub" {{
   security_group_ids  = ["{group}"]
   private_dns_enabled = false
 }}
-"#
+"#,
+                    header = crate::AWS_HEADER,
                 );
                 if zone {
                     text.push_str(&format!(
@@ -173,8 +162,8 @@ pub fn run(
         let ws = Workspace::new(Some(&proxy.url)).without_logs();
         ws.write("main.tf", &fixture.config(side, false, None));
         ws.init();
-        ws.ok(&["apply", "-auto-approve", "-input=false", "-no-color"]);
         let apply = ["apply", "-auto-approve", "-input=false", "-no-color"];
+        ws.ok(&apply);
         for run in 0..runs {
             for step in STEPS {
                 let (text, args): (String, &[&str]) = match step {
