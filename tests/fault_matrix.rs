@@ -1,6 +1,6 @@
 //! Every call, every fault. Each scenario (create; an in-place change of
 //! tags; an in-place change of the network; delete; refresh; a zone's
-//! create, update and delete; an import of everything; an analysis's
+//! create, update of its VPCs, update of its tags, and delete; an import of everything; an analysis's
 //! create and delete; an authorization's create and delete; the data
 //! sources' reads) is run once
 //! through the fault proxy to record the AWS calls it makes, in order and
@@ -508,6 +508,16 @@ fn scenarios() -> Vec<Scenario> {
             import: false,
         },
         Scenario {
+            name: "zone-update-tags",
+            before: Some(WITH_ZONE),
+            after: Config {
+                tag: "b",
+                ..WITH_ZONE
+            },
+            step: Step::Apply,
+            import: false,
+        },
+        Scenario {
             name: "zone-delete",
             before: Some(WITH_ZONE),
             after: WITH_ZONE,
@@ -814,6 +824,10 @@ resource "planetscale_privatelink_dns_zone" "shared" {{
   endpoint_id  = planetscale_privatelink_endpoint.db.id
   vpc_ids      = [{vpcs}]
 
+  tags = {{
+    stage = "{tag}"
+  }}
+
   timeouts {{
     create = "{t}"
     update = "{t}"
@@ -823,6 +837,7 @@ resource "planetscale_privatelink_dns_zone" "shared" {{
 "#,
         host = f.host,
         vpcs = vpcs.join(", "),
+        tag = c.tag,
     )
 }
 
