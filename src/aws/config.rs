@@ -753,20 +753,22 @@ impl Pace {
     /// left within the last `per`, else when the oldest of them is `per`
     /// old.
     async fn slot(&self) {
-        let at = {
-            let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
-            let now = tokio::time::Instant::now();
-            let at = match recent.front() {
-                Some(&oldest) if recent.len() >= self.most => now.max(oldest + self.per),
-                _ => now,
-            };
-            recent.push_back(at);
-            while recent.len() > self.most {
-                recent.pop_front();
-            }
-            at
-        };
+        let at = self.schedule(tokio::time::Instant::now());
         tokio::time::sleep_until(at).await;
+    }
+
+    /// When a request asked for at `now` may leave, counted as leaving then.
+    fn schedule(&self, now: tokio::time::Instant) -> tokio::time::Instant {
+        let mut recent = self.recent.lock().unwrap_or_else(|e| e.into_inner());
+        let at = match recent.front() {
+            Some(&oldest) if recent.len() >= self.most => now.max(oldest + self.per),
+            _ => now,
+        };
+        recent.push_back(at);
+        while recent.len() > self.most {
+            recent.pop_front();
+        }
+        at
     }
 }
 
@@ -896,22 +898,32 @@ impl aws_credential_types::provider::ProvideCredentials for Registering {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_pace_lets_a_burst_through_and_holds_the_rest_to_the_window() {
-        let window = Duration::from_millis(200);
+    #[test]
+    fn a_pace_lets_a_burst_through_and_holds_the_rest_to_the_window() {
+        let window = Duration::from_millis(1100);
         let pace = Pace::new(5, window);
-        let started = tokio::time::Instant::now();
-        let mut left = Vec::new();
-        for _ in 0..11 {
-            pace.slot().await;
-            left.push(started.elapsed());
+        let start = tokio::time::Instant::now();
+        let ms = |d: u64| start + Duration::from_millis(d);
+        // Eleven asked for at once: five leave then, five a window later,
+        // the eleventh a window after that.
+        let burst: Vec<_> = (0..11).map(|_| pace.schedule(start)).collect();
+        let after = |at: tokio::time::Instant| at.duration_since(start).as_millis();
+        assert_eq!(
+            burst.iter().map(|at| after(*at)).collect::<Vec<_>>(),
+            [0, 0, 0, 0, 0, 1100, 1100, 1100, 1100, 1100, 2200]
+        );
+        // Asked for later, one at a time: each leaves when asked once the
+        // window has room again; never six in any window.
+        let mut left = burst;
+        for asked in [2250, 2300, 3000, 3310, 3320, 3330, 3340] {
+            left.push(pace.schedule(ms(asked)));
         }
-        // Five at once, the next five a window later, then the eleventh.
-        assert!(left[4] < window / 2, "{left:?}");
-        assert!(left[5] >= window && left[10] >= window * 2, "{left:?}");
-        // Never more than five in any window.
-        for (i, at) in left.iter().enumerate().skip(5) {
-            assert!(*at - left[i - 5] >= window, "{left:?}");
+        assert_eq!(
+            left[11..].iter().map(|at| after(*at)).collect::<Vec<_>>(),
+            [2250, 2300, 3000, 3310, 3320, 3350, 3400]
+        );
+        for i in 5..left.len() {
+            assert!(left[i] - left[i - 5] >= window, "{i}: {left:?}");
         }
     }
 
