@@ -74,6 +74,33 @@ struct Measured {
     timeline: Vec<(String, Duration, Option<Duration>)>,
 }
 
+impl Measured {
+    /// Runs one step (`terraform` with `args`) and adds its wall time and
+    /// peak RSS; on the first run, also the AWS calls the proxy saw.
+    fn step(
+        &mut self,
+        ws: &Workspace,
+        args: &[&str],
+        side: Side,
+        proxy: &Proxy,
+        first: bool,
+    ) -> (Duration, u64) {
+        proxy.reset_counts();
+        let (wall, rss) = measure(ws, args, side);
+        self.wall.push(wall);
+        self.peak_rss_kib = self.peak_rss_kib.max(rss);
+        if first {
+            self.timeline = proxy.timeline();
+            self.calls = proxy
+                .counts()
+                .into_iter()
+                .filter(|(a, _)| a != "GetCallerIdentity")
+                .collect();
+        }
+        (wall, rss)
+    }
+}
+
 /// Runs a terraform command while sampling the peak RSS of the provider's
 /// processes (VmHWM of each, the largest one).
 fn measure(ws: &Workspace, args: &[&str], side: Side) -> (Duration, u64) {
@@ -478,19 +505,10 @@ fn main() {
                         if step == "update" {
                             ws.write("main.tf", &config(side, n, &fixture, Some("updated")));
                         }
-                        proxy.reset_counts();
-                        let (wall, rss) = measure(&ws, &args, side);
-                        let m = results.entry((latency, n, side, step)).or_default();
-                        m.wall.push(wall);
-                        m.peak_rss_kib = m.peak_rss_kib.max(rss);
-                        if run == 0 {
-                            m.timeline = proxy.timeline();
-                            m.calls = proxy
-                                .counts()
-                                .into_iter()
-                                .filter(|(a, _)| a != "GetCallerIdentity")
-                                .collect();
-                        }
+                        let (wall, rss) = results
+                            .entry((latency, n, side, step))
+                            .or_default()
+                            .step(&ws, &args, side, &proxy, run == 0);
                         eprintln!(
                             "+{latency} ms N={n} {} {step} run {}: {}, peak RSS {}",
                             side.name(),
@@ -516,21 +534,10 @@ fn main() {
     for &latency in &latencies {
         for &n in &sizes {
             for step in STEPS {
-                let ours = &results[&(latency, n, Side::Ours, step)];
-                let theirs = &results[&(latency, n, Side::Theirs, step)];
-                let (o, t) = (median(ours.wall.clone()), median(theirs.wall.clone()));
-                table.push_str(&format!(
-                    "| +{latency} ms | {n} | {step} | {} | {} | {} | {} | {} |\n",
-                    secs(o),
-                    secs(t),
-                    ratio(o.as_secs_f64(), t.as_secs_f64()),
-                    calls_text(&ours.calls),
-                    calls_text(&theirs.calls)
-                ));
-                for side in [Side::Ours, Side::Theirs] {
-                    let p = peak.entry(side).or_insert(0u64);
-                    *p = (*p).max(results[&(latency, n, side, step)].peak_rss_kib);
-                }
+                let [ours, theirs] =
+                    [Side::Ours, Side::Theirs].map(|side| &results[&(latency, n, side, step)]);
+                table.push_str(&format!("| +{latency} ms | {n} | {step} | "));
+                compared(&mut table, &mut peak, ours, theirs);
             }
         }
     }
@@ -559,20 +566,9 @@ fn main() {
         );
         for (latency, by) in &zone_results {
             for step in zone::STEPS {
-                let (ours, theirs) = (&by[&(Side::Ours, step)], &by[&(Side::Theirs, step)]);
-                let (o, t) = (median(ours.wall.clone()), median(theirs.wall.clone()));
-                table.push_str(&format!(
-                    "| +{latency} ms | {step} | {} | {} | {} | {} | {} |\n",
-                    secs(o),
-                    secs(t),
-                    ratio(o.as_secs_f64(), t.as_secs_f64()),
-                    calls_text(&ours.calls),
-                    calls_text(&theirs.calls)
-                ));
-                for side in [Side::Ours, Side::Theirs] {
-                    let p = peak.entry(side).or_insert(0u64);
-                    *p = (*p).max(by[&(side, step)].peak_rss_kib);
-                }
+                let [ours, theirs] = [Side::Ours, Side::Theirs].map(|side| &by[&(side, step)]);
+                table.push_str(&format!("| +{latency} ms | {step} | "));
+                compared(&mut table, &mut peak, ours, theirs);
             }
         }
         if let Some((latency, by)) = zone_results.iter().next_back() {
@@ -612,6 +608,29 @@ fn main() {
     if let Ok(path) = std::env::var("BENCH_OUT") {
         std::fs::write(&path, &table).expect("write BENCH_OUT");
         eprintln!("table written to {path}");
+    }
+}
+
+/// The rest of a table row, both sides' medians, their ratio and their AWS
+/// calls; and both sides' peak RSS kept in `peak`.
+fn compared(
+    table: &mut String,
+    peak: &mut BTreeMap<Side, u64>,
+    ours: &Measured,
+    theirs: &Measured,
+) {
+    let (o, t) = (median(ours.wall.clone()), median(theirs.wall.clone()));
+    table.push_str(&format!(
+        "{} | {} | {} | {} | {} |\n",
+        secs(o),
+        secs(t),
+        ratio(o.as_secs_f64(), t.as_secs_f64()),
+        calls_text(&ours.calls),
+        calls_text(&theirs.calls)
+    ));
+    for (side, m) in [(Side::Ours, ours), (Side::Theirs, theirs)] {
+        let p = peak.entry(side).or_insert(0u64);
+        *p = (*p).max(m.peak_rss_kib);
     }
 }
 

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use crate::support::emulator::{create_group, create_network};
 use crate::support::proxy::Proxy;
 use crate::support::{Emulator, Workspace};
-use crate::{Measured, Side, measure};
+use crate::{Measured, Side};
 
 /// The steps measured, in the order they run.
 pub const STEPS: [&str; 4] = ["apply", "plan", "update", "delete"];
@@ -176,19 +176,11 @@ pub fn run(
                     _ => (fixture.config(side, false, None), &apply),
                 };
                 ws.write("main.tf", &text);
-                proxy.reset_counts();
-                let (wall, rss) = measure(&ws, args, side);
-                let m = results.entry((side, step)).or_default();
-                m.wall.push(wall);
-                m.peak_rss_kib = m.peak_rss_kib.max(rss);
-                if run == 0 {
-                    m.timeline = proxy.timeline();
-                    m.calls = proxy
-                        .counts()
-                        .into_iter()
-                        .filter(|(a, _)| a != "GetCallerIdentity")
-                        .collect();
-                }
+                let (wall, _) =
+                    results
+                        .entry((side, step))
+                        .or_default()
+                        .step(&ws, args, side, proxy, run == 0);
                 eprintln!(
                     "+{latency} ms zone {} {step} run {}: {}",
                     side.name(),
