@@ -7,10 +7,9 @@ use crate::support;
 
 use std::collections::BTreeMap;
 
-use support::inprocess::{connect, dynamic, path_of};
+use support::inprocess::{configure, connect, path_of};
 use terraform_provider_planetscale::framework::types::Type;
 use terraform_provider_planetscale::framework::value::Value;
-use terraform_provider_planetscale::protocol::tfplugin6 as pb;
 
 /// Set in the process this test starts to run itself in.
 const ALONE: &str = "CONFIGURE_NO_REGION_ALONE";
@@ -66,22 +65,9 @@ fn configure_without_a_region_names_region() {
                 .collect::<BTreeMap<_, _>>(),
         );
         let started = std::time::Instant::now();
-        let response = client
-            .configure_provider(pb::configure_provider::Request {
-                terraform_version: "1.11.4".into(),
-                config: Some(dynamic(&config, &ty)),
-                client_capabilities: None,
-            })
-            .await
-            .unwrap()
-            .into_inner();
-        let errors: Vec<_> = response
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
-            .collect();
-        assert_eq!(errors.len(), 1, "{:?}", response.diagnostics);
-        assert_eq!(path_of(errors[0]), "region");
+        let errors = configure(&mut client, &config).await;
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(path_of(&errors[0]), "region");
         assert!(
             errors[0].detail.contains("AWS_REGION"),
             "{}",

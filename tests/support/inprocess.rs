@@ -114,20 +114,30 @@ pub async fn configured(url: &str) -> Client {
             ("endpoints", endpoints),
         ],
     );
+    let errors = configure(&mut client, &config).await;
+    assert!(errors.is_empty(), "{errors:?}");
+    client
+}
+
+/// ConfigureProvider with `config` (of the provider's type), as Terraform
+/// 1.11.4 sends it; the error diagnostics of the answer.
+pub async fn configure(
+    client: &mut Client,
+    config: &terraform_provider_planetscale::framework::value::Value,
+) -> Vec<pb::Diagnostic> {
+    let t = terraform_provider_planetscale::server().provider_ty.clone();
     let response = client
         .configure_provider(pb::configure_provider::Request {
             terraform_version: "1.11.4".into(),
-            config: Some(dynamic(&config, &t)),
+            config: Some(dynamic(config, &t)),
             client_capabilities: None,
         })
         .await
         .unwrap()
         .into_inner();
-    let errors: Vec<_> = response
+    response
         .diagnostics
-        .iter()
+        .into_iter()
         .filter(|d| d.severity == pb::diagnostic::Severity::Error as i32)
-        .collect();
-    assert!(errors.is_empty(), "{errors:?}");
-    client
+        .collect()
 }
